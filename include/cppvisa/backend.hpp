@@ -1,0 +1,124 @@
+/// @file backend.hpp
+/// @brief The backend interface: one per VISA implementation (native, sim, ivi), shaped like the
+/// VISA C API so that the C ABI (libvisa.so) and a vendor-library backend are thin adapters.
+///
+/// Conventions (the same as the C API's):
+/// - every operation returns the VISA status (negative = error, positive = success with warning);
+/// - results are written to out-parameters only on success (or as documented, e.g. `read` stores
+///   the bytes received before a timeout);
+/// - handles (sessions, find lists, event contexts) are process-wide unique and never 0;
+/// - every method is thread-safe; an operation on one session may block (up to its timeout)
+///   without blocking operations on other sessions;
+/// - a handle that is not (or no longer) open gives VI_ERROR_INV_OBJECT.
+#pragma once
+
+#include <cppvisa/attributes.hpp>
+#include <cppvisa/export.hpp>
+#include <cppvisa/resource_info.hpp>
+#include <cppvisa/types.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cppvisa {
+
+/// An event handler as the C API has it (ViHndlr): called with the session, the event type, an
+/// event context valid during the call only, and the user handle given at installation.
+using EventHandlerFn = status_t (*)(session_t session, event_type_t type, session_t context, void* user_handle);
+
+/// The interface every backend implements. See the file comment for the conventions.
+class CPPVISA_API Backend {
+ public:
+  virtual ~Backend();
+
+  /// "native", "sim", "ivi", ...
+  virtual std::string name() const = 0;
+  /// The shared library behind the backend, or a description ("built-in", a YAML file path).
+  virtual std::string library_path() const = 0;
+  /// Lines for visa-info (version, library, configuration).
+  virtual std::vector<std::string> debug_info() const;
+
+  // ---- resource manager ----
+  virtual status_t open_default_rm(session_t& rm) = 0;
+  /// The canonical names of the resources matching a VISA resource expression (with optional
+  /// `{attribute filter}`); VI_ERROR_RSRC_NFOUND when none matches, VI_ERROR_INV_EXPR when malformed.
+  virtual status_t find_resources(session_t rm, std::string_view expression, std::vector<std::string>& names) = 0;
+  /// viParseRsrcEx: resolves aliases and parses; VI_ERROR_INV_RSRC_NAME for a malformed name.
+  virtual status_t parse_resource(session_t rm, std::string_view name, ResourceInfo& info) = 0;
+  /// viOpen. `open_timeout` (ms) bounds the wait for a lock when `mode` requests one.
+  virtual status_t open(session_t rm, std::string_view name, AccessMode mode, std::uint32_t open_timeout,
+                        session_t& session) = 0;
+  /// viClose of a session, find list, event context, or resource manager (which closes its children).
+  virtual status_t close(session_t object) = 0;
+
+  // ---- attributes ----
+  virtual status_t get_attribute(session_t object, attr_id_t id, AttrValue& value) = 0;
+  /// Integers are given already normalized to the attribute's width (normalize_attr_integer).
+  virtual status_t set_attribute(session_t object, attr_id_t id, const AttrValue& value) = 0;
+
+  // ---- basic I/O (bounded by VI_ATTR_TMO_VALUE) ----
+  /// viRead: stores up to buffer.size() bytes; `count` is set even on error (bytes already stored).
+  /// Returns VI_SUCCESS (END), VI_SUCCESS_TERM_CHAR, VI_SUCCESS_MAX_CNT or an error.
+  virtual status_t read(session_t session, std::span<std::byte> buffer, std::size_t& count) = 0;
+  /// viWrite: `count` = bytes transferred, also on error.
+  virtual status_t write(session_t session, std::span<const std::byte> data, std::size_t& count) = 0;
+  virtual status_t read_stb(session_t session, std::uint16_t& stb) = 0;
+  virtual status_t clear(session_t session) = 0;
+  virtual status_t assert_trigger(session_t session, TriggerProtocol protocol) = 0;
+  virtual status_t flush(session_t session, std::uint16_t mask) = 0;
+
+  // ---- locking ----
+  /// viLock: `type` is exclusive_lock or shared_lock; for shared locks an empty `requested_key`
+  /// asks the backend to generate one; the granted key is stored in `access_key`.
+  virtual status_t lock(session_t session, AccessMode type, std::uint32_t timeout, std::string_view requested_key,
+                        std::string& access_key) = 0;
+  virtual status_t unlock(session_t session) = 0;
+
+  // ---- events ----
+  virtual status_t enable_event(session_t session, event_type_t type, std::uint16_t mechanism) = 0;
+  virtual status_t disable_event(session_t session, event_type_t type, std::uint16_t mechanism) = 0;
+  virtual status_t discard_events(session_t session, event_type_t type, std::uint16_t mechanism) = 0;
+  /// viWaitOnEvent: `context` is an event handle to close (0 when the caller does not want it:
+  /// pass want_context = false and the backend closes it).
+  virtual status_t wait_on_event(session_t session, event_type_t type, std::uint32_t timeout, event_type_t& out_type,
+                                 session_t& context, bool want_context = true) = 0;
+  virtual status_t install_handler(session_t session, event_type_t type, EventHandlerFn handler, void* user_handle) = 0;
+  /// A null handler uninstalls every handler of that type (VI_ANY_HNDLR).
+  virtual status_t uninstall_handler(session_t session, event_type_t type, EventHandlerFn handler,
+                                     void* user_handle) = 0;
+
+  // ---- interface-specific (default: VI_ERROR_NSUP_OPER) ----
+  virtual status_t gpib_control_ren(session_t session, RenMode mode);
+  virtual status_t gpib_control_atn(session_t session, std::uint16_t mode);
+  virtual status_t gpib_command(session_t session, std::span<const std::byte> data, std::size_t& count);
+  virtual status_t gpib_pass_control(session_t session, std::uint16_t primary, std::uint16_t secondary);
+  virtual status_t gpib_send_ifc(session_t session);
+  virtual status_t usb_control_out(session_t session, std::int16_t request_type, std::int16_t request,
+                                   std::uint16_t value, std::uint16_t index, std::span<const std::byte> data);
+  virtual status_t usb_control_in(session_t session, std::int16_t request_type, std::int16_t request,
+                                  std::uint16_t value, std::uint16_t index, std::span<std::byte> buffer,
+                                  std::size_t& count);
+  /// viTerminate: aborts an asynchronous job (or every job of the session when job_id is 0).
+  virtual status_t terminate(session_t session, std::uint16_t degree, std::uint32_t job_id);
+
+  /// Whether this backend owns a live handle (used by the C ABI to route handles).
+  virtual bool owns(session_t object) const = 0;
+};
+
+/// Opens a backend from a PyVISA-style specification: "" (default), "@sim", "file.yaml@sim",
+/// "@native" (also "@py"), "@ivi", or a path to a VISA shared library. An empty specification
+/// uses CPPVISA_LIBRARY, then PYVISA_LIBRARY, then: a vendor VISA library when one is installed,
+/// otherwise the native backend. Backends are cached per (backend, argument): the same
+/// specification gives the same instance while it is alive.
+/// @throws VisaIOError (VI_ERROR_LIBRARY_NFOUND) when the backend or its library cannot be opened.
+CPPVISA_API std::shared_ptr<Backend> open_backend(std::string_view specification = {});
+
+/// The names of the backends this build provides ("native", "sim", "ivi").
+CPPVISA_API std::vector<std::string> list_backends();
+
+}  // namespace cppvisa

@@ -1,0 +1,15 @@
+/// @file cppvisa.hpp
+/// @brief The umbrella header: everything a cppvisa user needs.
+#pragma once
+
+#include <cppvisa/aliases.hpp>
+#include <cppvisa/attributes.hpp>
+#include <cppvisa/backend.hpp>
+#include <cppvisa/error.hpp>
+#include <cppvisa/export.hpp>
+#include <cppvisa/resource_info.hpp>
+#include <cppvisa/resource_name.hpp>
+#include <cppvisa/resource_query.hpp>
+#include <cppvisa/status.hpp>
+#include <cppvisa/types.hpp>
+#include <cppvisa/version.hpp>

@@ -1,0 +1,114 @@
+/// @file types.hpp
+/// @brief Scalar types and VISA constants shared by every layer (widths as in visatype.h on LP64).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+namespace cppvisa {
+
+/// A VISA completion or error code (ViStatus): negative = error, 0 = success, positive = success with warning.
+using status_t = std::int32_t;
+/// A session, find-list or event-context handle (ViSession / ViObject). 0 is never a valid handle.
+using session_t = std::uint32_t;
+/// An attribute id (ViAttr).
+using attr_id_t = std::uint32_t;
+/// An event type (ViEventType).
+using event_type_t = std::uint32_t;
+
+/// Timeout values in milliseconds (VI_ATTR_TMO_VALUE, viOpen, viLock, viWaitOnEvent).
+inline constexpr std::uint32_t tmo_immediate = 0;
+inline constexpr std::uint32_t tmo_infinite = 0xFFFFFFFFu;
+
+/// Interface types (VI_ATTR_INTF_TYPE), values as in visa.h and PyVISA's InterfaceType.
+enum class InterfaceType : std::int32_t {
+  unknown = -1,
+  gpib = 1,
+  vxi = 2,
+  gpib_vxi = 3,
+  asrl = 4,
+  pxi = 5,
+  tcpip = 6,
+  usb = 7,
+  rio = 8,
+  firewire = 9,
+  rsnrp = 0x8100,
+  prlgx_asrl = 0x8707,
+  vicp = 0x8CA0,
+  prlgx_tcpip = 0x12AFF,
+  ni_enet100_tcpip = 0x12B00,
+};
+
+/// Access modes of viOpen and lock types of viLock (PyVISA's AccessModes).
+enum class AccessMode : std::uint32_t {
+  no_lock = 0,
+  exclusive_lock = 1,
+  shared_lock = 2,
+  load_config = 4,
+};
+
+/// Event mechanisms (bit flags).
+enum class EventMechanism : std::uint16_t {
+  queue = 1,
+  handler = 2,
+  suspend_handler = 4,
+  all = 0xFFFF,
+};
+
+/// Event types (VI_EVENT_*).
+namespace event {
+inline constexpr event_type_t io_completion = 0x3FFF2009u;
+inline constexpr event_type_t trig = 0xBFFF200Au;
+inline constexpr event_type_t service_request = 0x3FFF200Bu;
+inline constexpr event_type_t clear = 0x3FFF200Du;
+inline constexpr event_type_t exception = 0xBFFF200Eu;
+inline constexpr event_type_t gpib_controller_in_charge = 0x3FFF2012u;
+inline constexpr event_type_t gpib_talk = 0x3FFF2013u;
+inline constexpr event_type_t gpib_listen = 0x3FFF2014u;
+inline constexpr event_type_t vxi_vme_sysfail = 0x3FFF201Du;
+inline constexpr event_type_t vxi_vme_sysreset = 0x3FFF201Eu;
+inline constexpr event_type_t vxi_signal_interrupt = 0x3FFF2020u;
+inline constexpr event_type_t vxi_vme_interrupt = 0xBFFF2021u;
+inline constexpr event_type_t pxi_interrupt = 0x3FFF2022u;
+inline constexpr event_type_t tcpip_connect = 0x3FFF2036u;
+inline constexpr event_type_t usb_interrupt = 0x3FFF2037u;
+inline constexpr event_type_t all_enabled = 0x3FFF7FFFu;
+}  // namespace event
+
+/// viFlush / viSetBuf masks.
+namespace buffer {
+inline constexpr std::uint16_t read_buf = 1;
+inline constexpr std::uint16_t write_buf = 2;
+inline constexpr std::uint16_t read_buf_discard = 4;
+inline constexpr std::uint16_t write_buf_discard = 8;
+inline constexpr std::uint16_t io_in_buf = 16;
+inline constexpr std::uint16_t io_out_buf = 32;
+inline constexpr std::uint16_t io_in_buf_discard = 64;
+inline constexpr std::uint16_t io_out_buf_discard = 128;
+}  // namespace buffer
+
+/// Trigger protocols of viAssertTrigger.
+enum class TriggerProtocol : std::uint16_t { default_ = 0, on = 1, off = 2, sync = 5, reserve = 6, unreserve = 7 };
+
+/// REN line operations of viGpibControlREN (PyVISA's RENLineOperation).
+enum class RenMode : std::uint16_t {
+  deassert = 0,
+  assert_ = 1,
+  deassert_gtl = 2,
+  assert_address = 3,
+  assert_llo = 4,
+  assert_address_llo = 5,
+  address_gtl = 6,
+};
+
+/// Serial enumerations (VI_ASRL_*).
+enum class Parity : std::uint16_t { none = 0, odd = 1, even = 2, mark = 3, space = 4 };
+enum class StopBits : std::uint16_t { one = 10, one_and_a_half = 15, two = 20 };
+enum class FlowControl : std::uint16_t { none = 0, xon_xoff = 1, rts_cts = 2, dtr_dsr = 4 };
+enum class SerialTermination : std::uint16_t { none = 0, last_bit = 1, termination_char = 2, termination_break = 3 };
+enum class LineState : std::int16_t { unknown = -1, unasserted = 0, asserted = 1 };
+
+/// Version numbers reported as VI_ATTR_RSRC_SPEC_VERSION (VISA 7.0) and the manufacturer id.
+inline constexpr std::uint32_t visa_spec_version = 0x00700000u;
+
+}  // namespace cppvisa

@@ -1,0 +1,30 @@
+// Default implementations of the optional Backend operations.
+#include <cppvisa/backend.hpp>
+#include <cppvisa/status.hpp>
+
+namespace cppvisa {
+
+Backend::~Backend() = default;
+
+std::vector<std::string> Backend::debug_info() const { return {"Does not provide debug info"}; }
+
+status_t Backend::gpib_control_ren(session_t s, RenMode) { return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT; }
+status_t Backend::gpib_control_atn(session_t s, std::uint16_t) { return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT; }
+status_t Backend::gpib_command(session_t s, std::span<const std::byte>, std::size_t& count) {
+  count = 0;
+  return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT;
+}
+status_t Backend::gpib_pass_control(session_t s, std::uint16_t, std::uint16_t) { return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT; }
+status_t Backend::gpib_send_ifc(session_t s) { return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT; }
+status_t Backend::usb_control_out(session_t s, std::int16_t, std::int16_t, std::uint16_t, std::uint16_t,
+                                  std::span<const std::byte>) {
+  return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT;
+}
+status_t Backend::usb_control_in(session_t s, std::int16_t, std::int16_t, std::uint16_t, std::uint16_t,
+                                 std::span<std::byte>, std::size_t& count) {
+  count = 0;
+  return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT;
+}
+status_t Backend::terminate(session_t s, std::uint16_t, std::uint32_t) { return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT; }
+
+}  // namespace cppvisa
