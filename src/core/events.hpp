@@ -1,0 +1,101 @@
+// core events: per-session enabling, queues and handlers (VPP-4.3 ch. 5; visa-c-api §6.9).
+#pragma once
+
+#include "core/deadline.hpp"
+
+#include <cppvisa/attributes.hpp>
+#include <cppvisa/backend.hpp>
+#include <cppvisa/status.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace cppvisa::core {
+
+/// One event occurrence and its attributes (VI_ATTR_EVENT_TYPE is always present).
+struct Event {
+  explicit Event(event_type_t t) : type(t) { attributes[attr::EVENT_TYPE] = static_cast<std::int64_t>(t); }
+  event_type_t type;
+  std::map<attr_id_t, AttrValue> attributes;
+};
+
+/// Runs handler calls on one library thread, in order, never on the thread that raised the event
+/// (so a handler may call back into the library without deadlock).
+class EventDispatcher {
+ public:
+  EventDispatcher() = default;
+  ~EventDispatcher();
+  EventDispatcher(const EventDispatcher&) = delete;
+  EventDispatcher& operator=(const EventDispatcher&) = delete;
+  void post(std::function<void()> job);
+  /// Waits until every job posted so far has run (not from the dispatcher thread itself).
+  void drain();
+
+ private:
+  void run();
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::deque<std::function<void()>> jobs_;
+  bool stop_ = false, busy_ = false;
+  std::thread thread_;
+};
+
+/// A handler installation.
+struct HandlerEntry {
+  event_type_t type;
+  EventHandlerFn fn;
+  void* user;
+};
+
+/// The event state of one session.
+class SessionEvents {
+ public:
+  /// `supported`: the event types this session can generate.
+  explicit SessionEvents(std::set<event_type_t> supported) : supported_(std::move(supported)) {}
+
+  status_t enable(event_type_t type, std::uint16_t mechanism, std::size_t max_queue);
+  status_t disable(event_type_t type, std::uint16_t mechanism);
+  status_t discard(event_type_t type, std::uint16_t mechanism);
+  /// Waits for a queued event of `type` (or any enabled type for all_enabled).
+  status_t wait(event_type_t type, Deadline deadline, std::shared_ptr<Event>& event);
+  status_t install(event_type_t type, EventHandlerFn fn, void* user);
+  status_t uninstall(event_type_t type, EventHandlerFn fn, void* user);
+
+  /// Records an occurrence: queued if the queue mechanism is enabled for its type (dropped with
+  /// a warning when full), and returns the handlers to call if the handler mechanism is enabled.
+  /// While suspended (VI_SUSPEND_HNDLR) occurrences are kept and delivered on re-enabling.
+  std::vector<HandlerEntry> deliver(const std::shared_ptr<Event>& event);
+  /// Occurrences held while handlers were suspended, taken when handlers are enabled again.
+  std::vector<std::shared_ptr<Event>> take_suspended(event_type_t type);
+  bool enabled(event_type_t type) const;
+  bool supports(event_type_t type) const { return supported_.count(type) != 0; }
+  /// Whether any event of this type was ever enabled (VI_ATTR_MAX_QUEUE_LENGTH becomes read-only).
+  bool ever_enabled() const;
+  /// viClose: disables everything, discards queues, removes handlers, wakes waiters.
+  void close();
+
+ private:
+  struct PerType {
+    std::uint16_t mechanisms = 0;   // VI_QUEUE | VI_HNDLR | VI_SUSPEND_HNDLR currently enabled
+    std::deque<std::shared_ptr<Event>> queue;
+    std::deque<std::shared_ptr<Event>> suspended;
+  };
+  bool valid_type(event_type_t type) const;
+  std::set<event_type_t> supported_;
+  mutable std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::map<event_type_t, PerType> types_;
+  std::vector<HandlerEntry> handlers_;
+  std::size_t max_queue_ = 50;
+  bool ever_enabled_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace cppvisa::core

@@ -1,0 +1,129 @@
+// core::Session: one open VISA session, the unit every backend implements. The SessionBackend
+// (session_backend.hpp) owns handles, locking, events and attribute plumbing; a backend only
+// derives a session class per kind of resource and overrides the operations it supports.
+#pragma once
+
+#include "core/deadline.hpp"
+#include "core/events.hpp"
+#include "core/lock_table.hpp"
+
+#include <cppvisa/attributes.hpp>
+#include <cppvisa/resource_info.hpp>
+#include <cppvisa/resource_name.hpp>
+#include <cppvisa/status.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+namespace cppvisa::core {
+
+class SessionBackend;
+
+/// State shared by all sessions of one resource in one backend: its lock and its global attributes.
+struct ResourceState {
+  explicit ResourceState(std::string name) : canonical_name(std::move(name)) {}
+  const std::string canonical_name;
+  ResourceLock lock;
+  std::mutex mutex;                                   // guards global_attributes
+  std::map<attr_id_t, AttrValue> global_attributes;   // GLOBAL attributes (e.g. serial settings)
+};
+
+class Session {
+ public:
+  Session(const ResourceName& name, std::set<event_type_t> supported_events);
+  virtual ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // ---- lifecycle, called by SessionBackend ----
+  /// Connects (open timeout = `deadline`). Called once before the session is published.
+  virtual status_t connect(Deadline deadline);
+  /// Disconnects; called once at close (after every operation on the session has returned).
+  virtual void disconnect();
+
+  // ---- operations: the defaults return VI_ERROR_NSUP_OPER ----
+  virtual status_t read(std::span<std::byte> buffer, std::size_t& count, Deadline deadline);
+  virtual status_t write(std::span<const std::byte> data, std::size_t& count, Deadline deadline);
+  virtual status_t read_stb(std::uint16_t& stb, Deadline deadline);
+  virtual status_t clear(Deadline deadline);
+  virtual status_t assert_trigger(TriggerProtocol protocol, Deadline deadline);
+  virtual status_t flush(std::uint16_t mask, Deadline deadline);
+  virtual status_t gpib_control_ren(RenMode mode, Deadline deadline);
+  virtual status_t gpib_control_atn(std::uint16_t mode, Deadline deadline);
+  virtual status_t gpib_command(std::span<const std::byte> data, std::size_t& count, Deadline deadline);
+  virtual status_t gpib_pass_control(std::uint16_t primary, std::uint16_t secondary, Deadline deadline);
+  virtual status_t gpib_send_ifc(Deadline deadline);
+  virtual status_t usb_control_out(std::int16_t request_type, std::int16_t request, std::uint16_t value,
+                                   std::uint16_t index, std::span<const std::byte> data, Deadline deadline);
+  virtual status_t usb_control_in(std::int16_t request_type, std::int16_t request, std::uint16_t value,
+                                  std::uint16_t index, std::span<std::byte> buffer, std::size_t& count,
+                                  Deadline deadline);
+  /// Called when the device-side lock state may matter to the protocol (VXI-11, HiSLIP lock the
+  /// device itself). Default: nothing (locks are kept by the backend).
+  virtual status_t device_lock(AccessMode type, Deadline deadline);
+  virtual status_t device_unlock();
+
+  // ---- attributes ----
+  /// Values for attributes this session supports. The default handles every attribute of the
+  /// table that applies to the session's interface and class, plus those set with define().
+  virtual status_t get_attribute(attr_id_t id, AttrValue& value);
+  /// Validates (read-only, range; then validate_attribute()) and stores; calls attribute_changed().
+  virtual status_t set_attribute(attr_id_t id, const AttrValue& value);
+
+  // ---- helpers for subclasses and the backend ----
+  const ResourceName& name() const noexcept { return name_; }
+  const std::string& canonical_name() const noexcept { return canonical_; }
+  InterfaceType interface_type() const noexcept { return name_.interface_type; }
+  const std::string& resource_class() const noexcept { return name_.resource_class; }
+  session_t handle() const noexcept { return handle_; }
+  session_t rm() const noexcept { return rm_; }
+  SessionEvents& events() noexcept { return events_; }
+  ResourceState& resource() noexcept { return *resource_; }
+
+  std::uint32_t timeout_ms() const;          ///< VI_ATTR_TMO_VALUE
+  ReadTermination read_termination() const;  ///< TERMCHAR, TERMCHAR_EN, SUPPRESS_END_EN
+  bool send_end() const;                     ///< VI_ATTR_SEND_END_EN
+  std::int64_t integer_attribute(attr_id_t id, std::int64_t fallback = 0) const;
+
+  /// Raises an event from this session (e.g. a service request); delivered per the enabled mechanisms.
+  void raise_event(std::shared_ptr<Event> event);
+
+  /// Serialises operations on this session (SessionBackend takes it around each operation).
+  std::mutex& io_mutex() noexcept { return io_mutex_; }
+
+ protected:
+  /// Declares (or overrides) an attribute value, bypassing validation: for fixed values such as
+  /// VI_ATTR_TCPIP_PORT or VI_ATTR_MANF_NAME, and for read-only values a session updates itself.
+  void define(attr_id_t id, AttrValue value);
+  /// Session-specific validation of a value that passed the table's checks (enumerations,
+  /// protocol limits); return VI_ERROR_NSUP_ATTR_STATE to refuse.
+  virtual status_t validate_attribute(attr_id_t id, const AttrValue& value);
+  /// Called after a value was stored (e.g. to apply TCP_NODELAY).
+  virtual void attribute_changed(attr_id_t id, const AttrValue& value);
+  /// Computed attributes (values that are not stored); return ERROR_NSUP_ATTR to fall through.
+  virtual status_t computed_attribute(attr_id_t id, AttrValue& value);
+
+ private:
+  friend class SessionBackend;
+  bool supports_attribute(const AttrInfo& info) const;
+  ResourceName name_;
+  std::string canonical_;
+  session_t handle_ = 0;
+  session_t rm_ = 0;
+  std::shared_ptr<ResourceState> resource_;
+  SessionBackend* backend_ = nullptr;
+  SessionEvents events_;
+  mutable std::mutex attr_mutex_;
+  std::map<attr_id_t, AttrValue> local_;     // LOCAL attributes and define()d ones
+  std::set<attr_id_t> defined_;              // ids that define() declared
+  std::mutex io_mutex_;
+};
+
+}  // namespace cppvisa::core
