@@ -355,7 +355,8 @@ void Device::write(std::span<const std::byte> data) {
   notify(srq);
 }
 
-status_t Device::receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) {
+status_t Device::receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end,
+                         const SerialEnd* serial) {
   count = 0;
   end = false;
   bool srq = false;
@@ -385,10 +386,21 @@ status_t Device::receive(std::span<std::byte> buffer, core::Deadline deadline, s
       std::uint64_t left = head.message->size() - head.offset;
       auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
       head.message->copy(head.offset, buffer.first(n));
+      if (serial && serial->kind != SerialEnd::Kind::none) {
+        for (std::size_t k = 0; k < n; ++k) {
+          auto b = static_cast<std::uint8_t>(buffer[k]);
+          bool stop = serial->kind == SerialEnd::Kind::termchar ? b == serial->termchar : (b & serial->last_bit_mask) != 0;
+          if (stop) {
+            n = k + 1;
+            end = true;
+            break;
+          }
+        }
+      }
       head.offset += n;
       count = n;
       if (head.offset == head.message->size()) {
-        end = true;
+        if (!serial) end = true;
         if (dynamic_cast<BytesMessage*>(head.message.get())) queued_bytes_ -= head.message->size();
         output_.pop_front();
         srq = update_service_request_locked() || srq;

@@ -42,10 +42,20 @@ class Device {
   void write(std::span<const std::byte> data);
   void write(std::string_view text) { write(std::as_bytes(std::span(text.data(), text.size()))); }
 
+  /// How a serial (ASRL) session sees END: not from message boundaries but from the data
+  /// (VI_ATTR_ASRL_END_IN): a termination character, the last data bit, or never.
+  struct SerialEnd {
+    enum class Kind { none, termchar, last_bit } kind = Kind::termchar;
+    std::uint8_t termchar = '\n';
+    std::uint8_t last_bit_mask = 0x80;
+  };
+
   /// ByteSource::receive semantics: waits (until `deadline`) for a ready output message, copies
-  /// up to buffer.size() bytes of it; `end` is true when the message's last byte was copied.
+  /// up to buffer.size() bytes of it; `end` is true when the message's last byte was copied, or
+  /// with `serial`, when a byte ends the read per its rule (the copy stops after that byte).
   /// Returns VI_SUCCESS or VI_ERROR_TMO (nothing copied).
-  status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end);
+  status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end,
+                   const SerialEnd* serial = nullptr);
 
   /// Device clear: discards the input buffer and every queued (or delayed) response.
   void clear();
