@@ -311,6 +311,7 @@ bool Device::update_service_request_locked() {
   bool rising = (masked & ~last_summary_) != 0;
   last_summary_ = masked;
   if (rising) rqs_ = true;
+  if (!masked) rqs_ = false;  // IEEE 488.2 §11.3.2: the request goes when its reasons go
   return rising;
 }
 
