@@ -193,8 +193,10 @@ TEST(SimYaml, ResourcesAndIncludes) {
   std::filesystem::create_directories(dir);
   std::string top = (dir / "top.yaml").string();
   EXPECT_EQ(load_error("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: d, filename: missing.yaml}\n", top),
-            top + ":3:39: cannot open the file '" + (dir / "missing.yaml").string() +
+            top + ":3:39: cannot open the simulation file '" + (dir / "missing.yaml").string() +
                 "': No such file or directory");
+  EXPECT_EQ(load_error("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: d, filename: /dev/zero}\n", top),
+            top + ":3:39: cannot open the simulation file '/dev/zero': not a regular file");
   {
     std::ofstream(dir / "inc.yaml") << "spec: \"1.1\"\ndevices:\n  d:\n    dialogues:\n      - {q: 1, r: [x]}\n";
   }

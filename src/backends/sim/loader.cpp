@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 namespace cppvisa::sim {
 
@@ -18,6 +17,23 @@ namespace {
 
 constexpr std::size_t max_file_size = 64u << 20;
 constexpr int max_nesting = 200;  // flow-collection depth accepted before YAML parsing
+
+// Reads a regular file of bounded size (not a device, a FIFO or a directory, which could block
+// or never end). Returns the error message, or nullopt.
+std::optional<std::string> read_regular_file(const std::string& path, std::string& text) {
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec) return "cannot open the simulation file '" + path + "': " + ec.message();
+  if (!fs::is_regular_file(status)) return "cannot open the simulation file '" + path + "': not a regular file";
+  auto size = fs::file_size(path, ec);
+  if (ec || size > max_file_size) return "the simulation file '" + path + "' is too large";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot open the simulation file '" + path + "'";
+  text.assign(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return std::nullopt;
+}
 
 // One parsed YAML file and its text (the text recovers what a null scalar was written as).
 struct SourceFile {
@@ -231,18 +247,12 @@ const SourceFile& Loader::file(const std::string& resolved, const SourceFile& fr
   auto key = fs::path(resolved).lexically_normal().string();
   auto it = files_.find(key);
   if (it != files_.end()) return *it->second;
-  std::error_code ec;
-  auto size = fs::file_size(key, ec);
-  if (ec) fail(from, at, "cannot open the file '" + key + "': " + ec.message());
-  if (size > max_file_size) fail(from, at, "the file '" + key + "' is too large");
-  std::ifstream in(key, std::ios::binary);
-  if (!in) fail(from, at, "cannot open the file '" + key + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string text;
+  if (auto error = read_regular_file(key, text)) fail(from, at, *error);
   auto f = std::make_unique<SourceFile>();
   f->path = key;
   f->directory = fs::path(key).parent_path().string();
-  f->text = ss.str();
+  f->text = std::move(text);
   parse(*f);
   return *files_.emplace(key, std::move(f)).first->second;
 }
@@ -643,15 +653,9 @@ Definitions load_definitions_text(std::string_view text, const std::string& path
 }
 
 Definitions load_definitions(const std::string& path) {
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  if (ec) throw LoadError("cannot open the simulation file '" + path + "': " + ec.message());
-  if (size > max_file_size) throw LoadError(path + ": the file is too large");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw LoadError("cannot open the simulation file '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_definitions_text(ss.str(), path);
+  std::string text;
+  if (auto error = read_regular_file(path, text)) throw LoadError(*error);
+  return load_definitions_text(text, path);
 }
 
 std::string bundled_directory() {
