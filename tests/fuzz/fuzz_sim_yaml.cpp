@@ -4,6 +4,8 @@
 #include "backends/sim/device.hpp"
 #include "backends/sim/loader.hpp"
 
+#include <cppvisa/status.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>

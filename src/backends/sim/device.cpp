@@ -149,7 +149,7 @@ bool Device::match_device(std::string_view msg, Reply& reply) {
   }
   const auto& sb = def_->status_byte;
   if (sb.query && key == *sb.query) {
-    reply = text_reply(std::to_string(status_byte()));
+    reply = text_reply(std::to_string(status_byte_locked()));
     return true;
   }
   if (sb.enable_query && key == *sb.enable_query) {
@@ -301,6 +301,11 @@ std::uint8_t Device::summary_locked() const {
 }
 
 std::uint8_t Device::status_byte() const {
+  std::lock_guard lk(mutex_);
+  return status_byte_locked();
+}
+
+std::uint8_t Device::status_byte_locked() const {
   std::uint8_t s = summary_locked();
   if (s & enable_mask_ & ~stb_request_service) s |= stb_request_service;
   return s;

@@ -119,6 +119,7 @@ class Device {
                      const ResponseTemplate* override_tmpl = nullptr);
   void enqueue(std::vector<Reply>& replies);
   std::uint8_t summary_locked() const;
+  std::uint8_t status_byte_locked() const;
   bool update_service_request_locked();  // true on a rising edge
   void notify(bool raise);
   std::vector<Value>& channel_values(ChannelRuntime& ch, const std::string& id);

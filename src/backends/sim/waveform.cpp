@@ -8,8 +8,7 @@ namespace cppvisa::sim {
 
 WaveformMessage::WaveformMessage(std::uint64_t points, int sample_bytes, bool big_endian, std::int64_t period,
                                  std::string terminator)
-    : points_(points),
-      sample_bytes_(sample_bytes == 2 ? 2 : 1),
+    : sample_bytes_(sample_bytes == 2 ? 2 : 1),
       big_endian_(big_endian),
       period_(period < 2 ? 2 : period),
       terminator_(std::move(terminator)),

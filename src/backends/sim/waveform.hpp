@@ -26,7 +26,6 @@ class WaveformMessage final : public OutputMessage {
   static std::int32_t sample(std::uint64_t i, int sample_bytes, std::int64_t period);
 
  private:
-  std::uint64_t points_;
   int sample_bytes_;
   bool big_endian_;
   std::int64_t period_;
