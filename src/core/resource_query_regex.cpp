@@ -75,7 +75,6 @@ class Parser {
     Node seq{Node::Kind::concat};
     std::size_t start = pos_;
     while (!at_end() && peek() != '|' && peek() != ')') {
-      std::size_t atom_pos = pos_;
       char c = peek();
       if (c == '*' || c == '+') invalid(p_, pos_, fmt::format("'{}' follows nothing it could repeat", c));
       int atom = this->atom(depth);
@@ -86,13 +85,17 @@ class Parser {
         // Python rejects a second quantifier ("multiple repeat"; from 3.11 '*+' is possessive,
         // which this matcher does not implement). In the VISA dialect 'a**' is simply 'a*'.
         if (python() && quantifiers > 0) invalid(p_, pos_, "multiple repeat");
-        Node rep{peek() == '*' ? Node::Kind::star : Node::Kind::plus};
+        Node::Kind kind = peek() == '*' ? Node::Kind::star : Node::Kind::plus;
+        ++pos_;
+        if (quantifiers++ > 0) {
+          // x** = x*+ = x+* = x*, x++ = x+: merged, so that a run of quantifiers cannot nest deeply.
+          if (kind == Node::Kind::star) nodes[static_cast<std::size_t>(atom)].kind = Node::Kind::star;
+          continue;
+        }
+        Node rep{kind};
         rep.kids.push_back(atom);
         atom = add(std::move(rep));
-        ++pos_;
-        ++quantifiers;
       }
-      (void)atom_pos;
       seq.kids.push_back(atom);
     }
     if (seq.kids.empty()) {

@@ -386,3 +386,12 @@ TEST(ResourceQuery, MoveKeepsTheCompiledQuery) {
   c = std::move(b);
   EXPECT_TRUE(c.matches("GPIB0::1::INSTR"));
 }
+
+TEST(ResourceQuery, StackedQuantifiersInVisaMode) {
+  EXPECT_TRUE(visa_match("ab**c", "ac"));
+  EXPECT_TRUE(visa_match("ab+*c", "ac"));
+  EXPECT_TRUE(visa_match("ab*+c", "ac"));
+  EXPECT_FALSE(visa_match("ab++c", "ac"));
+  EXPECT_TRUE(visa_match("ab++c", "abbc"));
+  EXPECT_TRUE(visa_match("a" + std::string(4000, '*'), "aaaa"));  // no deep nesting
+}
