@@ -260,7 +260,9 @@ class Parser {
       if (peek() == ']' && !(first && python())) break;  // Python: a ']' first in the list is literal
       first = false;
       int low = set_member(s);
-      if (low >= 0 && pos_ + 1 < p_.size() && peek() == '-' && p_[pos_ + 1] != ']') {
+      bool range = pos_ + 1 < p_.size() && peek() == '-' && p_[pos_ + 1] != ']';
+      if (low < 0 && range) invalid(p_, pos_, "a class escape cannot start a range");
+      if (range) {
         ++pos_;
         int high = set_member(s);
         if (high < 0) invalid(p_, pos_ - 1, "a class escape cannot end a range");

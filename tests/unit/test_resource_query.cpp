@@ -341,6 +341,7 @@ TEST(ResourceQuery, InvalidExpressions) {
            "a{x}}",       //
            "^*",          // an anchor cannot be repeated
            "\\x4",        //
+           "[\\d-z]",     // bad character range
        }) {
     EXPECT_EQ(compile_status(expr, MatchMode::pyvisa), status::ERROR_INV_EXPR) << expr;
   }
