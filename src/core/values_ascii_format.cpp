@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -226,6 +227,21 @@ void AsciiFormat::append_floating(std::string& out, double value, bool single) c
     return;
   }
   if (std::isnan(value)) value = std::fabs(value);  // Python never prints "-nan"
+  if (!std::isfinite(value) && zero_ && !left_ && width_ > 0) {
+    // Python zero-pads inf/nan after the sign ("%05f" % -inf is "-0inf"); C pads with spaces.
+    AsciiFormat plain = *this;
+    plain.width_ = -1;
+    plain.suffix_.clear();
+    plain.c_format_.erase(std::remove_if(plain.c_format_.begin() + 1, plain.c_format_.end(),
+                                         [](char c) { return c >= '0' && c <= '9'; }),
+                          plain.c_format_.end());
+    std::string text;
+    plain.append_floating(text, value, single);
+    std::size_t sign = !text.empty() && (text[0] == '+' || text[0] == '-' || text[0] == ' ') ? 1 : 0;
+    if (static_cast<int>(text.size()) < width_) text.insert(sign, static_cast<std::size_t>(width_) - text.size(), '0');
+    out += text + suffix_;
+    return;
+  }
   int n = std::snprintf(nullptr, 0, c_format_.c_str(), value);
   if (n < 0) throw InvalidAsciiFormat("could not format a float");
   std::size_t start = out.size();

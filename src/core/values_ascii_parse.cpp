@@ -12,8 +12,8 @@ namespace {
 
 constexpr std::string_view codes = "sbcdoxXhHeEfFgG";
 
-// Python's str.isspace() for ASCII: space, \t \n \v \f \r and \x1c-\x1f.
-bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f'); }
+// The whitespace int() and float() strip (Py_ISSPACE): space, \t \n \v \f \r.
+bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 std::string_view strip(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);

@@ -572,6 +572,11 @@ TEST(ValuesAscii, PrintfConverters) {
   EXPECT_EQ(to_ascii_block(std::vector<double>{50}, ".0f%%"), "50%");
   EXPECT_EQ(to_ascii_block(std::vector<double>{-std::nan("")}, "f"), "nan");
   EXPECT_EQ(to_ascii_block(std::vector<double>{HUGE_VAL}, "F"), "INF");
+  // Python zero-pads inf and nan after the sign (C would pad with spaces).
+  EXPECT_EQ(to_ascii_block(std::vector<double>{-HUGE_VAL, HUGE_VAL}, "05f"), "-0inf,00inf");
+  EXPECT_EQ(to_ascii_block(std::vector<double>{HUGE_VAL}, "+05.2f"), "+0inf");
+  EXPECT_EQ(to_ascii_block(std::vector<double>{std::nan("")}, " 06f"), " 00nan");
+  EXPECT_EQ(to_ascii_block(std::vector<double>{HUGE_VAL}, "-05f|"), "inf  |");
   EXPECT_EQ(to_ascii_block(std::vector<double>{2.0}, "lf"), "2.000000");  // length modifiers ignored
   // d truncates floats.
   EXPECT_EQ(to_ascii_block(std::vector<double>{1.9, -1.9, -0.5, 3.0}, "d"), "1,-1,0,3");
@@ -665,7 +670,7 @@ TEST(ValuesAscii, ParseErrors) {
   expect_ascii_error([] { from_ascii_block("1,2,,"); }, "could not convert string to float: ''");
   expect_ascii_error([] { from_ascii_block("1,,2"); }, "could not convert string to float");
   expect_ascii_error([] { from_ascii_block("1;2"); }, "could not convert string to float: '1;2'");
-  for (std::string_view bad : {"1__0", "_1", "1_", "1e", "e5", ".", "0x10", "1.5.2", "nan(1)", "++1", "1 2"})
+  for (std::string_view bad : {" 1\x1c", "1__0", "_1", "1_", "1e", "e5", ".", "0x10", "1.5.2", "nan(1)", "++1", "1 2"})
     expect_ascii_error([&] { from_ascii_block(bad); }, "could not convert string to float");
   expect_ascii_error([] { from_ascii_block("1", "m"); },
                      "Invalid code for converter: m not in ('s', 'b', 'c', 'd', 'o', 'x', 'X', 'h', 'H', 'e', 'E', "
