@@ -242,12 +242,17 @@ void AsciiFormat::append_floating(std::string& out, double value, bool single) c
     out += text + suffix_;
     return;
   }
-  int n = std::snprintf(nullptr, 0, c_format_.c_str(), value);
+  char buf[128];  // enough for every value unless the width or precision is large
+  int n = std::snprintf(buf, sizeof buf, c_format_.c_str(), value);
   if (n < 0) throw InvalidAsciiFormat("could not format a float");
-  std::size_t start = out.size();
-  out.resize(start + static_cast<std::size_t>(n) + 1);
-  std::snprintf(out.data() + start, static_cast<std::size_t>(n) + 1, c_format_.c_str(), value);
-  out.resize(start + static_cast<std::size_t>(n));
+  if (static_cast<std::size_t>(n) < sizeof buf) {
+    out.append(buf, static_cast<std::size_t>(n));
+  } else {
+    std::size_t start = out.size();
+    out.resize(start + static_cast<std::size_t>(n) + 1);
+    std::snprintf(out.data() + start, static_cast<std::size_t>(n) + 1, c_format_.c_str(), value);
+    out.resize(start + static_cast<std::size_t>(n));
+  }
   out += suffix_;
 }
 

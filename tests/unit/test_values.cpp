@@ -577,7 +577,9 @@ TEST(ValuesAscii, PrintfConverters) {
   EXPECT_EQ(to_ascii_block(std::vector<double>{HUGE_VAL}, "+05.2f"), "+0inf");
   EXPECT_EQ(to_ascii_block(std::vector<double>{std::nan("")}, " 06f"), " 00nan");
   EXPECT_EQ(to_ascii_block(std::vector<double>{HUGE_VAL}, "-05f|"), "inf  |");
-  EXPECT_EQ(to_ascii_block(std::vector<double>{2.0}, "lf"), "2.000000");  // length modifiers ignored
+  EXPECT_EQ(to_ascii_block(std::vector<double>{2.0}, "lf"), "2.000000");
+  EXPECT_EQ(to_ascii_block(std::vector<double>{2.0}, "300.2f"), std::string(296, ' ') + "2.00");  // long output
+  EXPECT_EQ(to_ascii_block(std::vector<double>{0.5}, ".200f").size(), 202u);  // length modifiers ignored
   // d truncates floats.
   EXPECT_EQ(to_ascii_block(std::vector<double>{1.9, -1.9, -0.5, 3.0}, "d"), "1,-1,0,3");
   EXPECT_EQ(to_ascii_block(std::vector<double>{1e20}, "d"), "100000000000000000000");
