@@ -177,9 +177,10 @@ struct BlockHeader {
 ///
 /// @return the header when complete; std::nullopt with `ec` EMPTY when `data` ends before the
 /// header does ("need more bytes": read more, then call again with the longer buffer; a caller
-/// that has already seen the end of the message must treat this as malformed); std::nullopt with
-/// `ec` SET when the header is malformed (ERROR_INV_FMT) or announces too much
-/// (ERROR_INV_LENGTH); `*message` (if given) then explains.
+/// that has already seen the end of the message must treat this as malformed, ERROR_INV_FMT with
+/// `*message`, which then says what is missing); std::nullopt with `ec` SET when the header is
+/// malformed (ERROR_INV_FMT) or announces too much (ERROR_INV_LENGTH); `*message` (if given)
+/// then explains. Never allocates more than the message text.
 CPPVISA_API std::optional<BlockHeader> parse_block_header(std::span<const std::byte> data, BlockFormat format,
                                                           bool big_endian, std::error_code& ec,
                                                           const BlockOptions& options = {},

@@ -240,7 +240,9 @@ std::optional<BlockHeader> parse_block_header(std::span<const std::byte> data, B
   Problem problem;
   switch (parse_header(data, format, big_endian, options, header, problem)) {
     case Parse::complete: return header;
-    case Parse::need_more: return std::nullopt;
+    case Parse::need_more:
+      if (message) *message = std::move(problem.message);  // what is missing, for a caller already at END
+      return std::nullopt;
     case Parse::malformed: break;
   }
   fail(ec, message, problem.status, std::move(problem.message));

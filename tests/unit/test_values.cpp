@@ -359,6 +359,14 @@ TEST(ValuesHeader, NeedMoreIsDistinctFromMalformed) {
     EXPECT_EQ(ec, make_error_code(status::ERROR_INV_FMT)) << bad;
     EXPECT_FALSE(message.empty());
   }
+  // "Need more" still explains what is missing, for a reader that has already seen END.
+  std::string missing;
+  EXPECT_FALSE(stream_parse("#31", BlockFormat::ieee, ec, {}, false, &missing));
+  EXPECT_FALSE(ec);
+  EXPECT_NE(missing.find("incomplete"), std::string::npos) << missing;
+  EXPECT_FALSE(stream_parse("OK", BlockFormat::ieee, ec, {}, false, &missing));
+  EXPECT_FALSE(ec);
+  EXPECT_NE(missing.find("Could not find hash sign"), std::string::npos) << missing;
   // `#(` is only R&S syntax in rs mode: in ieee mode it is malformed.
   EXPECT_FALSE(stream_parse("#(12)", BlockFormat::ieee, ec));
   EXPECT_EQ(ec, make_error_code(status::ERROR_INV_FMT));
