@@ -78,24 +78,31 @@ EndRule SerialSession::end_rule() const {
 status_t SerialSession::connect(core::Deadline) {
   status_t st = status::SUCCESS;
   bool first = false;
-  port_ = Port::acquire(path_, st, first);
-  if (!port_) return st;
+  auto port = Port::acquire(path_, st, first);
+  if (!port) return st;
   if (first) {
     // A port new to this process gets the resource's settings (defaults: 9600 8N1, no flow
     // control). A port another session already has open keeps its settings.
     LineSettings wanted = settings_from_attributes();
-    st = port_->update_settings([&](LineSettings& s) { s = wanted; });
-    if (st >= 0) st = port_->set_transmit(integer_attribute(attr::ASRL_ALLOW_TRANSMIT, 1) != 0);
-    if (st < 0) {
-      port_.reset();
-      return st;
-    }
-    port_->set_input_options(input_options());
+    st = port->update_settings([&](LineSettings& s) { s = wanted; });
+    if (st >= 0) st = port->set_transmit(integer_attribute(attr::ASRL_ALLOW_TRANSMIT, 1) != 0);
+    if (st < 0) return st;
+    port->set_input_options(input_options());
   }
+  std::lock_guard guard(port_mutex_);
+  port_ = std::move(port);
   return status::SUCCESS;
 }
 
-void SerialSession::disconnect() { port_.reset(); }
+void SerialSession::disconnect() {
+  std::lock_guard guard(port_mutex_);
+  port_.reset();
+}
+
+std::shared_ptr<Port> SerialSession::port() const {
+  std::lock_guard guard(port_mutex_);
+  return port_;
+}
 
 status_t SerialSession::receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) {
   return port_->receive(buffer, rule_, deadline, count, end);
@@ -208,13 +215,14 @@ status_t SerialSession::flush(std::uint16_t mask, core::Deadline deadline) {
 
 status_t SerialSession::validate_attribute(attr_id_t id, const AttrValue& value) {
   const std::int64_t v = as_integer(value);
+  const std::shared_ptr<Port> open_port = port();
   auto update = [&](auto&& change) -> status_t {
-    if (!port_) {
+    if (!open_port) {
       LineSettings s = settings_from_attributes();
       change(s);
       return check_line_settings(s);
     }
-    return port_->update_settings(change);
+    return open_port->update_settings(change);
   };
   switch (id) {
     // The line settings are applied here, before they are stored, so that a value the driver
@@ -236,16 +244,16 @@ status_t SerialSession::validate_attribute(attr_id_t id, const AttrValue& value)
     case attr::ASRL_DTR_STATE:
     case attr::ASRL_RTS_STATE:
       if (v == static_cast<std::int64_t>(LineState::unknown)) return status::ERROR_NSUP_ATTR_STATE;
-      if (!port_) return status::SUCCESS;
-      return port_->set_modem_lines(id == attr::ASRL_DTR_STATE ? TIOCM_DTR : TIOCM_RTS, v == 1);
+      if (!open_port) return status::SUCCESS;
+      return open_port->set_modem_lines(id == attr::ASRL_DTR_STATE ? TIOCM_DTR : TIOCM_RTS, v == 1);
     case attr::ASRL_DCD_STATE:
     case attr::ASRL_RI_STATE:
       return status::ERROR_NSUP_ATTR_STATE;  // inputs of a DTE port: only a DCE could drive them
     case attr::ASRL_BREAK_STATE:
       if (v == static_cast<std::int64_t>(LineState::unknown)) return status::ERROR_NSUP_ATTR_STATE;
-      return port_ ? port_->set_break(v == 1) : status::SUCCESS;
+      return open_port ? open_port->set_break(v == 1) : status::SUCCESS;
     case attr::ASRL_ALLOW_TRANSMIT:
-      return port_ ? port_->set_transmit(v != 0) : status::SUCCESS;
+      return open_port ? open_port->set_transmit(v != 0) : status::SUCCESS;
     case attr::ASRL_WIRE_MODE:
       return v == kWire232Dte ? status::SUCCESS : status::ERROR_NSUP_ATTR_STATE;
     case attr::IO_PROT:
@@ -258,15 +266,17 @@ status_t SerialSession::validate_attribute(attr_id_t id, const AttrValue& value)
 }
 
 void SerialSession::attribute_changed(attr_id_t id, const AttrValue&) {
-  if ((id == attr::ASRL_DISCARD_NULL || id == attr::ASRL_REPLACE_CHAR) && port_)
-    port_->set_input_options(input_options());
+  const std::shared_ptr<Port> open_port = port();
+  if ((id == attr::ASRL_DISCARD_NULL || id == attr::ASRL_REPLACE_CHAR) && open_port)
+    open_port->set_input_options(input_options());
 }
 
 status_t SerialSession::computed_attribute(attr_id_t id, AttrValue& value) {
+  const std::shared_ptr<Port> open_port = port();
   switch (id) {
     case attr::ASRL_AVAIL_NUM: {
-      if (!port_) return status::ERROR_CONN_LOST;
-      auto n = port_->available();
+      if (!open_port) return status::ERROR_CONN_LOST;
+      auto n = open_port->available();
       if (!n) return status::ERROR_CONN_LOST;
       value = static_cast<std::int64_t>(std::min<std::size_t>(*n + reader_.buffered(), 0xFFFFFFFFu));
       return status::SUCCESS;
@@ -277,7 +287,7 @@ status_t SerialSession::computed_attribute(attr_id_t id, AttrValue& value) {
     case attr::ASRL_RI_STATE:
     case attr::ASRL_DTR_STATE:
     case attr::ASRL_RTS_STATE: {
-      std::optional<int> lines = port_ ? port_->modem_lines() : std::nullopt;
+      std::optional<int> lines = open_port ? open_port->modem_lines() : std::nullopt;
       int bit = id == attr::ASRL_CTS_STATE   ? TIOCM_CTS
                 : id == attr::ASRL_DSR_STATE ? TIOCM_DSR
                 : id == attr::ASRL_DCD_STATE ? TIOCM_CD

@@ -11,6 +11,7 @@
 #include <cppvisa/status.hpp>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -68,8 +69,12 @@ class SerialSession : public core::Session, private core::ByteSource {
   EndRule end_rule() const;
   status_t send_string(std::string_view text, core::Deadline deadline);
 
+  /// The port, for attribute calls (which the backend does not serialise with close).
+  std::shared_ptr<Port> port() const;
+
   std::string path_;
-  std::shared_ptr<Port> port_;
+  mutable std::mutex port_mutex_;  // guards port_ itself (not the port)
+  std::shared_ptr<Port> port_;     // set by connect, reset by disconnect
   core::MessageReader reader_;
   EndRule rule_;  // END rule of the read in progress
 };
