@@ -12,7 +12,7 @@ namespace cppvisa::serial {
 
 /// The device a name opens (docs/serial.md): a board that is a path (`ASRL/dev/ttyUSB0::INSTR`)
 /// is used as given; a number N >= 1 (`ASRL1::INSTR`) and `COMN` are /dev/ttyS<N-1> (COM1 is the
-/// first UART, as NI-VISA and Keysight VISA number them on Linux); a bare device name
+/// first UART, as NI-VISA numbers them on Linux); a bare device name
 /// (`ASRLttyUSB0::INSTR`) is looked up in /dev. nullopt for anything else (ASRL0, pyserial URLs).
 std::optional<std::string> device_path(const ResourceName& name);
 
