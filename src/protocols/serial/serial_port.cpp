@@ -32,16 +32,40 @@ status_t open_error(int err) {
   }
 }
 
-template <class Mutex>
-bool lock_until(std::unique_lock<Mutex>& lock, core::Deadline deadline) {
-  if (deadline.infinite()) {
-    lock.lock();
-    return true;
+// Holds a DeadlineLock for a scope.
+class Hold {
+ public:
+  Hold(DeadlineLock& lock, core::Deadline deadline) : lock_(lock), held_(lock.lock_until(deadline)) {}
+  ~Hold() {
+    if (held_) lock_.unlock();
   }
-  return lock.try_lock_until(deadline.when());
-}
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+  explicit operator bool() const noexcept { return held_; }
+
+ private:
+  DeadlineLock& lock_;
+  bool held_;
+};
 
 }  // namespace
+
+bool DeadlineLock::lock_until(core::Deadline deadline) {
+  std::unique_lock guard(mutex_);
+  auto free = [this] { return !held_; };
+  if (deadline.infinite()) released_.wait(guard, free);
+  else if (!released_.wait_until(guard, deadline.when(), free)) return false;
+  held_ = true;
+  return true;
+}
+
+void DeadlineLock::unlock() {
+  {
+    std::lock_guard guard(mutex_);
+    held_ = false;
+  }
+  released_.notify_one();
+}
 
 std::shared_ptr<Port> Port::acquire(const std::string& path, status_t& st, bool& first) {
   first = false;
@@ -169,8 +193,8 @@ status_t Port::receive(std::span<std::byte> buffer, const EndRule& rule, core::D
                        bool& end) {
   count = 0;
   end = false;
-  std::unique_lock lock(read_mutex_, std::defer_lock);
-  if (!lock_until(lock, deadline)) return status::ERROR_TMO;  // another session is reading the port
+  Hold hold(read_lock_, deadline);
+  if (!hold) return status::ERROR_TMO;  // another session is reading the port
   for (;;) {
     if (!input_.empty()) {
       status_t st = input_.take(buffer, rule, count, end);
@@ -183,8 +207,8 @@ status_t Port::receive(std::span<std::byte> buffer, const EndRule& rule, core::D
 
 status_t Port::write(std::span<const std::byte> data, core::Deadline deadline, std::size_t& written) {
   written = 0;
-  std::unique_lock lock(write_mutex_, std::defer_lock);
-  if (!lock_until(lock, deadline)) return status::ERROR_TMO;
+  Hold hold(write_lock_, deadline);
+  if (!hold) return status::ERROR_TMO;
   while (written < data.size()) {
     if (lost_) return status::ERROR_CONN_LOST;
     ssize_t n = ::write(fd_, data.data() + written, data.size() - written);
@@ -221,8 +245,8 @@ status_t Port::drain(core::Deadline deadline) {
 }
 
 status_t Port::send_break(std::chrono::milliseconds length, core::Deadline deadline) {
-  std::unique_lock lock(write_mutex_, std::defer_lock);
-  if (!lock_until(lock, deadline)) return status::ERROR_TMO;
+  Hold hold(write_lock_, deadline);
+  if (!hold) return status::ERROR_TMO;
   if (status_t st = drain(deadline); st < 0) return st;
   if (::ioctl(fd_, TIOCSBRK) != 0) return errno_status(errno);
   std::this_thread::sleep_for(length);
@@ -231,8 +255,8 @@ status_t Port::send_break(std::chrono::milliseconds length, core::Deadline deadl
 }
 
 status_t Port::discard_input(core::Deadline deadline) {
-  std::unique_lock lock(read_mutex_, std::defer_lock);
-  if (!lock_until(lock, deadline)) return status::ERROR_TMO;
+  Hold hold(read_lock_, deadline);
+  if (!hold) return status::ERROR_TMO;
   input_.clear();
   queued_ = 0;
   if (lost_) return status::ERROR_CONN_LOST;

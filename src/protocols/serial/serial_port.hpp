@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -19,6 +20,20 @@
 #include <string>
 
 namespace cppvisa::serial {
+
+/// A lock whose acquisition gives up at a deadline (std::timed_mutex's try_lock_until goes
+/// through pthread_mutex_clocklock, which ThreadSanitizer does not see).
+class DeadlineLock {
+ public:
+  /// Takes the lock, or returns false when `deadline` passes first.
+  bool lock_until(core::Deadline deadline);
+  void unlock();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
+};
 
 class Port {
  public:
@@ -71,16 +86,16 @@ class Port {
 
  private:
   Port(int fd, std::string device);
-  status_t fill(core::Deadline deadline);  // read_mutex_ held
+  status_t fill(core::Deadline deadline);  // read_lock_ held
   status_t hang_up();                       // marks the port lost; returns VI_ERROR_CONN_LOST
   status_t errno_status(int err);
 
   const int fd_;
   const std::string device_;
-  std::timed_mutex read_mutex_;   // the input queue and reading from fd_
-  std::timed_mutex write_mutex_;  // one writer at a time, so messages do not interleave
+  DeadlineLock read_lock_;   // the input queue and reading from fd_
+  DeadlineLock write_lock_;  // one writer at a time, so messages do not interleave
   InputQueue input_;
-  std::atomic<std::size_t> queued_{0};  // input_.size(), readable without read_mutex_
+  std::atomic<std::size_t> queued_{0};  // input_.size(), readable without read_lock_
   mutable std::mutex config_mutex_;
   LineSettings settings_;
   InputQueue::Options options_;
