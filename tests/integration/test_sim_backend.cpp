@@ -296,6 +296,12 @@ TEST_F(SimBackendTest, SerialAttributesAreValidated) {
   EXPECT_EQ(std::get<std::int64_t>(v), 115200);
   auto gpib = open("GPIB::9::INSTR");
   set(gpib, attr::ASRL_BAUD, 9600, status::ERROR_NSUP_ATTR);
+  ASSERT_EQ(backend->get_attribute(asrl, attr::ASRL_AVAIL_NUM, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::int64_t>(v), 0);
+  EXPECT_EQ(write(asrl, "*IDN?\r\n"), status::SUCCESS);
+  ASSERT_EQ(backend->get_attribute(asrl, attr::ASRL_AVAIL_NUM, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::int64_t>(v), 22);  // "SCPI,MOCK,VERSION_1.0\n"
+  EXPECT_EQ(read(asrl).second, "SCPI,MOCK,VERSION_1.0\n");
   // END_OUT = TERMCHAR appends the termination character: the device sees "*IDN?\r\n".
   set(asrl, attr::ASRL_END_OUT, 2);
   set(asrl, attr::TERMCHAR, '\n');

@@ -463,6 +463,17 @@ void Device::remove_service_request_listener(std::size_t id) {
   listeners_.erase(id);
 }
 
+std::uint64_t Device::available_bytes() const {
+  std::lock_guard lk(mutex_);
+  auto now = core::Deadline::clock::now();
+  std::uint64_t total = 0;
+  for (const auto& q : output_) {
+    if (q.ready_at > now) break;
+    total += q.message->size() - q.offset;
+  }
+  return std::min<std::uint64_t>(total, 0xFFFFFFFFu);
+}
+
 std::size_t Device::queued_messages() const {
   std::lock_guard lk(mutex_);
   return output_.size();

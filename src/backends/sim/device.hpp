@@ -71,6 +71,8 @@ class Device {
   std::size_t add_service_request_listener(std::function<void()> fn);
   void remove_service_request_listener(std::size_t id);
 
+  /// Bytes of the replies that are ready to be read (VI_ATTR_ASRL_AVAIL_NUM), capped at 2^32-1.
+  std::uint64_t available_bytes() const;
   /// Number of messages queued (ready or delayed).
   std::size_t queued_messages() const;
   /// A property's current value (device level), for tests and diagnostics.

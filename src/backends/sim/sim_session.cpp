@@ -2,6 +2,8 @@
 
 #include <cppvisa/status.hpp>
 
+#include <algorithm>
+
 namespace cppvisa::sim {
 
 SimSession::SimSession(const ResourceName& name, std::shared_ptr<Device> device)
@@ -133,7 +135,7 @@ status_t SimSession::validate_attribute(attr_id_t id, const AttrValue& value) {
 
 status_t SimSession::computed_attribute(attr_id_t id, AttrValue& value) {
   if (id == attr::ASRL_AVAIL_NUM && serial()) {
-    value = static_cast<std::int64_t>(reader_.buffered());
+    value = static_cast<std::int64_t>(std::min<std::uint64_t>(reader_.buffered() + device_->available_bytes(), 0xFFFFFFFFu));
     return status::SUCCESS;
   }
   return status::ERROR_NSUP_ATTR;
