@@ -42,6 +42,12 @@ status_t RpcClient::finish_call(core::Deadline deadline, XdrReader& results, con
     if (st == status::ERROR_CONN_LOST || st == status::ERROR_IO) close();
     return st;
   }
+  return await_reply(deadline, results, cancel);
+}
+
+status_t RpcClient::await_reply(core::Deadline deadline, XdrReader& results, const net::Waker* cancel) {
+  if (!stream_) return status::ERROR_CONN_LOST;
+  status_t st;
   for (;;) {
     st = stream_->receive(reply_, deadline, cancel);
     if (st != status::SUCCESS) {

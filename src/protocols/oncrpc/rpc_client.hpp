@@ -36,6 +36,9 @@ class RpcClient {
   /// ERROR_ABORT (waker), ERROR_NSUP_OPER (PROG/PROC unavailable), ERROR_IO (malformed or
   /// rejected reply).
   status_t finish_call(core::Deadline deadline, XdrReader& results, const net::Waker* cancel = nullptr);
+  /// Waits (again) for the reply of the call last sent, e.g. after finish_call() returned
+  /// ERROR_TMO and the caller asked the server to abort it. Same statuses as finish_call().
+  status_t await_reply(core::Deadline deadline, XdrReader& results, const net::Waker* cancel = nullptr);
   /// Sends the call begun with begin_call() without waiting for a reply (one-way procedures).
   status_t send_oneway(core::Deadline deadline);
 
