@@ -176,8 +176,9 @@ status_t Vxi11Client::read(std::span<std::byte> buffer, std::size_t& count, cons
     if (r.error != err::none) return error_to_status(r.error);  // 15: ERROR_TMO with the bytes so far
     // Termination wins over a full buffer (visa-c-api §6.1); END is honoured even when the count
     // equals the request exactly (pyvisa-py #608).
-    if ((r.reason & reason::chr) && term.termchar_enabled) return status::SUCCESS_TERM_CHAR;
+    // END before the termination character, as core::MessageReader orders them.
     if ((r.reason & reason::end) && !term.suppress_end) return status::SUCCESS;
+    if ((r.reason & reason::chr) && term.termchar_enabled) return status::SUCCESS_TERM_CHAR;
     if (count == buffer.size()) return status::SUCCESS_MAX_CNT;
     if (deadline.expired()) return status::ERROR_TMO;
   }
