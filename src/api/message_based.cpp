@@ -121,6 +121,7 @@ std::size_t MessageBasedResource::write(std::string_view message, std::string_vi
 }
 
 std::size_t MessageBasedResource::write(std::string_view message, std::string_view termination) {
+  session();  // a closed resource throws InvalidSession
   std::error_code ec;
   std::size_t n = write(message, termination, ec);
   if (ec) check(to_status(ec));
@@ -146,6 +147,7 @@ std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_
 }
 
 std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_t& st) {
+  session();  // a closed resource throws InvalidSession
   std::error_code ec;
   std::size_t n = read_into(buffer, st, ec);
   if (ec) check(st);
@@ -167,6 +169,7 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::err
 }
 
 std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size) {
+  session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto out = read_raw(size, ec);
   if (ec) check(to_status(ec));
@@ -184,6 +187,7 @@ std::string MessageBasedResource::read(std::error_code& ec) {
 }
 
 std::string MessageBasedResource::read() {
+  session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto text = read(ec);
   if (ec) check(to_status(ec));
@@ -221,6 +225,7 @@ std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::
 
 std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::size_t chunk_size,
                                                         bool break_on_termchar) {
+  session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto out = read_bytes(count, chunk_size, break_on_termchar, ec);
   if (ec) check(to_status(ec));

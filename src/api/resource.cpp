@@ -23,7 +23,7 @@ struct Resource::HandlerSlot {
 namespace {
 
 struct HandlerEntry {
-  std::shared_ptr<Backend> backend;
+  Backend* backend;  // not owning: a handler must not keep (and so destroy) the backend on its thread
   EventCallback callback;
 };
 
@@ -353,7 +353,7 @@ WaitResponse Resource::wait_on_event(event_type_t type, std::uint32_t timeout_ms
 }
 
 int Resource::install_handler(event_type_t type, EventCallback callback) {
-  auto entry = std::make_shared<HandlerEntry>(HandlerEntry{backend_, std::move(callback)});
+  auto entry = std::make_shared<HandlerEntry>(HandlerEntry{backend_.get(), std::move(callback)});
   auto slot = std::make_unique<HandlerSlot>();
   slot->type = type;
   {

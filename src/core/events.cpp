@@ -11,44 +11,47 @@ constexpr std::uint16_t kQueue = 1, kHandler = 2, kSuspend = 4, kAllMech = 0xFFF
 
 EventDispatcher::~EventDispatcher() {
   {
-    std::lock_guard guard(mutex_);
-    stop_ = true;
+    std::lock_guard guard(state_->mutex);
+    state_->stop = true;
   }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  state_->wake.notify_all();
+  if (!thread_.joinable()) return;
+  if (thread_.get_id() == std::this_thread::get_id()) thread_.detach();
+  else thread_.join();
 }
 
 void EventDispatcher::post(std::function<void()> job) {
-  std::lock_guard guard(mutex_);
-  if (stop_) return;
-  jobs_.push_back(std::move(job));
-  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-  wake_.notify_one();
+  std::lock_guard guard(state_->mutex);
+  if (state_->stop) return;
+  state_->jobs.push_back(std::move(job));
+  if (!thread_.joinable()) thread_ = std::thread(&EventDispatcher::run, state_);
+  state_->wake.notify_one();
 }
 
 void EventDispatcher::drain() {
-  std::unique_lock guard(mutex_);
   if (thread_.joinable() && thread_.get_id() == std::this_thread::get_id()) return;
-  idle_.wait(guard, [&] { return jobs_.empty() && !busy_; });
+  std::unique_lock guard(state_->mutex);
+  state_->idle.wait(guard, [&] { return state_->jobs.empty() && !state_->busy; });
 }
 
-void EventDispatcher::run() {
-  std::unique_lock guard(mutex_);
+void EventDispatcher::run(std::shared_ptr<State> st) {
+  std::unique_lock guard(st->mutex);
   for (;;) {
-    wake_.wait(guard, [&] { return stop_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // stopping
-    auto job = std::move(jobs_.front());
-    jobs_.pop_front();
-    busy_ = true;
+    st->wake.wait(guard, [&] { return st->stop || !st->jobs.empty(); });
+    if (st->jobs.empty()) return;  // stopping
+    auto job = std::move(st->jobs.front());
+    st->jobs.pop_front();
+    st->busy = true;
     guard.unlock();
     try {
       job();
     } catch (...) {
       // A handler must not take the dispatcher down.
     }
+    job = nullptr;  // release what the job held before taking the lock again
     guard.lock();
-    busy_ = false;
-    if (jobs_.empty()) idle_.notify_all();
+    st->busy = false;
+    if (st->jobs.empty()) st->idle.notify_all();
   }
 }
 
