@@ -83,6 +83,7 @@ void SocketServer::accept_loop() {
     if (stopped_) return;
     auto c = std::make_unique<Connection>();
     c->socket = std::move(s);
+    c->id = next_id_++;
     Connection* raw = c.get();
     connections_.push_back(std::move(c));
     raw->thread = std::thread([this, raw] { serve(*raw); });
@@ -104,11 +105,16 @@ void SocketServer::serve(Connection& c) {
       if (n == 0) continue;
       std::size_t written = 0;
       bool end = in[n - 1] == std::byte{'\n'};
+      last_writer_ = c.id;
       device_->write(std::span(in).first(n), end, written, core::Deadline::after_ms(device_write_timeout_ms));
       expect_output = true;
       backoff_ms = 0;
     }
     if (!expect_output) continue;
+    if (last_writer_ != c.id) {  // another client asked since: its connection collects the output
+      expect_output = false;
+      continue;
+    }
     // Poll the device for output without waiting.
     server::ReadResult r;
     device_->read(out, std::nullopt, r, core::Deadline::after_ms(0));

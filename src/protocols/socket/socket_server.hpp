@@ -2,7 +2,9 @@
 // bytes from a client go to the device (a chunk ending in LF is written with END), and whatever
 // the device outputs goes back to the client. A raw socket has no framing: the server polls the
 // device for output after each write, first at once and then with a backoff up to
-// Options::poll_interval_ms, for as long as the connection is open.
+// Options::poll_interval_ms, for as long as the connection is open. With several clients, only
+// the connection that wrote last collects the device's output (as an instrument answers the
+// connection that asked).
 #pragma once
 
 #include "protocols/net/socket.hpp"
@@ -45,6 +47,7 @@ class SocketServer {
     net::Socket socket;
     std::thread thread;
     std::atomic<bool> done{false};
+    std::uint64_t id = 0;
   };
   void accept_loop();
   void serve(Connection& c);
@@ -58,6 +61,8 @@ class SocketServer {
   mutable std::mutex mutex_;
   std::list<std::unique_ptr<Connection>> connections_;
   bool stopped_ = false;
+  std::uint64_t next_id_ = 1;
+  std::atomic<std::uint64_t> last_writer_{0};
 };
 
 }  // namespace cppvisa::raw_socket
