@@ -1,5 +1,6 @@
 // Our VXI-11 client (vxi11::Vxi11Client) against our VXI-11 server (vxi11::Vxi11Server) and
 // portmapper, on loopback, with a fake instrument.
+#include "backends/native/native_backend.hpp"
 #include "integration/fake_device.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
@@ -399,6 +400,213 @@ TEST_F(Vxi11Loopback, OversizeWriteIsParameterError) {
   EXPECT_EQ(resp.error, vxi11::err::parameter);
   EXPECT_EQ(resp.size, 0u);
   EXPECT_EQ(device->bytes_written.load(), 0u);
+}
+
+}  // namespace
+}  // namespace cppvisa
+
+// ---- the same server through the native backend (Vxi11Session) ----
+
+namespace cppvisa {
+namespace {
+
+class Vxi11Backend : public Vxi11Loopback {
+ protected:
+  void SetUp() override {
+    Vxi11Loopback::SetUp();
+    // The client asks this portmapper instead of port 111.
+    ::setenv("CPPVISA_PORTMAPPER_PORT", std::to_string(portmapper.port()).c_str(), 1);
+    backend = native::make_backend();
+    ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+  }
+  void TearDown() override {
+    backend->close(rm);
+    ::unsetenv("CPPVISA_PORTMAPPER_PORT");
+    Vxi11Loopback::TearDown();
+  }
+  session_t open_session(std::string name = "TCPIP::127.0.0.1::inst0::INSTR", Backend* b = nullptr,
+                         session_t rm_of_b = 0) {
+    session_t s = 0;
+    Backend& target = b ? *b : *backend;
+    EXPECT_EQ(target.open(b ? rm_of_b : rm, name, AccessMode::no_lock, 0, s), status::SUCCESS) << name;
+    return s;
+  }
+  status_t write(session_t s, std::string_view text, Backend* b = nullptr) {
+    std::size_t n = 0;
+    return (b ? *b : *backend).write(s, bytes_of(text), n);
+  }
+  status_t read(session_t s, std::string& out, std::size_t size = 4096, Backend* b = nullptr) {
+    std::vector<std::byte> buffer(size);
+    std::size_t n = 0;
+    status_t st = (b ? *b : *backend).read(s, buffer, n);
+    out = text_of(std::span(buffer).first(n));
+    return st;
+  }
+  std::shared_ptr<Backend> backend;
+  session_t rm = 0;
+};
+
+TEST_F(Vxi11Backend, QueryThroughTheBackend) {
+  session_t s = open_session();
+  ASSERT_EQ(write(s, "*IDN?\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(read(s, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "FAKE,LAN-TEST,0,1.0\n");
+  AttrValue v;
+  ASSERT_EQ(backend->get_attribute(s, attr::TCPIP_DEVICE_NAME, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::string>(v), "inst0");
+  EXPECT_EQ(backend->close(s), status::SUCCESS);
+  EXPECT_EQ(server->link_count(), 0u);  // destroy_link on close
+}
+
+TEST_F(Vxi11Backend, DefaultDeviceNameAndGatewayName) {
+  session_t s = open_session("TCPIP0::127.0.0.1::INSTR");
+  ASSERT_EQ(write(s, "ECHO? inst0\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(read(s, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "inst0\n");
+  session_t g = open_session("TCPIP::127.0.0.1::gpib0,5::INSTR");
+  ASSERT_EQ(write(g, "ECHO? gw\n"), status::SUCCESS);
+  EXPECT_EQ(read(g, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "gw\n");
+  EXPECT_EQ(gateway_device->bytes_written.load(), 9u);
+}
+
+TEST_F(Vxi11Backend, MissingInstrumentFailsAtOpen) {
+  session_t s = 0;
+  EXPECT_EQ(backend->open(rm, "TCPIP::127.0.0.1::inst3::INSTR", AccessMode::no_lock, 0, s), status::ERROR_RSRC_NFOUND);
+  ::setenv("CPPVISA_PORTMAPPER_PORT", "1", 1);  // nothing listens there
+  EXPECT_EQ(backend->open(rm, "TCPIP::127.0.0.1::inst0::INSTR", AccessMode::no_lock, 0, s), status::ERROR_RSRC_NFOUND);
+}
+
+TEST_F(Vxi11Backend, SendEndAndTermcharAttributes) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->set_attribute(s, attr::SEND_END_EN, std::int64_t{0}), status::SUCCESS);
+  ASSERT_EQ(write(s, "ECHO? x"), status::SUCCESS);  // no END: the message continues
+  ASSERT_EQ(backend->set_attribute(s, attr::SEND_END_EN, std::int64_t{1}), status::SUCCESS);
+  ASSERT_EQ(write(s, "y"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(read(s, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "xy\n");
+  ASSERT_EQ(backend->set_attribute(s, attr::TERMCHAR_EN, std::int64_t{1}), status::SUCCESS);
+  ASSERT_EQ(backend->set_attribute(s, attr::TERMCHAR, std::int64_t{'-'}), status::SUCCESS);
+  ASSERT_EQ(write(s, "ECHO? a-b\n"), status::SUCCESS);
+  EXPECT_EQ(read(s, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "a-");
+  EXPECT_EQ(read(s, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "b\n");
+}
+
+TEST_F(Vxi11Backend, TimeoutStbTriggerClearRen) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->set_attribute(s, attr::TMO_VALUE, std::int64_t{250}), status::SUCCESS);
+  ASSERT_EQ(write(s, "SILENT?\n"), status::SUCCESS);
+  std::string reply;
+  auto start = Clock::now();
+  EXPECT_EQ(read(s, reply), status::ERROR_TMO);
+  EXPECT_GE(Clock::now() - start, 240ms);
+  EXPECT_LT(Clock::now() - start, 3s);
+  std::uint16_t stb = 0xFFFF;
+  EXPECT_EQ(backend->read_stb(s, stb), status::SUCCESS);
+  EXPECT_EQ(stb, 0);
+  EXPECT_EQ(backend->assert_trigger(s, TriggerProtocol::default_), status::SUCCESS);
+  EXPECT_EQ(device->triggers.load(), 1);
+  EXPECT_EQ(backend->clear(s), status::SUCCESS);
+  EXPECT_EQ(device->clears.load(), 1);
+  EXPECT_EQ(backend->gpib_control_ren(s, RenMode::assert_), status::SUCCESS);
+  EXPECT_TRUE(device->is_remote.load());
+  EXPECT_EQ(backend->gpib_control_ren(s, RenMode::deassert_gtl), status::SUCCESS);
+  EXPECT_FALSE(device->is_remote.load());
+}
+
+TEST_F(Vxi11Backend, ExclusiveLockExcludesAnotherProcess) {
+  // A second backend stands for another process: only the device lock can exclude it.
+  auto other = native::make_backend();
+  session_t other_rm = 0;
+  ASSERT_EQ(other->open_default_rm(other_rm), status::SUCCESS);
+  session_t a = open_session();
+  session_t b = open_session("TCPIP::127.0.0.1::inst0::INSTR", other.get(), other_rm);
+  std::string key;
+  ASSERT_EQ(backend->lock(a, AccessMode::exclusive_lock, 1000, {}, key), status::SUCCESS);
+  EXPECT_EQ(write(b, "*IDN?\n", other.get()), status::ERROR_RSRC_LOCKED);
+  auto start = Clock::now();
+  EXPECT_EQ(other->lock(b, AccessMode::exclusive_lock, 300, {}, key), status::ERROR_RSRC_LOCKED);
+  EXPECT_GE(Clock::now() - start, 290ms);
+  EXPECT_LT(Clock::now() - start, 3s);
+  ASSERT_EQ(backend->unlock(a), status::SUCCESS);
+  EXPECT_EQ(other->lock(b, AccessMode::exclusive_lock, 1000, {}, key), status::SUCCESS);
+  EXPECT_EQ(write(a, "*IDN?\n"), status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(other->close(b), status::SUCCESS);  // closing releases the device lock
+  EXPECT_EQ(write(a, "*IDN?\n"), status::SUCCESS);
+  other->close(other_rm);
+}
+
+TEST_F(Vxi11Backend, ServiceRequestEvent) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->enable_event(s, event::service_request, 1 /* VI_QUEUE */), status::SUCCESS);
+  device->request_service();
+  event_type_t type = 0;
+  session_t context = 0;
+  ASSERT_EQ(backend->wait_on_event(s, event::service_request, 5000, type, context, false), status::SUCCESS);
+  EXPECT_EQ(type, event::service_request);
+  std::uint16_t stb = 0;
+  EXPECT_EQ(backend->read_stb(s, stb), status::SUCCESS);
+  EXPECT_EQ(stb & 0x40, 0x40);
+  EXPECT_EQ(backend->close(s), status::SUCCESS);
+}
+
+TEST_F(Vxi11Backend, TerminateAbortsABlockedRead) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->set_attribute(s, attr::TMO_VALUE, std::int64_t{20000}), status::SUCCESS);
+  ASSERT_EQ(write(s, "SILENT?\n"), status::SUCCESS);
+  auto start = Clock::now();
+  auto reader = std::async(std::launch::async, [&] {
+    std::string reply;
+    return read(s, reply);
+  });
+  ASSERT_TRUE(device->wait_for_blocked_read(5s));
+  EXPECT_EQ(backend->terminate(s, 0, 0), status::SUCCESS);
+  EXPECT_EQ(reader.get(), status::ERROR_ABORT);
+  EXPECT_LT(Clock::now() - start, 10s);
+}
+
+TEST_F(Vxi11Backend, ServerKilledMidTransfer) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->set_attribute(s, attr::TMO_VALUE, std::int64_t{20000}), status::SUCCESS);
+  ASSERT_EQ(write(s, "SILENT?\n"), status::SUCCESS);
+  auto reader = std::async(std::launch::async, [&] {
+    std::string reply;
+    return read(s, reply);
+  });
+  ASSERT_TRUE(device->wait_for_blocked_read(5s));
+  server->stop();
+  status_t st = reader.get();
+  EXPECT_TRUE(st == status::ERROR_CONN_LOST || st == status::ERROR_ABORT) << status_name(st);
+  EXPECT_EQ(write(s, "*IDN?\n"), status::ERROR_CONN_LOST);
+  EXPECT_EQ(backend->close(s), status::SUCCESS);
+}
+
+TEST_F(Vxi11Backend, SessionsOnSeveralThreads) {
+  constexpr int threads = 6, rounds = 15;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      session_t s = 0;
+      if (backend->open(rm, "TCPIP::127.0.0.1::inst0::INSTR", AccessMode::no_lock, 0, s) != status::SUCCESS) return;
+      for (int i = 0; i < rounds; ++i) {
+        std::string key, text = "s" + std::to_string(t) + "-" + std::to_string(i), reply;
+        if (backend->lock(s, AccessMode::exclusive_lock, 10000, {}, key) < 0) continue;
+        if (write(s, "ECHO? " + text + "\n") == status::SUCCESS && read(s, reply) == status::SUCCESS &&
+            reply == text + "\n")
+          ++ok;
+        backend->unlock(s);
+      }
+      backend->close(s);
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(ok.load(), threads * rounds);
 }
 
 }  // namespace
