@@ -119,6 +119,7 @@ void RpcServer::serve_connection(Connection& c) {
     finish_record(reply);
     if (stream.send_framed(reply, core::Deadline::after_ms(reply_send_timeout_ms), &stop_) != status::SUCCESS) break;
   }
+  c.socket.shutdown();  // the peer sees the close now, not when the thread is reaped
   if (on_disconnect_) on_disconnect_(c.id);
   c.done = true;
 }

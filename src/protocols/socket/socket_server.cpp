@@ -127,6 +127,7 @@ void SocketServer::serve(Connection& c) {
       backoff_ms = std::min(options_.poll_interval_ms, std::max<std::uint32_t>(1, backoff_ms * 2));
     }
   }
+  c.socket.shutdown();  // the peer sees the close now, not when the thread is reaped
   c.done = true;
 }
 
