@@ -1,5 +1,7 @@
 #include "session_device.hpp"
 
+#include <cppvisa/resource_name.hpp>
+
 #include <algorithm>
 
 namespace cppvisa::serve {
@@ -12,6 +14,9 @@ SessionDevice::SessionDevice(std::shared_ptr<Backend> backend, session_t session
     : backend_(std::move(backend)), session_(session), resource_name_(std::move(resource_name)) {
   // A gateway forwards message ends: END (or, for sockets, a pause in the data) ends a read.
   set(attr::SUPPRESS_END_EN, 0);
+  std::error_code ec;
+  auto parsed = ResourceName::parse(resource_name_, ec);
+  is_socket_ = parsed && parsed->resource_class == "SOCKET";
 }
 
 SessionDevice::~SessionDevice() { set_service_request_handler({}); }
@@ -28,7 +33,16 @@ status_t SessionDevice::write(std::span<const std::byte> data, bool end, std::si
   std::lock_guard lock(io_mutex_);
   set_timeout(deadline);
   set(attr::SEND_END_EN, end ? 1 : 0);
-  return backend_->write(session_, data, count);
+  status_t st = backend_->write(session_, data, count);
+  // IEEE 488.2 §7.5: a program message ends with NL, NL^END or ^END. A raw socket cannot carry
+  // END, so a message ended by END alone (as liblxi sends "*IDN?" over VXI-11) gets its NL here.
+  if (st >= 0 && end && is_socket_ && (data.empty() || data.back() != std::byte{'\n'})) {
+    static constexpr std::byte newline[1] = {std::byte{'\n'}};
+    std::size_t n = 0;
+    status_t nl = backend_->write(session_, newline, n);
+    if (nl < 0) return nl;
+  }
+  return st;
 }
 
 status_t SessionDevice::read(std::span<std::byte> buffer, std::optional<std::byte> termchar,

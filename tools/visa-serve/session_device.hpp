@@ -43,6 +43,7 @@ class SessionDevice : public server::ServedDevice {
   std::mutex handler_mutex_;
   std::function<void()> srq_handler_;
   bool handler_installed_ = false;
+  bool is_socket_ = false;  // the served resource is a raw socket (no END on the wire)
 };
 
 }  // namespace cppvisa::serve
