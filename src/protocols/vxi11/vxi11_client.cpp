@@ -277,7 +277,7 @@ status_t Vxi11Client::enable_srq(std::function<void()> on_srq) {
   std::random_device rd;
   srq_handle_ = "cppvisa-" + std::to_string(lid_) + "-" + std::to_string(rd());
   on_srq_ = std::move(on_srq);
-  auto server = std::make_unique<oncrpc::RpcServer>(oncrpc::RpcServer::Options{4096, 4});
+  auto server = std::make_unique<oncrpc::RpcServer>(oncrpc::RpcServer::Options::bounded(4096, 4));
   server->add_program(intr_program, program_version, program_version,
                       [this](const oncrpc::CallContext& call, XdrReader& args, oncrpc::XdrWriter&) {
                         if (call.header.proc != proc::device_intr_srq) return oncrpc::ProcResult::proc_unavail;

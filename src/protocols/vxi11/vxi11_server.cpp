@@ -55,9 +55,9 @@ Vxi11Server::Vxi11Server() : Vxi11Server(Options{}) {}
 
 Vxi11Server::Vxi11Server(Options options)
     : options_(std::move(options)),
-      core_(oncrpc::RpcServer::Options{std::max<std::size_t>(options_.max_recv_size, 1024) + 65536,
-                                       options_.max_connections}),
-      abort_(oncrpc::RpcServer::Options{4096, options_.max_connections}) {
+      core_(oncrpc::RpcServer::Options::bounded(std::max<std::size_t>(options_.max_recv_size, 1024) + 65536,
+                                                options_.max_connections)),
+      abort_(oncrpc::RpcServer::Options::bounded(4096, options_.max_connections)) {
   options_.max_recv_size = std::max<std::uint32_t>(options_.max_recv_size, 1024);  // VXI-11 B.6.3: at least 1024
   options_.max_read_size = std::max<std::uint32_t>(options_.max_read_size, 1);
   core_.add_program(core_program, program_version, program_version,
