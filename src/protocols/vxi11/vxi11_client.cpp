@@ -180,6 +180,7 @@ status_t Vxi11Client::read(std::span<std::byte> buffer, std::size_t& count, cons
     if ((r.reason & reason::end) && !term.suppress_end) return status::SUCCESS;
     if ((r.reason & reason::chr) && term.termchar_enabled) return status::SUCCESS_TERM_CHAR;
     if (count == buffer.size()) return status::SUCCESS_MAX_CNT;
+    if (r.data.empty() && r.reason == 0) return status::ERROR_IO;  // no data, no condition: no progress
     if (deadline.expired()) return status::ERROR_TMO;
   }
 }
