@@ -5,6 +5,7 @@
 #include <cppvisa/status.hpp>
 
 #include "backends/ivi/ivi_backend.hpp"
+#include "backends/native/native_backend.hpp"
 
 #include <fmt/format.h>
 
@@ -33,6 +34,7 @@ std::shared_ptr<Backend> make_ivi(const std::string& argument) {
 // The backends compiled in, in the order visa-info shows them.
 const std::vector<BuiltIn>& builtins() {
   static const std::vector<BuiltIn> list = {
+      {"native", [](const std::string&) { return native::make_backend(); }},
       {"ivi", make_ivi},
   };
   return list;
