@@ -144,7 +144,7 @@ class CPPVISA_API MessageBasedResource : public Resource {
   const std::string& encoding() const noexcept { return encoding_; }
   void set_encoding(std::string_view encoding);
   const std::string& write_termination() const noexcept { return write_termination_; }
-  void set_write_termination(std::string_view t) { write_termination_ = t; }
+  void set_write_termination(std::string_view t);
   const std::string& read_termination() const noexcept { return read_termination_; }
   /// Its last character becomes VI_ATTR_TERMCHAR with VI_ATTR_TERMCHAR_EN true; empty disables
   /// the termination character (TERMCHAR back to '\n'). A last character that also appears earlier

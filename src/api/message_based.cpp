@@ -367,6 +367,9 @@ void MessageBasedResource::set_chunk_size(std::size_t n) {
   chunk_size_ = n;
 }
 
+// Out of line: GCC 12 gives a false -Wrestrict warning when this assignment is inlined at -O2.
+void MessageBasedResource::set_write_termination(std::string_view t) { write_termination_.assign(t.data(), t.size()); }
+
 void MessageBasedResource::set_read_termination(std::string_view t) {
   if (!t.empty()) {
     char last = t.back();
