@@ -204,6 +204,26 @@ TEST_F(SimBackendTest, ServiceRequestEvent) {
   EXPECT_EQ(stb, 0);
 }
 
+TEST_F(SimBackendTest, ServiceRequestWhenASlowReplyIsReady) {
+  auto scope = open("GPIB::7::INSTR");
+  ASSERT_EQ(backend->enable_event(scope, event::service_request, 1 /* VI_QUEUE */), status::SUCCESS);
+  ASSERT_EQ(write(scope, "*SRE 16\n"), status::SUCCESS);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(write(scope, ":ACQ:SLOW?\n"), status::SUCCESS);  // answered after 500 ms
+  std::uint16_t stb = 0xFF;
+  ASSERT_EQ(backend->read_stb(scope, stb), status::SUCCESS);
+  if (std::chrono::steady_clock::now() - start < 400ms) {
+    EXPECT_EQ(stb, 0);  // not ready yet
+  }
+  event_type_t type = 0;
+  session_t ctx = 0;
+  ASSERT_EQ(backend->wait_on_event(scope, event::service_request, 10000, type, ctx, false), status::SUCCESS);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 450ms);
+  ASSERT_EQ(backend->read_stb(scope, stb), status::SUCCESS);
+  EXPECT_EQ(stb, 0x50);
+  EXPECT_EQ(read(scope).second, "1\n");
+}
+
 TEST_F(SimBackendTest, LocksBetweenTwoSessions) {
   auto a = open("GPIB::9::INSTR");
   auto b = open("GPIB::9::INSTR");

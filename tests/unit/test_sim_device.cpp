@@ -365,6 +365,9 @@ TEST(SimExtensions, DelayedResponse) {
   dev.send("SLOW?");
   // Not there yet (a short read times out; the device has a query, so no query error is raised).
   EXPECT_FALSE(dev.read(20).has_value());
+  if (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(250)) {
+    EXPECT_EQ(dev.device().status_byte() & 0x10, 0);  // queued, not yet available
+  }
   EXPECT_EQ(dev.read(5000), "done");
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
   // A later quick query queued behind a slow one is answered in order.
