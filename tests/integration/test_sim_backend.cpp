@@ -224,6 +224,17 @@ TEST_F(SimBackendTest, ServiceRequestWhenASlowReplyIsReady) {
   EXPECT_EQ(read(scope).second, "1\n");
 }
 
+TEST_F(SimBackendTest, RandomSeedFromTheEnvironment) {
+  ::setenv("CPPVISA_SIM_SEED", "42", 1);
+  session_t rm2 = 0;
+  ASSERT_EQ(backend->open_default_rm(rm2), status::SUCCESS);
+  auto dmm = open("GPIB::5::INSTR", rm2);
+  ::unsetenv("CPPVISA_SIM_SEED");
+  EXPECT_EQ(query(dmm, ":READ?\n"), "6.71\n");  // Python: random.seed(42); "%.2f" % uniform(0, 10.5)
+  EXPECT_EQ(query(dmm, ":SCAN?\n"), "0.26, 2.89, 2.34, 7.73, 7.11\n");
+  backend->close(rm2);
+}
+
 TEST_F(SimBackendTest, LocksBetweenTwoSessions) {
   auto a = open("GPIB::9::INSTR");
   auto b = open("GPIB::9::INSTR");

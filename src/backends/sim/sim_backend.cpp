@@ -11,6 +11,7 @@
 #include <cppvisa/version.hpp>
 
 #include <cctype>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <mutex>
@@ -50,6 +51,16 @@ std::optional<std::pair<std::string, std::string>> pyvisa_tcpip_canonical(const 
   if (parts.size() == 3) return std::make_pair("TCPIP" + board + "::" + parts[1] + "::inst0::INSTR", std::string("TCPIP INSTR"));
   if (parts.size() == 4) return std::make_pair("TCPIP" + board + "::" + parts[1] + "::" + parts[2] + "::INSTR", std::string("TCPIP INSTR"));
   return std::nullopt;
+}
+
+// CPPVISA_SIM_SEED: the RANDOM seed of devices whose file gives none (reproducible test runs).
+std::optional<std::uint64_t> environment_seed() {
+  const char* env = std::getenv("CPPVISA_SIM_SEED");
+  if (!env || !*env) return std::nullopt;
+  char* end = nullptr;
+  auto v = std::strtoull(env, &end, 10);
+  if (*end) return std::nullopt;
+  return v;
 }
 
 class SimBackend final : public core::SessionBackend {
@@ -103,7 +114,12 @@ class SimBackend final : public core::SessionBackend {
     {
       std::lock_guard g(mutex_);
       auto& slot = devices_[rm][it->first];
-      if (!slot) slot = std::make_shared<Device>(it->second.def->device, it->second.eom_key, it->second.def->channel_ids);
+      if (!slot) {
+        const auto& def = it->second.def->device;
+        std::optional<std::uint64_t> seed;
+        if (!def->seed) seed = environment_seed();
+        slot = std::make_shared<Device>(def, it->second.eom_key, it->second.def->channel_ids, seed);
+      }
       device = slot;
     }
     st = status::SUCCESS;
