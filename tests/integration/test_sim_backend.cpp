@@ -101,7 +101,7 @@ TEST_F(SimBackendTest, QueriesOnEveryInterface) {
   EXPECT_EQ(query(sock, "?FREQ\n"), "100.00\n");
   auto usb_raw = open("USB::0x1111::0x2222::0x4445::RAW");  // no USB RAW eom: LF/LF
   EXPECT_EQ(query(usb_raw, "?IDN\n"), "LSG Serial #1234\n");
-  auto tcp = open("USB::0x1111::0x2222::0x3692::INSTR");
+  auto tcp = open("TCPIP::localhost:3333::INSTR");
   EXPECT_EQ(query(tcp, "BOGUS\n"), "INVALID_COMMAND\n");
   AttrValue v;
   ASSERT_EQ(backend->get_attribute(gpib, attr::GPIB_PRIMARY_ADDR, v), status::SUCCESS);
