@@ -445,6 +445,23 @@ TEST(SimExtensions, WaveformMessageChunksMatchWhole) {
   }
 }
 
+TEST(SimExtensions, WaveformWithAHugePeriodIsComputedPerSample) {
+  const std::int64_t period = (1 << 21) + 1;  // too long to precompute
+  WaveformMessage w(3000, 2, true, period, "\n");
+  std::string all(static_cast<std::size_t>(w.size()), '\0');
+  for (std::uint64_t off = 0; off < w.size(); off += 7) {
+    auto n = std::min<std::uint64_t>(7, w.size() - off);
+    w.copy(off, std::as_writable_bytes(std::span(all.data() + off, n)));
+  }
+  ASSERT_EQ(all.substr(0, 6), "#46000");
+  for (std::uint64_t i = 0; i < 3000; ++i) {
+    auto v = static_cast<std::int16_t>(static_cast<std::uint16_t>(static_cast<std::uint8_t>(all[6 + 2 * i]) << 8 |
+                                                                  static_cast<std::uint8_t>(all[7 + 2 * i])));
+    ASSERT_EQ(v, WaveformMessage::sample(i, 2, period)) << i;
+  }
+  EXPECT_EQ(all.back(), '\n');
+}
+
 TEST(SimExtensions, SerialEndRules) {
   Instrument dev(extensions(), "ASRL7::INSTR", "ASRL INSTR", "\n");
   dev.send("*IDN?");
