@@ -1,6 +1,8 @@
 // Simulated instruments through the Backend interface: *IDN? queries per second (PyVISA-sim takes
 // about 30 us per query in Python) and the read rate of a generated waveform block in MB/s.
 //   build/bench/bench_sim [--benchmark_filter=Idn]
+#include "backends/sim/device.hpp"
+#include "backends/sim/loader.hpp"
 #include "backends/sim/sim_backend.hpp"
 
 #include <cppvisa/status.hpp>
@@ -42,6 +44,22 @@ void BM_SimIdnQuery(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SimIdnQuery);
+
+// The same query on the simulated device alone (without the session framework), for comparison.
+void BM_SimDeviceIdnQuery(benchmark::State& state) {
+  auto defs = sim::load_definitions(sim::default_definitions_path());
+  sim::Device device(defs.devices.at(1), "GPIB INSTR");  // device 2: "*IDN?" -> "SCPI,MOCK,VERSION_1.0"
+  std::byte buf[256];
+  for (auto _ : state) {
+    device.write(std::string_view("*IDN?\n"));
+    std::size_t n = 0;
+    bool end = false;
+    device.receive(buf, core::Deadline::after_ms(1000), n, end);
+    benchmark::DoNotOptimize(n);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SimDeviceIdnQuery);
 
 // A property set and read back (setter pattern matching and getter formatting).
 void BM_SimSetAndGetProperty(benchmark::State& state) {

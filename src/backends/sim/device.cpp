@@ -70,7 +70,32 @@ Device::Device(std::shared_ptr<const DeviceDef> def, const std::string& eom_key,
   }
 }
 
-Device::~Device() = default;
+Device::~Device() {
+  {
+    std::lock_guard lk(mutex_);
+    stopping_ = true;
+  }
+  timer_wake_.notify_all();
+  if (timer_.joinable()) timer_.join();
+}
+
+void Device::run_timer() {
+  std::unique_lock lk(mutex_);
+  while (!stopping_) {
+    auto now = core::Deadline::clock::now();
+    if (output_.empty() || output_.front().ready_at <= now) {
+      timer_wake_.wait(lk);
+      continue;
+    }
+    timer_wake_.wait_until(lk, output_.front().ready_at);
+    if (stopping_) break;
+    if (update_service_request_locked()) {
+      lk.unlock();
+      notify(true);
+      lk.lock();
+    }
+  }
+}
 
 std::vector<Value>& Device::channel_values(ChannelRuntime& ch, const std::string& id) {
   auto it = ch.values.find(id);
@@ -286,7 +311,12 @@ void Device::enqueue(std::vector<Reply>& replies) {
     q.ready_at = r.delay ? now + *r.delay : now;
     if (!output_.empty() && output_.back().ready_at > q.ready_at) q.ready_at = output_.back().ready_at;
     queued_bytes_ += held;
+    bool delayed = q.ready_at > now;
     output_.push_back(std::move(q));
+    if (delayed) {
+      if (!timer_.joinable()) timer_ = std::thread([this] { run_timer(); });
+      timer_wake_.notify_all();
+    }
   }
 }
 
@@ -294,7 +324,7 @@ std::uint8_t Device::summary_locked() const {
   std::uint8_t s = 0;
   for (const auto& q : queues_)
     if (!q.empty()) s |= stb_error_queue;
-  if (!output_.empty()) s |= stb_message_available;
+  if (!output_.empty() && output_.front().ready_at <= core::Deadline::clock::now()) s |= stb_message_available;
   for (auto r : registers_)
     if (r) s |= stb_event_summary;
   return s;

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -61,7 +62,7 @@ class Device {
   void clear();
   /// Serial poll: the status byte (RQS in bit 6 when a service request is pending, then cleared).
   std::uint8_t serial_poll();
-  /// The status byte summary without RQS: bit 2 error queue not empty, bit 4 message available,
+  /// The status byte summary without RQS: bit 2 error queue not empty, bit 4 a reply is ready,
   /// bit 5 a status register is non-zero, bit 6 (MSS) when the summary meets the enable mask.
   std::uint8_t status_byte() const;
   /// Group execute trigger: handled as the message "*TRG" when the device defines it, else ignored.
@@ -143,6 +144,12 @@ class Device {
   std::uint8_t last_summary_ = 0;
   bool rqs_ = false;
   PythonRandom rng_;
+  // Delayed replies: a timer thread (started at the first one) updates MAV and service requests
+  // when a reply becomes ready.
+  void run_timer();
+  std::condition_variable timer_wake_;
+  std::thread timer_;
+  bool stopping_ = false;
   std::mutex listeners_mutex_;
   std::map<std::size_t, std::function<void()>> listeners_;
   std::size_t next_listener_ = 1;

@@ -10,7 +10,7 @@
 #include <cppvisa/status.hpp>
 #include <cppvisa/version.hpp>
 
-#include <cctype>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <mutex>
@@ -27,29 +27,14 @@ const std::set<std::string>& simulated_kinds() {
   return kinds;
 }
 
-// PyVISA's canonical form of a TCPIP name whose host address contains ':' (PyVISA-sim's default
-// file has "TCPIP::localhost:2222::INSTR"; PyVISA takes any text as a host). Used when the core
-// parser rejects such a host, so that the resource is listed under the name PyVISA-sim lists.
-std::optional<std::pair<std::string, std::string>> pyvisa_tcpip_canonical(const std::string& name) {
-  std::vector<std::string> parts;
-  for (std::size_t b = 0;;) {
-    auto e = name.find("::", b);
-    parts.push_back(name.substr(b, e == std::string::npos ? std::string::npos : e - b));
-    if (e == std::string::npos) break;
-    b = e + 2;
-  }
-  if (parts.size() < 2 || parts[0].rfind("TCPIP", 0) != 0) return std::nullopt;
-  std::string board = parts[0].substr(5);
-  if (board.empty()) board = "0";
-  if (board.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  std::string cls = parts.back();
-  for (auto& c : cls) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (cls == "SOCKET" && parts.size() == 4)
-    return std::make_pair("TCPIP" + board + "::" + parts[1] + "::" + parts[2] + "::SOCKET", std::string("TCPIP SOCKET"));
-  if (cls != "INSTR") parts.push_back("INSTR");
-  if (parts.size() == 3) return std::make_pair("TCPIP" + board + "::" + parts[1] + "::inst0::INSTR", std::string("TCPIP INSTR"));
-  if (parts.size() == 4) return std::make_pair("TCPIP" + board + "::" + parts[1] + "::" + parts[2] + "::INSTR", std::string("TCPIP INSTR"));
-  return std::nullopt;
+// CPPVISA_SIM_SEED: the RANDOM seed of devices whose file gives none (reproducible test runs).
+std::optional<std::uint64_t> environment_seed() {
+  const char* env = std::getenv("CPPVISA_SIM_SEED");
+  if (!env || !*env) return std::nullopt;
+  char* end = nullptr;
+  auto v = std::strtoull(env, &end, 10);
+  if (*end) return std::nullopt;
+  return v;
 }
 
 class SimBackend final : public core::SessionBackend {
@@ -60,12 +45,7 @@ class SimBackend final : public core::SessionBackend {
       try {
         parsed = ResourceName::parse(r.name);
       } catch (const InvalidResourceName& e) {
-        auto fallback = pyvisa_tcpip_canonical(r.name);
-        if (!fallback) throw LoadError(r.mark, "invalid resource name '" + r.name + "': " + e.message());
-        // Listed under PyVISA's canonical name; opening needs the core parser to accept it.
-        bindings_.emplace(fallback->first, Binding{&r, fallback->second});
-        unparsable_.push_back(fallback->first);
-        continue;
+        throw LoadError(r.mark, "invalid resource name '" + r.name + "': " + e.message());
       }
       std::string kind = parsed.interface_name + " " + parsed.resource_class;
       if (!simulated_kinds().count(kind))
@@ -81,10 +61,8 @@ class SimBackend final : public core::SessionBackend {
   std::string name() const override { return "sim"; }
   std::string library_path() const override { return path_; }
   std::vector<std::string> debug_info() const override {
-    std::vector<std::string> out{std::string("Version: ") + version_string, "Spec version: 1.1",
-                                 "Definitions: " + path_, "Resources: " + std::to_string(bindings_.size())};
-    for (const auto& n : unparsable_) out.push_back("Listed but not openable (host name with ':'): " + n);
-    return out;
+    return {std::string("Version: ") + version_string, "Spec version: 1.1", "Definitions: " + path_,
+            "Resources: " + std::to_string(bindings_.size())};
   }
 
   std::vector<std::string> list_resources(session_t) override {
@@ -103,7 +81,12 @@ class SimBackend final : public core::SessionBackend {
     {
       std::lock_guard g(mutex_);
       auto& slot = devices_[rm][it->first];
-      if (!slot) slot = std::make_shared<Device>(it->second.def->device, it->second.eom_key, it->second.def->channel_ids);
+      if (!slot) {
+        const auto& def = it->second.def->device;
+        std::optional<std::uint64_t> seed;
+        if (!def->seed) seed = environment_seed();
+        slot = std::make_shared<Device>(def, it->second.eom_key, it->second.def->channel_ids, seed);
+      }
       device = slot;
     }
     st = status::SUCCESS;
@@ -123,7 +106,6 @@ class SimBackend final : public core::SessionBackend {
   std::string path_;
   Definitions defs_;
   std::map<std::string, Binding> bindings_;
-  std::vector<std::string> unparsable_;
   std::mutex mutex_;
   std::map<session_t, std::map<std::string, std::shared_ptr<Device>>> devices_;  // per resource manager
 };

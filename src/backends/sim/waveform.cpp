@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 namespace cppvisa::sim {
@@ -17,10 +18,20 @@ WaveformMessage::WaveformMessage(std::uint64_t points, int sample_bytes, bool bi
   std::string length = std::to_string(data_size_);
   header_ = "#" + std::to_string(length.size()) + length;
   if (period_ <= (1 << 20)) {
-    period_table_.resize(static_cast<std::size_t>(period_));
+    period_bytes_.resize(static_cast<std::size_t>(period_) * static_cast<std::size_t>(sample_bytes_));
     for (std::int64_t i = 0; i < period_; ++i)
-      period_table_[static_cast<std::size_t>(i)] =
-          static_cast<std::int16_t>(sample(static_cast<std::uint64_t>(i), sample_bytes_, period_));
+      encode(sample(static_cast<std::uint64_t>(i), sample_bytes_, period_),
+             &period_bytes_[static_cast<std::size_t>(i) * static_cast<std::size_t>(sample_bytes_)]);
+  }
+}
+
+void WaveformMessage::encode(std::int32_t value, std::byte* out) const {
+  auto v = static_cast<std::uint16_t>(static_cast<std::int16_t>(value));
+  if (sample_bytes_ == 1) {
+    out[0] = static_cast<std::byte>(v & 0xFF);
+  } else {
+    out[big_endian_ ? 0 : 1] = static_cast<std::byte>(v >> 8);
+    out[big_endian_ ? 1 : 0] = static_cast<std::byte>(v & 0xFF);
   }
 }
 
@@ -37,25 +48,23 @@ void WaveformMessage::copy(std::uint64_t offset, std::span<std::byte> out) const
   std::uint64_t pos = offset;
   const std::uint64_t data_begin = header_.size(), data_end = data_begin + data_size_;
   while (done < out.size() && pos < data_begin) out[done++] = static_cast<std::byte>(header_[pos++]);
-  if (done < out.size() && pos < data_end) {
+  const auto width = static_cast<std::uint64_t>(sample_bytes_);
+  while (done < out.size() && pos < data_end) {
     std::uint64_t k = pos - data_begin;
-    const auto width = static_cast<std::uint64_t>(sample_bytes_);
-    std::uint64_t index = k / width;
-    std::uint64_t phase = index % static_cast<std::uint64_t>(period_);
-    std::size_t byte_in_sample = static_cast<std::size_t>(k % width);
-    while (done < out.size() && pos < data_end) {
-      std::int32_t value = period_table_.empty() ? sample(index, sample_bytes_, period_) : period_table_[phase];
-      auto v = static_cast<std::uint16_t>(static_cast<std::int16_t>(value));
-      for (; byte_in_sample < width && done < out.size(); ++byte_in_sample, ++pos) {
-        std::uint8_t b;
-        if (width == 1) b = static_cast<std::uint8_t>(v & 0xFF);
-        else b = ((byte_in_sample == 0) == big_endian_) ? static_cast<std::uint8_t>(v >> 8) : static_cast<std::uint8_t>(v & 0xFF);
-        out[done++] = static_cast<std::byte>(b);
-      }
-      byte_in_sample = 0;
-      ++index;
-      if (++phase == static_cast<std::uint64_t>(period_)) phase = 0;
+    std::uint64_t n = std::min<std::uint64_t>(out.size() - done, data_end - pos);
+    if (!period_bytes_.empty()) {
+      // Whole runs of the precomputed period.
+      std::uint64_t in_period = k % period_bytes_.size();
+      n = std::min<std::uint64_t>(n, period_bytes_.size() - in_period);
+      std::memcpy(out.data() + done, period_bytes_.data() + in_period, static_cast<std::size_t>(n));
+    } else {
+      std::byte encoded[2];
+      encode(sample(k / width, sample_bytes_, period_), encoded);
+      n = std::min<std::uint64_t>(n, width - k % width);
+      std::memcpy(out.data() + done, encoded + k % width, static_cast<std::size_t>(n));
     }
+    done += static_cast<std::size_t>(n);
+    pos += n;
   }
   while (done < out.size()) out[done++] = static_cast<std::byte>(terminator_[static_cast<std::size_t>(pos++ - data_end)]);
 }

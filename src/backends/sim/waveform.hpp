@@ -26,13 +26,14 @@ class WaveformMessage final : public OutputMessage {
   static std::int32_t sample(std::uint64_t i, int sample_bytes, std::int64_t period);
 
  private:
+  void encode(std::int32_t value, std::byte* out) const;
   int sample_bytes_;
   bool big_endian_;
   std::int64_t period_;
   std::string header_;
   std::string terminator_;
   std::uint64_t data_size_;
-  std::vector<std::int16_t> period_table_;  // one period of samples (when the period is not huge)
+  std::vector<std::byte> period_bytes_;  // one period of encoded samples (when the period is not huge)
 };
 
 }  // namespace cppvisa::sim

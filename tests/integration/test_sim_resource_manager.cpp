@@ -1,0 +1,93 @@
+// The sim backend through the public C++ API, as users write it: ResourceManager("@sim") and
+// ResourceManager("file.yaml@sim"), queries, binary blocks, status byte, triggers, load errors.
+#include <cppvisa/cppvisa.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace cppvisa {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string source_path(const std::string& rel) { return std::string(CPPVISA_SOURCE_DIR) + "/" + rel; }
+
+TEST(SimResourceManager, BundledInstruments) {
+  ResourceManager rm("@sim");
+  auto names = rm.list_resources("?*");
+  EXPECT_EQ(names.size(), 26u);
+  auto lsg = rm.open<MessageBasedResource>("ASRL1::INSTR");
+  lsg->set_read_termination("\n");  // write termination: "\r\n" by default, as device 1 expects on ASRL
+  EXPECT_EQ(lsg->query("?IDN"), "LSG Serial #1234");
+  EXPECT_EQ(lsg->query("!FREQ 12.3"), "OK");
+  EXPECT_EQ(lsg->query("?FREQ"), "12.30");
+
+  auto psu = rm.open<MessageBasedResource>("TCPIP::localhost:2222::INSTR");
+  psu->set_read_termination("\n");
+  psu->set_write_termination("\n");
+  EXPECT_EQ(psu->query("*IDN?"), "SCPI,MOCK,VERSION_1.0");
+  psu->set_timeout(100);
+  psu->write("BOGUS");
+  try {
+    psu->read();
+    ADD_FAILURE() << "no timeout";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_TMO);
+  }
+  EXPECT_EQ(psu->query("*ESR?"), "32");
+}
+
+TEST(SimResourceManager, OscilloscopeWaveformStatusByteAndTrigger) {
+  ResourceManager rm("@sim");
+  auto scope = rm.open<MessageBasedResource>("TCPIP::sim-scope::INSTR");
+  scope->set_read_termination("\n");
+  scope->set_write_termination("\n");
+  scope->write(":WAV:POIN 100000");
+  auto wave = scope->query_binary_values<std::int16_t>(":WAV:DATA?");
+  ASSERT_EQ(wave.size(), 100000u);
+  EXPECT_EQ(wave[0], 0);
+  EXPECT_EQ(wave[250], 25000);  // a quarter of the 1000-sample period
+  EXPECT_EQ(wave[750], -25000);
+  EXPECT_EQ(scope->read_stb(), 0);
+  scope->write("*SRE 16");
+  scope->write("*IDN?");
+  EXPECT_EQ(scope->read_stb(), 0x50);
+  EXPECT_EQ(scope->read(), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0");
+  scope->assert_trigger();
+  scope->clear();
+  EXPECT_EQ(scope->query(":CHAN2:SCAL?"), "1.000E+00");
+  scope->write(":CHAN2:SCAL 0.5");
+  EXPECT_EQ(scope->query(":CHAN2:SCAL?"), "5.000E-01");
+}
+
+TEST(SimResourceManager, UserFileAndUnknownResource) {
+  ResourceManager rm(source_path("tests/data/sim/channels.yaml") + "@sim");
+  auto dev = rm.open<MessageBasedResource>("ASRL2::INSTR");
+  dev->set_read_termination("\n");
+  EXPECT_EQ(dev->query("CH 1:VOLT:IMM:AMPL?"), "+1.00000000E+00");
+  try {
+    rm.open_resource("ASRL9::INSTR");
+    ADD_FAILURE() << "opened";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_RSRC_NFOUND);
+  }
+}
+
+TEST(SimResourceManager, BrokenUserFile) {
+  auto path = std::filesystem::temp_directory_path() / ("cppvisa_sim_rm_" + std::to_string(::getpid()) + ".yaml");
+  { std::ofstream(path) << "spec: \"1.1\"\ndevices:\n  d:\n    dialogs: []\n"; }
+  try {
+    ResourceManager rm(path.string() + "@sim");
+    ADD_FAILURE() << "loaded";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_LIBRARY_NFOUND);
+    EXPECT_THAT(e.what(), HasSubstr(path.string() + ":4:5: unknown key 'dialogs' in device 'd'"));
+  }
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace cppvisa
