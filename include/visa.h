@@ -512,7 +512,16 @@ ViStatus _VI_FUNC  viPxiReserveTriggers(ViSession vi, ViInt16 cnt, ViAInt16 trig
 #define VI_ATTR_PXI_MEM_SIZE_BAR5   VI_ATTR_PXI_MEM_SIZE_BAR5_32
 #endif
 
-/* Attributes of the headers that the attribute table does not carry (PXI BAR variants). */
+/* Attributes of the headers that the attribute table does not carry. */
+#ifndef VI_ATTR_RSRC_IMPL_VERSION
+#define VI_ATTR_RSRC_IMPL_VERSION    (0x3FFF0003UL)
+#endif
+#ifndef VI_ATTR_RSRC_LOCK_STATE
+#define VI_ATTR_RSRC_LOCK_STATE      (0x3FFF0004UL)
+#endif
+#ifndef VI_ATTR_MAX_QUEUE_LENGTH
+#define VI_ATTR_MAX_QUEUE_LENGTH     (0x3FFF0005UL)
+#endif
 #ifndef VI_ATTR_PXI_MEM_BASE_BAR0_32
 #define VI_ATTR_PXI_MEM_BASE_BAR0_32 (0x3FFF0221UL)
 #define VI_ATTR_PXI_MEM_BASE_BAR1_32 (0x3FFF0222UL)
