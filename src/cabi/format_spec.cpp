@@ -52,28 +52,35 @@ status_t parse_format_spec(std::string_view fmt, std::size_t& pos, FormatSpec& s
     spec.alt = true;
     ++pos;
   }
-  if (!read_count(fmt, pos, spec.width_from, spec.width)) return status::ERROR_INV_FMT;
-  if (pos < fmt.size() && fmt[pos] == '.') {
-    ++pos;
-    spec.has_precision = true;
-    if (!read_count(fmt, pos, spec.precision_from, spec.precision)) return status::ERROR_INV_FMT;
-    if (spec.precision_from == CountFrom::hash) return status::ERROR_INV_FMT;
-  }
-  // VISA modifiers, in any order: `,count`, `@n`, `!ob` / `!ol`
+  // Width, precision and VISA's modifiers (`,count`, `@n`, `!ob` / `!ol`), accepted in any order
+  // (VISA documents both "%,10.3f" and "%10.3,5f"-like placements, and "!ol#b").
   for (;;) {
-    if (pos < fmt.size() && fmt[pos] == ',') {
+    if (pos >= fmt.size()) break;
+    char c = fmt[pos];
+    if (spec.width_from == CountFrom::none && (c == '*' || c == '#' || std::isdigit(static_cast<unsigned char>(c)))) {
+      if (!read_count(fmt, pos, spec.width_from, spec.width)) return status::ERROR_INV_FMT;
+      continue;
+    }
+    if (c == '.' && !spec.has_precision) {
+      ++pos;
+      spec.has_precision = true;
+      if (!read_count(fmt, pos, spec.precision_from, spec.precision)) return status::ERROR_INV_FMT;
+      if (spec.precision_from == CountFrom::hash) return status::ERROR_INV_FMT;
+      continue;
+    }
+    if (c == ',' && spec.array_from == CountFrom::none) {
       ++pos;
       if (!read_count(fmt, pos, spec.array_from, spec.array_size)) return status::ERROR_INV_FMT;
       if (spec.array_from == CountFrom::none) return status::ERROR_INV_FMT;
       continue;
     }
-    if (pos < fmt.size() && fmt[pos] == '@') {
+    if (c == '@') {
       if (pos + 1 >= fmt.size() || fmt[pos + 1] < '1' || fmt[pos + 1] > '3') return status::ERROR_INV_FMT;
       spec.nr_form = fmt[pos + 1] - '0';
       pos += 2;
       continue;
     }
-    if (pos < fmt.size() && fmt[pos] == '!') {
+    if (c == '!') {
       if (fmt.substr(pos, 3) == "!ob") spec.little_endian = false;
       else if (fmt.substr(pos, 3) == "!ol") spec.little_endian = true;
       else return status::ERROR_INV_FMT;

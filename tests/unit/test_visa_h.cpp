@@ -50,7 +50,9 @@ TEST(VisaH, EveryAttributeOfTheTableHasItsMacroWithTheSameValue) {
   int checked = 0;
 #define CPPVISA_ATTR(name, visa_name, id, type, access, scope, has_def, def, lo, hi, classes) \
   EXPECT_EQ(static_cast<ViAttr>(VI_ATTR_##name), static_cast<ViAttr>(id##u)) << visa_name;    \
-  if (std::string(visa_name) != "VI_ATTR_4882_COMPLIANT") EXPECT_EQ(std::string(visa_name), "VI_ATTR_" #name); \
+  if (std::string(visa_name) != "VI_ATTR_4882_COMPLIANT") {                                   \
+    EXPECT_EQ(std::string(visa_name), "VI_ATTR_" #name);                                        \
+  }                                                                                             \
   ++checked;
 #include <cppvisa/attributes.def>
 #undef CPPVISA_ATTR
