@@ -31,6 +31,8 @@ struct Event {
 class EventDispatcher {
  public:
   EventDispatcher() = default;
+  /// Joins the thread; when the last owner lets go on the dispatcher thread itself (a handler
+  /// that held the last reference), the thread is detached and finishes on its own state.
   ~EventDispatcher();
   EventDispatcher(const EventDispatcher&) = delete;
   EventDispatcher& operator=(const EventDispatcher&) = delete;
@@ -39,11 +41,14 @@ class EventDispatcher {
   void drain();
 
  private:
-  void run();
-  std::mutex mutex_;
-  std::condition_variable wake_, idle_;
-  std::deque<std::function<void()>> jobs_;
-  bool stop_ = false, busy_ = false;
+  struct State {
+    std::mutex mutex;
+    std::condition_variable wake, idle;
+    std::deque<std::function<void()>> jobs;
+    bool stop = false, busy = false;
+  };
+  static void run(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_ = std::make_shared<State>();
   std::thread thread_;
 };
 

@@ -6,6 +6,7 @@
 #include "core/deadline.hpp"
 #include "core/events.hpp"
 #include "core/lock_table.hpp"
+#include "core/message_reader.hpp"
 
 #include <cppvisa/attributes.hpp>
 #include <cppvisa/resource_info.hpp>
@@ -69,6 +70,8 @@ class Session {
   /// device itself). Default: nothing (locks are kept by the backend).
   virtual status_t device_lock(AccessMode type, Deadline deadline);
   virtual status_t device_unlock();
+  /// Called after an event type was enabled (e.g. to set up a protocol's SRQ channel).
+  virtual void event_enabled(event_type_t type);
 
   // ---- attributes ----
   /// Values for attributes this session supports. The default handles every attribute of the

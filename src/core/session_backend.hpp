@@ -90,17 +90,11 @@ class SessionBackend : public Backend {
     std::vector<session_t> children;
     std::map<attr_id_t, AttrValue> attributes;  // TMO_VALUE, USER_DATA, MAX_QUEUE_LENGTH ...
   };
-  struct FindList {
-    session_t rm;
-    std::vector<std::string> names;
-    std::size_t next = 0;
-  };
   struct EventObject {
     session_t session;
     std::shared_ptr<Event> event;
   };
-  using Object = std::variant<std::shared_ptr<RmObject>, std::shared_ptr<Session>, std::shared_ptr<FindList>,
-                              std::shared_ptr<EventObject>>;
+  using Object = std::variant<std::shared_ptr<RmObject>, std::shared_ptr<Session>, std::shared_ptr<EventObject>>;
 
   std::shared_ptr<Session> session(session_t handle) const;
   /// Runs an I/O operation: session lookup, lock check, io mutex, deadline from TMO_VALUE.

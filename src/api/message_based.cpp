@@ -1,0 +1,363 @@
+#include <cppvisa/message_based.hpp>
+
+#include "api/session_link.hpp"
+
+#include <cppvisa/status.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+namespace cppvisa {
+namespace {
+
+std::span<const std::byte> as_bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+bool valid_utf8(std::span<const std::byte> data) {
+  std::size_t i = 0, n = data.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(data[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(data[i + k]) & 0xC0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---- encoding ----
+
+void MessageBasedResource::set_encoding(std::string_view encoding) {
+  std::string e(encoding);
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return c == '_' ? '-' : std::tolower(c); });
+  if (e == "ascii" || e == "us-ascii") e = "ascii";
+  else if (e == "utf-8" || e == "utf8") e = "utf-8";
+  else if (e == "latin-1" || e == "latin1" || e == "iso-8859-1") e = "latin-1";
+  else throw Error(fmt::format("unknown encoding: {} (supported: ascii, utf-8, latin-1)", encoding));
+  encoding_ = e;
+}
+
+std::string MessageBasedResource::encode(std::string_view text) const {
+  if (encoding_ == "latin-1") {
+    // Text is UTF-8 in C++; latin-1 takes code points up to U+00FF.
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+      } else if ((c == 0xC2 || c == 0xC3) && i + 1 < text.size()) {
+        out.push_back(static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(text[++i]) & 0x3F)));
+      } else {
+        throw Error("text cannot be encoded as latin-1");
+      }
+    }
+    return out;
+  }
+  auto bytes = as_bytes(text);
+  if (encoding_ == "ascii") {
+    if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+      throw Error("text cannot be encoded as ascii");
+  } else if (!valid_utf8(bytes)) {
+    throw Error("text is not valid utf-8");
+  }
+  return std::string(text);
+}
+
+std::string MessageBasedResource::decode(std::span<const std::byte> data) const {
+  if (encoding_ == "latin-1") {
+    std::string out;
+    out.reserve(data.size());
+    for (std::byte b : data) {
+      auto c = static_cast<unsigned char>(b);
+      if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      }
+    }
+    return out;
+  }
+  if (encoding_ == "ascii") {
+    for (std::size_t i = 0; i < data.size(); ++i)
+      if (static_cast<unsigned char>(data[i]) >= 0x80)
+        throw Error(fmt::format("'ascii' codec can't decode byte 0x{:02x} in position {}",
+                                static_cast<unsigned>(data[i]), i));
+  } else if (!valid_utf8(data)) {
+    throw Error("received bytes are not valid utf-8");
+  }
+  return std::string(reinterpret_cast<const char*>(data.data()), data.size());
+}
+
+// ---- writing ----
+
+std::size_t MessageBasedResource::write_raw(std::span<const std::byte> data, std::error_code& ec) {
+  std::size_t count = 0;
+  if (!is_open()) {
+    ec = make_error_code(status::ERROR_INV_OBJECT);
+    return 0;
+  }
+  check(backend_->write(link_->session, data, count), ec);
+  return count;
+}
+
+std::size_t MessageBasedResource::write_raw(std::span<const std::byte> data) {
+  std::size_t count = 0;
+  check(backend_->write(session(), data, count));
+  return count;
+}
+
+std::size_t MessageBasedResource::write(std::string_view message, std::string_view termination,
+                                        std::error_code& ec) {
+  std::string payload = encode(message);
+  payload += encode(termination);
+  return write_raw(as_bytes(payload), ec);
+}
+
+std::size_t MessageBasedResource::write(std::string_view message, std::string_view termination) {
+  session();  // a closed resource throws InvalidSession
+  std::error_code ec;
+  std::size_t n = write(message, termination, ec);
+  if (ec) check(to_status(ec));
+  return n;
+}
+
+std::size_t MessageBasedResource::write(std::string_view message) { return write(message, write_termination_); }
+std::size_t MessageBasedResource::write(std::string_view message, std::error_code& ec) {
+  return write(message, write_termination_, ec);
+}
+
+// ---- reading ----
+
+std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_t& st, std::error_code& ec) {
+  std::size_t count = 0;
+  if (!is_open()) {
+    ec = make_error_code(status::ERROR_INV_OBJECT);
+    st = status::ERROR_INV_OBJECT;
+    return 0;
+  }
+  st = check(backend_->read(link_->session, buffer, count), ec);
+  return count;
+}
+
+std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_t& st) {
+  session();  // a closed resource throws InvalidSession
+  std::error_code ec;
+  std::size_t n = read_into(buffer, st, ec);
+  if (ec) check(st);
+  return n;
+}
+
+std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::error_code& ec) {
+  std::vector<std::byte> out;
+  std::size_t chunk = size ? size : chunk_size_;
+  status_t st = status::SUCCESS_MAX_CNT;
+  while (st == status::SUCCESS_MAX_CNT) {
+    std::size_t old = out.size();
+    out.resize(old + chunk);
+    std::size_t n = read_into(std::span(out).subspan(old), st, ec);
+    out.resize(old + n);
+    if (ec) break;
+  }
+  return out;
+}
+
+std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size) {
+  session();  // a closed resource throws InvalidSession
+  std::error_code ec;
+  auto out = read_raw(size, ec);
+  if (ec) check(to_status(ec));
+  return out;
+}
+
+std::string MessageBasedResource::read(std::error_code& ec) {
+  auto raw = read_raw(0, ec);
+  if (ec) return {};
+  std::string text = decode(raw);
+  if (!read_termination_.empty() && text.size() >= read_termination_.size() &&
+      text.compare(text.size() - read_termination_.size(), read_termination_.size(), read_termination_) == 0)
+    text.resize(text.size() - read_termination_.size());
+  return text;
+}
+
+std::string MessageBasedResource::read() {
+  session();  // a closed resource throws InvalidSession
+  std::error_code ec;
+  auto text = read(ec);
+  if (ec) check(to_status(ec));
+  return text;
+}
+
+std::string MessageBasedResource::read(std::string_view termination) {
+  std::string saved = read_termination_;
+  set_read_termination(termination);
+  try {
+    auto text = read();
+    set_read_termination(saved);
+    return text;
+  } catch (...) {
+    set_read_termination(saved);
+    throw;
+  }
+}
+
+std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::size_t chunk_size,
+                                                        bool break_on_termchar, std::error_code& ec) {
+  std::vector<std::byte> out(count);
+  std::size_t got = 0;
+  std::size_t chunk = chunk_size ? chunk_size : chunk_size_;
+  while (got < count) {
+    status_t st = status::SUCCESS;
+    std::size_t n = read_into(std::span(out).subspan(got, std::min(chunk, count - got)), st, ec);
+    got += n;
+    if (ec) break;
+    if (break_on_termchar && (st == status::SUCCESS || st == status::SUCCESS_TERM_CHAR)) break;
+  }
+  out.resize(got);
+  return out;
+}
+
+std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::size_t chunk_size,
+                                                        bool break_on_termchar) {
+  session();  // a closed resource throws InvalidSession
+  std::error_code ec;
+  auto out = read_bytes(count, chunk_size, break_on_termchar, ec);
+  if (ec) check(to_status(ec));
+  return out;
+}
+
+// ---- query ----
+
+std::string MessageBasedResource::query(std::string_view message, std::chrono::duration<double> delay) {
+  write(message);
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+  return read();
+}
+
+std::string MessageBasedResource::query(std::string_view message) { return query(message, query_delay_); }
+
+std::string MessageBasedResource::query(std::string_view message, std::error_code& ec) {
+  write(message, ec);
+  if (ec) return {};
+  if (query_delay_.count() > 0) std::this_thread::sleep_for(query_delay_);
+  return read(ec);
+}
+
+// ---- status, trigger, flush ----
+
+std::uint16_t MessageBasedResource::read_stb() {
+  std::uint16_t stb = 0;
+  check(backend_->read_stb(session(), stb));
+  return stb;
+}
+
+std::uint16_t MessageBasedResource::read_stb(std::error_code& ec) {
+  std::uint16_t stb = 0;
+  if (!is_open()) return (ec = make_error_code(status::ERROR_INV_OBJECT)), 0;
+  check(backend_->read_stb(link_->session, stb), ec);
+  return stb;
+}
+
+void MessageBasedResource::assert_trigger() { check(backend_->assert_trigger(session(), TriggerProtocol::default_)); }
+void MessageBasedResource::assert_trigger(std::error_code& ec) {
+  if (!is_open()) return (void)(ec = make_error_code(status::ERROR_INV_OBJECT));
+  check(backend_->assert_trigger(link_->session, TriggerProtocol::default_), ec);
+}
+
+void MessageBasedResource::flush(std::uint16_t mask) { check(backend_->flush(session(), mask)); }
+void MessageBasedResource::flush(std::uint16_t mask, std::error_code& ec) {
+  if (!is_open()) return (void)(ec = make_error_code(status::ERROR_INV_OBJECT));
+  check(backend_->flush(link_->session, mask), ec);
+}
+
+// ---- settings ----
+
+void MessageBasedResource::set_chunk_size(std::size_t n) {
+  if (n == 0) throw Error("chunk_size must be at least 1");
+  chunk_size_ = n;
+}
+
+void MessageBasedResource::set_read_termination(std::string_view t) {
+  if (!t.empty()) {
+    char last = t.back();
+    if (t.substr(0, t.size() - 1).find(last) != std::string_view::npos)
+      throw Error("ambiguous ending in termination characters");
+    set_visa_attribute(attr::TERMCHAR, static_cast<std::int64_t>(static_cast<unsigned char>(last)));
+    set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{1});
+  } else {
+    set_visa_attribute(attr::TERMCHAR, std::int64_t{'\n'});
+    set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{0});
+  }
+  read_termination_ = t;
+}
+
+bool MessageBasedResource::send_end() const { return get_int_attribute(attr::SEND_END_EN) != 0; }
+void MessageBasedResource::set_send_end(bool on) { set_visa_attribute(attr::SEND_END_EN, std::int64_t{on}); }
+std::uint16_t MessageBasedResource::io_protocol() const {
+  return static_cast<std::uint16_t>(get_int_attribute(attr::IO_PROT));
+}
+void MessageBasedResource::set_io_protocol(std::uint16_t p) { set_visa_attribute(attr::IO_PROT, std::int64_t{p}); }
+
+// ---- properties ----
+
+const Resource::Property* MessageBasedResource::find_property(std::string_view name) const {
+  using R = MessageBasedResource;
+  auto self = [](const Resource& r) -> const R& { return static_cast<const R&>(r); };
+  auto mut = [](Resource& r) -> R& { return static_cast<R&>(r); };
+  static const std::map<std::string, Property, std::less<>> table = {
+      {"chunk_size",
+       {[=](const Resource& r) -> PropertyValue { return static_cast<std::int64_t>(self(r).chunk_size()); },
+        [=](Resource& r, const PropertyValue& v) {
+          auto n = property::to_int(v, "chunk_size");
+          if (n < 1) throw Error("chunk_size must be at least 1");
+          mut(r).set_chunk_size(static_cast<std::size_t>(n));
+        }}},
+      {"query_delay",
+       {[=](const Resource& r) -> PropertyValue { return self(r).query_delay().count(); },
+        [=](Resource& r, const PropertyValue& v) {
+          mut(r).set_query_delay(std::chrono::duration<double>(property::to_double(v, "query_delay")));
+        }}},
+      {"encoding",
+       {[=](const Resource& r) -> PropertyValue { return self(r).encoding(); },
+        [=](Resource& r, const PropertyValue& v) { mut(r).set_encoding(property::to_string(v, "encoding")); }}},
+      {"write_termination",
+       {[=](const Resource& r) -> PropertyValue { return self(r).write_termination(); },
+        [=](Resource& r, const PropertyValue& v) {
+          mut(r).set_write_termination(property::to_string(v, "write_termination"));
+        }}},
+      {"read_termination",
+       {[=](const Resource& r) -> PropertyValue { return self(r).read_termination(); },
+        [=](Resource& r, const PropertyValue& v) {
+          mut(r).set_read_termination(property::to_string(v, "read_termination"));
+        }}},
+      {"send_end",
+       {[=](const Resource& r) -> PropertyValue { return self(r).send_end(); },
+        [=](Resource& r, const PropertyValue& v) { mut(r).set_send_end(property::to_bool(v, "send_end")); }}},
+      {"io_protocol",
+       {[=](const Resource& r) -> PropertyValue { return static_cast<std::int64_t>(self(r).io_protocol()); },
+        [=](Resource& r, const PropertyValue& v) {
+          mut(r).set_io_protocol(static_cast<std::uint16_t>(property::to_int(v, "io_protocol")));
+        }}},
+      {"stb", {[=](const Resource& r) -> PropertyValue {
+                 return static_cast<std::int64_t>(const_cast<R&>(self(r)).read_stb());
+               },
+               {}}},
+  };
+  auto it = table.find(name);
+  return it != table.end() ? &it->second : Resource::find_property(name);
+}
+
+void MessageBasedResource::collect_property_names(std::vector<std::string>& out) const {
+  Resource::collect_property_names(out);
+  for (const char* n : {"chunk_size", "query_delay", "encoding", "write_termination", "read_termination",
+                        "send_end", "io_protocol", "stb"})
+    out.emplace_back(n);
+}
+
+}  // namespace cppvisa

@@ -1,0 +1,490 @@
+#include "core/session_backend.hpp"
+
+#include "core/handles.hpp"
+
+#include <cppvisa/error.hpp>
+#include <cppvisa/resource_query.hpp>
+#include <cppvisa/version.hpp>
+
+#include <algorithm>
+
+namespace cppvisa::core {
+namespace {
+
+/// How long connecting may take when viOpen's timeout (which is about locks) is shorter.
+constexpr std::uint32_t kMinimumConnectMs = 5000;
+
+
+}  // namespace
+
+SessionBackend::SessionBackend() {
+  try {
+    aliases_ = AliasTable::load_default();
+  } catch (const std::exception&) {
+    // A broken alias file must not make the backend unusable; parse_resource reports names as given.
+  }
+}
+
+SessionBackend::~SessionBackend() {
+  std::vector<session_t> rms;
+  {
+    std::shared_lock guard(table_mutex_);
+    for (auto& [h, obj] : objects_)
+      if (std::holds_alternative<std::shared_ptr<RmObject>>(obj)) rms.push_back(h);
+  }
+  for (auto h : rms) close(h);
+}
+
+void SessionBackend::set_aliases(AliasTable aliases) { aliases_ = std::move(aliases); }
+
+std::vector<std::string> SessionBackend::debug_info() const {
+  return {"Version: " + std::string(version_string) + " (cppvisa " + name() + " backend)",
+          "Library: " + library_path()};
+}
+
+std::optional<AttrValue> SessionBackend::resource_attribute(session_t, std::string_view canonical_name, attr_id_t id) {
+  return attribute_from_name(canonical_name, id);
+}
+
+void SessionBackend::resource_manager_closed(session_t) {}
+
+std::shared_ptr<ResourceState> SessionBackend::resource_state(const std::string& canonical_name) {
+  std::lock_guard guard(resources_mutex_);
+  auto& weak = resources_[canonical_name];
+  if (auto state = weak.lock()) return state;
+  auto state = std::make_shared<ResourceState>(canonical_name);
+  weak = state;
+  // Forget resources nobody holds any more (keeps the map bounded by the open resources).
+  std::erase_if(resources_, [](auto& kv) { return kv.second.expired(); });
+  resources_[canonical_name] = state;
+  return state;
+}
+
+std::shared_ptr<Session> SessionBackend::session(session_t handle) const {
+  std::shared_lock guard(table_mutex_);
+  auto it = objects_.find(handle);
+  if (it == objects_.end()) return nullptr;
+  if (auto* s = std::get_if<std::shared_ptr<Session>>(&it->second)) return *s;
+  return nullptr;
+}
+
+bool SessionBackend::owns(session_t object) const {
+  std::shared_lock guard(table_mutex_);
+  return objects_.count(object) != 0;
+}
+
+std::optional<std::string> SessionBackend::resolve_alias(std::string_view name, std::string* alias) const {
+  if (auto target = aliases_.resolve(name)) {
+    if (alias) *alias = std::string(name);
+    return target;
+  }
+  return std::nullopt;
+}
+
+// ---- resource manager ----
+
+status_t SessionBackend::open_default_rm(session_t& rm) {
+  rm = allocate_handle();
+  std::unique_lock guard(table_mutex_);
+  objects_.emplace(rm, std::make_shared<RmObject>());
+  return status::SUCCESS;
+}
+
+status_t SessionBackend::find_resources(session_t rm, std::string_view expression, std::vector<std::string>& names) {
+  {
+    std::shared_lock guard(table_mutex_);
+    auto it = objects_.find(rm);
+    if (it == objects_.end() || !std::holds_alternative<std::shared_ptr<RmObject>>(it->second))
+      return status::ERROR_INV_OBJECT;
+  }
+  try {
+    ResourceQuery query(expression.empty() ? std::string_view("?*") : expression);
+    names.clear();
+    for (auto& name : list_resources(rm)) {
+      AttributeLookup lookup = [&](std::string_view n, attr_id_t id) { return resource_attribute(rm, n, id); };
+      if (query.matches(name, lookup)) names.push_back(name);
+    }
+  } catch (const VisaIOError& e) {
+    return e.error_code();
+  }
+  return names.empty() ? status::ERROR_RSRC_NFOUND : status::SUCCESS;
+}
+
+status_t SessionBackend::parse_resource(session_t rm, std::string_view name, ResourceInfo& info) {
+  if (!owns(rm)) return status::ERROR_INV_OBJECT;
+  std::string alias;
+  std::string target = resolve_alias(name, &alias).value_or(std::string(name));
+  std::error_code ec;
+  auto parsed = ResourceName::parse(target, ec);
+  if (!parsed) return status::ERROR_INV_RSRC_NAME;
+  info = parsed->info();
+  if (alias.empty()) alias = aliases_.alias_of(info.resource_name).value_or("");
+  info.alias = alias;
+  return status::SUCCESS;
+}
+
+status_t SessionBackend::open(session_t rm, std::string_view name, AccessMode mode, std::uint32_t open_timeout,
+                              session_t& out) {
+  out = 0;
+  std::shared_ptr<RmObject> rm_object;
+  {
+    std::shared_lock guard(table_mutex_);
+    auto it = objects_.find(rm);
+    if (it == objects_.end() || !std::holds_alternative<std::shared_ptr<RmObject>>(it->second))
+      return status::ERROR_INV_OBJECT;
+    rm_object = std::get<std::shared_ptr<RmObject>>(it->second);
+  }
+  auto m = static_cast<std::uint32_t>(mode);
+  if ((m & ~7u) || (m & 3u) == 3u) return status::ERROR_INV_ACC_MODE;
+
+  std::string target = resolve_alias(name, nullptr).value_or(std::string(name));
+  std::error_code ec;
+  auto parsed = ResourceName::parse(target, ec);
+  if (!parsed) return status::ERROR_INV_RSRC_NAME;
+
+  status_t st = status::SUCCESS;
+  std::unique_ptr<Session> created;
+  try {
+    created = create_session(rm, *parsed, st);
+  } catch (const VisaIOError& e) {
+    return e.error_code();
+  } catch (const std::bad_alloc&) {
+    return status::ERROR_ALLOC;
+  }
+  if (!created) return st < 0 ? st : status::ERROR_RSRC_NFOUND;
+  std::shared_ptr<Session> s(std::move(created));
+  s->handle_ = allocate_handle();
+  s->rm_ = rm;
+  s->backend_ = this;
+  s->resource_ = resource_state(s->canonical_name());
+
+  st = s->connect(Deadline::after_ms(std::max(open_timeout, kMinimumConnectMs)));
+  if (st < 0) {
+    s->disconnect();
+    return st;
+  }
+  // Publish before locking so that the lock's owner is a live handle.
+  {
+    std::unique_lock guard(table_mutex_);
+    objects_.emplace(s->handle_, s);
+    rm_object->children.push_back(s->handle_);
+  }
+  if (m & 3u) {
+    std::string key;
+    auto type = (m & 1u) ? AccessMode::exclusive_lock : AccessMode::shared_lock;
+    status_t lst = s->resource().lock.lock(s->handle_, type, Deadline::after_ms(open_timeout), open_timeout == 0, {}, key);
+    if (lst < 0) {
+      close_session(s->handle_, true);
+      return lst;
+    }
+  }
+  out = s->handle_;
+  return st;
+}
+
+status_t SessionBackend::close_session(session_t handle, bool detach_from_rm) {
+  std::shared_ptr<Session> s;
+  std::vector<session_t> contexts;
+  {
+    std::unique_lock guard(table_mutex_);
+    auto it = objects_.find(handle);
+    if (it == objects_.end()) return status::ERROR_INV_OBJECT;
+    s = std::get<std::shared_ptr<Session>>(it->second);
+    objects_.erase(it);
+    for (auto& [h, obj] : objects_)
+      if (auto* ev = std::get_if<std::shared_ptr<EventObject>>(&obj); ev && (*ev)->session == handle)
+        contexts.push_back(h);
+    for (auto h : contexts) objects_.erase(h);
+    if (detach_from_rm) {
+      if (auto rit = objects_.find(s->rm_); rit != objects_.end())
+        if (auto* rmo = std::get_if<std::shared_ptr<RmObject>>(&rit->second))
+          std::erase((*rmo)->children, handle);
+    }
+  }
+  s->events().close();
+  s->resource().lock.release_all(handle);
+  std::lock_guard io(s->io_mutex());  // wait for an operation in progress to return
+  s->disconnect();
+  s->backend_ = nullptr;
+  return status::SUCCESS;
+}
+
+status_t SessionBackend::close(session_t object) {
+  if (object == 0) return status::WARN_NULL_OBJECT;
+  Object obj;
+  {
+    std::shared_lock guard(table_mutex_);
+    auto it = objects_.find(object);
+    if (it == objects_.end()) return status::ERROR_INV_OBJECT;
+    obj = it->second;
+  }
+  if (std::holds_alternative<std::shared_ptr<Session>>(obj)) return close_session(object, true);
+  if (auto* rm = std::get_if<std::shared_ptr<RmObject>>(&obj)) {
+    std::vector<session_t> children;
+    {
+      std::unique_lock guard(table_mutex_);
+      children.swap((*rm)->children);
+      objects_.erase(object);
+    }
+    for (auto child : children) close_session(child, false);
+    resource_manager_closed(object);
+    return status::SUCCESS;
+  }
+  std::unique_lock guard(table_mutex_);
+  objects_.erase(object);
+  return status::SUCCESS;
+}
+
+// ---- attributes ----
+
+status_t SessionBackend::get_attribute(session_t object, attr_id_t id, AttrValue& value) {
+  Object obj;
+  {
+    std::shared_lock guard(table_mutex_);
+    auto it = objects_.find(object);
+    if (it == objects_.end()) return status::ERROR_INV_OBJECT;
+    obj = it->second;
+  }
+  if (auto* s = std::get_if<std::shared_ptr<Session>>(&obj)) return (*s)->get_attribute(id, value);
+  if (auto* ev = std::get_if<std::shared_ptr<EventObject>>(&obj)) {
+    auto it = (*ev)->event->attributes.find(id);
+    if (it == (*ev)->event->attributes.end()) return status::ERROR_NSUP_ATTR;
+    value = it->second;
+    return status::SUCCESS;
+  }
+  auto& rm = std::get<std::shared_ptr<RmObject>>(obj);
+  switch (id) {
+    case attr::RSRC_NAME: value = std::string(); return status::SUCCESS;
+    case attr::RSRC_MANF_NAME: value = std::string("cppvisa"); return status::SUCCESS;
+    case attr::RSRC_MANF_ID: value = std::int64_t{0x3FF0}; return status::SUCCESS;
+    case attr::RSRC_IMPL_VERSION: value = static_cast<std::int64_t>(implementation_version); return status::SUCCESS;
+    case attr::RSRC_SPEC_VERSION: value = static_cast<std::int64_t>(visa_spec_version); return status::SUCCESS;
+    case attr::RSRC_LOCK_STATE: value = std::int64_t{0}; return status::SUCCESS;
+    case attr::RM_SESSION: value = std::int64_t{0}; return status::SUCCESS;
+    case attr::TMO_VALUE: case attr::MAX_QUEUE_LENGTH: case attr::USER_DATA_64: case attr::USER_DATA_32: {
+      std::shared_lock guard(table_mutex_);
+      if (auto it = rm->attributes.find(id); it != rm->attributes.end()) {
+        value = it->second;
+        return status::SUCCESS;
+      }
+      value = find_attribute(id)->has_default ? find_attribute(id)->default_value : 0;
+      return status::SUCCESS;
+    }
+    default: return status::ERROR_NSUP_ATTR;
+  }
+}
+
+status_t SessionBackend::set_attribute(session_t object, attr_id_t id, const AttrValue& value) {
+  Object obj;
+  {
+    std::shared_lock guard(table_mutex_);
+    auto it = objects_.find(object);
+    if (it == objects_.end()) return status::ERROR_INV_OBJECT;
+    obj = it->second;
+  }
+  if (auto* s = std::get_if<std::shared_ptr<Session>>(&obj)) {
+    const AttrInfo* info = find_attribute(id);
+    // Setting a global attribute is an operation on the resource: a lock of another session excludes it.
+    if (info && !info->local && !(*s)->resource().lock.may_access(object)) return status::ERROR_RSRC_LOCKED;
+    return (*s)->set_attribute(id, value);
+  }
+  if (std::holds_alternative<std::shared_ptr<EventObject>>(obj)) {
+    return find_attribute(id) ? status::ERROR_ATTR_READONLY : status::ERROR_NSUP_ATTR;
+  }
+  auto& rm = std::get<std::shared_ptr<RmObject>>(obj);
+  switch (id) {
+    case attr::TMO_VALUE: case attr::MAX_QUEUE_LENGTH: case attr::USER_DATA_64: case attr::USER_DATA_32: {
+      auto* v = std::get_if<std::int64_t>(&value);
+      if (!v || (id == attr::MAX_QUEUE_LENGTH && *v < 1)) return status::ERROR_NSUP_ATTR_STATE;
+      std::unique_lock guard(table_mutex_);
+      rm->attributes[id] = value;
+      return status::SUCCESS;
+    }
+    case attr::RSRC_NAME: case attr::RSRC_MANF_NAME: case attr::RSRC_MANF_ID: case attr::RSRC_IMPL_VERSION:
+    case attr::RSRC_SPEC_VERSION: case attr::RSRC_LOCK_STATE: case attr::RM_SESSION:
+      return status::ERROR_ATTR_READONLY;
+    default: return status::ERROR_NSUP_ATTR;
+  }
+}
+
+// ---- operations ----
+
+template <class Op>
+status_t SessionBackend::with_session(session_t handle, Op&& op) {
+  auto s = session(handle);
+  if (!s) return status::ERROR_INV_OBJECT;
+  if (!s->resource().lock.may_access(handle)) return status::ERROR_RSRC_LOCKED;
+  std::lock_guard io(s->io_mutex());
+  if (!owns(handle)) return status::ERROR_INV_OBJECT;  // closed while we waited
+  try {
+    return op(*s, Deadline::after_ms(s->timeout_ms()));
+  } catch (const VisaIOError& e) {
+    return e.error_code();
+  } catch (const std::bad_alloc&) {
+    return status::ERROR_ALLOC;
+  } catch (const std::exception&) {
+    return status::ERROR_SYSTEM_ERROR;
+  }
+}
+
+status_t SessionBackend::read(session_t h, std::span<std::byte> buffer, std::size_t& count) {
+  count = 0;
+  return with_session(h, [&](Session& s, Deadline d) { return s.read(buffer, count, d); });
+}
+
+status_t SessionBackend::write(session_t h, std::span<const std::byte> data, std::size_t& count) {
+  count = 0;
+  return with_session(h, [&](Session& s, Deadline d) { return s.write(data, count, d); });
+}
+
+status_t SessionBackend::read_stb(session_t h, std::uint16_t& stb) {
+  return with_session(h, [&](Session& s, Deadline d) { return s.read_stb(stb, d); });
+}
+
+status_t SessionBackend::clear(session_t h) {
+  return with_session(h, [&](Session& s, Deadline d) { return s.clear(d); });
+}
+
+status_t SessionBackend::assert_trigger(session_t h, TriggerProtocol p) {
+  return with_session(h, [&](Session& s, Deadline d) { return s.assert_trigger(p, d); });
+}
+
+status_t SessionBackend::flush(session_t h, std::uint16_t mask) {
+  if (mask == 0 || (mask & ~0xFFu)) return owns(h) ? status::ERROR_INV_MASK : status::ERROR_INV_OBJECT;
+  return with_session(h, [&](Session& s, Deadline d) { return s.flush(mask, d); });
+}
+
+status_t SessionBackend::gpib_control_ren(session_t h, RenMode mode) {
+  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_control_ren(mode, d); });
+}
+status_t SessionBackend::gpib_control_atn(session_t h, std::uint16_t mode) {
+  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_control_atn(mode, d); });
+}
+status_t SessionBackend::gpib_command(session_t h, std::span<const std::byte> data, std::size_t& count) {
+  count = 0;
+  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_command(data, count, d); });
+}
+status_t SessionBackend::gpib_pass_control(session_t h, std::uint16_t primary, std::uint16_t secondary) {
+  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_pass_control(primary, secondary, d); });
+}
+status_t SessionBackend::gpib_send_ifc(session_t h) {
+  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_send_ifc(d); });
+}
+status_t SessionBackend::usb_control_out(session_t h, std::int16_t rt, std::int16_t rq, std::uint16_t value,
+                                         std::uint16_t index, std::span<const std::byte> data) {
+  return with_session(h, [&](Session& s, Deadline d) { return s.usb_control_out(rt, rq, value, index, data, d); });
+}
+status_t SessionBackend::usb_control_in(session_t h, std::int16_t rt, std::int16_t rq, std::uint16_t value,
+                                        std::uint16_t index, std::span<std::byte> buffer, std::size_t& count) {
+  count = 0;
+  return with_session(h, [&](Session& s, Deadline d) {
+    return s.usb_control_in(rt, rq, value, index, buffer, count, d);
+  });
+}
+
+// ---- locking ----
+
+status_t SessionBackend::lock(session_t h, AccessMode type, std::uint32_t timeout, std::string_view requested_key,
+                              std::string& access_key) {
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  Deadline deadline = Deadline::after_ms(timeout);
+  status_t st = s->resource().lock.lock(h, type, deadline, timeout == tmo_immediate, requested_key, access_key);
+  if (st == status::SUCCESS && s->resource().lock.state() != AccessMode::no_lock) {
+    // The first lock of this session: protocols with device-side locks (VXI-11, HiSLIP) take it too.
+    std::lock_guard io(s->io_mutex());
+    status_t dst = s->device_lock(type, deadline);
+    if (dst < 0) {
+      s->resource().lock.unlock(h);
+      return dst;
+    }
+  }
+  return st;
+}
+
+status_t SessionBackend::unlock(session_t h) {
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  status_t st = s->resource().lock.unlock(h);
+  if (st == status::SUCCESS) {
+    std::lock_guard io(s->io_mutex());
+    s->device_unlock();
+  }
+  return st;
+}
+
+// ---- events ----
+
+session_t SessionBackend::register_event(session_t session, std::shared_ptr<Event> event) {
+  session_t ctx = allocate_handle();
+  auto obj = std::make_shared<EventObject>();
+  obj->session = session;
+  obj->event = std::move(event);
+  std::unique_lock guard(table_mutex_);
+  objects_.emplace(ctx, std::move(obj));
+  return ctx;
+}
+
+void SessionBackend::deliver_event(Session& s, const std::shared_ptr<Event>& event) {
+  auto handlers = s.events().deliver(event);
+  if (handlers.empty()) return;
+  session_t handle = s.handle();
+  dispatcher_.post([this, handle, event, handlers = std::move(handlers)] {
+    session_t ctx = register_event(handle, event);
+    for (const auto& h : handlers)
+      if (h.fn(handle, event->type, ctx, h.user) == status::SUCCESS_NCHAIN) break;
+    std::unique_lock guard(table_mutex_);
+    objects_.erase(ctx);  // the context is valid only during the call
+  });
+}
+
+status_t SessionBackend::enable_event(session_t h, event_type_t type, std::uint16_t mechanism) {
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  auto max_queue = static_cast<std::size_t>(s->integer_attribute(attr::MAX_QUEUE_LENGTH, 50));
+  status_t st = s->events().enable(type, mechanism, max_queue);
+  if (st < 0) return st;
+  s->event_enabled(type);
+  // Occurrences held while handlers were suspended are delivered now (VI_SUSPEND_HNDLR -> VI_HNDLR).
+  for (auto& ev : s->events().take_suspended(type)) deliver_event(*s, ev);
+  return st;
+}
+
+status_t SessionBackend::disable_event(session_t h, event_type_t type, std::uint16_t mechanism) {
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  return s->events().disable(type, mechanism);
+}
+
+status_t SessionBackend::discard_events(session_t h, event_type_t type, std::uint16_t mechanism) {
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  return s->events().discard(type, mechanism);
+}
+
+status_t SessionBackend::wait_on_event(session_t h, event_type_t type, std::uint32_t timeout, event_type_t& out_type,
+                                       session_t& context, bool want_context) {
+  context = 0;
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  std::shared_ptr<Event> event;
+  status_t st = s->events().wait(type, Deadline::after_ms(timeout), event);
+  if (st < 0) return st;
+  out_type = event->type;
+  if (want_context) context = register_event(h, event);
+  return st;
+}
+
+status_t SessionBackend::install_handler(session_t h, event_type_t type, EventHandlerFn handler, void* user) {
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  return s->events().install(type, handler, user);
+}
+
+status_t SessionBackend::uninstall_handler(session_t h, event_type_t type, EventHandlerFn handler, void* user) {
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  return s->events().uninstall(type, handler, user);
+}
+
+}  // namespace cppvisa::core

@@ -1,0 +1,106 @@
+// Tests of core/events.hpp: enabling, queues, waiting, handlers, suspension.
+#include "core/events.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+using namespace cppvisa;
+using namespace cppvisa::core;
+
+namespace {
+constexpr std::uint16_t kQueue = 1, kHandler = 2, kSuspend = 4, kAll = 0xFFFF;
+
+SessionEvents make() { return SessionEvents({event::service_request, event::clear}); }
+std::shared_ptr<Event> srq() { return std::make_shared<Event>(event::service_request); }
+status_t dummy(session_t, event_type_t, session_t, void*) { return 0; }
+}  // namespace
+
+TEST(SessionEvents, EnableDisableStatuses) {
+  auto ev = make();
+  EXPECT_EQ(ev.enable(event::service_request, kQueue, 50), status::SUCCESS);
+  EXPECT_EQ(ev.enable(event::service_request, kQueue, 50), status::SUCCESS_EVENT_EN);
+  EXPECT_EQ(ev.enable(event::trig, kQueue, 50), status::ERROR_INV_EVENT);
+  EXPECT_EQ(ev.enable(event::service_request, 0, 50), status::ERROR_INV_MECH);
+  EXPECT_EQ(ev.enable(event::service_request, kHandler | kSuspend, 50), status::ERROR_INV_MECH);
+  EXPECT_EQ(ev.disable(event::service_request, kQueue), status::SUCCESS);
+  EXPECT_EQ(ev.disable(event::service_request, kQueue), status::SUCCESS_EVENT_DIS);
+  // Disabling everything on a session with nothing enabled succeeds (PyVISA does it at close).
+  EXPECT_GE(ev.disable(event::all_enabled, kAll), 0);
+  EXPECT_GE(ev.discard(event::all_enabled, kAll), 0);
+}
+
+TEST(SessionEvents, QueueAndWait) {
+  auto ev = make();
+  std::shared_ptr<Event> got;
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::after_ms(0), got), status::ERROR_NENABLED);
+  ev.enable(event::service_request, kQueue, 50);
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::after_ms(10), got), status::ERROR_TMO);
+  ev.deliver(srq());
+  ev.deliver(srq());
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::after_ms(0), got), status::SUCCESS_QUEUE_NEMPTY);
+  EXPECT_EQ(got->type, event::service_request);
+  EXPECT_EQ(ev.wait(event::all_enabled, Deadline::after_ms(0), got), status::SUCCESS);
+  EXPECT_EQ(ev.discard(event::service_request, kQueue), status::SUCCESS_QUEUE_EMPTY);
+}
+
+TEST(SessionEvents, WaitWakesOnDelivery) {
+  auto ev = make();
+  ev.enable(event::service_request, kQueue, 50);
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ev.deliver(srq());
+  });
+  std::shared_ptr<Event> got;
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::after_ms(10000), got), status::SUCCESS);
+  t.join();
+}
+
+TEST(SessionEvents, QueueIsBounded) {
+  auto ev = make();
+  ev.enable(event::service_request, kQueue, 3);
+  for (int i = 0; i < 10; ++i) ev.deliver(srq());
+  std::shared_ptr<Event> got;
+  int n = 0;
+  while (ev.wait(event::service_request, Deadline::after_ms(0), got) >= 0) ++n;
+  EXPECT_EQ(n, 3);
+}
+
+TEST(SessionEvents, HandlersNewestFirstAndSuspension) {
+  auto ev = make();
+  int a = 1, b = 2;
+  EXPECT_EQ(ev.install(event::service_request, dummy, &a), status::SUCCESS);
+  EXPECT_EQ(ev.install(event::service_request, dummy, &b), status::SUCCESS);
+  EXPECT_TRUE(ev.deliver(srq()).empty());  // not enabled
+  ev.enable(event::service_request, kHandler, 50);
+  auto hs = ev.deliver(srq());
+  ASSERT_EQ(hs.size(), 2u);
+  EXPECT_EQ(hs[0].user, &b);
+  ev.enable(event::service_request, kSuspend, 50);
+  EXPECT_TRUE(ev.deliver(srq()).empty());
+  ev.enable(event::service_request, kHandler, 50);
+  EXPECT_EQ(ev.take_suspended(event::service_request).size(), 1u);
+  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a), status::SUCCESS);
+  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a), status::ERROR_INV_HNDLR_REF);
+  EXPECT_EQ(ev.uninstall(event::service_request, nullptr, nullptr), status::SUCCESS);  // VI_ANY_HNDLR
+}
+
+TEST(SessionEvents, CloseWakesWaiters) {
+  auto ev = make();
+  ev.enable(event::service_request, kQueue, 50);
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ev.close();
+  });
+  std::shared_ptr<Event> got;
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::never(), got), status::ERROR_INV_OBJECT);
+  t.join();
+}
+
+TEST(EventDispatcher, RunsJobsOffThread) {
+  EventDispatcher d;
+  std::thread::id ran_on;
+  d.post([&] { ran_on = std::this_thread::get_id(); });
+  d.drain();
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+}
