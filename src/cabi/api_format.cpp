@@ -17,7 +17,12 @@ ViStatus print_to_session(SessionState& s, ViConstString fmt, ArgSource& args) {
   bool flush_with_end = false;
   if (ViStatus st = format_print(fmt, args, out, flush_with_end); st < 0) return st;
   if (ViStatus st = buffered_write(s, out); st < 0) return st;
-  if (flush_with_end || s.write_oper_mode == VI_FLUSH_ON_ACCESS) return flush_write_buffer(s, true);
+  if (flush_with_end || s.write_oper_mode == VI_FLUSH_ON_ACCESS) {
+    // A new command goes out: what is left of an already complete reply (e.g. the line feed
+    // after "%[^\n]") belongs to the previous exchange and would be misread as the new answer.
+    if (s.read_buffer.message_complete) s.read_buffer.clear();
+    return flush_write_buffer(s, true);
+  }
   return VI_SUCCESS;
 }
 

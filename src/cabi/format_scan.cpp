@@ -41,8 +41,9 @@ class Input {
   /// True when the bytes of the current message are all consumed (END seen).
   bool at_message_end() { return b_.empty() && (b_.message_complete || !refill_ || peek() < 0); }
 
-  void skip_whitespace() {
-    for (int c = peek(true); c >= 0 && std::isspace(c); c = peek(true)) consume();
+  /// Skips whitespace; `may_start`: a new message may be read to find the next token.
+  void skip_whitespace(bool may_start = true) {
+    for (int c = peek(may_start); c >= 0 && std::isspace(c); c = peek(may_start)) consume();
   }
 
  private:
@@ -63,10 +64,10 @@ bool is_digit_in(int c, int base) {
 }
 
 // Reads an integer token (after whitespace); false when none is there.
-bool scan_integer(Input& in, char conv, std::size_t width, long long& value) {
+bool scan_integer(Input& in, char conv, std::size_t width, long long& value, bool may_start) {
   std::size_t max = limit_of(width);
   std::string tok;
-  int c = in.peek(true);
+  int c = in.peek(may_start);
   if ((c == '+' || c == '-') && tok.size() < max) {
     tok += static_cast<char>(c);
     in.consume();
@@ -105,14 +106,14 @@ bool scan_integer(Input& in, char conv, std::size_t width, long long& value) {
 }
 
 // Reads a floating-point token (IEEE 488.2 NR1/NR2/NR3 and C forms, INF/NAN words included).
-bool scan_float(Input& in, std::size_t width, long double& value) {
+bool scan_float(Input& in, std::size_t width, long double& value, bool may_start) {
   std::size_t max = limit_of(width);
   std::string tok;
   auto take = [&](int c) {
     tok += static_cast<char>(c);
     in.consume();
   };
-  int c = in.peek(true);
+  int c = in.peek(may_start);
   if ((c == '+' || c == '-') && tok.size() < max) {
     take(c);
     c = in.peek();
@@ -360,19 +361,20 @@ status_t scan_numeric(const FormatSpec& s, ArgSource& args, Input& in, bool& mat
   if (!s.suppress && dst == nullptr) return status::ERROR_USER_BUF;
   std::size_t n = 0;
   while (n < cap.max) {
+    // Separators and later elements belong to the same message: never read a new one for them.
     if (n > 0) {
-      in.skip_whitespace();
+      in.skip_whitespace(false);
       if (in.peek() != ',') break;
       in.consume();
     }
-    in.skip_whitespace();
+    in.skip_whitespace(n == 0);
     if (is_int_conv(s.conversion)) {
       long long v = 0;
-      if (!scan_integer(in, s.conversion, s.width, v)) break;
+      if (!scan_integer(in, s.conversion, s.width, v, n == 0)) break;
       if (dst) store_int(s, dst, n, v);
     } else {
       long double v = 0;
-      if (!scan_float(in, s.width, v)) break;
+      if (!scan_float(in, s.width, v, n == 0)) break;
       if (dst) store_float(s, dst, n, v);
     }
     ++n;

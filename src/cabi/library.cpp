@@ -21,6 +21,24 @@ void copy_out(char* dest, const std::string& text) {
   dest[n] = '\0';
 }
 
+namespace {
+
+// Opens one backend into `out`; the exception becomes a status.
+status_t open_into(const std::string& spec, std::vector<std::shared_ptr<Backend>>& out) {
+  try {
+    out.push_back(open_backend(spec));
+    return status::SUCCESS;
+  } catch (const VisaIOError& e) {
+    return e.error_code();
+  } catch (const std::bad_alloc&) {
+    return status::ERROR_ALLOC;
+  } catch (const std::exception&) {
+    return status::ERROR_LIBRARY_NFOUND;
+  }
+}
+
+}  // namespace
+
 Library& Library::instance() {
   // Never destroyed: handlers and backends may still run while static destructors do.
   static Library* library = new Library();
@@ -32,22 +50,18 @@ status_t Library::backends(std::vector<std::shared_ptr<Backend>>& out) {
   if (!backends_opened_) {
     backends_opened_ = true;
     backends_status_ = status::SUCCESS;
-    try {
-      // CPPVISA_SIM: a PyVISA-sim YAML file, or "default" for the bundled instruments.
-      if (const char* sim = std::getenv("CPPVISA_SIM"); sim != nullptr && *sim != '\0') {
-        std::string spec = std::string(sim) == "default" ? std::string("@sim") : std::string(sim) + "@sim";
-        backends_.push_back(open_backend(spec));
-      }
-      backends_.push_back(open_backend("@native"));
-    } catch (const VisaIOError& e) {
-      backends_status_ = e.error_code();
-    } catch (const std::bad_alloc&) {
-      backends_status_ = status::ERROR_ALLOC;
-    } catch (const std::exception&) {
-      backends_status_ = status::ERROR_LIBRARY_NFOUND;
+    // CPPVISA_SIM: a PyVISA-sim YAML file, or "default" for the bundled instruments. They were
+    // asked for by name, so failing to load them is an error (a typo must not go unnoticed); the
+    // native backend is served whenever it opens.
+    if (const char* sim = std::getenv("CPPVISA_SIM"); sim != nullptr && *sim != '\0') {
+      std::string spec = std::string(sim) == "default" ? std::string("@sim") : std::string(sim) + "@sim";
+      backends_status_ = open_into(spec, backends_);
+    }
+    if (backends_status_ >= 0) {
+      status_t native = open_into("@native", backends_);
+      if (backends_.empty()) backends_status_ = native < 0 ? native : status::ERROR_LIBRARY_NFOUND;
     }
     if (backends_status_ < 0) backends_.clear();
-    else if (backends_.empty()) backends_status_ = status::ERROR_LIBRARY_NFOUND;
   }
   out = backends_;
   return backends_status_;
