@@ -25,8 +25,6 @@ struct Number {
   long double f = 0;
 };
 
-bool is_int_conv(char c) { return c == 'd' || c == 'i' || c == 'o' || c == 'u' || c == 'x' || c == 'X'; }
-bool is_float_conv(char c) { return c == 'e' || c == 'E' || c == 'f' || c == 'g' || c == 'G'; }
 bool is_signed_conv(char c) { return c == 'd' || c == 'i'; }
 
 // Reads one scalar argument of a numeric conversion.

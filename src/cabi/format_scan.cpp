@@ -52,8 +52,6 @@ class Input {
   status_t error_ = status::SUCCESS;
 };
 
-bool is_int_conv(char c) { return c == 'd' || c == 'i' || c == 'o' || c == 'u' || c == 'x' || c == 'X'; }
-bool is_float_conv(char c) { return c == 'e' || c == 'E' || c == 'f' || c == 'g' || c == 'G'; }
 
 std::size_t limit_of(std::size_t width) { return width ? width : std::numeric_limits<std::size_t>::max(); }
 

@@ -42,6 +42,10 @@ struct FormatSpec {
 /// VI_ERROR_NSUP_FMT (well formed but unsupported, e.g. %n).
 status_t parse_format_spec(std::string_view fmt, std::size_t& pos, FormatSpec& spec, bool for_scan);
 
+/// Integer conversions (d i o u x X) and floating-point conversions (e E f g G).
+inline bool is_int_conv(char c) { return c == 'd' || c == 'i' || c == 'o' || c == 'u' || c == 'x' || c == 'X'; }
+inline bool is_float_conv(char c) { return c == 'e' || c == 'E' || c == 'f' || c == 'g' || c == 'G'; }
+
 /// The size in bytes of one element of a binary conversion (%b %B %y) for a size modifier:
 /// none 1, h 2, l 4, ll 8, z 4 (float), Z 8 (double).
 std::size_t binary_element_size(SizeModifier size);
