@@ -113,7 +113,9 @@ CPPVISA_C_API ViStatus viGetAttribute(ViObject vi, ViAttr attrName, void* attrVa
     ViStatus st = VI_ERROR_NSUP_ATTR;
     switch (r.kind) {
       case Route::Kind::rm:
-        if (attrName == VI_ATTR_RM_SESSION) {
+        // The resource manager describes libvisa.so itself (pyvisa-info shows these).
+        if (attrName == VI_ATTR_RM_SESSION || attrName == VI_ATTR_RSRC_MANF_NAME ||
+            attrName == VI_ATTR_RSRC_IMPL_VERSION || attrName == VI_ATTR_RSRC_SPEC_VERSION) {
           st = rm_fallback_attribute(attrName, value);
         } else {
           const auto& [backend, part] = r.rm->parts.front();
