@@ -1,4 +1,5 @@
 /* visatype.h - the fundamental VISA data types (VPP-4.3.2), written for cppvisa.
+ * (cppvisa-libvisa-marker: the installer recognises its own files by this string.)
  *
  * Widths are those of the IVI Foundation header on each platform; on 64-bit Linux (LP64):
  * ViUInt32/ViInt32/ViSession/ViStatus are 4 bytes (the header picks `int`, not `long`, when
