@@ -3,6 +3,9 @@
 #include "cabi/guard.hpp"
 #include "cabi/io_events.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 using namespace cppvisa;
 using namespace cppvisa::cabi;
 
@@ -100,25 +103,40 @@ CPPVISA_C_API ViStatus viWaitOnEvent(ViSession vi, ViEventType inEventType, ViUI
       return st;
     }
     if (inEventType == VI_ALL_ENABLED_EVENTS && io_queue_enabled(s)) {
-      // A completion already queued answers at once; otherwise the backend's events are waited
-      // for, and when it has none enabled, completions are.
-      st = io_wait(s, 0, context, want);
-      if (st == VI_ERROR_TMO) {
+      // Completions (queued here) and the backend's events are waited for together: the
+      // backend is asked in short slices, the completion queue checked between them.
+      using clock = std::chrono::steady_clock;
+      const bool infinite = timeout == VI_TMO_INFINITE;
+      const auto deadline = clock::now() + std::chrono::milliseconds(infinite ? 0 : timeout);
+      for (;;) {
+        st = io_wait(s, 0, context, want);
+        if (st != VI_ERROR_TMO) {
+          if (st >= 0) {
+            if (outEventType) *outEventType = VI_EVENT_IO_COMPLETION;
+            if (outContext) *outContext = context;
+          }
+          return st;
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+        std::uint32_t slice = infinite ? 20u : static_cast<std::uint32_t>(std::clamp<long long>(left, 0, 20));
         event_type_t type = 0;
-        st = r.backend->wait_on_event(vi, inEventType, timeout, type, context, want);
-        if (st == VI_ERROR_NENABLED) {
-          st = io_wait(s, timeout, context, want);
-        } else {
+        st = r.backend->wait_on_event(vi, inEventType, slice, type, context, want);
+        if (st == VI_ERROR_NENABLED) {  // only completions are enabled
+          st = io_wait(s, infinite ? VI_TMO_INFINITE : static_cast<std::uint32_t>(std::max<long long>(left, 0)),
+                       context, want);
+          if (st >= 0) {
+            if (outEventType) *outEventType = VI_EVENT_IO_COMPLETION;
+            if (outContext) *outContext = context;
+          }
+          return st;
+        }
+        if (st != VI_ERROR_TMO) {
           if (st >= 0 && outEventType) *outEventType = type;
           if (st >= 0 && outContext) *outContext = context;
           return st;
         }
+        if (!infinite && clock::now() >= deadline) return VI_ERROR_TMO;
       }
-      if (st >= 0) {
-        if (outEventType) *outEventType = VI_EVENT_IO_COMPLETION;
-        if (outContext) *outContext = context;
-      }
-      return st;
     }
     event_type_t type = 0;
     st = r.backend->wait_on_event(vi, inEventType, timeout, type, context, want);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -642,4 +643,35 @@ TEST(CabiNoBackend, OpenDefaultRmReportsTheMissingLibrary) {
   ViSession rm = 7;
   EXPECT_EQ(viOpenDefaultRM(&rm), VI_ERROR_LIBRARY_NFOUND);
   EXPECT_EQ(rm, VI_NULL);
+}
+
+TEST_F(CabiTest, WaitingForAllEnabledEventsSeesBackendEventsAndCompletions) {
+  ViSession s = open_tcpip();
+  ASSERT_EQ(viEnableEvent(s, VI_EVENT_SERVICE_REQ, VI_QUEUE, VI_NULL), VI_SUCCESS);
+  ASSERT_EQ(viEnableEvent(s, VI_EVENT_IO_COMPLETION, VI_QUEUE, VI_NULL), VI_SUCCESS);
+  ViEventType type = 0;
+  ViEvent ctx = 0;
+  EXPECT_EQ(viWaitOnEvent(s, VI_ALL_ENABLED_EVENTS, 0, &type, &ctx), VI_ERROR_TMO);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(viWaitOnEvent(s, VI_ALL_ENABLED_EVENTS, 200, &type, &ctx), VI_ERROR_TMO);
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(150));  // timed out, and not before ~200 ms
+  EXPECT_LT(waited, std::chrono::seconds(10));
+
+  ASSERT_EQ(write_str(s, "SRQ"), VI_SUCCESS);
+  ASSERT_EQ(viWaitOnEvent(s, VI_ALL_ENABLED_EVENTS, 1000, &type, &ctx), VI_SUCCESS);
+  EXPECT_EQ(type, VI_EVENT_SERVICE_REQ);
+  viClose(ctx);
+
+  // a completion posted by another thread while this one waits
+  std::thread poster([s] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ViJobId job = 0;
+    viWriteAsync(s, reinterpret_cast<ViConstBuf>("ECHO x"), 6, &job);
+  });
+  ViStatus st = viWaitOnEvent(s, VI_ALL_ENABLED_EVENTS, 10000, &type, &ctx);
+  poster.join();
+  ASSERT_EQ(st, VI_SUCCESS);
+  EXPECT_EQ(type, VI_EVENT_IO_COMPLETION);
+  viClose(ctx);
 }
