@@ -1,0 +1,46 @@
+#include "protocols/oncrpc/record_stream.hpp"
+
+#include <optional>
+
+namespace cppvisa::oncrpc {
+
+status_t RecordStream::receive(std::vector<std::byte>& record, core::Deadline deadline, const net::Waker* cancel) {
+  std::optional<core::Deadline> partial;
+  for (;;) {
+    if (partial_timeout_ms_ && !partial && (reader_.in_progress() || buffered_begin_ < buffered_end_))
+      partial = core::Deadline::after_ms(partial_timeout_ms_);
+    if (buffered_begin_ < buffered_end_) {
+      std::size_t used = reader_.feed(std::span(buffer_).subspan(buffered_begin_, buffered_end_ - buffered_begin_));
+      buffered_begin_ += used;
+      if (reader_.failed()) return status::ERROR_IO;
+      if (reader_.has_record()) {
+        record = reader_.take_record();
+        return status::SUCCESS;
+      }
+    }
+    buffered_begin_ = buffered_end_ = 0;
+    std::size_t n = 0;
+    status_t st = socket_.recv_some(buffer_, partial ? core::Deadline::earliest(deadline, *partial) : deadline, n, cancel);
+    if (st != status::SUCCESS) return st;
+    buffered_end_ = n;
+  }
+}
+
+status_t RecordStream::send(std::span<const std::byte> message, core::Deadline deadline, const net::Waker* cancel) {
+  std::byte header[4];
+  std::uint32_t word = last_fragment_bit | static_cast<std::uint32_t>(message.size());
+  header[0] = std::byte(word >> 24);
+  header[1] = std::byte(word >> 16);
+  header[2] = std::byte(word >> 8);
+  header[3] = std::byte(word);
+  status_t st = socket_.send_all(header, deadline, nullptr, cancel);
+  if (st != status::SUCCESS) return st;
+  return socket_.send_all(message, deadline, nullptr, cancel);
+}
+
+status_t RecordStream::send_framed(std::span<const std::byte> framed, core::Deadline deadline,
+                                   const net::Waker* cancel) {
+  return socket_.send_all(framed, deadline, nullptr, cancel);
+}
+
+}  // namespace cppvisa::oncrpc

@@ -1,0 +1,59 @@
+// oncrpc::RpcClient: ONC RPC calls over one TCP connection, one call outstanding at a time
+// (the VXI-11 channels are strictly request/response). Replies are matched by xid: a reply with
+// an older xid (left over from a call that timed out locally) is skipped, a newer one is a
+// protocol error (protocols.md §1.4).
+#pragma once
+
+#include "protocols/net/socket.hpp"
+#include "protocols/oncrpc/record_stream.hpp"
+#include "protocols/oncrpc/rpc_message.hpp"
+#include "protocols/oncrpc/xdr.hpp"
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace cppvisa::oncrpc {
+
+class RpcClient {
+ public:
+  /// Replies larger than `max_record_size` are refused (ERROR_IO) and the connection is closed.
+  explicit RpcClient(std::size_t max_record_size = (1u << 20) + 4096);
+  RpcClient(const RpcClient&) = delete;
+  RpcClient& operator=(const RpcClient&) = delete;
+
+  /// Connects (see net::connect_tcp for the statuses).
+  status_t connect(std::string_view host, std::uint16_t port, core::Deadline deadline);
+  bool connected() const noexcept { return stream_ != nullptr; }
+  /// The connected socket (for its local address, options); requires connected().
+  net::Socket& socket() noexcept { return stream_->socket(); }
+
+  /// Starts a call and returns the writer for its arguments.
+  XdrWriter& begin_call(std::uint32_t prog, std::uint32_t vers, std::uint32_t proc);
+  /// Sends the call begun with begin_call() and waits for its reply. On SUCCESS `results` reads
+  /// the procedure's results (valid until the next call). ERROR_TMO when no reply came before the
+  /// deadline (the connection stays usable: the late reply is skipped by xid), ERROR_CONN_LOST,
+  /// ERROR_ABORT (waker), ERROR_NSUP_OPER (PROG/PROC unavailable), ERROR_IO (malformed or
+  /// rejected reply).
+  status_t finish_call(core::Deadline deadline, XdrReader& results, const net::Waker* cancel = nullptr);
+  /// Waits (again) for the reply of the call last sent, e.g. after finish_call() returned
+  /// ERROR_TMO and the caller asked the server to abort it. Same statuses as finish_call().
+  status_t await_reply(core::Deadline deadline, XdrReader& results, const net::Waker* cancel = nullptr);
+  /// Sends the call begun with begin_call() without waiting for a reply (one-way procedures).
+  status_t send_oneway(core::Deadline deadline);
+
+  /// Wakes a call blocked in another thread (it gets ERROR_CONN_LOST) and makes the connection unusable.
+  void shutdown() noexcept;
+  void close() noexcept;
+
+ private:
+  std::size_t max_record_;
+  std::unique_ptr<RecordStream> stream_;
+  std::vector<std::byte> request_;
+  XdrWriter writer_{request_};
+  std::vector<std::byte> reply_;
+  std::uint32_t xid_;
+  std::uint32_t current_xid_ = 0;
+};
+
+}  // namespace cppvisa::oncrpc

@@ -1,0 +1,170 @@
+#include "protocols/oncrpc/rpc_message.hpp"
+
+#include <algorithm>
+
+namespace cppvisa::oncrpc {
+
+namespace {
+constexpr std::uint32_t auth_none = 0;
+constexpr std::uint32_t reply_accepted = 0;
+constexpr std::uint32_t reply_denied = 1;
+
+void put_auth_none(XdrWriter& out) {
+  out.put_u32(auth_none);
+  out.put_u32(0);
+}
+
+bool skip_auth(XdrReader& in) {
+  in.get_u32();                 // flavor: any is accepted
+  in.get_opaque(max_auth_body);
+  return in.ok();
+}
+}  // namespace
+
+void encode_call(XdrWriter& out, const CallHeader& h) {
+  out.put_u32(h.xid);
+  out.put_u32(msg_call);
+  out.put_u32(rpc_version);
+  out.put_u32(h.prog);
+  out.put_u32(h.vers);
+  out.put_u32(h.proc);
+  put_auth_none(out);  // credentials
+  put_auth_none(out);  // verifier
+}
+
+CallDecode decode_call(XdrReader& in, CallHeader& h) {
+  h.xid = in.get_u32();
+  std::uint32_t type = in.get_u32();
+  if (!in.ok()) return CallDecode::malformed;
+  if (type != msg_call) return type == msg_reply ? CallDecode::not_a_call : CallDecode::malformed;
+  std::uint32_t version = in.get_u32();
+  h.prog = in.get_u32();
+  h.vers = in.get_u32();
+  h.proc = in.get_u32();
+  if (!in.ok()) return CallDecode::malformed;
+  if (version != rpc_version) return CallDecode::rpc_mismatch;
+  if (!skip_auth(in) || !skip_auth(in)) return CallDecode::malformed;
+  return CallDecode::ok;
+}
+
+void encode_accepted_reply(XdrWriter& out, std::uint32_t xid, AcceptStat stat, std::uint32_t low,
+                           std::uint32_t high) {
+  out.put_u32(xid);
+  out.put_u32(msg_reply);
+  out.put_u32(reply_accepted);
+  put_auth_none(out);
+  out.put_u32(static_cast<std::uint32_t>(stat));
+  if (stat == AcceptStat::prog_mismatch) {
+    out.put_u32(low);
+    out.put_u32(high);
+  }
+}
+
+void encode_rpc_mismatch_reply(XdrWriter& out, std::uint32_t xid) {
+  out.put_u32(xid);
+  out.put_u32(msg_reply);
+  out.put_u32(reply_denied);
+  out.put_u32(static_cast<std::uint32_t>(RejectStat::rpc_mismatch));
+  out.put_u32(rpc_version);
+  out.put_u32(rpc_version);
+}
+
+bool decode_reply(XdrReader& in, ReplyHeader& h) {
+  h = ReplyHeader{};
+  h.xid = in.get_u32();
+  if (in.get_u32() != msg_reply || !in.ok()) return false;
+  std::uint32_t stat = in.get_u32();
+  if (!in.ok()) return false;
+  if (stat == reply_accepted) {
+    h.accepted = true;
+    if (!skip_auth(in)) return false;
+    std::uint32_t accept = in.get_u32();
+    if (!in.ok() || accept > static_cast<std::uint32_t>(AcceptStat::system_err)) return false;
+    h.accept = static_cast<AcceptStat>(accept);
+    if (h.accept == AcceptStat::prog_mismatch) {
+      h.low = in.get_u32();
+      h.high = in.get_u32();
+    }
+    return in.ok();
+  }
+  if (stat != reply_denied) return false;
+  std::uint32_t reject = in.get_u32();
+  if (!in.ok() || reject > static_cast<std::uint32_t>(RejectStat::auth_error)) return false;
+  h.reject = static_cast<RejectStat>(reject);
+  h.low = in.get_u32();
+  if (h.reject == RejectStat::rpc_mismatch) h.high = in.get_u32();
+  return in.ok();
+}
+
+status_t reply_error_status(const ReplyHeader& h) noexcept {
+  if (h.accepted && h.accept == AcceptStat::success) return status::SUCCESS;
+  if (h.accepted && (h.accept == AcceptStat::prog_unavail || h.accept == AcceptStat::prog_mismatch ||
+                     h.accept == AcceptStat::proc_unavail))
+    return status::ERROR_NSUP_OPER;
+  return status::ERROR_IO;
+}
+
+std::vector<std::byte> frame_record(std::span<const std::byte> message) {
+  std::vector<std::byte> out;
+  out.reserve(message.size() + 4);
+  XdrWriter w(out);
+  w.put_u32(last_fragment_bit | static_cast<std::uint32_t>(message.size()));
+  out.insert(out.end(), message.begin(), message.end());
+  return out;
+}
+
+void begin_record(std::vector<std::byte>& buf) {
+  buf.clear();
+  buf.resize(4);
+}
+
+void finish_record(std::vector<std::byte>& buf) {
+  std::uint32_t word = last_fragment_bit | static_cast<std::uint32_t>(buf.size() - 4);
+  buf[0] = std::byte(word >> 24);
+  buf[1] = std::byte(word >> 16);
+  buf[2] = std::byte(word >> 8);
+  buf[3] = std::byte(word);
+}
+
+std::size_t RecordReader::feed(std::span<const std::byte> data) {
+  std::size_t used = 0;
+  while (used < data.size() && !complete_ && !failed_) {
+    if (!in_fragment_) {
+      std::size_t take = std::min<std::size_t>(4 - header_have_, data.size() - used);
+      std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(used), take, header_ + header_have_);
+      header_have_ += take;
+      used += take;
+      if (header_have_ < 4) break;
+      header_have_ = 0;
+      XdrReader r(header_);
+      std::uint32_t word = r.get_u32();
+      last_ = (word & last_fragment_bit) != 0;
+      fragment_left_ = word & ~last_fragment_bit;
+      if (fragment_left_ > max_ || record_.size() > max_ - fragment_left_) {
+        failed_ = true;
+        break;
+      }
+      in_fragment_ = true;
+    }
+    std::size_t take = std::min(fragment_left_, data.size() - used);
+    record_.insert(record_.end(), data.begin() + static_cast<std::ptrdiff_t>(used),
+                   data.begin() + static_cast<std::ptrdiff_t>(used + take));
+    used += take;
+    fragment_left_ -= take;
+    if (fragment_left_ == 0) {
+      in_fragment_ = false;
+      if (last_) complete_ = true;
+    }
+  }
+  return used;
+}
+
+std::vector<std::byte> RecordReader::take_record() {
+  std::vector<std::byte> out;
+  out.swap(record_);
+  complete_ = false;
+  last_ = false;
+  return out;
+}
+
+}  // namespace cppvisa::oncrpc

@@ -1,0 +1,114 @@
+// ONC RPC v2 call and reply messages (RFC 5531 §9; protocols.md §1.3-1.4) and record marking
+// over TCP (RFC 5531 §11; protocols.md §1.2).
+#pragma once
+
+#include "protocols/oncrpc/xdr.hpp"
+
+#include <cppvisa/status.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace cppvisa::oncrpc {
+
+inline constexpr std::uint32_t msg_call = 0;
+inline constexpr std::uint32_t msg_reply = 1;
+inline constexpr std::uint32_t rpc_version = 2;
+inline constexpr std::size_t max_auth_body = 400;  // RFC 5531: opaque_auth body<400>
+
+enum class AcceptStat : std::uint32_t {
+  success = 0,
+  prog_unavail = 1,
+  prog_mismatch = 2,
+  proc_unavail = 3,
+  garbage_args = 4,
+  system_err = 5,
+};
+
+enum class RejectStat : std::uint32_t { rpc_mismatch = 0, auth_error = 1 };
+
+struct CallHeader {
+  std::uint32_t xid = 0;
+  std::uint32_t prog = 0;
+  std::uint32_t vers = 0;
+  std::uint32_t proc = 0;
+};
+
+/// Writes a call header with AUTH_NONE credentials and verifier; the arguments follow.
+void encode_call(XdrWriter& out, const CallHeader& header);
+
+enum class CallDecode {
+  ok,            ///< header read; the reader is positioned at the arguments
+  not_a_call,    ///< msg_type is REPLY (a server drops it)
+  rpc_mismatch,  ///< rpcvers != 2 (reply MSG_DENIED / RPC_MISMATCH); header.xid is valid
+  malformed,     ///< too short or bad auth: close the connection / drop the datagram
+};
+
+/// Reads a call header (any auth flavor is accepted and ignored; VXI-11 uses AUTH_NONE).
+CallDecode decode_call(XdrReader& in, CallHeader& header);
+
+/// Accepted reply header; for success the results follow, for prog_mismatch pass the versions.
+void encode_accepted_reply(XdrWriter& out, std::uint32_t xid, AcceptStat stat, std::uint32_t low = 0,
+                           std::uint32_t high = 0);
+/// MSG_DENIED / RPC_MISMATCH(2, 2).
+void encode_rpc_mismatch_reply(XdrWriter& out, std::uint32_t xid);
+
+struct ReplyHeader {
+  std::uint32_t xid = 0;
+  bool accepted = false;
+  AcceptStat accept = AcceptStat::success;   ///< when accepted
+  RejectStat reject = RejectStat::rpc_mismatch;  ///< when denied
+  std::uint32_t low = 0, high = 0;           ///< PROG_MISMATCH / RPC_MISMATCH versions; auth_stat in low
+};
+
+/// Reads a reply header; on success (true) with accepted && accept == success the reader is at the
+/// results. False when the message is not a well-formed reply.
+bool decode_reply(XdrReader& in, ReplyHeader& header);
+
+/// The VISA status for a reply that is not a success: ERROR_NSUP_OPER for PROG_UNAVAIL,
+/// PROG_MISMATCH and PROC_UNAVAIL (the peer does not implement it), ERROR_IO otherwise.
+status_t reply_error_status(const ReplyHeader& header) noexcept;
+
+// ---- record marking ----
+
+inline constexpr std::uint32_t last_fragment_bit = 0x80000000u;
+
+/// Frames a message as one last fragment: header word + payload.
+std::vector<std::byte> frame_record(std::span<const std::byte> message);
+/// Starts a message framed in place: clears `buf` and reserves the 4-byte record mark.
+void begin_record(std::vector<std::byte>& buf);
+/// Writes the record mark (one last fragment) for everything after the reserved 4 bytes.
+void finish_record(std::vector<std::byte>& buf);
+
+/// Incremental record-marking decoder with a bound on the record size (fragments are reassembled).
+/// feed() consumes bytes up to the end of one record and stops there, so the caller keeps bytes
+/// of the next record. Memory grows only with bytes actually received, never with a claimed length.
+class RecordReader {
+ public:
+  explicit RecordReader(std::size_t max_record_size) : max_(max_record_size) {}
+
+  /// Consumes bytes; returns how many. Stops after a complete record (has_record()) or an error.
+  std::size_t feed(std::span<const std::byte> data);
+  bool has_record() const noexcept { return complete_; }
+  /// The complete record (valid until the next take/feed), then resets for the next one.
+  std::vector<std::byte> take_record();
+  /// A fragment or record exceeded the maximum: the stream cannot be resynchronised.
+  bool failed() const noexcept { return failed_; }
+  /// Bytes of an unfinished record are pending.
+  bool in_progress() const noexcept { return header_have_ > 0 || !record_.empty() || fragment_left_ > 0; }
+
+ private:
+  std::size_t max_;
+  std::vector<std::byte> record_;
+  std::byte header_[4]{};
+  std::size_t header_have_ = 0;
+  std::size_t fragment_left_ = 0;
+  bool in_fragment_ = false;
+  bool last_ = false;
+  bool complete_ = false;
+  bool failed_ = false;
+};
+
+}  // namespace cppvisa::oncrpc

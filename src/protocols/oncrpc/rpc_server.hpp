@@ -1,0 +1,119 @@
+// oncrpc::RpcServer: a small ONC RPC server over TCP (one thread per connection, bounded count)
+// and UDP (one thread). Programs are registered with a dispatch function; the server answers
+// the protocol-level errors itself (protocols.md §1.4): RPC_MISMATCH for rpcvers != 2,
+// PROG_UNAVAIL, PROG_MISMATCH (with the supported range), PROC_UNAVAIL, GARBAGE_ARGS. Procedure 0
+// (NULL) always succeeds. A malformed record or an oversize fragment closes the connection.
+#pragma once
+
+#include "protocols/net/socket.hpp"
+#include "protocols/oncrpc/rpc_message.hpp"
+#include "protocols/oncrpc/xdr.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+
+namespace cppvisa::oncrpc {
+
+/// What a procedure did.
+enum class ProcResult {
+  reply,         ///< results were written: reply SUCCESS
+  no_reply,      ///< one-way procedure: send nothing
+  garbage_args,  ///< arguments could not be decoded
+  proc_unavail,  ///< unknown procedure
+  system_err,    ///< the server failed (e.g. out of memory)
+};
+
+/// The call being served.
+struct CallContext {
+  CallHeader header;
+  std::uint64_t connection_id = 0;  ///< unique per TCP connection; 0 for UDP
+  net::Endpoint peer;
+  net::Endpoint local;
+  bool udp = false;
+};
+
+/// Serves one program version range. `args` reads the arguments; a procedure should check
+/// args.done() after decoding (trailing bytes are garbage); `results` receives the results.
+using Dispatch = std::function<ProcResult(const CallContext& call, XdrReader& args, XdrWriter& results)>;
+
+class RpcServer {
+ public:
+  struct Options {
+    /// Options with the two bounds most users set.
+    static Options bounded(std::size_t max_record_size, std::size_t max_connections) {
+      Options o;
+      o.max_record_size = max_record_size;
+      o.max_connections = max_connections;
+      return o;
+    }
+    std::size_t max_record_size = (1u << 20) + 4096;  ///< largest call accepted (TCP)
+    std::size_t max_connections = 64;               ///< more are accepted and closed at once
+    std::uint32_t partial_record_timeout_ms = 30000;  ///< a half-sent call must complete within this
+  };
+  RpcServer();
+  explicit RpcServer(Options options);
+  ~RpcServer();
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  /// Registers a program for versions [low, high]. Call before start().
+  void add_program(std::uint32_t prog, std::uint32_t vers_low, std::uint32_t vers_high, Dispatch dispatch);
+  /// Called (on the connection's thread) when a TCP connection ends, with its id.
+  void on_disconnect(std::function<void(std::uint64_t connection_id)> callback);
+
+  /// Opens the listeners (port 0 = any). Call before start().
+  status_t listen_tcp(std::string_view host, std::uint16_t port);
+  status_t listen_udp(std::string_view host, std::uint16_t port);
+  std::uint16_t tcp_port() const noexcept { return tcp_.port(); }
+  std::uint16_t udp_port() const noexcept { return udp_.port(); }
+
+  void start();
+  /// Stops accepting, closes every connection, joins every thread. Idempotent.
+  void stop();
+
+  /// Number of open TCP connections (for tests).
+  std::size_t connection_count() const;
+
+  /// Handles one complete call record (also used by the fuzz target): appends the (unframed)
+  /// reply message to `reply`; returns false when nothing must be sent (not a call, malformed
+  /// header, or a one-way procedure). `malformed` is set when the record cannot be a call at all.
+  bool handle_call(std::span<const std::byte> record, const CallContext& base, std::vector<std::byte>& reply,
+                   bool& malformed);
+
+ private:
+  struct Program {
+    std::uint32_t low, high;
+    Dispatch dispatch;
+  };
+  struct Connection {
+    net::Socket socket;
+    std::thread thread;
+    std::atomic<bool> done{false};
+    std::uint64_t id = 0;
+  };
+  void accept_loop();
+  void udp_loop();
+  void serve_connection(Connection& c);
+  void reap_finished();
+
+  Options options_;
+  std::map<std::uint32_t, Program> programs_;
+  std::function<void(std::uint64_t)> on_disconnect_;
+  net::TcpListener tcp_;
+  net::UdpSocket udp_;
+  net::Waker stop_;
+  std::thread accept_thread_, udp_thread_;
+  mutable std::mutex connections_mutex_;
+  std::list<std::unique_ptr<Connection>> connections_;
+  std::uint64_t next_connection_id_ = 1;
+  bool started_ = false, stopped_ = false;
+};
+
+}  // namespace cppvisa::oncrpc

@@ -1,0 +1,338 @@
+#include "protocols/vxi11/vxi11_client.hpp"
+
+#include "protocols/net/socket.hpp"
+#include "protocols/oncrpc/portmapper.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstring>
+#include <random>
+
+namespace cppvisa::vxi11 {
+
+using oncrpc::XdrReader;
+
+namespace {
+
+// Largest requestSize we ask for, and the reply records we accept (bounded memory per link).
+constexpr std::uint32_t max_read_request = 4u << 20;
+constexpr std::size_t max_reply_record = max_read_request + 4096;
+// Largest device_write chunk, whatever maxRecvSize the instrument announces (some say 0xFFFFFFFF).
+constexpr std::uint32_t max_write_chunk = 4u << 20;
+// Calls without a timeout of their own (create_link without lock, unlock, destroy_link, SRQ setup).
+constexpr std::uint32_t housekeeping_timeout_ms = 5000;
+
+std::uint32_t io_timeout_ms(core::Deadline d) {
+  if (d.infinite()) return 0xFFFFFFFFu;
+  auto ms = d.remaining().count();
+  return static_cast<std::uint32_t>(std::clamp<long long>(ms, 1, 0xFFFFFFFEll));
+}
+
+core::Deadline extend(core::Deadline d, std::uint32_t ms) {
+  if (d.infinite() || ms == 0xFFFFFFFFu) return core::Deadline::never();
+  return core::Deadline::at(d.when() + std::chrono::milliseconds(ms));
+}
+
+// The IPv4 address (as VXI-11's u32) of a numeric host; false for IPv6.
+bool ipv4_u32(const std::string& host, std::uint32_t& out) {
+  std::string h = host;
+  if (h.rfind("::ffff:", 0) == 0) h = h.substr(7);
+  in_addr a{};
+  if (::inet_pton(AF_INET, h.c_str(), &a) != 1) return false;
+  out = ntohl(a.s_addr);
+  return true;
+}
+
+}  // namespace
+
+Vxi11Client::Vxi11Client() : core_(max_reply_record) {}
+
+Vxi11Client::~Vxi11Client() { close(); }
+
+status_t Vxi11Client::open(const Target& target, core::Deadline deadline, bool lock_device,
+                           std::uint32_t lock_timeout_ms) {
+  std::lock_guard lock(core_mutex_);
+  host_ = net::strip_brackets(target.host);
+  std::uint16_t port = 0;
+  if (target.core_port) {
+    port = *target.core_port;
+  } else {
+    status_t st = oncrpc::portmap_getport(host_, target.portmapper_port, core_program, program_version,
+                                          oncrpc::pmap::ipproto_tcp, deadline, port);
+    if (st != status::SUCCESS) return status::ERROR_RSRC_NFOUND;
+  }
+  if (core_.connect(host_, port, deadline) != status::SUCCESS) return status::ERROR_RSRC_NFOUND;
+
+  std::random_device rd;
+  CreateLinkParms p;
+  p.client_id = static_cast<std::int32_t>(rd() & 0x7FFFFFFF);
+  p.lock_device = lock_device;
+  p.lock_timeout = lock_device ? lock_timeout_ms : 0;
+  p.device = target.device_name;
+  encode(core_.begin_call(core_program, program_version, proc::create_link), p);
+  XdrReader results;
+  core::Deadline transport = extend(deadline, transport_grace_ms + (lock_device ? lock_timeout_ms : 0));
+  status_t st = core_.finish_call(transport, results);
+  if (st != status::SUCCESS) {
+    core_.close();
+    return status::ERROR_RSRC_NFOUND;
+  }
+  CreateLinkResp r;
+  if (!decode(results, r)) {
+    core_.close();
+    return status::ERROR_RSRC_NFOUND;
+  }
+  if (r.error != err::none) {
+    core_.close();
+    return create_link_error_to_status(r.error);
+  }
+  lid_ = r.lid;
+  // maxRecvSize must be at least 1024 (VXI-11 B.6.3); cap absurd values (some report 0xFFFFFFFF).
+  max_recv_size_ = std::clamp<std::uint32_t>(r.max_recv_size, 1024, max_write_chunk);
+  abort_port_ = static_cast<std::uint16_t>(r.abort_port);
+  open_ = true;
+  return status::SUCCESS;
+}
+
+void Vxi11Client::close() {
+  disable_srq();
+  std::lock_guard lock(core_mutex_);
+  if (open_ && core_.connected()) {
+    core_.begin_call(core_program, program_version, proc::destroy_link).put_i32(lid_);
+    XdrReader results;
+    core_.finish_call(core::Deadline::after_ms(housekeeping_timeout_ms), results);
+  }
+  open_ = false;
+  core_.close();
+  std::lock_guard abort_lock(abort_mutex_);
+  abort_channel_.close();
+}
+
+status_t Vxi11Client::call(std::uint32_t procedure, core::Deadline deadline, XdrReader& results) {
+  (void)procedure;
+  if (!core_.connected()) return status::ERROR_CONN_LOST;
+  status_t st = core_.finish_call(extend(deadline, transport_grace_ms), results);
+  if (st == status::ERROR_TMO) {
+    // The instrument ignored its io_timeout: abort the call so the link is usable again and give the
+    // reply a moment (a reply that comes even later is skipped by xid at the next call).
+    abort();
+    XdrReader ignored;
+    core_.await_reply(core::Deadline::after_ms(transport_grace_ms), ignored);
+    return status::ERROR_TMO;
+  }
+  return st;
+}
+
+status_t Vxi11Client::write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline) {
+  std::lock_guard lock(core_mutex_);
+  count = 0;
+  if (!open_) return status::ERROR_CONN_LOST;
+  do {
+    std::size_t chunk = std::min<std::size_t>(data.size() - count, max_recv_size_);
+    bool last = count + chunk == data.size();
+    DeviceWriteParms p;
+    p.lid = lid_;
+    p.io_timeout = io_timeout_ms(deadline);
+    p.lock_timeout = 0;
+    p.flags = (last && end) ? flag::end : 0;  // END only on the final piece
+    p.data = data.subspan(count, chunk);
+    encode(core_.begin_call(core_program, program_version, proc::device_write), p);
+    XdrReader results;
+    status_t st = call(proc::device_write, deadline, results);
+    if (st != status::SUCCESS) return st;
+    DeviceWriteResp r;
+    if (!decode(results, r)) return status::ERROR_IO;
+    count += std::min<std::size_t>(r.size, chunk);
+    if (r.error != err::none) return error_to_status(r.error);
+    if (r.size == 0 && chunk > 0) return status::ERROR_IO;  // no progress without an error
+    if (count < data.size() && deadline.expired()) return status::ERROR_TMO;
+  } while (count < data.size());
+  return status::SUCCESS;
+}
+
+status_t Vxi11Client::read(std::span<std::byte> buffer, std::size_t& count, const core::ReadTermination& term,
+                           core::Deadline deadline) {
+  std::lock_guard lock(core_mutex_);
+  count = 0;
+  if (!open_) return status::ERROR_CONN_LOST;
+  if (buffer.empty()) return status::SUCCESS_MAX_CNT;
+  for (;;) {
+    std::uint32_t want = static_cast<std::uint32_t>(std::min<std::size_t>(buffer.size() - count, max_read_request));
+    DeviceReadParms p;
+    p.lid = lid_;
+    p.request_size = want;
+    p.io_timeout = io_timeout_ms(deadline);
+    p.lock_timeout = 0;
+    p.flags = term.termchar_enabled ? flag::termchrset : 0;
+    p.term_char = static_cast<std::uint8_t>(term.termchar);
+    encode(core_.begin_call(core_program, program_version, proc::device_read), p);
+    XdrReader results;
+    status_t st = call(proc::device_read, deadline, results);
+    if (st != status::SUCCESS) return st;
+    DeviceReadResp r;
+    if (!decode(results, r, want)) return status::ERROR_IO;  // also: more data than requested
+    if (!r.data.empty()) std::memcpy(buffer.data() + count, r.data.data(), r.data.size());
+    count += r.data.size();
+    if (r.error != err::none) return error_to_status(r.error);  // 15: ERROR_TMO with the bytes so far
+    // Termination wins over a full buffer (visa-c-api §6.1); END is honoured even when the count
+    // equals the request exactly (pyvisa-py #608).
+    // END before the termination character, as core::MessageReader orders them.
+    if ((r.reason & reason::end) && !term.suppress_end) return status::SUCCESS;
+    if ((r.reason & reason::chr) && term.termchar_enabled) return status::SUCCESS_TERM_CHAR;
+    if (count == buffer.size()) return status::SUCCESS_MAX_CNT;
+    if (r.data.empty() && r.reason == 0) return status::ERROR_IO;  // no data, no condition: no progress
+    if (deadline.expired()) return status::ERROR_TMO;
+  }
+}
+
+status_t Vxi11Client::generic(std::uint32_t procedure, core::Deadline deadline, std::uint8_t* stb) {
+  std::lock_guard lock(core_mutex_);
+  if (!open_) return status::ERROR_CONN_LOST;
+  DeviceGenericParms p;
+  p.lid = lid_;
+  p.flags = 0;
+  p.lock_timeout = 0;
+  p.io_timeout = io_timeout_ms(deadline);
+  encode(core_.begin_call(core_program, program_version, procedure), p);
+  XdrReader results;
+  status_t st = call(procedure, deadline, results);
+  if (st != status::SUCCESS) return st;
+  if (stb) {
+    DeviceReadStbResp r;
+    if (!decode(results, r)) return status::ERROR_IO;
+    if (r.error == err::none) *stb = r.stb;
+    return error_to_status(r.error);
+  }
+  std::int32_t e = results.get_i32();
+  if (!results.ok()) return status::ERROR_IO;
+  return error_to_status(e);
+}
+
+status_t Vxi11Client::read_stb(std::uint8_t& stb, core::Deadline d) { return generic(proc::device_readstb, d, &stb); }
+status_t Vxi11Client::trigger(core::Deadline d) { return generic(proc::device_trigger, d, nullptr); }
+status_t Vxi11Client::clear(core::Deadline d) { return generic(proc::device_clear, d, nullptr); }
+status_t Vxi11Client::remote(core::Deadline d) { return generic(proc::device_remote, d, nullptr); }
+status_t Vxi11Client::local(core::Deadline d) { return generic(proc::device_local, d, nullptr); }
+
+status_t Vxi11Client::lock(std::uint32_t lock_timeout_ms) {
+  std::lock_guard lock(core_mutex_);
+  if (!open_) return status::ERROR_CONN_LOST;
+  DeviceLockParms p;
+  p.lid = lid_;
+  p.flags = lock_timeout_ms ? flag::waitlock : 0;
+  p.lock_timeout = lock_timeout_ms;
+  encode(core_.begin_call(core_program, program_version, proc::device_lock), p);
+  XdrReader results;
+  // The instrument may wait lock_timeout for the lock: the transport waits that long plus a margin.
+  status_t st = call(proc::device_lock, core::Deadline::after_ms(lock_timeout_ms), results);
+  if (st != status::SUCCESS) return st;
+  std::int32_t e = results.get_i32();
+  if (!results.ok()) return status::ERROR_IO;
+  return error_to_status(e);
+}
+
+status_t Vxi11Client::unlock() {
+  std::lock_guard lock(core_mutex_);
+  if (!open_) return status::ERROR_CONN_LOST;
+  core_.begin_call(core_program, program_version, proc::device_unlock).put_i32(lid_);
+  XdrReader results;
+  status_t st = call(proc::device_unlock, core::Deadline::after_ms(housekeeping_timeout_ms), results);
+  if (st != status::SUCCESS) return st;
+  std::int32_t e = results.get_i32();
+  if (!results.ok()) return status::ERROR_IO;
+  return error_to_status(e);
+}
+
+status_t Vxi11Client::connect_abort_channel(core::Deadline deadline) {
+  if (abort_channel_.connected()) return status::SUCCESS;
+  if (abort_port_ == 0) return status::ERROR_NSUP_OPER;
+  return abort_channel_.connect(host_, abort_port_, deadline);
+}
+
+status_t Vxi11Client::abort() {
+  std::lock_guard lock(abort_mutex_);
+  if (!open_) return status::ERROR_CONN_LOST;
+  auto deadline = core::Deadline::after_ms(housekeeping_timeout_ms);
+  status_t st = connect_abort_channel(deadline);
+  if (st != status::SUCCESS) return st == status::ERROR_RSRC_NFOUND ? status::ERROR_NSUP_OPER : st;
+  abort_channel_.begin_call(async_program, program_version, proc::device_abort).put_i32(lid_);
+  XdrReader results;
+  st = abort_channel_.finish_call(deadline, results);
+  if (st != status::SUCCESS) {
+    abort_channel_.close();
+    return st;
+  }
+  std::int32_t e = results.get_i32();
+  if (!results.ok()) return status::ERROR_IO;
+  return error_to_status(e);
+}
+
+status_t Vxi11Client::enable_srq(std::function<void()> on_srq) {
+  std::lock_guard lock(core_mutex_);
+  if (!open_ || !core_.connected()) return status::ERROR_CONN_LOST;
+  if (intr_server_) return status::SUCCESS;
+  net::Endpoint local = core_.socket().local_endpoint();
+  std::uint32_t address = 0;
+  if (!ipv4_u32(local.host, address)) return status::ERROR_NSUP_OPER;  // hostAddr is an IPv4 u32
+
+  std::random_device rd;
+  srq_handle_ = "cppvisa-" + std::to_string(lid_) + "-" + std::to_string(rd());
+  on_srq_ = std::move(on_srq);
+  auto server = std::make_unique<oncrpc::RpcServer>(oncrpc::RpcServer::Options::bounded(4096, 4));
+  server->add_program(intr_program, program_version, program_version,
+                      [this](const oncrpc::CallContext& call, XdrReader& args, oncrpc::XdrWriter&) {
+                        if (call.header.proc != proc::device_intr_srq) return oncrpc::ProcResult::proc_unavail;
+                        // Lenient: the handle is all we need (some devices send short or padded records).
+                        auto handle = args.get_opaque(max_srq_handle);
+                        std::string_view text(reinterpret_cast<const char*>(handle.data()), handle.size());
+                        if (args.ok() && text == srq_handle_ && on_srq_) on_srq_();
+                        return oncrpc::ProcResult::no_reply;  // one-way: never reply
+                      });
+  if (server->listen_tcp(local.host, 0) != status::SUCCESS) return status::ERROR_IO;
+  server->start();
+
+  DeviceRemoteFunc f{address, server->tcp_port(), intr_program, program_version, family_tcp};
+  encode(core_.begin_call(core_program, program_version, proc::create_intr_chan), f);
+  XdrReader results;
+  auto deadline = core::Deadline::after_ms(housekeeping_timeout_ms);
+  status_t st = call(proc::create_intr_chan, deadline, results);
+  std::int32_t e = st == status::SUCCESS ? results.get_i32() : err::none;
+  if (st == status::SUCCESS && !results.ok()) st = status::ERROR_IO;
+  if (st == status::SUCCESS && e != err::none && e != err::channel_established) st = error_to_status(e);
+  if (st == status::SUCCESS) {
+    DeviceEnableSrqParms p{lid_, true, oncrpc::as_bytes(srq_handle_)};
+    encode(core_.begin_call(core_program, program_version, proc::device_enable_srq), p);
+    st = call(proc::device_enable_srq, deadline, results);
+    e = st == status::SUCCESS ? results.get_i32() : err::none;
+    if (st == status::SUCCESS && !results.ok()) st = status::ERROR_IO;
+    if (st == status::SUCCESS) st = error_to_status(e);
+  }
+  if (st != status::SUCCESS) {
+    server->stop();
+    return st;
+  }
+  intr_server_ = std::move(server);
+  return status::SUCCESS;
+}
+
+void Vxi11Client::disable_srq() {
+  std::unique_ptr<oncrpc::RpcServer> server;
+  {
+    std::lock_guard lock(core_mutex_);
+    if (!intr_server_) return;
+    if (open_ && core_.connected()) {
+      auto deadline = core::Deadline::after_ms(housekeeping_timeout_ms);
+      DeviceEnableSrqParms p{lid_, false, oncrpc::as_bytes(srq_handle_)};
+      encode(core_.begin_call(core_program, program_version, proc::device_enable_srq), p);
+      XdrReader results;
+      if (call(proc::device_enable_srq, deadline, results) == status::SUCCESS) {
+        core_.begin_call(core_program, program_version, proc::destroy_intr_chan);
+        call(proc::destroy_intr_chan, deadline, results);
+      }
+    }
+    server = std::move(intr_server_);
+  }
+  server->stop();
+}
+
+}  // namespace cppvisa::vxi11

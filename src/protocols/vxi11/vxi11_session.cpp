@@ -1,0 +1,111 @@
+#include "protocols/vxi11/vxi11_session.hpp"
+
+#include "protocols/oncrpc/portmapper.hpp"
+
+#include <cstdlib>
+
+namespace cppvisa::vxi11 {
+
+namespace {
+std::uint32_t remaining_ms(core::Deadline d) {
+  if (d.infinite()) return 0xFFFFFFFFu;
+  return static_cast<std::uint32_t>(std::min<long long>(d.remaining().count(), 0xFFFFFFFEll));
+}
+}  // namespace
+
+Vxi11Session::Vxi11Session(const ResourceName& name) : Session(name, {event::service_request}) {
+  std::string device = name.lan_device_name();
+  if (device.empty()) device = "inst0";
+  define(attr::TCPIP_ADDR, name.host_address());
+  define(attr::TCPIP_HOSTNAME, name.host_address());
+  define(attr::TCPIP_DEVICE_NAME, device);
+  define(attr::TCPIP_IS_HISLIP, std::int64_t{0});
+}
+
+Vxi11Session::~Vxi11Session() = default;
+
+status_t Vxi11Session::connect(core::Deadline deadline) {
+  Vxi11Client::Target target;
+  target.host = name().host_address();
+  // PyVISA-py's "host,port" form skips the portmapper.
+  if (auto comma = target.host.find(','); comma != std::string::npos) {
+    std::string port_text = target.host.substr(comma + 1);
+    target.host.resize(comma);
+    char* end = nullptr;
+    long port = std::strtol(port_text.c_str(), &end, 10);
+    if (port_text.empty() || *end != '\0' || port <= 0 || port > 65535) return status::ERROR_INV_RSRC_NAME;
+    target.core_port = static_cast<std::uint16_t>(port);
+  }
+  if (target.host.empty()) return status::ERROR_INV_RSRC_NAME;
+  target.device_name = name().lan_device_name();
+  if (target.device_name.empty()) target.device_name = "inst0";
+  target.portmapper_port = oncrpc::portmapper_port();
+  status_t st = client_.open(target, deadline);
+  if (st < 0) return st;
+  if (observer_) observer_(*this, true);
+  return status::SUCCESS;
+}
+
+void Vxi11Session::disconnect() {
+  if (observer_) observer_(*this, false);
+  client_.close();
+}
+
+status_t Vxi11Session::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
+  return client_.read(buffer, count, read_termination(), deadline);
+}
+
+status_t Vxi11Session::write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) {
+  return client_.write(data, send_end(), count, deadline);
+}
+
+status_t Vxi11Session::read_stb(std::uint16_t& stb, core::Deadline deadline) {
+  std::uint8_t value = 0;
+  status_t st = client_.read_stb(value, deadline);
+  if (st >= 0) stb = value;
+  return st;
+}
+
+status_t Vxi11Session::clear(core::Deadline deadline) { return client_.clear(deadline); }
+
+status_t Vxi11Session::assert_trigger(TriggerProtocol protocol, core::Deadline deadline) {
+  if (protocol != TriggerProtocol::default_) return status::ERROR_INV_PROT;
+  return client_.trigger(deadline);
+}
+
+status_t Vxi11Session::gpib_control_ren(RenMode mode, core::Deadline deadline) {
+  switch (mode) {
+    case RenMode::assert_:
+    case RenMode::assert_address:
+    case RenMode::assert_llo:
+    case RenMode::assert_address_llo: return client_.remote(deadline);
+    case RenMode::deassert:
+    case RenMode::deassert_gtl:
+    case RenMode::address_gtl: return client_.local(deadline);
+  }
+  return status::ERROR_INV_MODE;
+}
+
+status_t Vxi11Session::device_lock(AccessMode type, core::Deadline deadline) {
+  if (type != AccessMode::exclusive_lock || device_locked_) return status::SUCCESS;
+  status_t st = client_.lock(remaining_ms(deadline));
+  if (st < 0) return st;
+  device_locked_ = true;
+  return status::SUCCESS;
+}
+
+status_t Vxi11Session::device_unlock() {
+  if (!device_locked_) return status::SUCCESS;
+  device_locked_ = false;
+  return client_.unlock();
+}
+
+void Vxi11Session::event_enabled(event_type_t type) {
+  if (type != event::service_request && type != event::all_enabled) return;
+  // Best effort: an instrument without an interrupt channel simply never raises the event.
+  client_.enable_srq([this] { raise_event(std::make_shared<core::Event>(event::service_request)); });
+}
+
+status_t Vxi11Session::abort() { return client_.abort(); }
+
+}  // namespace cppvisa::vxi11

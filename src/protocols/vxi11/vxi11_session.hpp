@@ -1,0 +1,57 @@
+// vxi11::Vxi11Session: a `TCPIP[board]::host[::lan_device_name][::INSTR]` session over VXI-11,
+// built on vxi11::Vxi11Client.
+// - the portmapper is asked on port 111, or $CPPVISA_PORTMAPPER_PORT (oncrpc::portmapper_port());
+//   a host written "host,port" (PyVISA-py's extension) connects straight to that core port;
+// - the device name is passed verbatim to create_link ("inst0" by default, "gpib0,5" for gateways);
+// - viWrite honours VI_ATTR_SEND_END_EN (END on the last piece only when it is set);
+// - viRead sends termChar when VI_ATTR_TERMCHAR_EN; VI_ATTR_SUPPRESS_END_EN ignores END;
+// - viLock(exclusive) also locks the device (device_lock with waitlock, the lock timeout added to
+//   the transport timeout), so sessions in other processes are excluded; shared locks stay
+//   in-process (VXI-11 has no shared device lock and sharers use separate links);
+// - viEnableEvent(VI_EVENT_SERVICE_REQ) sets up the interrupt channel; each device_intr_srq
+//   raises a service-request event;
+// - abort() cancels a call blocked in another thread over the abort channel (viTerminate).
+#pragma once
+
+#include "core/session.hpp"
+#include "protocols/vxi11/vxi11_client.hpp"
+
+#include <functional>
+
+namespace cppvisa::vxi11 {
+
+class Vxi11Session : public core::Session {
+ public:
+  explicit Vxi11Session(const ResourceName& name);
+  ~Vxi11Session() override;
+
+  status_t connect(core::Deadline deadline) override;
+  void disconnect() override;
+  status_t read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) override;
+  status_t write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) override;
+  status_t read_stb(std::uint16_t& stb, core::Deadline deadline) override;
+  status_t clear(core::Deadline deadline) override;
+  status_t assert_trigger(TriggerProtocol protocol, core::Deadline deadline) override;
+  status_t gpib_control_ren(RenMode mode, core::Deadline deadline) override;
+  status_t device_lock(AccessMode type, core::Deadline deadline) override;
+  status_t device_unlock() override;
+  void event_enabled(event_type_t type) override;
+
+  /// Aborts the operation in progress in another thread (device_abort). Thread-safe.
+  status_t abort();
+  /// Called with the session after connect and before disconnect (the native backend uses it to
+  /// find sessions for viTerminate).
+  void set_lifecycle_observer(std::function<void(Vxi11Session&, bool connected)> observer) {
+    observer_ = std::move(observer);
+  }
+
+  /// The client (for tests).
+  Vxi11Client& client() noexcept { return client_; }
+
+ private:
+  Vxi11Client client_;
+  bool device_locked_ = false;
+  std::function<void(Vxi11Session&, bool)> observer_;
+};
+
+}  // namespace cppvisa::vxi11

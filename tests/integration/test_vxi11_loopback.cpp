@@ -1,0 +1,613 @@
+// Our VXI-11 client (vxi11::Vxi11Client) against our VXI-11 server (vxi11::Vxi11Server) and
+// portmapper, on loopback, with a fake instrument.
+#include "backends/native/native_backend.hpp"
+#include "integration/fake_device.hpp"
+#include "protocols/net/socket.hpp"
+#include "protocols/oncrpc/portmapper.hpp"
+#include "protocols/vxi11/vxi11_client.hpp"
+#include "protocols/vxi11/vxi11_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <thread>
+
+namespace cppvisa {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::bytes_of;
+using testing::FakeDevice;
+using testing::text_of;
+using Clock = std::chrono::steady_clock;
+
+class Vxi11Loopback : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    device = std::make_shared<FakeDevice>();
+    gateway_device = std::make_shared<FakeDevice>();
+    ASSERT_EQ(portmapper.start("127.0.0.1", 0), status::SUCCESS);
+    vxi11::Vxi11Server::Options options;
+    options.max_recv_size = 1024;  // small, so that writes are split
+    server = std::make_unique<vxi11::Vxi11Server>(options);
+    server->add_device("inst0", device);
+    server->add_device("gpib0,5", gateway_device);
+    ASSERT_EQ(server->start(), status::SUCCESS);
+    server->register_with(portmapper);
+  }
+  void TearDown() override {
+    if (server) server->stop();
+    portmapper.stop();
+  }
+  vxi11::Vxi11Client::Target target(std::string name = "inst0") {
+    vxi11::Vxi11Client::Target t;
+    t.host = "127.0.0.1";
+    t.device_name = std::move(name);
+    t.portmapper_port = portmapper.port();
+    return t;
+  }
+  status_t open(vxi11::Vxi11Client& c, std::string name = "inst0") {
+    return c.open(target(std::move(name)), core::Deadline::after_ms(2000));
+  }
+  std::string query(vxi11::Vxi11Client& c, std::string_view command, status_t* read_status = nullptr) {
+    std::size_t n = 0;
+    EXPECT_EQ(c.write(bytes_of(command), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+    std::vector<std::byte> buffer(1 << 16);
+    core::ReadTermination term;
+    status_t st = c.read(buffer, n, term, core::Deadline::after_ms(2000));
+    if (read_status) *read_status = st;
+    return text_of(std::span(buffer).first(n));
+  }
+
+  std::shared_ptr<FakeDevice> device, gateway_device;
+  oncrpc::PortmapperServer portmapper;
+  std::unique_ptr<vxi11::Vxi11Server> server;
+};
+
+TEST_F(Vxi11Loopback, OpenQueryClose) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  EXPECT_EQ(c.max_recv_size(), 1024u);
+  EXPECT_NE(c.abort_port(), 0);
+  EXPECT_EQ(server->link_count(), 1u);
+  status_t st = 0;
+  EXPECT_EQ(query(c, "*IDN?\n", &st), "FAKE,LAN-TEST,0,1.0\n");
+  EXPECT_EQ(st, status::SUCCESS);  // END
+  c.close();
+  EXPECT_EQ(server->link_count(), 0u);
+}
+
+TEST_F(Vxi11Loopback, BypassPortmapperWithCorePort) {
+  auto t = target();
+  t.core_port = server->core_port();
+  t.portmapper_port = 1;  // unused
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(c.open(t, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_EQ(query(c, "ECHO? direct\n"), "direct\n");
+}
+
+TEST_F(Vxi11Loopback, GatewayDeviceName) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c, "GPIB0,5"), status::SUCCESS);
+  EXPECT_EQ(query(c, "ECHO? behind the gateway\n"), "behind the gateway\n");
+  EXPECT_EQ(gateway_device->bytes_written.load(), std::string("ECHO? behind the gateway\n").size());
+  EXPECT_EQ(device->bytes_written.load(), 0u);
+}
+
+TEST_F(Vxi11Loopback, UnknownDeviceIsNotFound) {
+  vxi11::Vxi11Client c;
+  EXPECT_EQ(open(c, "inst7"), status::ERROR_RSRC_NFOUND);
+  EXPECT_FALSE(c.is_open());
+}
+
+TEST_F(Vxi11Loopback, NotRegisteredOrNoPortmapperIsNotFound) {
+  portmapper.unset(vxi11::core_program, vxi11::program_version);
+  vxi11::Vxi11Client c;
+  EXPECT_EQ(open(c), status::ERROR_RSRC_NFOUND);
+  portmapper.stop();
+  auto start = Clock::now();
+  EXPECT_EQ(open(c), status::ERROR_RSRC_NFOUND);
+  EXPECT_LT(Clock::now() - start, 1500ms);  // refused at once, not after the open timeout
+}
+
+TEST_F(Vxi11Loopback, LargeWriteIsSplitWithEndOnLastPiece) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::string big = "ECHO? " + std::string(5000, 'x') + "\n";
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of(big), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_EQ(n, big.size());
+  std::vector<std::byte> buffer(10000);
+  core::ReadTermination term;
+  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_EQ(text_of(std::span(buffer).first(n)), std::string(5000, 'x') + "\n");
+}
+
+TEST_F(Vxi11Loopback, WriteWithoutEndContinuesTheMessage) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("ECHO? ab"), false, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_TRUE(device->log_copy().empty());
+  ASSERT_EQ(c.write(bytes_of("cd"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::vector<std::byte> buffer(100);
+  core::ReadTermination term;
+  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_EQ(text_of(std::span(buffer).first(n)), "abcd\n");
+}
+
+TEST_F(Vxi11Loopback, ReadRulesTermcharCountAndEnd) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("BLOCK? 300\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  // "#3300" + 300 bytes (LF at offset 10 of the data) + "\n"
+  std::vector<std::byte> buffer(1000);
+  core::ReadTermination term;
+  term.termchar_enabled = true;
+  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(2000)), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(n, 5u + 11u);  // stops at the first LF, which is stored
+  // Without termchar: a 4-byte read gives MAX_CNT, the rest of the message follows with END.
+  term.termchar_enabled = false;
+  EXPECT_EQ(c.read(std::span(buffer).first(4), n, term, core::Deadline::after_ms(2000)), status::SUCCESS_MAX_CNT);
+  EXPECT_EQ(n, 4u);
+  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_EQ(n, 300u - 11u - 4u + 1u);
+  // END exactly at the count is END, not MAX_CNT (pyvisa-py #608).
+  ASSERT_EQ(c.write(bytes_of("ECHO? abc\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_EQ(c.read(std::span(buffer).first(4), n, term, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_EQ(n, 4u);
+  // Zero-length read.
+  EXPECT_EQ(c.read(std::span(buffer).first(0), n, term, core::Deadline::after_ms(2000)), status::SUCCESS_MAX_CNT);
+}
+
+TEST_F(Vxi11Loopback, LargeBinaryBlockReadInOneCall) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("BLOCK? 3000000\n"), true, n, core::Deadline::after_ms(5000)), status::SUCCESS);
+  std::vector<std::byte> buffer(3100000);
+  core::ReadTermination term;
+  ASSERT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(10000)), status::SUCCESS);
+  ASSERT_EQ(n, 3000000u + 9u + 1u);
+  for (std::size_t i = 0; i < 3000000; i += 4099) ASSERT_EQ(buffer[9 + i], std::byte(i & 0xFF)) << i;
+}
+
+TEST_F(Vxi11Loopback, QueryWithoutReplyTimesOutNearTheTimeout) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("SILENT?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::vector<std::byte> buffer(100);
+  core::ReadTermination term;
+  auto start = Clock::now();
+  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(300)), status::ERROR_TMO);
+  auto elapsed = Clock::now() - start;
+  EXPECT_GE(elapsed, 290ms);
+  EXPECT_LT(elapsed, 3000ms);
+  EXPECT_EQ(n, 0u);
+  // The link still works.
+  EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
+}
+
+TEST_F(Vxi11Loopback, StbTriggerClearRemoteLocal) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  auto d = [] { return core::Deadline::after_ms(2000); };
+  std::uint8_t stb = 0xFF;
+  EXPECT_EQ(c.read_stb(stb, d()), status::SUCCESS);
+  EXPECT_EQ(stb, 0);
+  EXPECT_EQ(c.trigger(d()), status::SUCCESS);
+  EXPECT_EQ(device->triggers.load(), 1);
+  EXPECT_EQ(c.remote(d()), status::SUCCESS);
+  EXPECT_TRUE(device->is_remote.load());
+  EXPECT_EQ(c.local(d()), status::SUCCESS);
+  EXPECT_FALSE(device->is_remote.load());
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("*IDN?\n"), true, n, d()), status::SUCCESS);
+  EXPECT_EQ(c.clear(d()), status::SUCCESS);
+  EXPECT_EQ(device->clears.load(), 1);
+  std::vector<std::byte> buffer(100);
+  core::ReadTermination term;
+  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(100)), status::ERROR_TMO);  // output discarded
+}
+
+TEST_F(Vxi11Loopback, LocksBetweenTwoClients) {
+  vxi11::Vxi11Client a, b;
+  ASSERT_EQ(open(a), status::SUCCESS);
+  ASSERT_EQ(open(b), status::SUCCESS);
+  EXPECT_EQ(a.lock(0), status::SUCCESS);
+  EXPECT_EQ(a.lock(0), status::ERROR_RSRC_LOCKED);  // already held by this link: error 11 too
+  // b: I/O is refused, lock fails at once without waitlock, and after its lock timeout with it.
+  std::size_t n = 0;
+  EXPECT_EQ(b.write(bytes_of("*IDN?\n"), true, n, core::Deadline::after_ms(2000)), status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(b.lock(0), status::ERROR_RSRC_LOCKED);
+  auto start = Clock::now();
+  EXPECT_EQ(b.lock(300), status::ERROR_RSRC_LOCKED);
+  EXPECT_GE(Clock::now() - start, 290ms);
+  EXPECT_LT(Clock::now() - start, 3000ms);
+  // a can still work; b's waiting lock is granted when a unlocks.
+  EXPECT_EQ(query(a, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
+  auto waiting = std::async(std::launch::async, [&] { return b.lock(10000); });
+  EXPECT_EQ(waiting.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(a.unlock(), status::SUCCESS);
+  EXPECT_EQ(waiting.get(), status::SUCCESS);
+  EXPECT_EQ(a.unlock(), status::ERROR_SESN_NLOCKED);  // error 12
+  EXPECT_EQ(b.unlock(), status::SUCCESS);
+}
+
+TEST_F(Vxi11Loopback, LockIsReleasedWhenTheHolderDisappears) {
+  vxi11::Vxi11Client b;
+  ASSERT_EQ(open(b), status::SUCCESS);
+  {
+    // A raw connection that creates a locked link and then vanishes without destroy_link.
+    oncrpc::RpcClient raw;
+    ASSERT_EQ(raw.connect("127.0.0.1", server->core_port(), core::Deadline::after_ms(2000)), status::SUCCESS);
+    vxi11::CreateLinkParms p;
+    p.lock_device = true;
+    p.device = "inst0";
+    encode(raw.begin_call(vxi11::core_program, 1, vxi11::proc::create_link), p);
+    oncrpc::XdrReader r;
+    ASSERT_EQ(raw.finish_call(core::Deadline::after_ms(2000), r), status::SUCCESS);
+    vxi11::CreateLinkResp resp;
+    ASSERT_TRUE(decode(r, resp));
+    ASSERT_EQ(resp.error, 0);
+    EXPECT_EQ(b.lock(0), status::ERROR_RSRC_LOCKED);
+  }
+  // The server notices the closed connection; b's waiting lock then succeeds.
+  EXPECT_EQ(b.lock(5000), status::SUCCESS);
+}
+
+TEST_F(Vxi11Loopback, AbortEndsABlockedRead) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("SILENT?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  auto start = Clock::now();
+  auto reader = std::async(std::launch::async, [&] {
+    std::vector<std::byte> buffer(100);
+    std::size_t count = 0;
+    core::ReadTermination term;
+    return c.read(buffer, count, term, core::Deadline::after_ms(20000));
+  });
+  ASSERT_TRUE(device->wait_for_blocked_read(5s));
+  EXPECT_EQ(c.abort(), status::SUCCESS);
+  EXPECT_EQ(reader.get(), status::ERROR_ABORT);
+  EXPECT_LT(Clock::now() - start, 10s);
+  EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
+}
+
+TEST_F(Vxi11Loopback, ServiceRequestReachesTheClient) {
+  vxi11::Vxi11Client c, other;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  ASSERT_EQ(open(other), status::SUCCESS);
+  std::mutex m;
+  std::condition_variable cv;
+  int srqs = 0;
+  ASSERT_EQ(c.enable_srq([&] {
+              std::lock_guard lock(m);
+              ++srqs;
+              cv.notify_all();
+            }),
+            status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(other.write(bytes_of("SRQ\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return srqs >= 1; }));
+  }
+  std::uint8_t stb = 0;
+  EXPECT_EQ(c.read_stb(stb, core::Deadline::after_ms(2000)), status::SUCCESS);
+  EXPECT_EQ(stb & 0x40, 0x40);
+  device->request_service();
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return srqs >= 2; }));
+  }
+  c.disable_srq();
+  EXPECT_FALSE(c.srq_enabled());
+  EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
+}
+
+TEST_F(Vxi11Loopback, ServerKilledMidTransferGivesConnectionLost) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("SILENT?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  auto reader = std::async(std::launch::async, [&] {
+    std::vector<std::byte> buffer(100);
+    std::size_t count = 0;
+    core::ReadTermination term;
+    return c.read(buffer, count, term, core::Deadline::after_ms(20000));
+  });
+  ASSERT_TRUE(device->wait_for_blocked_read(5s));
+  auto start = Clock::now();
+  server->stop();
+  status_t st = reader.get();
+  EXPECT_TRUE(st == status::ERROR_CONN_LOST || st == status::ERROR_ABORT) << status_name(st);
+  EXPECT_LT(Clock::now() - start, 10s);
+  EXPECT_EQ(c.write(bytes_of("*IDN?\n"), true, n, core::Deadline::after_ms(2000)), status::ERROR_CONN_LOST);
+}
+
+TEST_F(Vxi11Loopback, ManyClientsFromManyThreads) {
+  constexpr int threads = 8, rounds = 20;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      vxi11::Vxi11Client c;
+      if (open(c) != status::SUCCESS) return;
+      for (int i = 0; i < rounds; ++i) {
+        std::string text = "t" + std::to_string(t) + "-" + std::to_string(i);
+        // Each client owns the device for its query (the device is shared: lock around write+read).
+        if (c.lock(10000) != status::SUCCESS) return;
+        bool good = query(c, "ECHO? " + text + "\n") == text + "\n";
+        c.unlock();
+        if (good) ++ok;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(ok.load(), threads * rounds);
+}
+
+TEST_F(Vxi11Loopback, MalformedTrafficDoesNotHurtTheServer) {
+  // Garbage, an oversize fragment and a truncated record on raw connections.
+  for (std::string junk : {std::string("\x80\x00\x00\x05hello", 9), std::string("\x7f\xff\xff\xff", 4),
+                           std::string("\x80\x00\x00\x40\x00\x00", 6), std::string(100, '\xff')}) {
+    net::Socket s;
+    ASSERT_EQ(net::connect_tcp("127.0.0.1", server->core_port(), core::Deadline::after_ms(2000), s), status::SUCCESS);
+    s.send_all(bytes_of(junk), core::Deadline::after_ms(2000));
+  }
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
+  // Wrong program version on the core port: PROG_MISMATCH -> NSUP_OPER.
+  oncrpc::RpcClient raw;
+  ASSERT_EQ(raw.connect("127.0.0.1", server->core_port(), core::Deadline::after_ms(2000)), status::SUCCESS);
+  raw.begin_call(vxi11::core_program, 7, vxi11::proc::create_link);
+  oncrpc::XdrReader r;
+  EXPECT_EQ(raw.finish_call(core::Deadline::after_ms(2000), r), status::ERROR_NSUP_OPER);
+  // Invalid link id.
+  raw.begin_call(vxi11::core_program, 1, vxi11::proc::device_unlock).put_i32(424242);
+  ASSERT_EQ(raw.finish_call(core::Deadline::after_ms(2000), r), status::SUCCESS);
+  EXPECT_EQ(r.get_i32(), vxi11::err::invalid_link);
+}
+
+TEST_F(Vxi11Loopback, OversizeWriteIsParameterError) {
+  oncrpc::RpcClient raw;
+  ASSERT_EQ(raw.connect("127.0.0.1", server->core_port(), core::Deadline::after_ms(2000)), status::SUCCESS);
+  vxi11::CreateLinkParms p;
+  p.device = "inst0";
+  encode(raw.begin_call(vxi11::core_program, 1, vxi11::proc::create_link), p);
+  oncrpc::XdrReader r;
+  ASSERT_EQ(raw.finish_call(core::Deadline::after_ms(2000), r), status::SUCCESS);
+  vxi11::CreateLinkResp link;
+  ASSERT_TRUE(decode(r, link));
+  std::string data(2000, 'a');  // > maxRecvSize 1024
+  vxi11::DeviceWriteParms w;
+  w.lid = link.lid;
+  w.io_timeout = 1000;
+  w.flags = vxi11::flag::end;
+  w.data = bytes_of(data);
+  encode(raw.begin_call(vxi11::core_program, 1, vxi11::proc::device_write), w);
+  ASSERT_EQ(raw.finish_call(core::Deadline::after_ms(2000), r), status::SUCCESS);
+  vxi11::DeviceWriteResp resp;
+  ASSERT_TRUE(decode(r, resp));
+  EXPECT_EQ(resp.error, vxi11::err::parameter);
+  EXPECT_EQ(resp.size, 0u);
+  EXPECT_EQ(device->bytes_written.load(), 0u);
+}
+
+}  // namespace
+}  // namespace cppvisa
+
+// ---- the same server through the native backend (Vxi11Session) ----
+
+namespace cppvisa {
+namespace {
+
+class Vxi11Backend : public Vxi11Loopback {
+ protected:
+  void SetUp() override {
+    Vxi11Loopback::SetUp();
+    // The client asks this portmapper instead of port 111.
+    ::setenv("CPPVISA_PORTMAPPER_PORT", std::to_string(portmapper.port()).c_str(), 1);
+    backend = native::make_backend();
+    ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+  }
+  void TearDown() override {
+    backend->close(rm);
+    ::unsetenv("CPPVISA_PORTMAPPER_PORT");
+    Vxi11Loopback::TearDown();
+  }
+  session_t open_session(std::string name = "TCPIP::127.0.0.1::inst0::INSTR", Backend* b = nullptr,
+                         session_t rm_of_b = 0) {
+    session_t s = 0;
+    Backend& target = b ? *b : *backend;
+    EXPECT_EQ(target.open(b ? rm_of_b : rm, name, AccessMode::no_lock, 0, s), status::SUCCESS) << name;
+    return s;
+  }
+  status_t write(session_t s, std::string_view text, Backend* b = nullptr) {
+    std::size_t n = 0;
+    return (b ? *b : *backend).write(s, bytes_of(text), n);
+  }
+  status_t read(session_t s, std::string& out, std::size_t size = 4096, Backend* b = nullptr) {
+    std::vector<std::byte> buffer(size);
+    std::size_t n = 0;
+    status_t st = (b ? *b : *backend).read(s, buffer, n);
+    out = text_of(std::span(buffer).first(n));
+    return st;
+  }
+  std::shared_ptr<Backend> backend;
+  session_t rm = 0;
+};
+
+TEST_F(Vxi11Backend, QueryThroughTheBackend) {
+  session_t s = open_session();
+  ASSERT_EQ(write(s, "*IDN?\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(read(s, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "FAKE,LAN-TEST,0,1.0\n");
+  AttrValue v;
+  ASSERT_EQ(backend->get_attribute(s, attr::TCPIP_DEVICE_NAME, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::string>(v), "inst0");
+  EXPECT_EQ(backend->close(s), status::SUCCESS);
+  EXPECT_EQ(server->link_count(), 0u);  // destroy_link on close
+}
+
+TEST_F(Vxi11Backend, DefaultDeviceNameAndGatewayName) {
+  session_t s = open_session("TCPIP0::127.0.0.1::INSTR");
+  ASSERT_EQ(write(s, "ECHO? inst0\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(read(s, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "inst0\n");
+  session_t g = open_session("TCPIP::127.0.0.1::gpib0,5::INSTR");
+  ASSERT_EQ(write(g, "ECHO? gw\n"), status::SUCCESS);
+  EXPECT_EQ(read(g, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "gw\n");
+  EXPECT_EQ(gateway_device->bytes_written.load(), 9u);
+}
+
+TEST_F(Vxi11Backend, MissingInstrumentFailsAtOpen) {
+  session_t s = 0;
+  EXPECT_EQ(backend->open(rm, "TCPIP::127.0.0.1::inst3::INSTR", AccessMode::no_lock, 0, s), status::ERROR_RSRC_NFOUND);
+  ::setenv("CPPVISA_PORTMAPPER_PORT", "1", 1);  // nothing listens there
+  EXPECT_EQ(backend->open(rm, "TCPIP::127.0.0.1::inst0::INSTR", AccessMode::no_lock, 0, s), status::ERROR_RSRC_NFOUND);
+}
+
+TEST_F(Vxi11Backend, SendEndAndTermcharAttributes) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->set_attribute(s, attr::SEND_END_EN, std::int64_t{0}), status::SUCCESS);
+  ASSERT_EQ(write(s, "ECHO? x"), status::SUCCESS);  // no END: the message continues
+  ASSERT_EQ(backend->set_attribute(s, attr::SEND_END_EN, std::int64_t{1}), status::SUCCESS);
+  ASSERT_EQ(write(s, "y"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(read(s, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "xy\n");
+  ASSERT_EQ(backend->set_attribute(s, attr::TERMCHAR_EN, std::int64_t{1}), status::SUCCESS);
+  ASSERT_EQ(backend->set_attribute(s, attr::TERMCHAR, std::int64_t{'-'}), status::SUCCESS);
+  ASSERT_EQ(write(s, "ECHO? a-b\n"), status::SUCCESS);
+  EXPECT_EQ(read(s, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "a-");
+  EXPECT_EQ(read(s, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "b\n");
+}
+
+TEST_F(Vxi11Backend, TimeoutStbTriggerClearRen) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->set_attribute(s, attr::TMO_VALUE, std::int64_t{250}), status::SUCCESS);
+  ASSERT_EQ(write(s, "SILENT?\n"), status::SUCCESS);
+  std::string reply;
+  auto start = Clock::now();
+  EXPECT_EQ(read(s, reply), status::ERROR_TMO);
+  EXPECT_GE(Clock::now() - start, 240ms);
+  EXPECT_LT(Clock::now() - start, 3s);
+  std::uint16_t stb = 0xFFFF;
+  EXPECT_EQ(backend->read_stb(s, stb), status::SUCCESS);
+  EXPECT_EQ(stb, 0);
+  EXPECT_EQ(backend->assert_trigger(s, TriggerProtocol::default_), status::SUCCESS);
+  EXPECT_EQ(device->triggers.load(), 1);
+  EXPECT_EQ(backend->clear(s), status::SUCCESS);
+  EXPECT_EQ(device->clears.load(), 1);
+  EXPECT_EQ(backend->gpib_control_ren(s, RenMode::assert_), status::SUCCESS);
+  EXPECT_TRUE(device->is_remote.load());
+  EXPECT_EQ(backend->gpib_control_ren(s, RenMode::deassert_gtl), status::SUCCESS);
+  EXPECT_FALSE(device->is_remote.load());
+}
+
+TEST_F(Vxi11Backend, ExclusiveLockExcludesAnotherProcess) {
+  // A second backend stands for another process: only the device lock can exclude it.
+  auto other = native::make_backend();
+  session_t other_rm = 0;
+  ASSERT_EQ(other->open_default_rm(other_rm), status::SUCCESS);
+  session_t a = open_session();
+  session_t b = open_session("TCPIP::127.0.0.1::inst0::INSTR", other.get(), other_rm);
+  std::string key;
+  ASSERT_EQ(backend->lock(a, AccessMode::exclusive_lock, 1000, {}, key), status::SUCCESS);
+  EXPECT_EQ(write(b, "*IDN?\n", other.get()), status::ERROR_RSRC_LOCKED);
+  auto start = Clock::now();
+  EXPECT_EQ(other->lock(b, AccessMode::exclusive_lock, 300, {}, key), status::ERROR_RSRC_LOCKED);
+  EXPECT_GE(Clock::now() - start, 290ms);
+  EXPECT_LT(Clock::now() - start, 3s);
+  ASSERT_EQ(backend->unlock(a), status::SUCCESS);
+  EXPECT_EQ(other->lock(b, AccessMode::exclusive_lock, 1000, {}, key), status::SUCCESS);
+  EXPECT_EQ(write(a, "*IDN?\n"), status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(other->close(b), status::SUCCESS);  // closing releases the device lock
+  EXPECT_EQ(write(a, "*IDN?\n"), status::SUCCESS);
+  other->close(other_rm);
+}
+
+TEST_F(Vxi11Backend, ServiceRequestEvent) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->enable_event(s, event::service_request, 1 /* VI_QUEUE */), status::SUCCESS);
+  device->request_service();
+  event_type_t type = 0;
+  session_t context = 0;
+  ASSERT_EQ(backend->wait_on_event(s, event::service_request, 5000, type, context, false), status::SUCCESS);
+  EXPECT_EQ(type, event::service_request);
+  std::uint16_t stb = 0;
+  EXPECT_EQ(backend->read_stb(s, stb), status::SUCCESS);
+  EXPECT_EQ(stb & 0x40, 0x40);
+  EXPECT_EQ(backend->close(s), status::SUCCESS);
+}
+
+TEST_F(Vxi11Backend, TerminateAbortsABlockedRead) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->set_attribute(s, attr::TMO_VALUE, std::int64_t{20000}), status::SUCCESS);
+  ASSERT_EQ(write(s, "SILENT?\n"), status::SUCCESS);
+  auto start = Clock::now();
+  auto reader = std::async(std::launch::async, [&] {
+    std::string reply;
+    return read(s, reply);
+  });
+  ASSERT_TRUE(device->wait_for_blocked_read(5s));
+  EXPECT_EQ(backend->terminate(s, 0, 0), status::SUCCESS);
+  EXPECT_EQ(reader.get(), status::ERROR_ABORT);
+  EXPECT_LT(Clock::now() - start, 10s);
+}
+
+TEST_F(Vxi11Backend, ServerKilledMidTransfer) {
+  session_t s = open_session();
+  ASSERT_EQ(backend->set_attribute(s, attr::TMO_VALUE, std::int64_t{20000}), status::SUCCESS);
+  ASSERT_EQ(write(s, "SILENT?\n"), status::SUCCESS);
+  auto reader = std::async(std::launch::async, [&] {
+    std::string reply;
+    return read(s, reply);
+  });
+  ASSERT_TRUE(device->wait_for_blocked_read(5s));
+  server->stop();
+  status_t st = reader.get();
+  EXPECT_TRUE(st == status::ERROR_CONN_LOST || st == status::ERROR_ABORT) << status_name(st);
+  EXPECT_EQ(write(s, "*IDN?\n"), status::ERROR_CONN_LOST);
+  EXPECT_EQ(backend->close(s), status::SUCCESS);
+}
+
+TEST_F(Vxi11Backend, SessionsOnSeveralThreads) {
+  constexpr int threads = 6, rounds = 15;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      session_t s = 0;
+      if (backend->open(rm, "TCPIP::127.0.0.1::inst0::INSTR", AccessMode::no_lock, 0, s) != status::SUCCESS) return;
+      for (int i = 0; i < rounds; ++i) {
+        std::string key, text = "s" + std::to_string(t) + "-" + std::to_string(i), reply;
+        if (backend->lock(s, AccessMode::exclusive_lock, 10000, {}, key) < 0) continue;
+        if (write(s, "ECHO? " + text + "\n") == status::SUCCESS && read(s, reply) == status::SUCCESS &&
+            reply == text + "\n")
+          ++ok;
+        backend->unlock(s);
+      }
+      backend->close(s);
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(ok.load(), threads * rounds);
+}
+
+}  // namespace
+}  // namespace cppvisa
