@@ -1,0 +1,23 @@
+// The formatted-I/O buffers of a session (VPP-4.3 §5.3): a write buffer filled by viPrintf and
+// viBufWrite and sent when full, on a line feed at the end of a format, or by viFlush; a read
+// buffer filled from the device for viScanf and viBufRead. Callers hold SessionState::io_mutex.
+#pragma once
+
+#include "cabi/library.hpp"
+
+namespace cppvisa::cabi {
+
+/// Sends the whole write buffer. With `with_end` the last byte carries END (as VI_ATTR_SEND_END_EN
+/// says); without it END is suppressed for this transfer (a buffer sent because it is full).
+status_t flush_write_buffer(SessionState& s, bool with_end);
+
+/// Appends data to the write buffer, sending full buffers without END.
+status_t buffered_write(SessionState& s, std::string_view data);
+
+/// The refill function of the read buffer: one device read of up to read_buffer_size bytes.
+status_t refill_read_buffer(SessionState& s, ReadBuffer& buffer);
+
+/// Writes all of `data` (looping over partial writes); `count` receives the bytes sent.
+status_t write_all(SessionState& s, std::string_view data, std::size_t& count);
+
+}  // namespace cppvisa::cabi
