@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 
@@ -293,13 +294,20 @@ class IviBackend final : public Backend {
   Api api_;
 };
 
-// cppvisa's own libvisa.so exports this marker; it is not a vendor library.
+// cppvisa's own libvisa.so carries this marker string (src/cabi/marker.cpp): it is not a vendor
+// library, and choosing it as the default would route cppvisa through itself.
 bool is_cppvisa_library(const std::string& path) {
-  void* h = dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL);
-  if (!h) return false;
-  bool ours = dlsym(h, "cppvisa_libvisa_version") != nullptr;
-  dlclose(h);
-  return ours;
+  std::ifstream in(path, std::ios::binary);
+  static constexpr std::string_view marker = "cppvisa-libvisa-marker";
+  std::string window;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    // Keep the tail of the previous block so that a marker across two blocks is found.
+    window.erase(0, window.size() > marker.size() ? window.size() - marker.size() : 0);
+    window.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (window.find(marker) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace
