@@ -7,9 +7,14 @@
 #include <cppvisa/backend.hpp>
 #include <cppvisa/error.hpp>
 #include <cppvisa/export.hpp>
+#include <cppvisa/message_based.hpp>
+#include <cppvisa/resource.hpp>
 #include <cppvisa/resource_info.hpp>
+#include <cppvisa/resource_manager.hpp>
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/resource_query.hpp>
 #include <cppvisa/status.hpp>
+#include <cppvisa/resources.hpp>
 #include <cppvisa/types.hpp>
+#include <cppvisa/values.hpp>
 #include <cppvisa/version.hpp>

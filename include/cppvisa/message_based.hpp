@@ -8,8 +8,11 @@
 #pragma once
 
 #include <cppvisa/resource.hpp>
+#include <cppvisa/values.hpp>
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -17,6 +20,19 @@
 #include <vector>
 
 namespace cppvisa {
+
+/// How read_binary_values / query_binary_values read a block (PyVISA's keyword arguments).
+struct BinaryReadOptions {
+  BlockFormat header = BlockFormat::ieee;  ///< ieee (incl. #0), hp, rs (accepts ieee too), empty
+  bool big_endian = false;
+  /// Consume read_termination after the block (when one is set), as PyVISA does.
+  bool expect_termination = true;
+  /// Number of points for blocks whose header gives no length (#0, empty). Without it the rest of
+  /// the message (up to END) is the block.
+  std::optional<std::size_t> data_points;
+  std::size_t chunk_size = 0;  ///< bytes per read while looking for the header; 0 = chunk_size()
+  BlockOptions limits;         ///< max_length etc.: a header announcing more is refused before allocating
+};
 
 class CPPVISA_API MessageBasedResource : public Resource {
  public:
@@ -58,6 +74,59 @@ class CPPVISA_API MessageBasedResource : public Resource {
   std::string query(std::string_view message, std::error_code& ec);
   std::string query(std::string_view message, std::chrono::duration<double> delay);
 
+  // ---- binary and ASCII values ----
+  /// Writes message + a binary block of `values` + write_termination, in one write.
+  template <BlockRange R>
+  std::size_t write_binary_values(std::string_view message, const R& values, BlockFormat header = BlockFormat::ieee,
+                                  bool big_endian = false) {
+    std::vector<std::byte> payload = encoded_bytes(message);
+    append_block(payload, values, header, big_endian);
+    auto term = encode(write_termination_);
+    auto tb = as_byte_span(term);
+    payload.insert(payload.end(), tb.begin(), tb.end());
+    return write_raw(payload);
+  }
+  /// Writes message + values as text ("1.000000,2.000000" by default) + write_termination.
+  template <BlockRange R>
+  std::size_t write_ascii_values(std::string_view message, const R& values, std::string_view converter = "f",
+                                 std::string_view separator = ",") {
+    std::string text(message);
+    text += to_ascii_block(values, converter, separator);
+    return write(text);
+  }
+  /// Reads one message and parses it as ASCII values.
+  template <AsciiValue T = double>
+  std::vector<T> read_ascii_values(std::string_view converter = "f", std::string_view separator = ",") {
+    return from_ascii_block<T>(read(), converter, separator);
+  }
+  template <AsciiValue T = double>
+  std::vector<T> query_ascii_values(std::string_view message, std::string_view converter = "f",
+                                    std::string_view separator = ",") {
+    write(message);
+    wait_query_delay();
+    return read_ascii_values<T>(converter, separator);
+  }
+  /// Reads a binary block straight into the returned vector's storage (no intermediate copy of
+  /// the payload beyond the first chunk), then fixes the byte order in place.
+  /// @throws InvalidBinaryFormat for a malformed or oversized block, VisaIOError for I/O errors.
+  template <BlockValue T>
+  std::vector<T> read_binary_values(const BinaryReadOptions& options = {}) {
+    std::vector<T> values;
+    read_block_into(options, sizeof(T), [&](std::size_t nbytes) {
+      values.resize(nbytes / sizeof(T));
+      return std::as_writable_bytes(std::span<T>(values));
+    });
+    fix_byte_order(std::span<T>(values), options.big_endian);
+    return values;
+  }
+  /// write(message), wait query_delay, read_binary_values<T>(options).
+  template <BlockValue T>
+  std::vector<T> query_binary_values(std::string_view message, const BinaryReadOptions& options = {}) {
+    write(message);
+    wait_query_delay();
+    return read_binary_values<T>(options);
+  }
+
   // ---- status, trigger, flush ----
   std::uint16_t read_stb();
   std::uint16_t read_stb(std::error_code& ec);
@@ -96,6 +165,11 @@ class CPPVISA_API MessageBasedResource : public Resource {
  protected:
   using Resource::Resource;
   friend class ResourceManager;
+  /// Reads a block whose data bytes go to the storage `allocate(nbytes)` returns.
+  void read_block_into(const BinaryReadOptions& options, std::size_t itemsize,
+                       const std::function<std::span<std::byte>(std::size_t)>& allocate);
+  std::vector<std::byte> encoded_bytes(std::string_view text) const;
+  void wait_query_delay() const;
   const Property* find_property(std::string_view name) const override;
   void collect_property_names(std::vector<std::string>& out) const override;
 

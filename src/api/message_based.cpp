@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -247,6 +248,89 @@ std::string MessageBasedResource::query(std::string_view message, std::error_cod
   if (ec) return {};
   if (query_delay_.count() > 0) std::this_thread::sleep_for(query_delay_);
   return read(ec);
+}
+
+// ---- values ----
+
+std::vector<std::byte> MessageBasedResource::encoded_bytes(std::string_view text) const {
+  auto encoded = encode(text);
+  auto b = as_bytes(encoded);
+  return {b.begin(), b.end()};
+}
+
+void MessageBasedResource::wait_query_delay() const {
+  if (query_delay_.count() > 0) std::this_thread::sleep_for(query_delay_);
+}
+
+void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std::size_t itemsize,
+                                           const std::function<std::span<std::byte>(std::size_t)>& allocate) {
+  session();
+  const std::size_t chunk = options.chunk_size ? options.chunk_size : chunk_size_;
+  // 1. Read chunks until the header is complete (it may straddle chunks).
+  std::vector<std::byte> head;
+  status_t st = status::SUCCESS_MAX_CNT;
+  std::optional<BlockHeader> header;
+  bool message_ended = false;
+  for (;;) {
+    std::size_t old = head.size();
+    head.resize(old + chunk);
+    std::size_t n = read_into(std::span(head).subspan(old), st);
+    head.resize(old + n);
+    message_ended = st == status::SUCCESS;
+    std::error_code ec;
+    std::string why;
+    header = parse_block_header(head, options.header, options.big_endian, ec, options.limits, &why);
+    if (ec) throw InvalidBinaryFormat(why, to_status(ec));
+    if (header) break;
+    if (message_ended) throw InvalidBinaryFormat("the message ended inside the block header", status::ERROR_INV_FMT);
+  }
+  // 2. The data length: from the header, from data_points, or the rest of the message.
+  std::optional<std::size_t> length = header->length;
+  if (!length && options.data_points) length = *options.data_points * itemsize;
+  if (!length) {
+    // Indefinite (#0) or header-less block without a point count: everything up to END.
+    while (!message_ended) {
+      std::size_t old = head.size();
+      head.resize(old + chunk);
+      std::size_t n = read_into(std::span(head).subspan(old), st);
+      head.resize(old + n);
+      message_ended = st == status::SUCCESS;
+    }
+    // block_payload drops the NL^END that ends an indefinite block (IEEE 488.2 §7.7.6.2).
+    std::error_code ec;
+    std::string why;
+    auto payload = block_payload(head, options.header, options.big_endian, itemsize, ec, options.limits, &why);
+    if (ec) throw InvalidBinaryFormat(why, to_status(ec));
+    // block_payload keeps a final newline that could be data (single bytes); for an IEEE
+    // indefinite block the standard makes it the terminator, so it is never data.
+    if (header->format == BlockFormat::ieee && itemsize == 1 && message_ended && !payload.empty() &&
+        payload.back() == std::byte{'\n'})
+      payload = payload.first(payload.size() - 1);
+    std::span<std::byte> out = allocate(payload.size());
+    std::memcpy(out.data(), payload.data(), payload.size());
+    return;
+  }
+  if (*length % itemsize)
+    throw InvalidBinaryFormat("the block length is not a multiple of the item size", status::ERROR_INV_LENGTH);
+  // 3. Data bytes already read go to the caller's storage; the rest is read straight into it.
+  std::span<std::byte> out = allocate(*length);
+  std::size_t have = std::min(head.size() - header->offset, *length);
+  std::memcpy(out.data(), head.data() + header->offset, have);
+  std::size_t extra = head.size() - header->offset - have;  // bytes after the data (terminator)
+  while (have < *length) {
+    if (message_ended)
+      throw InvalidBinaryFormat("the message ended before the length its header announced", status::ERROR_INV_LENGTH);
+    std::size_t n = read_into(out.subspan(have), st);
+    have += n;
+    message_ended = st == status::SUCCESS;  // a termination character inside binary data is data
+  }
+  // 4. The termination after the block.
+  if (options.expect_termination && !read_termination_.empty() && !message_ended &&
+      extra < read_termination_.size()) {
+    std::error_code ec;
+    read_bytes(read_termination_.size() - extra, 0, true, ec);
+    if (ec) check(to_status(ec));
+  }
 }
 
 // ---- status, trigger, flush ----

@@ -172,6 +172,9 @@ ResourceName parse_or_throw(std::string_view name) {
       fail(fmt::format("Could not parse '{}': a resource name cannot contain control characters",
                        detail::printable(name)));
 
+  if (!name.empty() && (name.front() == ' ' || name.back() == ' '))
+    fail(fmt::format("Could not parse '{}': the name begins or ends with a space", detail::printable(name)));
+
   std::string_view interface_name;
   for (auto candidate : detail::interface_names())
     if (detail::istarts_with(name, candidate)) {

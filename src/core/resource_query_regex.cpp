@@ -75,7 +75,6 @@ class Parser {
     Node seq{Node::Kind::concat};
     std::size_t start = pos_;
     while (!at_end() && peek() != '|' && peek() != ')') {
-      std::size_t atom_pos = pos_;
       char c = peek();
       if (c == '*' || c == '+') invalid(p_, pos_, fmt::format("'{}' follows nothing it could repeat", c));
       int atom = this->atom(depth);
@@ -86,13 +85,17 @@ class Parser {
         // Python rejects a second quantifier ("multiple repeat"; from 3.11 '*+' is possessive,
         // which this matcher does not implement). In the VISA dialect 'a**' is simply 'a*'.
         if (python() && quantifiers > 0) invalid(p_, pos_, "multiple repeat");
-        Node rep{peek() == '*' ? Node::Kind::star : Node::Kind::plus};
+        Node::Kind kind = peek() == '*' ? Node::Kind::star : Node::Kind::plus;
+        ++pos_;
+        if (quantifiers++ > 0) {
+          // x** = x*+ = x+* = x*, x++ = x+: merged, so that a run of quantifiers cannot nest deeply.
+          if (kind == Node::Kind::star) nodes[static_cast<std::size_t>(atom)].kind = Node::Kind::star;
+          continue;
+        }
+        Node rep{kind};
         rep.kids.push_back(atom);
         atom = add(std::move(rep));
-        ++pos_;
-        ++quantifiers;
       }
-      (void)atom_pos;
       seq.kids.push_back(atom);
     }
     if (seq.kids.empty()) {
@@ -257,7 +260,9 @@ class Parser {
       if (peek() == ']' && !(first && python())) break;  // Python: a ']' first in the list is literal
       first = false;
       int low = set_member(s);
-      if (low >= 0 && pos_ + 1 < p_.size() && peek() == '-' && p_[pos_ + 1] != ']') {
+      bool range = pos_ + 1 < p_.size() && peek() == '-' && p_[pos_ + 1] != ']';
+      if (low < 0 && range) invalid(p_, pos_, "a class escape cannot start a range");
+      if (range) {
         ++pos_;
         int high = set_member(s);
         if (high < 0) invalid(p_, pos_ - 1, "a class escape cannot end a range");

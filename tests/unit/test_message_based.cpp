@@ -167,3 +167,98 @@ TEST_F(MbFixture, ClosedResourceIsInvalid) {
   EXPECT_EQ(ec, make_error_code(status::ERROR_INV_OBJECT));
   inst->close();
 }
+
+// ---- binary and ASCII values ----
+
+namespace {
+template <class T>
+std::string raw_bytes(const std::vector<T>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+}  // namespace
+
+TEST_F(MbFixture, WriteBinaryValuesIsOneMessage) {
+  inst->set_write_termination("\n");
+  std::vector<std::int16_t> v{1, 2, 3, 4, 5, 6};
+  EXPECT_EQ(inst->write_binary_values("", v, BlockFormat::ieee), 17u);
+  EXPECT_EQ(dev->messages.back(), "#212" + raw_bytes(v) + "\n");
+  inst->write_binary_values("CURV ", v, BlockFormat::hp);
+  EXPECT_EQ(dev->messages.back(), std::string("CURV #A\x0c\x00", 9) + raw_bytes(v) + "\n");
+}
+
+TEST_F(MbFixture, WriteAsciiValues) {
+  inst->set_write_termination("\n");
+  inst->write_ascii_values("", std::vector<int>{1, 2, 3, 4, 5}, "d");
+  EXPECT_EQ(dev->messages.back(), "1,2,3,4,5\n");
+  inst->write_ascii_values("V ", std::vector<double>{1.5});
+  EXPECT_EQ(dev->messages.back(), "V 1.500000\n");
+}
+
+TEST_F(MbFixture, ReadBinaryValuesWithTermcharInsideData) {
+  inst->set_read_termination("\n");
+  // 10 is '\n': the termination character occurs inside the data and must not cut the block.
+  std::vector<std::int32_t> v{10, 2570, -1, 0x0A0A0A0A, 42};
+  dev->push("#220" + raw_bytes(v) + "\n");
+  inst->set_chunk_size(4);  // the header straddles chunks too
+  auto got = inst->read_binary_values<std::int32_t>();
+  EXPECT_EQ(got, v);
+  // The terminator was consumed: nothing is left.
+  inst->set_timeout(10);
+  std::error_code ec;
+  inst->read(ec);
+  EXPECT_EQ(ec, make_error_code(status::ERROR_TMO));
+}
+
+TEST_F(MbFixture, QueryBinaryValuesBigEndianAndLarge) {
+  std::vector<float> v(100000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i) * 0.5f;
+  auto be = v;
+  fix_byte_order(std::span<float>(be), true);  // host -> big endian wire order
+  dev->respond = [&](const std::string&) {
+    return std::vector<std::string>{"#6400000" + raw_bytes(be) + "\n"};
+  };
+  inst->set_read_termination("\n");
+  BinaryReadOptions opts;
+  opts.big_endian = true;
+  EXPECT_EQ(inst->query_binary_values<float>("CURV?", opts), v);
+}
+
+TEST_F(MbFixture, IndefiniteAndDataPoints) {
+  std::vector<std::uint8_t> v{1, 2, 3};
+  dev->push("#0" + raw_bytes(v) + "\n");
+  EXPECT_EQ(inst->read_binary_values<std::uint8_t>(), v);
+  dev->push("#0" + raw_bytes(v) + "\n");
+  BinaryReadOptions opts;
+  opts.data_points = 3;
+  EXPECT_EQ(inst->read_binary_values<std::uint8_t>(opts), v);
+  dev->push(raw_bytes(v));
+  opts.header = BlockFormat::empty;
+  EXPECT_EQ(inst->read_binary_values<std::uint8_t>(opts), v);
+}
+
+TEST_F(MbFixture, MalformedBlocksAreErrors) {
+  dev->push("no block here");
+  EXPECT_THROW(inst->read_binary_values<float>(), InvalidBinaryFormat);
+  dev->push("#3");  // ends inside the header
+  EXPECT_THROW(inst->read_binary_values<float>(), InvalidBinaryFormat);
+  dev->push("#216abcd");  // shorter than announced, then END
+  EXPECT_THROW(inst->read_binary_values<float>(), InvalidBinaryFormat);
+  // A header announcing 1 TB is refused before anything is allocated.
+  dev->push("#D1000000000000abcd");
+  try {
+    inst->read_binary_values<float>();
+    FAIL();
+  } catch (const InvalidBinaryFormat& e) {
+    SUCCEED() << e.what();
+  }
+}
+
+TEST_F(MbFixture, AsciiValuesRead) {
+  dev->push("1.5,2.5,-3\n");
+  inst->set_read_termination("\n");
+  EXPECT_EQ(inst->read_ascii_values(), (std::vector<double>{1.5, 2.5, -3}));
+  dev->respond = [](const std::string&) { return std::vector<std::string>{"1;2;3;\n"}; };
+  EXPECT_EQ(inst->query_ascii_values<int>("X?", "d", ";"), (std::vector<int>{1, 2, 3}));
+  dev->push("1,zz\n");
+  EXPECT_THROW(inst->read_ascii_values(), InvalidAsciiFormat);
+}

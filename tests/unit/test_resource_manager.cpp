@@ -231,3 +231,16 @@ TEST_F(RmFixture, ServiceRequestEventsQueueAndHandlers) {
   r->uninstall_handler(id);
   EXPECT_THROW(r->uninstall_handler(id), Error);
 }
+
+TEST_F(RmFixture, AliasesResolveAndAreReported) {
+  backend->set_aliases(AliasTable::parse("[aliases]\nscope = TCPIP::10.0.0.1::INSTR\n"));
+  ResourceManager rm(backend);
+  auto info = rm.resource_info("scope");
+  EXPECT_EQ(info.resource_name, "TCPIP0::10.0.0.1::inst0::INSTR");
+  EXPECT_EQ(info.alias, "scope");
+  EXPECT_EQ(rm.resource_info("TCPIP::10.0.0.1::INSTR").alias, "scope");
+  auto r = rm.open_resource("scope");
+  EXPECT_EQ(r->class_name(), "TCPIPInstrument");
+  EXPECT_EQ(r->resource_name(), "scope");
+  EXPECT_EQ(r->get_string_attribute(attr::RSRC_NAME), "TCPIP0::10.0.0.1::inst0::INSTR");
+}

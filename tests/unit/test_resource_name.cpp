@@ -338,6 +338,8 @@ TEST(ResourceName, ErrorMessages) {
   // Control characters, and their escaping in messages.
   EXPECT_EQ(parse_error(std::string_view("GPIB::1\n", 8)),
             "Could not parse 'GPIB::1\\x0a': a resource name cannot contain control characters");
+  EXPECT_EQ(parse_error("GPIB0::1::INSTR "), "Could not parse 'GPIB0::1::INSTR ': the name begins or ends with a space");
+  EXPECT_NE(parse_error(" GPIB0::1").find("begins or ends with a space"), std::string::npos);
   EXPECT_NE(parse_error(std::string(5000, 'A')).find("at most 4096 characters"), std::string::npos);
   // A part that begins or ends with ':' would not survive a round trip.
   EXPECT_NE(parse_error("ASRL1:::INSTR").find("cannot begin or end with ':'"), std::string::npos);
