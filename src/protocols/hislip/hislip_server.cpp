@@ -629,7 +629,7 @@ void Server::handle_lock(Session& s, const Message& m) {
           return d.shared_holders.empty() || d.shared_key == key;
         };
         auto deadline = core::Deadline::after_ms(h.parameter);
-        bool ok = changed_.wait_until(lock, deadline.when(), [&] { return stopping_ || s.closing || grantable(); });
+        bool ok = wait_for_deadline(changed_, lock, deadline, [&] { return stopping_ || s.closing || grantable(); });
         ok = ok && !stopping_ && !s.closing && grantable();
         if (ok) {
           if (exclusive) {
