@@ -425,6 +425,9 @@ void Server::pump(std::shared_ptr<Session> s) {
     });
     if (stopping_ || s->closing) return;
     std::uint64_t generation = s->clear_generation;
+    // Output belongs to the query that was the latest when the read began: a late answer to a
+    // query the client gave up on keeps that query's MessageID, so the client can drop it.
+    std::uint32_t id = s->response_id;
     // Each side limits what it sends to the other's maximum; pyvisa-py counts the header in it.
     std::uint64_t limit = std::min(s->client_max, options_.max_message_size);
     std::size_t chunk = static_cast<std::size_t>(limit > header_size + 1 ? limit - header_size : 1);
@@ -442,7 +445,6 @@ void Server::pump(std::shared_ptr<Session> s) {
       if (st < 0 && st != status::ERROR_TMO && st != status::ERROR_ABORT) s->queries_pending = 0;  // device error
       continue;
     }
-    std::uint32_t id = s->response_id;
     if (s->overlap) {
       id = s->server_counter;
       s->server_counter += 2;
