@@ -32,6 +32,7 @@ struct Server::Session {
   bool clearing = false;       // between AsyncDeviceClear and DeviceClearComplete
   bool overlap = false;        // overlapped mode (else synchronized)
   bool reading = false;        // the pump is inside device->read()
+  bool writing = false;        // the sync thread is handing a message to the device (no reads meanwhile)
   std::uint64_t client_max = 0;  // the client's maximum message size (what we may send)
   std::uint32_t last_received_id = no_message_id;  // last Data/DataEnd/Trigger from the client
   std::uint32_t response_id = unknown_message_id;  // MessageID of the DataEnd being answered
@@ -388,28 +389,36 @@ void Server::handle_data(Session& s, const Message& m) {
     // (§6.10); nothing is sent to the client. pyvisa-py keeps the flag set, so it is tolerated.
     s.last_received_id = h.parameter;
     s.device->last_writer = s.id;
-  }
-  if (h.is(MessageType::trigger)) {
-    device.trigger(ms_deadline(device_call_timeout_ms));
-    return;
+    // The device cannot say which query its output answers: a read already waiting would take the
+    // answer to this message and tag it with the previous MessageID. So the pump's read is ended
+    // and no new one starts until this message is with the device.
+    s.writing = true;
+    if (s.reading) {
+      lock.unlock();
+      device.abort();
+      lock.lock();
+      changed_.wait(lock, [&] { return !s.reading; });
+    }
   }
   bool end = h.is(MessageType::data_end);
-  if (!m.payload.empty() || end) {
+  if (h.is(MessageType::trigger)) {
+    device.trigger(ms_deadline(device_call_timeout_ms));
+  } else if (!m.payload.empty() || end) {
     std::size_t count = 0;
     device.write(m.payload, end, count, ms_deadline(options_.send_timeout_ms));
   }
-  if (end) {
-    {
-      std::lock_guard lock(mutex_);
-      if (s.clearing) return;
+  {
+    std::lock_guard lock(mutex_);
+    s.writing = false;
+    if (end && !s.clearing) {
       s.response_id = h.parameter;
       if (s.overlap)
         ++s.queries_pending;
       else
         s.queries_pending = 1;  // synchronized: only the latest query is answered
     }
-    changed_.notify_all();
   }
+  changed_.notify_all();
 }
 
 // ---- output ----
@@ -421,12 +430,13 @@ void Server::pump(std::shared_ptr<Session> s) {
   for (;;) {
     changed_.wait(lock, [&] {
       return stopping_ || s->closing ||
-             (s->queries_pending > 0 && !s->clearing && s->async_ready && s->device->last_writer == s->id);
+             (s->queries_pending > 0 && !s->clearing && !s->writing && s->async_ready &&
+              s->device->last_writer == s->id);
     });
     if (stopping_ || s->closing) return;
     std::uint64_t generation = s->clear_generation;
-    // Output belongs to the query that was the latest when the read began: a late answer to a
-    // query the client gave up on keeps that query's MessageID, so the client can drop it.
+    // Output is tagged with the latest query when the read began (handle_data ends a read before a
+    // new message reaches the device, so an answer is never tagged with an older query).
     std::uint32_t id = s->response_id;
     // Each side limits what it sends to the other's maximum; pyvisa-py counts the header in it.
     std::uint64_t limit = std::min(s->client_max, options_.max_message_size);
@@ -438,6 +448,7 @@ void Server::pump(std::shared_ptr<Session> s) {
     status_t st = device.read(buffer, std::nullopt, r, ms_deadline(options_.poll_slice_ms));
     lock.lock();
     s->reading = false;
+    changed_.notify_all();  // a writer may wait for the read to end
     if (stopping_ || s->closing) return;
     if (generation != s->clear_generation || s->clearing) continue;  // output from before a clear
     r.count = std::min(r.count, buffer.size());
