@@ -86,14 +86,14 @@ status_t Server::start() {
   }
   status_t st = listener_.open(options_.host, options_.port);
   if (st != status::SUCCESS) return st;
+  std::vector<Device*> devices;
   {
     std::lock_guard lock(mutex_);
     running_ = true;
-    for (auto& d : devices_) {
-      Device* raw = d.get();
-      d->device->set_service_request_handler([this, raw] { service_requested(raw); });
-    }
+    for (auto& d : devices_) devices.push_back(d.get());
   }
+  // Outside mutex_: a device may hold its own lock while calling the handler, which takes mutex_.
+  for (Device* d : devices) d->device->set_service_request_handler([this, d] { service_requested(d); });
   srq_thread_ = std::thread([this] { srq_loop(); });
   accept_thread_ = std::thread([this] { accept_loop(); });
   return status::SUCCESS;
@@ -129,9 +129,14 @@ void Server::stop() {
   for (auto& c : connections)
     if (c->thread.joinable()) c->thread.join();
   if (srq_thread_.joinable()) srq_thread_.join();
-  std::lock_guard lock(mutex_);
-  for (auto& d : devices_) d->device->set_service_request_handler({});
-  sessions_.clear();
+  std::vector<std::shared_ptr<server::ServedDevice>> devices;
+  {
+    std::lock_guard lock(mutex_);
+    sessions_.clear();
+    if (running_)
+      for (auto& d : devices_) devices.push_back(d->device);
+  }
+  for (auto& d : devices) d->set_service_request_handler({});
 }
 
 std::size_t Server::session_count() const {
