@@ -525,6 +525,84 @@ TEST_F(HislipLoopback, MalformedTrafficDoesNotHurtTheServer) {
   EXPECT_EQ(query(c, "ECHO? still here\n"), "still here\n");
 }
 
+// Our client against a scripted server that checks what the client puts on the wire: MessageIDs
+// (0xFFFFFF00, +2), RMT-delivered once after a delivered answer, the status query's MessageID,
+// and that stale answers and Interrupted are skipped while 0xFFFFFFFF Data is accepted.
+TEST(HislipClientWire, MessageIdsRmtDeliveredAndStaleAnswers) {
+  using namespace hislip;
+  net::TcpListener listener;
+  ASSERT_EQ(listener.open("127.0.0.1", 0), status::SUCCESS);
+  std::promise<std::string> verdict;
+  auto result = verdict.get_future();
+  std::thread server([&] {
+    std::string problem;
+    auto check = [&](bool ok, const char* what) {
+      if (!ok && problem.empty()) problem = what;
+    };
+    net::Socket sync, async;
+    if (listener.accept(sync, in(5s)) != status::SUCCESS) return verdict.set_value("no sync connection");
+    SocketInput sync_in(sync);
+    MessageStream ss(sync_in);
+    Message m;
+    check(ss.next_message(m, 4096, in(5s)) == status::SUCCESS && m.header.is(MessageType::initialize) &&
+              m.text() == "hislip0" && (m.header.parameter >> 16) == 0x0100,
+          "Initialize");
+    send_message(sync, make_header(MessageType::initialize_response, 0, 0x01000007), std::string_view{}, in(5s));
+    if (listener.accept(async, in(5s)) != status::SUCCESS) return verdict.set_value("no async connection");
+    SocketInput async_in(async);
+    MessageStream as(async_in);
+    check(as.next_message(m, 4096, in(5s)) == status::SUCCESS && m.header.is(MessageType::async_initialize) &&
+              m.header.parameter == 7,
+          "AsyncInitialize");
+    send_message(async, make_header(MessageType::async_initialize_response, 0, 0x5859), std::string_view{}, in(5s));
+    check(as.next_message(m, 4096, in(5s)) == status::SUCCESS &&
+              m.header.is(MessageType::async_maximum_message_size) && parse_maximum_message_size(m) == (1u << 20),
+          "AsyncMaximumMessageSize");
+    auto size = encode_u64(1u << 20);
+    send_message(async, make_header(MessageType::async_maximum_message_size_response), size, in(5s));
+    // Query 1: first DataEnd, initial MessageID, no RMT flag yet.
+    check(ss.next_message(m, 4096, in(5s)) == status::SUCCESS && m.header.is(MessageType::data_end) &&
+              m.header.parameter == initial_message_id && m.header.control == 0 && m.text() == "Q1\n",
+          "first DataEnd");
+    send_message(sync, make_header(MessageType::data_end, 0, 0x12345678), "stale\n", in(5s));
+    send_message(sync, make_header(MessageType::interrupted, 0, initial_message_id), std::string_view{}, in(5s));
+    send_message(sync, make_header(MessageType::data, 0, unknown_message_id), "an", in(5s));
+    send_message(sync, make_header(MessageType::data_end, 0, initial_message_id), "swer\n", in(5s));
+    // Query 2: the answer was delivered, so RMT-delivered is set, once.
+    check(ss.next_message(m, 4096, in(5s)) == status::SUCCESS && m.header.is(MessageType::data_end) &&
+              m.header.parameter == initial_message_id + 2 && m.header.control == rmt_delivered,
+          "second DataEnd with RMT-delivered");
+    check(as.next_message(m, 4096, in(5s)) == status::SUCCESS && m.header.is(MessageType::async_status_query) &&
+              m.header.parameter == initial_message_id + 2 && m.header.control == 0,
+          "AsyncStatusQuery");
+    send_message(async, make_header(MessageType::async_status_response, 0x10), std::string_view{}, in(5s));
+    check(ss.next_message(m, 4096, in(5s)) == status::SUCCESS && m.header.is(MessageType::trigger) &&
+              m.header.parameter == initial_message_id + 4 && m.header.control == 0,
+          "Trigger");
+    verdict.set_value(problem);
+    ss.next_message(m, 4096, in(5s));  // until the client closes
+  });
+  Client c;
+  ASSERT_EQ(c.open({"127.0.0.1", listener.port(), "hislip0"}, in(5s)), status::SUCCESS);
+  EXPECT_EQ(c.session_id(), 7);
+  EXPECT_EQ(c.server_vendor_id(), 0x5859);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("Q1\n"), true, n, in(5s)), status::SUCCESS);
+  std::vector<std::byte> buffer(100);
+  core::ReadTermination term;
+  EXPECT_EQ(c.read(buffer, n, term, in(5s)), status::SUCCESS);
+  EXPECT_EQ(text_of(std::span(buffer).first(n)), "answer\n");
+  ASSERT_EQ(c.write(bytes_of("Q2\n"), true, n, in(5s)), status::SUCCESS);
+  std::uint8_t stb = 0;
+  EXPECT_EQ(c.read_stb(stb, in(5s)), status::SUCCESS);
+  EXPECT_EQ(stb, 0x10);
+  EXPECT_EQ(c.trigger(in(5s)), status::SUCCESS);
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(result.get(), "");
+  c.close();
+  server.join();
+}
+
 TEST_F(HislipLoopback, TooManyClientsIsBusy) {
   hislip::Server::Options options;
   options.max_sessions = 1;
