@@ -404,6 +404,29 @@ TEST_F(HislipLoopback, ServerKilledMidTransferGivesConnectionLost) {
   EXPECT_EQ(c.read_stb(stb, in(2s)), status::ERROR_CONN_LOST);
 }
 
+TEST_F(HislipLoopback, ServerKilledInTheMiddleOfALargeAnswer) {
+  hislip::Client::Options options;
+  options.max_message_size = 4096;
+  hislip::Client c(options);
+  ASSERT_EQ(open(c), status::SUCCESS);
+  ASSERT_EQ(send(c, "BLOCK? 20000000\n"), status::SUCCESS);
+  std::vector<std::byte> buffer(1 << 16);
+  std::size_t n = 0, total = 0;
+  core::ReadTermination term;
+  ASSERT_EQ(c.read(buffer, n, term, in(5s)), status::SUCCESS_MAX_CNT);
+  total += n;
+  server->stop();
+  status_t st = status::SUCCESS_MAX_CNT;
+  auto start = Clock::now();
+  while (st == status::SUCCESS_MAX_CNT && Clock::now() - start < 20s) {
+    st = c.read(buffer, n, term, in(5s));
+    total += n;
+  }
+  EXPECT_EQ(st, status::ERROR_CONN_LOST);  // what was in flight is read, then the loss shows
+  EXPECT_LT(total, 20000000u);
+  EXPECT_EQ(send(c, "*IDN?\n"), status::ERROR_CONN_LOST);
+}
+
 TEST_F(HislipLoopback, TwoSessionsAtOnce) {
   constexpr int threads = 4, rounds = 20;
   std::atomic<int> ok{0};

@@ -577,7 +577,7 @@ bool Server::handle_async(Session& s, const Message& m) {
         s.queries_pending = 0;
         s.mav = false;
         ++s.clear_generation;
-        abort = s.reading;
+        abort = s.reading || s.writing;  // a device call in progress ends now (§6.12 step 2)
       }
       if (abort) device.abort();
       changed_.notify_all();
