@@ -763,8 +763,12 @@ TEST_F(HislipBackend, TimeoutStbTriggerClearRen) {
   EXPECT_EQ(stb, 0);
   EXPECT_EQ(backend->assert_trigger(s, TriggerProtocol::default_), status::SUCCESS);
   EXPECT_EQ(backend->assert_trigger(s, TriggerProtocol::on), status::ERROR_INV_PROT);
-  EXPECT_EQ(backend->clear(s), status::SUCCESS);  // the clear comes after the trigger on the server
+  // Trigger travels on the sync channel, the clear on the async one: a clear may overtake it (and
+  // the server then discards it, IVI-6.1 §6.12), so wait for it first.
+  auto until = Clock::now() + 5s;
+  while (device->triggers.load() == 0 && Clock::now() < until) std::this_thread::sleep_for(5ms);
   EXPECT_EQ(device->triggers.load(), 1);
+  EXPECT_EQ(backend->clear(s), status::SUCCESS);
   EXPECT_EQ(device->clears.load(), 1);
   EXPECT_EQ(backend->gpib_control_ren(s, RenMode::assert_address), status::SUCCESS);
   EXPECT_TRUE(device->is_remote.load());
