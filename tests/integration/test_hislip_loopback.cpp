@@ -626,6 +626,42 @@ TEST(HislipClientWire, MessageIdsRmtDeliveredAndStaleAnswers) {
   server.join();
 }
 
+TEST_F(HislipLoopback, RandomMessagesOnEstablishedChannels) {
+  // Well-framed messages of random type, control code, parameter and (small) payload on both
+  // channels of a session: the server answers with errors or closes, never crashes or hangs.
+  std::uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (int round = 0; round < 30; ++round) {
+    RawPeer sync(server->port());
+    ASSERT_EQ(sync.send(hislip::make_header(MessageType::initialize, 0, hislip::initialize_parameter(0x0100, "XX"))),
+              status::SUCCESS);
+    hislip::Message m;
+    ASSERT_EQ(sync.next(m), status::SUCCESS);
+    hislip::InitializeResult r;
+    ASSERT_TRUE(hislip::parse_initialize_response(m.header, r));
+    RawPeer async(server->port());
+    ASSERT_EQ(async.send(hislip::make_header(MessageType::async_initialize, 0, r.session_id)), status::SUCCESS);
+    ASSERT_EQ(async.next(m), status::SUCCESS);
+    for (int i = 0; i < 20; ++i) {
+      // Lock requests with long timeouts would only make the test slow: keep them short.
+      std::uint8_t type = static_cast<std::uint8_t>(next() % 40);
+      std::uint32_t parameter = type == 4 ? next() % 50 : next();
+      Header h{type, static_cast<std::uint8_t>(next() % 8), parameter, 0};
+      std::string payload(next() % 12, static_cast<char>('a' + next() % 26));
+      RawPeer& channel = (next() & 1) ? sync : async;
+      if (channel.send(h, payload) != status::SUCCESS) break;
+    }
+  }
+  EXPECT_TRUE(wait_sessions(0));
+  hislip::Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  ASSERT_EQ(c.clear(in(5s)), status::SUCCESS);
+  EXPECT_EQ(query(c, "ECHO? survived\n"), "survived\n");
+}
+
 TEST_F(HislipLoopback, TooManyClientsIsBusy) {
   hislip::Server::Options options;
   options.max_sessions = 1;
