@@ -2,7 +2,7 @@
 # Runs every fuzz target of a fuzz build for a few seconds each, from its seed corpus
 # (tests/fuzz/corpus/<target>/). Fails if any target finds a crash, leak or timeout.
 set -euo pipefail
-build=${1:-build-fuzz}
+build=$(cd "${1:-build-fuzz}" && pwd)
 seconds=${2:-10}
 src=$(cd "$(dirname "$0")/.." && pwd)
 shopt -s nullglob

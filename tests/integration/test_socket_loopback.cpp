@@ -351,3 +351,32 @@ TEST_F(SocketLoopback, ServerStoppedMidTransferIsConnectionLost) {
 
 }  // namespace
 }  // namespace cppvisa
+
+namespace cppvisa {
+namespace {
+
+TEST(SocketIPv6, SessionOverIPv6Loopback) {
+  auto device = std::make_shared<FakeDevice>();
+  raw_socket::SocketServer::Options o;
+  o.host = "::1";
+  raw_socket::SocketServer server(device, o);
+  if (server.start() != status::SUCCESS) GTEST_SKIP() << "no IPv6 loopback here";
+  auto backend = native::make_backend();
+  session_t rm = 0, s = 0;
+  ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+  ASSERT_EQ(backend->open(rm, "TCPIP::[::1]::" + std::to_string(server.port()) + "::SOCKET", AccessMode::no_lock, 0, s),
+            status::SUCCESS);
+  backend->set_attribute(s, attr::TERMCHAR_EN, std::int64_t{1});
+  std::size_t n = 0;
+  ASSERT_EQ(backend->write(s, bytes_of("*IDN?\n"), n), status::SUCCESS);
+  std::vector<std::byte> buffer(100);
+  EXPECT_EQ(backend->read(s, buffer, n), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(text_of(std::span(buffer).first(n)), "FAKE,LAN-TEST,0,1.0\n");
+  AttrValue addr;
+  ASSERT_EQ(backend->get_attribute(s, attr::TCPIP_ADDR, addr), status::SUCCESS);
+  EXPECT_EQ(std::get<std::string>(addr), "::1");
+  backend->close(rm);
+}
+
+}  // namespace
+}  // namespace cppvisa

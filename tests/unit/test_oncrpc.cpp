@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 namespace cppvisa::oncrpc {
@@ -191,7 +192,7 @@ TEST_F(RpcServerRejects, OverTcpWithClientXidMatching) {
 }
 
 TEST_F(RpcServerRejects, OversizeFragmentClosesTheConnection) {
-  RpcServer small(RpcServer::Options{64, 4});
+  RpcServer small(RpcServer::Options::bounded(64, 4));
   small.add_program(1, 1, 1, [](const CallContext&, XdrReader&, XdrWriter&) { return ProcResult::reply; });
   ASSERT_EQ(small.listen_tcp("127.0.0.1", 0), status::SUCCESS);
   small.start();
@@ -204,8 +205,31 @@ TEST_F(RpcServerRejects, OversizeFragmentClosesTheConnection) {
   EXPECT_EQ(s.recv_some(b, core::Deadline::after_ms(5000), n), status::ERROR_CONN_LOST);
 }
 
+TEST_F(RpcServerRejects, HalfSentRecordTimesOutButIdleConnectionsStay) {
+  auto options = RpcServer::Options::bounded(4096, 4);
+  options.partial_record_timeout_ms = 200;
+  RpcServer s(options);
+  s.add_program(1, 1, 1, [](const CallContext&, XdrReader&, XdrWriter&) { return ProcResult::reply; });
+  ASSERT_EQ(s.listen_tcp("127.0.0.1", 0), status::SUCCESS);
+  s.start();
+  RpcClient idle;
+  ASSERT_EQ(idle.connect("127.0.0.1", s.tcp_port(), core::Deadline::after_ms(2000)), status::SUCCESS);
+  net::Socket half;
+  ASSERT_EQ(net::connect_tcp("127.0.0.1", s.tcp_port(), core::Deadline::after_ms(2000), half), status::SUCCESS);
+  auto partial = bytes({0x80, 0, 0, 40, 0, 0});
+  ASSERT_EQ(half.send_all(partial, core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::byte b[1];
+  std::size_t n = 0;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(half.recv_some(b, core::Deadline::after_ms(10000), n), status::ERROR_CONN_LOST);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
+  idle.begin_call(1, 1, 0);  // the idle connection (no partial record) is still served
+  XdrReader r;
+  EXPECT_EQ(idle.finish_call(core::Deadline::after_ms(2000), r), status::SUCCESS);
+}
+
 TEST_F(RpcServerRejects, ConnectionLimit) {
-  RpcServer limited(RpcServer::Options{4096, 2});
+  RpcServer limited(RpcServer::Options::bounded(4096, 2));
   limited.add_program(1, 1, 1, [](const CallContext&, XdrReader&, XdrWriter&) { return ProcResult::reply; });
   ASSERT_EQ(limited.listen_tcp("127.0.0.1", 0), status::SUCCESS);
   limited.start();

@@ -1,9 +1,14 @@
 #include "protocols/oncrpc/record_stream.hpp"
 
+#include <optional>
+
 namespace cppvisa::oncrpc {
 
 status_t RecordStream::receive(std::vector<std::byte>& record, core::Deadline deadline, const net::Waker* cancel) {
+  std::optional<core::Deadline> partial;
   for (;;) {
+    if (partial_timeout_ms_ && !partial && (reader_.in_progress() || buffered_begin_ < buffered_end_))
+      partial = core::Deadline::after_ms(partial_timeout_ms_);
     if (buffered_begin_ < buffered_end_) {
       std::size_t used = reader_.feed(std::span(buffer_).subspan(buffered_begin_, buffered_end_ - buffered_begin_));
       buffered_begin_ += used;
@@ -15,7 +20,7 @@ status_t RecordStream::receive(std::vector<std::byte>& record, core::Deadline de
     }
     buffered_begin_ = buffered_end_ = 0;
     std::size_t n = 0;
-    status_t st = socket_.recv_some(buffer_, deadline, n, cancel);
+    status_t st = socket_.recv_some(buffer_, partial ? core::Deadline::earliest(deadline, *partial) : deadline, n, cancel);
     if (st != status::SUCCESS) return st;
     buffered_end_ = n;
   }

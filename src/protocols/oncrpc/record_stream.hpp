@@ -19,6 +19,10 @@ class RecordStream {
   /// ERROR_CONN_LOST (peer closed), ERROR_ABORT (waker), ERROR_IO (oversize fragment: the stream
   /// is unusable and should be closed).
   status_t receive(std::vector<std::byte>& record, core::Deadline deadline, const net::Waker* cancel = nullptr);
+  /// Once the first bytes of a record have arrived, the rest must follow within `ms` (else
+  /// receive() gives ERROR_TMO): a server uses it so that a peer cannot hold a connection with a
+  /// half-sent record forever, while idle connections between calls stay open. 0 = no limit.
+  void set_partial_record_timeout(std::uint32_t ms) noexcept { partial_timeout_ms_ = ms; }
   /// Sends one message as a single last fragment.
   status_t send(std::span<const std::byte> message, core::Deadline deadline, const net::Waker* cancel = nullptr);
   /// Sends bytes already framed (header included).
@@ -32,6 +36,7 @@ class RecordStream {
   RecordReader reader_;
   std::array<std::byte, 16384> buffer_{};
   std::size_t buffered_begin_ = 0, buffered_end_ = 0;
+  std::uint32_t partial_timeout_ms_ = 0;
 };
 
 }  // namespace cppvisa::oncrpc

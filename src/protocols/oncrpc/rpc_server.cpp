@@ -106,6 +106,7 @@ void RpcServer::serve_connection(Connection& c) {
   base.peer = own.peer_endpoint();
   base.local = own.local_endpoint();
   RecordStream stream(std::move(own), options_.max_record_size);
+  stream.set_partial_record_timeout(options_.partial_record_timeout_ms);
   std::vector<std::byte> record, reply;
   for (;;) {
     status_t st = stream.receive(record, core::Deadline::never(), &stop_);

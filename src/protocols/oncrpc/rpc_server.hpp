@@ -46,8 +46,16 @@ using Dispatch = std::function<ProcResult(const CallContext& call, XdrReader& ar
 class RpcServer {
  public:
   struct Options {
+    /// Options with the two bounds most users set.
+    static Options bounded(std::size_t max_record_size, std::size_t max_connections) {
+      Options o;
+      o.max_record_size = max_record_size;
+      o.max_connections = max_connections;
+      return o;
+    }
     std::size_t max_record_size = (1u << 20) + 4096;  ///< largest call accepted (TCP)
     std::size_t max_connections = 64;               ///< more are accepted and closed at once
+    std::uint32_t partial_record_timeout_ms = 30000;  ///< a half-sent call must complete within this
   };
   RpcServer();
   explicit RpcServer(Options options);

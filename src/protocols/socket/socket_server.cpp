@@ -105,19 +105,25 @@ void SocketServer::serve(Connection& c) {
       if (n == 0) continue;
       std::size_t written = 0;
       bool end = in[n - 1] == std::byte{'\n'};
-      last_writer_ = c.id;
-      device_->write(std::span(in).first(n), end, written, core::Deadline::after_ms(device_write_timeout_ms));
+      {
+        std::lock_guard lock(device_mutex_);
+        last_writer_ = c.id;
+        device_->write(std::span(in).first(n), end, written, core::Deadline::after_ms(device_write_timeout_ms));
+      }
       expect_output = true;
       backoff_ms = 0;
     }
     if (!expect_output) continue;
-    if (last_writer_ != c.id) {  // another client asked since: its connection collects the output
-      expect_output = false;
-      continue;
-    }
     // Poll the device for output without waiting.
     server::ReadResult r;
-    device_->read(out, std::nullopt, r, core::Deadline::after_ms(0));
+    {
+      std::lock_guard lock(device_mutex_);
+      if (last_writer_ != c.id) {  // another client asked since: its connection collects the output
+        expect_output = false;
+        continue;
+      }
+      device_->read(out, std::nullopt, r, core::Deadline::after_ms(0));
+    }
     if (r.count > 0) {
       if (sock.send_all(std::span(out).first(std::min(r.count, out.size())), core::Deadline::after_ms(send_timeout_ms),
                         nullptr, &stop_) != status::SUCCESS)

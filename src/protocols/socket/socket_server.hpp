@@ -62,7 +62,10 @@ class SocketServer {
   std::list<std::unique_ptr<Connection>> connections_;
   bool stopped_ = false;
   std::uint64_t next_id_ = 1;
-  std::atomic<std::uint64_t> last_writer_{0};
+  // The connection that wrote last, and the lock that makes "write and become the last writer"
+  // and "check that we are the last writer and collect output" atomic with respect to each other.
+  std::mutex device_mutex_;
+  std::uint64_t last_writer_ = 0;
 };
 
 }  // namespace cppvisa::raw_socket

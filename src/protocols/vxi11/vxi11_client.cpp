@@ -180,6 +180,7 @@ status_t Vxi11Client::read(std::span<std::byte> buffer, std::size_t& count, cons
     if ((r.reason & reason::end) && !term.suppress_end) return status::SUCCESS;
     if ((r.reason & reason::chr) && term.termchar_enabled) return status::SUCCESS_TERM_CHAR;
     if (count == buffer.size()) return status::SUCCESS_MAX_CNT;
+    if (r.data.empty() && r.reason == 0) return status::ERROR_IO;  // no data, no condition: no progress
     if (deadline.expired()) return status::ERROR_TMO;
   }
 }
@@ -277,7 +278,7 @@ status_t Vxi11Client::enable_srq(std::function<void()> on_srq) {
   std::random_device rd;
   srq_handle_ = "cppvisa-" + std::to_string(lid_) + "-" + std::to_string(rd());
   on_srq_ = std::move(on_srq);
-  auto server = std::make_unique<oncrpc::RpcServer>(oncrpc::RpcServer::Options{4096, 4});
+  auto server = std::make_unique<oncrpc::RpcServer>(oncrpc::RpcServer::Options::bounded(4096, 4));
   server->add_program(intr_program, program_version, program_version,
                       [this](const oncrpc::CallContext& call, XdrReader& args, oncrpc::XdrWriter&) {
                         if (call.header.proc != proc::device_intr_srq) return oncrpc::ProcResult::proc_unavail;

@@ -55,9 +55,9 @@ Vxi11Server::Vxi11Server() : Vxi11Server(Options{}) {}
 
 Vxi11Server::Vxi11Server(Options options)
     : options_(std::move(options)),
-      core_(oncrpc::RpcServer::Options{std::max<std::size_t>(options_.max_recv_size, 1024) + 65536,
-                                       options_.max_connections}),
-      abort_(oncrpc::RpcServer::Options{4096, options_.max_connections}) {
+      core_(oncrpc::RpcServer::Options::bounded(std::max<std::size_t>(options_.max_recv_size, 1024) + 65536,
+                                                options_.max_connections)),
+      abort_(oncrpc::RpcServer::Options::bounded(4096, options_.max_connections)) {
   options_.max_recv_size = std::max<std::uint32_t>(options_.max_recv_size, 1024);  // VXI-11 B.6.3: at least 1024
   options_.max_read_size = std::max<std::uint32_t>(options_.max_read_size, 1);
   core_.add_program(core_program, program_version, program_version,
@@ -82,13 +82,20 @@ status_t Vxi11Server::start() {
   if (st != status::SUCCESS) return st;
   st = abort_.listen_tcp(options_.host, options_.abort_port);
   if (st != status::SUCCESS) return st;
+  std::vector<Device*> devices;
   {
     std::lock_guard lock(mutex_);
     running_ = true;
-    for (auto& [name, d] : devices_) {
-      Device* raw = d.get();
-      d->device->set_service_request_handler([this, raw] { service_requested(raw); });
-    }
+    for (auto& [name, d] : devices_) devices.push_back(d.get());
+  }
+  for (Device* d : devices) {
+    // The handler only queues (devices call it from their own threads and it must not block).
+    d->device->set_service_request_handler([queue = srq_, d] {
+      std::lock_guard lock(queue->mutex);
+      if (queue->stopping || queue->devices.size() >= 64) return;  // bounded: a storm coalesces
+      queue->devices.push_back(d);
+      queue->wake.notify_one();
+    });
   }
   srq_thread_ = std::thread([this] { srq_loop(); });
   core_.start();
@@ -97,21 +104,30 @@ status_t Vxi11Server::start() {
 }
 
 void Vxi11Server::stop() {
+  std::vector<std::shared_ptr<server::ServedDevice>> busy, all;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
     for (auto& [lid, link] : links_)
-      if (link->in_progress) link->device->device->abort();
+      if (link->in_progress) busy.push_back(link->device->device);
+    if (running_)
+      for (auto& [name, d] : devices_) all.push_back(d->device);
   }
+  // Devices are called without mutex_: their SRQ handlers run under their own locks.
   changed_.notify_all();
-  srq_wake_.notify_all();
+  for (auto& d : busy) d->abort();
+  {
+    std::lock_guard lock(srq_->mutex);
+    srq_->stopping = true;
+  }
+  srq_->wake.notify_all();
   if (portmapper_) portmapper_->unset(core_program, program_version);
   abort_.stop();
   core_.stop();
   if (srq_thread_.joinable()) srq_thread_.join();
+  for (auto& d : all) d->set_service_request_handler({});
   std::lock_guard lock(mutex_);
-  for (auto& [name, d] : devices_) d->device->set_service_request_handler({});
   links_.clear();
   intr_channels_.clear();
 }
@@ -488,24 +504,19 @@ std::int32_t Vxi11Server::destroy_intr_chan(std::uint64_t connection_id) {
   return err::none;
 }
 
-void Vxi11Server::service_requested(Device* device) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!running_ || stopping_ || srq_queue_.size() >= 64) return;  // bounded: a storm of SRQs coalesces
-    srq_queue_.push_back(device);
-  }
-  srq_wake_.notify_one();
-}
-
 void Vxi11Server::srq_loop() {
   for (;;) {
     std::vector<std::pair<std::shared_ptr<IntrChannel>, std::vector<std::byte>>> targets;
+    const Device* device = nullptr;
     {
-      std::unique_lock lock(mutex_);
-      srq_wake_.wait(lock, [&] { return stopping_ || !srq_queue_.empty(); });
-      if (stopping_) return;
-      Device* device = srq_queue_.front();
-      srq_queue_.pop_front();
+      std::unique_lock lock(srq_->mutex);
+      srq_->wake.wait(lock, [&] { return srq_->stopping || !srq_->devices.empty(); });
+      if (srq_->stopping) return;
+      device = srq_->devices.front();
+      srq_->devices.pop_front();
+    }
+    {
+      std::lock_guard lock(mutex_);
       for (auto& [lid, link] : links_) {
         if (link->device != device || !link->srq_enabled) continue;
         auto ch = intr_channels_.find(link->connection);

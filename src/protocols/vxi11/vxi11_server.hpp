@@ -66,6 +66,14 @@ class Vxi11Server {
   struct Device;
   struct Link;
   struct IntrChannel;
+  /// Service requests waiting to be sent. Shared with the devices' handlers, which may still run
+  /// (on a device's thread) after stop() removed them, so they never touch the server itself.
+  struct SrqQueue {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<const Device*> devices;
+    bool stopping = false;
+  };
 
   oncrpc::ProcResult core_dispatch(const oncrpc::CallContext& call, oncrpc::XdrReader& args,
                                    oncrpc::XdrWriter& results);
@@ -89,7 +97,6 @@ class Vxi11Server {
   std::int32_t destroy_intr_chan(std::uint64_t connection_id);
   std::int32_t device_abort(std::int32_t lid);
 
-  void service_requested(Device* device);
   void srq_loop();
 
   Options options_;
@@ -106,8 +113,7 @@ class Vxi11Server {
   bool running_ = false;
   bool stopping_ = false;
 
-  std::deque<Device*> srq_queue_;
-  std::condition_variable srq_wake_;
+  std::shared_ptr<SrqQueue> srq_ = std::make_shared<SrqQueue>();
   std::thread srq_thread_;
 };
 

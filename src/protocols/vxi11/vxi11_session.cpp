@@ -102,7 +102,6 @@ status_t Vxi11Session::device_unlock() {
 
 void Vxi11Session::event_enabled(event_type_t type) {
   if (type != event::service_request && type != event::all_enabled) return;
-  if (client_.srq_enabled()) return;
   // Best effort: an instrument without an interrupt channel simply never raises the event.
   client_.enable_srq([this] { raise_event(std::make_shared<core::Event>(event::service_request)); });
 }

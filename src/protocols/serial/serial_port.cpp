@@ -1,0 +1,330 @@
+#include "protocols/serial/serial_port.hpp"
+
+#include <fcntl.h>
+#include <linux/serial.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+namespace cppvisa::serial {
+namespace {
+
+// Ports this process has open, by the device's real path (ASRL1::INSTR and ASRL/dev/ttyS0::INSTR
+// share one). Weak: the port closes with its last session.
+std::mutex registry_mutex;
+std::map<std::string, std::weak_ptr<Port>> registry;
+
+status_t open_error(int err) {
+  switch (err) {
+    case EACCES: case EPERM: return status::ERROR_NPERMISSION;
+    case EBUSY: case EWOULDBLOCK: return status::ERROR_RSRC_BUSY;
+    case ENOMEM: return status::ERROR_ALLOC;
+    default: return status::ERROR_RSRC_NFOUND;  // ENOENT, ENXIO, ENODEV, EIO (no UART behind ttyS<N>)...
+  }
+}
+
+// Holds a DeadlineLock for a scope.
+class Hold {
+ public:
+  Hold(DeadlineLock& lock, core::Deadline deadline) : lock_(lock), held_(lock.lock_until(deadline)) {}
+  ~Hold() {
+    if (held_) lock_.unlock();
+  }
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+  explicit operator bool() const noexcept { return held_; }
+
+ private:
+  DeadlineLock& lock_;
+  bool held_;
+};
+
+}  // namespace
+
+bool DeadlineLock::lock_until(core::Deadline deadline) {
+  std::unique_lock guard(mutex_);
+  auto free = [this] { return !held_; };
+  if (deadline.infinite()) released_.wait(guard, free);
+  else if (!released_.wait_until(guard, deadline.when(), free)) return false;
+  held_ = true;
+  return true;
+}
+
+void DeadlineLock::unlock() {
+  {
+    std::lock_guard guard(mutex_);
+    held_ = false;
+  }
+  released_.notify_one();
+}
+
+std::shared_ptr<Port> Port::acquire(const std::string& path, status_t& st, bool& first) {
+  first = false;
+  char resolved[PATH_MAX];
+  if (!::realpath(path.c_str(), resolved)) {
+    st = open_error(errno);
+    return nullptr;
+  }
+  std::string device = resolved;
+  std::lock_guard guard(registry_mutex);
+  if (auto it = registry.find(device); it != registry.end()) {
+    if (auto port = it->second.lock(); port && !port->lost()) {
+      st = status::SUCCESS;
+      return port;
+    }
+  }
+  int fd = ::open(device.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    st = open_error(errno);
+    return nullptr;
+  }
+  if (!::isatty(fd)) {
+    ::close(fd);
+    st = status::ERROR_RSRC_NFOUND;
+    return nullptr;
+  }
+  // TIOCEXCL keeps other opens out (except root's); flock() catches cooperating programs
+  // (pyserial with exclusive=True, lock-aware tools) and root.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(fd);
+    st = err == EWOULDBLOCK ? status::ERROR_RSRC_BUSY : open_error(err);
+    return nullptr;
+  }
+  ::ioctl(fd, TIOCEXCL);
+  std::shared_ptr<Port> port(new Port(fd, device));
+  registry[device] = port;
+  // Forget entries of ports that have closed.
+  std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+  first = true;
+  st = status::SUCCESS;
+  return port;
+}
+
+Port::Port(int fd, std::string device) : fd_(fd), device_(std::move(device)) {
+  serial_icounter_struct c{};
+  if (::ioctl(fd_, TIOCGICOUNT, &c) == 0) {
+    frame_errors_ = c.frame;
+    parity_errors_ = c.parity;
+    overruns_ = c.overrun + c.buf_overrun;
+  } else {
+    have_counters_ = false;
+  }
+}
+
+Port::~Port() {
+  ::ioctl(fd_, TIOCNXCL);
+  ::close(fd_);
+}
+
+status_t Port::hang_up() {
+  if (!lost_.exchange(true)) {
+    // Let the device be opened again (a USB adapter plugged back in) while sessions still hold
+    // this descriptor: drop the exclusive lock now.
+    ::flock(fd_, LOCK_UN);
+    ::ioctl(fd_, TIOCNXCL);
+  }
+  return status::ERROR_CONN_LOST;
+}
+
+status_t Port::errno_status(int err) {
+  switch (err) {
+    case EIO: case ENXIO: case ENODEV: case EPIPE: case EBADF: return hang_up();
+    default: return status::ERROR_IO;
+  }
+}
+
+status_t Port::fill(core::Deadline deadline) {
+  std::byte raw[4096];
+  pollfd p{fd_, POLLIN, 0};
+  for (;;) {
+    if (lost_) return status::ERROR_CONN_LOST;
+    int r = ::poll(&p, 1, deadline.poll_ms());
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return errno_status(errno);
+    }
+    if (r == 0) return status::ERROR_TMO;
+    if (p.revents & POLLNVAL) return hang_up();
+    ssize_t n = ::read(fd_, raw, sizeof raw);
+    if (n > 0) {
+      InputQueue::Options options;
+      status_t marked = status::ERROR_ASRL_FRAMING;
+      {
+        std::lock_guard guard(config_mutex_);
+        options = options_;
+        if (settings_.parity != Parity::none) marked = status::ERROR_ASRL_PARITY;
+      }
+      serial_icounter_struct c{};
+      if (have_counters_ && ::ioctl(fd_, TIOCGICOUNT, &c) == 0) {
+        // The counters tell which error a marked character had, and reveal overruns, which
+        // the line discipline does not mark in the data.
+        if (c.overrun + c.buf_overrun != overruns_) input_.mark_error(status::ERROR_ASRL_OVERRUN);
+        if (c.frame != frame_errors_) marked = status::ERROR_ASRL_FRAMING;
+        else if (c.parity != parity_errors_) marked = status::ERROR_ASRL_PARITY;
+        overruns_ = c.overrun + c.buf_overrun;
+        frame_errors_ = c.frame;
+        parity_errors_ = c.parity;
+      }
+      input_.decode(std::span<const std::byte>(raw, static_cast<std::size_t>(n)), marked, options);
+      queued_ = input_.size();
+      return status::SUCCESS;
+    }
+    // With VMIN 1 and O_NONBLOCK, 0 means the line hung up (a closed pty master, a modem hang-up).
+    if (n == 0) return hang_up();
+    if (errno == EINTR || errno == EAGAIN) {
+      if (p.revents & (POLLHUP | POLLERR)) return hang_up();
+      continue;
+    }
+    return errno_status(errno);
+  }
+}
+
+status_t Port::receive(std::span<std::byte> buffer, const EndRule& rule, core::Deadline deadline, std::size_t& count,
+                       bool& end) {
+  count = 0;
+  end = false;
+  Hold hold(read_lock_, deadline);
+  if (!hold) return status::ERROR_TMO;  // another session is reading the port
+  for (;;) {
+    if (!input_.empty()) {
+      status_t st = input_.take(buffer, rule, count, end);
+      queued_ = input_.size();
+      if (st < 0 || count > 0) return st;
+    }
+    if (status_t st = fill(deadline); st < 0) return st;
+  }
+}
+
+status_t Port::write(std::span<const std::byte> data, core::Deadline deadline, std::size_t& written) {
+  written = 0;
+  Hold hold(write_lock_, deadline);
+  if (!hold) return status::ERROR_TMO;
+  while (written < data.size()) {
+    if (lost_) return status::ERROR_CONN_LOST;
+    ssize_t n = ::write(fd_, data.data() + written, data.size() - written);
+    if (n > 0) {
+      written += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) return errno_status(errno);
+    // The output queue is full (slow line, flow control, transmission suspended): wait.
+    pollfd p{fd_, POLLOUT, 0};
+    int r = ::poll(&p, 1, deadline.poll_ms());
+    if (r < 0 && errno != EINTR) return errno_status(errno);
+    if (r == 0) return status::ERROR_TMO;
+    if (r > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(p.revents & POLLOUT)) return hang_up();
+  }
+  return status::SUCCESS;
+}
+
+status_t Port::drain(core::Deadline deadline) {
+  // tcdrain() could block for as long as flow control holds the data; poll the queue instead.
+  const auto step = std::chrono::milliseconds(2);
+  for (;;) {
+    if (lost_) return status::ERROR_CONN_LOST;
+    int queued = 0;
+    if (::ioctl(fd_, TIOCOUTQ, &queued) != 0) return errno_status(errno);
+    bool empty = queued == 0;
+    unsigned int lsr = 0;
+    if (empty && ::ioctl(fd_, TIOCSERGETLSR, &lsr) == 0) empty = (lsr & TIOCSER_TEMT) != 0;  // the UART's FIFO too
+    if (empty) return status::SUCCESS;
+    if (deadline.expired()) return status::ERROR_TMO;
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(step, deadline.remaining()));
+  }
+}
+
+status_t Port::send_break(std::chrono::milliseconds length, core::Deadline deadline) {
+  Hold hold(write_lock_, deadline);
+  if (!hold) return status::ERROR_TMO;
+  if (status_t st = drain(deadline); st < 0) return st;
+  if (::ioctl(fd_, TIOCSBRK) != 0) return errno_status(errno);
+  std::this_thread::sleep_for(length);
+  if (::ioctl(fd_, TIOCCBRK) != 0) return errno_status(errno);
+  return status::SUCCESS;
+}
+
+status_t Port::discard_input(core::Deadline deadline) {
+  Hold hold(read_lock_, deadline);
+  if (!hold) return status::ERROR_TMO;
+  input_.clear();
+  queued_ = 0;
+  if (lost_) return status::ERROR_CONN_LOST;
+  if (::tcflush(fd_, TCIFLUSH) != 0) return errno_status(errno);
+  return status::SUCCESS;
+}
+
+status_t Port::discard_output() {
+  if (lost_) return status::ERROR_CONN_LOST;
+  if (::tcflush(fd_, TCOFLUSH) != 0) return errno_status(errno);
+  return status::SUCCESS;
+}
+
+status_t Port::update_settings(const std::function<void(LineSettings&)>& change) {
+  std::lock_guard guard(config_mutex_);
+  if (lost_) return status::ERROR_CONN_LOST;
+  LineSettings wanted = settings_;
+  change(wanted);
+  status_t st = apply_line_settings(fd_, wanted);
+  if (st < 0) {
+    apply_line_settings(fd_, settings_);  // the driver may have taken part of it
+    return st;
+  }
+  settings_ = wanted;
+  return status::SUCCESS;
+}
+
+LineSettings Port::settings() const {
+  std::lock_guard guard(config_mutex_);
+  return settings_;
+}
+
+void Port::set_input_options(const InputQueue::Options& options) {
+  std::lock_guard guard(config_mutex_);
+  options_ = options;
+}
+
+std::optional<std::size_t> Port::available() const {
+  if (lost_) return std::nullopt;
+  int pending = 0;
+  if (::ioctl(fd_, FIONREAD, &pending) != 0) return std::nullopt;
+  return static_cast<std::size_t>(std::max(pending, 0)) + queued_.load();
+}
+
+std::optional<int> Port::modem_lines() const {
+  int bits = 0;
+  if (lost_ || ::ioctl(fd_, TIOCMGET, &bits) != 0) return std::nullopt;
+  return bits;
+}
+
+status_t Port::set_modem_lines(int bits, bool on) {
+  if (lost_) return status::ERROR_CONN_LOST;
+  if (::ioctl(fd_, on ? TIOCMBIS : TIOCMBIC, &bits) == 0) return status::SUCCESS;
+  if (errno == ENOTTY || errno == EINVAL) return status::ERROR_NSUP_ATTR_STATE;  // no modem lines
+  return errno_status(errno);
+}
+
+status_t Port::set_break(bool on) {
+  if (lost_) return status::ERROR_CONN_LOST;
+  if (::ioctl(fd_, on ? TIOCSBRK : TIOCCBRK) == 0) return status::SUCCESS;
+  if (errno == ENOTTY || errno == EINVAL) return status::ERROR_NSUP_ATTR_STATE;
+  return errno_status(errno);
+}
+
+status_t Port::set_transmit(bool on) {
+  if (lost_) return status::ERROR_CONN_LOST;
+  if (::tcflow(fd_, on ? TCOON : TCOOFF) == 0) return status::SUCCESS;
+  return errno_status(errno);
+}
+
+}  // namespace cppvisa::serial
