@@ -1,0 +1,151 @@
+// sim::Device: the runtime state of one simulated instrument bound to one resource (in one
+// resource manager): its input buffer, output queue, property values, status registers, error
+// queues and status byte. Fed with the bytes a session writes, it answers as pyvisa-sim.md §3.1
+// describes (matching order: dialogues, getters, [cppvisa: waveforms, status byte], status
+// registers, error queues, setters, channel groups), plus what PyVISA-sim lacks: response delays,
+// query errors on empty reads (opt-in), device clear, trigger, the status byte and service requests.
+// Thread-safe: several sessions may share a device.
+#pragma once
+
+#include "backends/sim/model.hpp"
+#include "backends/sim/output_message.hpp"
+#include "backends/sim/python_random.hpp"
+#include "core/deadline.hpp"
+
+#include <cppvisa/types.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cppvisa::sim {
+
+class Device {
+ public:
+  /// `eom_key` is "<INTERFACE> <CLASS>" of the resource (e.g. "ASRL INSTR"); `channel_ids`
+  /// overrides the ids of channel groups; `seed` overrides the definition's seed (else a random one).
+  Device(std::shared_ptr<const DeviceDef> def, const std::string& eom_key,
+         std::map<std::string, std::vector<std::string>> channel_ids = {}, std::optional<std::uint64_t> seed = {});
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  /// Bytes received from a session. A message is complete when the buffer ends with the eom's
+  /// query termination (an empty termination: every write is a message).
+  void write(std::span<const std::byte> data);
+  void write(std::string_view text) { write(std::as_bytes(std::span(text.data(), text.size()))); }
+
+  /// How a serial (ASRL) session sees END: not from message boundaries but from the data
+  /// (VI_ATTR_ASRL_END_IN): a termination character, the last data bit, or never.
+  struct SerialEnd {
+    enum class Kind { none, termchar, last_bit } kind = Kind::termchar;
+    std::uint8_t termchar = '\n';
+    std::uint8_t last_bit_mask = 0x80;
+  };
+
+  /// ByteSource::receive semantics: waits (until `deadline`) for a ready output message, copies
+  /// up to buffer.size() bytes of it; `end` is true when the message's last byte was copied, or
+  /// with `serial`, when a byte ends the read per its rule (the copy stops after that byte).
+  /// Returns VI_SUCCESS or VI_ERROR_TMO (nothing copied).
+  status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end,
+                   const SerialEnd* serial = nullptr);
+
+  /// Device clear: discards the input buffer and every queued (or delayed) response.
+  void clear();
+  /// Serial poll: the status byte (RQS in bit 6 when a service request is pending, then cleared).
+  std::uint8_t serial_poll();
+  /// The status byte summary without RQS: bit 2 error queue not empty, bit 4 message available,
+  /// bit 5 a status register is non-zero, bit 6 (MSS) when the summary meets the enable mask.
+  std::uint8_t status_byte() const;
+  /// Group execute trigger: handled as the message "*TRG" when the device defines it, else ignored.
+  void trigger();
+
+  /// Called (outside the device's lock) when a service request is raised.
+  std::size_t add_service_request_listener(std::function<void()> fn);
+  void remove_service_request_listener(std::size_t id);
+
+  /// Bytes of the replies that are ready to be read (VI_ATTR_ASRL_AVAIL_NUM), capped at 2^32-1.
+  std::uint64_t available_bytes() const;
+  /// Number of messages queued (ready or delayed).
+  std::size_t queued_messages() const;
+  /// A property's current value (device level), for tests and diagnostics.
+  std::optional<Value> property(const std::string& name) const;
+  const DeviceDef& definition() const noexcept { return *def_; }
+  const Eom& eom() const noexcept { return eom_; }
+
+  /// Limits protecting the process from a runaway client.
+  static constexpr std::size_t max_input_bytes = 16u << 20;
+  static constexpr std::size_t max_queued_messages = 100000;
+  static constexpr std::size_t max_queued_bytes = 256u << 20;
+  static constexpr std::size_t max_error_queue = 10000;
+
+ private:
+  struct Queued {
+    std::shared_ptr<OutputMessage> message;
+    std::uint64_t offset = 0;
+    core::Deadline::clock::time_point ready_at;
+  };
+  // Per channel group: its ids, lookup tables with {ch_id} substituted, and values per id.
+  struct ChannelRuntime {
+    const ChannelGroup* def = nullptr;
+    std::vector<std::string> ids;
+    struct Entry {
+      std::string id;
+      std::size_t index;
+      std::optional<ResponseTemplate> response;  // substituted for this id
+    };
+    std::unordered_map<std::string, Entry> dialogues;
+    std::unordered_map<std::string, Entry> getters;
+    std::map<std::string, std::vector<Value>> values;  // id -> property values
+  };
+  // What processing one message produced.
+  struct Reply {
+    bool respond = false;
+    std::shared_ptr<OutputMessage> message;
+    std::optional<Duration> delay;
+  };
+
+  void process(std::string_view message, std::vector<Reply>& replies);
+  bool match_device(std::string_view msg, Reply& reply);
+  bool match_channels(std::string_view msg, Reply& reply);
+  void raise_error(ErrorKind kind, Reply& reply);
+  Reply text_reply(const std::string& bytes, std::optional<Duration> delay = {});
+  Reply render_reply(const std::optional<Response>& r, const Value* value, std::optional<Duration> delay,
+                     const ResponseTemplate* override_tmpl = nullptr);
+  void enqueue(std::vector<Reply>& replies);
+  std::uint8_t summary_locked() const;
+  std::uint8_t status_byte_locked() const;
+  bool update_service_request_locked();  // true on a rising edge
+  void notify(bool raise);
+  std::vector<Value>& channel_values(ChannelRuntime& ch, const std::string& id);
+
+  std::shared_ptr<const DeviceDef> def_;
+  Eom eom_;
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::string input_;
+  std::deque<Queued> output_;
+  std::uint64_t queued_bytes_ = 0;
+  std::vector<Value> values_;
+  std::vector<std::int64_t> registers_;
+  std::vector<std::deque<std::string>> queues_;
+  std::vector<ChannelRuntime> channels_;
+  std::unordered_map<std::string, std::size_t> dialogue_index_, getter_index_, register_index_, queue_index_,
+      waveform_index_;
+  std::int64_t enable_mask_ = 0;
+  std::uint8_t last_summary_ = 0;
+  bool rqs_ = false;
+  PythonRandom rng_;
+  std::mutex listeners_mutex_;
+  std::map<std::size_t, std::function<void()>> listeners_;
+  std::size_t next_listener_ = 1;
+};
+
+}  // namespace cppvisa::sim

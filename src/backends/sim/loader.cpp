@@ -1,0 +1,678 @@
+#include "backends/sim/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace cppvisa::sim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t max_file_size = 64u << 20;
+constexpr int max_nesting = 200;  // flow-collection depth accepted before YAML parsing
+
+// Reads a regular file of bounded size (not a device, a FIFO or a directory, which could block
+// or never end). Returns the error message, or nullopt.
+std::optional<std::string> read_regular_file(const std::string& path, std::string& text) {
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec) return "cannot open the simulation file '" + path + "': " + ec.message();
+  if (!fs::is_regular_file(status)) return "cannot open the simulation file '" + path + "': not a regular file";
+  auto size = fs::file_size(path, ec);
+  if (ec || size > max_file_size) return "the simulation file '" + path + "' is too large";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot open the simulation file '" + path + "'";
+  text.assign(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return std::nullopt;
+}
+
+// One parsed YAML file and its text (the text recovers what a null scalar was written as).
+struct SourceFile {
+  std::string path;  // as shown in messages
+  std::string directory;
+  std::string text;
+  YAML::Node root;
+};
+
+class Loader {
+ public:
+  Definitions load_top(std::string_view text, const std::string& path);
+
+ private:
+  // ---- YAML helpers (every error carries file:line:column) ----
+  SourceMark mark(const SourceFile& f, const YAML::Node& n) const {
+    SourceMark m{f.path, 0, 0};
+    auto ym = n.Mark();
+    if (ym.line >= 0) {
+      m.line = ym.line + 1;
+      m.column = ym.column + 1;
+    }
+    return m;
+  }
+  [[noreturn]] void fail(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    throw LoadError(mark(f, n), what);
+  }
+  static std::string kind_of(const YAML::Node& n) {
+    switch (n.Type()) {
+      case YAML::NodeType::Map: return "a mapping";
+      case YAML::NodeType::Sequence: return "a list";
+      case YAML::NodeType::Scalar: return "a string";
+      case YAML::NodeType::Null: return "empty";
+      default: return "undefined";
+    }
+  }
+  // A scalar as BaseLoader reads it: text; a null node gives what was written ("~", "null" or "").
+  std::string scalar(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    if (n.IsScalar()) return n.Scalar();
+    if (n.IsNull()) {
+      auto pos = n.Mark().pos;
+      if (pos >= 0 && static_cast<std::size_t>(pos) < f.text.size()) {
+        std::string_view rest = std::string_view(f.text).substr(static_cast<std::size_t>(pos));
+        if (!rest.empty() && rest.front() == '~') return "~";
+        for (const char* word : {"null", "Null", "NULL"}) {
+          std::string_view w(word);
+          if (rest.substr(0, w.size()) == w &&
+              (rest.size() == w.size() || !std::isalnum(static_cast<unsigned char>(rest[w.size()])) ))
+            return std::string(w);
+        }
+      }
+      return "";
+    }
+    fail(f, n, what + " must be a string, not " + kind_of(n));
+  }
+  void require_map(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    if (!n.IsMap()) fail(f, n, what + " must be a mapping, not " + kind_of(n));
+  }
+  void require_seq(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    if (!n.IsSequence()) fail(f, n, what + " must be a list, not " + kind_of(n));
+  }
+  // Rejects keys not in `allowed` and duplicate keys.
+  void check_keys(const SourceFile& f, const YAML::Node& n, std::initializer_list<std::string_view> allowed,
+                  const std::string& what) const {
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string key = scalar(f, it->first, "a key of " + what);
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        fail(f, it->first, "unknown key '" + key + "' in " + what + " (allowed: " + list + ")");
+      }
+      if (!seen.insert(key).second) fail(f, it->first, "duplicate key '" + key + "' in " + what);
+    }
+  }
+  // Map entries in file order, checking that keys are strings and unique.
+  std::vector<std::pair<YAML::Node, YAML::Node>> entries(const SourceFile& f, const YAML::Node& n,
+                                                         const std::string& what) const {
+    std::vector<std::pair<YAML::Node, YAML::Node>> out;
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string key = scalar(f, it->first, "a key of " + what);
+      if (!seen.insert(key).second) fail(f, it->first, "duplicate key '" + key + "' in " + what);
+      out.emplace_back(it->first, it->second);
+    }
+    return out;
+  }
+  // The q/r/e strings: stripped of spaces only (PyVISA-sim strips " ").
+  std::string message_text(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    std::string s = scalar(f, n, what);
+    auto b = s.find_first_not_of(' ');
+    if (b == std::string::npos) return "";
+    return s.substr(b, s.find_last_not_of(' ') - b + 1);
+  }
+  std::string query_bytes(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    try {
+      return to_bytes(message_text(f, n, what));
+    } catch (const FormatError& e) {
+      fail(f, n, what + ": " + e.what());
+    }
+  }
+  std::optional<Response> response(const SourceFile& f, const YAML::Node& n, ResponseTemplate::Mode mode,
+                                    const std::string& what) const {
+    std::string text = message_text(f, n, what);
+    if (text == "null_response") return std::nullopt;  // documented by PyVISA-sim: no response
+    try {
+      // In a channel group, {ch_id} is replaced per channel by the device; check with one id.
+      std::string checked = text;
+      if (!channel_sample_id_.empty()) checked = replace_all(checked, "{ch_id}", channel_sample_id_);
+      return Response{ResponseTemplate::parse(checked, mode), text};
+    } catch (const FormatError& e) {
+      fail(f, n, what + " '" + text + "': " + e.what());
+    }
+  }
+  bool boolean(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    std::string s = scalar(f, n, what);
+    std::string l;
+    for (char c : s) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
+    if (l == "false" || l == "no" || l == "off" || l == "0") return false;
+    fail(f, n, what + " must be true or false, not '" + s + "'");
+  }
+  std::int64_t integer(const SourceFile& f, const YAML::Node& n, const std::string& what, std::int64_t lo,
+                       std::int64_t hi) const {
+    std::string s = scalar(f, n, what);
+    auto v = parse_python_int(s);
+    if (!v) fail(f, n, what + " must be an integer, not '" + s + "'");
+    if (*v < lo || *v > hi)
+      fail(f, n, what + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", not " + s);
+    return *v;
+  }
+  Duration duration(const SourceFile& f, const YAML::Node& n, const std::string& what) const;
+
+  // ---- definitions ----
+  std::shared_ptr<const DeviceDef> device(const SourceFile& f, const std::string& name);
+  DeviceDef parse_device(const SourceFile& f, const YAML::Node& node, const std::string& name);
+  ErrorHandling parse_errors(const SourceFile& f, const YAML::Node& node);
+  std::vector<Dialogue> parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where);
+  std::vector<Property> parse_properties(const SourceFile& f, const YAML::Node& node, const std::string& where);
+  Property parse_property(const SourceFile& f, const YAML::Node& key, const YAML::Node& node,
+                          const std::string& where);
+  Specs parse_specs(const SourceFile& f, const YAML::Node& node, const std::string& what);
+  ChannelGroup parse_channel_group(const SourceFile& f, const YAML::Node& key, const YAML::Node& node,
+                                   const DeviceDef& dev);
+  void check_spec(const SourceFile& f);
+  const SourceFile& file(const std::string& resolved, const SourceFile& from, const YAML::Node& at);
+  void parse(SourceFile& f);
+
+  std::string channel_sample_id_;  // while parsing a channel group: its first id
+  std::map<std::string, std::unique_ptr<SourceFile>> files_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const DeviceDef>> devices_;
+};
+
+// Rejects very deep flow nesting before yaml-cpp recurses into it.
+void check_nesting(std::string_view text, const std::string& path) {
+  int depth = 0, line = 1;
+  for (char c : text) {
+    if (c == '\n') ++line;
+    if (c == '[' || c == '{') {
+      if (++depth > max_nesting)
+        throw LoadError(SourceMark{path, line, 0}, "nesting deeper than " + std::to_string(max_nesting) + " levels");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
+void Loader::parse(SourceFile& f) {
+  check_nesting(f.text, f.path);
+  try {
+    f.root = YAML::Load(f.text);
+  } catch (const YAML::Exception& e) {
+    SourceMark m{f.path, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0};
+    throw LoadError(m, "YAML syntax error: " + e.msg);
+  }
+  if (f.root.IsNull()) throw LoadError(SourceMark{f.path, 1, 1}, "the file is empty (a 'spec' key is required)");
+  require_map(f, f.root, "the top level");
+  check_keys(f, f.root, {"spec", "devices", "resources"}, "the top level");
+  check_spec(f);
+}
+
+void Loader::check_spec(const SourceFile& f) {
+  auto spec = f.root["spec"];
+  if (!spec) throw LoadError(SourceMark{f.path, 1, 1}, "the file does not specify a spec version (spec: \"1.1\")");
+  std::string s = scalar(f, spec, "spec");
+  auto dot = s.find('.');
+  auto major = parse_python_int(s.substr(0, dot));
+  auto minor = dot == std::string::npos ? std::nullopt : parse_python_int(s.substr(dot + 1));
+  if (!major || !minor || s.find_first_not_of("0123456789.") != std::string::npos)
+    fail(f, spec, "spec must be a version \"X.Y\", not '" + s + "'");
+  if (*major != 1) fail(f, spec, "spec " + s + " is not supported: the major version must be 1");
+  if (*minor > 1) fail(f, spec, "spec " + s + " is newer than the supported 1.1");
+}
+
+Duration Loader::duration(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+  std::string s = scalar(f, n, what);
+  std::string num = s, unit = "s";
+  auto p = s.find_first_not_of("0123456789.+-eE ");
+  if (p != std::string::npos) {
+    num = s.substr(0, p);
+    unit = s.substr(p);
+  }
+  auto v = parse_python_float(num);
+  double scale = unit == "s" ? 1e6 : unit == "ms" ? 1e3 : unit == "us" ? 1.0 : -1.0;
+  if (!v || scale < 0 || !(*v >= 0) || *v * scale > 3600e6)
+    fail(f, n, what + " must be a time between 0 and 3600 s (seconds, or with a unit: \"50 ms\", \"200 us\"), not '" + s + "'");
+  return Duration(static_cast<std::int64_t>(*v * scale + 0.5));
+}
+
+const SourceFile& Loader::file(const std::string& resolved, const SourceFile& from, const YAML::Node& at) {
+  auto key = fs::path(resolved).lexically_normal().string();
+  auto it = files_.find(key);
+  if (it != files_.end()) return *it->second;
+  std::string text;
+  if (auto error = read_regular_file(key, text)) fail(from, at, *error);
+  auto f = std::make_unique<SourceFile>();
+  f->path = key;
+  f->directory = fs::path(key).parent_path().string();
+  f->text = std::move(text);
+  parse(*f);
+  return *files_.emplace(key, std::move(f)).first->second;
+}
+
+std::shared_ptr<const DeviceDef> Loader::device(const SourceFile& f, const std::string& name) {
+  auto key = std::make_pair(f.path, name);
+  if (auto it = devices_.find(key); it != devices_.end()) return it->second;
+  auto devs = f.root["devices"];
+  if (!devs || !devs.IsMap()) return nullptr;
+  for (auto it = devs.begin(); it != devs.end(); ++it) {
+    if (scalar(f, it->first, "a device name") != name) continue;
+    auto dev = std::make_shared<DeviceDef>(parse_device(f, it->second, name));
+    dev->mark = mark(f, it->first);
+    devices_[key] = dev;
+    return dev;
+  }
+  return nullptr;
+}
+
+DeviceDef Loader::parse_device(const SourceFile& f, const YAML::Node& node, const std::string& name) {
+  const std::string where = "device '" + name + "'";
+  require_map(f, node, where);
+  check_keys(f, node,
+             {"eom", "error", "dialogues", "properties", "channels", "delimiter", "bases", "delay", "seed",
+              "query_error_on_empty_read", "status_byte", "waveforms"},
+             where);
+  DeviceDef dev;
+  dev.name = name;
+  if (auto eom = node["eom"]) {
+    require_map(f, eom, where + ": eom");
+    static const std::set<std::string> interfaces{"ASRL", "GPIB", "TCPIP", "USB", "VXI", "GPIB-VXI", "PXI"};
+    static const std::set<std::string> classes{"INSTR", "SOCKET", "RAW", "INTFC", "BACKPLANE", "MEMACC", "SERVANT"};
+    for (auto& [k, v] : entries(f, eom, where + ": eom")) {
+      std::string key = scalar(f, k, "an eom key");
+      auto sp = key.find(' ');
+      if (sp == std::string::npos || !interfaces.count(key.substr(0, sp)) || !classes.count(key.substr(sp + 1)))
+        fail(f, k, "eom key '" + key + "' must be \"<INTERFACE> <CLASS>\", e.g. \"ASRL INSTR\", \"TCPIP SOCKET\", \"USB RAW\"");
+      require_map(f, v, "eom '" + key + "'");
+      check_keys(f, v, {"q", "r"}, "eom '" + key + "'");
+      if (!v["q"] || !v["r"]) fail(f, v, "eom '" + key + "' needs both q and r");
+      // Terminations are not stripped: they are usually whitespace.
+      Eom e;
+      try {
+        e.query_termination = to_bytes(scalar(f, v["q"], "eom q"));
+        e.response_termination = to_bytes(scalar(f, v["r"], "eom r"));
+      } catch (const FormatError& ex) {
+        fail(f, v, ex.what());
+      }
+      dev.eom[key] = e;
+    }
+  }
+  if (auto d = node["delimiter"]) {
+    try {
+      dev.delimiter = to_bytes(scalar(f, d, where + ": delimiter"));
+    } catch (const FormatError& ex) {
+      fail(f, d, ex.what());
+    }
+  }
+  if (auto b = node["bases"]) {
+    if (!(b.IsNull() || (b.IsSequence() && b.size() == 0)))
+      fail(f, b, where + ": 'bases' (device inheritance) is reserved and not implemented");
+  }
+  if (auto e = node["error"]) dev.errors = parse_errors(f, e);
+  if (auto d = node["dialogues"]) dev.dialogues = parse_dialogues(f, d, where);
+  if (auto p = node["properties"]) dev.properties = parse_properties(f, p, where);
+  if (auto d = node["delay"]) dev.delay = duration(f, d, where + ": delay");
+  if (auto s = node["seed"]) dev.seed = static_cast<std::uint64_t>(integer(f, s, where + ": seed", 0, INT64_MAX));
+  if (auto q = node["query_error_on_empty_read"]) dev.query_error_on_empty_read = boolean(f, q, where + ": query_error_on_empty_read");
+  if (auto sb = node["status_byte"]) {
+    require_map(f, sb, where + ": status_byte");
+    check_keys(f, sb, {"query", "enable_query", "enable_setter", "enable"}, where + ": status_byte");
+    if (auto q = sb["query"]) dev.status_byte.query = query_bytes(f, q, "status_byte query");
+    if (auto q = sb["enable_query"]) dev.status_byte.enable_query = query_bytes(f, q, "status_byte enable_query");
+    if (auto q = sb["enable_setter"]) {
+      try {
+        dev.status_byte.enable_setter = SetterPattern::parse(query_bytes(f, q, "status_byte enable_setter"));
+      } catch (const FormatError& ex) {
+        fail(f, q, std::string("status_byte enable_setter: ") + ex.what());
+      }
+      if (dev.status_byte.enable_setter->positional_count() != 1)
+        fail(f, q, "status_byte enable_setter must have exactly one value field, e.g. \"*SRE {:d}\"");
+    }
+    if (auto e = sb["enable"]) dev.status_byte.enable = integer(f, e, "status_byte enable", 0, 255);
+  }
+  if (auto ch = node["channels"]) {
+    require_map(f, ch, where + ": channels");
+    for (auto& [k, v] : entries(f, ch, where + ": channels")) dev.channels.push_back(parse_channel_group(f, k, v, dev));
+  }
+  if (auto w = node["waveforms"]) {
+    require_seq(f, w, where + ": waveforms");
+    for (const auto& item : w) {
+      require_map(f, item, "a waveform");
+      check_keys(f, item, {"q", "points", "sample", "byte_order", "period", "delay"}, "a waveform");
+      WaveformDef wf;
+      wf.mark = mark(f, item);
+      if (!item["q"] || !item["points"]) fail(f, item, "a waveform needs q and points (the name of a property)");
+      wf.query = query_bytes(f, item["q"], "waveform q");
+      wf.points_property = scalar(f, item["points"], "waveform points");
+      int idx = dev.property_index(wf.points_property);
+      if (idx < 0) fail(f, item["points"], "waveform points: no property named '" + wf.points_property + "'");
+      if (dev.properties[static_cast<std::size_t>(idx)].specs.type != ValueType::integer)
+        fail(f, item["points"], "waveform points: property '" + wf.points_property + "' must have specs type int");
+      if (auto s = item["sample"]) {
+        std::string t = scalar(f, s, "waveform sample");
+        if (t == "int8") wf.sample_bytes = 1;
+        else if (t == "int16") wf.sample_bytes = 2;
+        else fail(f, s, "waveform sample must be int8 or int16, not '" + t + "'");
+      }
+      if (auto b = item["byte_order"]) {
+        std::string t = scalar(f, b, "waveform byte_order");
+        if (t != "big" && t != "little") fail(f, b, "waveform byte_order must be big or little, not '" + t + "'");
+        wf.big_endian = t == "big";
+      }
+      if (auto p = item["period"]) wf.period = integer(f, p, "waveform period", 2, INT64_C(1) << 40);
+      if (auto d = item["delay"]) wf.delay = duration(f, d, "waveform delay");
+      dev.waveforms.push_back(std::move(wf));
+    }
+  }
+  return dev;
+}
+
+ErrorHandling Loader::parse_errors(const SourceFile& f, const YAML::Node& node) {
+  ErrorHandling out;
+  if (node.IsScalar() || node.IsNull()) {
+    // String form: the same response for both kinds of error.
+    auto r = response(f, node, ResponseTemplate::Mode::verbatim, "error");
+    out.command_error = r;
+    out.query_error = r;
+    return out;
+  }
+  require_map(f, node, "error");
+  check_keys(f, node, {"response", "status_register", "error_queue"}, "error");
+  auto kinds = [](const std::string& k) -> std::optional<ErrorKind> {
+    if (k == "command_error") return ErrorKind::command_error;
+    if (k == "query_error") return ErrorKind::query_error;
+    return std::nullopt;
+  };
+  if (auto r = node["response"]) {
+    require_map(f, r, "error response");
+    check_keys(f, r, {"command_error", "query_error"}, "error response");
+    if (auto c = r["command_error"]) out.command_error = response(f, c, ResponseTemplate::Mode::verbatim, "command_error");
+    if (auto q = r["query_error"]) out.query_error = response(f, q, ResponseTemplate::Mode::verbatim, "query_error");
+  }
+  if (auto regs = node["status_register"]) {
+    require_seq(f, regs, "error status_register");
+    for (const auto& item : regs) {
+      require_map(f, item, "a status_register entry");
+      check_keys(f, item, {"q", "command_error", "query_error"}, "a status_register entry");
+      if (!item["q"]) fail(f, item, "a status_register entry needs q");
+      StatusRegister reg;
+      reg.query = query_bytes(f, item["q"], "status_register q");
+      for (auto it = item.begin(); it != item.end(); ++it) {
+        auto kind = kinds(it->first.Scalar());
+        if (kind) reg.bits[*kind] = integer(f, it->second, it->first.Scalar(), 0, INT64_C(1) << 32);
+      }
+      out.registers.push_back(std::move(reg));
+    }
+  }
+  if (auto queues = node["error_queue"]) {
+    require_seq(f, queues, "error error_queue");
+    for (const auto& item : queues) {
+      require_map(f, item, "an error_queue entry");
+      check_keys(f, item, {"q", "default", "command_error", "query_error", "strict"}, "an error_queue entry");
+      if (!item["q"]) fail(f, item, "an error_queue entry needs q");
+      if (!item["default"]) fail(f, item, "an error_queue entry needs default (the reply when the queue is empty)");
+      ErrorQueue q;
+      q.query = query_bytes(f, item["q"], "error_queue q");
+      q.default_reply = query_bytes(f, item["default"], "error_queue default");
+      for (auto it = item.begin(); it != item.end(); ++it) {
+        auto kind = kinds(it->first.Scalar());
+        if (kind) q.messages[*kind] = query_bytes(f, it->second, it->first.Scalar());
+      }
+      out.queues.push_back(std::move(q));
+    }
+  }
+  return out;
+}
+
+std::vector<Dialogue> Loader::parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where) {
+  std::vector<Dialogue> out;
+  if (node.IsNull()) return out;
+  require_seq(f, node, where + ": dialogues");
+  for (const auto& item : node) {
+    require_map(f, item, "a dialogue");
+    check_keys(f, item, {"q", "r", "delay"}, "a dialogue");
+    if (!item["q"]) fail(f, item, "malformed dialogue: q is required");
+    Dialogue d;
+    d.mark = mark(f, item);
+    d.query = query_bytes(f, item["q"], "dialogue q");
+    if (auto r = item["r"]) d.response = response(f, r, ResponseTemplate::Mode::verbatim, "dialogue r");
+    if (auto dl = item["delay"]) d.delay = duration(f, dl, "dialogue delay");
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<Property> Loader::parse_properties(const SourceFile& f, const YAML::Node& node, const std::string& where) {
+  std::vector<Property> out;
+  if (node.IsNull()) return out;
+  require_map(f, node, where + ": properties");
+  for (auto& [k, v] : entries(f, node, where + ": properties")) out.push_back(parse_property(f, k, v, where));
+  return out;
+}
+
+Specs Loader::parse_specs(const SourceFile& f, const YAML::Node& node, const std::string& what) {
+  Specs s;
+  require_map(f, node, what);
+  check_keys(f, node, {"type", "min", "max", "valid"}, what);
+  if (!node["type"]) fail(f, node, what + ": type is required (float, int or str)");
+  std::string t = scalar(f, node["type"], what + " type");
+  if (t == "float") s.type = ValueType::floating;
+  else if (t == "int") s.type = ValueType::integer;
+  else if (t == "str") s.type = ValueType::str;
+  else fail(f, node["type"], what + ": type must be float, int or str, not '" + t + "'");
+  auto convert = [&](const YAML::Node& n, const std::string& label) {
+    std::string text = scalar(f, n, label);
+    auto v = convert_value(Value(text), s.type);
+    if (!v) fail(f, n, label + " '" + text + "' is not a valid " + t);
+    return *v;
+  };
+  if (auto m = node["min"]) s.min = convert(m, what + " min");
+  if (auto m = node["max"]) s.max = convert(m, what + " max");
+  if (auto v = node["valid"]) {
+    require_seq(f, v, what + " valid");
+    for (const auto& item : v) s.valid.push_back(convert(item, what + " valid value"));
+  }
+  return s;
+}
+
+Property Loader::parse_property(const SourceFile& f, const YAML::Node& key, const YAML::Node& node,
+                                const std::string& where) {
+  Property p;
+  p.name = scalar(f, key, "a property name");
+  p.mark = mark(f, key);
+  const std::string what = "property '" + p.name + "'";
+  require_map(f, node, what);
+  check_keys(f, node, {"default", "getter", "setter", "specs"}, what);
+  if (auto s = node["specs"]) p.specs = parse_specs(f, s, what + " specs");
+  if (!node["default"]) fail(f, node, what + ": default is required");
+  {
+    std::string text = scalar(f, node["default"], what + " default");
+    auto v = p.specs.accept(Value(text));
+    if (!v) fail(f, node["default"], what + ": the default '" + text + "' is not valid for its specs");
+    p.default_value = *v;
+  }
+  if (auto g = node["getter"]) {
+    require_map(f, g, what + " getter");
+    check_keys(f, g, {"q", "r", "delay"}, what + " getter");
+    if (!g["q"]) fail(f, g, what + " getter: q is required");
+    p.getter_query = query_bytes(f, g["q"], what + " getter q");
+    if (auto r = g["r"]) {
+      p.getter_response = response(f, r, ResponseTemplate::Mode::getter, what + " getter r");
+      if (p.getter_response) {
+        PythonRandom rng(0);
+        try {
+          render_getter(p.getter_response->tmpl, p.default_value, rng);
+        } catch (const FormatError& e) {
+          fail(f, r, what + ": the getter format '" + p.getter_response->text + "' cannot format the value '" +
+                         python_str(p.default_value) + "' (" + std::string(type_name(p.default_value)) +
+                         (p.specs.type == ValueType::untyped ? ", the property has no specs type" : "") + "): " + e.what());
+        }
+      }
+    }
+    if (auto d = g["delay"]) p.getter_delay = duration(f, d, what + " getter delay");
+  }
+  if (auto s = node["setter"]) {
+    require_map(f, s, what + " setter");
+    check_keys(f, s, {"q", "r", "e"}, what + " setter");
+    if (!s["q"]) fail(f, s, what + " setter: q is required");
+    p.setter_text = query_bytes(f, s["q"], what + " setter q");
+    try {
+      p.setter = SetterPattern::parse(p.setter_text);
+    } catch (const FormatError& e) {
+      fail(f, s["q"], what + " setter q '" + p.setter_text + "': " + e.what());
+    }
+    if (p.setter->positional_count() != 1)
+      fail(f, s["q"], what + " setter q '" + p.setter_text + "' must have exactly one value field such as {:d} or {:.3f}");
+    if (auto r = s["r"]) p.setter_response = response(f, r, ResponseTemplate::Mode::verbatim, what + " setter r");
+    if (auto e = s["e"]) p.setter_error = response(f, e, ResponseTemplate::Mode::verbatim, what + " setter e");
+  }
+  (void)where;
+  return p;
+}
+
+ChannelGroup Loader::parse_channel_group(const SourceFile& f, const YAML::Node& key, const YAML::Node& node,
+                                         const DeviceDef& dev) {
+  ChannelGroup g;
+  g.name = scalar(f, key, "a channel group name");
+  g.mark = mark(f, key);
+  const std::string what = "channel group '" + g.name + "'";
+  require_map(f, node, what);
+  check_keys(f, node, {"ids", "can_select", "dialogues", "properties"}, what);
+  if (!node["ids"]) fail(f, node, what + ": ids is required");
+  require_seq(f, node["ids"], what + " ids");
+  for (const auto& id : node["ids"]) g.ids.push_back(scalar(f, id, what + " id"));
+  if (auto cs = node["can_select"]) g.can_select = boolean(f, cs, what + " can_select");
+  channel_sample_id_ = g.ids.empty() ? std::string("1") : g.ids.front();
+  if (auto d = node["dialogues"]) g.dialogues = parse_dialogues(f, d, what);
+  if (auto p = node["properties"]) g.properties = parse_properties(f, p, what);
+  channel_sample_id_.clear();
+  if (!g.can_select && dev.property_index("selected_channel") < 0)
+    fail(f, key, what + ": can_select is False, so the device needs a property named 'selected_channel'");
+  for (const auto& p : g.properties)
+    if (g.can_select && p.setter && !p.setter->has_named("ch_id"))
+      fail(f, key, what + ": the setter of property '" + p.name + "' must contain {ch_id} (can_select is True)");
+  return g;
+}
+
+Definitions Loader::load_top(std::string_view text, const std::string& path) {
+  if (text.size() > max_file_size) throw LoadError(SourceMark{path, 0, 0}, "the file is too large");
+  auto top = std::make_unique<SourceFile>();
+  top->path = path;
+  top->directory = fs::path(path).parent_path().string();
+  top->text = std::string(text);
+  parse(*top);
+  const SourceFile& f = *top;
+  files_.emplace(fs::path(path).lexically_normal().string(), std::move(top));
+
+  Definitions defs;
+  defs.path = path;
+  defs.spec = scalar(f, f.root["spec"], "spec");
+  if (auto devs = f.root["devices"]) {
+    if (!devs.IsNull()) {
+      require_map(f, devs, "devices");
+      for (auto& [k, v] : entries(f, devs, "devices")) {
+        (void)v;
+        defs.devices.push_back(device(f, scalar(f, k, "a device name")));
+      }
+    }
+  }
+  if (auto res = f.root["resources"]) {
+    if (!res.IsNull()) {
+      require_map(f, res, "resources");
+      for (auto& [k, v] : entries(f, res, "resources")) {
+        ResourceDef r;
+        r.name = scalar(f, k, "a resource name");
+        r.mark = mark(f, k);
+        const std::string what = "resource '" + r.name + "'";
+        require_map(f, v, what);
+        check_keys(f, v, {"device", "filename", "bundled", "channel_ids"}, what);
+        if (!v["device"]) fail(f, v, what + ": device is required");
+        std::string dev_name = scalar(f, v["device"], what + " device");
+        const SourceFile* source = &f;
+        if (auto fn = v["filename"]) {
+          std::string name = scalar(f, fn, what + " filename");
+          bool bundled = v["bundled"] && boolean(f, v["bundled"], what + " bundled");
+          fs::path p(name);
+          std::string resolved = bundled          ? (fs::path(bundled_directory()) / p).string()
+                                 : p.is_absolute() ? p.string()
+                                                   : (fs::path(f.directory) / p).string();
+          source = &file(resolved, f, fn);
+        } else if (v["bundled"]) {
+          fail(f, v["bundled"], what + ": bundled needs filename");
+        }
+        r.device = device(*source, dev_name);
+        if (!r.device) {
+          std::string known;
+          if (auto devs = source->root["devices"]; devs && devs.IsMap())
+            for (auto it = devs.begin(); it != devs.end(); ++it) known += (known.empty() ? "'" : ", '") + it->first.Scalar() + "'";
+          fail(f, v["device"], what + ": no device named '" + dev_name + "' in " + source->path +
+                                   (known.empty() ? " (it defines none)" : " (it defines " + known + ")"));
+        }
+        if (auto ids = v["channel_ids"]) {
+          require_map(f, ids, what + " channel_ids");
+          for (auto& [gk, gv] : entries(f, ids, what + " channel_ids")) {
+            std::string group = scalar(f, gk, "a channel group");
+            bool exists = std::any_of(r.device->channels.begin(), r.device->channels.end(),
+                                      [&](const ChannelGroup& g) { return g.name == group; });
+            if (!exists) fail(f, gk, what + " channel_ids: the device has no channel group '" + group + "'");
+            require_seq(f, gv, what + " channel_ids '" + group + "'");
+            std::vector<std::string> list;
+            for (const auto& id : gv) list.push_back(scalar(f, id, "a channel id"));
+            r.channel_ids[group] = std::move(list);
+          }
+        }
+        defs.resources.push_back(std::move(r));
+      }
+    }
+  }
+  return defs;
+}
+
+}  // namespace
+
+Definitions load_definitions_text(std::string_view text, const std::string& path) {
+  Loader loader;
+  try {
+    return loader.load_top(text, path);
+  } catch (const LoadError&) {
+    throw;
+  } catch (const YAML::Exception& e) {
+    throw LoadError(SourceMark{path, e.mark.line + 1, e.mark.column + 1}, e.msg);
+  } catch (const std::bad_alloc&) {
+    throw LoadError(SourceMark{path, 0, 0}, "out of memory");
+  } catch (const std::exception& e) {
+    throw LoadError(SourceMark{path, 0, 0}, e.what());
+  }
+}
+
+Definitions load_definitions(const std::string& path) {
+  std::string text;
+  if (auto error = read_regular_file(path, text)) throw LoadError(*error);
+  return load_definitions_text(text, path);
+}
+
+std::string bundled_directory() {
+  std::error_code ec;
+#ifdef CPPVISA_DATA_DIR
+  if (fs::exists(fs::path(CPPVISA_DATA_DIR) / "sim", ec)) return (fs::path(CPPVISA_DATA_DIR) / "sim").string();
+#endif
+#ifdef CPPVISA_INSTALL_DATA_DIR
+  return (fs::path(CPPVISA_INSTALL_DATA_DIR) / "sim").string();
+#else
+  return "sim";
+#endif
+}
+
+std::string default_definitions_path() {
+  if (const char* env = std::getenv("CPPVISA_SIM_DEFAULT"); env && *env) return env;
+  return (fs::path(bundled_directory()) / "default.yaml").string();
+}
+
+}  // namespace cppvisa::sim

@@ -1,0 +1,28 @@
+// sim::PythonRandom: the generator behind the RANDOM(...) response directive. It is Python's
+// `random` module (MT19937 seeded with init_by_array, 53-bit random(), uniform(a, b)), so a
+// device seeded with N produces the same numbers as Python after random.seed(N).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace cppvisa::sim {
+
+class PythonRandom {
+ public:
+  /// Seeded as Python's random.seed(seed) for a non-negative integer.
+  explicit PythonRandom(std::uint64_t seed = 0) { seed_with(seed); }
+  void seed_with(std::uint64_t seed);
+  /// random.random(): a double in [0, 1) with 53 random bits.
+  double random();
+  /// random.uniform(a, b) = a + (b - a) * random().
+  double uniform(double a, double b) { return a + (b - a) * random(); }
+
+ private:
+  std::uint32_t next();
+  void init_genrand(std::uint32_t s);
+  std::array<std::uint32_t, 624> mt_{};
+  int index_ = 625;
+};
+
+}  // namespace cppvisa::sim

@@ -1,0 +1,60 @@
+// sim::ResponseTemplate: a q/r/e string of a definition file turned into bytes, with the
+// transformations PyVISA-sim applies (pyvisa-sim.md §2.3-2.4):
+// - leading/trailing spaces stripped (spaces only) — done by the loader;
+// - the two-character sequences backslash-r and backslash-n become CR and LF;
+// - BYTES(...) is replaced by the enclosed characters encoded as latin-1 (one byte each);
+// - {RANDOM(min, max, n):spec} produces n uniform random floats formatted with spec, joined by ", ";
+// - in getter responses the remaining text is a str.format template applied to the property value
+//   (in dialogue responses it is sent verbatim).
+#pragma once
+
+#include "backends/sim/py_format.hpp"
+#include "backends/sim/python_random.hpp"
+#include "backends/sim/value.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cppvisa::sim {
+
+/// Backslash-r/backslash-n escapes and BYTES(...) directives to bytes. @throws FormatError.
+std::string to_bytes(std::string_view text);
+
+class ResponseTemplate {
+ public:
+  enum class Mode { verbatim, getter };
+  ResponseTemplate() = default;
+  /// @throws FormatError for a malformed RANDOM or BYTES directive or (getter mode) template.
+  static ResponseTemplate parse(std::string_view text, Mode mode);
+  /// The bytes of one response. `value` is used by getter templates (may be null otherwise).
+  /// @throws FormatError when the value does not suit the template.
+  std::string render(const Value* value, PythonRandom& rng) const;
+  /// Whether the response is the same every time (no RANDOM, no value field).
+  bool is_static() const noexcept;
+  bool uses_random() const noexcept;
+  bool uses_value() const noexcept;
+  const std::string& source() const noexcept { return source_; }
+
+ private:
+  struct Random {
+    double min = 0, max = 0;
+    long count = 1;
+    FormatSpec spec;
+  };
+  struct Piece {
+    enum class Kind { bytes, random, format } kind = Kind::bytes;
+    std::string bytes;
+    Random random;
+    FormatTemplate format;  // literal parts are already bytes-converted
+  };
+  std::vector<Piece> pieces_;
+  std::string source_;
+};
+
+/// Renders a getter response for a property value. A value held as text (a property without
+/// specs) that looks like a number is formatted as that number when the spec needs one ("{:d}"
+/// of "0"), where PyVISA-sim would raise. @throws FormatError.
+std::string render_getter(const ResponseTemplate& t, const Value& value, PythonRandom& rng);
+
+}  // namespace cppvisa::sim

@@ -1,0 +1,50 @@
+// sim::SimSession: a VISA session on a simulated resource. Message-based I/O with VISA's rules
+// (core::MessageReader over the device's output queue; END per message, or for ASRL per
+// VI_ATTR_ASRL_END_IN), read_stb (serial poll), clear, trigger, flush, and service-request
+// events raised by the device.
+#pragma once
+
+#include "backends/sim/device.hpp"
+#include "core/message_reader.hpp"
+#include "core/session.hpp"
+
+#include <memory>
+#include <mutex>
+
+namespace cppvisa::sim {
+
+class SimSession final : public core::Session, private core::ByteSource {
+ public:
+  SimSession(const ResourceName& name, std::shared_ptr<Device> device);
+  ~SimSession() override;
+
+  status_t connect(core::Deadline deadline) override;
+  void disconnect() override;
+  status_t read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) override;
+  status_t write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) override;
+  status_t read_stb(std::uint16_t& stb, core::Deadline deadline) override;
+  status_t clear(core::Deadline deadline) override;
+  status_t assert_trigger(TriggerProtocol protocol, core::Deadline deadline) override;
+  status_t flush(std::uint16_t mask, core::Deadline deadline) override;
+
+ protected:
+  status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
+  status_t computed_attribute(attr_id_t id, AttrValue& value) override;
+
+ private:
+  status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override;
+  bool serial() const noexcept { return interface_type() == InterfaceType::asrl; }
+
+  std::shared_ptr<Device> device_;
+  core::MessageReader reader_;
+  // The device's service-request listener reaches the session through this link, which
+  // disconnect() cuts (under its mutex) so that no event is raised on a closed session.
+  struct Link {
+    std::mutex mutex;
+    SimSession* session = nullptr;
+  };
+  std::shared_ptr<Link> link_ = std::make_shared<Link>();
+  std::size_t listener_ = 0;
+};
+
+}  // namespace cppvisa::sim

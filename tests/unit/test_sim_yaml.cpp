@@ -1,0 +1,241 @@
+// Loading simulation files (src/backends/sim/loader.hpp): what loads, and for every kind of
+// mistake, the message with the file, line and column and what is wrong.
+#include "backends/sim/loader.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace cppvisa::sim {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string source_path(const std::string& rel) { return std::string(CPPVISA_SOURCE_DIR) + "/" + rel; }
+
+// The LoadError message for `text`, or "loaded".
+std::string load_error(const std::string& text, const std::string& path = "bad.yaml") {
+  try {
+    load_definitions_text(text, path);
+  } catch (const LoadError& e) {
+    return e.what();
+  }
+  return "loaded";
+}
+
+// A minimal valid device, indented for "devices:" with `extra` lines appended to the device.
+std::string device_with(const std::string& extra) {
+  return "spec: \"1.1\"\n"
+         "devices:\n"
+         "  dev:\n"
+         "    eom:\n"
+         "      ASRL INSTR: {q: \"\\n\", r: \"\\n\"}\n" +
+         extra + "resources:\n  ASRL1::INSTR: {device: dev}\n";
+}
+
+TEST(SimYaml, BundledFilesLoad) {
+  auto defs = load_definitions(source_path("data/sim/default.yaml"));
+  EXPECT_EQ(defs.spec, "1.1");
+  EXPECT_EQ(defs.resources.size(), 26u);
+  EXPECT_EQ(defs.devices.size(), 5u);
+  auto channels = load_definitions(source_path("tests/data/sim/channels.yaml"));
+  EXPECT_EQ(channels.resources.size(), 4u);
+  EXPECT_EQ(channels.resources[2].device->dialogues.at(0).query, "WHO?");
+}
+
+TEST(SimYaml, ScalarsAreTextAsInBaseLoader) {
+  auto defs = load_definitions_text(device_with("    dialogues:\n"
+                                                "      - {q: A, r: 1.50}\n"
+                                                "      - {q: B, r: ~}\n"
+                                                "      - {q: C, r: true}\n"
+                                                "      - {q: D, r: }\n"
+                                                "      - {q: '  E  ', r: ' x\\r\\n '}\n"
+                                                "      - {q: F}\n"),
+                                    "ok.yaml");
+  const auto& d = defs.devices.at(0)->dialogues;
+  ASSERT_EQ(d.size(), 6u);
+  EXPECT_EQ(d[0].response->text, "1.50");
+  EXPECT_EQ(d[1].response->text, "~");
+  EXPECT_EQ(d[2].response->text, "true");
+  EXPECT_EQ(d[3].response->text, "");
+  EXPECT_EQ(d[4].query, "E");  // spaces stripped (only spaces)
+  PythonRandom rng;
+  EXPECT_EQ(d[4].response->tmpl.render(nullptr, rng), "x\r\n");  // backslash-r/n in single quotes
+  EXPECT_FALSE(d[5].response.has_value());
+}
+
+TEST(SimYaml, SpecVersion) {
+  EXPECT_EQ(load_error("devices: {}\n"), "bad.yaml:1:1: the file does not specify a spec version (spec: \"1.1\")");
+  EXPECT_EQ(load_error("spec: \"2.0\"\n"), "bad.yaml:1:7: spec 2.0 is not supported: the major version must be 1");
+  EXPECT_EQ(load_error("spec: 1.2\n"), "bad.yaml:1:7: spec 1.2 is newer than the supported 1.1");
+  EXPECT_EQ(load_error("spec: one\n"), "bad.yaml:1:7: spec must be a version \"X.Y\", not 'one'");
+  EXPECT_EQ(load_error("spec: 1.0\n"), "loaded");
+  EXPECT_EQ(load_error(""), "bad.yaml:1:1: the file is empty (a 'spec' key is required)");
+}
+
+TEST(SimYaml, SyntaxError) {
+  EXPECT_THAT(load_error("spec: \"1.1\"\ndevices:\n  dev: [1, 2\n"), StartsWith("bad.yaml:4:1: YAML syntax error: "));
+  EXPECT_THAT(load_error("spec: \"1.1\"\n  bad indentation: x\n"), StartsWith("bad.yaml:2:"));
+  EXPECT_THAT(load_error("spec: \"1.1\"\nresources: " + std::string(300, '[')),
+              HasSubstr("nesting deeper than 200 levels"));
+}
+
+TEST(SimYaml, UnknownKeys) {
+  EXPECT_EQ(load_error("spec: \"1.1\"\ndevics: {}\n"),
+            "bad.yaml:2:1: unknown key 'devics' in the top level (allowed: spec, devices, resources)");
+  EXPECT_THAT(load_error(device_with("    dialogs: []\n")),
+              StartsWith("bad.yaml:6:5: unknown key 'dialogs' in device 'dev' (allowed: eom, error, dialogues,"));
+  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, response: B}\n")),
+            "bad.yaml:7:16: unknown key 'response' in a dialogue (allowed: q, r, delay)");
+  EXPECT_EQ(load_error(device_with("    properties:\n      p: {default: 1, getter: {q: 'P?', r: '{}', e: X}}\n")),
+            "bad.yaml:7:50: unknown key 'e' in property 'p' getter (allowed: q, r, delay)");
+  EXPECT_EQ(load_error(device_with("    error: {response: {command_eror: X}}\n")),
+            "bad.yaml:6:24: unknown key 'command_eror' in error response (allowed: command_error, query_error)");
+  EXPECT_EQ(load_error("spec: \"1.1\"\ndevices: {d: {eom: {ASRL INSTR: {q: a, r: b}}}}\n"
+                       "resources:\n  ASRL1::INSTR: {device: d, file: x.yaml}\n"),
+            "bad.yaml:4:29: unknown key 'file' in resource 'ASRL1::INSTR' (allowed: device, filename, bundled, channel_ids)");
+  EXPECT_EQ(load_error(device_with("    eom: {}\n")), "bad.yaml:6:5: duplicate key 'eom' in device 'dev'");
+}
+
+TEST(SimYaml, WrongTypes) {
+  EXPECT_EQ(load_error(device_with("    dialogues: {q: A}\n")),
+            "bad.yaml:6:16: device 'dev': dialogues must be a list, not a mapping");
+  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: [A, B]}\n")),
+            "bad.yaml:7:13: dialogue q must be a string, not a list");
+  EXPECT_EQ(load_error(device_with("    properties:\n      - p\n")),
+            "bad.yaml:7:7: device 'dev': properties must be a mapping, not a list");
+  EXPECT_EQ(load_error("spec: \"1.1\"\ndevices: [a]\n"), "bad.yaml:2:10: devices must be a mapping, not a list");
+  EXPECT_EQ(load_error(device_with("    seed: many\n")), "bad.yaml:6:11: device 'dev': seed must be an integer, not 'many'");
+  EXPECT_EQ(load_error(device_with("    delay: soon\n")),
+            "bad.yaml:6:12: device 'dev': delay must be a time between 0 and 3600 s (seconds, or with a unit: \"50 ms\", "
+            "\"200 us\"), not 'soon'");
+  EXPECT_EQ(load_error(device_with("    query_error_on_empty_read: maybe\n")),
+            "bad.yaml:6:32: device 'dev': query_error_on_empty_read must be true or false, not 'maybe'");
+  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {r: A}\n")), "bad.yaml:7:9: malformed dialogue: q is required");
+}
+
+TEST(SimYaml, Properties) {
+  // A getter format that cannot format the value.
+  EXPECT_EQ(load_error(device_with("    properties:\n      rail:\n        default: P6V\n"
+                                   "        getter: {q: 'R?', r: '{:d}'}\n        specs: {type: str}\n")),
+            "bad.yaml:9:30: property 'rail': the getter format '{:d}' cannot format the value 'P6V' (str): Unknown "
+            "format code 'd' for object of type 'str'");
+  EXPECT_EQ(load_error(device_with("    properties:\n      rail:\n        default: P6V\n"
+                                   "        getter: {q: 'R?', r: '{:.2f}'}\n")),
+            "bad.yaml:9:30: property 'rail': the getter format '{:.2f}' cannot format the value 'P6V' (str, the "
+            "property has no specs type): Unknown format code 'f' for object of type 'str'");
+  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 1.0\n"
+                                   "        getter: {q: 'V?', r: 'V={1}'}\n        specs: {type: float}\n")),
+            "bad.yaml:9:30: property 'v' getter r 'V={1}': Replacement index 1 out of range for positional args tuple");
+  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 9\n        specs: {type: float, max: 6}\n")),
+            "bad.yaml:8:18: property 'v': the default '9' is not valid for its specs");
+  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 1\n        specs: {type: double}\n")),
+            "bad.yaml:9:23: property 'v' specs: type must be float, int or str, not 'double'");
+  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 1\n        specs: {min: 0}\n")),
+            "bad.yaml:9:16: property 'v' specs: type is required (float, int or str)");
+  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 1\n        specs: {type: int, valid: [1, x]}\n")),
+            "bad.yaml:9:39: property 'v' specs valid value 'x' is not a valid int");
+  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        getter: {q: 'V?', r: '{}'}\n")),
+            "bad.yaml:8:9: property 'v': default is required");
+  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 1\n        setter: {q: 'V'}\n")),
+            "bad.yaml:9:21: property 'v' setter q 'V' must have exactly one value field such as {:d} or {:.3f}");
+  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 1\n        setter: {q: 'V {:q}'}\n")),
+            "bad.yaml:9:21: property 'v' setter q 'V {:q}': Invalid format specifier 'q'");
+}
+
+TEST(SimYaml, Directives) {
+  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: '{RANDOM(0, 10.5):.2f}'}\n")),
+            "bad.yaml:7:19: dialogue r '{RANDOM(0, 10.5):.2f}': Wrong RANDOM directive (three arguments needed): "
+            "expected {RANDOM(min, max, count):format}, e.g. {RANDOM(0, 10.5, 3):.2f}");
+  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: 'RANDOM(0, 10.5, 1){:.2f}'}\n")),
+            "bad.yaml:7:19: dialogue r 'RANDOM(0, 10.5, 1){:.2f}': Wrong RANDOM directive: expected {RANDOM(min, "
+            "max, count):format}, e.g. {RANDOM(0, 10.5, 3):.2f}");
+  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: '{RANDOM(0, 1, 1):d}'}\n")),
+            "bad.yaml:7:19: dialogue r '{RANDOM(0, 1, 1):d}': Unknown format code 'd' for object of type 'float'");
+  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: \"BYTES(\\u20ac)\"}\n")),
+            "bad.yaml:7:19: dialogue r 'BYTES(\xe2\x82\xac)': BYTES(...) may only contain characters U+0000..U+00FF "
+            "(one byte each), e.g. \"BYTES(\\xaa\\x55)\"");
+  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: 'BYTES(ab'}\n")),
+            "bad.yaml:7:19: dialogue r 'BYTES(ab': BYTES( without a closing parenthesis");
+}
+
+TEST(SimYaml, ErrorsEomChannelsAndExtensions) {
+  EXPECT_EQ(load_error(device_with("    error:\n      error_queue:\n        - {q: 'E?'}\n")),
+            "bad.yaml:8:11: an error_queue entry needs default (the reply when the queue is empty)");
+  EXPECT_EQ(load_error(device_with("    error:\n      status_register:\n        - {q: 'S?', command_error: x}\n")),
+            "bad.yaml:8:36: command_error must be an integer, not 'x'");
+  EXPECT_EQ(load_error("spec: \"1.1\"\ndevices:\n  d:\n    eom:\n      SERIAL INSTR: {q: a, r: b}\n"),
+            "bad.yaml:5:7: eom key 'SERIAL INSTR' must be \"<INTERFACE> <CLASS>\", e.g. \"ASRL INSTR\", \"TCPIP "
+            "SOCKET\", \"USB RAW\"");
+  EXPECT_EQ(load_error("spec: \"1.1\"\ndevices:\n  d:\n    eom:\n      ASRL INSTR: {q: a}\n"),
+            "bad.yaml:5:19: eom 'ASRL INSTR' needs both q and r");
+  EXPECT_EQ(load_error(device_with("    channels:\n      ch: {ids: [1], can_select: False}\n")),
+            "bad.yaml:7:7: channel group 'ch': can_select is False, so the device needs a property named "
+            "'selected_channel'");
+  EXPECT_EQ(load_error(device_with("    bases: [other]\n")),
+            "bad.yaml:6:12: device 'dev': 'bases' (device inheritance) is reserved and not implemented");
+  EXPECT_EQ(load_error(device_with("    waveforms:\n      - {q: 'CURV?', points: n}\n")),
+            "bad.yaml:7:30: waveform points: no property named 'n'");
+  EXPECT_EQ(load_error(device_with("    status_byte: {enable_setter: '*SRE'}\n")),
+            "bad.yaml:6:34: status_byte enable_setter must have exactly one value field, e.g. \"*SRE {:d}\"");
+}
+
+TEST(SimYaml, ResourcesAndIncludes) {
+  EXPECT_EQ(load_error("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: nowhere}\n"),
+            "bad.yaml:3:26: resource 'ASRL1::INSTR': no device named 'nowhere' in bad.yaml (it defines none)");
+  EXPECT_EQ(load_error("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {filename: x.yaml}\n"),
+            "bad.yaml:3:17: resource 'ASRL1::INSTR': device is required");
+  auto dir = std::filesystem::temp_directory_path() / ("cppvisa_sim_yaml_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string top = (dir / "top.yaml").string();
+  EXPECT_EQ(load_error("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: d, filename: missing.yaml}\n", top),
+            top + ":3:39: cannot open the simulation file '" + (dir / "missing.yaml").string() +
+                "': No such file or directory");
+  EXPECT_EQ(load_error("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: d, filename: /dev/zero}\n", top),
+            top + ":3:39: cannot open the simulation file '/dev/zero': not a regular file");
+  {
+    std::ofstream(dir / "inc.yaml") << "spec: \"1.1\"\ndevices:\n  d:\n    dialogues:\n      - {q: 1, r: [x]}\n";
+  }
+  // An error inside an included file names that file.
+  EXPECT_EQ(load_error("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: d, filename: inc.yaml}\n", top),
+            (dir / "inc.yaml").string() + ":5:19: dialogue r must be a string, not a list");
+  {
+    std::ofstream(dir / "inc.yaml") << "spec: \"3.0\"\n";
+  }
+  EXPECT_EQ(load_error("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: d, filename: inc.yaml}\n", top),
+            (dir / "inc.yaml").string() + ":1:7: spec 3.0 is not supported: the major version must be 1");
+  {
+    std::ofstream(dir / "inc.yaml") << "spec: \"1.0\"\ndevices:\n  d:\n    dialogues:\n      - {q: \"HI?\", r: there}\n";
+  }
+  auto defs = load_definitions_text("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: d, filename: inc.yaml}\n", top);
+  EXPECT_EQ(defs.resources.at(0).device->dialogues.at(0).query, "HI?");
+  // bundled: true refers to the bundled directory whatever the including file's directory.
+  auto bundled = load_definitions_text(
+      "spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: device 4, filename: default.yaml, bundled: true}\n", top);
+  EXPECT_EQ(bundled.resources.at(0).device->name, "device 4");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SimYaml, DefaultPathFromEnvironment) {
+  ::setenv("CPPVISA_SIM_DEFAULT", "/tmp/custom.yaml", 1);
+  EXPECT_EQ(default_definitions_path(), "/tmp/custom.yaml");
+  ::unsetenv("CPPVISA_SIM_DEFAULT");
+  EXPECT_EQ(default_definitions_path(), (std::filesystem::path(bundled_directory()) / "default.yaml").string());
+  EXPECT_TRUE(std::filesystem::exists(default_definitions_path()));
+}
+
+TEST(SimYaml, MissingTopFile) {
+  try {
+    load_definitions("/nonexistent/dir/file.yaml");
+    FAIL() << "loaded";
+  } catch (const LoadError& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot open the simulation file '/nonexistent/dir/file.yaml': No such file or directory");
+  }
+}
+
+}  // namespace
+}  // namespace cppvisa::sim
