@@ -6,6 +6,7 @@
 
 #include "backends/ivi/ivi_backend.hpp"
 #include "backends/native/native_backend.hpp"
+#include "backends/sim/sim_backend.hpp"
 
 #include <fmt/format.h>
 
@@ -35,6 +36,7 @@ std::shared_ptr<Backend> make_ivi(const std::string& argument) {
 const std::vector<BuiltIn>& builtins() {
   static const std::vector<BuiltIn> list = {
       {"native", [](const std::string&) { return native::make_backend(); }},
+      {"sim", [](const std::string& argument) { return sim::make_backend(argument); }},
       {"ivi", make_ivi},
   };
   return list;

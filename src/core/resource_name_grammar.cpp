@@ -131,6 +131,15 @@ std::string check_host(std::string_view host) {
     if (!ok) return fmt::format("'{}' is not a bracketed IPv6 address", printable(host));
     return {};
   }
+  // "host:port" (one colon, then a decimal port) is accepted as an opaque host, as PyVISA does:
+  // PyVISA-sim's default instruments are named TCPIP::localhost:2222::INSTR.
+  if (auto colon = host.find(':'); colon != std::string_view::npos && colon > 0 &&
+      host.find(':', colon + 1) == std::string_view::npos) {
+    std::string_view port = host.substr(colon + 1);
+    bool digits = !port.empty() && port.size() <= 5;
+    for (char c : port) digits = digits && is_digit(c);
+    if (digits) host = host.substr(0, colon);
+  }
   for (char c : host) {
     if (c == ':')
       return fmt::format("host address '{}' contains ':' (write IPv6 addresses in brackets, e.g. [fe80::1], "

@@ -330,7 +330,7 @@ TEST(ResourceName, ErrorMessages) {
   EXPECT_NE(parse_error("GPIB-VX::1").find("the board must be a number"), std::string::npos);
   EXPECT_NE(parse_error("VICPx::h").find("the board must be empty or a number"), std::string::npos);
   // Host addresses.
-  EXPECT_NE(parse_error("TCPIP::fe80:1::INSTR").find("write IPv6 addresses in brackets"), std::string::npos);
+  EXPECT_NE(parse_error("TCPIP::fe80:1:2::INSTR").find("write IPv6 addresses in brackets"), std::string::npos);
   EXPECT_NE(parse_error("TCPIP::[fe80::1::INSTR").find("without a closing ']'"), std::string::npos);
   EXPECT_NE(parse_error("TCPIP::[zz]::INSTR").find("not a bracketed IPv6 address"), std::string::npos);
   EXPECT_NE(parse_error("TCPIP::[]::INSTR").find("IPv6"), std::string::npos);
@@ -361,4 +361,12 @@ TEST(ResourceName, CanonicalNamesReparseToThemselves) {
     std::string first = canon(name);
     EXPECT_EQ(canon(first), first) << name;
   }
+}
+
+TEST(ResourceName, HostWithPortSuffixIsOpaqueAsInPyVisa) {
+  // PyVISA-sim's default file names instruments TCPIP::localhost:2222::INSTR.
+  auto n = ResourceName::parse("TCPIP::localhost:2222::INSTR");
+  EXPECT_EQ(n.canonical(), "TCPIP0::localhost:2222::inst0::INSTR");
+  EXPECT_EQ(n.host_address(), "localhost:2222");
+  EXPECT_THROW(ResourceName::parse("TCPIP::localhost:22x::INSTR"), InvalidResourceName);
 }
