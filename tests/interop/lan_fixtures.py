@@ -68,14 +68,15 @@ class FakeInstrument:
 
 
 class VisaServe:
-    """visa-serve in front of `resource`; `lines` are the endpoints it printed."""
+    """visa-serve in front of `resource` (opened with the native backend, or with `backend` args
+    such as ["--sim"]); `lines` are the endpoints it printed."""
 
-    def __init__(self, resource, *args):
+    def __init__(self, resource, *args, backend=("--backend", "@native")):
         if not os.path.exists(VISA_SERVE):
             print(f"SKIP: {VISA_SERVE} is not built", file=sys.stderr)
             sys.exit(0)
         self.process = subprocess.Popen(
-            [VISA_SERVE, "--backend", "@native", "--resource", resource, *args],
+            [VISA_SERVE, *backend, "--resource", resource, *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines = []
         expected = sum(1 for a in args if a in ("--socket", "--vxi11"))
