@@ -44,7 +44,12 @@ class FakeDevice : public server::ServedDevice {
     while (result.count < buffer.size()) {
       if (output_.empty()) {
         if (result.count > 0) break;  // return what we have (more may follow in a later read)
-        bool woke = changed_.wait_until(lock, deadline.when(), [&] { return !output_.empty() || aborted_; });
+        auto ready = [&] { return !output_.empty() || aborted_; };
+        bool woke = true;
+        if (ignore_deadlines)
+          changed_.wait(lock, ready);  // a misbehaving instrument: only output or an abort ends the wait
+        else
+          woke = changed_.wait_until(lock, deadline.when(), ready);
         if (aborted_) {
           --reads_in_progress;
           return status::ERROR_ABORT;
@@ -138,6 +143,7 @@ class FakeDevice : public server::ServedDevice {
   }
 
   std::atomic<int> triggers{0}, clears{0};
+  std::atomic<bool> ignore_deadlines{false};
   std::atomic<bool> is_remote{false};
   std::atomic<std::size_t> bytes_written{0};
   int reads_in_progress = 0;  // guarded by mutex_

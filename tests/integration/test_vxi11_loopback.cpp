@@ -193,6 +193,36 @@ TEST_F(Vxi11Loopback, QueryWithoutReplyTimesOutNearTheTimeout) {
   EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
 }
 
+TEST_F(Vxi11Loopback, ServerIgnoringItsTimeoutIsAbortedAndTheCallTimesOut) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  device->ignore_deadlines = true;
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("SILENT?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::vector<std::byte> buffer(100);
+  core::ReadTermination term;
+  auto start = Clock::now();
+  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(300)), status::ERROR_TMO);
+  auto elapsed = Clock::now() - start;
+  EXPECT_GE(elapsed, 300ms + std::chrono::milliseconds(vxi11::Vxi11Client::transport_grace_ms) - 20ms);
+  EXPECT_LT(elapsed, 8s);
+  device->ignore_deadlines = false;
+  EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");  // the link is usable again
+}
+
+TEST(Vxi11SilentServer, OpenGivesUpNearTheOpenTimeout) {
+  net::TcpListener silent;  // accepts (the kernel does) and never answers
+  ASSERT_EQ(silent.open("127.0.0.1", 0), status::SUCCESS);
+  vxi11::Vxi11Client c;
+  vxi11::Vxi11Client::Target t;
+  t.host = "127.0.0.1";
+  t.core_port = silent.port();
+  auto start = Clock::now();
+  EXPECT_EQ(c.open(t, core::Deadline::after_ms(300)), status::ERROR_RSRC_NFOUND);
+  EXPECT_GE(Clock::now() - start, 290ms);
+  EXPECT_LT(Clock::now() - start, 5s);
+}
+
 TEST_F(Vxi11Loopback, StbTriggerClearRemoteLocal) {
   vxi11::Vxi11Client c;
   ASSERT_EQ(open(c), status::SUCCESS);

@@ -99,6 +99,19 @@ class VisaServe:
             raise RuntimeError(f"visa-serve exited with {code}: {self.process.stderr.read()}")
 
 
+class Port111Lock:
+    """Serialises the tests that bind 127.0.0.1:111 (ctest -j runs them in parallel)."""
+
+    def __enter__(self):
+        import fcntl
+        self.file = open(os.path.join("/tmp", "cppvisa-interop-port111.lock"), "w")
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
 def port_111_free():
     """Whether this process may bind 127.0.0.1:111 (TCP and UDP): root and nothing else there."""
     try:

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   auto* sim = app.add_option("--sim", sim_file, "Serve simulated instruments (from FILE.yaml, or the default set)")
                   ->expected(0, 1);
   app.add_option("--backend", backend_spec, "Backend to open resources with (e.g. @native, @sim, FILE@sim, a libvisa path)");
-  app.add_option("--resource", resources, "Resource to serve (repeatable; default: every INSTR resource listed)");
+  app.add_option("--resource", resources, "Resource to serve (repeatable; default: every resource the backend lists)");
   app.add_option("--socket", socket_at, "Raw socket server at HOST:PORT (port 0 = free; one port per resource: PORT, PORT+1, ...)");
   app.add_option("--vxi11", vxi11_at, "VXI-11 server (core channel) at HOST:PORT (port 0 = free)");
   app.add_option("--portmapper", portmapper_at, "Portmapper (TCP and UDP) at HOST:PORT for the VXI-11 server");
@@ -101,10 +101,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "visa-serve: cannot open a resource manager: {}\n", status_name(st));
     return 1;
   }
-  if (resources.empty()) {
-    backend->find_resources(rm, "?*INSTR", resources);
+  const bool listed = resources.empty();
+  if (listed) {
+    backend->find_resources(rm, "?*", resources);
     if (resources.empty()) {
-      fmt::print(stderr, "visa-serve: the backend lists no INSTR resources; name some with --resource\n");
+      fmt::print(stderr, "visa-serve: the backend lists no resources; name some with --resource\n");
       return 1;
     }
   }
@@ -114,11 +115,13 @@ int main(int argc, char** argv) {
     s.name = name;
     if (status_t st = backend->open(rm, name, AccessMode::no_lock, 2000, s.session); st < 0) {
       fmt::print(stderr, "visa-serve: cannot open {}: {}\n", name, status_name(st));
-      return 1;
+      if (!listed) return 1;  // a resource the user named must be served
+      continue;
     }
     s.device = std::make_shared<serve::SessionDevice>(backend, s.session, name);
     served.push_back(std::move(s));
   }
+  if (served.empty()) return 1;
 
   std::vector<std::unique_ptr<raw_socket::SocketServer>> socket_servers;
   std::unique_ptr<vxi11::Vxi11Server> vxi11_server;
@@ -174,13 +177,14 @@ int main(int argc, char** argv) {
       if (portmapper->port() != oncrpc::pmap::default_port)
         fmt::print(stderr,
                    "visa-serve: portmapper on port {} (not 111): cppvisa clients need CPPVISA_PORTMAPPER_PORT={}; "
-                   "others can skip the portmapper with TCPIP::{},{}::inst0::INSTR\n",
+                   "or skip the portmapper with TCPIP::{}:{}::inst0::INSTR\n",
                    portmapper->port(), portmapper->port(), host, vxi11_server->core_port());
     } else {
-      // No portmapper: PyVISA-py's (and cppvisa's) "host,port" form reaches the core channel directly.
+      // No portmapper: the "host:port" form reaches the core channel directly (cppvisa; PyVISA-py
+      // writes it "host,port").
       for (auto& [device, resource] : names)
         lines.push_back(
-            fmt::format("TCPIP::{},{}::{}::INSTR serves {}", host, vxi11_server->core_port(), device, resource));
+            fmt::format("TCPIP::{}:{}::{}::INSTR serves {}", host, vxi11_server->core_port(), device, resource));
     }
   }
   for (auto& line : lines) fmt::print("{}\n", line);

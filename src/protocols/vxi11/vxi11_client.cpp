@@ -114,8 +114,9 @@ status_t Vxi11Client::call(std::uint32_t procedure, core::Deadline deadline, Xdr
   status_t st = core_.finish_call(extend(deadline, transport_grace_ms), results);
   if (st == status::ERROR_TMO) {
     // The instrument ignored its io_timeout: abort the call so the link is usable again and give the
-    // reply a moment (a reply that comes even later is skipped by xid at the next call).
-    abort();
+    // reply a moment (a reply that comes even later is skipped by xid at the next call). At most
+    // about 3 x transport_grace_ms past the caller's deadline in all.
+    abort(transport_grace_ms);
     XdrReader ignored;
     core_.await_reply(core::Deadline::after_ms(transport_grace_ms), ignored);
     return status::ERROR_TMO;
@@ -249,10 +250,10 @@ status_t Vxi11Client::connect_abort_channel(core::Deadline deadline) {
   return abort_channel_.connect(host_, abort_port_, deadline);
 }
 
-status_t Vxi11Client::abort() {
+status_t Vxi11Client::abort(std::uint32_t timeout_ms) {
   std::lock_guard lock(abort_mutex_);
   if (!open_) return status::ERROR_CONN_LOST;
-  auto deadline = core::Deadline::after_ms(housekeeping_timeout_ms);
+  auto deadline = core::Deadline::after_ms(timeout_ms);
   status_t st = connect_abort_channel(deadline);
   if (st != status::SUCCESS) return st == status::ERROR_RSRC_NFOUND ? status::ERROR_NSUP_OPER : st;
   abort_channel_.begin_call(async_program, program_version, proc::device_abort).put_i32(lid_);

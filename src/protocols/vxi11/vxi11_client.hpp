@@ -68,8 +68,8 @@ class Vxi11Client {
   status_t lock(std::uint32_t lock_timeout_ms);
   status_t unlock();
   /// Sends device_abort on the abort channel: a core call blocked in another thread returns
-  /// ERROR_ABORT. Thread-safe.
-  status_t abort();
+  /// ERROR_ABORT. Thread-safe. `timeout_ms` bounds connecting the abort channel and the call.
+  status_t abort(std::uint32_t timeout_ms = 5000);
 
   /// Sets up the interrupt channel (a local RPC server, create_intr_chan, device_enable_srq) and
   /// calls `on_srq` (on the channel's thread) for every device_intr_srq of this link.

@@ -2,6 +2,7 @@
 
 #include "protocols/oncrpc/portmapper.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace cppvisa::vxi11 {
@@ -27,10 +28,14 @@ Vxi11Session::~Vxi11Session() = default;
 status_t Vxi11Session::connect(core::Deadline deadline) {
   Vxi11Client::Target target;
   target.host = name().host_address();
-  // PyVISA-py's "host,port" form skips the portmapper.
-  if (auto comma = target.host.find(','); comma != std::string::npos) {
-    std::string port_text = target.host.substr(comma + 1);
-    target.host.resize(comma);
+  // "host,port" (PyVISA-py's form) and "host:port" skip the portmapper and connect to that core
+  // port. (An IPv6 host is bracketed in the name, so several colons never mean a port.)
+  auto separator = target.host.find(',');
+  if (separator == std::string::npos && std::count(target.host.begin(), target.host.end(), ':') == 1)
+    separator = target.host.find(':');
+  if (separator != std::string::npos) {
+    std::string port_text = target.host.substr(separator + 1);
+    target.host.resize(separator);
     char* end = nullptr;
     long port = std::strtol(port_text.c_str(), &end, 10);
     if (port_text.empty() || *end != '\0' || port <= 0 || port > 65535) return status::ERROR_INV_RSRC_NAME;

@@ -1,7 +1,8 @@
 // vxi11::Vxi11Session: a `TCPIP[board]::host[::lan_device_name][::INSTR]` session over VXI-11,
 // built on vxi11::Vxi11Client.
 // - the portmapper is asked on port 111, or $CPPVISA_PORTMAPPER_PORT (oncrpc::portmapper_port());
-//   a host written "host,port" (PyVISA-py's extension) connects straight to that core port;
+//   a host written "host:port" or "host,port" (PyVISA-py's extension) connects straight to that
+//   core port;
 // - the device name is passed verbatim to create_link ("inst0" by default, "gpib0,5" for gateways);
 // - viWrite honours VI_ATTR_SEND_END_EN (END on the last piece only when it is set);
 // - viRead sends termChar when VI_ATTR_TERMCHAR_EN; VI_ATTR_SUPPRESS_END_EN ignores END;

@@ -1,0 +1,163 @@
+#include "protocols/hislip/hislip_session.hpp"
+
+#include <chrono>
+
+namespace cppvisa::hislip {
+
+namespace {
+
+/// The sub-address: the device name before ",port" ("hislip0,4880" -> "hislip0").
+std::string sub_address_of(const ResourceName& name) {
+  std::string device = name.lan_device_name();
+  if (auto comma = device.find(','); comma != std::string::npos) device.resize(comma);
+  return device.empty() ? std::string("hislip0") : device;
+}
+
+std::uint32_t remaining_ms(core::Deadline d) {
+  if (d.infinite()) return 0xFFFFFFFFu;
+  return static_cast<std::uint32_t>(std::min<long long>(d.remaining().count(), 0xFFFFFFFEll));
+}
+
+/// The server answers a lock request when the lock timeout ends; allow that much more for the reply.
+core::Deadline with_grace(core::Deadline d) {
+  if (d.infinite()) return d;
+  return core::Deadline::at(d.when() + std::chrono::seconds(5));
+}
+
+/// ViVersion (major in bits 31-20, minor in 19-8) of a HiSLIP version (major, minor bytes).
+std::int64_t visa_version(std::uint16_t hislip_version) {
+  std::int64_t major = hislip_version >> 8, minor = hislip_version & 0xFF;
+  return (major << 20) | (minor << 8);
+}
+
+}  // namespace
+
+HislipSession::HislipSession(const ResourceName& name) : Session(name, {event::service_request}) {
+  define(attr::TCPIP_ADDR, name.host_address());
+  define(attr::TCPIP_HOSTNAME, name.host_address());
+  define(attr::TCPIP_DEVICE_NAME, sub_address_of(name));
+  define(attr::TCPIP_IS_HISLIP, std::int64_t{1});
+}
+
+HislipSession::~HislipSession() = default;
+
+status_t HislipSession::connect(core::Deadline deadline) {
+  Client::Target target;
+  target.host = name().host_address();
+  if (target.host.empty()) return status::ERROR_INV_RSRC_NAME;
+  target.port = name().port().value_or(default_port);
+  target.sub_address = sub_address_of(name());
+  Client::Options options;
+  options.max_message_size =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(integer_attribute(attr::TCPIP_HISLIP_MAX_MESSAGE_KB, 1024), 1)) *
+      1024;
+  client_ = std::make_unique<Client>(options);
+  status_t st = client_->open(target, deadline);
+  if (st < 0) return st;
+  define(attr::TCPIP_HISLIP_VERSION, visa_version(client_->version()));
+  client_->set_service_request_handler(
+      [this](std::uint8_t) { raise_event(std::make_shared<core::Event>(event::service_request)); });
+  return status::SUCCESS;
+}
+
+void HislipSession::disconnect() {
+  if (!client_) return;
+  client_->set_service_request_handler({});
+  client_->close();
+}
+
+status_t HislipSession::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
+  count = 0;
+  if (!client_) return status::ERROR_CONN_LOST;
+  return client_->read(buffer, count, read_termination(), deadline);
+}
+
+status_t HislipSession::write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) {
+  count = 0;
+  if (!client_) return status::ERROR_CONN_LOST;
+  return client_->write(data, send_end(), count, deadline);
+}
+
+status_t HislipSession::read_stb(std::uint16_t& stb, core::Deadline deadline) {
+  if (!client_) return status::ERROR_CONN_LOST;
+  std::uint8_t value = 0;
+  status_t st = client_->read_stb(value, deadline);
+  if (st >= 0) stb = value;
+  return st;
+}
+
+status_t HislipSession::clear(core::Deadline deadline) {
+  if (!client_) return status::ERROR_CONN_LOST;
+  return client_->clear(deadline);
+}
+
+status_t HislipSession::assert_trigger(TriggerProtocol protocol, core::Deadline deadline) {
+  if (protocol != TriggerProtocol::default_) return status::ERROR_INV_PROT;
+  if (!client_) return status::ERROR_CONN_LOST;
+  return client_->trigger(deadline);
+}
+
+status_t HislipSession::flush(std::uint16_t mask, core::Deadline) {
+  if (client_ && (mask & (buffer::read_buf | buffer::read_buf_discard | buffer::io_in_buf | buffer::io_in_buf_discard)))
+    client_->discard_input();
+  return status::SUCCESS;  // writes are not buffered
+}
+
+status_t HislipSession::gpib_control_ren(RenMode mode, core::Deadline deadline) {
+  if (!client_) return status::ERROR_CONN_LOST;
+  // viGpibControlREN modes 0..6 are the AsyncRemoteLocalControl request codes (IVI-6.1 §6.13).
+  return client_->remote_local(static_cast<std::uint8_t>(mode), deadline);
+}
+
+status_t HislipSession::device_lock(AccessMode type, core::Deadline deadline) {
+  if (type != AccessMode::exclusive_lock || device_locked_ || !client_) return status::SUCCESS;
+  status_t st = client_->lock({}, remaining_ms(deadline), with_grace(deadline));
+  if (st < 0) return st;
+  device_locked_ = true;
+  return status::SUCCESS;
+}
+
+status_t HislipSession::device_unlock() {
+  if (!device_locked_ || !client_) return status::SUCCESS;
+  device_locked_ = false;
+  return client_->unlock(core::Deadline::after_ms(std::max<std::uint32_t>(timeout_ms(), 2000)));
+}
+
+status_t HislipSession::validate_attribute(attr_id_t id, const AttrValue& value) {
+  auto* v = std::get_if<std::int64_t>(&value);
+  if (!v || !client_ || !client_->is_open()) return status::SUCCESS;
+  if (id == attr::TCPIP_HISLIP_MAX_MESSAGE_KB) {
+    if (*v < 1) return status::ERROR_NSUP_ATTR_STATE;
+    std::lock_guard io(io_mutex());
+    status_t st = client_->set_max_message_size(static_cast<std::uint64_t>(*v) * 1024,
+                                                core::Deadline::after_ms(timeout_ms()));
+    return st < 0 ? st : status::SUCCESS;
+  }
+  if (id == attr::TCPIP_HISLIP_OVERLAP_EN) {
+    std::lock_guard io(io_mutex());
+    if ((*v != 0) == client_->overlap()) return status::SUCCESS;
+    // VISA: changing the mode performs a device clear that negotiates it.
+    status_t st = client_->set_overlap(*v != 0, core::Deadline::after_ms(timeout_ms()));
+    return st < 0 ? st : status::SUCCESS;
+  }
+  return status::SUCCESS;
+}
+
+status_t HislipSession::computed_attribute(attr_id_t id, AttrValue& value) {
+  if (id == attr::TCPIP_HISLIP_OVERLAP_EN && client_ && client_->is_open()) {
+    value = std::int64_t{client_->overlap() ? 1 : 0};
+    return status::SUCCESS;
+  }
+  return status::ERROR_NSUP_ATTR;
+}
+
+std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& st) {
+  if (!name.is_hislip() || name.resource_class != "INSTR") {
+    st = status::ERROR_INV_RSRC_NAME;
+    return nullptr;
+  }
+  st = status::SUCCESS;
+  return std::make_unique<HislipSession>(name);
+}
+
+}  // namespace cppvisa::hislip

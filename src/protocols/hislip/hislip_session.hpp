@@ -1,0 +1,59 @@
+// hislip::HislipSession: a `TCPIP[board]::host::hislipN[,port]::INSTR` session over HiSLIP 1.0,
+// built on hislip::Client (protocols.md §3).
+// - the sub-address is the device name before any ",port"; the port defaults to 4880;
+// - viWrite honours VI_ATTR_SEND_END_EN (DataEnd on the last message only when set) and splits
+//   data into messages of at most the server's maximum message size;
+// - viRead follows core::MessageReader: DataEnd carries END; TERMCHAR_EN / SUPPRESS_END_EN apply;
+// - viReadSTB = AsyncStatusQuery (MAV per the server's rule), viClear = the device-clear handshake,
+//   viAssertTrigger = Trigger, viGpibControlREN = AsyncRemoteLocalControl (modes map 1:1);
+// - viLock(exclusive) also takes the device's exclusive HiSLIP lock (AsyncLock with the lock
+//   timeout), so sessions in other processes are excluded; shared locks stay in-process (the
+//   access key is not passed to device_lock);
+// - every AsyncServiceRequest raises VI_EVENT_SERVICE_REQ;
+// - attributes: VI_ATTR_TCPIP_IS_HISLIP, _HISLIP_VERSION (ViVersion, 1.0 = 0x00100000),
+//   _HISLIP_MAX_MESSAGE_KB (set = a new AsyncMaximumMessageSize exchange), _HISLIP_OVERLAP_EN
+//   (set = a device clear asking for that mode), TCPIP_ADDR / HOSTNAME / DEVICE_NAME;
+// - a server that goes away gives VI_ERROR_CONN_LOST.
+#pragma once
+
+#include "core/session.hpp"
+#include "protocols/hislip/hislip_client.hpp"
+
+#include <memory>
+
+namespace cppvisa::hislip {
+
+class HislipSession : public core::Session {
+ public:
+  explicit HislipSession(const ResourceName& name);
+  ~HislipSession() override;
+
+  status_t connect(core::Deadline deadline) override;
+  void disconnect() override;
+  status_t read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) override;
+  status_t write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) override;
+  status_t read_stb(std::uint16_t& stb, core::Deadline deadline) override;
+  status_t clear(core::Deadline deadline) override;
+  status_t assert_trigger(TriggerProtocol protocol, core::Deadline deadline) override;
+  status_t flush(std::uint16_t mask, core::Deadline deadline) override;
+  status_t gpib_control_ren(RenMode mode, core::Deadline deadline) override;
+  status_t device_lock(AccessMode type, core::Deadline deadline) override;
+  status_t device_unlock() override;
+
+  /// The protocol client (for tests).
+  Client& client() noexcept { return *client_; }
+
+ protected:
+  status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
+  status_t computed_attribute(attr_id_t id, AttrValue& value) override;
+
+ private:
+  std::unique_ptr<Client> client_;
+  bool device_locked_ = false;
+};
+
+/// A new, unconnected HiSLIP session for `name` (a TCPIP INSTR name with ResourceName::is_hislip());
+/// nullptr with `st` = VI_ERROR_INV_RSRC_NAME otherwise.
+std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& st);
+
+}  // namespace cppvisa::hislip

@@ -1,0 +1,233 @@
+// HiSLIP wire format (IVI-6.1 rev 1.1 / 2.0, protocol version 1.0; protocols.md §3): the 16-byte
+// message header, message types, error codes, MessageID rules, and a message stream that frames
+// messages from any byte input with strict bounds.
+//
+// Hand-written: the header is 16 fixed bytes read for every message (small and hot).
+// A peer controls a 64-bit payload length: nothing here sizes a buffer from it beyond the limit
+// the caller gives; longer payloads are skipped (MessageStream::next_message) or streamed
+// (read_payload) so that the stream stays in sync.
+#pragma once
+
+#include "core/deadline.hpp"
+
+#include <cppvisa/status.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cppvisa::hislip {
+
+inline constexpr std::uint16_t default_port = 4880;  ///< IANA port for HiSLIP
+inline constexpr std::size_t header_size = 16;
+/// Protocol version 1.0 (major in the high byte). Spec revisions 1.0 and 1.1 both speak it.
+inline constexpr std::uint16_t protocol_version = 0x0100;
+/// The first MessageID a client uses after initialization and after every device clear (§3.5).
+inline constexpr std::uint32_t initial_message_id = 0xFFFFFF00u;
+/// "Last sent" MessageID before anything was sent (initial_message_id - 2).
+inline constexpr std::uint32_t no_message_id = 0xFFFFFEFEu;
+/// Data from a server that does not know which client message it answers.
+inline constexpr std::uint32_t unknown_message_id = 0xFFFFFFFFu;
+/// Longest sub-address in Initialize (IVI-6.1 §6.1: 256 characters).
+inline constexpr std::size_t max_sub_address = 256;
+/// Longest Error/FatalError text kept (the rest is skipped).
+inline constexpr std::size_t max_error_text = 1024;
+
+/// Message types (IVI-6.1 Table 4; protocols.md §3.2).
+enum class MessageType : std::uint8_t {
+  initialize = 0,
+  initialize_response = 1,
+  fatal_error = 2,
+  error = 3,
+  async_lock = 4,
+  async_lock_response = 5,
+  data = 6,
+  data_end = 7,
+  device_clear_complete = 8,
+  device_clear_acknowledge = 9,
+  async_remote_local_control = 10,
+  async_remote_local_response = 11,
+  trigger = 12,
+  interrupted = 13,
+  async_interrupted = 14,
+  async_maximum_message_size = 15,
+  async_maximum_message_size_response = 16,
+  async_initialize = 17,
+  async_initialize_response = 18,
+  async_device_clear = 19,
+  async_service_request = 20,
+  async_status_query = 21,
+  async_status_response = 22,
+  async_device_clear_acknowledge = 23,
+  async_lock_info = 24,
+  async_lock_info_response = 25,
+  get_descriptors = 26,
+  get_descriptors_response = 27,
+  start_tls = 28,
+  async_start_tls = 29,
+  async_start_tls_response = 30,
+  end_tls = 31,
+  async_end_tls = 32,
+  async_end_tls_response = 33,
+  get_sasl_mechanism_list = 34,
+  get_sasl_mechanism_list_response = 35,
+  authentication_start = 36,
+  authentication_exchange = 37,
+  authentication_result = 38,
+};
+inline constexpr std::uint8_t first_vendor_specific = 128;
+
+/// A readable name ("DataEnd", "VendorSpecific(200)", "Reserved(50)").
+std::string message_type_name(std::uint8_t type);
+
+/// FatalError codes (the connection closes after one).
+namespace fatal {
+inline constexpr std::uint8_t unidentified = 0;
+inline constexpr std::uint8_t bad_header = 1;
+inline constexpr std::uint8_t channels_not_established = 2;
+inline constexpr std::uint8_t invalid_init_sequence = 3;
+inline constexpr std::uint8_t too_many_clients = 4;
+inline constexpr std::uint8_t secure_connection_failed = 5;
+}  // namespace fatal
+
+/// Error codes (non-fatal: the errant message is discarded).
+namespace error {
+inline constexpr std::uint8_t unidentified = 0;
+inline constexpr std::uint8_t unrecognized_type = 1;
+inline constexpr std::uint8_t unrecognized_control = 2;
+inline constexpr std::uint8_t unrecognized_vendor = 3;
+inline constexpr std::uint8_t message_too_large = 4;
+inline constexpr std::uint8_t authentication_failed = 5;
+}  // namespace error
+
+/// Control-code bits.
+inline constexpr std::uint8_t rmt_delivered = 0x01;   ///< Data, DataEnd, Trigger, AsyncStatusQuery
+inline constexpr std::uint8_t feature_overlap = 0x01;  ///< InitializeResponse, device-clear features
+
+/// AsyncLock control codes and AsyncLockResponse values.
+namespace lock {
+inline constexpr std::uint8_t release = 0;
+inline constexpr std::uint8_t request = 1;
+inline constexpr std::uint8_t fail = 0;               ///< request: timed out
+inline constexpr std::uint8_t success = 1;            ///< request granted / exclusive released
+inline constexpr std::uint8_t success_shared = 2;     ///< shared lock released
+inline constexpr std::uint8_t error = 3;              ///< redundant request / nothing to release
+}  // namespace lock
+
+/// AsyncRemoteLocalControl request codes (IVI-6.1 §6.13; VISA viGpibControlREN modes 0..6).
+namespace remote_local {
+inline constexpr std::uint8_t disable_remote = 0;
+inline constexpr std::uint8_t enable_remote = 1;
+inline constexpr std::uint8_t disable_remote_gtl = 2;
+inline constexpr std::uint8_t enable_remote_goto_remote = 3;
+inline constexpr std::uint8_t enable_remote_llo = 4;
+inline constexpr std::uint8_t enable_remote_goto_remote_llo = 5;
+inline constexpr std::uint8_t gtl = 6;
+}  // namespace remote_local
+
+/// The 16-byte header: "HS", type, control code, message parameter, payload length (big-endian).
+struct Header {
+  std::uint8_t type = 0;
+  std::uint8_t control = 0;
+  std::uint32_t parameter = 0;
+  std::uint64_t length = 0;
+
+  MessageType message_type() const noexcept { return static_cast<MessageType>(type); }
+  bool is(MessageType t) const noexcept { return type == static_cast<std::uint8_t>(t); }
+};
+
+/// A header for `type` (the payload length is set by whoever sends the payload).
+inline Header make_header(MessageType type, std::uint8_t control = 0, std::uint32_t parameter = 0,
+                          std::uint64_t length = 0) {
+  return Header{static_cast<std::uint8_t>(type), control, parameter, length};
+}
+
+void encode_header(const Header& h, std::span<std::byte, header_size> out) noexcept;
+std::array<std::byte, header_size> encode_header(const Header& h) noexcept;
+/// Decodes permissively (any type, any control code, any length) so that a receiver can skip
+/// what it does not want; false only when the prologue is not "HS" (FatalError 1).
+bool decode_header(std::span<const std::byte, header_size> in, Header& h) noexcept;
+
+/// Whether `type` travels on the asynchronous channel (IVI-6.1 Table 4, with DeviceClearAcknowledge
+/// on the synchronous channel as every implementation does; protocols.md §3.2 note).
+bool is_async_type(std::uint8_t type) noexcept;
+
+/// A whole message whose payload fitted the receiver's limit.
+struct Message {
+  Header header;
+  std::vector<std::byte> payload;
+  bool oversized = false;  ///< the payload exceeded the limit and was skipped (payload empty)
+
+  std::string_view text() const noexcept {
+    return {reinterpret_cast<const char*>(payload.data()), payload.size()};
+  }
+};
+
+// ---- typed views of messages (validation of peer input) ----
+
+/// Initialize (client -> server): version, vendor ID, sub-address.
+struct InitializeRequest {
+  std::uint16_t version = 0;
+  std::string vendor;        ///< 2 characters
+  std::string sub_address;   ///< may be empty (the default device)
+};
+/// False when not an Initialize, the sub-address is too long or not printable ASCII.
+bool parse_initialize(const Message& m, InitializeRequest& out);
+/// The Initialize parameter: version << 16 | vendor ID (2 ASCII characters).
+std::uint32_t initialize_parameter(std::uint16_t version, std::string_view vendor) noexcept;
+
+/// InitializeResponse (server -> client).
+struct InitializeResult {
+  bool prefer_overlap = false;
+  std::uint16_t version = 0;
+  std::uint16_t session_id = 0;
+};
+bool parse_initialize_response(const Header& h, InitializeResult& out) noexcept;
+
+/// The 8-byte big-endian size of AsyncMaximumMessageSize(/Response); nullopt when malformed.
+std::optional<std::uint64_t> parse_maximum_message_size(const Message& m) noexcept;
+std::array<std::byte, 8> encode_u64(std::uint64_t value) noexcept;
+
+/// The byte source a MessageStream reads from (a socket, or memory in tests and fuzzing).
+class ByteInput {
+ public:
+  virtual ~ByteInput() = default;
+  /// Receives 1..buffer.size() bytes; ERROR_TMO, ERROR_CONN_LOST (peer closed), ERROR_ABORT...
+  virtual status_t recv_some(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count) = 0;
+};
+
+/// Frames HiSLIP messages from a ByteInput. A timeout never loses sync: a partly received header
+/// stays buffered, a partly read payload continues with the next read_payload().
+class MessageStream {
+ public:
+  explicit MessageStream(ByteInput& input, std::size_t read_ahead = 16 * 1024);
+
+  /// Skips what is left of the current payload, then waits for the next header.
+  /// Returns SUCCESS, the input's error, or ERROR_INV_FMT when the prologue is wrong (the stream
+  /// is then unusable: send FatalError 1 and close).
+  status_t next_header(Header& header, core::Deadline deadline);
+  /// Payload bytes of the current message not read yet.
+  std::uint64_t payload_left() const noexcept { return payload_left_; }
+  /// Reads 1..min(buffer.size(), payload_left()) payload bytes (0 when payload_left() is 0).
+  status_t read_payload(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count);
+  /// Discards the rest of the current payload.
+  status_t skip_payload(core::Deadline deadline);
+  /// next_header + the whole payload when it is at most `max_payload` bytes, else the payload is
+  /// skipped and `m.oversized` set. Not resumable after a timeout in the middle of the payload:
+  /// use it without a deadline (server channels, the client's async reader) or close on timeout.
+  status_t next_message(Message& m, std::uint64_t max_payload, core::Deadline deadline);
+
+ private:
+  status_t fill(core::Deadline deadline);  // receives more bytes into the read-ahead buffer
+  ByteInput& input_;
+  std::vector<std::byte> buffer_;
+  std::size_t begin_ = 0, end_ = 0;  // unread bytes are buffer_[begin_, end_)
+  std::uint64_t payload_left_ = 0;
+};
+
+}  // namespace cppvisa::hislip

@@ -1,0 +1,91 @@
+// Fuzz target for the HiSLIP decoders of both sides: the message stream fed in arbitrary chunks
+// (with timeouts in between), as the server reads it (whole messages bounded by its maximum, then
+// the typed parsers of client messages) and as the client reads it (headers, then payloads
+// streamed into small buffers, then the typed parsers of server messages).
+#include "protocols/hislip/hislip_wire.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+using namespace cppvisa;
+using namespace cppvisa::hislip;
+
+namespace {
+
+/// Replays the fuzz input in chunks of 1..chunk bytes; every `timeout_every`-th call times out.
+class FuzzInput : public ByteInput {
+ public:
+  FuzzInput(std::span<const std::byte> data, std::size_t chunk, unsigned timeout_every)
+      : data_(data), chunk_(chunk == 0 ? 1 : chunk), timeout_every_(timeout_every) {}
+  status_t recv_some(std::span<std::byte> buffer, core::Deadline, std::size_t& count) override {
+    count = 0;
+    if (timeout_every_ && ++calls_ % timeout_every_ == 0) return status::ERROR_TMO;
+    if (pos_ == data_.size()) return status::ERROR_CONN_LOST;
+    count = std::min({buffer.size(), chunk_, data_.size() - pos_});
+    std::copy_n(data_.begin() + static_cast<std::ptrdiff_t>(pos_), count, buffer.begin());
+    pos_ += count;
+    return status::SUCCESS;
+  }
+
+ private:
+  std::span<const std::byte> data_;
+  std::size_t pos_ = 0;
+  std::size_t chunk_;
+  unsigned timeout_every_;
+  unsigned calls_ = 0;
+};
+
+void server_side(std::span<const std::byte> data, std::size_t chunk) {
+  FuzzInput input(data, chunk, 0);
+  MessageStream stream(input, 64);
+  Message m;
+  for (int i = 0; i < 10000; ++i) {
+    if (stream.next_message(m, 1024, core::Deadline::never()) != status::SUCCESS) return;
+    if (m.payload.size() > 1024) __builtin_trap();  // the bound must hold
+    InitializeRequest init;
+    if (parse_initialize(m, init) && init.sub_address.size() > max_sub_address) __builtin_trap();
+    (void)parse_maximum_message_size(m);
+    (void)is_async_type(m.header.type);
+    (void)message_type_name(m.header.type);
+  }
+}
+
+void client_side(std::span<const std::byte> data, std::size_t chunk, unsigned timeout_every) {
+  FuzzInput input(data, chunk, timeout_every);
+  MessageStream stream(input, 32);
+  std::byte buffer[7];
+  int timeouts = 0;
+  for (int i = 0; i < 10000; ++i) {
+    Header h;
+    status_t st = stream.next_header(h, core::Deadline::never());
+    if (st == status::ERROR_TMO && ++timeouts < 1000) continue;
+    if (st != status::SUCCESS) return;
+    InitializeResult r;
+    (void)parse_initialize_response(h, r);
+    // Stream a Data/DataEnd payload as SyncSource does; skip anything else.
+    if (h.is(MessageType::data) || h.is(MessageType::data_end)) {
+      while (stream.payload_left() > 0) {
+        std::uint64_t before = stream.payload_left();
+        std::size_t n = 0;
+        st = stream.read_payload(buffer, core::Deadline::never(), n);
+        if (st == status::ERROR_TMO && ++timeouts < 1000) continue;
+        if (st != status::SUCCESS) return;
+        if (n == 0 || n > sizeof buffer || stream.payload_left() != before - n) __builtin_trap();
+      }
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  std::size_t chunk = (data[0] & 0x1F) + 1;
+  unsigned timeout_every = data[0] >> 5;
+  std::span<const std::byte> body(reinterpret_cast<const std::byte*>(data + 1), size - 1);
+  server_side(body, chunk);
+  client_side(body, chunk, timeout_every);
+  return 0;
+}
