@@ -31,6 +31,7 @@ void SessionDevice::set_timeout(core::Deadline deadline) {
 
 status_t SessionDevice::write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline) {
   std::lock_guard lock(io_mutex_);
+  last_writer_ = std::this_thread::get_id();
   set_timeout(deadline);
   set(attr::SEND_END_EN, end ? 1 : 0);
   status_t st = backend_->write(session_, data, count);
@@ -49,6 +50,9 @@ status_t SessionDevice::read(std::span<std::byte> buffer, std::optional<std::byt
                              server::ReadResult& result, core::Deadline deadline) {
   std::lock_guard lock(io_mutex_);
   result = {};
+  // A poll (deadline already due) by a connection that did not ask the last question gets nothing.
+  if (deadline.expired() && last_writer_ != std::thread::id() && last_writer_ != std::this_thread::get_id())
+    return status::SUCCESS;
   set_timeout(deadline);
   set(attr::TERMCHAR_EN, termchar ? 1 : 0);
   if (termchar) set(attr::TERMCHAR, static_cast<std::int64_t>(*termchar));

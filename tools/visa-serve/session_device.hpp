@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <string>
 
 namespace cppvisa::serve {
@@ -40,6 +41,10 @@ class SessionDevice : public server::ServedDevice {
   session_t session_;
   std::string resource_name_;
   std::mutex io_mutex_;
+  // The thread that wrote last: one device may be served over several protocols at once, and a
+  // server polling for unsolicited output (the raw-socket server) must not take the answer to a
+  // question another connection asked. Each connection reads and writes on its own thread.
+  std::thread::id last_writer_;
   std::mutex handler_mutex_;
   std::function<void()> srq_handler_;
   bool handler_installed_ = false;
