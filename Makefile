@@ -5,6 +5,9 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 10
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
+# Cache hits across checkouts (CI builds a fresh clone elsewhere): paths relative to the tree.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: all deps build demo test test-main test-asan test-fuzz bench install clean
 
