@@ -107,6 +107,71 @@ TEST(VisaServe, ServesSimulatedInstrumentsAndStopsCleanly) {
   EXPECT_EQ(serve.stop(SIGINT), 0);
 }
 
+/// Reads until `total` bytes came (or an error), with termination characters off.
+std::string read_exactly(Backend& b, session_t s, std::size_t total) {
+  std::string out;
+  std::vector<std::byte> buffer(65536);
+  while (out.size() < total) {
+    std::size_t n = 0;
+    status_t st = b.read(s, std::span(buffer).first(std::min(buffer.size(), total - out.size())), n);
+    out += text_of(std::span(buffer).first(n));
+    if (st < 0) return out + "<" + status_name(st) + ">";
+  }
+  return out;
+}
+
+bool write_all(Backend& b, session_t s, std::string_view data) {
+  std::size_t n = 0;
+  return b.write(s, bytes_of(data), n) >= 0 && n == data.size();
+}
+
+// One instrument served over VXI-11 and a raw socket at once, a VXI-11 link open after a large
+// binary transfer. The socket client sends two program messages in one TCP segment (as happens
+// when the server reads the socket later than PyVISA writes ":WAV:POIN" then "CURV?"): the server
+// must hand the device two messages, not one unknown ":WAV:POIN 1000\nCURV?" (which timed out).
+TEST(VisaServe, SocketSplitsProgramMessagesWhileVxi11LinkIsOpen) {
+  VisaServeProcess serve({"--backend", "@sim", "--resource", "TCPIP0::sim-scope::inst0::INSTR", "--socket",
+                          "127.0.0.1:0", "--vxi11", "127.0.0.1:0"});
+  if (!serve.started()) GTEST_SKIP() << "visa-serve is not built";
+  std::string socket_line = serve.line();
+  std::string vxi11_line = serve.line();
+  ASSERT_NE(socket_line.find("::SOCKET serves "), std::string::npos) << socket_line;
+  ASSERT_NE(vxi11_line.find("::inst0::INSTR serves "), std::string::npos) << vxi11_line;
+  std::string socket_name = socket_line.substr(0, socket_line.find(' '));
+  std::string vxi11_name = vxi11_line.substr(0, vxi11_line.find(' '));
+
+  auto backend = native::make_backend();
+  session_t rm = 0, sock = 0, vxi = 0;
+  ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+  ASSERT_EQ(backend->open(rm, vxi11_name, AccessMode::no_lock, 2000, vxi), status::SUCCESS) << vxi11_name;
+  ASSERT_EQ(backend->set_attribute(vxi, attr::TMO_VALUE, std::int64_t{10000}), status::SUCCESS);
+  ASSERT_TRUE(write_all(*backend, vxi, ":WAV:POIN 1000000\n"));
+  ASSERT_TRUE(write_all(*backend, vxi, "CURV?\n"));
+  std::string big = read_exactly(*backend, vxi, 9 + 1000000 + 1);
+  EXPECT_EQ(big.substr(0, 9), "#71000000");
+  ASSERT_EQ(big.size(), 9u + 1000000 + 1) << big.substr(big.size() > 64 ? big.size() - 64 : 0);
+  EXPECT_EQ(big.back(), '\n');
+  ASSERT_TRUE(write_all(*backend, vxi, ":WAV:POIN 1000\n"));  // the link stays open
+
+  ASSERT_EQ(backend->open(rm, socket_name, AccessMode::no_lock, 2000, sock), status::SUCCESS) << socket_name;
+  ASSERT_EQ(backend->set_attribute(sock, attr::TMO_VALUE, std::int64_t{10000}), status::SUCCESS);
+  ASSERT_TRUE(write_all(*backend, sock, ":WAV:POIN 2000\nCURV?\n"));  // two messages, one segment
+  std::string small = read_exactly(*backend, sock, 6 + 2000 + 1);
+  EXPECT_EQ(small.substr(0, 6), "#42000");
+  ASSERT_EQ(small.size(), 6u + 2000 + 1) << small.substr(small.size() > 64 ? small.size() - 64 : 0);
+  EXPECT_EQ(small.back(), '\n');
+  // The same as separate writes, with a large record over the socket too.
+  ASSERT_TRUE(write_all(*backend, sock, ":WAV:POIN 1000000\n"));
+  ASSERT_TRUE(write_all(*backend, sock, "CURV?\n"));
+  std::string large = read_exactly(*backend, sock, 9 + 1000000 + 1);
+  EXPECT_EQ(large.substr(0, 9), "#71000000");
+  ASSERT_EQ(large.size(), 9u + 1000000 + 1) << large.substr(large.size() > 64 ? large.size() - 64 : 0);
+  EXPECT_EQ(large.back(), '\n');
+  EXPECT_EQ(query(*backend, vxi, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+  backend->close(rm);
+  EXPECT_EQ(serve.stop(SIGINT), 0);
+}
+
 TEST(VisaServe, RejectsBadArguments) {
   VisaServeProcess serve({"--sim", "--vxi11", "not-an-endpoint"});
   if (!serve.started()) GTEST_SKIP() << "visa-serve is not built";

@@ -90,6 +90,22 @@ void SocketServer::accept_loop() {
   }
 }
 
+void SocketServer::write_messages(std::span<const std::byte> data) {
+  // TCP carries a byte stream: one recv may hold several program messages (a client's ":WAV:POIN
+  // 1000\n" and "CURV?\n" arrive together when this thread is slow to read), or part of one. On a
+  // raw socket NL is the only message terminator (IEEE 488.2 §7.5), so each NL-terminated piece
+  // goes to the device as its own message with END; a device that only parses a message once its
+  // input ends with the terminator (pyvisa-sim semantics) would otherwise see one unknown message.
+  while (!data.empty()) {
+    auto nl = std::find(data.begin(), data.end(), std::byte{'\n'});
+    bool end = nl != data.end();
+    std::size_t len = end ? static_cast<std::size_t>(nl - data.begin()) + 1 : data.size();
+    std::size_t written = 0;
+    if (device_->write(data.first(len), end, written, core::Deadline::after_ms(device_write_timeout_ms)) < 0) return;
+    data = data.subspan(len);
+  }
+}
+
 void SocketServer::serve(Connection& c) {
   net::Socket sock(::dup(c.socket.fd()));  // stop() shuts the original down, which wakes this one
   std::vector<std::byte> in(chunk_size), out(chunk_size);
@@ -103,12 +119,10 @@ void SocketServer::serve(Connection& c) {
       std::size_t n = 0;
       if (sock.recv_available(in, n) != status::SUCCESS) break;  // client closed
       if (n == 0) continue;
-      std::size_t written = 0;
-      bool end = in[n - 1] == std::byte{'\n'};
       {
         std::lock_guard lock(device_mutex_);
         last_writer_ = c.id;
-        device_->write(std::span(in).first(n), end, written, core::Deadline::after_ms(device_write_timeout_ms));
+        write_messages(std::span<const std::byte>(in).first(n));
       }
       expect_output = true;
       backoff_ms = 0;

@@ -50,6 +50,8 @@ class SocketServer {
     std::uint64_t id = 0;
   };
   void accept_loop();
+  /// Writes `data` to the device, one NL-terminated program message per write (called with device_mutex_ held).
+  void write_messages(std::span<const std::byte> data);
   void serve(Connection& c);
   void reap_finished();
 
