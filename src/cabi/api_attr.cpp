@@ -4,6 +4,7 @@
 #include "cabi/guard.hpp"
 
 #include <cppvisa/attributes.hpp>
+#include <cppvisa/version.hpp>
 
 #include <cstring>
 #include <variant>
@@ -12,20 +13,6 @@ using namespace cppvisa;
 using namespace cppvisa::cabi;
 
 namespace {
-
-// Template attributes that attributes.def does not (yet) carry: VPP-4.3 §3.2 ids and widths.
-constexpr AttrInfo kSupplement[] = {
-    {"VI_ATTR_RSRC_IMPL_VERSION", 0x3FFF0003u, AttrType::U32, true, false, false, 0, 0, 0xFFFFFFFF, "ALL"},
-    {"VI_ATTR_RSRC_LOCK_STATE", 0x3FFF0004u, AttrType::U32, true, false, true, 0, 0, 2, "ALL"},
-    {"VI_ATTR_MAX_QUEUE_LENGTH", 0x3FFF0005u, AttrType::U32, false, true, true, 50, 1, 0xFFFFFFFF, "ALL"},
-};
-
-const AttrInfo* attribute_info(ViAttr id) {
-  if (const AttrInfo* info = find_attribute(id)) return info;
-  for (const auto& row : kSupplement)
-    if (row.id == id) return &row;
-  return nullptr;
-}
 
 // Writes an attribute value into the caller's memory with the attribute's C width.
 ViStatus write_value(const AttrInfo& info, const AttrValue& value, void* out) {
@@ -90,10 +77,10 @@ ViStatus rm_fallback_attribute(ViAttr attr, AttrValue& value) {
     case VI_ATTR_RM_SESSION: value = std::int64_t{VI_NULL}; return VI_SUCCESS;
     case VI_ATTR_RSRC_NAME: value = std::string(); return VI_SUCCESS;
     case VI_ATTR_RSRC_CLASS: value = std::string(); return VI_SUCCESS;
-    case VI_ATTR_RSRC_MANF_NAME: value = std::string("cppvisa"); return VI_SUCCESS;
+    case VI_ATTR_RSRC_MANF_NAME: value = std::string(manufacturer_name); return VI_SUCCESS;
     case VI_ATTR_RSRC_SPEC_VERSION: value = std::int64_t{VI_SPEC_VERSION}; return VI_SUCCESS;
     case VI_ATTR_RSRC_LOCK_STATE: value = std::int64_t{VI_NO_LOCK}; return VI_SUCCESS;
-    case VI_ATTR_RSRC_IMPL_VERSION: value = std::int64_t{0x00100000}; return VI_SUCCESS;  // 0.1.0
+    case VI_ATTR_RSRC_IMPL_VERSION: value = std::int64_t{implementation_version}; return VI_SUCCESS;
     case VI_ATTR_MAX_QUEUE_LENGTH: value = std::int64_t{50}; return VI_SUCCESS;
     default: return VI_ERROR_NSUP_ATTR;
   }
@@ -107,7 +94,7 @@ CPPVISA_C_API ViStatus viGetAttribute(ViObject vi, ViAttr attrName, void* attrVa
     if (r.kind == Route::Kind::none) return VI_ERROR_INV_OBJECT;
     if (attrValue == nullptr) return VI_ERROR_INV_PARAMETER;
     // The width of the value is known only for attributes of the table.
-    const AttrInfo* info = attribute_info(attrName);
+    const AttrInfo* info = find_attribute(attrName);
     if (info == nullptr) return VI_ERROR_NSUP_ATTR;
     AttrValue value;
     ViStatus st = VI_ERROR_NSUP_ATTR;
@@ -142,7 +129,7 @@ CPPVISA_C_API ViStatus viSetAttribute(ViObject vi, ViAttr attrName, ViAttrState 
   return guarded([&]() -> ViStatus {
     Route r = Library::instance().route(vi);
     if (r.kind == Route::Kind::none) return VI_ERROR_INV_OBJECT;
-    const AttrInfo* info = attribute_info(attrName);
+    const AttrInfo* info = find_attribute(attrName);
     if (info == nullptr) return VI_ERROR_NSUP_ATTR;
     // String and byte-array attributes (0xBFFF....) are never settable (VPP-4.3 §3.3).
     if (info->type == AttrType::STRING || info->type == AttrType::BYTES) return VI_ERROR_ATTR_READONLY;

@@ -7,9 +7,6 @@
 namespace cppvisa::core {
 namespace {
 
-/// The manufacturer id we report (VI_ATTR_RSRC_MANF_ID, 0..0x3FFF).
-constexpr std::int64_t kManufacturerId = 0x3FF0;
-constexpr const char* kManufacturerName = "cppvisa";
 
 bool is_integer_type(AttrType t) { return t != AttrType::STRING && t != AttrType::BYTES; }
 
@@ -102,8 +99,8 @@ status_t Session::get_attribute(attr_id_t id, AttrValue& value) {
     case attr::RSRC_CLASS: value = name_.resource_class; return status::SUCCESS;
     case attr::INTF_TYPE: value = static_cast<std::int64_t>(name_.interface_type); return status::SUCCESS;
     case attr::INTF_NUM: value = static_cast<std::int64_t>(name_.board_number().value_or(0)); return status::SUCCESS;
-    case attr::RSRC_MANF_NAME: value = std::string(kManufacturerName); return status::SUCCESS;
-    case attr::RSRC_MANF_ID: value = kManufacturerId; return status::SUCCESS;
+    case attr::RSRC_MANF_NAME: value = std::string(manufacturer_name); return status::SUCCESS;
+    case attr::RSRC_MANF_ID: value = std::int64_t{manufacturer_id}; return status::SUCCESS;
     case attr::RSRC_IMPL_VERSION: value = static_cast<std::int64_t>(implementation_version); return status::SUCCESS;
     case attr::RSRC_SPEC_VERSION: value = static_cast<std::int64_t>(visa_spec_version); return status::SUCCESS;
     case attr::RM_SESSION: value = static_cast<std::int64_t>(rm_); return status::SUCCESS;

@@ -255,8 +255,8 @@ status_t SessionBackend::get_attribute(session_t object, attr_id_t id, AttrValue
   auto& rm = std::get<std::shared_ptr<RmObject>>(obj);
   switch (id) {
     case attr::RSRC_NAME: value = std::string(); return status::SUCCESS;
-    case attr::RSRC_MANF_NAME: value = std::string("cppvisa"); return status::SUCCESS;
-    case attr::RSRC_MANF_ID: value = std::int64_t{0x3FF0}; return status::SUCCESS;
+    case attr::RSRC_MANF_NAME: value = std::string(manufacturer_name); return status::SUCCESS;
+    case attr::RSRC_MANF_ID: value = std::int64_t{manufacturer_id}; return status::SUCCESS;
     case attr::RSRC_IMPL_VERSION: value = static_cast<std::int64_t>(implementation_version); return status::SUCCESS;
     case attr::RSRC_SPEC_VERSION: value = static_cast<std::int64_t>(visa_spec_version); return status::SUCCESS;
     case attr::RSRC_LOCK_STATE: value = std::int64_t{0}; return status::SUCCESS;

@@ -30,6 +30,15 @@ TEST_F(IviFixture, OpensAPathAsTheIviBackend) {
   bool vendor_line = false;
   for (auto& line : backend->debug_info()) vendor_line |= line.find("Vendor: cppvisa") != std::string::npos;
   EXPECT_TRUE(vendor_line);
+  // libvisa.so's resource manager and the sessions behind it describe the same implementation.
+  session_t rm = 0;
+  ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+  AttrValue version, manufacturer;
+  EXPECT_EQ(backend->get_attribute(rm, attr::RSRC_IMPL_VERSION, version), status::SUCCESS);
+  EXPECT_EQ(std::get<std::int64_t>(version), static_cast<std::int64_t>(implementation_version));
+  EXPECT_EQ(backend->get_attribute(rm, attr::RSRC_MANF_NAME, manufacturer), status::SUCCESS);
+  EXPECT_EQ(std::get<std::string>(manufacturer), manufacturer_name);
+  backend->close(rm);
 }
 
 TEST_F(IviFixture, ListsOpensAndQueriesThroughTheCApi) {
