@@ -1,4 +1,4 @@
-// A fake message-based instrument for the LAN loopback tests (implements server::ServedDevice).
+// A fake message-based instrument for the LAN loopback tests (implements server::ServedDevice's hooks).
 // Commands (one per message, ended by LF or END):
 //   *IDN?            -> "FAKE,LAN-TEST,0,1.0\n"
 //   ECHO? <text>     -> "<text>\n"
@@ -22,7 +22,21 @@ namespace cppvisa::testing {
 
 class FakeDevice : public server::ServedDevice {
  public:
-  status_t write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
+  FakeDevice() = default;
+  explicit FakeDevice(Options options) : ServedDevice(options) {}
+
+  /// Whether do_output() reports what is queued (a device that knows, like the simulated ones) or
+  /// Output::unknown (a real instrument behind a bus).
+  std::atomic<bool> knows_output{true};
+
+ protected:
+  server::Output do_output() override {
+    if (!knows_output) return server::Output::unknown;
+    std::lock_guard lock(mutex_);
+    return output_.empty() ? server::Output::none : server::Output::ready;
+  }
+
+  status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
     std::lock_guard lock(mutex_);
     for (std::byte b : data) {
       input_ += static_cast<char>(b);
@@ -34,8 +48,8 @@ class FakeDevice : public server::ServedDevice {
     return status::SUCCESS;
   }
 
-  status_t read(std::span<std::byte> buffer, std::optional<std::byte> termchar, server::ReadResult& result,
-                core::Deadline deadline) override {
+  status_t do_read(std::span<std::byte> buffer, std::optional<std::byte> termchar, server::ReadResult& result,
+                   core::Deadline deadline) override {
     std::unique_lock lock(mutex_);
     result = {};
     aborted_ = false;
@@ -82,17 +96,17 @@ class FakeDevice : public server::ServedDevice {
     return status::SUCCESS;
   }
 
-  status_t read_stb(std::uint8_t& stb, core::Deadline) override {
+  status_t do_read_stb(std::uint8_t& stb, core::Deadline) override {
     std::lock_guard lock(mutex_);
     stb = stb_;
     stb_ &= static_cast<std::uint8_t>(~0x40);  // RQS clears after the serial poll
     return status::SUCCESS;
   }
-  status_t trigger(core::Deadline) override {
+  status_t do_trigger(core::Deadline) override {
     ++triggers;
     return status::SUCCESS;
   }
-  status_t clear(core::Deadline) override {
+  status_t do_clear(core::Deadline) override {
     std::lock_guard lock(mutex_);
     output_.clear();
     offset_ = 0;
@@ -100,33 +114,28 @@ class FakeDevice : public server::ServedDevice {
     ++clears;
     return status::SUCCESS;
   }
-  status_t remote(core::Deadline) override {
+  status_t do_remote(core::Deadline) override {
     is_remote = true;
     return status::SUCCESS;
   }
-  status_t local(core::Deadline) override {
+  status_t do_local(core::Deadline) override {
     is_remote = false;
     return status::SUCCESS;
   }
-  void abort() override {
+  void do_abort() override {
     std::lock_guard lock(mutex_);
     aborted_ = true;
     changed_.notify_all();
   }
-  void set_service_request_handler(std::function<void()> handler) override {
-    std::lock_guard lock(mutex_);
-    srq_handler_ = std::move(handler);
-  }
 
+ public:
   /// Requests service from outside (as a front-panel event would).
   void request_service() {
-    std::function<void()> handler;
     {
       std::lock_guard lock(mutex_);
       stb_ |= 0x40;
-      handler = srq_handler_;
     }
-    if (handler) handler();
+    service_requested();
   }
   /// Waits until a read is blocked in the device (for abort tests; no sleeps).
   bool wait_for_blocked_read(std::chrono::milliseconds timeout) {
@@ -175,8 +184,7 @@ class FakeDevice : public server::ServedDevice {
       for (int i = 0; i < n; ++i) push("part" + std::to_string(i) + "\n");
     } else if (m == "SRQ") {
       stb_ |= 0x40;
-      auto handler = srq_handler_;
-      if (handler) handler();  // handlers must not block (the server queues)
+      service_requested();  // listeners must not block (the servers queue)
     } else if (m == "SILENT?") {
     } else {
       log.push_back(m);
@@ -190,7 +198,6 @@ class FakeDevice : public server::ServedDevice {
   std::size_t offset_ = 0;
   std::uint8_t stb_ = 0;
   bool aborted_ = false;
-  std::function<void()> srq_handler_;
 };
 
 inline std::span<const std::byte> bytes_of(std::string_view s) {

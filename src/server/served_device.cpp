@@ -1,0 +1,363 @@
+#include "server/served_device.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+namespace cppvisa::server {
+
+namespace {
+std::atomic<ClientId> next_client{1};
+// Bounds the discard of an orphaned response (a device clear).
+constexpr std::uint32_t discard_timeout_ms = 5000;
+}  // namespace
+
+ClientId new_client_id() noexcept { return next_client.fetch_add(1, std::memory_order_relaxed); }
+
+ServedDevice::ServedDevice() : ServedDevice(Options{}) {}
+ServedDevice::ServedDevice(Options options) : options_(options) {}
+ServedDevice::~ServedDevice() = default;
+
+// ---- default hooks ----
+
+Output ServedDevice::do_output() { return Output::unknown; }
+status_t ServedDevice::do_read_stb(std::uint8_t&, core::Deadline) { return status::ERROR_NSUP_OPER; }
+status_t ServedDevice::do_trigger(core::Deadline) { return status::ERROR_NSUP_OPER; }
+status_t ServedDevice::do_clear(core::Deadline) { return status::ERROR_NSUP_OPER; }
+status_t ServedDevice::do_remote(core::Deadline) { return status::ERROR_NSUP_OPER; }
+status_t ServedDevice::do_local(core::Deadline) { return status::ERROR_NSUP_OPER; }
+void ServedDevice::do_abort() {}
+void ServedDevice::do_discard_output(core::Deadline deadline) { do_clear(deadline); }
+void ServedDevice::do_enable_service_requests(bool) {}
+
+// ---- the turn ----
+
+void ServedDevice::forget_output_locked() {
+  owner_ = 0;
+  owner_closed_ = false;
+  expect_response_ = false;
+  mid_message_ = false;
+  scanner_.reset();
+}
+
+bool ServedDevice::pending_locked() {
+  if (owner_ == 0) return false;
+  switch (do_output()) {
+    case Output::ready:
+    case Output::pending: return true;
+    case Output::none: return mid_message_;
+    case Output::unknown: break;
+  }
+  return expect_response_ || mid_message_;
+}
+
+bool ServedDevice::may_access_locked(ClientId client) const {
+  if (exclusive_ && exclusive_ != client) return false;
+  if (exclusive_) return true;
+  return sharers_.empty() || sharers_.count(client) > 0;
+}
+
+status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, std::unique_lock<std::mutex>& lock) {
+  waiting_.insert(client);
+  status_t st = status::SUCCESS;
+  for (;;) {
+    if (aborted_.erase(client)) {
+      st = status::ERROR_ABORT;
+      break;
+    }
+    bool locked_out = !may_access_locked(client);
+    if (busy_ == 0 && !locked_out) {
+      if (op == Op::other || owner_ == client) break;
+      // Another client's response is unread: wait while its hold lasts, then discard it.
+      bool pending = pending_locked();
+      auto now = core::Deadline::clock::now();
+      if (!pending) break;
+      if (owner_closed_ || now >= hold_until_) {
+        busy_ = client;  // the discard is a device call of its own
+        lock.unlock();
+        do_discard_output(core::Deadline::after_ms(discard_timeout_ms));
+        lock.lock();
+        busy_ = 0;
+        forget_output_locked();
+        changed_.notify_all();
+        continue;
+      }
+      if (deadline.expired()) {
+        st = status::ERROR_TMO;
+        break;
+      }
+      changed_.wait_until(lock, std::min(deadline.when(), hold_until_));
+      continue;
+    }
+    if (deadline.expired()) {
+      st = locked_out ? status::ERROR_RSRC_LOCKED : status::ERROR_TMO;
+      break;
+    }
+    if (deadline.infinite())
+      changed_.wait(lock);
+    else
+      changed_.wait_until(lock, deadline.when());
+  }
+  waiting_.erase(waiting_.find(client));
+  if (st == status::SUCCESS) busy_ = client;
+  return st;
+}
+
+void ServedDevice::end(std::unique_lock<std::mutex>&) {
+  busy_ = 0;
+  changed_.notify_all();
+}
+
+// ---- I/O ----
+
+status_t ServedDevice::write(ClientId client, std::span<const std::byte> data, bool end_flag, std::size_t& count,
+                             core::Deadline deadline) {
+  count = 0;
+  if (options_.read_only) return status::ERROR_NSUP_OPER;
+  std::unique_lock lock(mutex_);
+  if (status_t st = begin(client, Op::io, deadline, lock); st < 0) return st;
+  if (owner_ != client || !mid_message_) {
+    // A new program message from this client.
+    owner_ = client;
+    owner_closed_ = false;
+    scanner_.reset();
+  }
+  scanner_.feed(data);
+  mid_message_ = !end_flag;
+  if (end_flag) expect_response_ = scanner_.saw_query();
+  hold_until_ = core::Deadline::clock::now() + std::chrono::milliseconds(options_.response_hold_ms);
+  lock.unlock();
+  status_t st = do_write(data, end_flag, count, deadline);
+  lock.lock();
+  if (st < 0 && end_flag) expect_response_ = false;
+  end(lock);
+  return st;
+}
+
+status_t ServedDevice::read(ClientId client, std::span<std::byte> buffer, std::optional<std::byte> termchar,
+                            ReadResult& result, core::Deadline deadline) {
+  result = {};
+  std::unique_lock lock(mutex_);
+  if (status_t st = begin(client, Op::io, deadline, lock); st < 0) return st;
+  lock.unlock();
+  status_t st = do_read(buffer, termchar, result, deadline);
+  lock.lock();
+  if (owner_ == client) {
+    if (st >= 0 && result.end) expect_response_ = false;  // the response ended (more may follow: do_output())
+    hold_until_ = core::Deadline::clock::now() + std::chrono::milliseconds(options_.response_hold_ms);
+  }
+  end(lock);
+  return st;
+}
+
+bool ServedDevice::response_pending(ClientId client) {
+  std::unique_lock lock(mutex_);
+  if (owner_ != client || owner_closed_) return false;
+  // While a call runs (this client's own, or another's that was let in) the answer cannot change
+  // under it; ask the device only when it is free.
+  if (busy_ != 0) return expect_response_;
+  return pending_locked();
+}
+
+status_t ServedDevice::run(ClientId client, core::Deadline deadline, const std::function<status_t()>& call) {
+  std::unique_lock lock(mutex_);
+  if (status_t st = begin(client, Op::other, deadline, lock); st < 0) return st;
+  lock.unlock();
+  status_t st = call();
+  lock.lock();
+  end(lock);
+  return st;
+}
+
+status_t ServedDevice::read_stb(ClientId client, std::uint8_t& stb, core::Deadline deadline) {
+  return run(client, deadline, [&] { return do_read_stb(stb, deadline); });
+}
+status_t ServedDevice::trigger(ClientId client, core::Deadline deadline) {
+  if (options_.read_only) return status::ERROR_NSUP_OPER;
+  return run(client, deadline, [&] { return do_trigger(deadline); });
+}
+status_t ServedDevice::remote(ClientId client, core::Deadline deadline) {
+  return run(client, deadline, [&] { return do_remote(deadline); });
+}
+status_t ServedDevice::local(ClientId client, core::Deadline deadline) {
+  return run(client, deadline, [&] { return do_local(deadline); });
+}
+
+status_t ServedDevice::clear(ClientId client, core::Deadline deadline) {
+  status_t st = run(client, deadline, [&] { return do_clear(deadline); });
+  if (st >= 0) {  // a cleared device has no output left for anyone (IEEE 488.2 §5.8)
+    std::lock_guard lock(mutex_);
+    forget_output_locked();
+  }
+  return st;
+}
+
+// ---- locks ----
+
+bool ServedDevice::grantable(ClientId client, LockType type, std::string_view key) const {
+  if (exclusive_ && exclusive_ != client) return false;
+  if (type == LockType::exclusive)  // a holder of the only shared lock may add the exclusive one
+    return sharers_.empty() || (sharers_.size() == 1 && sharers_.count(client));
+  return sharers_.empty() || shared_key_ == key;
+}
+
+status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key, core::Deadline deadline) {
+  if (type == LockType::shared && key.empty()) return status::ERROR_INV_ACCESS_KEY;
+  std::unique_lock lock(mutex_);
+  if (type == LockType::exclusive && exclusive_ == client) return status::SUCCESS_NESTED_EXCLUSIVE;
+  if (type == LockType::shared && sharers_.count(client)) return status::SUCCESS_NESTED_SHARED;
+  waiting_.insert(client);
+  status_t st = status::SUCCESS;
+  for (;;) {
+    if (aborted_.erase(client)) {
+      st = status::ERROR_ABORT;
+      break;
+    }
+    if (grantable(client, type, key)) break;
+    if (deadline.expired()) {
+      st = status::ERROR_RSRC_LOCKED;
+      break;
+    }
+    if (deadline.infinite())
+      changed_.wait(lock);
+    else
+      changed_.wait_until(lock, deadline.when());
+  }
+  waiting_.erase(waiting_.find(client));
+  if (st == status::SUCCESS) {
+    if (type == LockType::exclusive) {
+      exclusive_ = client;
+    } else {
+      shared_key_ = std::string(key);
+      sharers_.insert(client);
+    }
+  }
+  return st;
+}
+
+status_t ServedDevice::unlock(ClientId client) {
+  std::lock_guard lock(mutex_);
+  status_t st = status::ERROR_SESN_NLOCKED;
+  if (exclusive_ == client) {
+    exclusive_ = 0;
+    st = status::SUCCESS;
+  } else if (sharers_.erase(client)) {
+    if (sharers_.empty()) shared_key_.clear();
+    st = status::SUCCESS_NESTED_SHARED;
+  }
+  changed_.notify_all();
+  return st;
+}
+
+bool ServedDevice::holds_lock(ClientId client, LockType type) const {
+  std::lock_guard lock(mutex_);
+  return type == LockType::exclusive ? exclusive_ == client : sharers_.count(client) > 0;
+}
+
+LockInfo ServedDevice::lock_info() const {
+  std::lock_guard lock(mutex_);
+  LockInfo info;
+  info.exclusive = exclusive_ != 0;
+  std::set<ClientId> all = sharers_;
+  if (exclusive_) all.insert(exclusive_);
+  info.holders = all.size();
+  return info;
+}
+
+bool ServedDevice::may_access(ClientId client) const {
+  std::lock_guard lock(mutex_);
+  return may_access_locked(client);
+}
+
+status_t ServedDevice::wait_access(ClientId client, core::Deadline deadline) {
+  std::unique_lock lock(mutex_);
+  waiting_.insert(client);
+  status_t st = status::SUCCESS;
+  for (;;) {
+    if (aborted_.erase(client)) {
+      st = status::ERROR_ABORT;
+      break;
+    }
+    if (may_access_locked(client)) break;
+    if (deadline.expired()) {
+      st = status::ERROR_RSRC_LOCKED;
+      break;
+    }
+    if (deadline.infinite())
+      changed_.wait(lock);
+    else
+      changed_.wait_until(lock, deadline.when());
+  }
+  waiting_.erase(waiting_.find(client));
+  return st;
+}
+
+// ---- clients ----
+
+void ServedDevice::abort(ClientId client) {
+  bool call_in_progress = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (waiting_.count(client)) {
+      aborted_.insert(client);
+      changed_.notify_all();
+    }
+    call_in_progress = busy_ == client;
+  }
+  if (call_in_progress) do_abort();
+}
+
+void ServedDevice::abort_all() {
+  bool call_in_progress = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (ClientId c : waiting_) aborted_.insert(c);
+    changed_.notify_all();
+    call_in_progress = busy_ != 0;
+  }
+  if (call_in_progress) do_abort();
+}
+
+void ServedDevice::close_client(ClientId client) {
+  abort(client);
+  std::lock_guard lock(mutex_);
+  if (exclusive_ == client) exclusive_ = 0;
+  if (sharers_.erase(client) && sharers_.empty()) shared_key_.clear();
+  if (owner_ == client) owner_closed_ = true;  // discarded before the next client's I/O
+  aborted_.erase(client);
+  changed_.notify_all();
+}
+
+// ---- service requests ----
+
+std::size_t ServedDevice::add_service_request_listener(std::function<void()> listener) {
+  bool first = false;
+  std::size_t id = 0;
+  {
+    std::lock_guard lock(listeners_mutex_);
+    first = listeners_.empty();
+    id = next_listener_++;
+    listeners_[id] = std::move(listener);
+  }
+  if (first) do_enable_service_requests(true);
+  return id;
+}
+
+void ServedDevice::remove_service_request_listener(std::size_t id) {
+  bool last = false;
+  {
+    std::lock_guard lock(listeners_mutex_);
+    last = listeners_.erase(id) && listeners_.empty();
+  }
+  if (last) do_enable_service_requests(false);
+}
+
+void ServedDevice::service_requested() {
+  std::vector<std::function<void()>> listeners;
+  {
+    std::lock_guard lock(listeners_mutex_);
+    for (auto& [id, fn] : listeners_) listeners.push_back(fn);
+  }
+  for (auto& fn : listeners) fn();
+}
+
+}  // namespace cppvisa::server
