@@ -17,7 +17,7 @@ import traceback
 
 BUILD_DIR = os.environ.get("CPPVISA_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 SOURCE_DIR = os.environ.get("CPPVISA_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-VISA_SERVE = os.path.join(BUILD_DIR, "tools", "visa-serve")
+VISA_SERVE = os.environ.get("CPPVISA_VISA_SERVE") or os.path.join(BUILD_DIR, "tools", "visa-serve")
 LIBVISA = os.path.join(BUILD_DIR, "src", "cabi", "libvisa.so")
 SIM_DATA = os.path.join(SOURCE_DIR, "tests", "data", "sim")
 
@@ -282,3 +282,14 @@ def run_checks(checks):
 def expect_equal(actual, expected, what):
     if actual != expected:
         raise AssertionError(f"{what}: got {actual!r}, expected {expected!r}")
+
+
+def import_pyvisa(with_pyvisa_py=False):
+    """Debian's PyVISA (and PyVISA-py), or skip (77) when they are not installed."""
+    try:
+        import pyvisa
+        if with_pyvisa_py:
+            import pyvisa_py  # noqa: F401
+    except ImportError as e:
+        skip(f"Debian's python3-pyvisa{' / python3-pyvisa-py' if with_pyvisa_py else ''} is not importable: {e}")
+    return pyvisa
