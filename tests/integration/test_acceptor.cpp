@@ -294,8 +294,9 @@ TEST(TcpAcceptor, DualStackListenerMatchesMappedPeersAgainstIPv4Entries) {
   ASSERT_EQ(connect_tcp("127.0.0.1", a.port(), core::Deadline::after_ms(2000), again), status::SUCCESS);
   EXPECT_EQ(read_to_close(again).first, "too many from you\n");
   Socket v6;
-  if (connect_tcp("::1", a.port(), core::Deadline::after_ms(2000), v6) == status::SUCCESS)
+  if (connect_tcp("::1", a.port(), core::Deadline::after_ms(2000), v6) == status::SUCCESS) {
     EXPECT_EQ(read_to_close(v6).first, "not allowed\n");
+  }
 }
 
 TEST(TcpAcceptor, ThrowingCallbacksEndOnlyTheirConnection) {
@@ -405,7 +406,10 @@ TEST(TcpAcceptor, OutOfDescriptorsBacksOffInsteadOfSpinning) {
   const std::size_t served_while_limited = a.connection_count();
   limit.restore();
 
-  EXPECT_LT(cpu, 0.3) << "the accept loop spins on EMFILE";
+  // A back-off costs a handful of syscalls (~1 ms); a spin costs a core even on a loaded host.
+  EXPECT_LT(cpu, 0.1) << "the accept loop spins on EMFILE (" << failures << " failed accepts)";
+  RecordProperty("cpu_seconds_during_emfile", std::to_string(cpu));
+  RecordProperty("failed_accepts_during_emfile", std::to_string(failures));
   EXPECT_GE(failures, 2u);   // it did hit EMFILE, and retried
   EXPECT_LE(failures, 20u);  // 50 ms doubling to 1 s: about 5 tries in a second
   EXPECT_EQ(served_while_limited, 0u);
