@@ -2,6 +2,8 @@
 // list, the total and per-address limits (127.0.0.1 and 127.0.0.2 as two client addresses), a
 // dual-stack listener with IPv4-mapped peers, and accept() back-off when out of descriptors.
 #include "protocols/net/acceptor.hpp"
+#include "protocols/oncrpc/rpc_client.hpp"
+#include "protocols/oncrpc/rpc_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -341,6 +343,38 @@ TEST(TcpAcceptor, OpenAndStartErrorsSayWhy) {
   o.port = 0;
   EXPECT_EQ(second.open(o), status::ERROR_IO);
   EXPECT_NE(second.error().find("192.0.2.1:0"), std::string::npos) << second.error();
+}
+
+// The ONC RPC server passes its allow list and per-address limit to its acceptor; a refused RPC
+// client sees the connection close (RPC has no connection-level error).
+TEST(TcpAcceptor, RpcServerPassesAllowListAndPerAddressLimit) {
+  using namespace oncrpc;
+  auto options = RpcServer::Options::bounded(4096, 8);
+  options.max_per_address = 1;
+  ASSERT_TRUE(options.allow.add("127.0.0.1/32"));
+  RpcServer server(options);
+  server.add_program(0x20000099, 1, 1, [](const CallContext&, XdrReader&, XdrWriter&) { return ProcResult::reply; });
+  ASSERT_EQ(server.listen_tcp("127.0.0.1", 0), status::SUCCESS) << server.tcp_error();
+  EXPECT_EQ(server.tcp_error(), "");
+  server.start();
+  RpcClient first, second;
+  XdrReader r;
+  ASSERT_EQ(first.connect("127.0.0.1", server.tcp_port(), core::Deadline::after_ms(2000)), status::SUCCESS);
+  first.begin_call(0x20000099, 1, 0);
+  ASSERT_EQ(first.finish_call(core::Deadline::after_ms(2000), r), status::SUCCESS);
+  ASSERT_EQ(second.connect("127.0.0.1", server.tcp_port(), core::Deadline::after_ms(2000)), status::SUCCESS);
+  second.begin_call(0x20000099, 1, 0);
+  EXPECT_EQ(second.finish_call(core::Deadline::after_ms(2000), r), status::ERROR_CONN_LOST);  // one per address
+  EXPECT_EQ(server.connection_count(), 1u);
+  Socket outsider;
+  if (!connect_from("127.0.0.2", server.tcp_port(), outsider)) GTEST_SKIP() << "cannot bind 127.0.0.2 here";
+  EXPECT_EQ(read_to_close(outsider), std::make_pair(std::string(), true));  // not in the allow list
+  EXPECT_EQ(server.refused_count(), 2u);
+  first.begin_call(0x20000099, 1, 0);  // the admitted client is unaffected
+  EXPECT_EQ(first.finish_call(core::Deadline::after_ms(2000), r), status::SUCCESS);
+  RpcServer busy;
+  EXPECT_EQ(busy.listen_tcp("127.0.0.1", server.tcp_port()), status::ERROR_IO);
+  EXPECT_NE(busy.tcp_error().find(std::to_string(server.tcp_port())), std::string::npos) << busy.tcp_error();
 }
 
 double process_cpu_seconds() {
