@@ -432,6 +432,319 @@ TEST_F(Vxi11Loopback, OversizeWriteIsParameterError) {
   EXPECT_EQ(device->bytes_written.load(), 0u);
 }
 
+// ---- several clients of one device, locks shared with other protocols, limits, statuses ----
+
+/// A link made by hand on its own core connection (the calls our client does not make).
+struct RawLink {
+  oncrpc::RpcClient rpc{1 << 20};
+  std::int32_t lid = 0;
+  std::int32_t open(std::uint16_t port, std::string device = "inst0", bool lock_device = false,
+                    std::uint32_t lock_timeout = 0) {
+    if (!rpc.connected() && rpc.connect("127.0.0.1", port, core::Deadline::after_ms(2000)) != status::SUCCESS)
+      return -1;
+    vxi11::CreateLinkParms p;
+    p.lock_device = lock_device;
+    p.lock_timeout = lock_timeout;
+    p.device = std::move(device);
+    encode(rpc.begin_call(vxi11::core_program, 1, vxi11::proc::create_link), p);
+    oncrpc::XdrReader r;
+    if (rpc.finish_call(core::Deadline::after_ms(lock_timeout + 3000), r) != status::SUCCESS) return -1;
+    vxi11::CreateLinkResp resp;
+    if (!decode(r, resp)) return -1;
+    if (resp.error == 0) lid = resp.lid;
+    return resp.error;
+  }
+  std::int32_t simple(std::uint32_t procedure, std::int32_t link) {
+    rpc.begin_call(vxi11::core_program, 1, procedure).put_i32(link);
+    oncrpc::XdrReader r;
+    if (rpc.finish_call(core::Deadline::after_ms(3000), r) != status::SUCCESS) return -1;
+    return r.get_i32();
+  }
+  std::int32_t destroy(std::int32_t link) { return simple(vxi11::proc::destroy_link, link); }
+  std::int32_t write(std::string_view text, std::int32_t flags = vxi11::flag::end, std::uint32_t lock_timeout = 0) {
+    vxi11::DeviceWriteParms w;
+    w.lid = lid;
+    w.io_timeout = 2000;
+    w.lock_timeout = lock_timeout;
+    w.flags = flags;
+    w.data = bytes_of(text);
+    encode(rpc.begin_call(vxi11::core_program, 1, vxi11::proc::device_write), w);
+    oncrpc::XdrReader r;
+    if (rpc.finish_call(core::Deadline::after_ms(lock_timeout + 5000), r) != status::SUCCESS) return -1;
+    vxi11::DeviceWriteResp resp;
+    if (!decode(r, resp)) return -1;
+    return resp.error;
+  }
+};
+
+TEST_F(Vxi11Loopback, TwoLinksInterleaveAndEachGetsItsOwnAnswers) {
+  for (bool knows : {true, false}) {
+    SCOPED_TRACE(knows ? "device knows its output" : "device cannot tell");
+    device->knows_output = knows;
+    vxi11::Vxi11Client a, b;
+    ASSERT_EQ(open(a), status::SUCCESS);
+    ASSERT_EQ(open(b), status::SUCCESS);
+    for (int round = 0; round < 5; ++round) {
+      std::string ta = "a" + std::to_string(round), tb = "b" + std::to_string(round);
+      std::size_t n = 0;
+      ASSERT_EQ(a.write(bytes_of("ECHO? " + ta + "\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+      // b's query waits while a's answer is unread (never reads a's answer, never overtakes it).
+      auto b_query = std::async(std::launch::async, [&] { return query(b, "ECHO? " + tb + "\n"); });
+      EXPECT_EQ(b_query.wait_for(50ms), std::future_status::timeout);
+      std::vector<std::byte> buffer(100);
+      core::ReadTermination term;
+      ASSERT_EQ(a.read(buffer, n, term, core::Deadline::after_ms(2000)), status::SUCCESS);
+      EXPECT_EQ(text_of(std::span(buffer).first(n)), ta + "\n");
+      EXPECT_EQ(b_query.get(), tb + "\n");
+    }
+  }
+}
+
+TEST_F(Vxi11Loopback, UnreadAnswerOfAGoneLinkOrConnectionIsDiscarded) {
+  vxi11::Vxi11Client b;
+  ASSERT_EQ(open(b), status::SUCCESS);
+  {
+    vxi11::Vxi11Client a;  // destroy_link with a query pending
+    ASSERT_EQ(open(a), status::SUCCESS);
+    std::size_t n = 0;
+    ASSERT_EQ(a.write(bytes_of("ECHO? from a\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  }
+  auto start = Clock::now();
+  EXPECT_EQ(query(b, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
+  EXPECT_LT(Clock::now() - start, 1500ms);  // discarded at once, not after the response hold
+  {
+    RawLink raw;  // the connection drops without destroy_link
+    ASSERT_EQ(raw.open(server->core_port()), 0);
+    ASSERT_EQ(raw.write("ECHO? from raw\n"), 0);
+  }
+  EXPECT_EQ(query(b, "ECHO? mine\n"), "mine\n");
+  EXPECT_GE(device->clears.load(), 2);  // each orphaned answer was cleared (IEEE 488.2 §5.8)
+}
+
+TEST(Vxi11Clients, TimedOutQueryLeavesNoAnswerForAnotherLink) {
+  server::ServedDevice::Options o;
+  o.response_hold_ms = 300;
+  auto device = std::make_shared<FakeDevice>(o);
+  vxi11::Vxi11Server srv;
+  srv.add_device("inst0", device);
+  ASSERT_EQ(srv.start(), status::SUCCESS);
+  vxi11::Vxi11Client a, b;
+  auto t = vxi11::Vxi11Client::Target{};
+  t.host = "127.0.0.1";
+  t.core_port = srv.core_port();
+  ASSERT_EQ(a.open(t, core::Deadline::after_ms(2000)), status::SUCCESS);
+  ASSERT_EQ(b.open(t, core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(a.write(bytes_of("SILENT?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::vector<std::byte> buffer(100);
+  core::ReadTermination term;
+  EXPECT_EQ(a.read(buffer, n, term, core::Deadline::after_ms(200)), status::ERROR_TMO);
+  device->queue_output("late answer for a\n");  // a's answer arrives after a gave up
+  ASSERT_EQ(b.write(bytes_of("ECHO? for b\n"), true, n, core::Deadline::after_ms(3000)), status::SUCCESS);
+  ASSERT_EQ(b.read(buffer, n, term, core::Deadline::after_ms(3000)), status::SUCCESS);
+  EXPECT_EQ(text_of(std::span(buffer).first(n)), "for b\n");
+  EXPECT_EQ(b.read(buffer, n, term, core::Deadline::after_ms(100)), status::ERROR_TMO);  // nothing else
+  srv.stop();
+}
+
+TEST_F(Vxi11Loopback, AbortEndsAReadOnADeviceIgnoringItsDeadlineAtOnce) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  device->ignore_deadlines = true;  // only an abort ends the device's read
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("SILENT?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  constexpr auto request = 4000ms;
+  auto reader = std::async(std::launch::async, [&] {
+    std::vector<std::byte> buffer(100);
+    std::size_t count = 0;
+    core::ReadTermination term;
+    return c.read(buffer, count, term, core::Deadline::after_ms(request.count()));
+  });
+  ASSERT_TRUE(device->wait_for_blocked_read(5s));
+  auto start = Clock::now();
+  EXPECT_EQ(c.abort(), status::SUCCESS);
+  EXPECT_EQ(reader.get(), status::ERROR_ABORT);
+  EXPECT_LT(Clock::now() - start, request / 10);  // well within 10 % of the read's timeout
+  device->ignore_deadlines = false;
+  EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
+  EXPECT_EQ(c.abort(), status::SUCCESS);  // nothing in progress: delivered, nothing ended
+  EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");
+}
+
+TEST_F(Vxi11Loopback, AbortEndsAWaitForTheLock) {
+  vxi11::Vxi11Client holder, waiter;
+  ASSERT_EQ(open(holder), status::SUCCESS);
+  ASSERT_EQ(open(waiter), status::SUCCESS);
+  ASSERT_EQ(holder.lock(0), status::SUCCESS);
+  auto start = Clock::now();
+  auto waiting = std::async(std::launch::async, [&] { return waiter.lock(10000); });
+  EXPECT_EQ(waiting.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(waiter.abort(), status::SUCCESS);
+  EXPECT_EQ(waiting.get(), status::ERROR_ABORT);
+  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_EQ(holder.unlock(), status::SUCCESS);
+}
+
+TEST_F(Vxi11Loopback, LockOfAnotherProtocolsClientKeepsLinksOutAndTheirsKeepsItOut) {
+  // `other` stands for a HiSLIP or raw-socket client of the same device.
+  const server::ClientId other = server::new_client_id();
+  ASSERT_EQ(device->lock(other, server::LockType::exclusive, {}, core::Deadline::after_ms(0)), status::SUCCESS);
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::size_t n = 0;
+  EXPECT_EQ(c.write(bytes_of("*IDN?\n"), true, n, core::Deadline::after_ms(2000)), status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(c.lock(0), status::ERROR_RSRC_LOCKED);
+  auto start = Clock::now();
+  EXPECT_EQ(c.lock(300), status::ERROR_RSRC_LOCKED);
+  EXPECT_GE(Clock::now() - start, 290ms);
+  // With waitlock, I/O waits for the other client's unlock (up to lock_timeout).
+  RawLink raw;
+  ASSERT_EQ(raw.open(server->core_port()), 0);
+  EXPECT_EQ(raw.write("NOTE 1\n", vxi11::flag::end, 0), vxi11::err::locked);
+  auto unlocker = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(200ms);
+    return device->unlock(other);
+  });
+  EXPECT_EQ(raw.write("NOTE 2\n", vxi11::flag::end | vxi11::flag::waitlock, 5000), 0);
+  EXPECT_EQ(unlocker.get(), status::SUCCESS);
+  EXPECT_EQ(device->log_copy(), std::vector<std::string>{"NOTE 2"});
+  // Now the VXI-11 lock keeps the other client out, and a shared lock as well.
+  ASSERT_EQ(c.lock(0), status::SUCCESS);
+  EXPECT_FALSE(device->may_access(other));
+  EXPECT_EQ(device->lock(other, server::LockType::exclusive, {}, core::Deadline::after_ms(100)),
+            status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(device->lock(other, server::LockType::shared, "key", core::Deadline::after_ms(0)),
+            status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(device->wait_access(other, core::Deadline::after_ms(50)), status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(raw.write("NOTE 3\n"), vxi11::err::locked);  // another link is kept out too
+  EXPECT_EQ(c.unlock(), status::SUCCESS);
+  EXPECT_TRUE(device->may_access(other));
+  // A shared lock of the other client keeps links out as well; a link's waiting lock gets it after.
+  ASSERT_EQ(device->lock(other, server::LockType::shared, "key", core::Deadline::after_ms(0)), status::SUCCESS);
+  EXPECT_EQ(c.write(bytes_of("*IDN?\n"), true, n, core::Deadline::after_ms(2000)), status::ERROR_RSRC_LOCKED);
+  auto waiting = std::async(std::launch::async, [&] { return c.lock(5000); });
+  EXPECT_EQ(waiting.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(device->unlock(other), status::SUCCESS_NESTED_SHARED);
+  EXPECT_EQ(waiting.get(), status::SUCCESS);
+  EXPECT_FALSE(device->may_access(other));
+  // The lock goes with the link.
+  c.close();
+  EXPECT_TRUE(device->may_access(other));
+}
+
+TEST_F(Vxi11Loopback, LinkLocksEndWithTheConnectionAndTheServer) {
+  const server::ClientId other = server::new_client_id();
+  {
+    RawLink raw;
+    ASSERT_EQ(raw.open(server->core_port(), "inst0", true, 1000), 0);  // create_link with lockDevice
+    EXPECT_FALSE(device->may_access(other));
+    RawLink second;  // lockDevice while it is held: error 11 after lock_timeout, and no link
+    auto start = Clock::now();
+    EXPECT_EQ(second.open(server->core_port(), "inst0", true, 200), vxi11::err::locked);
+    EXPECT_GE(Clock::now() - start, 190ms);
+    EXPECT_EQ(server->link_count(), 1u);
+  }
+  EXPECT_TRUE(device->wait_access(other, core::Deadline::after_ms(5000)) == status::SUCCESS);
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  ASSERT_EQ(c.lock(0), status::SUCCESS);
+  EXPECT_FALSE(device->may_access(other));
+  server->stop();
+  EXPECT_TRUE(device->may_access(other));
+}
+
+TEST(Vxi11Clients, LinkLimitsInTotalAndPerConnection) {
+  auto device = std::make_shared<FakeDevice>();
+  vxi11::Vxi11Server::Options o;
+  o.max_links = 3;
+  o.max_links_per_connection = 2;
+  vxi11::Vxi11Server srv(o);
+  srv.add_device("inst0", device);
+  ASSERT_EQ(srv.start(), status::SUCCESS);
+  RawLink one, two;
+  ASSERT_EQ(one.open(srv.core_port()), 0);
+  std::int32_t first = one.lid;
+  ASSERT_EQ(one.open(srv.core_port()), 0);
+  EXPECT_EQ(one.open(srv.core_port()), vxi11::err::out_of_resources);  // third on one connection
+  ASSERT_EQ(two.open(srv.core_port()), 0);
+  EXPECT_EQ(two.open(srv.core_port()), vxi11::err::out_of_resources);  // fourth in total
+  EXPECT_EQ(srv.link_count(), 3u);
+  // Our client reports a refused link as "busy".
+  vxi11::Vxi11Client c;
+  vxi11::Vxi11Client::Target t;
+  t.host = "127.0.0.1";
+  t.core_port = srv.core_port();
+  EXPECT_EQ(c.open(t, core::Deadline::after_ms(2000)), status::ERROR_RSRC_BUSY);
+  EXPECT_EQ(one.destroy(first), 0);
+  EXPECT_EQ(one.destroy(first), vxi11::err::invalid_link);
+  EXPECT_EQ(two.open(srv.core_port()), 0);  // room again
+  srv.stop();
+}
+
+TEST(Vxi11Clients, ConnectionLimit) {
+  auto device = std::make_shared<FakeDevice>();
+  vxi11::Vxi11Server::Options o;
+  o.max_connections = 1;
+  vxi11::Vxi11Server srv(o);
+  srv.add_device("inst0", device);
+  ASSERT_EQ(srv.start(), status::SUCCESS);
+  RawLink one, two;
+  ASSERT_EQ(one.open(srv.core_port()), 0);
+  EXPECT_EQ(two.open(srv.core_port()), -1);  // accepted and closed at once
+  srv.stop();
+}
+
+/// A device that can only read and write: everything else is the base's VI_ERROR_NSUP_OPER.
+class PlainDevice : public server::ServedDevice {
+ protected:
+  status_t do_write(std::span<const std::byte> data, bool, std::size_t& count, core::Deadline) override {
+    count = data.size();
+    return status::SUCCESS;
+  }
+  status_t do_read(std::span<std::byte>, std::optional<std::byte>, server::ReadResult& r, core::Deadline) override {
+    r = {};
+    return status::ERROR_IO;  // an instrument failing its transfer
+  }
+};
+
+TEST(Vxi11Clients, DeviceStatusesReachTheClientUnchanged) {
+  server::ServedDevice::Options read_only;
+  read_only.read_only = true;
+  auto guarded = std::make_shared<FakeDevice>(read_only);
+  auto plain = std::make_shared<PlainDevice>();
+  vxi11::Vxi11Server srv;
+  srv.add_device("inst0", guarded);
+  srv.add_device("inst1", plain);
+  ASSERT_EQ(srv.start(), status::SUCCESS);
+  vxi11::Vxi11Client::Target t;
+  t.host = "127.0.0.1";
+  t.core_port = srv.core_port();
+  auto d = [] { return core::Deadline::after_ms(2000); };
+  vxi11::Vxi11Client ro, p;
+  t.device_name = "inst0";
+  ASSERT_EQ(ro.open(t, d()), status::SUCCESS);
+  t.device_name = "inst1";
+  ASSERT_EQ(p.open(t, d()), status::SUCCESS);
+  std::size_t n = 0;
+  EXPECT_EQ(ro.write(bytes_of("*RST\n"), true, n, d()), status::ERROR_NSUP_OPER);  // read-only serving
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(ro.trigger(d()), status::ERROR_NSUP_OPER);
+  EXPECT_EQ(guarded->triggers.load(), 0);
+  std::uint8_t stb = 0;
+  EXPECT_EQ(ro.read_stb(stb, d()), status::SUCCESS);  // reading stays allowed
+  EXPECT_EQ(p.trigger(d()), status::ERROR_NSUP_OPER);  // devices that cannot
+  EXPECT_EQ(p.read_stb(stb, d()), status::ERROR_NSUP_OPER);
+  EXPECT_EQ(p.clear(d()), status::ERROR_NSUP_OPER);
+  EXPECT_EQ(p.remote(d()), status::ERROR_NSUP_OPER);
+  EXPECT_EQ(p.local(d()), status::ERROR_NSUP_OPER);
+  EXPECT_EQ(p.write(bytes_of("X\n"), true, n, d()), status::SUCCESS);
+  std::vector<std::byte> buffer(10);
+  core::ReadTermination term;
+  EXPECT_EQ(p.read(buffer, n, term, d()), status::ERROR_IO);
+  EXPECT_EQ(p.unlock(), status::ERROR_SESN_NLOCKED);
+  srv.stop();
+}
+
 }  // namespace
 }  // namespace cppvisa
 

@@ -114,5 +114,21 @@ TEST(Vxi11Wire, ErrorMapping) {
   EXPECT_EQ(status_to_error(status::ERROR_SYSTEM_ERROR), err::io_error);
 }
 
+TEST(Vxi11Wire, DeviceStatusesSurviveTheWire) {
+  // A served device's status -> VXI-11 error (server) -> VISA status (client): unchanged wherever
+  // VXI-11 has a code for it.
+  for (status_t st : {status::ERROR_TMO, status::ERROR_ABORT, status::ERROR_NSUP_OPER, status::ERROR_RSRC_LOCKED,
+                      status::ERROR_SESN_NLOCKED, status::ERROR_INV_PARAMETER, status::ERROR_ALLOC, status::ERROR_IO,
+                      status::ERROR_CONN_LOST})
+    EXPECT_EQ(error_to_status(status_to_error(st)), st) << status_name(st);
+  EXPECT_EQ(status_to_error(status::ERROR_NSUP_OPER), 8);
+  EXPECT_EQ(status_to_error(status::ERROR_SESN_NLOCKED), 12);
+  EXPECT_EQ(status_to_error(status::ERROR_RSRC_NFOUND), err::not_accessible);
+  EXPECT_EQ(status_to_error(status::SUCCESS_MAX_CNT), 0);
+  // And every code a server sends means the same after a round trip through our server.
+  for (std::int32_t e : {0, 3, 5, 8, 9, 11, 12, 15, 17, 23})
+    EXPECT_EQ(status_to_error(error_to_status(e)), e) << e;
+}
+
 }  // namespace
 }  // namespace cppvisa::vxi11

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
+#include <chrono>
+#include <climits>
 #include <limits>
+#include <utility>
 
 namespace cppvisa::vxi11 {
 
@@ -15,16 +18,18 @@ using oncrpc::XdrWriter;
 struct Vxi11Server::Device {
   std::string name;
   std::shared_ptr<server::ServedDevice> device;
-  std::optional<std::int32_t> lock_owner;  // lid holding the VXI-11 lock (guarded by mutex_)
+  std::size_t listener = 0;  // service-request listener id while serving (0: none)
 };
 
 struct Vxi11Server::Link {
   std::int32_t lid = 0;
   Device* device = nullptr;
   std::uint64_t connection = 0;
-  bool in_progress = false;  // guarded by mutex_
-  bool aborted = false;      // guarded by mutex_
-  bool srq_enabled = false;  // guarded by mutex_
+  server::ClientId client = 0;  // this link as a client of the device
+  bool ready = false;           // create_link finished (guarded by mutex_)
+  bool in_progress = false;     // an abortable call runs (guarded by mutex_)
+  bool aborted = false;         // device_abort arrived during that call (guarded by mutex_)
+  bool srq_enabled = false;     // guarded by mutex_
   std::vector<std::byte> srq_handle;
 };
 
@@ -89,8 +94,8 @@ status_t Vxi11Server::start() {
     for (auto& [name, d] : devices_) devices.push_back(d.get());
   }
   for (Device* d : devices) {
-    // The handler only queues (devices call it from their own threads and it must not block).
-    d->device->set_service_request_handler([queue = srq_, d] {
+    // The listener only queues (devices call it from their own threads and it must not block).
+    d->listener = d->device->add_service_request_listener([queue = srq_, d] {
       std::lock_guard lock(queue->mutex);
       if (queue->stopping || queue->devices.size() >= 64) return;  // bounded: a storm coalesces
       queue->devices.push_back(d);
@@ -103,20 +108,37 @@ status_t Vxi11Server::start() {
   return status::SUCCESS;
 }
 
+void Vxi11Server::abort_calls_in_progress() {
+  // ServedDevice::abort() ends a call or wait the client is in; one that arrives just before the
+  // link's call reaches the device finds nothing to end, so this repeats until no call is left
+  // (new calls are refused once stopping_ is set). Bounded: a device that ignores its aborts
+  // still ends each call at its own deadline.
+  for (int round = 0; round < 100; ++round) {
+    std::vector<std::pair<std::shared_ptr<server::ServedDevice>, server::ClientId>> busy;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [lid, link] : links_)
+        if (link->in_progress) busy.emplace_back(link->device->device, link->client);
+    }
+    if (busy.empty()) return;
+    for (auto& [device, client] : busy) device->abort(client);
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::milliseconds(50), [&] {
+      return std::none_of(links_.begin(), links_.end(), [](auto& l) { return l.second->in_progress; });
+    });
+  }
+}
+
 void Vxi11Server::stop() {
-  std::vector<std::shared_ptr<server::ServedDevice>> busy, all;
+  std::vector<Device*> devices;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
-    for (auto& [lid, link] : links_)
-      if (link->in_progress) busy.push_back(link->device->device);
     if (running_)
-      for (auto& [name, d] : devices_) all.push_back(d->device);
+      for (auto& [name, d] : devices_) devices.push_back(d.get());
   }
-  // Devices are called without mutex_: their SRQ handlers run under their own locks.
-  changed_.notify_all();
-  for (auto& d : busy) d->abort();
+  abort_calls_in_progress();
   {
     std::lock_guard lock(srq_->mutex);
     srq_->stopping = true;
@@ -124,12 +146,17 @@ void Vxi11Server::stop() {
   srq_->wake.notify_all();
   if (portmapper_) portmapper_->unset(core_program, program_version);
   abort_.stop();
-  core_.stop();
+  core_.stop();  // each connection's end closes its links (connection_closed)
   if (srq_thread_.joinable()) srq_thread_.join();
-  for (auto& d : all) d->set_service_request_handler({});
-  std::lock_guard lock(mutex_);
-  links_.clear();
-  intr_channels_.clear();
+  for (Device* d : devices)
+    if (d->listener) d->device->remove_service_request_listener(std::exchange(d->listener, 0));
+  std::map<std::int32_t, std::shared_ptr<Link>> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(links_);
+    intr_channels_.clear();
+  }
+  for (auto& [lid, link] : left) link->device->device->close_client(link->client);
 }
 
 void Vxi11Server::register_with(oncrpc::PortmapperServer& portmapper) {
@@ -140,7 +167,8 @@ void Vxi11Server::register_with(oncrpc::PortmapperServer& portmapper) {
 
 std::size_t Vxi11Server::link_count() const {
   std::lock_guard lock(mutex_);
-  return links_.size();
+  return static_cast<std::size_t>(
+      std::count_if(links_.begin(), links_.end(), [](auto& l) { return l.second->ready; }));
 }
 
 // ---- dispatch ----
@@ -212,7 +240,7 @@ ProcResult Vxi11Server::core_dispatch(const CallContext& call, XdrReader& args, 
       DeviceDocmdParms p;
       if (!decode(args, p, options_.max_recv_size)) return ProcResult::garbage_args;
       std::lock_guard lock(mutex_);
-      results.put_i32(links_.count(p.lid) ? err::not_supported : err::invalid_link);
+      results.put_i32(find_link(p.lid) ? err::not_supported : err::invalid_link);
       results.put_opaque({});
       return ProcResult::reply;
     }
@@ -239,51 +267,84 @@ ProcResult Vxi11Server::abort_dispatch(const CallContext& call, XdrReader& args,
   return ProcResult::reply;
 }
 
+
 // ---- links ----
+
+std::shared_ptr<Vxi11Server::Link> Vxi11Server::find_link(std::int32_t lid) const {
+  auto it = links_.find(lid);
+  if (it == links_.end() || !it->second->ready) return nullptr;
+  return it->second;
+}
 
 std::int32_t Vxi11Server::create_link(const CallContext& call, const CreateLinkParms& p, std::int32_t& lid) {
   lid = 0;
-  std::unique_lock lock(mutex_);
-  auto it = devices_.find(normalize_device_name(p.device));
-  if (it == devices_.end()) return err::not_accessible;
-  if (links_.size() >= options_.max_links) return err::out_of_resources;
-  Device* device = it->second.get();
-  while (links_.count(next_lid_)) ++next_lid_;
-  auto link = std::make_shared<Link>();
-  link->lid = next_lid_++;
-  link->device = device;
-  link->connection = call.connection_id;
-  if (p.lock_device) {
-    // Wait for the lock up to lock_timeout; no link is created when it cannot be had.
-    auto deadline = timeout_deadline(p.lock_timeout);
-    bool got = changed_.wait_until(lock, deadline.when(), [&] { return stopping_ || !device->lock_owner; });
-    if (!got || stopping_) return err::locked;
-    device->lock_owner = link->lid;
+  std::shared_ptr<Link> link;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return err::out_of_resources;
+    auto it = devices_.find(normalize_device_name(p.device));
+    if (it == devices_.end()) return err::not_accessible;
+    if (links_.size() >= options_.max_links) return err::out_of_resources;
+    auto on_connection = std::count_if(links_.begin(), links_.end(),
+                                       [&](auto& l) { return l.second->connection == call.connection_id; });
+    if (static_cast<std::size_t>(on_connection) >= options_.max_links_per_connection) return err::out_of_resources;
+    while (links_.count(next_lid_)) next_lid_ = next_lid_ == INT32_MAX ? 1 : next_lid_ + 1;
+    link = std::make_shared<Link>();
+    link->lid = next_lid_;
+    next_lid_ = next_lid_ == INT32_MAX ? 1 : next_lid_ + 1;
+    link->device = it->second.get();
+    link->connection = call.connection_id;
+    link->client = server::new_client_id();
+    link->ready = !p.lock_device;
+    link->in_progress = p.lock_device;  // the lock wait ends at stop()
+    links_[link->lid] = link;           // counts against the limits while it waits for the lock
   }
-  links_[link->lid] = link;
+  if (p.lock_device) {
+    // Wait for the device's lock up to lock_timeout; no link is created when it cannot be had.
+    status_t st = link->device->device->lock(link->client, server::LockType::exclusive, {},
+                                             timeout_deadline(p.lock_timeout));
+    bool failed = false;
+    {
+      std::lock_guard lock(mutex_);
+      link->in_progress = false;
+      failed = st < 0 || stopping_;
+      if (failed)
+        links_.erase(link->lid);
+      else
+        link->ready = true;
+    }
+    changed_.notify_all();
+    if (failed) {
+      link->device->device->close_client(link->client);  // releases a lock granted as stop() began
+      return err::locked;
+    }
+  }
   lid = link->lid;
   return err::none;
 }
 
 std::int32_t Vxi11Server::destroy_link(std::int32_t lid) {
-  std::lock_guard lock(mutex_);
-  auto it = links_.find(lid);
-  if (it == links_.end()) return err::invalid_link;
-  Device* device = it->second->device;
-  if (device->lock_owner == lid) device->lock_owner.reset();
-  links_.erase(it);
-  changed_.notify_all();
+  std::shared_ptr<Link> link;
+  {
+    std::lock_guard lock(mutex_);
+    link = find_link(lid);
+    if (!link) return err::invalid_link;
+    links_.erase(lid);
+  }
+  // Releases the link's lock, ends a call of it still in progress (from another connection using
+  // its lid) and discards its unread output before the device's next client.
+  link->device->device->close_client(link->client);
   return err::none;
 }
 
 void Vxi11Server::connection_closed(std::uint64_t connection_id) {
   std::shared_ptr<IntrChannel> channel;
+  std::vector<std::shared_ptr<Link>> gone;
   {
     std::lock_guard lock(mutex_);
     for (auto it = links_.begin(); it != links_.end();) {
       if (it->second->connection == connection_id) {
-        Device* device = it->second->device;
-        if (device->lock_owner == it->first) device->lock_owner.reset();  // locks die with the connection
+        gone.push_back(it->second);
         it = links_.erase(it);
       } else {
         ++it;
@@ -295,7 +356,8 @@ void Vxi11Server::connection_closed(std::uint64_t connection_id) {
       intr_channels_.erase(ch);
     }
   }
-  changed_.notify_all();
+  // Locks die with the connection (VXI-11 B.6.9), and so does its unread output.
+  for (auto& link : gone) link->device->device->close_client(link->client);
   if (channel) {
     std::lock_guard send(channel->send_mutex);
     channel->client.close();
@@ -304,33 +366,45 @@ void Vxi11Server::connection_closed(std::uint64_t connection_id) {
 
 std::int32_t Vxi11Server::begin_operation(std::int32_t lid, std::int32_t flags, std::uint32_t lock_timeout,
                                           std::shared_ptr<Link>& link) {
-  std::unique_lock lock(mutex_);
-  auto it = links_.find(lid);
-  if (it == links_.end()) return err::invalid_link;
-  link = it->second;
-  Device* device = link->device;
-  link->aborted = false;
-  link->in_progress = true;
-  auto accessible = [&] { return !device->lock_owner || *device->lock_owner == lid; };
-  if (!accessible()) {
+  {
+    std::lock_guard lock(mutex_);
+    link = find_link(lid);
+    if (!link) return err::invalid_link;
+    if (stopping_) return err::abort;
+    link->aborted = false;
+    link->in_progress = true;
+  }
+  auto& device = *link->device->device;
+  if (!device.may_access(link->client)) {
+    // Another client of the device (this server's, or another protocol's) holds a lock.
     if (!(flags & flag::waitlock)) {
-      link->in_progress = false;
+      end_operation(*link);
       return err::locked;
     }
-    auto deadline = timeout_deadline(lock_timeout);
-    bool ok = changed_.wait_until(lock, deadline.when(), [&] { return stopping_ || link->aborted || accessible(); });
-    if (stopping_ || link->aborted || !ok) {
-      std::int32_t e = link->aborted ? err::abort : err::locked;
-      link->in_progress = false;
-      return e;
+    status_t st = device.wait_access(link->client, timeout_deadline(lock_timeout));
+    if (st < 0) {
+      end_operation(*link);
+      return status_to_error(st);  // RSRC_LOCKED: 11, ABORT: 23
     }
+  }
+  if (abort_requested(*link)) {
+    end_operation(*link);
+    return err::abort;
   }
   return err::none;
 }
 
-void Vxi11Server::end_operation(Link& link) {
+bool Vxi11Server::abort_requested(const Link& link) const {
   std::lock_guard lock(mutex_);
-  link.in_progress = false;
+  return link.aborted || stopping_;
+}
+
+void Vxi11Server::end_operation(Link& link) {
+  {
+    std::lock_guard lock(mutex_);
+    link.in_progress = false;
+  }
+  changed_.notify_all();
 }
 
 std::int32_t Vxi11Server::device_write(const DeviceWriteParms& p, std::uint32_t& size) {
@@ -345,25 +419,27 @@ std::int32_t Vxi11Server::device_write(const DeviceWriteParms& p, std::uint32_t&
   std::size_t count = 0;
   status_t st = status::SUCCESS;
   if (!p.data.empty() || (p.flags & flag::end))
-    st = link->device->device->write(p.data, (p.flags & flag::end) != 0, count, timeout_deadline(p.io_timeout));
-  size = static_cast<std::uint32_t>(count);
+    st = link->device->device->write(link->client, p.data, (p.flags & flag::end) != 0, count,
+                                     timeout_deadline(p.io_timeout));
+  size = static_cast<std::uint32_t>(std::min<std::size_t>(count, p.data.size()));
   end_operation(*link);
   return status_to_error(st);
 }
 
 void Vxi11Server::device_read(const DeviceReadParms& p, XdrWriter& results) {
+  // Device_ReadResp: error, reason, data length, data, padding. The device reads straight into
+  // the reply record (no copy of the data between the device and the socket).
   auto& out = results.bytes();
   const std::size_t start = out.size();
-  auto reply = [&](std::int32_t error, std::int32_t reason, std::size_t count) {
-    // Layout: error, reason, data length, data, padding. The data were read in place.
+  auto reply = [&](std::int32_t error, std::int32_t reasons, std::size_t count) {
     out.resize(start + 12 + count);
     out.insert(out.end(), (4 - (count & 3)) & 3, std::byte{0});
-    std::vector<std::byte> head;
-    XdrWriter w(head);
-    w.put_i32(error);
-    w.put_i32(reason);
-    w.put_u32(static_cast<std::uint32_t>(count));
-    std::copy(head.begin(), head.end(), out.begin() + static_cast<std::ptrdiff_t>(start));
+    auto put = [&](std::size_t at, std::uint32_t v) {
+      for (int i = 0; i < 4; ++i) out[start + at + i] = static_cast<std::byte>(v >> (24 - 8 * i));
+    };
+    put(0, static_cast<std::uint32_t>(error));
+    put(4, static_cast<std::uint32_t>(reasons));
+    put(8, static_cast<std::uint32_t>(count));
   };
   std::shared_ptr<Link> link;
   std::int32_t e = begin_operation(p.lid, p.flags, p.lock_timeout, link);
@@ -378,7 +454,7 @@ void Vxi11Server::device_read(const DeviceReadParms& p, XdrWriter& results) {
   std::optional<std::byte> termchar;
   if (p.flags & flag::termchrset) termchar = std::byte{p.term_char};
   server::ReadResult r;
-  status_t st = link->device->device->read(buffer, termchar, r, timeout_deadline(p.io_timeout));
+  status_t st = link->device->device->read(link->client, buffer, termchar, r, timeout_deadline(p.io_timeout));
   end_operation(*link);
   r.count = std::min(r.count, capacity);
   std::int32_t reasons = 0;
@@ -395,14 +471,15 @@ std::int32_t Vxi11Server::device_generic(std::uint32_t procedure, const DeviceGe
   std::int32_t e = begin_operation(p.lid, p.flags, p.lock_timeout, link);
   if (e != err::none) return e;
   auto& device = *link->device->device;
+  const server::ClientId client = link->client;
   auto deadline = timeout_deadline(p.io_timeout);
   status_t st = status::ERROR_NSUP_OPER;
   switch (procedure) {
-    case proc::device_readstb: st = device.read_stb(*stb, deadline); break;
-    case proc::device_trigger: st = device.trigger(deadline); break;
-    case proc::device_clear: st = device.clear(deadline); break;
-    case proc::device_remote: st = device.remote(deadline); break;
-    case proc::device_local: st = device.local(deadline); break;
+    case proc::device_readstb: st = device.read_stb(client, *stb, deadline); break;
+    case proc::device_trigger: st = device.trigger(client, deadline); break;
+    case proc::device_clear: st = device.clear(client, deadline); break;
+    case proc::device_remote: st = device.remote(client, deadline); break;
+    case proc::device_local: st = device.local(client, deadline); break;
     default: break;
   }
   end_operation(*link);
@@ -410,50 +487,48 @@ std::int32_t Vxi11Server::device_generic(std::uint32_t procedure, const DeviceGe
 }
 
 std::int32_t Vxi11Server::device_lock(const DeviceLockParms& p) {
-  std::unique_lock lock(mutex_);
-  auto it = links_.find(p.lid);
-  if (it == links_.end()) return err::invalid_link;
-  auto link = it->second;
-  Device* device = link->device;
-  if (device->lock_owner == p.lid) return err::locked;  // "this link already has the lock" is error 11 too
-  if (device->lock_owner) {
-    if (!(p.flags & flag::waitlock)) return err::locked;
+  std::shared_ptr<Link> link;
+  {
+    std::lock_guard lock(mutex_);
+    link = find_link(p.lid);
+    if (!link) return err::invalid_link;
+    if (stopping_) return err::abort;
     link->aborted = false;
-    link->in_progress = true;
-    auto deadline = timeout_deadline(p.lock_timeout);
-    bool ok = changed_.wait_until(lock, deadline.when(),
-                                  [&] { return stopping_ || link->aborted || !device->lock_owner; });
-    link->in_progress = false;
-    if (link->aborted) return err::abort;
-    if (!ok || stopping_ || !links_.count(p.lid)) return err::locked;
+    link->in_progress = true;  // device_lock is abortable (error 23)
   }
-  device->lock_owner = p.lid;
-  return err::none;
+  auto& device = *link->device->device;
+  // Without waitlock the lock is tried once (a deadline already due).
+  auto deadline = (p.flags & flag::waitlock) ? timeout_deadline(p.lock_timeout) : core::Deadline::after_ms(0);
+  status_t st = abort_requested(*link) ? status::ERROR_ABORT
+                                       : device.lock(link->client, server::LockType::exclusive, {}, deadline);
+  end_operation(*link);
+  // "This link already has the lock" is error 11 as well (B.6.9); the device says NESTED.
+  if (st == status::SUCCESS_NESTED_EXCLUSIVE || st == status::SUCCESS_NESTED_SHARED) return err::locked;
+  return status_to_error(st);  // SUCCESS: 0, RSRC_LOCKED: 11, ABORT: 23
 }
 
 std::int32_t Vxi11Server::device_unlock(std::int32_t lid) {
-  std::lock_guard lock(mutex_);
-  auto it = links_.find(lid);
-  if (it == links_.end()) return err::invalid_link;
-  Device* device = it->second->device;
-  if (device->lock_owner != lid) return err::no_lock;
-  device->lock_owner.reset();
-  changed_.notify_all();
-  return err::none;
+  std::shared_ptr<Link> link;
+  {
+    std::lock_guard lock(mutex_);
+    link = find_link(lid);
+    if (!link) return err::invalid_link;
+  }
+  auto& device = *link->device->device;
+  if (!device.holds_lock(link->client, server::LockType::exclusive)) return err::no_lock;
+  return device.unlock(link->client) == status::SUCCESS ? err::none : err::no_lock;
 }
 
 std::int32_t Vxi11Server::device_abort(std::int32_t lid) {
-  std::shared_ptr<server::ServedDevice> device;
+  std::shared_ptr<Link> link;
   {
     std::lock_guard lock(mutex_);
-    auto it = links_.find(lid);
-    if (it == links_.end()) return err::invalid_link;
-    if (!it->second->in_progress) return err::none;  // only in-progress calls are aborted
-    it->second->aborted = true;
-    device = it->second->device->device;
+    link = find_link(lid);
+    if (!link) return err::invalid_link;
+    if (!link->in_progress) return err::none;  // only in-progress calls are aborted (B.6.x device_abort)
+    link->aborted = true;
   }
-  changed_.notify_all();
-  device->abort();
+  link->device->device->abort(link->client);
   return err::none;
 }
 
@@ -461,10 +536,10 @@ std::int32_t Vxi11Server::device_abort(std::int32_t lid) {
 
 std::int32_t Vxi11Server::enable_srq(const DeviceEnableSrqParms& p) {
   std::lock_guard lock(mutex_);
-  auto it = links_.find(p.lid);
-  if (it == links_.end()) return err::invalid_link;
-  it->second->srq_enabled = p.enable;
-  it->second->srq_handle.assign(p.handle.begin(), p.handle.end());
+  auto link = find_link(p.lid);
+  if (!link) return err::invalid_link;
+  link->srq_enabled = p.enable;
+  link->srq_handle.assign(p.handle.begin(), p.handle.end());
   return err::none;
 }
 
@@ -518,7 +593,7 @@ void Vxi11Server::srq_loop() {
     {
       std::lock_guard lock(mutex_);
       for (auto& [lid, link] : links_) {
-        if (link->device != device || !link->srq_enabled) continue;
+        if (link->device != device || !link->ready || !link->srq_enabled) continue;
         auto ch = intr_channels_.find(link->connection);
         if (ch != intr_channels_.end()) targets.emplace_back(ch->second, link->srq_handle);
       }

@@ -1,12 +1,17 @@
 // vxi11::Vxi11Server: serves server::ServedDevice instruments over VXI-11 (core and abort
 // channels; interrupt channel for SRQ), protocols.md §2.6 for the rules it follows:
-// - links (create_link/destroy_link), several per connection, any number of connections (bounded);
+// - links (create_link/destroy_link), each a client of its device (server::ClientId), bounded in
+//   total and per connection (create_link beyond a bound: error 9); connections bounded too;
 // - maxRecvSize enforcement (device_write larger than it -> error 5, nothing transferred);
 // - device_read with requestSize, termChar and END, partial data with error 15 on io_timeout;
-// - locks per device shared by every link to it, waitlock with lock_timeout, error 11/12;
-//   a connection that disappears releases its links' locks;
-// - device_abort on the abort channel ends the link's blocked call with error 23;
+// - locks are the device's own (ServedDevice::lock), so a VXI-11 lock keeps out the device's
+//   clients on every other protocol and theirs keep VXI-11 links out; waitlock with lock_timeout,
+//   error 11 (also "this link holds it already") / 12; a link or connection that goes releases
+//   its lock and discards its unread output;
+// - device_abort on the abort channel ends the link's call in progress (ServedDevice::abort) with
+//   error 23;
 // - create_intr_chan / device_enable_srq / device_intr_srq for service requests.
+// Every status a device returns reaches the client as the VXI-11 error for it (status_to_error).
 #pragma once
 
 #include "protocols/oncrpc/portmapper.hpp"
@@ -34,9 +39,12 @@ class Vxi11Server {
     std::uint16_t core_port = 0;        ///< 0 = any free port
     std::uint16_t abort_port = 0;       ///< 0 = any free port
     std::uint32_t max_recv_size = 65536;  ///< maxRecvSize announced by create_link (>= 1024)
-    std::uint32_t max_read_size = 1u << 20;  ///< largest device_read reply (bigger requests get less, reason 0)
-    std::size_t max_links = 256;
-    std::size_t max_connections = 64;
+    /// Largest device_read reply (bigger requests get less with reason 0, and the client reads
+    /// again); also the reply buffer each connection may hold.
+    std::uint32_t max_read_size = 4u << 20;
+    std::size_t max_links = 256;                 ///< links on all connections together
+    std::size_t max_links_per_connection = 16;   ///< links one core connection may hold
+    std::size_t max_connections = 64;            ///< core (and, separately, abort) connections
   };
 
   Vxi11Server();
@@ -46,10 +54,12 @@ class Vxi11Server {
   Vxi11Server& operator=(const Vxi11Server&) = delete;
 
   /// Serves `device` under a link device name ("inst0", "gpib0,5"; case-insensitive). Before start().
+  /// One device may be served under several names (and by other protocol servers at the same time).
   void add_device(std::string name, std::shared_ptr<server::ServedDevice> device);
   /// Opens the listeners and starts serving. ERROR_IO when a port cannot be bound.
   status_t start();
-  /// Ends blocked calls, closes every connection and joins all threads. Idempotent.
+  /// Ends the calls in progress (ERROR_ABORT), closes every connection and link (releasing their
+  /// locks on the devices) and joins all threads. Idempotent.
   void stop();
 
   std::uint16_t core_port() const noexcept { return core_.tcp_port(); }
@@ -66,7 +76,7 @@ class Vxi11Server {
   struct Device;
   struct Link;
   struct IntrChannel;
-  /// Service requests waiting to be sent. Shared with the devices' handlers, which may still run
+  /// Service requests waiting to be sent. Shared with the devices' listeners, which may still run
   /// (on a device's thread) after stop() removed them, so they never touch the server itself.
   struct SrqQueue {
     std::mutex mutex;
@@ -81,11 +91,16 @@ class Vxi11Server {
                                     oncrpc::XdrWriter& results);
   void connection_closed(std::uint64_t connection_id);
 
+  /// The active link `lid` (nullptr if none); mutex_ held.
+  std::shared_ptr<Link> find_link(std::int32_t lid) const;
   std::int32_t create_link(const oncrpc::CallContext& call, const CreateLinkParms& p, std::int32_t& lid);
   std::int32_t destroy_link(std::int32_t lid);
-  /// Starts an operation on a link: checks the link, waits for access per the lock rules.
+  /// Starts an abortable call on a link: checks the link, waits for access under the device's
+  /// locks per `flags` (waitlock) and `lock_timeout`. err::none or the error to reply.
   std::int32_t begin_operation(std::int32_t lid, std::int32_t flags, std::uint32_t lock_timeout,
                                std::shared_ptr<Link>& link);
+  /// Whether an abort arrived since begin_operation (the call must not start).
+  bool abort_requested(const Link& link) const;
   void end_operation(Link& link);
   std::int32_t device_write(const DeviceWriteParms& p, std::uint32_t& size);
   void device_read(const DeviceReadParms& p, oncrpc::XdrWriter& results);
@@ -96,6 +111,8 @@ class Vxi11Server {
   std::int32_t create_intr_chan(const oncrpc::CallContext& call, const DeviceRemoteFunc& f);
   std::int32_t destroy_intr_chan(std::uint64_t connection_id);
   std::int32_t device_abort(std::int32_t lid);
+  /// Aborts every link's call in progress until none is left (bounded); stopping_ is set.
+  void abort_calls_in_progress();
 
   void srq_loop();
 
@@ -105,9 +122,9 @@ class Vxi11Server {
   oncrpc::PortmapperServer* portmapper_ = nullptr;
 
   mutable std::mutex mutex_;
-  std::condition_variable changed_;  // lock released, link aborted, stopping
+  std::condition_variable changed_;  // a call ended
   std::map<std::string, std::unique_ptr<Device>> devices_;
-  std::map<std::int32_t, std::shared_ptr<Link>> links_;
+  std::map<std::int32_t, std::shared_ptr<Link>> links_;  // also links being created (not ready)
   std::map<std::uint64_t, std::shared_ptr<IntrChannel>> intr_channels_;
   std::int32_t next_lid_ = 1;
   bool running_ = false;

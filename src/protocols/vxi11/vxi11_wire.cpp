@@ -41,16 +41,20 @@ status_t create_link_error_to_status(std::int32_t error) noexcept {
 }
 
 std::int32_t status_to_error(status_t st) noexcept {
+  // The inverse of error_to_status() wherever VXI-11 has a code for the status, so that a served
+  // device's status reaches our client unchanged (NSUP stays NSUP); the rest is an I/O error.
   if (st >= 0) return err::none;
   switch (st) {
     case status::ERROR_TMO: return err::io_timeout;
     case status::ERROR_ABORT: return err::abort;
     case status::ERROR_NSUP_OPER: return err::not_supported;
     case status::ERROR_RSRC_LOCKED: return err::locked;
+    case status::ERROR_SESN_NLOCKED: return err::no_lock;
     case status::ERROR_INV_PARAMETER: return err::parameter;
-    case status::ERROR_CONN_LOST:
-    case status::ERROR_RSRC_NFOUND: return err::not_accessible;
     case status::ERROR_ALLOC: return err::out_of_resources;
+    case status::ERROR_CONN_LOST:    // the device behind the server went away
+    case status::ERROR_RSRC_NFOUND: return err::not_accessible;
+    case status::ERROR_IO:
     default: return err::io_error;
   }
 }

@@ -80,7 +80,10 @@ inline constexpr std::size_t max_srq_handle = 40;
 status_t error_to_status(std::int32_t error) noexcept;
 /// The VISA status for a create_link error (the resource cannot be opened).
 status_t create_link_error_to_status(std::int32_t error) noexcept;
-/// The VXI-11 error for a VISA status returned by a served device.
+/// The VXI-11 error for a VISA status returned by a served device: error_to_status() gives the
+/// status back for every status VXI-11 has a code for (TMO, ABORT, NSUP_OPER, RSRC_LOCKED,
+/// SESN_NLOCKED, INV_PARAMETER, ALLOC, IO); CONN_LOST and RSRC_NFOUND become 3 (read back as
+/// CONN_LOST); any other error becomes 17 (I/O error); warnings and success become 0.
 std::int32_t status_to_error(status_t st) noexcept;
 
 struct CreateLinkParms {
