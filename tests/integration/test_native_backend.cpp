@@ -23,8 +23,8 @@ namespace {
 
 /// An instrument that answers "*IDN?" and echoes anything else as "echo:<text>".
 class EchoDevice : public server::ServedDevice {
- public:
-  status_t write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
+ protected:
+  status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
     std::lock_guard g(m_);
     pending_.append(reinterpret_cast<const char*>(data.data()), data.size());
     count = data.size();
@@ -36,8 +36,8 @@ class EchoDevice : public server::ServedDevice {
     }
     return status::SUCCESS;
   }
-  status_t read(std::span<std::byte> buffer, std::optional<std::byte>, server::ReadResult& r,
-                core::Deadline deadline) override {
+  status_t do_read(std::span<std::byte> buffer, std::optional<std::byte>, server::ReadResult& r,
+                   core::Deadline deadline) override {
     std::unique_lock g(m_);
     auto ready = [&] { return !output_.empty(); };
     if (!ready() && !cv_.wait_until(g, deadline.when(), ready)) return status::ERROR_TMO;
@@ -47,7 +47,7 @@ class EchoDevice : public server::ServedDevice {
     r.end = output_.empty();
     return status::SUCCESS;
   }
-  status_t read_stb(std::uint8_t& stb, core::Deadline) override {
+  status_t do_read_stb(std::uint8_t& stb, core::Deadline) override {
     std::lock_guard g(m_);
     stb = output_.empty() ? 0 : 0x10;
     return status::SUCCESS;
