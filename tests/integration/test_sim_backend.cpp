@@ -217,7 +217,8 @@ TEST_F(SimBackendTest, OutputStateWithoutReading) {
   EXPECT_EQ(st, status::SUCCESS_MAX_CNT);
   ASSERT_EQ(sb->output_state(scope, state), status::SUCCESS);
   EXPECT_EQ(state, core::OutputState::ready);  // the rest is in the session's reader
-  EXPECT_EQ(read(scope).second, "SIMSCOPE-1000,SIM0001,1.0\n");
+  EXPECT_EQ(part, "CPPVI");
+  EXPECT_EQ(read(scope).second, "SA,SIMSCOPE-1000,SIM0001,1.0\n");
   ASSERT_EQ(sb->output_state(scope, state), status::SUCCESS);
   EXPECT_EQ(state, core::OutputState::none);
   EXPECT_EQ(sb->output_state(rm, state), status::ERROR_INV_OBJECT);
