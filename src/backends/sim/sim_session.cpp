@@ -82,9 +82,9 @@ status_t SimSession::read(std::span<std::byte> buffer, std::size_t& count, core:
 
 bool SimSession::carries_end() const {
   // END travels with the last byte on GPIB (EOI), VXI-11 and HiSLIP (TCPIP INSTR), USBTMC (EOM),
-  // VXI/PXI; a raw socket and a serial line have no END signal (VPP-4.3 viWrite).
+  // VXI/PXI; a raw socket, raw USB pipes and a serial line have no END signal (VPP-4.3 viWrite).
   if (serial()) return false;
-  return !(interface_type() == InterfaceType::tcpip && resource_class() == "SOCKET");
+  return resource_class() != "SOCKET" && resource_class() != "RAW";
 }
 
 void SimSession::device_write(std::span<const std::byte> data, bool end) {

@@ -3,7 +3,7 @@
 // VI_ATTR_ASRL_END_IN), read_stb (serial poll), clear, trigger, flush, and service-request
 // events raised by the device.
 // - viWrite passes END (VI_ATTR_SEND_END_EN) to the device for interfaces that carry END
-//   (TCPIP INSTR, GPIB, USB INSTR, VXI, PXI ...), never for SOCKET; ASRL marks its end in the
+//   (TCPIP INSTR, GPIB, USB INSTR, VXI, PXI ...), never for SOCKET or USB RAW; ASRL marks its end in the
 //   data (VI_ATTR_ASRL_END_OUT);
 // - a write that interrupts a query (Device::write) also drops this session's read leftover;
 // - abort() (viTerminate) makes a read waiting for the device return VI_ERROR_ABORT (this
@@ -43,7 +43,7 @@ class SimSession final : public core::Session, private core::ByteSource {
  private:
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override;
   bool serial() const noexcept { return interface_type() == InterfaceType::asrl; }
-  /// Whether the interface carries END with the last byte (not SOCKET, not ASRL).
+  /// Whether the interface carries END with the last byte (not SOCKET, RAW or ASRL).
   bool carries_end() const;
   void device_write(std::span<const std::byte> data, bool end);
 
