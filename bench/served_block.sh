@@ -54,6 +54,7 @@ wait_line() {
 
 "$PLAIN" "$POINTS" 127.0.0.1 0 >"$work/plain.out" 2>"$work/plain.err" &
 pids+=($!)
+plain_pid=$!
 have_hislip=0
 serve_args=(--sim --resource TCPIP::sim-scope::INSTR --socket 127.0.0.1:0 --vxi11 127.0.0.1:0)
 if "$SERVE" --help 2>/dev/null | grep -q -- '--hislip'; then
@@ -62,12 +63,21 @@ if "$SERVE" --help 2>/dev/null | grep -q -- '--hislip'; then
 fi
 "$SERVE" "${serve_args[@]}" >"$work/serve.out" 2>"$work/serve.err" &
 pids+=($!)
+serve_pid=$!
+# CPU time (user + system, all threads) of a process in ms, from /proc/PID/stat fields 14 and 15.
+cpu_ms() {
+  local stat
+  stat=$(<"/proc/$1/stat") || return 1
+  stat=${stat##*) }
+  read -r -a f <<<"$stat"
+  echo $(((f[11] + f[12]) * 1000 / $(getconf CLK_TCK)))
+}
 
 names=(plain socket vxi11 hislip)
 declare -A label=([plain]="plain-C server, raw socket" [socket]="visa-serve sim, raw socket"
                   [vxi11]="visa-serve sim, VXI-11" [hislip]="visa-serve sim, HiSLIP")
 declare -A target=([plain]=100 [socket]=75 [vxi11]=50 [hislip]=75)
-declare -A resource rates note
+declare -A resource rates note client_cpu server_cpu
 resource[plain]=$(wait_line "$work/plain.out" '::SOCKET serves') || { cat "$work/plain.err" >&2; exit 2; }
 resource[socket]=$(wait_line "$work/serve.out" '::SOCKET serves') || { cat "$work/serve.err" >&2; exit 2; }
 resource[vxi11]=$(wait_line "$work/serve.out" '::inst0::INSTR serves') || { cat "$work/serve.err" >&2; exit 2; }
@@ -82,17 +92,25 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((round = 1; round <= ROUNDS; ++round)); do
   for n in "${names[@]}"; do
     [[ -n ${resource[$n]:-} && -z ${note[$n]:-} ]] || continue
+    spid=$serve_pid
+    [[ $n == plain ]] && spid=$plain_pid
+    s0=$(cpu_ms "$spid")
     out=$(timeout "$CLIENT_TIMEOUT" "$CLIENT" "${resource[$n]}" --points "$POINTS" --repeat "$REPEAT" 2>"$work/client.err")
     rc=$?
+    s1=$(cpu_ms "$spid")
     if ((rc != 0)); then
       note[$n]="failed (exit $rc): $(tail -n1 "$work/client.err")"
       continue
     fi
     rates[$n]+=" $(sed -n 's/^RATES //p' <<<"$out")"
+    client_cpu[$n]+=" $(sed -n 's/^CPU //p' <<<"$out")"
+    # The server's CPU time over the run, per read (the warm-up read included).
+    server_cpu[$n]+=" $(((s1 - s0) / (REPEAT + 1)))"
   done
 done
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 
+mean() { tr ' ' '\n' <<<"$1" | grep . | awk '{s += $1} END { if (NR) printf "%.0f", s / NR; else print "-" }'; }
 # best / median of a list of numbers
 stat() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR]=$1} END {
   if (NR == 0) exit 1; m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2; printf "%.0f %.0f\n", v[NR], m }'; }
@@ -105,16 +123,20 @@ else
   echo "served_block: the baseline failed: ${note[plain]:-no result}" >&2
   status=1
 fi
-printf '\n%-28s %10s %12s %8s %8s %7s  %s\n' path "best MB/s" "median MB/s" "best %" "median%" target verdict
+echo
+echo "MB/s: 10^6 bytes of block data per second of one query + read. %: of the plain-C baseline."
+echo "CPU: ms of CPU time (user + system) per ${POINTS}-byte read, client / server (server: all threads)."
+printf '%-28s %10s %12s %8s %8s %12s %7s  %s\n' path "best MB/s" "median MB/s" "best %" "median%" "CPU cli/srv" target verdict
 for n in "${names[@]}"; do
   if [[ -n ${note[$n]:-} || -z ${rates[$n]:-} ]]; then
-    printf '%-28s %10s %12s %8s %8s %6s%%  %s\n' "${label[$n]}" - - - - "${target[$n]}" "${note[$n]:-no result}"
+    printf '%-28s %10s %12s %8s %8s %12s %6s%%  %s\n' "${label[$n]}" - - - - - "${target[$n]}" "${note[$n]:-no result}"
     [[ $n == hislip && $have_hislip == 0 ]] || status=1
     continue
   fi
   read -r best median < <(stat "${rates[$n]}")
+  cpu="$(mean "${client_cpu[$n]}")/$(mean "${server_cpu[$n]}")"
   if [[ $n == plain ]]; then
-    printf '%-28s %10s %12s %8s %8s %7s  %s\n' "${label[$n]}" "$best" "$median" 100 100 - baseline
+    printf '%-28s %10s %12s %8s %8s %12s %7s  %s\n' "${label[$n]}" "$best" "$median" 100 100 "$cpu" - baseline
     continue
   fi
   [[ -n $base_best ]] || continue
@@ -122,6 +144,6 @@ for n in "${names[@]}"; do
   mpct=$(awk -v a="$median" -v b="$base_median" 'BEGIN { printf "%.0f", 100 * a / b }')
   verdict=PASS
   if ((pct < target[$n])); then verdict=FAIL; status=1; fi
-  printf '%-28s %10s %12s %8s %8s %6s%%  %s\n' "${label[$n]}" "$best" "$median" "$pct" "$mpct" "${target[$n]}" "$verdict"
+  printf '%-28s %10s %12s %8s %8s %12s %6s%%  %s\n' "${label[$n]}" "$best" "$median" "$pct" "$mpct" "$cpu" "${target[$n]}" "$verdict"
 done
 exit $status

@@ -11,9 +11,12 @@
 // Mode "into" (default): one read_into() of the whole message into a buffer allocated and touched
 // once, with the termination character off, so the time is the transport's; "values":
 // query_binary_values<int8_t>(), the PyVISA-style call that allocates its result each time.
-// One untimed read first (warm-up). MB = 10^6 bytes of block data. The last two lines are
+// One untimed read first (warm-up). MB = 10^6 bytes of block data. The last three lines are
 // machine-readable:   RATES <MB/s of each read...>
+//                     CPU <ms of client CPU time (user + system) per timed read>
 //                     RESULT <best MB/s> <median MB/s> <repeat> <bytes>
+// On a shared machine the CPU time per read is the steadier figure: throughput drops when other
+// processes hold the cores, CPU time much less.
 // Exit status: 0, 1 on an I/O or format error, 2 on bad arguments.
 #include <cppvisa/cppvisa.hpp>
 
@@ -28,6 +31,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sys/resource.h>
 
 namespace {
 
@@ -127,6 +132,14 @@ std::size_t read_values(cppvisa::MessageBasedResource& r, const Args& a) {
   return values.size();
 }
 
+// CPU time (user + system) of this process so far, in seconds.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,11 +160,14 @@ int main(int argc, char** argv) {
     if (a.mode == "into") buf.assign(message, std::byte{0});  // allocated and touched once
 
     std::vector<double> rates;
+    double cpu = 0;  // of the timed reads
     for (int i = 0; i <= a.repeat; ++i) {
+      double c0 = cpu_seconds();
       auto t0 = std::chrono::steady_clock::now();
       std::size_t n = a.mode == "into" ? read_into(*r, a, buf) : read_values(*r, a);
       auto t1 = std::chrono::steady_clock::now();
       if (n == 0) return 1;
+      if (i > 0) cpu += cpu_seconds() - c0;
       double s = std::chrono::duration<double>(t1 - t0).count();
       double mbps = static_cast<double>(n) / 1e6 / s;
       std::fprintf(stderr, "  %s %d: %zu bytes in %.3f s = %.0f MB/s\n", i == 0 ? "warm-up" : "read", i, n, s, mbps);
@@ -166,6 +182,7 @@ int main(int argc, char** argv) {
                                      : (rates[rates.size() / 2 - 1] + rates[rates.size() / 2]) / 2;
     std::printf("%s: best %.0f MB/s, median %.0f MB/s over %d reads of %zu bytes (%s)\n", a.resource.c_str(), best,
                 median, a.repeat, a.points, a.mode.c_str());
+    std::printf("CPU %.1f\n", cpu * 1e3 / a.repeat);
     std::printf("RESULT %.1f %.1f %d %zu\n", best, median, a.repeat, a.points);
     return 0;
   } catch (const std::exception& e) {
