@@ -10,7 +10,7 @@
 # the verdict compares the best read of each path (the least disturbed). Builds nothing.
 #
 # Environment: POINTS (default 100000000), ROUNDS (2), REPEAT (3 reads per round, after one
-# warm-up), CLIENT_TIMEOUT (seconds per client run, 120).
+# warm-up), CLIENT_TIMEOUT (seconds per client run, 120); CLIENT, PLAIN, SERVE (the programs).
 # Exit status: 0 all measured targets met, 1 a target missed or a path failed, 2 setup error.
 set -u
 
@@ -20,9 +20,10 @@ ROUNDS=${ROUNDS:-2}
 REPEAT=${REPEAT:-3}
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-120}
 
-CLIENT=$BUILD/bench/served_block_client
-PLAIN=$BUILD/bench/plain_block_server
-SERVE=$BUILD/tools/visa-serve
+# CLIENT, PLAIN, SERVE override the programs (to compare two builds of visa-serve, for instance).
+CLIENT=${CLIENT:-$BUILD/bench/served_block_client}
+PLAIN=${PLAIN:-$BUILD/bench/plain_block_server}
+SERVE=${SERVE:-$BUILD/tools/visa-serve}
 [[ -x $SERVE ]] || SERVE=$BUILD/tools/visa-serve/visa-serve
 for exe in "$CLIENT" "$PLAIN" "$SERVE"; do
   if [[ ! -x $exe ]]; then
