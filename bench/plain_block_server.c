@@ -1,9 +1,9 @@
 /* plain_block_server: the baseline of bench/served_block.sh. A minimal TCP server in plain C11 +
  * POSIX that answers every NL-terminated query (a line whose last character before NL, CR
  * excepted, is '?': IEEE 488.2 §6.3 query syntax; other lines are commands and get no answer)
- * with one IEEE 488.2 definite-length arbitrary block (§8.7.9): "#9" + 9 length digits + LEN data
- * bytes + "\n", the same framing and size the served simulated oscilloscope sends for "CURV?" with
- * a record length of LEN int8 points. The block is prepared once in memory and sent with writev:
+ * with one IEEE 488.2 definite-length arbitrary block (§8.7.9): "#" + digit count + LEN in decimal
+ * + LEN data bytes + "\n" ("#9100000000..." for 10^8 bytes), the same framing and size the served
+ * simulated oscilloscope sends for "CURV?" with a record length of LEN int8 points. The block is prepared once in memory and sent with writev:
  * nothing a server could do faster over TCP, so it is what served throughput is compared to.
  *
  *   plain_block_server LEN [HOST [PORT]]     (defaults 127.0.0.1, port 0 = a free port)
@@ -30,9 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { max_line = 4096, header_len = 11 };
+enum { max_line = 4096 };
 
-static char header[header_len + 1];
+static char header[16];
+static size_t header_len;
 static unsigned char* block;
 static size_t block_len;
 
@@ -113,7 +114,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (size_t i = 0; i < block_len; ++i) block[i] = (unsigned char)(i * 7u + 3u);  /* touched once */
-  snprintf(header, sizeof header, "#9%09zu", block_len);
+  /* "#" + the count of length digits + the length: as few digits as the length needs (IEEE 488.2
+   * §8.7.9.2 allows leading zeros; the simulated instrument writes none). */
+  char digits[12];
+  snprintf(digits, sizeof digits, "%zu", block_len);
+  header_len = (size_t)snprintf(header, sizeof header, "#%zu%s", strlen(digits), digits);
 
   signal(SIGPIPE, SIG_IGN); /* a client gone mid-block is an error from writev, not a signal */
   int listener = socket(AF_INET, SOCK_STREAM, 0);

@@ -15,7 +15,8 @@
 # machine the busier side bounds the throughput; this ratio moves far less with the load than MB/s.
 #
 # Environment: POINTS (default 100000000), ROUNDS (3), REPEAT (3 reads per round, after one
-# warm-up), CLIENT_TIMEOUT (seconds per client run, 120); CLIENT, PLAIN, SERVE (the programs).
+# warm-up), CLIENT_TIMEOUT (seconds per client run, 60), TOTAL_TIMEOUT (no new round after
+# this many seconds, 300); CLIENT, PLAIN, SERVE (the programs).
 # Exit status: 0 all measured targets met, 1 a target missed or a path failed, 2 setup error.
 set -u
 
@@ -23,7 +24,8 @@ BUILD=${1:-build}
 POINTS=${POINTS:-100000000}
 ROUNDS=${ROUNDS:-3}
 REPEAT=${REPEAT:-3}
-CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-120}
+CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-60}
+TOTAL_TIMEOUT=${TOTAL_TIMEOUT:-300}
 
 # CLIENT, PLAIN, SERVE override the programs (to compare two builds of visa-serve, for instance).
 CLIENT=${CLIENT:-$BUILD/bench/served_block_client}
@@ -96,6 +98,10 @@ fi
 echo "served_block: $POINTS-byte block, $ROUNDS rounds x $REPEAT reads per path, $(nproc) CPUs"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((round = 1; round <= ROUNDS; ++round)); do
+  if ((round > 1 && SECONDS > TOTAL_TIMEOUT)); then
+    echo "served_block: $SECONDS s elapsed, stopping after $((round - 1)) rounds"
+    break
+  fi
   for n in "${names[@]}"; do
     [[ -n ${resource[$n]:-} && -z ${note[$n]:-} ]] || continue
     spid=$serve_pid
@@ -156,7 +162,7 @@ for n in "${names[@]}"; do
   [[ -n $base_best ]] || continue
   pct=$(awk -v a="$best" -v b="$base_best" 'BEGIN { printf "%.0f", 100 * a / b }')
   mpct=$(awk -v a="$median" -v b="$base_median" 'BEGIN { printf "%.0f", 100 * a / b }')
-  cpct=$(awk -v a="$base_cpu" -v b="$(max "$ccpu" "$scpu")" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
+  cpct=$(awk -v a="$base_cpu" -v b="$(max "$ccpu" "$scpu")" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "-" }')
   verdict=PASS
   if ((mpct < target[$n])); then verdict=FAIL; status=1; fi
   printf '%-28s %10s %12s %7s %9s %12s %6s %6s%%  %s\n' "${label[$n]}" "$best" "$median" "$pct" "$mpct" "$ccpu/$scpu" "$cpct" "${target[$n]}" "$verdict"
