@@ -182,6 +182,48 @@ TEST(ServedDevice, AbortEndsTheCallInProgressAndTheWaits) {
   EXPECT_EQ(waiting.get(), status::ERROR_ABORT);
 }
 
+TEST(ServedDevice, AnAbortEndsEveryWaitOfTheClient) {
+  FakeDevice d;
+  ClientId a = server::new_client_id(), b = server::new_client_id();
+  ASSERT_EQ(d.lock(b, LockType::exclusive, {}, ms(0)), status::SUCCESS);
+  // Two waits of one client at once (as HiSLIP's channels have): one abort ends both.
+  auto w1 = std::async(std::launch::async, [&] { return d.wait_access(a, ms(10000)); });
+  auto w2 = std::async(std::launch::async, [&] { return d.lock(a, LockType::exclusive, {}, ms(10000)); });
+  std::this_thread::sleep_for(50ms);
+  d.abort(a);
+  EXPECT_EQ(w1.get(), status::ERROR_ABORT);
+  EXPECT_EQ(w2.get(), status::ERROR_ABORT);
+  // ... and does not linger for a later wait.
+  d.unlock(b);
+  EXPECT_EQ(d.wait_access(a, ms(100)), status::SUCCESS);
+}
+
+TEST(ServedDevice, NothingIsPendingWhileAMessageIsIncomplete) {
+  FakeDevice d;
+  ClientId a = server::new_client_id();
+  std::size_t n = 0;
+  ASSERT_EQ(d.write(a, bytes_of("ECHO? x"), false, n, ms(100)), status::SUCCESS);
+  EXPECT_FALSE(d.response_pending(a));  // reading now would make an instrument report -420
+  ASSERT_EQ(d.write(a, bytes_of("\n"), true, n, ms(100)), status::SUCCESS);
+  EXPECT_TRUE(d.response_pending(a));
+}
+
+TEST(ServedDevice, EmptyReadsDoNotRenewTheHold) {
+  server::ServedDevice::Options o;
+  o.response_hold_ms = 150;
+  FakeDevice d(o);
+  d.knows_output = false;
+  ClientId a = server::new_client_id(), b = server::new_client_id();
+  ASSERT_EQ(write(d, a, "SILENT?\n"), status::SUCCESS);  // a query that is never answered
+  auto reader = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 25; ++i) read(d, a, nullptr, ms(40));  // 1 s waiting in vain, in slices
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(write(d, b, "ECHO? b\n", ms(5000)), status::SUCCESS);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 800ms);  // the hold (150 ms) ran out: not renewed
+  reader.get();
+}
+
 TEST(ServedDevice, ReadOnlyRefusesWritesAndTriggers) {
   server::ServedDevice::Options o;
   o.read_only = true;
