@@ -918,6 +918,43 @@ TEST(HislipServer, ARefusedWriteIsAnError) {
   EXPECT_EQ(device->reads.load(), 0);
 }
 
+TEST(HislipServer, RefusedConnectionsGetAFatalError) {
+  auto device = std::make_shared<FakeDevice>();
+  {  // a limit: FatalError 4, then the close
+    hislip::Server::Options o;
+    o.max_connections = 2;  // one session
+    hislip::Server server(o);
+    server.add_device("hislip0", device);
+    ASSERT_EQ(server.start(), status::SUCCESS);
+    hislip::Client a, b;
+    ASSERT_EQ(a.open({"127.0.0.1", server.port(), "hislip0"}, in(2s)), status::SUCCESS);
+    RawPeer third(server.port());
+    hislip::Message m;
+    ASSERT_EQ(third.next(m), status::SUCCESS);
+    EXPECT_TRUE(m.header.is(MessageType::fatal_error));
+    EXPECT_EQ(m.header.control, hislip::fatal::too_many_clients);
+    EXPECT_EQ(third.next(m), status::ERROR_CONN_LOST);
+    EXPECT_EQ(b.open({"127.0.0.1", server.port(), "hislip0"}, in(2s)), status::ERROR_RSRC_BUSY);
+    EXPECT_GE(server.refused_count(), 2u);
+    std::size_t n = 0;
+    ASSERT_EQ(a.write(bytes_of("*IDN?\n"), true, n, in(2s)), status::SUCCESS);  // the admitted one still works
+  }
+  {  // outside the allow list: FatalError 0 naming the reason
+    hislip::Server::Options o;
+    ASSERT_TRUE(o.allow.add("192.0.2.0/24"));
+    hislip::Server server(o);
+    server.add_device("hislip0", device);
+    ASSERT_EQ(server.start(), status::SUCCESS);
+    RawPeer p(server.port());
+    hislip::Message m;
+    ASSERT_EQ(p.next(m), status::SUCCESS);
+    EXPECT_TRUE(m.header.is(MessageType::fatal_error));
+    EXPECT_EQ(m.header.control, hislip::fatal::unidentified);
+    EXPECT_EQ(m.text(), "client address not allowed");
+    EXPECT_EQ(p.next(m), status::ERROR_CONN_LOST);
+  }
+}
+
 std::chrono::microseconds cpu_time() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);

@@ -525,6 +525,39 @@ TEST(SocketClients, ARefusedWriteClosesTheConnection) {
   EXPECT_EQ(device->bytes_written.load(), 0u);
 }
 
+TEST(SocketClients, RefusedConnectionsAreClosed) {
+  auto device = std::make_shared<FakeDevice>();
+  {  // more than the limit from one address
+    raw_socket::SocketServer::Options o;
+    o.max_per_address = 1;
+    raw_socket::SocketServer server(device, o);
+    ASSERT_EQ(server.start(), status::SUCCESS);
+    net::Socket a = raw_client(server.port());
+    auto until = Clock::now() + 5s;
+    while (server.connection_count() < 1 && Clock::now() < until) std::this_thread::sleep_for(5ms);
+    net::Socket b = raw_client(server.port());
+    std::vector<std::byte> buffer(16);
+    std::size_t n = 0;
+    EXPECT_EQ(b.recv_some(buffer, core::Deadline::after_ms(2000), n), status::ERROR_CONN_LOST);
+    EXPECT_EQ(server.refused_count(), 1u);
+    ASSERT_EQ(a.send_all(bytes_of("*IDN?\n"), core::Deadline::after_ms(2000)), status::SUCCESS);
+    std::vector<std::byte> reply(20);
+    ASSERT_EQ(a.recv_exact(reply, core::Deadline::after_ms(5000)), status::SUCCESS);
+    EXPECT_EQ(text_of(reply), "FAKE,LAN-TEST,0,1.0\n");
+  }
+  {  // outside the allow list
+    raw_socket::SocketServer::Options o;
+    ASSERT_TRUE(o.allow.add("192.0.2.0/24"));
+    raw_socket::SocketServer server(device, o);
+    ASSERT_EQ(server.start(), status::SUCCESS);
+    net::Socket c = raw_client(server.port());
+    std::vector<std::byte> buffer(16);
+    std::size_t n = 0;
+    EXPECT_EQ(c.recv_some(buffer, core::Deadline::after_ms(2000), n), status::ERROR_CONN_LOST);
+    EXPECT_EQ(server.refused_count(), 1u);
+  }
+}
+
 /// CPU time of this process (user + system).
 std::chrono::microseconds cpu_time() {
   rusage u{};

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <poll.h>
 
 namespace cppvisa::hislip {
 
@@ -69,7 +68,6 @@ constexpr std::uint8_t rqs_bit = 0x40;
 constexpr std::uint8_t mav_bit = 0x10;
 constexpr std::uint32_t access_slice_ms = 200;     // waits under another client's lock check the session this often
 constexpr std::uint32_t abort_repeat_ms = 20;      // an abort is repeated until the call it targets has ended
-constexpr std::uint32_t backoff_first_ms = 50, backoff_max_ms = 1000;
 
 bool is_remote_request(std::uint8_t code) {
   return code == remote_local::enable_remote || code == remote_local::enable_remote_goto_remote ||
@@ -102,8 +100,13 @@ status_t Server::start() {
     std::lock_guard lock(mutex_);
     if (running_ || stopping_) return status::ERROR_IO;
   }
-  status_t st = listener_.open(options_.host, options_.port);
-  if (st != status::SUCCESS) return st;
+  net::TcpAcceptor::Options o;
+  o.host = options_.host;
+  o.port = options_.port;
+  o.max_connections = options_.max_connections;
+  o.max_per_address = options_.max_per_address;
+  o.allow = options_.allow;
+  if (acceptor_.open(o) != status::SUCCESS) return status::ERROR_IO;
   std::vector<Device*> devices;
   {
     std::lock_guard lock(mutex_);
@@ -112,12 +115,12 @@ status_t Server::start() {
   }
   for (Device* d : devices) d->listener = d->device->add_service_request_listener([this, d] { service_requested(d); });
   srq_thread_ = std::thread([this] { srq_loop(); });
-  accept_thread_ = std::thread([this] { accept_loop(); });
-  return status::SUCCESS;
+  return acceptor_.start(
+      [this](const std::shared_ptr<net::Socket>& socket, const net::TcpAcceptor::ConnectionInfo&) { serve(socket); },
+      [this](net::Socket& socket, const net::TcpAcceptor::RefusalInfo& info) { refuse(socket, info); });
 }
 
 void Server::stop() {
-  std::list<std::unique_ptr<Connection>> connections;
   bool was_running = false;
   {
     std::lock_guard lock(mutex_);
@@ -132,18 +135,11 @@ void Server::stop() {
     srq_stop_ = true;
   }
   srq_wake_.notify_all();
-  stop_.wake();
-  if (accept_thread_.joinable()) accept_thread_.join();
-  listener_.close();
+  acceptor_.shutdown();  // no new connections; every connection's socket is shut down
   {
-    std::unique_lock lock(mutex_);
-    for (auto& c : connections_) c->socket->shutdown();
-    for (auto& [id, s] : sessions_) {
-      if (s->sync) s->sync->shutdown();
-      if (s->async) s->async->shutdown();
-    }
     // Sessions blocked in a device call or wait (a read, a lock, another client's response):
     // abort them, again until they have ended (an abort reaches only what is in progress).
+    std::unique_lock lock(mutex_);
     while (!sessions_.empty()) {
       std::vector<std::shared_ptr<Session>> live;
       for (auto& [id, s] : sessions_) live.push_back(s);
@@ -153,10 +149,8 @@ void Server::stop() {
       lock.lock();
       changed_.wait_for(lock, std::chrono::milliseconds(abort_repeat_ms), [&] { return sessions_.empty(); });
     }
-    connections.swap(connections_);
   }
-  for (auto& c : connections)
-    if (c->thread.joinable()) c->thread.join();
+  acceptor_.stop();
   if (srq_thread_.joinable()) srq_thread_.join();
   if (was_running)
     for (auto& d : devices_) d->device->remove_service_request_listener(d->listener);
@@ -169,79 +163,38 @@ std::size_t Server::session_count() const {
 
 // ---- connections ----
 
-void Server::reap_finished() {
-  std::list<std::unique_ptr<Connection>> finished;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto it = connections_.begin(); it != connections_.end();) {
-      if ((*it)->done.load()) {
-        finished.push_back(std::move(*it));
-        it = connections_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (auto& c : finished)
-    if (c->thread.joinable()) c->thread.join();
-}
-
-void Server::accept_loop() {
-  std::uint32_t backoff_ms = 0;
-  for (;;) {
-    net::Socket socket;
-    status_t st = listener_.accept(socket, core::Deadline::never(), &stop_);
-    if (st == status::ERROR_ABORT) return;
-    reap_finished();
-    if (st != status::SUCCESS) {
-      // Out of descriptors (EMFILE) and the like: the connection stays pending, so an immediate
-      // retry would spin. Back off, doubling, until an accept succeeds again.
-      ++accept_failures_;
-      backoff_ms = std::clamp<std::uint32_t>(backoff_ms * 2, backoff_first_ms, backoff_max_ms);
-      if (net::wait_fd(stop_.fd(), POLLIN, ms_deadline(backoff_ms), nullptr) == status::SUCCESS) return;
-      continue;
-    }
-    backoff_ms = 0;
-    socket.set_nodelay(true);
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    if (connections_.size() >= options_.max_connections) {
-      send_fatal(socket, fatal::too_many_clients, "maximum number of connections exceeded");
-      continue;  // closed at once (no thread for it)
-    }
-    auto c = std::make_unique<Connection>();
-    c->socket = std::make_shared<net::Socket>(std::move(socket));
-    Connection* raw = c.get();
-    connections_.push_back(std::move(c));
-    raw->thread = std::thread([this, raw] {
-      serve(*raw);
-      raw->done = true;
-    });
-  }
+void Server::refuse(net::Socket& socket, const net::TcpAcceptor::RefusalInfo& info) {
+  // IVI-6.1 Table 7: FatalError 4 is "maximum number of clients exceeded"; a client outside the
+  // allow list is refused for another reason, said in the text of FatalError 0.
+  if (info.reason == net::TcpAcceptor::Refusal::not_allowed)
+    send_message(socket, make_header(MessageType::fatal_error, fatal::unidentified),
+                 std::string_view("client address not allowed"), info.deadline);
+  else
+    send_message(socket, make_header(MessageType::fatal_error, fatal::too_many_clients),
+                 std::string_view("maximum number of clients exceeded"), info.deadline);
 }
 
 void Server::send_fatal(net::Socket& socket, std::uint8_t code, std::string_view text) {
   send_message(socket, make_header(MessageType::fatal_error, code), text, ms_deadline(1000));
 }
 
-void Server::serve(Connection& c) {
-  SocketInput input(*c.socket);
+void Server::serve(const std::shared_ptr<net::Socket>& socket) {
+  SocketInput input(*socket);
   MessageStream stream(input);
   Message first;
   status_t st = stream.next_message(first, max_sub_address, ms_deadline(options_.init_timeout_ms));
   if (st == status::ERROR_INV_FMT) {
-    send_fatal(*c.socket, fatal::bad_header, "poorly formed message header");
+    send_fatal(*socket, fatal::bad_header, "poorly formed message header");
   } else if (st != status::SUCCESS) {
     // Closed or silent: nothing to say (a presence probe is not an error).
   } else if (first.header.is(MessageType::initialize)) {
-    run_sync(c.socket, stream, first);
+    run_sync(socket, stream, first);
   } else if (first.header.is(MessageType::async_initialize)) {
-    run_async(c.socket, stream, first);
+    run_async(socket, stream, first);
   } else {
-    send_fatal(*c.socket, fatal::invalid_init_sequence,
+    send_fatal(*socket, fatal::invalid_init_sequence,
                "expected Initialize or AsyncInitialize, got " + message_type_name(first.header.type));
   }
-  c.socket->shutdown();
 }
 
 // ---- synchronous channel ----

@@ -35,10 +35,14 @@
 //   exists -> FatalError 2; wrong order -> FatalError 3; too many sessions -> FatalError 4; a payload
 //   longer than the announced maximum -> Error 4 (skipped, never allocated); unknown types -> Error 1,
 //   vendor-specific -> Error 3, bad control codes -> Error 2.
+// - connections come through net::TcpAcceptor (allow list, limits in total and per client
+//   address, back-off on accept errors); a refused client gets FatalError 4 ("maximum number of
+//   clients exceeded") for a limit, FatalError 0 naming the reason for the allow list, then the close.
 // Not supported: HiSLIP 2.0 (secure connection, SASL, descriptors).
 #pragma once
 
 #include "protocols/hislip/hislip_wire.hpp"
+#include "protocols/net/acceptor.hpp"
 #include "protocols/net/socket.hpp"
 #include "server/served_device.hpp"
 
@@ -62,7 +66,9 @@ class Server {
     std::uint16_t port = 0;                     ///< 0 = any free port (default HiSLIP port: 4880)
     std::uint64_t max_message_size = 1u << 20;  ///< largest sync payload accepted (announced to clients)
     std::size_t max_sessions = 64;              ///< more get FatalError 4
-    std::size_t max_connections = 0;            ///< TCP connections at once (0: 2 * max_sessions + 8); more are closed
+    std::size_t max_connections = 0;            ///< TCP connections at once (0: 2 * max_sessions + 8); more are refused
+    std::size_t max_per_address = 16;           ///< TCP connections at once from one client address (2 per session)
+    net::AddressFilter allow;                   ///< clients allowed (empty: everyone)
     bool prefer_overlap = false;                ///< InitializeResponse / device-clear preference
     std::string vendor_id = "CV";               ///< 2 characters (VPP-9)
     std::uint32_t init_timeout_ms = 10000;      ///< a new connection must send its first message by then
@@ -85,24 +91,22 @@ class Server {
   /// Ends blocked calls, closes every connection and joins all threads. Idempotent.
   void stop();
 
-  std::uint16_t port() const noexcept { return listener_.port(); }
+  std::uint16_t port() const noexcept { return acceptor_.port(); }
+  /// Why start() failed ("" after a success).
+  const std::string& error() const noexcept { return acceptor_.error(); }
+  /// Connections refused so far (allow list, limits).
+  std::uint64_t refused_count() const noexcept { return acceptor_.refused_count(); }
   const std::string& host() const noexcept { return options_.host; }
   /// Sessions whose synchronous channel is open (for tests).
   std::size_t session_count() const;
   /// accept() failures so far (out of descriptors, ...), each followed by a back-off.
-  std::uint64_t accept_failures() const noexcept { return accept_failures_.load(); }
+  std::uint64_t accept_failures() const noexcept { return acceptor_.accept_failures(); }
 
  private:
   struct Device;
   struct Session;
-  struct Connection {
-    std::shared_ptr<net::Socket> socket;
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-
-  void accept_loop();
-  void serve(Connection& c);
+  void serve(const std::shared_ptr<net::Socket>& socket);
+  void refuse(net::Socket& socket, const net::TcpAcceptor::RefusalInfo& info);
   void run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream& stream, const Message& init);
   void run_async(const std::shared_ptr<net::Socket>& socket, MessageStream& stream, const Message& init);
   bool handle_sync(Session& s, const Message& m);
@@ -126,14 +130,10 @@ class Server {
   void fatal_both(Session& s, std::uint8_t code, std::string_view text);
   void service_requested(Device* device);
   void srq_loop();
-  void reap_finished();
 
   Options options_;
-  net::TcpListener listener_;
-  net::Waker stop_;
-  std::thread accept_thread_;
+  net::TcpAcceptor acceptor_;
   std::thread srq_thread_;
-  std::atomic<std::uint64_t> accept_failures_{0};
 
   // Never held while calling the device (a device may call a service-request listener, or take
   // its own lock, from inside its hooks).
@@ -141,7 +141,6 @@ class Server {
   std::condition_variable changed_;  // session state, closing, stopping
   std::vector<std::unique_ptr<Device>> devices_;
   std::map<std::uint16_t, std::shared_ptr<Session>> sessions_;
-  std::list<std::unique_ptr<Connection>> connections_;
   std::uint16_t next_session_id_ = 1;
   bool running_ = false;
   bool stopping_ = false;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <poll.h>
+#include <thread>
 #include <vector>
 
 namespace cppvisa::raw_socket {
@@ -12,7 +13,6 @@ namespace cppvisa::raw_socket {
 namespace {
 constexpr std::size_t input_chunk = 65536;
 constexpr std::uint32_t access_slice_ms = 200;  // a wait under another client's lock checks stop() this often
-constexpr std::uint32_t backoff_first_ms = 50, backoff_max_ms = 1000;
 using Clock = std::chrono::steady_clock;
 }  // namespace
 
@@ -26,22 +26,30 @@ SocketServer::SocketServer(std::shared_ptr<server::ServedDevice> device, Options
 SocketServer::~SocketServer() { stop(); }
 
 status_t SocketServer::start() {
-  status_t st = listener_.open(options_.host, options_.port);
-  if (st != status::SUCCESS) return st;
-  accept_thread_ = std::thread([this] { accept_loop(); });
-  return status::SUCCESS;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return status::ERROR_IO;
+  }
+  net::TcpAcceptor::Options o;
+  o.host = options_.host;
+  o.port = options_.port;
+  o.max_connections = options_.max_connections;
+  o.max_per_address = options_.max_per_address;
+  o.allow = options_.allow;
+  if (acceptor_.open(o) != status::SUCCESS) return status::ERROR_IO;
+  // A refused client is just closed: a raw socket has no way to say why.
+  return acceptor_.start([this](const std::shared_ptr<net::Socket>& socket, const net::TcpAcceptor::ConnectionInfo& info) {
+    serve(*socket, info.stop);
+  });
 }
 
 void SocketServer::stop() {
-  std::list<std::unique_ptr<Connection>> connections;
   {
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
-    for (auto& c : connections_) c->socket->shutdown();
   }
-  stop_.wake();
-  if (accept_thread_.joinable()) accept_thread_.join();
+  acceptor_.shutdown();  // no new connections; blocked socket calls return
   {
     // A connection may be blocked in a device call or waiting for the device (another client's
     // lock or response): abort it, again until it has left (an abort reaches only a call or wait
@@ -54,66 +62,8 @@ void SocketServer::stop() {
       lock.lock();
       clients_changed_.wait_for(lock, std::chrono::milliseconds(20), [&] { return clients_.empty(); });
     }
-    connections.swap(connections_);
   }
-  for (auto& c : connections)
-    if (c->thread.joinable()) c->thread.join();
-  listener_.close();
-}
-
-std::size_t SocketServer::connection_count() const {
-  std::lock_guard lock(mutex_);
-  std::size_t n = 0;
-  for (auto& c : connections_) n += c->done ? 0 : 1;
-  return n;
-}
-
-void SocketServer::reap_finished() {
-  std::list<std::unique_ptr<Connection>> finished;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto it = connections_.begin(); it != connections_.end();) {
-      if ((*it)->done) {
-        finished.push_back(std::move(*it));
-        it = connections_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (auto& c : finished) c->thread.join();
-}
-
-void SocketServer::accept_loop() {
-  std::uint32_t backoff_ms = 0;
-  for (;;) {
-    net::Socket s;
-    status_t st = listener_.accept(s, core::Deadline::never(), &stop_);
-    if (st == status::ERROR_ABORT) return;
-    reap_finished();
-    if (st != status::SUCCESS) {
-      // Out of descriptors (EMFILE) and the like: the pending connection stays pending, so an
-      // immediate retry would spin. Back off, doubling, until an accept succeeds again.
-      ++accept_failures_;
-      backoff_ms = std::clamp<std::uint32_t>(backoff_ms * 2, backoff_first_ms, backoff_max_ms);
-      if (net::wait_fd(stop_.fd(), POLLIN, core::Deadline::after_ms(backoff_ms), nullptr) == status::SUCCESS) return;
-      continue;
-    }
-    backoff_ms = 0;
-    if (connection_count() >= options_.max_connections) continue;  // closed at once
-    s.set_nodelay(true);
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    auto c = std::make_unique<Connection>();
-    c->socket = std::make_shared<net::Socket>(std::move(s));
-    Connection* raw = c.get();
-    connections_.push_back(std::move(c));
-    raw->thread = std::thread([this, raw] {
-      serve(*raw->socket, stop_);
-      raw->socket->shutdown();  // the peer sees the close now, not when the thread is reaped
-      raw->done = true;
-    });
-  }
+  acceptor_.stop();
 }
 
 namespace {

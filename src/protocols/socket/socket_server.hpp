@@ -15,19 +15,21 @@
 // - a raw socket cannot report an error: when the device refuses a write (read-only serving,
 //   VI_ERROR_NSUP_OPER, a device error or timeout) the connection is closed rather than the data
 //   dropped silently.
+// Connections come through net::TcpAcceptor (allow list, limits in total and per client address,
+// back-off on accept errors); a refused client is closed at once (a raw socket has no error
+// message).
 #pragma once
 
+#include "protocols/net/acceptor.hpp"
 #include "protocols/net/socket.hpp"
 #include "server/served_device.hpp"
 
 #include <atomic>
 #include <condition_variable>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
 namespace cppvisa::raw_socket {
 
@@ -36,7 +38,9 @@ class SocketServer {
   struct Options {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;                  ///< 0 = any free port
-    std::size_t max_connections = 16;        ///< more are accepted and closed at once
+    std::size_t max_connections = 16;        ///< open at once; more are accepted and closed at once
+    std::size_t max_per_address = 8;         ///< open at once from one client address
+    net::AddressFilter allow;                ///< clients allowed (empty: everyone)
     std::uint32_t read_slice_ms = 100;       ///< longest single device read while a response is on its way
     std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
     std::uint32_t write_timeout_ms = 10000;  ///< a device write (and its wait for the device) longer than this closes the connection
@@ -53,33 +57,26 @@ class SocketServer {
   status_t start();
   /// Closes every connection, ends their device calls and waits, and joins all threads. Idempotent.
   void stop();
-  std::uint16_t port() const noexcept { return listener_.port(); }
+  std::uint16_t port() const noexcept { return acceptor_.port(); }
   const std::string& host() const noexcept { return options_.host; }
+  /// Why start() failed ("" after a success).
+  const std::string& error() const noexcept { return acceptor_.error(); }
   /// Open client connections (for tests).
-  std::size_t connection_count() const;
+  std::size_t connection_count() const { return acceptor_.connection_count(); }
+  /// Connections refused so far (allow list, limits).
+  std::uint64_t refused_count() const noexcept { return acceptor_.refused_count(); }
   /// accept() failures so far (out of descriptors, ...), each followed by a back-off.
-  std::uint64_t accept_failures() const noexcept { return accept_failures_.load(); }
+  std::uint64_t accept_failures() const noexcept { return acceptor_.accept_failures(); }
 
  private:
-  struct Connection {
-    std::shared_ptr<net::Socket> socket;
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-  void accept_loop();
   /// Serves one connection until the client closes, an error, or stop().
   void serve(net::Socket& socket, const net::Waker& stop);
-  void reap_finished();
 
   std::shared_ptr<server::ServedDevice> device_;
   Options options_;
-  net::TcpListener listener_;
-  net::Waker stop_;
-  std::thread accept_thread_;
-  std::atomic<std::uint64_t> accept_failures_{0};
+  net::TcpAcceptor acceptor_;
   mutable std::mutex mutex_;
   std::condition_variable clients_changed_;
-  std::list<std::unique_ptr<Connection>> connections_;
   std::set<server::ClientId> clients_;  // clients being served (stop() aborts their device calls)
   bool stopped_ = false;
 };
