@@ -2,7 +2,6 @@
 
 #include "protocols/oncrpc/record_stream.hpp"
 
-#include <poll.h>
 #include <unistd.h>
 
 namespace cppvisa::oncrpc {
@@ -23,13 +22,26 @@ void RpcServer::add_program(std::uint32_t prog, std::uint32_t vers_low, std::uin
 
 void RpcServer::on_disconnect(std::function<void(std::uint64_t)> callback) { on_disconnect_ = std::move(callback); }
 
-status_t RpcServer::listen_tcp(std::string_view host, std::uint16_t port) { return tcp_.open(host, port); }
+status_t RpcServer::listen_tcp(std::string_view host, std::uint16_t port) {
+  net::TcpAcceptor::Options o;
+  o.host = std::string(host);
+  o.port = port;
+  o.max_connections = options_.max_connections;
+  o.max_per_address = options_.max_per_address;
+  o.allow = options_.allow;
+  return tcp_.open(o);
+}
+
 status_t RpcServer::listen_udp(std::string_view host, std::uint16_t port) { return udp_.open(host, port); }
 
 void RpcServer::start() {
   if (started_) return;
   started_ = true;
-  if (tcp_.valid()) accept_thread_ = std::thread([this] { accept_loop(); });
+  // ONC RPC has no connection-level error message (RFC 5531 §11 record marking carries only
+  // calls and replies): a refused client just sees the close.
+  if (tcp_.is_open())
+    tcp_.start([this](const std::shared_ptr<net::Socket>& socket,
+                      const net::TcpAcceptor::ConnectionInfo& info) { serve_connection(*socket, info); });
   if (udp_.valid()) udp_thread_ = std::thread([this] { udp_loop(); });
 }
 
@@ -37,79 +49,28 @@ void RpcServer::stop() {
   if (stopped_) return;
   stopped_ = true;
   stop_.wake();
-  if (accept_thread_.joinable()) accept_thread_.join();
+  tcp_.stop();
   if (udp_thread_.joinable()) udp_thread_.join();
-  std::list<std::unique_ptr<Connection>> connections;
-  {
-    std::lock_guard lock(connections_mutex_);
-    for (auto& c : connections_) c->socket.shutdown();
-    connections.swap(connections_);
-  }
-  for (auto& c : connections)
-    if (c->thread.joinable()) c->thread.join();
-  tcp_.close();
   udp_.close();
 }
 
-std::size_t RpcServer::connection_count() const {
-  std::lock_guard lock(connections_mutex_);
-  std::size_t n = 0;
-  for (auto& c : connections_) n += c->done ? 0 : 1;
-  return n;
-}
-
-void RpcServer::reap_finished() {
-  std::list<std::unique_ptr<Connection>> finished;
-  {
-    std::lock_guard lock(connections_mutex_);
-    for (auto it = connections_.begin(); it != connections_.end();) {
-      if ((*it)->done) {
-        finished.push_back(std::move(*it));
-        it = connections_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+void RpcServer::serve_connection(net::Socket& socket, const net::TcpAcceptor::ConnectionInfo& info) {
+  // The stream owns a duplicate handle of the socket: the acceptor keeps the original (and shuts
+  // it down on stop, which wakes this one too).
+  net::Socket own(::dup(socket.fd()));
+  if (!own.valid()) {  // out of descriptors: end this connection rather than serve it half
+    if (on_disconnect_) on_disconnect_(info.id);
+    return;
   }
-  for (auto& c : finished) c->thread.join();
-}
-
-void RpcServer::accept_loop() {
-  for (;;) {
-    net::Socket s;
-    status_t st = tcp_.accept(s, core::Deadline::never(), &stop_);
-    if (st == status::ERROR_ABORT) return;
-    reap_finished();
-    if (st != status::SUCCESS) {
-      // Out of descriptors or similar: back off briefly instead of spinning.
-      if (net::wait_fd(stop_.fd(), POLLIN, core::Deadline::after_ms(50), nullptr) == status::SUCCESS) return;
-      continue;
-    }
-    if (connection_count() >= options_.max_connections) continue;  // closes `s`
-    s.set_nodelay(true);
-    std::lock_guard lock(connections_mutex_);
-    if (stopped_) return;
-    auto c = std::make_unique<Connection>();
-    c->socket = std::move(s);
-    c->id = next_connection_id_++;
-    Connection* raw = c.get();
-    connections_.push_back(std::move(c));
-    raw->thread = std::thread([this, raw] { serve_connection(*raw); });
-  }
-}
-
-void RpcServer::serve_connection(Connection& c) {
-  // The stream owns a duplicate handle of the socket so stop() can shut the original down.
-  net::Socket own(::dup(c.socket.fd()));
   CallContext base;
-  base.connection_id = c.id;
-  base.peer = own.peer_endpoint();
-  base.local = own.local_endpoint();
+  base.connection_id = info.id;
+  base.peer = info.peer;
+  base.local = info.local;
   RecordStream stream(std::move(own), options_.max_record_size);
   stream.set_partial_record_timeout(options_.partial_record_timeout_ms);
   std::vector<std::byte> record, reply;
   for (;;) {
-    status_t st = stream.receive(record, core::Deadline::never(), &stop_);
+    status_t st = stream.receive(record, core::Deadline::never(), &info.stop);
     if (st != status::SUCCESS) break;  // closed, oversize fragment, stop
     bool malformed = false;
     begin_record(reply);  // the reply is appended after the record mark placeholder
@@ -118,11 +79,11 @@ void RpcServer::serve_connection(Connection& c) {
       continue;
     }
     finish_record(reply);
-    if (stream.send_framed(reply, core::Deadline::after_ms(reply_send_timeout_ms), &stop_) != status::SUCCESS) break;
+    if (stream.send_framed(reply, core::Deadline::after_ms(reply_send_timeout_ms), &info.stop) != status::SUCCESS)
+      break;
   }
-  c.socket.shutdown();  // the peer sees the close now, not when the thread is reaped
-  if (on_disconnect_) on_disconnect_(c.id);
-  c.done = true;
+  socket.shutdown();  // the peer sees the close now, before on_disconnect runs
+  if (on_disconnect_) on_disconnect_(info.id);
 }
 
 void RpcServer::udp_loop() {

@@ -1,10 +1,12 @@
-// oncrpc::RpcServer: a small ONC RPC server over TCP (one thread per connection, bounded count)
-// and UDP (one thread). Programs are registered with a dispatch function; the server answers
+// oncrpc::RpcServer: a small ONC RPC server over TCP (net::TcpAcceptor: one thread per
+// connection, bounded in total and per client address, optional allow list) and UDP (one thread). Programs are registered with a dispatch function; the server answers
 // the protocol-level errors itself (protocols.md §1.4): RPC_MISMATCH for rpcvers != 2,
 // PROG_UNAVAIL, PROG_MISMATCH (with the supported range), PROC_UNAVAIL, GARBAGE_ARGS. Procedure 0
 // (NULL) always succeeds. A malformed record or an oversize fragment closes the connection.
 #pragma once
 
+#include "protocols/net/acceptor.hpp"
+#include "protocols/net/address_filter.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/rpc_message.hpp"
 #include "protocols/oncrpc/xdr.hpp"
@@ -12,10 +14,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <string>
 #include <string_view>
 #include <thread>
 
@@ -55,6 +56,8 @@ class RpcServer {
     }
     std::size_t max_record_size = (1u << 20) + 4096;  ///< largest call accepted (TCP)
     std::size_t max_connections = 64;               ///< more are accepted and closed at once
+    std::size_t max_per_address = 16;               ///< TCP connections from one client address at once
+    net::AddressFilter allow;                       ///< TCP clients allowed (empty = all); others are closed at once
     std::uint32_t partial_record_timeout_ms = 30000;  ///< a half-sent call must complete within this
   };
   RpcServer();
@@ -72,6 +75,8 @@ class RpcServer {
   status_t listen_tcp(std::string_view host, std::uint16_t port);
   status_t listen_udp(std::string_view host, std::uint16_t port);
   std::uint16_t tcp_port() const noexcept { return tcp_.port(); }
+  /// Why listen_tcp() failed ("" after a success).
+  const std::string& tcp_error() const noexcept { return tcp_.error(); }
   std::uint16_t udp_port() const noexcept { return udp_.port(); }
 
   void start();
@@ -79,7 +84,9 @@ class RpcServer {
   void stop();
 
   /// Number of open TCP connections (for tests).
-  std::size_t connection_count() const;
+  std::size_t connection_count() const { return tcp_.connection_count(); }
+  /// TCP connections refused so far (allow list, limits).
+  std::uint64_t refused_count() const noexcept { return tcp_.refused_count(); }
 
   /// Handles one complete call record (also used by the fuzz target): appends the (unframed)
   /// reply message to `reply`; returns false when nothing must be sent (not a call, malformed
@@ -92,27 +99,16 @@ class RpcServer {
     std::uint32_t low, high;
     Dispatch dispatch;
   };
-  struct Connection {
-    net::Socket socket;
-    std::thread thread;
-    std::atomic<bool> done{false};
-    std::uint64_t id = 0;
-  };
-  void accept_loop();
   void udp_loop();
-  void serve_connection(Connection& c);
-  void reap_finished();
+  void serve_connection(net::Socket& socket, const net::TcpAcceptor::ConnectionInfo& info);
 
   Options options_;
   std::map<std::uint32_t, Program> programs_;
   std::function<void(std::uint64_t)> on_disconnect_;
-  net::TcpListener tcp_;
+  net::TcpAcceptor tcp_;
   net::UdpSocket udp_;
-  net::Waker stop_;
-  std::thread accept_thread_, udp_thread_;
-  mutable std::mutex connections_mutex_;
-  std::list<std::unique_ptr<Connection>> connections_;
-  std::uint64_t next_connection_id_ = 1;
+  net::Waker stop_;  // the UDP loop's
+  std::thread udp_thread_;
   bool started_ = false, stopped_ = false;
 };
 
