@@ -694,6 +694,39 @@ TEST(Vxi11Clients, ConnectionLimit) {
   srv.stop();
 }
 
+TEST(Vxi11Clients, AllowListAndPerAddressLimit) {
+  auto device = std::make_shared<FakeDevice>();
+  {
+    vxi11::Vxi11Server::Options o;
+    ASSERT_TRUE(o.allow.add("192.0.2.0/24"));  // loopback is not in it
+    vxi11::Vxi11Server srv(o);
+    srv.add_device("inst0", device);
+    ASSERT_EQ(srv.start(), status::SUCCESS);
+    RawLink outside;
+    EXPECT_EQ(outside.open(srv.core_port()), -1);  // closed at accept
+    vxi11::Vxi11Client c;
+    vxi11::Vxi11Client::Target t;
+    t.host = "127.0.0.1";
+    t.core_port = srv.core_port();
+    EXPECT_NE(c.open(t, core::Deadline::after_ms(2000)), status::SUCCESS);
+    EXPECT_EQ(srv.link_count(), 0u);
+    srv.stop();
+  }
+  {
+    vxi11::Vxi11Server::Options o;
+    ASSERT_TRUE(o.allow.add("127.0.0.0/8"));
+    o.max_per_address = 1;
+    vxi11::Vxi11Server srv(o);
+    srv.add_device("inst0", device);
+    ASSERT_EQ(srv.start(), status::SUCCESS);
+    RawLink first, second;
+    ASSERT_EQ(first.open(srv.core_port()), 0);
+    EXPECT_EQ(second.open(srv.core_port()), -1);  // a second connection from 127.0.0.1
+    EXPECT_EQ(first.write("NOTE allowed\n"), 0);
+    srv.stop();
+  }
+}
+
 /// A device that can only read and write: everything else is the base's VI_ERROR_NSUP_OPER.
 class PlainDevice : public server::ServedDevice {
  protected:
