@@ -42,8 +42,11 @@ class Vxi11Server {
     std::uint16_t abort_port = 0;       ///< 0 = any free port
     std::uint32_t max_recv_size = 65536;  ///< maxRecvSize announced by create_link (>= 1024)
     /// Largest device_read reply (bigger requests get less with reason 0, and the client reads
-    /// again); also the reply buffer each connection may hold.
-    std::uint32_t max_read_size = 4u << 20;
+    /// again); also the reply buffer each connection may hold. Replies that stay in the CPU's
+    /// cache on both sides beat fewer, larger ones: a 100 MB block over loopback to our client
+    /// came at 84 % of a plain-C raw-socket server's rate in 512 KiB replies, 46 % in 4 MiB
+    /// ones (same run); on a LAN, 512 KiB still takes several round trips' time to send.
+    std::uint32_t max_read_size = 512u << 10;
     std::size_t max_links = 256;                 ///< links on all connections together
     std::size_t max_links_per_connection = 16;   ///< links one core connection may hold
     std::size_t max_connections = 64;            ///< core (and, separately, abort) connections
