@@ -317,12 +317,26 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
   std::size_t have = std::min(head.size() - header->offset, *length);
   std::memcpy(out.data(), head.data() + header->offset, have);
   std::size_t extra = head.size() - header->offset - have;  // bytes after the data (terminator)
-  while (have < *length) {
-    if (message_ended)
-      throw InvalidBinaryFormat("the message ended before the length its header announced", status::ERROR_INV_LENGTH);
-    std::size_t n = read_into(out.subspan(have), st);
-    have += n;
-    message_ended = st == status::SUCCESS;  // a termination character inside binary data is data
+  {
+    // The payload's length is known: a termination character in it is data and must not end each
+    // read (otherwise one read per NL byte of the data; over VXI-11 one RPC each). Off meanwhile,
+    // back on before the terminator is read.
+    struct TermcharOff {
+      MessageBasedResource* r;
+      bool on;
+      ~TermcharOff() {
+        std::error_code ignored;
+        if (on) r->set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{1}, ignored);
+      }
+    } termchar_off{this, !read_termination_.empty() && have < *length};
+    if (termchar_off.on) set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{0});
+    while (have < *length) {
+      if (message_ended)
+        throw InvalidBinaryFormat("the message ended before the length its header announced", status::ERROR_INV_LENGTH);
+      std::size_t n = read_into(out.subspan(have), st);
+      have += n;
+      message_ended = st == status::SUCCESS;
+    }
   }
   // 4. The termination after the block.
   if (options.expect_termination && !read_termination_.empty() && !message_ended &&

@@ -35,12 +35,47 @@ status_t validate_standard(attr_id_t id, std::int64_t v) {
 
 }  // namespace
 
+AbortGate::AbortGate(std::function<void()> wake, std::function<void()> reset)
+    : wake_(std::move(wake)), reset_(std::move(reset)) {}
+
+AbortGate::Scope::Scope(AbortGate& gate) : gate_(gate) {
+  std::lock_guard guard(gate_.mutex_);
+  if (gate_.depth_++ == 0) {
+    gate_.aborted_ = false;
+    if (gate_.reset_) gate_.reset_();
+  }
+}
+
+AbortGate::Scope::~Scope() {
+  std::lock_guard guard(gate_.mutex_);
+  if (--gate_.depth_ == 0 && gate_.aborted_) {
+    // The abort belonged to this operation only.
+    gate_.aborted_ = false;
+    if (gate_.reset_) gate_.reset_();
+  }
+}
+
+bool AbortGate::abort() {
+  std::lock_guard guard(mutex_);
+  if (depth_ == 0) return false;
+  aborted_ = true;
+  if (wake_) wake_();
+  return true;
+}
+
+bool AbortGate::aborted() const {
+  std::lock_guard guard(mutex_);
+  return aborted_;
+}
+
 Session::Session(const ResourceName& name, std::set<event_type_t> supported_events)
     : name_(name), canonical_(name.canonical()), events_(std::move(supported_events)) {}
 
 Session::~Session() = default;
 
 status_t Session::connect(Deadline) { return status::SUCCESS; }
+status_t Session::abort() { return status::ERROR_NSUP_OPER; }
+OutputState Session::output_state() { return OutputState::unknown; }
 void Session::disconnect() {}
 
 status_t Session::read(std::span<std::byte>, std::size_t& count, Deadline) {

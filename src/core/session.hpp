@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -34,6 +35,50 @@ struct ResourceState {
   ResourceLock lock;
   std::mutex mutex;                                   // guards global_attributes
   std::map<attr_id_t, AttrValue> global_attributes;   // GLOBAL attributes (e.g. serial settings)
+};
+
+/// What a read on a session would find now, without reading (Session::output_state()).
+enum class OutputState {
+  ready,    ///< output is waiting: a read returns data without waiting for the device
+  pending,  ///< a response is being prepared: a read would wait for it
+  none,     ///< certainly nothing: a read would wait for output that no message has asked for
+  unknown,  ///< the session cannot tell (most transports: the instrument decides)
+};
+
+/// Helps a session implement Session::abort(): knows whether an operation is in progress, so that
+/// an abort between operations does nothing and never leaks into the next one. `wake` makes the
+/// blocked operation return (e.g. signals a net::Waker); `reset` undoes it (clears the waker).
+/// Both are called under the gate's mutex.
+class AbortGate {
+ public:
+  AbortGate(std::function<void()> wake, std::function<void()> reset);
+  AbortGate(const AbortGate&) = delete;
+  AbortGate& operator=(const AbortGate&) = delete;
+
+  /// Marks one operation in progress for its lifetime (operations of a session do not nest
+  /// across threads: the backend's io mutex serialises them; nesting in one thread is allowed).
+  class Scope {
+   public:
+    explicit Scope(AbortGate& gate);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    AbortGate& gate_;
+  };
+
+  /// From any thread: when an operation is in progress, calls `wake` and returns true; else
+  /// returns false and changes nothing.
+  bool abort();
+  /// Whether the operation in progress was aborted.
+  bool aborted() const;
+
+ private:
+  mutable std::mutex mutex_;
+  int depth_ = 0;
+  bool aborted_ = false;
+  std::function<void()> wake_, reset_;
 };
 
 class Session {
@@ -72,6 +117,15 @@ class Session {
   virtual status_t device_unlock();
   /// Called after an event type was enabled (e.g. to set up a protocol's SRQ channel).
   virtual void event_enabled(event_type_t type);
+
+  // ---- from another thread (viTerminate, the server layer) ----
+  /// Aborts the operation in progress (read, write ...) from another thread, WITHOUT the io mutex:
+  /// the blocked operation returns VI_ERROR_ABORT soon. With nothing in progress: VI_SUCCESS and
+  /// no effect on the next operation. Default: VI_ERROR_NSUP_OPER (the session cannot abort).
+  virtual status_t abort();
+  /// Whether a read would find output now, non-destructively (never reads or disturbs the
+  /// device). Called with the io mutex held. Default: OutputState::unknown.
+  virtual OutputState output_state();
 
   // ---- attributes ----
   /// Values for attributes this session supports. The default handles every attribute of the

@@ -382,6 +382,30 @@ status_t SessionBackend::usb_control_in(session_t h, std::int16_t rt, std::int16
   });
 }
 
+status_t SessionBackend::terminate(session_t h, std::uint16_t, std::uint32_t) {
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  try {
+    return s->abort();
+  } catch (const std::exception&) {
+    return status::ERROR_SYSTEM_ERROR;
+  }
+}
+
+status_t SessionBackend::output_state(session_t h, core::OutputState& state) {
+  state = OutputState::unknown;
+  auto s = session(h);
+  if (!s) return status::ERROR_INV_OBJECT;
+  std::lock_guard io(s->io_mutex());
+  if (!owns(h)) return status::ERROR_INV_OBJECT;  // closed while we waited
+  try {
+    state = s->output_state();
+  } catch (const std::exception&) {
+    return status::ERROR_SYSTEM_ERROR;
+  }
+  return status::SUCCESS;
+}
+
 // ---- locking ----
 
 status_t SessionBackend::lock(session_t h, AccessMode type, std::uint32_t timeout, std::string_view requested_key,

@@ -75,6 +75,13 @@ class SessionBackend : public Backend {
   status_t usb_control_in(session_t session, std::int16_t request_type, std::int16_t request, std::uint16_t value,
                           std::uint16_t index, std::span<std::byte> buffer, std::size_t& count) override;
   bool owns(session_t object) const override;
+  /// viTerminate: Session::abort() of `session` (looked up, its io mutex NOT taken, so that the
+  /// operation it aborts may hold it). `degree` and `job_id` are not used: the session's
+  /// operation in progress is aborted (cppvisa has no asynchronous jobs).
+  status_t terminate(session_t session, std::uint16_t degree, std::uint32_t job_id) override;
+  /// Session::output_state() of `session` under its io mutex (taken briefly: waits for an
+  /// operation in progress). VI_ERROR_INV_OBJECT for a handle that is not a session.
+  status_t output_state(session_t session, core::OutputState& state);
 
   /// Delivers an event raised by a session (queue and/or handlers on the dispatcher thread).
   void deliver_event(Session& session, const std::shared_ptr<Event>& event);

@@ -31,6 +31,12 @@ void ServedDevice::do_enable_service_requests(bool) {}
 
 // ---- the turn ----
 
+void ServedDevice::leave_wait_locked(ClientId client) {
+  waiting_.erase(waiting_.find(client));
+  // An abort ends every wait the client had when it came (HiSLIP has up to three at once).
+  if (!waiting_.count(client)) aborted_.erase(client);
+}
+
 void ServedDevice::forget_output_locked() {
   owner_ = 0;
   owner_closed_ = false;
@@ -60,13 +66,13 @@ status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, st
   waiting_.insert(client);
   status_t st = status::SUCCESS;
   for (;;) {
-    if (aborted_.erase(client)) {
+    if (aborted_.count(client)) {
       st = status::ERROR_ABORT;
       break;
     }
-    bool locked_out = !may_access_locked(client);
+    bool locked_out = op != Op::unlocked && !may_access_locked(client);
     if (busy_ == 0 && !locked_out) {
-      if (op == Op::other || owner_ == client) break;
+      if (op != Op::io || owner_ == client) break;
       // Another client's response is unread: wait while its hold lasts, then discard it.
       bool pending = pending_locked();
       auto now = core::Deadline::clock::now();
@@ -97,7 +103,7 @@ status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, st
     else
       changed_.wait_until(lock, deadline.when());
   }
-  waiting_.erase(waiting_.find(client));
+  leave_wait_locked(client);
   if (st == status::SUCCESS) busy_ = client;
   return st;
 }
@@ -143,7 +149,10 @@ status_t ServedDevice::read(ClientId client, std::span<std::byte> buffer, std::o
   lock.lock();
   if (owner_ == client) {
     if (st >= 0 && result.end) expect_response_ = false;  // the response ended (more may follow: do_output())
-    hold_until_ = core::Deadline::clock::now() + std::chrono::milliseconds(options_.response_hold_ms);
+    // Only progress renews the hold: a client waiting in vain for an answer does not keep the
+    // others out beyond the hold.
+    if (result.count > 0)
+      hold_until_ = core::Deadline::clock::now() + std::chrono::milliseconds(options_.response_hold_ms);
   }
   end(lock);
   return st;
@@ -152,15 +161,18 @@ status_t ServedDevice::read(ClientId client, std::span<std::byte> buffer, std::o
 bool ServedDevice::response_pending(ClientId client) {
   std::unique_lock lock(mutex_);
   if (owner_ != client || owner_closed_) return false;
+  if (mid_message_) return false;  // the message is not complete: reading now would be -420
   // While a call runs (this client's own, or another's that was let in) the answer cannot change
   // under it; ask the device only when it is free.
   if (busy_ != 0) return expect_response_;
   return pending_locked();
 }
 
-status_t ServedDevice::run(ClientId client, core::Deadline deadline, const std::function<status_t()>& call) {
+status_t ServedDevice::run(ClientId client, Access access, core::Deadline deadline,
+                           const std::function<status_t()>& call) {
   std::unique_lock lock(mutex_);
-  if (status_t st = begin(client, Op::other, deadline, lock); st < 0) return st;
+  if (status_t st = begin(client, access == Access::bypass_locks ? Op::unlocked : Op::other, deadline, lock); st < 0)
+    return st;
   lock.unlock();
   status_t st = call();
   lock.lock();
@@ -168,22 +180,22 @@ status_t ServedDevice::run(ClientId client, core::Deadline deadline, const std::
   return st;
 }
 
-status_t ServedDevice::read_stb(ClientId client, std::uint8_t& stb, core::Deadline deadline) {
-  return run(client, deadline, [&] { return do_read_stb(stb, deadline); });
+status_t ServedDevice::read_stb(ClientId client, std::uint8_t& stb, core::Deadline deadline, Access access) {
+  return run(client, access, deadline, [&] { return do_read_stb(stb, deadline); });
 }
 status_t ServedDevice::trigger(ClientId client, core::Deadline deadline) {
   if (options_.read_only) return status::ERROR_NSUP_OPER;
-  return run(client, deadline, [&] { return do_trigger(deadline); });
+  return run(client, Access::checked, deadline, [&] { return do_trigger(deadline); });
 }
 status_t ServedDevice::remote(ClientId client, core::Deadline deadline) {
-  return run(client, deadline, [&] { return do_remote(deadline); });
+  return run(client, Access::checked, deadline, [&] { return do_remote(deadline); });
 }
 status_t ServedDevice::local(ClientId client, core::Deadline deadline) {
-  return run(client, deadline, [&] { return do_local(deadline); });
+  return run(client, Access::checked, deadline, [&] { return do_local(deadline); });
 }
 
-status_t ServedDevice::clear(ClientId client, core::Deadline deadline) {
-  status_t st = run(client, deadline, [&] { return do_clear(deadline); });
+status_t ServedDevice::clear(ClientId client, core::Deadline deadline, Access access) {
+  status_t st = run(client, access, deadline, [&] { return do_clear(deadline); });
   if (st >= 0) {  // a cleared device has no output left for anyone (IEEE 488.2 §5.8)
     std::lock_guard lock(mutex_);
     forget_output_locked();
@@ -208,7 +220,7 @@ status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key
   waiting_.insert(client);
   status_t st = status::SUCCESS;
   for (;;) {
-    if (aborted_.erase(client)) {
+    if (aborted_.count(client)) {
       st = status::ERROR_ABORT;
       break;
     }
@@ -222,7 +234,7 @@ status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key
     else
       changed_.wait_until(lock, deadline.when());
   }
-  waiting_.erase(waiting_.find(client));
+  leave_wait_locked(client);
   if (st == status::SUCCESS) {
     if (type == LockType::exclusive) {
       exclusive_ = client;
@@ -273,7 +285,7 @@ status_t ServedDevice::wait_access(ClientId client, core::Deadline deadline) {
   waiting_.insert(client);
   status_t st = status::SUCCESS;
   for (;;) {
-    if (aborted_.erase(client)) {
+    if (aborted_.count(client)) {
       st = status::ERROR_ABORT;
       break;
     }
@@ -287,7 +299,7 @@ status_t ServedDevice::wait_access(ClientId client, core::Deadline deadline) {
     else
       changed_.wait_until(lock, deadline.when());
   }
-  waiting_.erase(waiting_.find(client));
+  leave_wait_locked(client);
   return st;
 }
 
@@ -323,7 +335,6 @@ void ServedDevice::close_client(ClientId client) {
   if (exclusive_ == client) exclusive_ = 0;
   if (sharers_.erase(client) && sharers_.empty()) shared_key_.clear();
   if (owner_ == client) owner_closed_ = true;  // discarded before the next client's I/O
-  aborted_.erase(client);
   changed_.notify_all();
 }
 

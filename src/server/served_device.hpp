@@ -65,6 +65,10 @@ enum class Output {
 
 enum class LockType { exclusive, shared };
 
+/// Whether an operation is kept out by another client's lock. HiSLIP's asynchronous channel
+/// (status query, device clear) completes whatever the locks (IVI-6.1 §6.5); VISA operations do not.
+enum class Access { checked, bypass_locks };
+
 /// The lock state (HiSLIP AsyncLockInfo).
 struct LockInfo {
   bool exclusive = false;   ///< an exclusive lock is held
@@ -98,13 +102,14 @@ class ServedDevice {
   /// the bytes stored so far. A deadline already due means "what is available now".
   status_t read(ClientId client, std::span<std::byte> buffer, std::optional<std::byte> termchar, ReadResult& result,
                 core::Deadline deadline);
-  /// Whether output for `client` is ready or on its way (see the file comment). Never reads.
+  /// Whether output for `client` is ready or on its way (see the file comment); false while the
+  /// client's message is incomplete (no END yet). Never reads.
   bool response_pending(ClientId client);
   /// The IEEE 488.2 status byte (serial poll).
-  status_t read_stb(ClientId client, std::uint8_t& stb, core::Deadline deadline);
+  status_t read_stb(ClientId client, std::uint8_t& stb, core::Deadline deadline, Access access = Access::checked);
   status_t trigger(ClientId client, core::Deadline deadline);
   /// Device clear: discards pending input and output.
-  status_t clear(ClientId client, core::Deadline deadline);
+  status_t clear(ClientId client, core::Deadline deadline, Access access = Access::checked);
   status_t remote(ClientId client, core::Deadline deadline);
   status_t local(ClientId client, core::Deadline deadline);
 
@@ -126,7 +131,7 @@ class ServedDevice {
   status_t wait_access(ClientId client, core::Deadline deadline);
 
   // ---- clients ----
-  /// Ends `client`'s device call in progress (do_abort()) or its wait, with VI_ERROR_ABORT.
+  /// Ends `client`'s device call in progress (do_abort()) and every wait it has, with VI_ERROR_ABORT.
   /// Nothing in progress: nothing happens (the next call is not affected).
   void abort(ClientId client);
   /// The client is gone: its locks are released, its unread output is discarded before anyone
@@ -168,13 +173,14 @@ class ServedDevice {
   void service_requested();
 
  private:
-  enum class Op { io, other };  // io: held off by another client's unread response
+  enum class Op { io, other, unlocked };  // io: held off by another client's unread response; unlocked: by no lock
   /// Waits for the device (free, access, hold), then marks it busy for `client`.
   status_t begin(ClientId client, Op op, core::Deadline deadline, std::unique_lock<std::mutex>& lock);
   void end(std::unique_lock<std::mutex>& lock);
   /// An operation that is not held off by another client's response (stb, trigger, clear, ...).
-  status_t run(ClientId client, core::Deadline deadline, const std::function<status_t()>& call);
+  status_t run(ClientId client, Access access, core::Deadline deadline, const std::function<status_t()>& call);
   void forget_output_locked();
+  void leave_wait_locked(ClientId client);
   bool pending_locked();  // mutex_ held, device not busy: the owner's response is ready or on its way
   bool grantable(ClientId client, LockType type, std::string_view key) const;  // mutex_ held
   bool may_access_locked(ClientId client) const;
@@ -183,7 +189,7 @@ class ServedDevice {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   ClientId busy_ = 0;                 // the client whose do_* call runs
-  std::set<ClientId> aborted_;        // clients whose wait must end with ERROR_ABORT
+  std::set<ClientId> aborted_;        // clients whose waits must end with ERROR_ABORT (until they all left)
   std::multiset<ClientId> waiting_;   // clients waiting in begin()/lock()/wait_access()
   // Output ownership.
   ClientId owner_ = 0;                // the client that wrote last

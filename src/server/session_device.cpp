@@ -1,5 +1,7 @@
 #include "server/session_device.hpp"
 
+#include "core/session_backend.hpp"
+
 #include <cppvisa/resource_name.hpp>
 
 #include <algorithm>
@@ -18,6 +20,7 @@ SessionDevice::SessionDevice(std::shared_ptr<Backend> backend, session_t session
   std::error_code ec;
   auto parsed = ResourceName::parse(resource_name_, ec);
   is_socket_ = parsed && parsed->resource_class == "SOCKET";
+  sessions_ = dynamic_cast<core::SessionBackend*>(backend_.get());
 }
 
 SessionDevice::~SessionDevice() { do_enable_service_requests(false); }
@@ -63,6 +66,18 @@ status_t SessionDevice::do_read(std::span<std::byte> buffer, std::optional<std::
   result.end = st == status::SUCCESS;
   result.termchar = st == status::SUCCESS_TERM_CHAR;
   return st < 0 ? st : status::SUCCESS;
+}
+
+Output SessionDevice::do_output() {
+  core::OutputState state = core::OutputState::unknown;
+  if (!sessions_ || sessions_->output_state(session_, state) < 0) return Output::unknown;
+  switch (state) {
+    case core::OutputState::ready: return Output::ready;
+    case core::OutputState::pending: return Output::pending;
+    case core::OutputState::none: return Output::none;
+    case core::OutputState::unknown: break;
+  }
+  return Output::unknown;
 }
 
 status_t SessionDevice::do_read_stb(std::uint8_t& stb, core::Deadline deadline) {

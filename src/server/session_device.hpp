@@ -6,6 +6,10 @@
 
 #include <cppvisa/backend.hpp>
 
+namespace cppvisa::core {
+class SessionBackend;
+}
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +30,8 @@ class SessionDevice final : public ServedDevice {
   status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline) override;
   status_t do_read(std::span<std::byte> buffer, std::optional<std::byte> termchar, ReadResult& result,
                    core::Deadline deadline) override;
+  /// The session's own knowledge (core::Session::output_state) on cppvisa's backends; unknown on a vendor library.
+  Output do_output() override;
   status_t do_read_stb(std::uint8_t& stb, core::Deadline deadline) override;
   status_t do_trigger(core::Deadline deadline) override;
   status_t do_clear(core::Deadline deadline) override;
@@ -40,6 +46,7 @@ class SessionDevice final : public ServedDevice {
   void set(attr_id_t id, std::int64_t value);
 
   std::shared_ptr<Backend> backend_;
+  core::SessionBackend* sessions_ = nullptr;  // backend_ when it is built from core::Session objects
   session_t session_;
   std::string resource_name_;
   bool is_socket_ = false;      // the served resource is a raw socket (no END on the wire)

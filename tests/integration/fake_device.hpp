@@ -53,6 +53,7 @@ class FakeDevice : public server::ServedDevice {
     std::unique_lock lock(mutex_);
     result = {};
     aborted_ = false;
+    ++reads;
     ++reads_in_progress;
     changed_.notify_all();
     while (result.count < buffer.size()) {
@@ -152,6 +153,8 @@ class FakeDevice : public server::ServedDevice {
   }
 
   std::atomic<int> triggers{0}, clears{0};
+  /// do_read() calls so far (a server must not read when no response is on its way).
+  std::atomic<int> reads{0};
   std::atomic<bool> ignore_deadlines{false};
   std::atomic<bool> is_remote{false};
   std::atomic<std::size_t> bytes_written{0};

@@ -14,6 +14,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <thread>
 
 namespace cppvisa {
@@ -27,17 +30,31 @@ using Clock = std::chrono::steady_clock;
 using hislip::Header;
 using hislip::MessageType;
 
-/// A FakeDevice whose output can be held back (a slow instrument): reads wait until released.
+/// A FakeDevice whose output can be held back (a slow instrument): reads wait until released;
+/// abort() ends a held read at once.
 class GatedDevice : public FakeDevice {
  public:
-  status_t read(std::span<std::byte> buffer, std::optional<std::byte> termchar, server::ReadResult& result,
-                core::Deadline deadline) override {
+  void open_gate() {
+    std::lock_guard lock(gate_mutex_);
+    open_ = true;
+    gate_changed_.notify_all();
+  }
+  /// Waits until `n` reads are held at the gate.
+  bool wait_held(int n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(gate_mutex_);
+    return gate_changed_.wait_for(lock, timeout, [&] { return waiting_ == n; });
+  }
+
+ protected:
+  status_t do_read(std::span<std::byte> buffer, std::optional<std::byte> termchar, server::ReadResult& result,
+                   core::Deadline deadline) override {
     {
       std::unique_lock lock(gate_mutex_);
       ++waiting_;
       gate_changed_.notify_all();
       bool open = gate_changed_.wait_until(lock, deadline.when(), [&] { return open_ || aborted_; });
       --waiting_;
+      gate_changed_.notify_all();
       if (aborted_) {
         aborted_ = false;
         result = {};
@@ -48,20 +65,15 @@ class GatedDevice : public FakeDevice {
         return status::ERROR_TMO;
       }
     }
-    return FakeDevice::read(buffer, termchar, result, deadline);
+    return FakeDevice::do_read(buffer, termchar, result, deadline);
   }
-  void abort() override {
+  void do_abort() override {
     {
       std::lock_guard lock(gate_mutex_);
       if (waiting_ > 0) aborted_ = true;
       gate_changed_.notify_all();
     }
-    FakeDevice::abort();
-  }
-  void open_gate() {
-    std::lock_guard lock(gate_mutex_);
-    open_ = true;
-    gate_changed_.notify_all();
+    FakeDevice::do_abort();
   }
 
  private:
@@ -70,6 +82,15 @@ class GatedDevice : public FakeDevice {
   int waiting_ = 0;
   bool open_ = false;
   bool aborted_ = false;
+};
+
+/// A FakeDevice without remote/local, trigger or status byte (a served raw-socket instrument).
+class PlainDevice : public FakeDevice {
+ protected:
+  status_t do_remote(core::Deadline) override { return status::ERROR_NSUP_OPER; }
+  status_t do_local(core::Deadline) override { return status::ERROR_NSUP_OPER; }
+  status_t do_trigger(core::Deadline) override { return status::ERROR_NSUP_OPER; }
+  status_t do_read_stb(std::uint8_t&, core::Deadline) override { return status::ERROR_NSUP_OPER; }
 };
 
 core::Deadline in(std::chrono::milliseconds ms) { return core::Deadline::after_ms(static_cast<std::uint32_t>(ms.count())); }
@@ -90,6 +111,8 @@ class HislipLoopback : public ::testing::Test {
     server = std::make_unique<hislip::Server>(options);
     server->add_device("hislip0", device);
     server->add_device("hislip1", gated);
+    plain = std::make_shared<PlainDevice>();
+    server->add_device("hislip2", plain);
     ASSERT_EQ(server->start(), status::SUCCESS);
   }
   hislip::Client::Target target(std::string sub = "hislip0") {
@@ -125,6 +148,7 @@ class HislipLoopback : public ::testing::Test {
 
   std::shared_ptr<FakeDevice> device;
   std::shared_ptr<GatedDevice> gated;
+  std::shared_ptr<PlainDevice> plain;
   std::unique_ptr<hislip::Server> server;
 };
 
@@ -388,6 +412,7 @@ TEST_F(HislipLoopback, ServiceRequestReachesTheClient) {
 TEST_F(HislipLoopback, ServerKilledMidTransferGivesConnectionLost) {
   hislip::Client c;
   ASSERT_EQ(open(c), status::SUCCESS);
+  device->knows_output = false;  // so the server waits in the device for the answer to SILENT?
   ASSERT_EQ(send(c, "SILENT?\n"), status::SUCCESS);
   auto reader = std::async(std::launch::async, [&] {
     status_t st = 0;
@@ -675,6 +700,271 @@ TEST_F(HislipLoopback, TooManyClientsIsBusy) {
   EXPECT_EQ(open(b), status::SUCCESS);
 }
 
+/// Both channels of a session opened by hand, to see every message the server sends.
+struct RawSession {
+  RawSession(std::uint16_t port, std::string_view sub) : sync(port), async(port) {
+    EXPECT_EQ(sync.send(hislip::make_header(MessageType::initialize, 0, hislip::initialize_parameter(0x0100, "XX")), sub),
+              status::SUCCESS);
+    hislip::Message m;
+    EXPECT_EQ(sync.next(m), status::SUCCESS);
+    hislip::InitializeResult r;
+    EXPECT_TRUE(hislip::parse_initialize_response(m.header, r));
+    EXPECT_EQ(async.send(hislip::make_header(MessageType::async_initialize, 0, r.session_id)), status::SUCCESS);
+    EXPECT_EQ(async.next(m), status::SUCCESS);
+    EXPECT_TRUE(m.header.is(MessageType::async_initialize_response));
+  }
+  RawPeer sync, async;
+};
+
+TEST_F(HislipLoopback, TwoClientsInterleavingEachGetOnlyTheirOwnAnswers) {
+  {  // A asks the slow device and goes away before the answer; B asks next.
+    hislip::Client a;
+    ASSERT_EQ(open(a, "hislip1"), status::SUCCESS);
+    ASSERT_EQ(send(a, "ECHO? from-a\n"), status::SUCCESS);
+    ASSERT_TRUE(gated->wait_held(1, 5s));
+  }
+  hislip::Client b;
+  ASSERT_EQ(open(b, "hislip1"), status::SUCCESS);
+  gated->open_gate();
+  status_t st = 0;
+  ASSERT_EQ(send(b, "*IDN?\n"), status::SUCCESS);
+  EXPECT_EQ(receive(b, &st, 100, 5s), "FAKE,LAN-TEST,0,1.0\n");  // not A's "from-a"
+  // A client whose query timed out gets its late answer (tagged with that query), never the
+  // other client's, and never as the answer to its next query.
+  hislip::Client c;
+  ASSERT_EQ(open(c, "hislip1"), status::SUCCESS);
+  EXPECT_EQ(query(b, "ECHO? b1\n"), "b1\n");
+  EXPECT_EQ(query(c, "ECHO? c1\n"), "c1\n");
+  EXPECT_EQ(query(b, "ECHO? b2\n"), "b2\n");
+}
+
+TEST_F(HislipLoopback, AClientTimingOutDoesNotTakeTheOthersAnswers) {
+  hislip::Server::Options options;
+  options.response_timeout_ms = 500;  // an answer that does not come is given up after this
+  start_server(options);
+  for (bool knows : {true, false}) {
+    SCOPED_TRACE(knows ? "device knows its output" : "output unknown");
+    device->knows_output = knows;
+    hislip::Client a, b;
+    ASSERT_EQ(open(a), status::SUCCESS);
+    ASSERT_EQ(open(b), status::SUCCESS);
+    for (int round = 0; round < 2; ++round) {
+      status_t st = 0;
+      ASSERT_EQ(send(a, "SILENT?\n"), status::SUCCESS);  // never answered: A times out
+      receive(a, &st, 100, 300ms);
+      EXPECT_EQ(st, status::ERROR_TMO);
+      std::string rb = "b" + std::to_string(round), ra = "a" + std::to_string(round);
+      ASSERT_EQ(send(b, "ECHO? " + rb + "\n"), status::SUCCESS);
+      EXPECT_EQ(receive(b, &st, 100, 5s), rb + "\n");
+      ASSERT_EQ(send(a, "ECHO? " + ra + "\n"), status::SUCCESS);
+      EXPECT_EQ(receive(a, &st, 100, 5s), ra + "\n");
+    }
+  }
+}
+
+TEST_F(HislipLoopback, ALateAnswerIsNeverTheAnswerToTheNextQuery) {
+  hislip::Client a, b;
+  ASSERT_EQ(open(a, "hislip1"), status::SUCCESS);
+  ASSERT_EQ(open(b, "hislip1"), status::SUCCESS);
+  ASSERT_EQ(send(a, "ECHO? late\n"), status::SUCCESS);
+  status_t st = 0;
+  receive(a, &st, 100, 300ms);
+  EXPECT_EQ(st, status::ERROR_TMO);
+  gated->open_gate();  // A's late answer arrives now
+  EXPECT_EQ(query(b, "ECHO? b\n"), "b\n");
+  EXPECT_EQ(query(a, "ECHO? a2\n"), "a2\n");
+}
+
+TEST_F(HislipLoopback, NoReadWithoutAPendingResponse) {
+  for (bool knows : {true, false}) {
+    SCOPED_TRACE(knows ? "device knows its output" : "output unknown");
+    start_server({});
+    device->knows_output = knows;
+    hislip::Client c;
+    ASSERT_EQ(open(c), status::SUCCESS);
+    ASSERT_EQ(send(c, "VOLT 1\n"), status::SUCCESS);  // a command: nothing to read
+    EXPECT_EQ(query(c, "ECHO? x\n"), "x\n");
+    int reads = device->reads.load();
+    EXPECT_GE(reads, 1);
+    ASSERT_EQ(send(c, "VOLT 2\n"), status::SUCCESS);
+    auto until = Clock::now() + 5s;
+    while (device->log_copy().size() < 2 && Clock::now() < until) std::this_thread::sleep_for(5ms);
+    ASSERT_EQ(device->log_copy().size(), 2u);
+    std::this_thread::sleep_for(300ms);  // a server that polls would have read by now
+    EXPECT_EQ(device->reads.load(), reads);
+  }
+}
+
+TEST_F(HislipLoopback, DeviceClearUnblocksAReadOnASlowDevice) {
+  hislip::Server::Options options;
+  options.response_timeout_ms = 5000;  // the server's read of the answer would last this long
+  start_server(options);
+  hislip::Client c;
+  ASSERT_EQ(open(c, "hislip1"), status::SUCCESS);
+  ASSERT_EQ(send(c, "ECHO? slow\n"), status::SUCCESS);
+  ASSERT_TRUE(gated->wait_held(1, 5s));
+  auto start = Clock::now();
+  ASSERT_EQ(c.clear(in(5s)), status::SUCCESS);
+  EXPECT_TRUE(gated->wait_held(0, 100ms));  // the device read has ended
+  EXPECT_LT(Clock::now() - start, 500ms);   // within 10% of the read's 5 s
+  EXPECT_EQ(gated->clears.load(), 1);
+  gated->open_gate();
+  EXPECT_EQ(query(c, "ECHO? fresh\n"), "fresh\n");  // nothing of the old answer is left
+}
+
+TEST_F(HislipLoopback, ANewQueryInterruptsAResponseStillComing) {
+  hislip::Server::Options options;
+  options.response_timeout_ms = 5000;
+  start_server(options);
+  RawSession s(server->port(), "hislip1");
+  const std::uint32_t first = hislip::initial_message_id, second = first + 2;
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, first), "ECHO? first\n"), status::SUCCESS);
+  ASSERT_TRUE(gated->wait_held(1, 5s));
+  auto start = Clock::now();
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, second), "ECHO? second\n"), status::SUCCESS);
+  // IVI-6.1 §6.10: the read of the first answer ends at once, AsyncInterrupted and Interrupted
+  // carry the MessageID of the interrupting message.
+  hislip::Message m;
+  ASSERT_EQ(s.async.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::async_interrupted));
+  EXPECT_EQ(m.header.parameter, second);
+  ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::interrupted));
+  EXPECT_EQ(m.header.parameter, second);
+  EXPECT_LT(Clock::now() - start, 500ms);
+  gated->open_gate();
+  ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::data_end));
+  EXPECT_EQ(m.header.parameter, second);
+  EXPECT_EQ(m.text(), "second\n");  // the first answer was discarded
+}
+
+TEST_F(HislipLoopback, ALockTakenThroughAnotherProtocolHoldsAndIsHeld) {
+  // The device's own lock, taken by another client (as the VXI-11 server does for its links).
+  const server::ClientId other = server::new_client_id();
+  ASSERT_EQ(device->lock(other, server::LockType::exclusive, "", core::Deadline::after_ms(0)), status::SUCCESS);
+  hislip::Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  bool exclusive = false;
+  std::uint32_t holders = 0;
+  ASSERT_EQ(c.lock_info(exclusive, holders, in(2s)), status::SUCCESS);
+  EXPECT_TRUE(exclusive);
+  EXPECT_EQ(holders, 1u);
+  EXPECT_EQ(c.lock("", 0, in(2s)), status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(c.lock("key", 0, in(2s)), status::ERROR_RSRC_LOCKED);
+  std::size_t written = device->bytes_written.load();
+  ASSERT_EQ(send(c, "ECHO? held\n"), status::SUCCESS);
+  status_t st = 0;
+  receive(c, &st, 100, 300ms);
+  EXPECT_EQ(st, status::ERROR_TMO);
+  EXPECT_EQ(device->bytes_written.load(), written);  // the message waits outside the device
+  ASSERT_EQ(device->unlock(other), status::SUCCESS);
+  EXPECT_EQ(receive(c), "held\n");
+  // A shared lock with the same key is shared across protocols; another key is kept out.
+  ASSERT_EQ(device->lock(other, server::LockType::shared, "key", core::Deadline::after_ms(0)), status::SUCCESS);
+  EXPECT_EQ(c.lock("other", 0, in(2s)), status::ERROR_RSRC_LOCKED);
+  ASSERT_EQ(c.lock("key", 0, in(2s)), status::SUCCESS);
+  ASSERT_EQ(c.lock_info(exclusive, holders, in(2s)), status::SUCCESS);
+  EXPECT_FALSE(exclusive);
+  EXPECT_EQ(holders, 2u);
+  EXPECT_EQ(query(c, "ECHO? shared\n"), "shared\n");
+  ASSERT_EQ(c.unlock(in(2s)), status::SUCCESS);
+  ASSERT_EQ(device->unlock(other), status::SUCCESS_NESTED_SHARED);
+  // The other way round: a HiSLIP lock keeps the other protocol's client out of the device.
+  ASSERT_EQ(c.lock("", 0, in(2s)), status::SUCCESS);
+  std::size_t n = 0;
+  EXPECT_EQ(device->write(other, bytes_of("ECHO? x\n"), true, n, core::Deadline::after_ms(300)),
+            status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(device->lock(other, server::LockType::exclusive, "", core::Deadline::after_ms(100)),
+            status::ERROR_RSRC_LOCKED);
+  c.close();  // the session's end releases its lock
+  EXPECT_EQ(device->lock(other, server::LockType::exclusive, "", core::Deadline::after_ms(5000)), status::SUCCESS);
+  device->close_client(other);
+}
+
+TEST_F(HislipLoopback, TheDevicesStatusReachesTheClient) {
+  hislip::Client c;
+  ASSERT_EQ(open(c, "hislip2"), status::SUCCESS);  // no remote/local, trigger or status byte
+  EXPECT_EQ(c.remote_local(hislip::remote_local::enable_remote_goto_remote, in(2s)), status::ERROR_NSUP_OPER);
+  EXPECT_EQ(c.remote_local(hislip::remote_local::gtl, in(2s)), status::ERROR_NSUP_OPER);
+  std::uint8_t stb = 0;
+  EXPECT_EQ(c.read_stb(stb, in(2s)), status::ERROR_NSUP_OPER);
+  EXPECT_EQ(query(c, "ECHO? still\n"), "still\n");
+  // Trigger has no response: its failure is an Error on the synchronous channel.
+  RawSession s(server->port(), "hislip2");
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::trigger, 0, hislip::initial_message_id)), status::SUCCESS);
+  hislip::Message m;
+  ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::error));
+  EXPECT_EQ(m.header.control, hislip::error::unrecognized_control);
+  EXPECT_NE(m.text().find("VI_ERROR_NSUP_OPER"), std::string::npos) << m.text();
+}
+
+TEST(HislipServer, ARefusedWriteIsAnError) {
+  server::ServedDevice::Options options;
+  options.read_only = true;
+  auto device = std::make_shared<FakeDevice>(options);
+  hislip::Server server;
+  server.add_device("hislip0", device);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  RawSession s(server.port(), "hislip0");
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, hislip::initial_message_id), "*IDN?\n"),
+            status::SUCCESS);
+  hislip::Message m;
+  ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::error));
+  EXPECT_NE(m.text().find("VI_ERROR_NSUP_OPER"), std::string::npos) << m.text();
+  EXPECT_EQ(device->bytes_written.load(), 0u);
+  EXPECT_EQ(device->reads.load(), 0);
+}
+
+std::chrono::microseconds cpu_time() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto us = [](timeval t) { return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec); };
+  return std::chrono::duration_cast<std::chrono::microseconds>(us(u.ru_utime) + us(u.ru_stime));
+}
+
+TEST(HislipServer, OutOfDescriptorsTheAcceptLoopBacksOff) {
+  auto device = std::make_shared<FakeDevice>();
+  hislip::Server server;
+  server.add_device("hislip0", device);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  // The client's descriptor exists before the limit drops; connect() needs none, accept() does.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  net::Socket client(fd);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(fd + 1);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(server.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  auto cpu_before = cpu_time();
+  std::this_thread::sleep_for(1s);
+  auto cpu_used = cpu_time() - cpu_before;
+  std::uint64_t failures = server.accept_failures();
+  setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_EQ(rc, 0);
+  EXPECT_GT(failures, 0u);
+  EXPECT_LE(failures, 20u);  // backing off, not retrying in a loop
+  EXPECT_LT(cpu_used, 300ms);
+  // The limit back up, the pending connection is served.
+  hislip::SocketInput input(client);
+  hislip::MessageStream stream(input);
+  ASSERT_EQ(hislip::send_message(client, hislip::make_header(MessageType::initialize, 0,
+                                                             hislip::initialize_parameter(0x0100, "XX")),
+                                 std::string_view("hislip0"), in(2s)),
+            status::SUCCESS);
+  hislip::Message m;
+  ASSERT_EQ(stream.next_message(m, 4096, in(5s)), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::initialize_response));
+}
+
 }  // namespace
 }  // namespace cppvisa
 
@@ -852,6 +1142,7 @@ TEST_F(HislipBackend, ServiceRequestEvent) {
 TEST_F(HislipBackend, ServerKilledMidTransfer) {
   session_t s = open_session();
   ASSERT_EQ(backend->set_attribute(s, attr::TMO_VALUE, std::int64_t{20000}), status::SUCCESS);
+  device->knows_output = false;  // so the server waits in the device for the answer to SILENT?
   ASSERT_EQ(write(s, "SILENT?\n"), status::SUCCESS);
   auto reader = std::async(std::launch::async, [&] {
     std::string reply;

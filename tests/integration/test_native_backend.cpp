@@ -1,6 +1,10 @@
 // The native backend through the public API: every protocol it routes to (HiSLIP and serial here;
-// raw socket and VXI-11 have their own loopback tests) chosen from the resource name.
+// raw socket and VXI-11 have their own loopback tests) chosen from the resource name; the
+// transport table (rows, an unavailable row); viTerminate on a raw socket blocked in a read.
+#include "backends/native/native_backend.hpp"
 #include "protocols/hislip/hislip_server.hpp"
+#include "protocols/net/socket.hpp"
+#include "protocols/serial/serial_session.hpp"
 #include "server/served_device.hpp"
 
 #include <cppvisa/cppvisa.hpp>
@@ -11,6 +15,8 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <cstdlib>
 #include <deque>
@@ -23,8 +29,8 @@ namespace {
 
 /// An instrument that answers "*IDN?" and echoes anything else as "echo:<text>".
 class EchoDevice : public server::ServedDevice {
- public:
-  status_t write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
+ protected:
+  status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
     std::lock_guard g(m_);
     pending_.append(reinterpret_cast<const char*>(data.data()), data.size());
     count = data.size();
@@ -36,8 +42,8 @@ class EchoDevice : public server::ServedDevice {
     }
     return status::SUCCESS;
   }
-  status_t read(std::span<std::byte> buffer, std::optional<std::byte>, server::ReadResult& r,
-                core::Deadline deadline) override {
+  status_t do_read(std::span<std::byte> buffer, std::optional<std::byte>, server::ReadResult& r,
+                   core::Deadline deadline) override {
     std::unique_lock g(m_);
     auto ready = [&] { return !output_.empty(); };
     if (!ready() && !cv_.wait_until(g, deadline.when(), ready)) return status::ERROR_TMO;
@@ -47,7 +53,7 @@ class EchoDevice : public server::ServedDevice {
     r.end = output_.empty();
     return status::SUCCESS;
   }
-  status_t read_stb(std::uint8_t& stb, core::Deadline) override {
+  status_t do_read_stb(std::uint8_t& stb, core::Deadline) override {
     std::lock_guard g(m_);
     stb = output_.empty() ? 0 : 0x10;
     return status::SUCCESS;
@@ -71,6 +77,35 @@ TEST(NativeBackend, HislipInstrumentsAreOpenedByName) {
   EXPECT_EQ(inst->get_int_attribute(attr::TCPIP_IS_HISLIP), 1);
   inst->set_read_termination("\n");
   inst->set_write_termination("\n");
+  EXPECT_EQ(inst->query("*IDN?"), "CPPVISA,ECHO,0,1");
+  EXPECT_EQ(inst->query("hello"), "echo:hello");
+  server.stop();
+}
+
+TEST(NativeBackend, TerminateAbortsAHislipReadAndTheStreamStaysInSync) {
+  hislip::Server server;
+  server.add_device("hislip0", std::make_shared<EchoDevice>());
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  ResourceManager rm("@native");
+  auto inst = rm.open<TCPIPInstrument>("TCPIP::127.0.0.1::hislip0," + std::to_string(server.port()) + "::INSTR");
+  inst->set_read_termination("\n");
+  inst->set_write_termination("\n");
+  inst->set_timeout(20000);
+  auto backend = rm.backend();
+  EXPECT_EQ(backend->terminate(inst->session(), 0, 0), status::SUCCESS);  // nothing in progress
+  std::chrono::steady_clock::time_point asked;
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    asked = std::chrono::steady_clock::now();
+    EXPECT_EQ(backend->terminate(inst->session(), 0, 0), status::SUCCESS);
+  });
+  char buf[64];
+  std::size_t n = 0;
+  status_t st = backend->read(inst->session(), std::as_writable_bytes(std::span(buf)), n);  // nothing asked
+  auto returned = std::chrono::steady_clock::now();
+  aborter.join();
+  EXPECT_EQ(st, status::ERROR_ABORT);
+  EXPECT_LT(returned - asked, std::chrono::milliseconds(2000));  // far from the 20 s timeout
   EXPECT_EQ(inst->query("*IDN?"), "CPPVISA,ECHO,0,1");
   EXPECT_EQ(inst->query("hello"), "echo:hello");
   server.stop();
@@ -109,4 +144,116 @@ TEST(NativeBackend, UnknownInterfacesAreNotFound) {
   } catch (const VisaIOError& e) {
     EXPECT_EQ(e.error_code(), status::ERROR_RSRC_NFOUND);
   }
+}
+
+TEST(NativeBackend, TransportTableHasOneRowPerProtocol) {
+  auto rows = native::builtin_transports();
+  std::vector<std::string> names;
+  for (const auto& t : rows) {
+    ASSERT_NE(t.name, nullptr);
+    ASSERT_NE(t.resources, nullptr);
+    ASSERT_NE(t.opens, nullptr);   // mandatory
+    ASSERT_NE(t.create, nullptr);  // mandatory
+    EXPECT_EQ(t.unavailable_reason(), nullptr) << t.name;
+    names.push_back(t.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"raw socket", "HiSLIP", "VXI-11", "serial"}));
+  auto row = [&](const char* text) {
+    std::error_code ec;
+    auto name = ResourceName::parse(text, ec);
+    const native::Transport* t = name ? native::find_transport(rows, *name) : nullptr;
+    return std::string(t ? t->name : "none");
+  };
+  EXPECT_EQ(row("TCPIP::10.0.0.1::5025::SOCKET"), "raw socket");
+  EXPECT_EQ(row("TCPIP::10.0.0.1::hislip0::INSTR"), "HiSLIP");
+  EXPECT_EQ(row("TCPIP::10.0.0.1::inst0::INSTR"), "VXI-11");
+  EXPECT_EQ(row("ASRL/dev/ttyS0::INSTR"), "serial");
+  EXPECT_EQ(row("GPIB::5::INSTR"), "none");
+  auto info = native::NativeBackend().debug_info();
+  for (const char* n : {"raw socket", "HiSLIP", "VXI-11", "serial"})
+    EXPECT_TRUE(std::any_of(info.begin(), info.end(), [&](const std::string& l) { return l.rfind(n, 0) == 0; })) << n;
+}
+
+TEST(NativeBackend, AnUnavailableRowFailsToOpenAndSaysWhy) {
+  static const native::Transport table[] = {
+      {
+          .name = "GPIB test",
+          .resources = "GPIB::n::INSTR",
+          .opens = [](const ResourceName& n) { return n.interface_type == InterfaceType::gpib; },
+          .create = [](const ResourceName&, status_t& st) -> std::unique_ptr<core::Session> {
+            st = status::ERROR_SYSTEM_ERROR;  // never called: the row is unavailable
+            return nullptr;
+          },
+          .list = [] { return std::vector<std::string>{"GPIB0::1::INSTR"}; },
+          .unavailable = [] { return "linux-gpib not found"; },
+      },
+      {
+          .name = "listed",
+          .resources = "ASRL::INSTR",
+          .opens = [](const ResourceName& n) { return n.interface_type == InterfaceType::asrl; },
+          .create = [](const ResourceName& n, status_t& st) { return serial::make_session(n, st); },
+          .list = [] { return std::vector<std::string>{"ASRL99::INSTR"}; },
+      },
+  };
+  native::NativeBackend backend(table);
+  session_t rm = 0;
+  ASSERT_EQ(backend.open_default_rm(rm), status::SUCCESS);
+  session_t s = 0;
+  EXPECT_EQ(backend.open(rm, "GPIB::1::INSTR", AccessMode::no_lock, 0, s), status::ERROR_LIBRARY_NFOUND);
+  EXPECT_EQ(backend.open(rm, "TCPIP::127.0.0.1::5025::SOCKET", AccessMode::no_lock, 0, s), status::ERROR_RSRC_NFOUND);
+  auto info = backend.debug_info();
+  EXPECT_TRUE(std::any_of(info.begin(), info.end(), [](const std::string& l) {
+    return l.find("GPIB test") != std::string::npos && l.find("unavailable: linux-gpib not found") != std::string::npos;
+  }));
+  std::vector<std::string> names;
+  ASSERT_EQ(backend.find_resources(rm, "?*", names), status::SUCCESS);
+  EXPECT_EQ(names, std::vector<std::string>{"ASRL99::INSTR"});  // not the unavailable row's
+  backend.close(rm);
+}
+
+TEST(NativeBackend, TerminateAbortsARawSocketReadOnASilentServer) {
+  net::TcpListener listener;
+  ASSERT_EQ(listener.open("127.0.0.1", 0), status::SUCCESS);
+  auto backend = native::make_backend();
+  auto* sb = dynamic_cast<core::SessionBackend*>(backend.get());
+  ASSERT_NE(sb, nullptr);
+  session_t rm = 0;
+  ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+  session_t s = 0;
+  ASSERT_EQ(backend->open(rm, "TCPIP::127.0.0.1::" + std::to_string(listener.port()) + "::SOCKET",
+                          AccessMode::no_lock, 0, s),
+            status::SUCCESS);
+  net::Socket peer;  // the instrument: accepts and says nothing
+  ASSERT_EQ(listener.accept(peer, core::Deadline::after_ms(5000)), status::SUCCESS);
+  EXPECT_EQ(backend->terminate(s, 0, 0), status::SUCCESS);  // nothing in progress: no effect
+  core::OutputState state = core::OutputState::none;
+  ASSERT_EQ(sb->output_state(s, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::unknown);
+  ASSERT_EQ(backend->set_attribute(s, attr::TMO_VALUE, AttrValue{std::int64_t{20000}}), status::SUCCESS);
+  std::chrono::steady_clock::time_point asked;
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    asked = std::chrono::steady_clock::now();
+    EXPECT_EQ(backend->terminate(s, 0, 0), status::SUCCESS);
+  });
+  char buf[64];
+  std::size_t n = 0;
+  status_t st = backend->read(s, std::as_writable_bytes(std::span(buf)), n);
+  auto returned = std::chrono::steady_clock::now();
+  aborter.join();
+  EXPECT_EQ(st, status::ERROR_ABORT);
+  EXPECT_EQ(n, 0u);
+  EXPECT_LT(returned - asked, std::chrono::milliseconds(2000));  // far from the 20 s timeout
+  // The session goes on: the next read gets what the instrument sends.
+  const char reply[] = "1.25\n";
+  ASSERT_EQ(peer.send_all(std::as_bytes(std::span(reply, 5)), core::Deadline::after_ms(5000)), status::SUCCESS);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    ASSERT_EQ(sb->output_state(s, state), status::SUCCESS);
+  } while (state != core::OutputState::ready && std::chrono::steady_clock::now() < until);
+  EXPECT_EQ(state, core::OutputState::ready);
+  ASSERT_EQ(backend->set_attribute(s, attr::TERMCHAR_EN, AttrValue{std::int64_t{1}}), status::SUCCESS);
+  EXPECT_EQ(backend->read(s, std::as_writable_bytes(std::span(buf)), n), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(std::string(buf, n), "1.25\n");
+  backend->close(rm);
 }

@@ -803,6 +803,49 @@ TEST_F(SerialPty, SessionsOnSeveralPortsWorkConcurrently) {
   }
 }
 
+TEST_F(SerialPty, TerminateAbortsABlockedReadAndOnlyThatRead) {
+  session_t s = open(pty);
+  ASSERT_NE(s, 0u);
+  // Nothing in progress: no effect on the next read.
+  EXPECT_EQ(backend.terminate(s, 0, 0), status::SUCCESS);
+  ASSERT_EQ(set(s, attr::TMO_VALUE, 20000), status::SUCCESS);
+  clock_type::time_point asked;
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(100ms);
+    asked = clock_type::now();
+    EXPECT_EQ(backend.terminate(s, 0, 0), status::SUCCESS);
+  });
+  std::string got;
+  status_t st = read(s, 64, got);
+  auto returned = clock_type::now();
+  aborter.join();
+  EXPECT_EQ(st, status::ERROR_ABORT);
+  EXPECT_TRUE(got.empty());
+  EXPECT_LT(returned - asked, 2000ms);  // far from the 20 s timeout
+  // The next read is not aborted.
+  ASSERT_EQ(set(s, attr::TMO_VALUE, 5000), status::SUCCESS);
+  pty.send("1.25\n");
+  EXPECT_EQ(read(s, 64, got), status::SUCCESS);
+  EXPECT_EQ(got, "1.25\n");
+}
+
+TEST_F(SerialPty, OutputStateIsReadyWhenInputWaits) {
+  session_t s = open(pty);
+  ASSERT_NE(s, 0u);
+  core::OutputState state = core::OutputState::none;
+  ASSERT_EQ(backend.output_state(s, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::unknown);
+  pty.send("12");
+  ASSERT_TRUE(await_available(s, 2));
+  ASSERT_EQ(backend.output_state(s, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::ready);
+  ASSERT_EQ(set(s, attr::ASRL_END_IN, kEndNone), status::SUCCESS);
+  std::string got;
+  EXPECT_EQ(read(s, 2, got), status::SUCCESS_MAX_CNT);
+  ASSERT_EQ(backend.output_state(s, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::unknown);
+}
+
 TEST_F(SerialPty, ListResourcesThroughTheBackend) {
   std::vector<std::string> names;
   status_t st = backend.find_resources(rm, "?*", names);

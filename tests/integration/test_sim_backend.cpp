@@ -5,6 +5,7 @@
 #include "backends/sim/loader.hpp"
 #include "backends/sim/sim_backend.hpp"
 #include "backends/sim/waveform.hpp"
+#include "core/session_backend.hpp"
 
 #include <cppvisa/error.hpp>
 #include <cppvisa/status.hpp>
@@ -169,6 +170,92 @@ TEST_F(SimBackendTest, SlowQueryAnswersAfterItsDelay) {
   EXPECT_EQ(early.first, status::SUCCESS);
   EXPECT_EQ(early.second, "1\n");
   EXPECT_GE(std::chrono::steady_clock::now() - start, 450ms);
+}
+
+TEST_F(SimBackendTest, TerminateUnblocksAReadOnASlowReply) {
+  auto scope = open("TCPIP::sim-scope::INSTR");
+  // Nothing in progress: terminate succeeds and leaves the next operation alone.
+  EXPECT_EQ(backend->terminate(scope, 0, 0), status::SUCCESS);
+  EXPECT_EQ(query(scope, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+  set(scope, attr::TMO_VALUE, 20000);
+  ASSERT_EQ(write(scope, ":ACQ:SLOW?\n"), status::SUCCESS);  // answered after 500 ms
+  auto other = open("TCPIP::sim-scope::INSTR");              // another session on the same device
+  std::chrono::steady_clock::time_point asked;
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(100ms);
+    asked = std::chrono::steady_clock::now();
+    EXPECT_EQ(backend->terminate(scope, 0, 0), status::SUCCESS);
+  });
+  auto [st, data] = read(scope);
+  auto returned = std::chrono::steady_clock::now();
+  aborter.join();
+  EXPECT_EQ(st, status::ERROR_ABORT);
+  EXPECT_TRUE(data.empty());
+  EXPECT_LT(returned - asked, 2000ms);  // within 10% of the 20 s timeout of the request
+  // The abort belonged to that read: the next one gets the slow reply.
+  auto [st2, reply] = read(scope);
+  EXPECT_EQ(st2, status::SUCCESS);
+  EXPECT_EQ(reply, "1\n");
+  EXPECT_EQ(query(other, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+  EXPECT_EQ(backend->terminate(rm, 0, 0), status::ERROR_INV_OBJECT);
+}
+
+TEST_F(SimBackendTest, OutputStateWithoutReading) {
+  auto* sb = dynamic_cast<core::SessionBackend*>(backend.get());
+  ASSERT_NE(sb, nullptr);
+  auto scope = open("GPIB::7::INSTR");
+  core::OutputState state = core::OutputState::unknown;
+  ASSERT_EQ(sb->output_state(scope, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::none);
+  ASSERT_EQ(write(scope, ":ACQ:SLOW?\n"), status::SUCCESS);
+  ASSERT_EQ(sb->output_state(scope, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::pending);
+  ASSERT_EQ(write(scope, "*IDN?\n"), status::SUCCESS);  // interrupts the slow query
+  ASSERT_EQ(sb->output_state(scope, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::ready);
+  auto [st, part] = read(scope, 5);
+  EXPECT_EQ(st, status::SUCCESS_MAX_CNT);
+  ASSERT_EQ(sb->output_state(scope, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::ready);  // the rest is in the session's reader
+  EXPECT_EQ(part, "CPPVI");
+  EXPECT_EQ(read(scope).second, "SA,SIMSCOPE-1000,SIM0001,1.0\n");
+  ASSERT_EQ(sb->output_state(scope, state), status::SUCCESS);
+  EXPECT_EQ(state, core::OutputState::none);
+  EXPECT_EQ(sb->output_state(rm, state), status::ERROR_INV_OBJECT);
+}
+
+TEST_F(SimBackendTest, EndTerminatesAProgramMessageExceptOnSockets) {
+  auto gpib = open("GPIB::7::INSTR");
+  EXPECT_EQ(query(gpib, "*IDN?"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");  // END, no NL
+  auto tcp = open("TCPIP::sim-scope::INSTR");
+  EXPECT_EQ(query(tcp, "*IDN?"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+  set(tcp, attr::SEND_END_EN, 0);  // without END the message goes on in the next write
+  ASSERT_EQ(write(tcp, "*IDN"), status::SUCCESS);
+  set(tcp, attr::SEND_END_EN, 1);
+  EXPECT_EQ(query(tcp, "?"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+  auto sock = open("TCPIP::sim-scope::4000::SOCKET");  // a socket has no END: NL only
+  set(sock, attr::TMO_VALUE, 100);
+  ASSERT_EQ(write(sock, "*IDN?"), status::SUCCESS);
+  EXPECT_EQ(read(sock).first, status::ERROR_TMO);
+  set(sock, attr::TMO_VALUE, 2000);
+  EXPECT_EQ(query(sock, "\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+}
+
+TEST_F(SimBackendTest, AQueryThatTimedOutDoesNotShiftTheNextAnswers) {
+  auto scope = open("TCPIP::sim-scope::INSTR");
+  set(scope, attr::TMO_VALUE, 50);
+  ASSERT_EQ(write(scope, ":ACQ:SLOW?\n"), status::SUCCESS);  // answered after 500 ms
+  auto start = std::chrono::steady_clock::now();
+  auto late = read(scope);
+  if (std::chrono::steady_clock::now() - start < 400ms) {
+    EXPECT_EQ(late.first, status::ERROR_TMO);
+  }
+  if (late.first != status::ERROR_TMO) GTEST_SKIP() << "this thread was held up past the delay";
+  std::this_thread::sleep_for(600ms);  // the late answer is now ready, unread
+  set(scope, attr::TMO_VALUE, 2000);
+  EXPECT_EQ(query(scope, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");  // not the late "1"
+  EXPECT_EQ(query(scope, ":SYST:ERR?\n"), "-410,\"Query INTERRUPTED\"\n");
+  EXPECT_EQ(query(scope, ":SYST:ERR?\n"), "0,\"No error\"\n");
 }
 
 TEST_F(SimBackendTest, ReadStbClearTriggerFlush) {

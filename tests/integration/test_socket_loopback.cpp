@@ -13,6 +13,7 @@
 #include <future>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
 
@@ -333,16 +334,250 @@ TEST_F(SocketLoopback, TwoSessionsToOneInstrumentEachGetTheirAnswer) {
   }
 }
 
+/// A FakeDevice whose output is held back until release() (a slow instrument); abort() ends a
+/// held read at once.
+class SlowDevice : public FakeDevice {
+ public:
+  using FakeDevice::FakeDevice;
+  void release() {
+    std::lock_guard lock(gate_mutex_);
+    open_ = true;
+    gate_.notify_all();
+  }
+  bool wait_held(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(gate_mutex_);
+    return gate_.wait_for(lock, timeout, [&] { return held_ > 0; });
+  }
+
+ protected:
+  status_t do_read(std::span<std::byte> buffer, std::optional<std::byte> termchar, server::ReadResult& result,
+                   core::Deadline deadline) override {
+    {
+      std::unique_lock lock(gate_mutex_);
+      ++held_;
+      gate_.notify_all();
+      bool open = gate_.wait_until(lock, deadline.when(), [&] { return open_ || aborted_; });
+      --held_;
+      result = {};
+      if (aborted_) {
+        aborted_ = false;
+        return status::ERROR_ABORT;
+      }
+      if (!open) return status::ERROR_TMO;
+    }
+    return FakeDevice::do_read(buffer, termchar, result, deadline);
+  }
+  void do_abort() override {
+    {
+      std::lock_guard lock(gate_mutex_);
+      if (held_ > 0) aborted_ = true;
+      gate_.notify_all();
+    }
+    FakeDevice::do_abort();
+  }
+
+ private:
+  std::mutex gate_mutex_;
+  std::condition_variable gate_;
+  int held_ = 0;
+  bool open_ = false, aborted_ = false;
+};
+
+/// A plain TCP client (no VISA in between), to close with a query pending.
+net::Socket raw_client(std::uint16_t port) {
+  net::Socket s;
+  EXPECT_EQ(net::connect_tcp("127.0.0.1", port, core::Deadline::after_ms(2000), s), status::SUCCESS);
+  return s;
+}
+
+TEST(SocketClients, AClientClosingWithAQueryPendingLeavesNothingForTheNext) {
+  for (bool knows : {true, false}) {
+    SCOPED_TRACE(knows ? "device knows its output" : "output unknown");
+    auto device = std::make_shared<SlowDevice>();
+    device->knows_output = knows;
+    raw_socket::SocketServer server(device, {});
+    ASSERT_EQ(server.start(), status::SUCCESS);
+    {
+      net::Socket a = raw_client(server.port());
+      ASSERT_EQ(a.send_all(bytes_of("ECHO? from-a\n"), core::Deadline::after_ms(2000)), status::SUCCESS);
+      ASSERT_TRUE(device->wait_held(5s));  // the server waits for A's answer
+    }  // A goes away with its answer unread
+    SocketClient b;
+    ASSERT_EQ(b.open(server.port()), status::SUCCESS);
+    b.set(attr::TERMCHAR_EN, 1);
+    b.set(attr::TMO_VALUE, 5000);
+    device->release();
+    std::string reply;
+    ASSERT_EQ(b.write("*IDN?\n"), status::SUCCESS);
+    EXPECT_EQ(b.read(reply), status::SUCCESS_TERM_CHAR);
+    EXPECT_EQ(reply, "FAKE,LAN-TEST,0,1.0\n");  // not A's "from-a"
+    ASSERT_EQ(b.write("ECHO? b2\n"), status::SUCCESS);
+    EXPECT_EQ(b.read(reply), status::SUCCESS_TERM_CHAR);
+    EXPECT_EQ(reply, "b2\n");
+  }
+}
+
+TEST(SocketClients, AClientTimingOutDoesNotTakeTheOthersAnswers) {
+  for (bool knows : {true, false}) {
+    SCOPED_TRACE(knows ? "device knows its output" : "output unknown");
+    server::ServedDevice::Options hold;
+    hold.response_hold_ms = 500;  // how long an unread answer holds the other client off
+    auto device = std::make_shared<FakeDevice>(hold);
+    device->knows_output = knows;
+    raw_socket::SocketServer::Options o;
+    o.response_timeout_ms = 500;  // an answer that does not come is given up after this
+    raw_socket::SocketServer server(device, o);
+    ASSERT_EQ(server.start(), status::SUCCESS);
+    SocketClient a, b;
+    ASSERT_EQ(a.open(server.port()), status::SUCCESS);
+    ASSERT_EQ(b.open(server.port()), status::SUCCESS);
+    for (auto* c : {&a, &b}) {
+      c->set(attr::TERMCHAR_EN, 1);
+      c->set(attr::TMO_VALUE, 5000);
+    }
+    std::string reply;
+    for (int round = 0; round < 3; ++round) {
+      a.set(attr::TMO_VALUE, 300);
+      ASSERT_EQ(a.write("SILENT?\n"), status::SUCCESS);  // never answered: A times out
+      EXPECT_EQ(a.read(reply), status::ERROR_TMO);
+      a.set(attr::TMO_VALUE, 5000);
+      ASSERT_EQ(b.write("ECHO? b" + std::to_string(round) + "\n"), status::SUCCESS);
+      EXPECT_EQ(b.read(reply), status::SUCCESS_TERM_CHAR);
+      EXPECT_EQ(reply, "b" + std::to_string(round) + "\n");
+      ASSERT_EQ(a.write("ECHO? a" + std::to_string(round) + "\n"), status::SUCCESS);
+      EXPECT_EQ(a.read(reply), status::SUCCESS_TERM_CHAR);
+      EXPECT_EQ(reply, "a" + std::to_string(round) + "\n");
+    }
+    // Interleaved without waiting for each other: each still reads only its own answers.
+    ASSERT_EQ(a.write("ECHO? a-x\n"), status::SUCCESS);
+    ASSERT_EQ(b.write("ECHO? b-x\n"), status::SUCCESS);
+    EXPECT_EQ(b.read(reply), status::SUCCESS_TERM_CHAR);
+    EXPECT_EQ(reply, "b-x\n");
+    EXPECT_EQ(a.read(reply), status::SUCCESS_TERM_CHAR);
+    EXPECT_NE(reply, "b-x\n");
+  }
+}
+
+TEST(SocketClients, NoReadWithoutAPendingResponse) {
+  for (bool knows : {true, false}) {
+    SCOPED_TRACE(knows ? "device knows its output" : "output unknown");
+    auto device = std::make_shared<FakeDevice>();
+    device->knows_output = knows;
+    raw_socket::SocketServer server(device, {});
+    ASSERT_EQ(server.start(), status::SUCCESS);
+    SocketClient c;
+    ASSERT_EQ(c.open(server.port()), status::SUCCESS);
+    c.set(attr::TERMCHAR_EN, 1);
+    ASSERT_EQ(c.write("VOLT 1\n"), status::SUCCESS);  // a command: nothing to read
+    ASSERT_EQ(c.write("ECHO? x\n"), status::SUCCESS);
+    std::string reply;
+    EXPECT_EQ(c.read(reply), status::SUCCESS_TERM_CHAR);
+    EXPECT_EQ(reply, "x\n");
+    int reads = device->reads.load();
+    EXPECT_GE(reads, 1);
+    ASSERT_EQ(c.write("VOLT 2\n"), status::SUCCESS);
+    auto until = Clock::now() + 5s;
+    while (device->log_copy().size() < 2 && Clock::now() < until) std::this_thread::sleep_for(5ms);
+    ASSERT_EQ(device->log_copy().size(), 2u);
+    std::this_thread::sleep_for(300ms);  // a server that polls would have read by now
+    EXPECT_EQ(device->reads.load(), reads);
+  }
+}
+
+TEST(SocketClients, ALockOfAnotherClientOnTheDeviceHoldsTheSocketClientBack) {
+  auto device = std::make_shared<FakeDevice>();
+  raw_socket::SocketServer server(device, {});
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  SocketClient c;
+  ASSERT_EQ(c.open(server.port()), status::SUCCESS);
+  c.set(attr::TERMCHAR_EN, 1);
+  const server::ClientId other = server::new_client_id();  // stands for a VXI-11 (or HiSLIP) client
+  for (auto type : {server::LockType::exclusive, server::LockType::shared}) {
+    SCOPED_TRACE(type == server::LockType::exclusive ? "exclusive" : "shared");
+    ASSERT_EQ(device->lock(other, type, "key", core::Deadline::after_ms(0)), status::SUCCESS);
+    c.set(attr::TMO_VALUE, 300);
+    std::size_t written = device->bytes_written.load();
+    ASSERT_EQ(c.write("ECHO? held\n"), status::SUCCESS);
+    std::string reply;
+    EXPECT_EQ(c.read(reply), status::ERROR_TMO);
+    EXPECT_EQ(device->bytes_written.load(), written);  // the message waits outside the device
+    ASSERT_EQ(device->unlock(other), type == server::LockType::exclusive ? status::SUCCESS : status::SUCCESS_NESTED_SHARED);
+    c.set(attr::TMO_VALUE, 5000);
+    EXPECT_EQ(c.read(reply), status::SUCCESS_TERM_CHAR);
+    EXPECT_EQ(reply, "held\n");
+  }
+}
+
+TEST(SocketClients, ARefusedWriteClosesTheConnection) {
+  server::ServedDevice::Options options;
+  options.read_only = true;
+  auto device = std::make_shared<FakeDevice>(options);
+  raw_socket::SocketServer server(device, {});
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  SocketClient c;
+  ASSERT_EQ(c.open(server.port()), status::SUCCESS);
+  c.set(attr::TMO_VALUE, 5000);
+  ASSERT_EQ(c.write("*IDN?\n"), status::SUCCESS);
+  std::string reply;
+  auto start = Clock::now();
+  EXPECT_EQ(c.read(reply), status::ERROR_CONN_LOST);  // said the only way a raw socket can
+  EXPECT_LT(Clock::now() - start, 3s);
+  EXPECT_EQ(device->bytes_written.load(), 0u);
+}
+
+/// CPU time of this process (user + system).
+std::chrono::microseconds cpu_time() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto us = [](timeval t) { return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec); };
+  return std::chrono::duration_cast<std::chrono::microseconds>(us(u.ru_utime) + us(u.ru_stime));
+}
+
+TEST(SocketClients, OutOfDescriptorsTheAcceptLoopBacksOff) {
+  auto device = std::make_shared<FakeDevice>();
+  raw_socket::SocketServer server(device, {});
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  // The client's descriptor exists before the limit drops; connect() needs none, accept() does.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  net::Socket client(fd);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(fd + 1);  // no descriptor above the client's
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(server.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  auto cpu_before = cpu_time();
+  std::this_thread::sleep_for(1s);
+  auto cpu_used = cpu_time() - cpu_before;
+  std::uint64_t failures = server.accept_failures();
+  setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_EQ(rc, 0);
+  EXPECT_GT(failures, 0u);
+  EXPECT_LE(failures, 20u);  // backing off, not retrying in a loop
+  EXPECT_LT(cpu_used, 300ms);
+  // The limit back up, the pending connection is served.
+  ASSERT_EQ(client.send_all(bytes_of("*IDN?\n"), core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::vector<std::byte> reply(20);
+  ASSERT_EQ(client.recv_exact(reply, core::Deadline::after_ms(5000)), status::SUCCESS);
+  EXPECT_EQ(text_of(reply), "FAKE,LAN-TEST,0,1.0\n");
+}
+
 TEST_F(SocketLoopback, ServerStoppedMidTransferIsConnectionLost) {
   SocketClient c;
   ASSERT_EQ(c.open(server->port()), status::SUCCESS);
   ASSERT_EQ(c.set(attr::TMO_VALUE, 20000), status::SUCCESS);
+  device->knows_output = false;  // so the server waits in the device for the answer to SILENT?
   ASSERT_EQ(c.write("SILENT?\n"), status::SUCCESS);
   auto reader = std::async(std::launch::async, [&] {
     std::string reply;
     return c.read(reply);
   });
-  EXPECT_EQ(reader.wait_for(100ms), std::future_status::timeout);
+  ASSERT_TRUE(device->wait_for_blocked_read(5s));
   auto start = Clock::now();
   server->stop();
   EXPECT_EQ(reader.get(), status::ERROR_CONN_LOST);

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 namespace cppvisa::sim {
 namespace {
@@ -373,9 +374,8 @@ TEST(SimExtensions, DelayedResponse) {
   }
   EXPECT_EQ(early ? early : dev.read(5000), "done");
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
-  // A later quick query queued behind a slow one is answered in order.
-  dev.send("SLOW?");
-  dev.send("*IDN?");
+  // A later quick query queued behind a slow one (in the same program message) is answered in order.
+  dev.send("SLOW?;*IDN?");
   EXPECT_EQ(dev.read(5000), "done");
   EXPECT_EQ(dev.read(5000), "SIM,SLOW,1,1.0");
 }
@@ -405,8 +405,7 @@ TEST(SimExtensions, StatusByteAndServiceRequest) {
 
 TEST(SimExtensions, ClearDiscardsOutputAndTriggerRunsTrg) {
   Instrument dev(extensions(), "TCPIP::slow::INSTR", "TCPIP INSTR", "\n");
-  dev.send("*IDN?");
-  dev.send("SLOW?");
+  dev.send("*IDN?;SLOW?");
   EXPECT_EQ(dev.device().queued_messages(), 2u);
   dev.device().clear();
   EXPECT_EQ(dev.device().queued_messages(), 0u);
@@ -478,6 +477,130 @@ TEST(SimExtensions, SerialEndRules) {
   ASSERT_EQ(dev.device().receive(buf, core::Deadline::after_ms(1000), n, end, &rule), status::SUCCESS);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), n), "SLOW,1,1.0\n");
   EXPECT_FALSE(end);  // message END does not count on serial
+}
+
+// ---- END terminates a program message (IEEE 488.2 §7.5) ----
+
+TEST(SimEnd, EndWithoutNewlineCompletesAMessage) {
+  Instrument dev(bundled(), "GPIB::8::INSTR", "GPIB INSTR", "");
+  dev.device().write(std::string("?IDN"), /*end=*/true);
+  EXPECT_EQ(dev.read(1000), "LSG Serial #1234");
+  dev.device().write(std::string("?IDN\n"), /*end=*/true);  // NL+END: the NL is stripped
+  EXPECT_EQ(dev.read(1000), "LSG Serial #1234");
+  // Without END the message waits for its NL, across writes.
+  dev.device().write(std::string("?ID"), false);
+  EXPECT_FALSE(dev.read(30).has_value());
+  dev.device().write(std::string("N"), true);
+  EXPECT_EQ(dev.read(1000), "LSG Serial #1234");
+  dev.device().write(std::string("?ID"), false);
+  dev.device().write(std::string("N\n"), false);  // NL alone, as before
+  EXPECT_EQ(dev.read(1000), "LSG Serial #1234");
+}
+
+// ---- query interrupted (IEEE 488.2 §6.3.2.3) ----
+
+TEST(SimQueryInterrupted, ANewMessageDiscardsUnreadOutputAndReportsMinus410) {
+  Instrument dev(extensions(), "TCPIP::slow::INSTR", "TCPIP INSTR", "\n");
+  dev.send("*IDN?");  // never read
+  EXPECT_EQ(dev.device().queued_messages(), 1u);
+  EXPECT_EQ(dev.query(":READ?").size(), 4u);  // the answer to this query, not the old *IDN? one
+  EXPECT_EQ(dev.query("SYST:ERR?"), "-410, Query INTERRUPTED");
+  EXPECT_EQ(dev.query("SYST:ERR?"), "0,No error");
+  dev.send("*IDN?");
+  dev.send("POIN 8");  // a command interrupts too
+  EXPECT_EQ(dev.device().queued_messages(), 0u);
+  EXPECT_EQ(dev.query("*ESR?"), "4");  // the query error bit (QYE)
+}
+
+TEST(SimQueryInterrupted, APartlyReadOrDelayedReplyIsDiscarded) {
+  Instrument dev(extensions(), "TCPIP::slow::INSTR", "TCPIP INSTR", "\n");
+  dev.send("*IDN?");
+  std::byte buf[3];
+  std::size_t n = 0;
+  bool end = false;
+  ASSERT_EQ(dev.device().receive(buf, core::Deadline::after_ms(1000), n, end), status::SUCCESS);
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(dev.query("POIN?"), "16");  // not "SLOW,1,1.0"
+  dev.send("SLOW?");                    // delayed, not yet ready
+  EXPECT_EQ(dev.query("*IDN?"), "SIM,SLOW,1,1.0");
+  EXPECT_EQ(dev.device().queued_messages(), 0u);  // the late "done" never comes
+  EXPECT_EQ(dev.query("SYST:ERR?"), "-410, Query INTERRUPTED");
+  EXPECT_EQ(dev.query("SYST:ERR?"), "-410, Query INTERRUPTED");
+  EXPECT_EQ(dev.query("SYST:ERR?"), "0,No error");
+}
+
+TEST(SimQueryInterrupted, LeftoverOfTheWritingSessionCountsAndSplitMessagesDoNot) {
+  Instrument dev(extensions(), "TCPIP::slow::INSTR", "TCPIP INSTR", "\n");
+  // The session still holds bytes of a reply: interrupted even though the device's queue is empty.
+  EXPECT_TRUE(dev.device().write(std::string("*IDN?\n"), false, /*unread_leftover=*/true));
+  EXPECT_EQ(dev.read(1000), "SIM,SLOW,1,1.0");
+  EXPECT_EQ(dev.query("SYST:ERR?"), "-410, Query INTERRUPTED");
+  // Messages split by the delimiter inside one program message are not interrupts, nor are the
+  // pieces of one program message written separately.
+  EXPECT_FALSE(dev.device().write(std::string("*IDN?;POIN?\n")));
+  EXPECT_EQ(dev.read(1000), "SIM,SLOW,1,1.0");
+  EXPECT_EQ(dev.read(1000), "16");
+  EXPECT_FALSE(dev.device().write(std::string("*IDN")));
+  EXPECT_FALSE(dev.device().write(std::string("?\n")));
+  EXPECT_EQ(dev.read(1000), "SIM,SLOW,1,1.0");
+  EXPECT_EQ(dev.query("SYST:ERR?"), "0,No error");
+}
+
+TEST(SimQueryInterrupted, TheOscilloscopeReportsItsOwnText) {
+  Instrument scope(bundled(), "TCPIP::sim-scope::INSTR", "TCPIP INSTR", "\n");
+  scope.send("*IDN?");
+  scope.send("*IDN?");
+  scope.read(1000);
+  EXPECT_EQ(scope.query(":SYST:ERR?"), "-410,\"Query INTERRUPTED\"");
+}
+
+// ---- abort and output state ----
+
+TEST(SimAbort, CancelFlagEndsAWaitingReceive) {
+  Instrument dev(bundled(), "GPIB::8::INSTR", "GPIB INSTR", "\n");
+  std::atomic<bool> cancel{false};
+  std::atomic<bool> other_cancel{false};
+  std::atomic<int> result{1};
+  std::atomic<int> other_result{1};
+  std::byte buf[16];
+  std::thread reader([&] {
+    std::size_t n = 0;
+    bool end = false;
+    result = dev.device().receive(buf, core::Deadline::after_ms(20000), n, end, nullptr, &cancel);
+  });
+  std::byte other_buf[16];
+  std::thread other([&] {  // another session waiting on the same device is not cancelled
+    std::size_t n = 0;
+    bool end = false;
+    other_result = dev.device().receive(other_buf, core::Deadline::after_ms(400), n, end, nullptr, &other_cancel);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto start = std::chrono::steady_clock::now();
+  cancel = true;
+  dev.device().wake();
+  reader.join();
+  EXPECT_EQ(result.load(), status::ERROR_ABORT);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));  // generous
+  other.join();
+  EXPECT_EQ(other_result.load(), status::ERROR_TMO);
+  // Once cleared, the flag leaves the next receive alone.
+  cancel = false;
+  dev.send("?IDN");
+  EXPECT_EQ(dev.read(1000), "LSG Serial #1234");
+}
+
+TEST(SimOutputState, NonePendingReadyWithoutReading) {
+  Instrument dev(extensions(), "TCPIP::slow::INSTR", "TCPIP INSTR", "\n");
+  EXPECT_EQ(dev.device().output_state(), core::OutputState::none);
+  dev.send("SLOW?");
+  EXPECT_EQ(dev.device().output_state(), core::OutputState::pending);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (dev.device().output_state() == core::OutputState::pending && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(dev.device().output_state(), core::OutputState::ready);
+  EXPECT_EQ(dev.device().output_state(), core::OutputState::ready);  // asking does not consume
+  EXPECT_EQ(dev.read(1000), "done");
+  EXPECT_EQ(dev.device().output_state(), core::OutputState::none);
 }
 
 }  // namespace

@@ -128,7 +128,7 @@ Device::Reply Device::render_reply(const std::optional<Response>& resp, const Va
   }
 }
 
-void Device::raise_error(ErrorKind kind, Reply& reply) {
+void Device::record_error(ErrorKind kind) {
   const auto& errs = def_->errors;
   for (std::size_t i = 0; i < errs.registers.size(); ++i) {
     auto it = errs.registers[i].bits.find(kind);
@@ -138,6 +138,11 @@ void Device::raise_error(ErrorKind kind, Reply& reply) {
     auto it = errs.queues[i].messages.find(kind);
     if (it != errs.queues[i].messages.end() && queues_[i].size() < max_error_queue) queues_[i].push_back(it->second);
   }
+}
+
+void Device::raise_error(ErrorKind kind, Reply& reply) {
+  record_error(kind);
+  const auto& errs = def_->errors;
   const auto& resp = kind == ErrorKind::command_error ? errs.command_error : errs.query_error;
   reply = Reply{};
   if (resp) {
@@ -360,11 +365,24 @@ void Device::notify(bool raise) {
   for (auto& fn : fns) fn();
 }
 
-void Device::write(std::span<const std::byte> data) {
+void Device::discard_output_locked() {
+  output_.clear();
+  queued_bytes_ = 0;
+}
+
+bool Device::write(std::span<const std::byte> data, bool end, bool unread_leftover) {
   bool srq = false;
+  bool interrupted = false;
   {
     std::lock_guard lk(mutex_);
     std::vector<Reply> replies;
+    if (input_.empty() && !data.empty() && (unread_leftover || !output_.empty())) {
+      // IEEE 488.2 §6.3.2.3: a new program message before the response to the previous query was
+      // read interrupts the query; its output is lost and the query error is reported.
+      discard_output_locked();
+      record_error(ErrorKind::query_interrupted);
+      interrupted = true;
+    }
     if (input_.size() + data.size() > max_input_bytes) {
       input_.clear();
       Reply r;
@@ -373,14 +391,14 @@ void Device::write(std::span<const std::byte> data) {
     } else {
       input_.append(reinterpret_cast<const char*>(data.data()), data.size());
       const std::string& q = eom_.query_termination;
-      if (q.empty()) {
+      const bool terminated =
+          !q.empty() && input_.size() >= q.size() && input_.compare(input_.size() - q.size(), q.size(), q) == 0;
+      if (q.empty() || terminated || (end && !input_.empty())) {
+        // pyvisa-sim.md §3.1: a message is complete when the buffer ends with the termination;
+        // IEEE 488.2 §7.5.2: END on the last byte completes it too (with or without NL).
         std::string message = std::move(input_);
         input_.clear();
-        process(message, replies);
-      } else if (input_.size() >= q.size() && input_.compare(input_.size() - q.size(), q.size(), q) == 0) {
-        // pyvisa-sim.md §3.1: a message is complete when the buffer ends with the termination.
-        std::string message = input_.substr(0, input_.size() - q.size());
-        input_.clear();
+        if (terminated) message.resize(message.size() - q.size());
         process(message, replies);
       }
     }
@@ -389,10 +407,11 @@ void Device::write(std::span<const std::byte> data) {
   }
   ready_.notify_all();
   notify(srq);
+  return interrupted;
 }
 
 status_t Device::receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end,
-                         const SerialEnd* serial) {
+                         const SerialEnd* serial, const std::atomic<bool>* cancel) {
   count = 0;
   end = false;
   bool srq = false;
@@ -406,6 +425,10 @@ status_t Device::receive(std::span<std::byte> buffer, core::Deadline deadline, s
       srq = update_service_request_locked();
     }
     while (true) {
+      if (cancel && cancel->load()) {
+        st = status::ERROR_ABORT;
+        break;
+      }
       auto now = core::Deadline::clock::now();
       if (!output_.empty() && output_.front().ready_at <= now) break;
       if (deadline.expired()) {
@@ -451,11 +474,23 @@ void Device::clear() {
   {
     std::lock_guard lk(mutex_);
     input_.clear();
-    output_.clear();
-    queued_bytes_ = 0;
+    discard_output_locked();
     update_service_request_locked();
   }
   ready_.notify_all();
+}
+
+void Device::wake() {
+  // Under the mutex: a receive either saw the flag before waiting or is waiting and is woken.
+  std::lock_guard lk(mutex_);
+  ready_.notify_all();
+}
+
+core::OutputState Device::output_state() const {
+  std::lock_guard lk(mutex_);
+  if (output_.empty()) return core::OutputState::none;
+  if (output_.front().ready_at <= core::Deadline::clock::now()) return core::OutputState::ready;
+  return core::OutputState::pending;
 }
 
 std::uint8_t Device::serial_poll() {

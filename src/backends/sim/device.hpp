@@ -11,9 +11,11 @@
 #include "backends/sim/output_message.hpp"
 #include "backends/sim/python_random.hpp"
 #include "core/deadline.hpp"
+#include "core/session.hpp"
 
 #include <cppvisa/types.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -38,10 +40,20 @@ class Device {
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
 
-  /// Bytes received from a session. A message is complete when the buffer ends with the eom's
-  /// query termination (an empty termination: every write is a message).
-  void write(std::span<const std::byte> data);
-  void write(std::string_view text) { write(std::as_bytes(std::span(text.data(), text.size()))); }
+  /// Bytes received from a session. A program message is complete when the buffer ends with the
+  /// eom's query termination, or when `end` is true (END with the last byte: IEEE 488.2 §7.5.2,
+  /// NL, END or NL+END each terminate a program message); the termination is stripped when
+  /// present. An empty termination makes every write a message.
+  ///
+  /// Query interrupted (IEEE 488.2 §6.3.2.3): when these bytes start a new program message while
+  /// output of an earlier one is unread (queued, partly read, delayed and not yet ready, or
+  /// `unread_leftover`: the writing session still holds bytes of a reply), that output is
+  /// discarded and ErrorKind::query_interrupted is recorded (-410 where the device has an error
+  /// queue). Returns true when that happened (the session then drops its leftover too).
+  bool write(std::span<const std::byte> data, bool end = false, bool unread_leftover = false);
+  bool write(std::string_view text, bool end = false, bool unread_leftover = false) {
+    return write(std::as_bytes(std::span(text.data(), text.size())), end, unread_leftover);
+  }
 
   /// How a serial (ASRL) session sees END: not from message boundaries but from the data
   /// (VI_ATTR_ASRL_END_IN): a termination character, the last data bit, or never.
@@ -54,9 +66,17 @@ class Device {
   /// ByteSource::receive semantics: waits (until `deadline`) for a ready output message, copies
   /// up to buffer.size() bytes of it; `end` is true when the message's last byte was copied, or
   /// with `serial`, when a byte ends the read per its rule (the copy stops after that byte).
-  /// Returns VI_SUCCESS or VI_ERROR_TMO (nothing copied).
+  /// Returns VI_SUCCESS or VI_ERROR_TMO (nothing copied); VI_ERROR_ABORT (nothing copied) when
+  /// `cancel` is set, before or while waiting (see wake()).
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end,
-                   const SerialEnd* serial = nullptr);
+                   const SerialEnd* serial = nullptr, const std::atomic<bool>* cancel = nullptr);
+  /// Wakes the receives waiting on this device so that one whose `cancel` flag was set returns
+  /// VI_ERROR_ABORT (the others wait on). Set the flag first (per session, Session::abort).
+  void wake();
+
+  /// What a read would find, without reading: ready (the head reply is ready), pending (replies
+  /// are queued but the head one is delayed), none (nothing queued).
+  core::OutputState output_state() const;
 
   /// Device clear: discards the input buffer and every queued (or delayed) response.
   void clear();
@@ -117,6 +137,8 @@ class Device {
   bool match_device(std::string_view msg, Reply& reply);
   bool match_channels(std::string_view msg, Reply& reply);
   void raise_error(ErrorKind kind, Reply& reply);
+  void record_error(ErrorKind kind);  // status registers and error queues only, no reply
+  void discard_output_locked();
   Reply text_reply(const std::string& bytes, std::optional<Duration> delay = {});
   Reply render_reply(const std::optional<Response>& r, const Value* value, std::optional<Duration> delay,
                      const ResponseTemplate* override_tmpl = nullptr);

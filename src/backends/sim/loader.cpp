@@ -388,6 +388,7 @@ ErrorHandling Loader::parse_errors(const SourceFile& f, const YAML::Node& node) 
   auto kinds = [](const std::string& k) -> std::optional<ErrorKind> {
     if (k == "command_error") return ErrorKind::command_error;
     if (k == "query_error") return ErrorKind::query_error;
+    if (k == "query_interrupted") return ErrorKind::query_interrupted;
     return std::nullopt;
   };
   if (auto r = node["response"]) {
@@ -400,7 +401,7 @@ ErrorHandling Loader::parse_errors(const SourceFile& f, const YAML::Node& node) 
     require_seq(f, regs, "error status_register");
     for (const auto& item : regs) {
       require_map(f, item, "a status_register entry");
-      check_keys(f, item, {"q", "command_error", "query_error"}, "a status_register entry");
+      check_keys(f, item, {"q", "command_error", "query_error", "query_interrupted"}, "a status_register entry");
       if (!item["q"]) fail(f, item, "a status_register entry needs q");
       StatusRegister reg;
       reg.query = query_bytes(f, item["q"], "status_register q");
@@ -408,6 +409,9 @@ ErrorHandling Loader::parse_errors(const SourceFile& f, const YAML::Node& node) 
         auto kind = kinds(it->first.Scalar());
         if (kind) reg.bits[*kind] = integer(f, it->second, it->first.Scalar(), 0, INT64_C(1) << 32);
       }
+      // An interrupted query is a query error (IEEE 488.2 §6.3.2.3): the same event status bit.
+      if (!reg.bits.contains(ErrorKind::query_interrupted) && reg.bits.contains(ErrorKind::query_error))
+        reg.bits[ErrorKind::query_interrupted] = reg.bits[ErrorKind::query_error];
       out.registers.push_back(std::move(reg));
     }
   }
@@ -415,7 +419,8 @@ ErrorHandling Loader::parse_errors(const SourceFile& f, const YAML::Node& node) 
     require_seq(f, queues, "error error_queue");
     for (const auto& item : queues) {
       require_map(f, item, "an error_queue entry");
-      check_keys(f, item, {"q", "default", "command_error", "query_error", "strict"}, "an error_queue entry");
+      check_keys(f, item, {"q", "default", "command_error", "query_error", "query_interrupted", "strict"},
+                 "an error_queue entry");
       if (!item["q"]) fail(f, item, "an error_queue entry needs q");
       if (!item["default"]) fail(f, item, "an error_queue entry needs default (the reply when the queue is empty)");
       ErrorQueue q;
@@ -425,6 +430,9 @@ ErrorHandling Loader::parse_errors(const SourceFile& f, const YAML::Node& node) 
         auto kind = kinds(it->first.Scalar());
         if (kind) q.messages[*kind] = query_bytes(f, it->second, it->first.Scalar());
       }
+      // IEEE 488.2 §6.3.2.3 / SCPI: an interrupted query is reported as -410.
+      if (!q.messages.contains(ErrorKind::query_interrupted))
+        q.messages[ErrorKind::query_interrupted] = "-410, Query INTERRUPTED";
       out.queues.push_back(std::move(q));
     }
   }

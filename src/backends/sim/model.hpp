@@ -49,7 +49,11 @@ struct Dialogue {
   SourceMark mark;
 };
 
-enum class ErrorKind { command_error, query_error };
+/// Kinds of error a device reports. query_interrupted is cppvisa's (IEEE 488.2 §6.3.2.3: a new
+/// program message before the previous response was read); its YAML key is `query_interrupted`
+/// (status register bit, default: the register's query_error bit; error queue message, default
+/// "-410, Query INTERRUPTED").
+enum class ErrorKind { command_error, query_error, query_interrupted };
 
 struct Specs {
   ValueType type = ValueType::untyped;

@@ -62,7 +62,7 @@ void SimSession::disconnect() {
 }
 
 status_t SimSession::receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) {
-  if (!serial()) return device_->receive(buffer, deadline, count, end);
+  if (!serial()) return device_->receive(buffer, deadline, count, end, nullptr, &cancel_);
   // Serial sessions see no message boundaries: END comes from VI_ATTR_ASRL_END_IN.
   Device::SerialEnd rule;
   auto mode = integer_attribute(attr::ASRL_END_IN, 2);
@@ -72,17 +72,29 @@ status_t SimSession::receive(std::span<std::byte> buffer, core::Deadline deadlin
                           : Device::SerialEnd::Kind::none;
   rule.termchar = static_cast<std::uint8_t>(integer_attribute(attr::TERMCHAR, '\n'));
   rule.last_bit_mask = static_cast<std::uint8_t>(1u << (data_bits >= 5 && data_bits <= 8 ? data_bits - 1 : 7));
-  return device_->receive(buffer, deadline, count, end, &rule);
+  return device_->receive(buffer, deadline, count, end, &rule, &cancel_);
 }
 
 status_t SimSession::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
+  core::AbortGate::Scope op(gate_);
   return reader_.read(*this, buffer, count, read_termination(), deadline);
+}
+
+bool SimSession::carries_end() const {
+  // END travels with the last byte on GPIB (EOI), VXI-11 and HiSLIP (TCPIP INSTR), USBTMC (EOM),
+  // VXI/PXI; a raw socket, raw USB pipes and a serial line have no END signal (VPP-4.3 viWrite).
+  if (serial()) return false;
+  return resource_class() != "SOCKET" && resource_class() != "RAW";
+}
+
+void SimSession::device_write(std::span<const std::byte> data, bool end) {
+  if (device_->write(data, end, reader_.buffered() > 0)) reader_.discard();
 }
 
 status_t SimSession::write(std::span<const std::byte> data, std::size_t& count, core::Deadline) {
   count = data.size();
   if (!serial()) {
-    device_->write(data);
+    device_write(data, carries_end() && send_end());
     return status::SUCCESS;
   }
   // VI_ATTR_ASRL_END_OUT: how a serial write marks its end (VPP-4.3.2 §6.5 viWrite, ASRL).
@@ -93,13 +105,13 @@ status_t SimSession::write(std::span<const std::byte> data, std::size_t& count, 
     std::vector<std::byte> out(data.begin(), data.end());
     for (auto& b : out) b = static_cast<std::byte>(static_cast<std::uint8_t>(b) & static_cast<std::uint8_t>(top - 1));
     if (!out.empty() && send_end()) out.back() |= static_cast<std::byte>(top);
-    device_->write(out);
+    device_write(out, false);
   } else if (end_out == 2 /* VI_ASRL_END_TERMCHAR */ && send_end()) {
     std::vector<std::byte> out(data.begin(), data.end());
     out.push_back(static_cast<std::byte>(integer_attribute(attr::TERMCHAR, '\n')));
-    device_->write(out);
+    device_write(out, false);
   } else {
-    device_->write(data);
+    device_write(data, false);
   }
   return status::SUCCESS;
 }
@@ -125,6 +137,16 @@ status_t SimSession::flush(std::uint16_t mask, core::Deadline) {
   if (mask & (buffer::read_buf | buffer::read_buf_discard | buffer::io_in_buf | buffer::io_in_buf_discard))
     reader_.discard();
   return status::SUCCESS;
+}
+
+status_t SimSession::abort() {
+  gate_.abort();
+  return status::SUCCESS;
+}
+
+core::OutputState SimSession::output_state() {
+  if (reader_.buffered() > 0) return core::OutputState::ready;
+  return device_->output_state();
 }
 
 status_t SimSession::validate_attribute(attr_id_t id, const AttrValue& value) {

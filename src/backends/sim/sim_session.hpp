@@ -2,12 +2,19 @@
 // (core::MessageReader over the device's output queue; END per message, or for ASRL per
 // VI_ATTR_ASRL_END_IN), read_stb (serial poll), clear, trigger, flush, and service-request
 // events raised by the device.
+// - viWrite passes END (VI_ATTR_SEND_END_EN) to the device for interfaces that carry END
+//   (TCPIP INSTR, GPIB, USB INSTR, VXI, PXI ...), never for SOCKET or USB RAW; ASRL marks its end in the
+//   data (VI_ATTR_ASRL_END_OUT);
+// - a write that interrupts a query (Device::write) also drops this session's read leftover;
+// - abort() (viTerminate) makes a read waiting for the device return VI_ERROR_ABORT (this
+//   session only); output_state() from the read leftover and the device's queue.
 #pragma once
 
 #include "backends/sim/device.hpp"
 #include "core/message_reader.hpp"
 #include "core/session.hpp"
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -26,6 +33,8 @@ class SimSession final : public core::Session, private core::ByteSource {
   status_t clear(core::Deadline deadline) override;
   status_t assert_trigger(TriggerProtocol protocol, core::Deadline deadline) override;
   status_t flush(std::uint16_t mask, core::Deadline deadline) override;
+  status_t abort() override;
+  core::OutputState output_state() override;
 
  protected:
   status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
@@ -34,6 +43,9 @@ class SimSession final : public core::Session, private core::ByteSource {
  private:
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override;
   bool serial() const noexcept { return interface_type() == InterfaceType::asrl; }
+  /// Whether the interface carries END with the last byte (not SOCKET, RAW or ASRL).
+  bool carries_end() const;
+  void device_write(std::span<const std::byte> data, bool end);
 
   std::shared_ptr<Device> device_;
   core::MessageReader reader_;
@@ -45,6 +57,12 @@ class SimSession final : public core::Session, private core::ByteSource {
   };
   std::shared_ptr<Link> link_ = std::make_shared<Link>();
   std::size_t listener_ = 0;
+  std::atomic<bool> cancel_{false};  // abort(): the read in progress gives up
+  core::AbortGate gate_{[this] {
+                          cancel_ = true;
+                          device_->wake();
+                        },
+                        [this] { cancel_ = false; }};
 };
 
 }  // namespace cppvisa::sim

@@ -116,7 +116,7 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
   if (connect_tcp(target.host, target.port, deadline, sync_) != status::SUCCESS) return status::ERROR_RSRC_NFOUND;
   sync_.set_nodelay(true);
   sync_.set_keepalive(true);
-  sync_input_ = std::make_unique<SocketInput>(sync_);
+  sync_input_ = std::make_unique<SocketInput>(sync_, &sync_cancel_);
   sync_stream_ = std::make_unique<MessageStream>(*sync_input_);
   source_ = std::make_unique<SyncSource>(*this);
   auto fail = [&](status_t st) {

@@ -60,6 +60,12 @@ class Client {
   /// viRead over the response messages (termination rules of core::MessageReader).
   status_t read(std::span<std::byte> buffer, std::size_t& count, const core::ReadTermination& term,
                 core::Deadline deadline);
+  /// From another thread: a read() waiting on the synchronous channel returns VI_ERROR_ABORT.
+  /// The stream stays in sync (MessageStream keeps a partly received header or payload, as after
+  /// a timeout; in synchronized mode the next message makes the rest of the answer stale). In
+  /// effect until reset_read_abort(). Thread-safe.
+  void abort_read() noexcept { sync_cancel_.wake(); }
+  void reset_read_abort() noexcept { sync_cancel_.reset(); }
   /// Drops responses received but not read (viFlush with a read-buffer discard).
   void discard_input();
 
@@ -103,6 +109,7 @@ class Client {
   Options options_;
   net::Socket sync_;
   net::Socket async_;
+  net::Waker sync_cancel_;  // watched by sync_input_ (abort_read)
   std::unique_ptr<ByteInput> sync_input_;
   std::unique_ptr<MessageStream> sync_stream_;
   std::unique_ptr<SyncSource> source_;

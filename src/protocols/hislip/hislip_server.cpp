@@ -4,23 +4,28 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
+#include <poll.h>
 
 namespace cppvisa::hislip {
 
 struct Server::Device {
   std::string name;  // lower case
   std::shared_ptr<server::ServedDevice> device;
-  // Lock state and output routing, guarded by Server::mutex_.
-  std::optional<std::uint16_t> exclusive_owner;
-  std::string shared_key;
-  std::set<std::uint16_t> shared_holders;
-  std::uint16_t last_writer = 0;
+  std::size_t listener = 0;  // service-request listener, while started
 };
 
 struct Server::Session {
+  explicit Session(Device* d) : device(d), served(d->device) {}
+  // The session is the device's client until its last thread lets go of it: then its locks are
+  // released and its unread output discarded (ServedDevice::close_client).
+  ~Session() { served->close_client(client); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
   std::uint16_t id = 0;
-  Device* device = nullptr;
+  const server::ClientId client = server::new_client_id();
+  Device* device;
+  std::shared_ptr<server::ServedDevice> served;
   std::shared_ptr<net::Socket> sync;
   std::shared_ptr<net::Socket> async;  // set once the async channel is initialized (under mutex_)
   std::mutex sync_send, async_send;
@@ -28,19 +33,23 @@ struct Server::Session {
 
   // Guarded by Server::mutex_.
   bool async_ready = false;
+  bool async_active = false;   // the async channel's thread runs (it may wait for a lock)
+  bool pump_done = false;
   bool closing = false;
   bool clearing = false;       // between AsyncDeviceClear and DeviceClearComplete
   bool overlap = false;        // overlapped mode (else synchronized)
-  bool reading = false;        // the pump is inside device->read()
+  bool reading = false;        // the pump is inside the device (response_pending or read)
   bool writing = false;        // the sync thread is handing a message to the device (no reads meanwhile)
+  bool output_wanted = false;  // a DataEnd reached the device: collect output while it says one is on its way
+  bool mid_message = false;    // the last Data had no END: the next Data continues the message
   std::uint64_t client_max = 0;  // the client's maximum message size (what we may send)
   std::uint32_t last_received_id = no_message_id;  // last Data/DataEnd/Trigger from the client
   std::uint32_t response_id = unknown_message_id;  // MessageID of the DataEnd being answered
   std::uint32_t server_counter = initial_message_id;  // overlapped mode
   bool rmt_expected = false;
   bool mav = false;
-  int queries_pending = 0;     // DataEnds whose output has not ended yet
   std::uint64_t clear_generation = 0;
+  int deferred_remote_local = -1;  // a remote/local request acknowledged under another client's lock
 };
 
 namespace {
@@ -53,10 +62,19 @@ std::string lower(std::string_view s) {
 
 core::Deadline ms_deadline(std::uint32_t ms) { return core::Deadline::after_ms(ms); }
 
+std::span<const std::byte> text_bytes(std::string_view text) { return std::as_bytes(std::span(text.data(), text.size())); }
+
 constexpr std::uint64_t max_async_payload = 4096;  // lock strings, sizes, error texts
 constexpr std::uint8_t rqs_bit = 0x40;
 constexpr std::uint8_t mav_bit = 0x10;
-constexpr std::uint32_t device_call_timeout_ms = 10000;  // clear, stb, trigger, remote/local
+constexpr std::uint32_t access_slice_ms = 200;     // waits under another client's lock check the session this often
+constexpr std::uint32_t abort_repeat_ms = 20;      // an abort is repeated until the call it targets has ended
+constexpr std::uint32_t backoff_first_ms = 50, backoff_max_ms = 1000;
+
+bool is_remote_request(std::uint8_t code) {
+  return code == remote_local::enable_remote || code == remote_local::enable_remote_goto_remote ||
+         code == remote_local::enable_remote_llo || code == remote_local::enable_remote_goto_remote_llo;
+}
 
 }  // namespace
 
@@ -65,7 +83,7 @@ Server::Server() : Server(Options{}) {}
 Server::Server(Options options) : options_(std::move(options)) {
   options_.max_message_size = std::max<std::uint64_t>(options_.max_message_size, 256);
   options_.max_sessions = std::clamp<std::size_t>(options_.max_sessions, 1, 0xFFFF);
-  options_.poll_slice_ms = std::max<std::uint32_t>(options_.poll_slice_ms, 1);
+  if (options_.max_connections == 0) options_.max_connections = 2 * options_.max_sessions + 8;
   options_.vendor_id.resize(2, ' ');
 }
 
@@ -92,8 +110,7 @@ status_t Server::start() {
     running_ = true;
     for (auto& d : devices_) devices.push_back(d.get());
   }
-  // Outside mutex_: a device may hold its own lock while calling the handler, which takes mutex_.
-  for (Device* d : devices) d->device->set_service_request_handler([this, d] { service_requested(d); });
+  for (Device* d : devices) d->listener = d->device->add_service_request_listener([this, d] { service_requested(d); });
   srq_thread_ = std::thread([this] { srq_loop(); });
   accept_thread_ = std::thread([this] { accept_loop(); });
   return status::SUCCESS;
@@ -101,42 +118,48 @@ status_t Server::start() {
 
 void Server::stop() {
   std::list<std::unique_ptr<Connection>> connections;
-  std::vector<std::shared_ptr<server::ServedDevice>> to_abort;  // never called under mutex_ (SRQ handlers take it)
+  bool was_running = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
-    for (auto& [id, s] : sessions_) {
-      s->closing = true;
-      if (s->reading) to_abort.push_back(s->device->device);
-    }
+    was_running = running_;
+    for (auto& [id, s] : sessions_) s->closing = true;
   }
-  for (auto& d : to_abort) d->abort();
   changed_.notify_all();
+  {
+    std::lock_guard lock(srq_mutex_);
+    srq_stop_ = true;
+  }
   srq_wake_.notify_all();
   stop_.wake();
   if (accept_thread_.joinable()) accept_thread_.join();
   listener_.close();
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     for (auto& c : connections_) c->socket->shutdown();
     for (auto& [id, s] : sessions_) {
       if (s->sync) s->sync->shutdown();
       if (s->async) s->async->shutdown();
+    }
+    // Sessions blocked in a device call or wait (a read, a lock, another client's response):
+    // abort them, again until they have ended (an abort reaches only what is in progress).
+    while (!sessions_.empty()) {
+      std::vector<std::shared_ptr<Session>> live;
+      for (auto& [id, s] : sessions_) live.push_back(s);
+      lock.unlock();
+      for (auto& s : live) s->served->abort(s->client);
+      live.clear();
+      lock.lock();
+      changed_.wait_for(lock, std::chrono::milliseconds(abort_repeat_ms), [&] { return sessions_.empty(); });
     }
     connections.swap(connections_);
   }
   for (auto& c : connections)
     if (c->thread.joinable()) c->thread.join();
   if (srq_thread_.joinable()) srq_thread_.join();
-  std::vector<std::shared_ptr<server::ServedDevice>> devices;
-  {
-    std::lock_guard lock(mutex_);
-    sessions_.clear();
-    if (running_)
-      for (auto& d : devices_) devices.push_back(d->device);
-  }
-  for (auto& d : devices) d->set_service_request_handler({});
+  if (was_running)
+    for (auto& d : devices_) d->device->remove_service_request_listener(d->listener);
 }
 
 std::size_t Server::session_count() const {
@@ -164,17 +187,28 @@ void Server::reap_finished() {
 }
 
 void Server::accept_loop() {
-  const std::size_t max_connections = 2 * options_.max_sessions + 8;
+  std::uint32_t backoff_ms = 0;
   for (;;) {
     net::Socket socket;
     status_t st = listener_.accept(socket, core::Deadline::never(), &stop_);
     if (st == status::ERROR_ABORT) return;
-    if (st != status::SUCCESS) continue;
     reap_finished();
+    if (st != status::SUCCESS) {
+      // Out of descriptors (EMFILE) and the like: the connection stays pending, so an immediate
+      // retry would spin. Back off, doubling, until an accept succeeds again.
+      ++accept_failures_;
+      backoff_ms = std::clamp<std::uint32_t>(backoff_ms * 2, backoff_first_ms, backoff_max_ms);
+      if (net::wait_fd(stop_.fd(), POLLIN, ms_deadline(backoff_ms), nullptr) == status::SUCCESS) return;
+      continue;
+    }
+    backoff_ms = 0;
     socket.set_nodelay(true);
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    if (connections_.size() >= max_connections) continue;  // closed at once (no thread for it)
+    if (connections_.size() >= options_.max_connections) {
+      send_fatal(socket, fatal::too_many_clients, "maximum number of connections exceeded");
+      continue;  // closed at once (no thread for it)
+    }
     auto c = std::make_unique<Connection>();
     c->socket = std::make_shared<net::Socket>(std::move(socket));
     Connection* raw = c.get();
@@ -218,7 +252,7 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream&
     send_fatal(*socket, fatal::invalid_init_sequence, "malformed Initialize (sub-address)");
     return;
   }
-  auto session = std::make_shared<Session>();
+  std::shared_ptr<Session> session;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
@@ -234,12 +268,12 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream&
       return;
     }
     if (sessions_.size() >= options_.max_sessions) {
-      send_fatal(*socket, fatal::too_many_clients, "maximum number of clients exceeded");
+      send_fatal(*socket, fatal::too_many_clients, "too many clients");
       return;
     }
+    session = std::make_shared<Session>(device);
     while (next_session_id_ == 0 || sessions_.count(next_session_id_)) ++next_session_id_;
     session->id = next_session_id_++;
-    session->device = device;
     session->sync = socket;
     session->overlap = options_.prefer_overlap;
     session->client_max = options_.max_message_size;
@@ -249,7 +283,12 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream&
   Header response = make_header(MessageType::initialize_response, options_.prefer_overlap ? feature_overlap : 0,
                                 (std::uint32_t{version} << 16) | session->id);
   bool ok = send_sync(*session, response) == status::SUCCESS;
-  if (ok) session->pump = std::thread([this, session] { pump(session); });
+  if (ok) {
+    session->pump = std::thread([this, session] { pump(session); });
+  } else {
+    std::lock_guard lock(mutex_);
+    session->pump_done = true;
+  }
   Message m;
   while (ok) {
     status_t st = stream.next_message(m, options_.max_message_size, core::Deadline::never());
@@ -261,20 +300,32 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream&
     ok = handle_sync(*session, m);
   }
   close_session(*session);
+  {
+    // The pump and the async channel's thread may be in a device call or wait (a lock request):
+    // end them before the session lets go of the device.
+    std::unique_lock lock(mutex_);
+    while (!session->pump_done || session->async_active) {
+      lock.unlock();
+      session->served->abort(session->client);
+      lock.lock();
+      changed_.wait_for(lock, std::chrono::milliseconds(abort_repeat_ms),
+                        [&] { return session->pump_done && !session->async_active; });
+    }
+  }
   if (session->pump.joinable()) session->pump.join();
-  std::lock_guard lock(mutex_);
-  sessions_.erase(session->id);
+  {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(session->id);
+  }
+  changed_.notify_all();
 }
 
 void Server::close_session(Session& s) {
-  bool abort = false;
   {
     std::lock_guard lock(mutex_);
     s.closing = true;
-    release_locks(s);
-    abort = s.reading;
   }
-  if (abort) s.device->device->abort();
+  s.served->abort(s.client);
   changed_.notify_all();
   if (s.sync) s.sync->shutdown();
   std::shared_ptr<net::Socket> async;
@@ -317,11 +368,11 @@ status_t Server::send_async(Session& s, const Header& h, std::span<const std::by
   return send_message(*async, h, payload, ms_deadline(options_.send_timeout_ms));
 }
 
-bool Server::may_access(const Session& s) const {
-  const Device& d = *s.device;
-  if (d.exclusive_owner && *d.exclusive_owner != s.id) return false;
-  if (d.exclusive_owner) return true;
-  return d.shared_holders.empty() || d.shared_holders.count(s.id) > 0;
+status_t Server::send_device_error(Session& s, bool async, std::string_view what, status_t st) {
+  std::string text = std::string(what) + ": " + status_name(st);
+  if (text.size() > max_error_text) text.resize(max_error_text);
+  Header h = make_header(MessageType::error, st == status::ERROR_NSUP_OPER ? error::unrecognized_control : error::unidentified);
+  return async ? send_async(s, h, text_bytes(text)) : send_sync(s, h, text_bytes(text));
 }
 
 bool Server::handle_sync(Session& s, const Message& m) {
@@ -338,13 +389,13 @@ bool Server::handle_sync(Session& s, const Message& m) {
     return false;
   }
   if (m.oversized) {
-    send_sync(s, make_header(MessageType::error, error::message_too_large), std::as_bytes(std::span("message too large", 17)));
+    send_sync(s, make_header(MessageType::error, error::message_too_large), text_bytes("message too large"));
     return true;
   }
   switch (static_cast<MessageType>(h.type)) {
     case MessageType::data:
     case MessageType::data_end:
-    case MessageType::trigger: handle_data(s, m); return true;
+    case MessageType::trigger: return handle_data(s, m);
     case MessageType::device_clear_complete: {
       std::uint8_t features = 0;
       {
@@ -356,7 +407,8 @@ bool Server::handle_sync(Session& s, const Message& m) {
         s.server_counter = initial_message_id;
         s.rmt_expected = false;
         s.mav = false;
-        s.queries_pending = 0;
+        s.output_wanted = false;
+        s.mid_message = false;
         ++s.clear_generation;
         features = s.overlap ? feature_overlap : 0;
       }
@@ -373,19 +425,38 @@ bool Server::handle_sync(Session& s, const Message& m) {
   }
   std::uint8_t code = h.type >= first_vendor_specific ? error::unrecognized_vendor : error::unrecognized_type;
   std::string text = "unexpected " + message_type_name(h.type) + " on the synchronous channel";
-  return send_sync(s, make_header(MessageType::error, code), std::as_bytes(std::span(text.data(), text.size()))) ==
-         status::SUCCESS;
+  return send_sync(s, make_header(MessageType::error, code), text_bytes(text)) == status::SUCCESS;
 }
 
-void Server::handle_data(Session& s, const Message& m) {
+bool Server::wait_for_access(Session& s) {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || s.closing || s.clearing) return false;
+    }
+    // The device's lock, whoever took it (this server, VXI-11, ...). §6.5: sync messages of a
+    // client without access stay queued until the lock is released.
+    if (s.served->wait_access(s.client, ms_deadline(access_slice_ms)) == status::SUCCESS) return true;
+  }
+}
+
+void Server::stop_reading(Session& s, std::unique_lock<std::mutex>& lock) {
+  while (s.reading && !s.closing && !stopping_) {
+    lock.unlock();
+    s.served->abort(s.client);
+    lock.lock();
+    changed_.wait_for(lock, std::chrono::milliseconds(abort_repeat_ms), [&] { return !s.reading; });
+  }
+}
+
+bool Server::handle_data(Session& s, const Message& m) {
   const Header& h = m.header;
-  auto& device = *s.device->device;
+  auto& device = *s.served;
+  bool interrupted = false;
+  bool end = h.is(MessageType::data_end);
   {
     std::unique_lock lock(mutex_);
-    if (s.clearing) return;  // discarded until DeviceClearComplete (§6.12)
-    // Sync messages of a client without access wait until the lock is released (§6.5).
-    changed_.wait(lock, [&] { return stopping_ || s.closing || may_access(s); });
-    if (stopping_ || s.closing) return;
+    if (s.clearing) return true;  // discarded until DeviceClearComplete (§6.12)
     if (h.control & rmt_delivered) {
       s.rmt_expected = false;
       s.mav = false;
@@ -393,72 +464,123 @@ void Server::handle_data(Session& s, const Message& m) {
     // A flag different from RMT-expected is an interrupted error for the instrument's parser only
     // (§6.10); nothing is sent to the client. pyvisa-py keeps the flag set, so it is tolerated.
     s.last_received_id = h.parameter;
-    s.device->last_writer = s.id;
-    // The device cannot say which query its output answers: a read already waiting would take the
-    // answer to this message and tag it with the previous MessageID. So the pump's read is ended
-    // and no new one starts until this message is with the device.
+    // Synchronized mode: the device cannot say which query its output answers, so no read may
+    // run while this message goes to the device (it would take the answer to this message and
+    // tag it with the previous MessageID). A read in progress is ended; in overlapped mode
+    // answers are tagged by the server's counter and the read may finish first.
     s.writing = true;
-    if (s.reading) {
-      lock.unlock();
-      device.abort();
-      lock.lock();
-      changed_.wait(lock, [&] { return !s.reading; });
+    if (!s.overlap) {
+      interrupted = !s.mid_message;  // a continuation of the client's message interrupts nothing
+      stop_reading(s, lock);
     }
   }
-  bool end = h.is(MessageType::data_end);
+  auto finish = [&](bool ok) {
+    {
+      std::lock_guard lock(mutex_);
+      s.writing = false;
+    }
+    changed_.notify_all();
+    return ok;
+  };
+  if (!wait_for_access(s)) return finish(true);
+  int deferred = -1;
+  {
+    std::lock_guard lock(mutex_);
+    std::swap(deferred, s.deferred_remote_local);
+  }
+  if (deferred >= 0) {  // acknowledged while another client held the lock (§6.5): applied now
+    auto code = static_cast<std::uint8_t>(deferred);
+    is_remote_request(code) ? device.remote(s.client, ms_deadline(options_.device_timeout_ms))
+                            : device.local(s.client, ms_deadline(options_.device_timeout_ms));
+  }
+  // §6.10 (protocols.md §3.6): the previous response is still on its way when a new message
+  // comes: it is dropped (its read was aborted above, the device's unread output is cleared) and
+  // the client told with AsyncInterrupted and Interrupted, carrying this message's MessageID.
+  if (interrupted && device.response_pending(s.client)) {
+    device.clear(s.client, ms_deadline(options_.device_timeout_ms));
+    {
+      std::lock_guard lock(mutex_);
+      s.output_wanted = false;
+      s.mav = false;
+    }
+    send_async(s, make_header(MessageType::async_interrupted, 0, h.parameter));
+    if (send_sync(s, make_header(MessageType::interrupted, 0, h.parameter)) != status::SUCCESS) return finish(false);
+  }
+  status_t st = status::SUCCESS;
   if (h.is(MessageType::trigger)) {
-    device.trigger(ms_deadline(device_call_timeout_ms));
-  } else if (!m.payload.empty() || end) {
-    std::size_t count = 0;
-    device.write(m.payload, end, count, ms_deadline(options_.send_timeout_ms));
+    st = device.trigger(s.client, ms_deadline(options_.device_timeout_ms));
+    if (st < 0 && send_device_error(s, false, "trigger failed", st) != status::SUCCESS) return finish(false);
+    return finish(true);
   }
   {
     std::lock_guard lock(mutex_);
-    s.writing = false;
-    if (end && !s.clearing) {
-      s.response_id = h.parameter;
-      if (s.overlap)
-        ++s.queries_pending;
-      else
-        s.queries_pending = 1;  // synchronized: only the latest query is answered
+    s.mid_message = !end;
+  }
+  if (!m.payload.empty() || end) {
+    std::size_t count = 0;
+    st = device.write(s.client, m.payload, end, count, ms_deadline(options_.device_timeout_ms));
+    if (st < 0) {
+      if (send_device_error(s, false, "device write failed", st) != status::SUCCESS) return finish(false);
+      return finish(true);
     }
   }
-  changed_.notify_all();
+  if (end) {
+    std::lock_guard lock(mutex_);
+    if (!s.clearing) {
+      s.response_id = h.parameter;
+      s.output_wanted = true;
+    }
+  }
+  return finish(true);
 }
 
 // ---- output ----
 
 void Server::pump(std::shared_ptr<Session> s) {
-  auto& device = *s->device->device;
+  auto& device = *s->served;
   std::vector<std::byte> buffer;
   std::unique_lock lock(mutex_);
   for (;;) {
     changed_.wait(lock, [&] {
-      return stopping_ || s->closing ||
-             (s->queries_pending > 0 && !s->clearing && !s->writing && s->async_ready &&
-              s->device->last_writer == s->id);
+      return stopping_ || s->closing || (s->output_wanted && !s->clearing && !s->writing && s->async_ready);
     });
-    if (stopping_ || s->closing) return;
+    if (stopping_ || s->closing) break;
     std::uint64_t generation = s->clear_generation;
-    // Output is tagged with the latest query when the read began (handle_data ends a read before a
-    // new message reaches the device, so an answer is never tagged with an older query).
+    // Synchronized mode: output is tagged with the query that asked (handle_data ends a read
+    // before a new message reaches the device, so an answer is never tagged with an older query).
     std::uint32_t id = s->response_id;
     // Each side limits what it sends to the other's maximum; pyvisa-py counts the header in it.
     std::uint64_t limit = std::min(s->client_max, options_.max_message_size);
-    std::size_t chunk = static_cast<std::size_t>(limit > header_size + 1 ? limit - header_size : 1);
-    buffer.resize(chunk);
+    buffer.resize(static_cast<std::size_t>(limit > header_size + 1 ? limit - header_size : 1));
     s->reading = true;
     lock.unlock();
+    // Read only while the device says a response is ready or on its way: a read "to see" makes
+    // many instruments report -420 Query UNTERMINATED. One read per message sent, straight into
+    // the buffer the message is sent from; abort() (a new message, a clear, the end) ends it.
     server::ReadResult r;
-    status_t st = device.read(buffer, std::nullopt, r, ms_deadline(options_.poll_slice_ms));
+    status_t st = status::SUCCESS;
+    bool pending = device.response_pending(s->client);
+    if (pending) st = device.read(s->client, buffer, std::nullopt, r, ms_deadline(options_.response_timeout_ms));
     lock.lock();
     s->reading = false;
-    changed_.notify_all();  // a writer may wait for the read to end
-    if (stopping_ || s->closing) return;
+    changed_.notify_all();  // a writer or a clear may wait for the read to end
+    if (stopping_ || s->closing) break;
     if (generation != s->clear_generation || s->clearing) continue;  // output from before a clear
-    r.count = std::min(r.count, buffer.size());
-    if (r.count == 0 && !r.end) {
-      if (st < 0 && st != status::ERROR_TMO && st != status::ERROR_ABORT) s->queries_pending = 0;  // device error
+    if (!pending) {
+      s->output_wanted = false;
+      continue;
+    }
+    if (s->writing && !s->overlap) continue;  // a new message interrupted this response
+    std::size_t count = std::min(r.count, buffer.size());
+    if (count == 0 && !r.end) {
+      if (st == status::ERROR_ABORT || st == status::ERROR_RSRC_LOCKED) continue;  // ended by us / wait again
+      // No byte within response_timeout_ms, or a device error: this response is given up.
+      s->output_wanted = false;
+      if (st < 0 && st != status::ERROR_TMO) {
+        lock.unlock();
+        send_device_error(*s, false, "device read failed", st);
+        lock.lock();
+      }
       continue;
     }
     if (s->overlap) {
@@ -466,20 +588,19 @@ void Server::pump(std::shared_ptr<Session> s) {
       s->server_counter += 2;
     }
     s->mav = true;
-    if (r.end) {
-      s->rmt_expected = true;
-      s->queries_pending = s->overlap ? std::max(0, s->queries_pending - 1) : 0;
-    }
+    if (r.end) s->rmt_expected = true;
     lock.unlock();
     Header h = make_header(r.end ? MessageType::data_end : MessageType::data, 0, id);
-    status_t sent = send_sync(*s, h, std::span(buffer).first(r.count));
-    lock.lock();
+    status_t sent = send_sync(*s, h, std::span<const std::byte>(buffer).first(count));
     if (sent != status::SUCCESS) {
-      lock.unlock();
       close_session(*s);  // the client stopped reading or went away
-      return;
+      lock.lock();
+      break;
     }
+    lock.lock();
   }
+  s->pump_done = true;
+  changed_.notify_all();
 }
 
 // ---- asynchronous channel ----
@@ -490,12 +611,13 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, MessageStream
   {
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(id);
-    if (it == sessions_.end() || it->second->async || it->second->closing) {
+    if (stopping_ || it == sessions_.end() || it->second->async || it->second->closing) {
       send_fatal(*socket, fatal::invalid_init_sequence, "AsyncInitialize for an unknown session");
       return;
     }
     session = it->second;
     session->async = socket;
+    session->async_active = true;
   }
   std::uint32_t vendor = (std::uint32_t{static_cast<unsigned char>(options_.vendor_id[0])} << 8) |
                          static_cast<unsigned char>(options_.vendor_id[1]);
@@ -516,17 +638,21 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, MessageStream
     ok = handle_async(*session, m);
   }
   close_session(*session);  // the sync thread finishes the session
+  {
+    std::lock_guard lock(mutex_);
+    session->async_active = false;
+  }
+  changed_.notify_all();
 }
 
 bool Server::handle_async(Session& s, const Message& m) {
   const Header& h = m.header;
-  auto& device = *s.device->device;
   auto reply = [&](MessageType type, std::uint8_t control = 0, std::uint32_t parameter = 0,
                    std::span<const std::byte> payload = {}) {
     return send_async(s, make_header(type, control, parameter), payload) == status::SUCCESS;
   };
-  auto error_reply = [&](std::uint8_t code, std::string text) {
-    return reply(MessageType::error, code, 0, std::as_bytes(std::span(text.data(), text.size())));
+  auto error_reply = [&](std::uint8_t code, std::string_view text) {
+    return reply(MessageType::error, code, 0, text_bytes(text));
   };
   if (m.oversized) return error_reply(error::message_too_large, "message too large");
   switch (static_cast<MessageType>(h.type)) {
@@ -535,30 +661,13 @@ bool Server::handle_async(Session& s, const Message& m) {
       handle_lock(s, m);
       return true;
     case MessageType::async_lock_info: {
-      std::uint8_t exclusive = 0;
-      std::uint32_t holders = 0;
-      {
-        std::lock_guard lock(mutex_);
-        std::set<std::uint16_t> all = s.device->shared_holders;
-        if (s.device->exclusive_owner) {
-          exclusive = 1;
-          all.insert(*s.device->exclusive_owner);
-        }
-        holders = static_cast<std::uint32_t>(all.size());
-      }
-      return reply(MessageType::async_lock_info_response, exclusive, holders);
+      server::LockInfo info = s.served->lock_info();
+      return reply(MessageType::async_lock_info_response, info.exclusive ? 1 : 0,
+                   static_cast<std::uint32_t>(std::min<std::size_t>(info.holders, 0xFFFFFFFFu)));
     }
-    case MessageType::async_remote_local_control: {
+    case MessageType::async_remote_local_control:
       if (h.control > remote_local::gtl) return error_reply(error::unrecognized_control, "bad remote/local request");
-      switch (h.control) {
-        case remote_local::enable_remote:
-        case remote_local::enable_remote_goto_remote:
-        case remote_local::enable_remote_llo:
-        case remote_local::enable_remote_goto_remote_llo: device.remote(ms_deadline(device_call_timeout_ms)); break;
-        default: device.local(ms_deadline(device_call_timeout_ms)); break;
-      }
-      return reply(MessageType::async_remote_local_response);
-    }
+      return handle_remote_local(s, m);
     case MessageType::async_maximum_message_size: {
       auto size = parse_maximum_message_size(m);
       if (!size) return error_reply(error::unidentified, "AsyncMaximumMessageSize needs an 8-byte size");
@@ -569,38 +678,8 @@ bool Server::handle_async(Session& s, const Message& m) {
       auto payload = encode_u64(options_.max_message_size);
       return reply(MessageType::async_maximum_message_size_response, 0, 0, payload);
     }
-    case MessageType::async_device_clear: {
-      bool abort = false;
-      {
-        std::lock_guard lock(mutex_);
-        s.clearing = true;
-        s.queries_pending = 0;
-        s.mav = false;
-        ++s.clear_generation;
-        abort = s.reading || s.writing;  // a device call in progress ends now (§6.12 step 2)
-      }
-      if (abort) device.abort();
-      changed_.notify_all();
-      device.clear(ms_deadline(device_call_timeout_ms));
-      return reply(MessageType::async_device_clear_acknowledge, options_.prefer_overlap ? feature_overlap : 0);
-    }
-    case MessageType::async_status_query: {
-      bool mav = false;
-      {
-        std::lock_guard lock(mutex_);
-        if (h.control & rmt_delivered) {
-          s.rmt_expected = false;
-          s.mav = false;
-        }
-        // §6.14: a query that overtook a Data/DataEnd/Trigger (another MessageID) reports MAV false.
-        mav = s.mav && (s.overlap || h.parameter == s.last_received_id);
-      }
-      std::uint8_t stb = 0;
-      if (device.read_stb(stb, ms_deadline(device_call_timeout_ms)) < 0) stb = 0;
-      // The device's output queue lives in this server now: MAV is what the client has not read.
-      stb = static_cast<std::uint8_t>((stb & ~mav_bit) | (mav ? mav_bit : 0));
-      return reply(MessageType::async_status_response, stb);
-    }
+    case MessageType::async_device_clear: return handle_device_clear(s);
+    case MessageType::async_status_query: return handle_status_query(s, m);
     case MessageType::fatal_error: return false;
     case MessageType::error: return true;
     case MessageType::initialize:
@@ -613,84 +692,135 @@ bool Server::handle_async(Session& s, const Message& m) {
   return error_reply(error::unrecognized_type, "unexpected " + message_type_name(h.type) + " on the asynchronous channel");
 }
 
-void Server::release_locks(Session& s) {
-  Device& d = *s.device;
-  if (d.exclusive_owner == s.id) d.exclusive_owner.reset();
-  d.shared_holders.erase(s.id);
-  if (d.shared_holders.empty()) d.shared_key.clear();
+bool Server::handle_device_clear(Session& s) {
+  {
+    std::unique_lock lock(mutex_);
+    s.clearing = true;
+    s.output_wanted = false;
+    s.mid_message = false;
+    s.mav = false;
+    ++s.clear_generation;
+    // §6.12 step 2: the device call in progress ends now (the pump's read, at once, not at its
+    // timeout; the sync thread's write or its wait for access).
+    stop_reading(s, lock);
+  }
+  s.served->abort(s.client);
+  changed_.notify_all();
+  // Under another client's lock the clear completes for the protocol (§6.5) without clearing
+  // the device, which belongs to the lock holder.
+  status_t st = status::SUCCESS;
+  if (s.served->may_access(s.client)) st = s.served->clear(s.client, ms_deadline(options_.device_timeout_ms));
+  bool ok = send_async(s, make_header(MessageType::async_device_clear_acknowledge,
+                                      options_.prefer_overlap ? feature_overlap : 0)) == status::SUCCESS;
+  // The acknowledgement has no status field: a device that could not be cleared is reported
+  // after it, so that the client can still complete the transaction.
+  if (ok && st < 0) ok = send_device_error(s, true, "device clear failed", st) == status::SUCCESS;
+  return ok;
+}
+
+bool Server::handle_status_query(Session& s, const Message& m) {
+  const Header& h = m.header;
+  bool mav = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (h.control & rmt_delivered) {
+      s.rmt_expected = false;
+      s.mav = false;
+    }
+    // §6.14: a query that overtook a Data/DataEnd/Trigger (another MessageID) reports MAV false.
+    mav = s.mav && (s.overlap || h.parameter == s.last_received_id);
+  }
+  std::uint8_t stb = 0;
+  // Under another client's lock the query completes normally (§6.5) without polling the
+  // device, which belongs to the lock holder: only MAV is reported.
+  if (s.served->may_access(s.client)) {
+    status_t st = s.served->read_stb(s.client, stb, ms_deadline(options_.device_timeout_ms));
+    if (st < 0) return send_device_error(s, true, "status byte", st) == status::SUCCESS;
+  }
+  // The device's output queue lives in this server now: MAV is what the client has not read.
+  stb = static_cast<std::uint8_t>((stb & ~mav_bit) | (mav ? mav_bit : 0));
+  return send_async(s, make_header(MessageType::async_status_response, stb)) == status::SUCCESS;
+}
+
+bool Server::handle_remote_local(Session& s, const Message& m) {
+  std::uint8_t code = m.header.control;
+  if (!s.served->may_access(s.client)) {
+    // §6.5 (protocols.md §3.8): under another client's lock remote/local is acknowledged and
+    // applied after the release (here: before this client's next message reaches the device).
+    {
+      std::lock_guard lock(mutex_);
+      s.deferred_remote_local = code;
+    }
+    return send_async(s, make_header(MessageType::async_remote_local_response)) == status::SUCCESS;
+  }
+  auto deadline = ms_deadline(options_.device_timeout_ms);
+  status_t st = is_remote_request(code) ? s.served->remote(s.client, deadline) : s.served->local(s.client, deadline);
+  if (st < 0) return send_device_error(s, true, "remote/local control failed", st) == status::SUCCESS;
+  return send_async(s, make_header(MessageType::async_remote_local_response)) == status::SUCCESS;
 }
 
 void Server::handle_lock(Session& s, const Message& m) {
   const Header& h = m.header;
   std::uint8_t result = lock::error;
-  {
-    std::unique_lock lock(mutex_);
-    Device& d = *s.device;
-    if (h.control == lock::release) {
-      // Exclusive first (a holder of both releases the exclusive lock, then the shared one).
-      if (d.exclusive_owner == s.id) {
-        d.exclusive_owner.reset();
-        result = lock::success;
-      } else if (d.shared_holders.erase(s.id)) {
-        if (d.shared_holders.empty()) d.shared_key.clear();
-        result = lock::success_shared;
-      }
-    } else {
-      std::string key(m.text());
-      bool exclusive = key.empty();
-      bool redundant = exclusive ? d.exclusive_owner == s.id : d.shared_holders.count(s.id) > 0;
-      if (!redundant) {
-        auto grantable = [&] {
-          if (d.exclusive_owner && *d.exclusive_owner != s.id) return false;
-          if (exclusive)  // a holder of the shared lock may add the exclusive one (§6.5)
-            return d.shared_holders.empty() || (d.shared_holders.size() == 1 && d.shared_holders.count(s.id));
-          return d.shared_holders.empty() || d.shared_key == key;
-        };
-        auto deadline = core::Deadline::after_ms(h.parameter);
-        bool ok = wait_for_deadline(changed_, lock, deadline, [&] { return stopping_ || s.closing || grantable(); });
-        ok = ok && !stopping_ && !s.closing && grantable();
-        if (ok) {
-          if (exclusive) {
-            d.exclusive_owner = s.id;
-          } else {
-            d.shared_key = key;
-            d.shared_holders.insert(s.id);
-          }
-        }
-        result = ok ? lock::success : lock::fail;
-      }
+  if (h.control == lock::release) {
+    // The device's lock (shared with every protocol): exclusive first, then shared.
+    status_t st = s.served->unlock(s.client);
+    result = st == status::SUCCESS ? lock::success : st == status::SUCCESS_NESTED_SHARED ? lock::success_shared : lock::error;
+  } else {
+    std::string key(m.text());
+    auto type = key.empty() ? server::LockType::exclusive : server::LockType::shared;
+    auto deadline = core::Deadline::after_ms(h.parameter);
+    status_t st;
+    for (;;) {
+      st = s.served->lock(s.client, type, key, deadline);
+      if (st != status::ERROR_ABORT) break;
+      // An abort aimed at this session's device call (a clear, a new message) may end the wait
+      // too: a pending lock request still completes (§6.12 step 3) unless the session ends.
+      std::lock_guard lock(mutex_);
+      if (stopping_ || s.closing) break;
     }
+    if (st == status::SUCCESS)
+      result = lock::success;
+    else if (st == status::ERROR_RSRC_LOCKED || st == status::ERROR_TMO || st == status::ERROR_ABORT)
+      result = lock::fail;
+    else
+      result = lock::error;  // a redundant request (SUCCESS_NESTED_*), or refused
   }
-  changed_.notify_all();
   send_async(s, make_header(MessageType::async_lock_response, result));
 }
 
 // ---- service requests ----
 
 void Server::service_requested(Device* device) {
+  // A device thread, perhaps inside a device hook: only the queue's own lock is taken.
   {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
+    std::lock_guard lock(srq_mutex_);
+    if (srq_stop_) return;
+    if (std::find(srq_queue_.begin(), srq_queue_.end(), device) != srq_queue_.end()) return;  // already queued
     srq_queue_.push_back(device);
   }
   srq_wake_.notify_one();
 }
 
 void Server::srq_loop() {
-  std::unique_lock lock(mutex_);
+  std::unique_lock srq_lock(srq_mutex_);
   for (;;) {
-    srq_wake_.wait(lock, [&] { return stopping_ || !srq_queue_.empty(); });
-    if (stopping_) return;
+    srq_wake_.wait(srq_lock, [&] { return srq_stop_ || !srq_queue_.empty(); });
+    if (srq_stop_) return;
     Device* device = srq_queue_.front();
     srq_queue_.pop_front();
+    srq_lock.unlock();
     std::vector<std::shared_ptr<Session>> targets;
-    for (auto& [id, s] : sessions_)
-      if (s->device == device && s->async_ready && !s->closing) targets.push_back(s);
-    lock.unlock();
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [id, s] : sessions_)
+        if (s->device == device && s->async_ready && !s->closing) targets.push_back(s);
+    }
     // The status byte goes in the control code; the client still polls (AsyncStatusQuery) to
     // read and clear it, so only RQS is reported here (a serial poll would clear it).
     for (auto& s : targets) send_async(*s, make_header(MessageType::async_service_request, rqs_bit));
-    lock.lock();
+    targets.clear();
+    srq_lock.lock();
   }
 }
 

@@ -3,25 +3,39 @@
 //   (Initialize -> synchronous, AsyncInitialize -> asynchronous, paired by SessionID);
 // - devices by sub-address ("hislip0", case-insensitive); an empty sub-address is the first device
 //   added; an unknown one gets FatalError 3 with a text naming it;
-// - Data/DataEnd go to the device (END on DataEnd); after each DataEnd the device's output is
-//   polled and sent back as Data/DataEnd tagged with the query's MessageID (synchronized mode) or
-//   the server's own counter (overlapped mode). Output is collected only by the session that wrote
-//   last to that device, as an instrument answers whoever asked;
+// - each session is one client of its device (a server::ClientId): locks, output ownership and
+//   access are the device's, shared with every other protocol serving it (a VXI-11 lock keeps a
+//   HiSLIP client out and the other way round);
+// - Data/DataEnd go to the device (END on DataEnd); output is read only while the device says a
+//   response is on its way (ServedDevice::response_pending(), no polling reads) and sent as
+//   Data/DataEnd tagged with the query's MessageID (synchronized mode) or the server's own
+//   counter (overlapped mode);
+// - synchronized mode, a new Data/DataEnd/Trigger while the previous response is still coming:
+//   the read in progress is aborted (ServedDevice::abort), the unread output discarded (a device
+//   clear), and Interrupted + AsyncInterrupted sent (IVI-6.1 §6.10; protocols.md §3.6);
 // - RMT-delivered and MAV (bit 4 of the status byte in AsyncStatusResponse) per §3.6;
 // - device clear (AsyncDeviceClear -> AsyncDeviceClearAcknowledge ... DeviceClearComplete ->
-//   DeviceClearAcknowledge) with overlapped/synchronized feature negotiation;
+//   DeviceClearAcknowledge): the device call in progress is aborted first (§6.12 step 2), then the
+//   device cleared; overlapped/synchronized feature negotiation;
 // - AsyncLock exclusive (empty lock string) and shared (same string shares) with the request's
 //   timeout; sync messages of a client without access wait until the lock is released; locks die
-//   with the connection; AsyncLockInfo;
-// - AsyncRemoteLocalControl (codes 1,3,4,5 -> remote(), 0,2,6 -> local()), Trigger, AsyncStatusQuery,
-//   AsyncMaximumMessageSize (each side limits the sync messages it sends to the other's value);
+//   with the session; AsyncLockInfo;
+// - AsyncRemoteLocalControl (codes 1,3,4,5 -> remote(), 0,2,6 -> local()), Trigger,
+//   AsyncStatusQuery: the device's status reaches the client. A failure is an Error message
+//   instead of the response (AsyncRemoteLocalResponse / AsyncStatusResponse), or after a
+//   Trigger (which has no response): code 2 for VI_ERROR_NSUP_OPER (the device does not do it),
+//   code 0 for anything else, the text naming the status. Under another client's lock (§6.5) a
+//   status query is answered without polling the device (MAV only) and remote/local is
+//   acknowledged and applied before this client's next message reaches the device;
+// - a device write that fails (read-only serving: VI_ERROR_NSUP_OPER) is an Error 0 on the
+//   synchronous channel naming the status;
+// - AsyncMaximumMessageSize (each side limits the sync messages it sends to the other's value);
 // - AsyncServiceRequest to every session of a device when it requests service;
 // - malformed traffic: bad prologue -> FatalError 1 and close; sync traffic before the async channel
-//   exists -> FatalError 2; wrong order -> FatalError 3; too many clients -> FatalError 4; a payload
+//   exists -> FatalError 2; wrong order -> FatalError 3; too many sessions -> FatalError 4; a payload
 //   longer than the announced maximum -> Error 4 (skipped, never allocated); unknown types -> Error 1,
 //   vendor-specific -> Error 3, bad control codes -> Error 2.
-// Not supported: HiSLIP 2.0 (secure connection, SASL, descriptors); the server never sends
-// Interrupted/AsyncInterrupted (see docs/hislip.md).
+// Not supported: HiSLIP 2.0 (secure connection, SASL, descriptors).
 #pragma once
 
 #include "protocols/hislip/hislip_wire.hpp"
@@ -48,11 +62,13 @@ class Server {
     std::uint16_t port = 0;                     ///< 0 = any free port (default HiSLIP port: 4880)
     std::uint64_t max_message_size = 1u << 20;  ///< largest sync payload accepted (announced to clients)
     std::size_t max_sessions = 64;              ///< more get FatalError 4
+    std::size_t max_connections = 0;            ///< TCP connections at once (0: 2 * max_sessions + 8); more are closed
     bool prefer_overlap = false;                ///< InitializeResponse / device-clear preference
     std::string vendor_id = "CV";               ///< 2 characters (VPP-9)
     std::uint32_t init_timeout_ms = 10000;      ///< a new connection must send its first message by then
     std::uint32_t send_timeout_ms = 30000;      ///< a client that stops reading is dropped after this
-    std::uint32_t poll_slice_ms = 100;          ///< longest single device read while waiting for output
+    std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
+    std::uint32_t device_timeout_ms = 10000;    ///< device writes, clear, status byte, trigger, remote/local
   };
 
   Server();
@@ -73,6 +89,8 @@ class Server {
   const std::string& host() const noexcept { return options_.host; }
   /// Sessions whose synchronous channel is open (for tests).
   std::size_t session_count() const;
+  /// accept() failures so far (out of descriptors, ...), each followed by a back-off.
+  std::uint64_t accept_failures() const noexcept { return accept_failures_.load(); }
 
  private:
   struct Device;
@@ -89,14 +107,21 @@ class Server {
   void run_async(const std::shared_ptr<net::Socket>& socket, MessageStream& stream, const Message& init);
   bool handle_sync(Session& s, const Message& m);
   bool handle_async(Session& s, const Message& m);
-  void handle_data(Session& s, const Message& m);
+  bool handle_data(Session& s, const Message& m);
   void handle_lock(Session& s, const Message& m);
+  bool handle_remote_local(Session& s, const Message& m);
+  bool handle_status_query(Session& s, const Message& m);
+  bool handle_device_clear(Session& s);
+  /// Waits until no other client's lock keeps `s` out; false when the session ends or a clear starts.
+  bool wait_for_access(Session& s);
+  /// Ends the pump's device read (repeating the abort until it has ended). mutex_ held via `lock`.
+  void stop_reading(Session& s, std::unique_lock<std::mutex>& lock);
   void pump(std::shared_ptr<Session> s);
   void close_session(Session& s);
-  bool may_access(const Session& s) const;  // mutex_ held
-  void release_locks(Session& s);           // mutex_ held
   status_t send_sync(Session& s, const Header& h, std::span<const std::byte> payload = {});
   status_t send_async(Session& s, const Header& h, std::span<const std::byte> payload = {});
+  /// Sends an Error naming a device status (code 2 for VI_ERROR_NSUP_OPER, else 0).
+  status_t send_device_error(Session& s, bool async, std::string_view what, status_t st);
   void send_fatal(net::Socket& socket, std::uint8_t code, std::string_view text);
   void fatal_both(Session& s, std::uint8_t code, std::string_view text);
   void service_requested(Device* device);
@@ -108,17 +133,23 @@ class Server {
   net::Waker stop_;
   std::thread accept_thread_;
   std::thread srq_thread_;
+  std::atomic<std::uint64_t> accept_failures_{0};
 
+  // Never held while calling the device (a device may call a service-request listener, or take
+  // its own lock, from inside its hooks).
   mutable std::mutex mutex_;
-  std::condition_variable changed_;  // locks, queries, clears, closing, stopping
+  std::condition_variable changed_;  // session state, closing, stopping
   std::vector<std::unique_ptr<Device>> devices_;
   std::map<std::uint16_t, std::shared_ptr<Session>> sessions_;
   std::list<std::unique_ptr<Connection>> connections_;
   std::uint16_t next_session_id_ = 1;
   bool running_ = false;
   bool stopping_ = false;
-  std::deque<Device*> srq_queue_;
+  // Service requests (their own lock: listeners run on device threads).
+  std::mutex srq_mutex_;
   std::condition_variable srq_wake_;
+  std::deque<Device*> srq_queue_;
+  bool srq_stop_ = false;
 };
 
 }  // namespace cppvisa::hislip

@@ -69,17 +69,26 @@ void HislipSession::disconnect() {
 status_t HislipSession::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
   count = 0;
   if (!client_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(read_gate_);
   return client_->read(buffer, count, read_termination(), deadline);
+}
+
+status_t HislipSession::abort() {
+  if (read_gate_.abort()) return status::SUCCESS;
+  if (other_gate_.abort()) return status::ERROR_NSUP_OPER;
+  return status::SUCCESS;
 }
 
 status_t HislipSession::write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) {
   count = 0;
   if (!client_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(other_gate_);
   return client_->write(data, send_end(), count, deadline);
 }
 
 status_t HislipSession::read_stb(std::uint16_t& stb, core::Deadline deadline) {
   if (!client_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(other_gate_);
   std::uint8_t value = 0;
   status_t st = client_->read_stb(value, deadline);
   if (st >= 0) stb = value;
@@ -88,12 +97,14 @@ status_t HislipSession::read_stb(std::uint16_t& stb, core::Deadline deadline) {
 
 status_t HislipSession::clear(core::Deadline deadline) {
   if (!client_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(other_gate_);
   return client_->clear(deadline);
 }
 
 status_t HislipSession::assert_trigger(TriggerProtocol protocol, core::Deadline deadline) {
   if (protocol != TriggerProtocol::default_) return status::ERROR_INV_PROT;
   if (!client_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(other_gate_);
   return client_->trigger(deadline);
 }
 

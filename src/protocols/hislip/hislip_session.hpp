@@ -13,7 +13,10 @@
 // - attributes: VI_ATTR_TCPIP_IS_HISLIP, _HISLIP_VERSION (ViVersion, 1.0 = 0x00100000),
 //   _HISLIP_MAX_MESSAGE_KB (set = a new AsyncMaximumMessageSize exchange), _HISLIP_OVERLAP_EN
 //   (set = a device clear asking for that mode), TCPIP_ADDR / HOSTNAME / DEVICE_NAME;
-// - a server that goes away gives VI_ERROR_CONN_LOST.
+// - a server that goes away gives VI_ERROR_CONN_LOST;
+// - abort() (viTerminate) makes a blocked read return VI_ERROR_ABORT; the stream stays in sync as
+//   after a timeout. Other operations cannot be aborted midway (a half-sent message would break
+//   the stream): abort() during one returns VI_ERROR_NSUP_OPER; with nothing in progress VI_SUCCESS.
 #pragma once
 
 #include "core/session.hpp"
@@ -40,6 +43,8 @@ class HislipSession : public core::Session {
   status_t device_lock(AccessMode type, core::Deadline deadline) override;
   status_t device_unlock() override;
 
+  status_t abort() override;
+
   /// The protocol client (for tests).
   Client& client() noexcept { return *client_; }
 
@@ -50,6 +55,9 @@ class HislipSession : public core::Session {
  private:
   std::unique_ptr<Client> client_;
   bool device_locked_ = false;
+  // A read in progress (abort wakes it) / another operation in progress (abort cannot).
+  core::AbortGate read_gate_{[this] { client_->abort_read(); }, [this] { if (client_) client_->reset_read_abort(); }};
+  core::AbortGate other_gate_{nullptr, nullptr};
 };
 
 /// A new, unconnected HiSLIP session for `name` (a TCPIP INSTR name with ResourceName::is_hislip());

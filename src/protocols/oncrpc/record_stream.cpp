@@ -14,7 +14,7 @@ status_t RecordStream::receive(std::vector<std::byte>& record, core::Deadline de
       buffered_begin_ += used;
       if (reader_.failed()) return status::ERROR_IO;
       if (reader_.has_record()) {
-        record = reader_.take_record();
+        reader_.take_record_into(record);
         return status::SUCCESS;
       }
     }

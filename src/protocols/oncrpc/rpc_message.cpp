@@ -159,6 +159,13 @@ std::size_t RecordReader::feed(std::span<const std::byte> data) {
   return used;
 }
 
+void RecordReader::take_record_into(std::vector<std::byte>& out) {
+  out.swap(record_);  // `out`'s old storage is kept for the next record: no regrowth per reply
+  record_.clear();
+  complete_ = false;
+  last_ = false;
+}
+
 std::vector<std::byte> RecordReader::take_record() {
   std::vector<std::byte> out;
   out.swap(record_);

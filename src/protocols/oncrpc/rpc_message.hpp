@@ -94,6 +94,9 @@ class RecordReader {
   bool has_record() const noexcept { return complete_; }
   /// The complete record (valid until the next take/feed), then resets for the next one.
   std::vector<std::byte> take_record();
+  /// take_record() into `out`, whose storage the reader keeps for the next record (no reallocation
+  /// when records of similar size follow each other).
+  void take_record_into(std::vector<std::byte>& out);
   /// A fragment or record exceeded the maximum: the stream cannot be resynchronised.
   bool failed() const noexcept { return failed_; }
   /// Bytes of an unfinished record are pending.

@@ -48,6 +48,16 @@ class Hold {
   bool held_;
 };
 
+// poll() on `fd` for `events` and on `cancel_fd` (when >= 0). Returns poll's result; `cancelled`
+// is true when cancel_fd is readable (checked first: an abort wins over data).
+int poll_with_cancel(pollfd& p, int cancel_fd, int timeout_ms, bool& cancelled) {
+  pollfd fds[2] = {p, {cancel_fd, POLLIN, 0}};
+  int r = ::poll(fds, cancel_fd >= 0 ? 2 : 1, timeout_ms);
+  p.revents = fds[0].revents;
+  cancelled = r > 0 && cancel_fd >= 0 && (fds[1].revents & POLLIN);
+  return r;
+}
+
 }  // namespace
 
 bool DeadlineLock::lock_until(core::Deadline deadline) {
@@ -143,16 +153,18 @@ status_t Port::errno_status(int err) {
   }
 }
 
-status_t Port::fill(core::Deadline deadline) {
+status_t Port::fill(core::Deadline deadline, int cancel_fd) {
   std::byte raw[4096];
   pollfd p{fd_, POLLIN, 0};
   for (;;) {
     if (lost_) return status::ERROR_CONN_LOST;
-    int r = ::poll(&p, 1, deadline.poll_ms());
+    bool cancelled = false;
+    int r = poll_with_cancel(p, cancel_fd, deadline.poll_ms(), cancelled);
     if (r < 0) {
       if (errno == EINTR) continue;
       return errno_status(errno);
     }
+    if (cancelled) return status::ERROR_ABORT;
     if (r == 0) return status::ERROR_TMO;
     if (p.revents & POLLNVAL) return hang_up();
     ssize_t n = ::read(fd_, raw, sizeof raw);
@@ -190,7 +202,7 @@ status_t Port::fill(core::Deadline deadline) {
 }
 
 status_t Port::receive(std::span<std::byte> buffer, const EndRule& rule, core::Deadline deadline, std::size_t& count,
-                       bool& end) {
+                       bool& end, int cancel_fd) {
   count = 0;
   end = false;
   Hold hold(read_lock_, deadline);
@@ -201,11 +213,11 @@ status_t Port::receive(std::span<std::byte> buffer, const EndRule& rule, core::D
       queued_ = input_.size();
       if (st < 0 || count > 0) return st;
     }
-    if (status_t st = fill(deadline); st < 0) return st;
+    if (status_t st = fill(deadline, cancel_fd); st < 0) return st;
   }
 }
 
-status_t Port::write(std::span<const std::byte> data, core::Deadline deadline, std::size_t& written) {
+status_t Port::write(std::span<const std::byte> data, core::Deadline deadline, std::size_t& written, int cancel_fd) {
   written = 0;
   Hold hold(write_lock_, deadline);
   if (!hold) return status::ERROR_TMO;
@@ -220,15 +232,17 @@ status_t Port::write(std::span<const std::byte> data, core::Deadline deadline, s
     if (n < 0 && errno != EAGAIN) return errno_status(errno);
     // The output queue is full (slow line, flow control, transmission suspended): wait.
     pollfd p{fd_, POLLOUT, 0};
-    int r = ::poll(&p, 1, deadline.poll_ms());
+    bool cancelled = false;
+    int r = poll_with_cancel(p, cancel_fd, deadline.poll_ms(), cancelled);
     if (r < 0 && errno != EINTR) return errno_status(errno);
+    if (cancelled) return status::ERROR_ABORT;
     if (r == 0) return status::ERROR_TMO;
     if (r > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(p.revents & POLLOUT)) return hang_up();
   }
   return status::SUCCESS;
 }
 
-status_t Port::drain(core::Deadline deadline) {
+status_t Port::drain(core::Deadline deadline, int cancel_fd) {
   // tcdrain() could block for as long as flow control holds the data; poll the queue instead.
   const auto step = std::chrono::milliseconds(2);
   for (;;) {
@@ -240,14 +254,20 @@ status_t Port::drain(core::Deadline deadline) {
     if (empty && ::ioctl(fd_, TIOCSERGETLSR, &lsr) == 0) empty = (lsr & TIOCSER_TEMT) != 0;  // the UART's FIFO too
     if (empty) return status::SUCCESS;
     if (deadline.expired()) return status::ERROR_TMO;
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(step, deadline.remaining()));
+    if (cancel_fd < 0) {
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(step, deadline.remaining()));
+      continue;
+    }
+    pollfd c{cancel_fd, POLLIN, 0};
+    int wait_ms = static_cast<int>(std::min<std::chrono::milliseconds>(step, deadline.remaining()).count());
+    if (::poll(&c, 1, wait_ms) > 0 && (c.revents & POLLIN)) return status::ERROR_ABORT;
   }
 }
 
-status_t Port::send_break(std::chrono::milliseconds length, core::Deadline deadline) {
+status_t Port::send_break(std::chrono::milliseconds length, core::Deadline deadline, int cancel_fd) {
   Hold hold(write_lock_, deadline);
   if (!hold) return status::ERROR_TMO;
-  if (status_t st = drain(deadline); st < 0) return st;
+  if (status_t st = drain(deadline, cancel_fd); st < 0) return st;
   if (::ioctl(fd_, TIOCSBRK) != 0) return errno_status(errno);
   std::this_thread::sleep_for(length);
   if (::ioctl(fd_, TIOCCBRK) != 0) return errno_status(errno);

@@ -49,15 +49,17 @@ class Port {
   /// Waits (until `deadline`) for input, then takes up to `buffer.size()` bytes, stopping after a
   /// byte that carries END under `rule` (`end` true). VI_ERROR_TMO with nothing taken; an
   /// error mark (VI_ERROR_ASRL_PARITY/FRAMING/OVERRUN) when it is next; VI_ERROR_CONN_LOST when
-  /// the device hung up or vanished.
+  /// the device hung up or vanished. `cancel_fd` (an eventfd such as net::Waker's, -1 for none):
+  /// when it becomes readable while waiting for input, VI_ERROR_ABORT (Session::abort).
   status_t receive(std::span<std::byte> buffer, const EndRule& rule, core::Deadline deadline, std::size_t& count,
-                   bool& end);
-  /// Writes all of `data` unless the deadline passes first; `written` counts the bytes taken.
-  status_t write(std::span<const std::byte> data, core::Deadline deadline, std::size_t& written);
+                   bool& end, int cancel_fd = -1);
+  /// Writes all of `data` unless the deadline passes (or `cancel_fd` is signalled: VI_ERROR_ABORT)
+  /// first; `written` counts the bytes taken.
+  status_t write(std::span<const std::byte> data, core::Deadline deadline, std::size_t& written, int cancel_fd = -1);
   /// Waits until the output queue is transmitted (VI_ERROR_TMO if flow control holds it).
-  status_t drain(core::Deadline deadline);
+  status_t drain(core::Deadline deadline, int cancel_fd = -1);
   /// Transmits what is queued, then holds the line in break for `length`.
-  status_t send_break(std::chrono::milliseconds length, core::Deadline deadline);
+  status_t send_break(std::chrono::milliseconds length, core::Deadline deadline, int cancel_fd = -1);
   /// Discards received bytes: the kernel's input queue and ours.
   status_t discard_input(core::Deadline deadline);
   /// Discards bytes written but not transmitted.
@@ -86,7 +88,7 @@ class Port {
 
  private:
   Port(int fd, std::string device);
-  status_t fill(core::Deadline deadline);  // read_lock_ held
+  status_t fill(core::Deadline deadline, int cancel_fd);  // read_lock_ held
   status_t hang_up();                       // marks the port lost; returns VI_ERROR_CONN_LOST
   status_t errno_status(int err);
 

@@ -105,12 +105,13 @@ std::shared_ptr<Port> SerialSession::port() const {
 }
 
 status_t SerialSession::receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) {
-  return port_->receive(buffer, rule_, deadline, count, end);
+  return port_->receive(buffer, rule_, deadline, count, end, waker_.fd());
 }
 
 status_t SerialSession::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
   count = 0;
   if (!port_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(gate_);
   rule_ = end_rule();
   return reader_.read(*this, buffer, count, read_termination(), deadline);
 }
@@ -118,6 +119,7 @@ status_t SerialSession::read(std::span<std::byte> buffer, std::size_t& count, co
 status_t SerialSession::write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) {
   count = 0;
   if (!port_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(gate_);
   const auto mode = static_cast<SerialTermination>(integer_attribute(attr::ASRL_END_OUT, 0));
   const bool end = send_end();
   std::vector<std::byte> framed;
@@ -138,12 +140,12 @@ status_t SerialSession::write(std::span<const std::byte> data, std::size_t& coun
     out = framed;
   }
   std::size_t written = 0;
-  status_t st = port_->write(out, deadline, written);
+  status_t st = port_->write(out, deadline, written, waker_.fd());
   count = std::min(written, data.size());
   if (st < 0) return st;
   if (mode == SerialTermination::termination_break && end) {
     auto length = std::chrono::milliseconds(integer_attribute(attr::ASRL_BREAK_LEN, 250));
-    st = port_->send_break(length, deadline);
+    st = port_->send_break(length, deadline, waker_.fd());
     if (st < 0) return st;
   }
   return status::SUCCESS;
@@ -151,12 +153,13 @@ status_t SerialSession::write(std::span<const std::byte> data, std::size_t& coun
 
 status_t SerialSession::send_string(std::string_view text, core::Deadline deadline) {
   std::size_t written = 0;
-  return port_->write(std::as_bytes(std::span(text.data(), text.size())), deadline, written);
+  return port_->write(std::as_bytes(std::span(text.data(), text.size())), deadline, written, waker_.fd());
 }
 
 status_t SerialSession::read_stb(std::uint16_t& stb, core::Deadline deadline) {
   if (integer_attribute(attr::IO_PROT, 1) != kProt4882Strings) return status::ERROR_NSUP_OPER;
   if (!port_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(gate_);
   if (status_t st = send_string("*STB?\n", deadline); st < 0) return st;
   std::byte reply[64];
   std::size_t n = 0;
@@ -193,6 +196,7 @@ status_t SerialSession::assert_trigger(TriggerProtocol protocol, core::Deadline 
   // it speaks IEEE 488.2 strings (VI_ATTR_IO_PROT = VI_PROT_4882_STRS).
   if (integer_attribute(attr::IO_PROT, 1) != kProt4882Strings) return status::ERROR_NSUP_OPER;
   if (!port_) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(gate_);
   return send_string("*TRG\n", deadline);
 }
 
@@ -208,8 +212,9 @@ status_t SerialSession::flush(std::uint16_t mask, core::Deadline deadline) {
   }
   if (mask & (buffer::write_buf_discard | buffer::io_out_buf_discard))
     if (status_t st = port_->discard_output(); st < 0) return st;
+  core::AbortGate::Scope op(gate_);
   if (mask & (buffer::write_buf | buffer::io_out_buf))
-    if (status_t st = port_->drain(deadline); st < 0) return st;
+    if (status_t st = port_->drain(deadline, waker_.fd()); st < 0) return st;
   return status::SUCCESS;
 }
 
@@ -269,6 +274,21 @@ void SerialSession::attribute_changed(attr_id_t id, const AttrValue&) {
   const std::shared_ptr<Port> open_port = port();
   if ((id == attr::ASRL_DISCARD_NULL || id == attr::ASRL_REPLACE_CHAR) && open_port)
     open_port->set_input_options(input_options());
+}
+
+status_t SerialSession::abort() {
+  gate_.abort();
+  return status::SUCCESS;
+}
+
+core::OutputState SerialSession::output_state() {
+  if (reader_.buffered() > 0) return core::OutputState::ready;
+  const std::shared_ptr<Port> open_port = port();
+  if (open_port) {
+    auto n = open_port->available();
+    if (n && *n > 0) return core::OutputState::ready;
+  }
+  return core::OutputState::unknown;
 }
 
 status_t SerialSession::computed_attribute(attr_id_t id, AttrValue& value) {

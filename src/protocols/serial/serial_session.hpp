@@ -5,6 +5,7 @@
 #include "core/message_reader.hpp"
 #include "core/session.hpp"
 #include "protocols/serial/input_queue.hpp"
+#include "protocols/net/socket.hpp"
 #include "protocols/serial/serial_port.hpp"
 
 #include <cppvisa/resource_name.hpp>
@@ -54,6 +55,13 @@ class SerialSession : public core::Session, private core::ByteSource {
   /// not transmitted; VI_WRITE_BUF / VI_IO_OUT_BUF wait until it is transmitted.
   status_t flush(std::uint16_t mask, core::Deadline deadline) override;
 
+  /// From another thread (viTerminate): a read, write, flush or break of this session waiting on
+  /// the device returns VI_ERROR_ABORT. VI_SUCCESS (no effect) when nothing is in progress.
+  status_t abort() override;
+  /// ready when input is buffered (this session's leftovers, the port's queue, the driver's),
+  /// else unknown (a serial line cannot tell whether the instrument is preparing an answer).
+  core::OutputState output_state() override;
+
   /// The device this session opened (after connect).
   const std::string& device_path() const noexcept { return path_; }
 
@@ -77,6 +85,8 @@ class SerialSession : public core::Session, private core::ByteSource {
   std::shared_ptr<Port> port_;     // set by connect, reset by disconnect
   core::MessageReader reader_;
   EndRule rule_;  // END rule of the read in progress
+  net::Waker waker_;  // abort(): the port's waits watch it
+  core::AbortGate gate_{[this] { waker_.wake(); }, [this] { waker_.reset(); }};
 };
 
 }  // namespace cppvisa::serial

@@ -1,21 +1,26 @@
 #include "protocols/socket/socket_server.hpp"
 
+#include "protocols/socket/message_splitter.hpp"
+
 #include <algorithm>
+#include <chrono>
 #include <poll.h>
-#include <unistd.h>
 #include <vector>
 
 namespace cppvisa::raw_socket {
 
 namespace {
-constexpr std::size_t chunk_size = 65536;
-constexpr std::uint32_t send_timeout_ms = 10000;  // a client that stops reading is dropped
-constexpr std::uint32_t device_write_timeout_ms = 10000;
+constexpr std::size_t input_chunk = 65536;
+constexpr std::uint32_t access_slice_ms = 200;  // a wait under another client's lock checks stop() this often
+constexpr std::uint32_t backoff_first_ms = 50, backoff_max_ms = 1000;
+using Clock = std::chrono::steady_clock;
 }  // namespace
 
 SocketServer::SocketServer(std::shared_ptr<server::ServedDevice> device, Options options)
     : device_(std::move(device)), options_(std::move(options)) {
-  options_.poll_interval_ms = std::max<std::uint32_t>(options_.poll_interval_ms, 1);
+  options_.read_slice_ms = std::max<std::uint32_t>(options_.read_slice_ms, 1);
+  options_.read_chunk = std::clamp<std::size_t>(options_.read_chunk, 4096, std::size_t{64} << 20);
+  options_.max_connections = std::max<std::size_t>(options_.max_connections, 1);
 }
 
 SocketServer::~SocketServer() { stop(); }
@@ -30,15 +35,27 @@ status_t SocketServer::start() {
 void SocketServer::stop() {
   std::list<std::unique_ptr<Connection>> connections;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
-    for (auto& c : connections_) c->socket.shutdown();
-    connections.swap(connections_);
+    for (auto& c : connections_) c->socket->shutdown();
   }
   stop_.wake();
-  device_->abort();  // a connection blocked in a device call
   if (accept_thread_.joinable()) accept_thread_.join();
+  {
+    // A connection may be blocked in a device call or waiting for the device (another client's
+    // lock or response): abort it, again until it has left (an abort reaches only a call or wait
+    // already in progress).
+    std::unique_lock lock(mutex_);
+    while (!clients_.empty()) {
+      std::set<server::ClientId> clients = clients_;
+      lock.unlock();
+      for (auto id : clients) device_->abort(id);
+      lock.lock();
+      clients_changed_.wait_for(lock, std::chrono::milliseconds(20), [&] { return clients_.empty(); });
+    }
+    connections.swap(connections_);
+  }
   for (auto& c : connections)
     if (c->thread.joinable()) c->thread.join();
   listener_.close();
@@ -68,87 +85,154 @@ void SocketServer::reap_finished() {
 }
 
 void SocketServer::accept_loop() {
+  std::uint32_t backoff_ms = 0;
   for (;;) {
     net::Socket s;
     status_t st = listener_.accept(s, core::Deadline::never(), &stop_);
     if (st == status::ERROR_ABORT) return;
     reap_finished();
     if (st != status::SUCCESS) {
-      if (net::wait_fd(stop_.fd(), POLLIN, core::Deadline::after_ms(50), nullptr) == status::SUCCESS) return;
+      // Out of descriptors (EMFILE) and the like: the pending connection stays pending, so an
+      // immediate retry would spin. Back off, doubling, until an accept succeeds again.
+      ++accept_failures_;
+      backoff_ms = std::clamp<std::uint32_t>(backoff_ms * 2, backoff_first_ms, backoff_max_ms);
+      if (net::wait_fd(stop_.fd(), POLLIN, core::Deadline::after_ms(backoff_ms), nullptr) == status::SUCCESS) return;
       continue;
     }
-    if (connection_count() >= options_.max_connections) continue;
+    backoff_ms = 0;
+    if (connection_count() >= options_.max_connections) continue;  // closed at once
     s.set_nodelay(true);
     std::lock_guard lock(mutex_);
     if (stopped_) return;
     auto c = std::make_unique<Connection>();
-    c->socket = std::move(s);
-    c->id = next_id_++;
+    c->socket = std::make_shared<net::Socket>(std::move(s));
     Connection* raw = c.get();
     connections_.push_back(std::move(c));
-    raw->thread = std::thread([this, raw] { serve(*raw); });
+    raw->thread = std::thread([this, raw] {
+      serve(*raw->socket, stop_);
+      raw->socket->shutdown();  // the peer sees the close now, not when the thread is reaped
+      raw->done = true;
+    });
   }
 }
 
-void SocketServer::write_messages(std::span<const std::byte> data) {
-  // TCP carries a byte stream: one recv may hold several program messages (a client's ":WAV:POIN
-  // 1000\n" and "CURV?\n" arrive together when this thread is slow to read), or part of one. On a
-  // raw socket NL is the only message terminator (IEEE 488.2 §7.5), so each NL-terminated piece
-  // goes to the device as its own message with END; a device that only parses a message once its
-  // input ends with the terminator (pyvisa-sim semantics) would otherwise see one unknown message.
-  while (!data.empty()) {
-    auto nl = std::find(data.begin(), data.end(), std::byte{'\n'});
-    bool end = nl != data.end();
-    std::size_t len = end ? static_cast<std::size_t>(nl - data.begin()) + 1 : data.size();
-    std::size_t written = 0;
-    if (device_->write(data.first(len), end, written, core::Deadline::after_ms(device_write_timeout_ms)) < 0) return;
-    data = data.subspan(len);
-  }
-}
+namespace {
 
-void SocketServer::serve(Connection& c) {
-  net::Socket sock(::dup(c.socket.fd()));  // stop() shuts the original down, which wakes this one
-  std::vector<std::byte> in(chunk_size), out(chunk_size);
-  bool expect_output = false;
-  std::uint32_t backoff_ms = 0;
+/// The state of one connection as a client of the device.
+class ClientLoop {
+ public:
+  ClientLoop(server::ServedDevice& device, const SocketServer::Options& options, server::ClientId id,
+             const net::Waker& stop)
+      : device_(device), options_(options), id_(id), stop_(stop) {}
+
+  /// Waits until no other client's lock keeps this one out. False when stopping.
+  bool wait_for_access() {
+    for (;;) {
+      if (stop_.woken()) return false;
+      status_t st = device_.wait_access(id_, core::Deadline::after_ms(access_slice_ms));
+      if (st == status::SUCCESS) return true;
+      // RSRC_LOCKED: the slice ended (check stop, wait again); ABORT: stop() or a stale abort.
+    }
+  }
+
+  /// Writes what the client sent, one program message per device write. False: close the
+  /// connection (the device refused the data, or stopping).
+  bool write_input(std::span<const std::byte> data) {
+    while (!data.empty()) {
+      std::size_t len = splitter_.find_end(data);
+      bool end = len != 0;
+      if (!end) len = data.size();
+      if (!write_piece(data.first(len), end)) return false;
+      mid_message_ = !end;
+      data = data.subspan(len);
+    }
+    return true;
+  }
+
+  bool mid_message() const noexcept { return mid_message_; }
+
+ private:
+  bool write_piece(std::span<const std::byte> piece, bool end) {
+    if (!wait_for_access()) return false;
+    for (;;) {
+      std::size_t count = 0;
+      status_t st = device_.write(id_, piece, end, count, core::Deadline::after_ms(options_.write_timeout_ms));
+      if (st == status::ERROR_RSRC_LOCKED && count == 0 && !stop_.woken()) {  // locked since we looked
+        if (!wait_for_access()) return false;
+        continue;
+      }
+      // Any other failure (read-only serving's NSUP_OPER, a device error or timeout, stop()):
+      // a raw socket has no way to say so, and dropping the data silently would be worse.
+      if (st < 0 || count == 0) return false;
+      if (count >= piece.size()) return true;
+      piece = piece.subspan(count);
+    }
+  }
+
+  server::ServedDevice& device_;
+  const SocketServer::Options& options_;
+  server::ClientId id_;
+  const net::Waker& stop_;
+  MessageSplitter splitter_;
+  bool mid_message_ = false;  // part of a message was written without END
+};
+
+}  // namespace
+
+void SocketServer::serve(net::Socket& sock, const net::Waker& stop) {
+  const server::ClientId id = server::new_client_id();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    clients_.insert(id);
+  }
+  ClientLoop client(*device_, options_, id, stop);
+  std::vector<std::byte> in(input_chunk);
+  std::vector<std::byte> out(options_.read_chunk);
+  const auto response_timeout = std::chrono::milliseconds(options_.response_timeout_ms);
+  bool collecting = false;        // a response to the client's last message may be on its way
+  Clock::time_point progress{};   // when the message was written or the response last moved
   for (;;) {
-    core::Deadline wait = expect_output ? core::Deadline::after_ms(backoff_ms) : core::Deadline::never();
-    status_t st = net::wait_fd(sock.fd(), POLLIN, wait, &stop_);
+    if (collecting && (client.mid_message() || Clock::now() - progress >= response_timeout ||
+                       !device_->response_pending(id)))
+      collecting = false;
+    // Wait for the client (forever when no response is on its way), or only look when one is.
+    status_t st = net::wait_fd(sock.fd(), POLLIN, collecting ? core::Deadline::after_ms(0) : core::Deadline::never(),
+                               &stop);
     if (st == status::ERROR_ABORT || st == status::ERROR_IO) break;
     if (st == status::SUCCESS) {
       std::size_t n = 0;
-      if (sock.recv_available(in, n) != status::SUCCESS) break;  // client closed
+      if (sock.recv_available(in, n) != status::SUCCESS) break;  // the client closed
       if (n == 0) continue;
-      {
-        std::lock_guard lock(device_mutex_);
-        last_writer_ = c.id;
-        write_messages(std::span<const std::byte>(in).first(n));
-      }
-      expect_output = true;
-      backoff_ms = 0;
+      // New input while a response is on its way interrupts it: the message goes to the device
+      // now (IEEE 488.2 §6.3.2.3), and output is collected again for it.
+      if (!client.write_input(std::span<const std::byte>(in).first(n))) break;
+      collecting = !client.mid_message();
+      progress = Clock::now();
+      continue;
     }
-    if (!expect_output) continue;
-    // Poll the device for output without waiting.
+    // No input now: collect a slice of the response, straight into the send buffer.
     server::ReadResult r;
-    {
-      std::lock_guard lock(device_mutex_);
-      if (last_writer_ != c.id) {  // another client asked since: its connection collects the output
-        expect_output = false;
-        continue;
-      }
-      device_->read(out, std::nullopt, r, core::Deadline::after_ms(0));
-    }
-    if (r.count > 0) {
-      if (sock.send_all(std::span(out).first(std::min(r.count, out.size())), core::Deadline::after_ms(send_timeout_ms),
-                        nullptr, &stop_) != status::SUCCESS)
+    status_t rs = device_->read(id, out, std::nullopt, r, core::Deadline::after_ms(options_.read_slice_ms));
+    std::size_t count = std::min(r.count, out.size());
+    if (count > 0) {
+      if (sock.send_all(std::span<const std::byte>(out).first(count), core::Deadline::after_ms(options_.send_timeout_ms),
+                        nullptr, &stop) != status::SUCCESS)
         break;
-      backoff_ms = 0;
-    } else {
-      backoff_ms = std::min(options_.poll_interval_ms, std::max<std::uint32_t>(1, backoff_ms * 2));
+      progress = Clock::now();
     }
+    if (rs >= 0 || rs == status::ERROR_TMO) continue;
+    if (stop.woken()) break;
+    if (rs == status::ERROR_RSRC_LOCKED) {  // another client locked the device: wait, then go on
+      if (!client.wait_for_access()) break;
+      continue;
+    }
+    if (rs != status::ERROR_ABORT) collecting = false;  // a device error ends this response
   }
-  c.socket.shutdown();  // the peer sees the close now, not when the thread is reaped
-  c.done = true;
+  device_->close_client(id);
+  std::lock_guard lock(mutex_);
+  clients_.erase(id);
+  clients_changed_.notify_all();
 }
 
 }  // namespace cppvisa::raw_socket

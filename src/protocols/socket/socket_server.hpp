@@ -1,19 +1,31 @@
-// raw_socket::SocketServer: serves a server::ServedDevice as a raw SCPI socket (protocols.md §4.1):
-// bytes from a client go to the device (a chunk ending in LF is written with END), and whatever
-// the device outputs goes back to the client. A raw socket has no framing: the server polls the
-// device for output after each write, first at once and then with a backoff up to
-// Options::poll_interval_ms, for as long as the connection is open. With several clients, only
-// the connection that wrote last collects the device's output (as an instrument answers the
-// connection that asked).
+// raw_socket::SocketServer: serves a server::ServedDevice as a raw SCPI socket (protocols.md §4.1).
+//
+// Each connection is one client of the device (its own server::ClientId):
+// - bytes from the client go to the device one program message per write: up to an NL (which is
+//   written with END; an NL inside a definite-length block is data, see MessageSplitter), the
+//   rest of a TCP segment as the start of the next message (without END);
+// - output is read only while the device says a response is on its way
+//   (ServedDevice::response_pending()), never "to see whether there is something": instruments
+//   that flag an empty read fill their error queue with -420 Query UNTERMINATED otherwise. The
+//   reads block in slices (Options::read_slice_ms) so that new input from the client and stop()
+//   are noticed; new input interrupts the response (IEEE 488.2 §6.3.2.3: the next message is
+//   written, the device discards what the client did not wait for). A response that makes no
+//   progress for Options::response_timeout_ms is given up until the client writes again;
+// - a client under another client's lock (any protocol) waits until the lock is released;
+// - a raw socket cannot report an error: when the device refuses a write (read-only serving,
+//   VI_ERROR_NSUP_OPER, a device error or timeout) the connection is closed rather than the data
+//   dropped silently.
 #pragma once
 
 #include "protocols/net/socket.hpp"
 #include "server/served_device.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -23,9 +35,13 @@ class SocketServer {
  public:
   struct Options {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 0;               ///< 0 = any free port
-    std::size_t max_connections = 16;     ///< more are accepted and closed at once
-    std::uint32_t poll_interval_ms = 20;  ///< longest wait between two polls of the device for output
+    std::uint16_t port = 0;                  ///< 0 = any free port
+    std::size_t max_connections = 16;        ///< more are accepted and closed at once
+    std::uint32_t read_slice_ms = 100;       ///< longest single device read while a response is on its way
+    std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
+    std::uint32_t write_timeout_ms = 10000;  ///< a device write (and its wait for the device) longer than this closes the connection
+    std::uint32_t send_timeout_ms = 10000;   ///< a client that stops reading for this long is dropped
+    std::size_t read_chunk = 1u << 20;       ///< bytes per device read (and per send)
   };
 
   SocketServer(std::shared_ptr<server::ServedDevice> device, Options options);
@@ -35,24 +51,24 @@ class SocketServer {
 
   /// Binds and starts serving. ERROR_IO when the port cannot be bound.
   status_t start();
-  /// Closes every connection and joins all threads. Idempotent.
+  /// Closes every connection, ends their device calls and waits, and joins all threads. Idempotent.
   void stop();
   std::uint16_t port() const noexcept { return listener_.port(); }
   const std::string& host() const noexcept { return options_.host; }
   /// Open client connections (for tests).
   std::size_t connection_count() const;
+  /// accept() failures so far (out of descriptors, ...), each followed by a back-off.
+  std::uint64_t accept_failures() const noexcept { return accept_failures_.load(); }
 
  private:
   struct Connection {
-    net::Socket socket;
+    std::shared_ptr<net::Socket> socket;
     std::thread thread;
     std::atomic<bool> done{false};
-    std::uint64_t id = 0;
   };
   void accept_loop();
-  /// Writes `data` to the device, one NL-terminated program message per write (called with device_mutex_ held).
-  void write_messages(std::span<const std::byte> data);
-  void serve(Connection& c);
+  /// Serves one connection until the client closes, an error, or stop().
+  void serve(net::Socket& socket, const net::Waker& stop);
   void reap_finished();
 
   std::shared_ptr<server::ServedDevice> device_;
@@ -60,14 +76,12 @@ class SocketServer {
   net::TcpListener listener_;
   net::Waker stop_;
   std::thread accept_thread_;
+  std::atomic<std::uint64_t> accept_failures_{0};
   mutable std::mutex mutex_;
+  std::condition_variable clients_changed_;
   std::list<std::unique_ptr<Connection>> connections_;
+  std::set<server::ClientId> clients_;  // clients being served (stop() aborts their device calls)
   bool stopped_ = false;
-  std::uint64_t next_id_ = 1;
-  // The connection that wrote last, and the lock that makes "write and become the last writer"
-  // and "check that we are the last writer and collect output" atomic with respect to each other.
-  std::mutex device_mutex_;
-  std::uint64_t last_writer_ = 0;
 };
 
 }  // namespace cppvisa::raw_socket

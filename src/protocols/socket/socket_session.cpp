@@ -13,10 +13,10 @@ constexpr std::int64_t prot_4882_strings = 4;  // VI_PROT_4882_STRS
 /// The socket as a ByteSource: no END in the stream, so "END" means "no more bytes waiting".
 class SocketSession::Source : public core::ByteSource {
  public:
-  explicit Source(net::Socket& s) : socket_(s) {}
+  Source(net::Socket& s, const net::Waker& cancel) : socket_(s), cancel_(cancel) {}
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override {
     end = false;
-    status_t st = socket_.recv_some(buffer, deadline, count);
+    status_t st = socket_.recv_some(buffer, deadline, count, &cancel_);
     if (st != status::SUCCESS) return st;
     end = !socket_.readable_now();
     return status::SUCCESS;
@@ -24,6 +24,7 @@ class SocketSession::Source : public core::ByteSource {
 
  private:
   net::Socket& socket_;
+  const net::Waker& cancel_;
 };
 
 SocketSession::SocketSession(const ResourceName& name) : Session(name, {}) {
@@ -49,7 +50,7 @@ status_t SocketSession::connect(core::Deadline deadline) {
   socket_.set_keepalive(integer_attribute(attr::TCPIP_KEEPALIVE, 0) != 0);
   net::Endpoint peer = socket_.peer_endpoint();
   if (!peer.host.empty()) define(attr::TCPIP_ADDR, peer.host);
-  source_ = std::make_unique<Source>(socket_);
+  source_ = std::make_unique<Source>(socket_, waker_);
   return status::SUCCESS;
 }
 
@@ -68,13 +69,25 @@ void SocketSession::attribute_changed(attr_id_t id, const AttrValue& value) {
 status_t SocketSession::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
   count = 0;
   if (!socket_.valid()) return status::ERROR_CONN_LOST;
+  core::AbortGate::Scope op(gate_);
   return reader_.read(*source_, buffer, count, read_termination(), deadline);
 }
 
 status_t SocketSession::write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) {
   count = 0;
   if (!socket_.valid()) return status::ERROR_CONN_LOST;
-  return socket_.send_all(data, deadline, &count);
+  core::AbortGate::Scope op(gate_);
+  return socket_.send_all(data, deadline, &count, &waker_);
+}
+
+status_t SocketSession::abort() {
+  gate_.abort();
+  return status::SUCCESS;
+}
+
+core::OutputState SocketSession::output_state() {
+  if (reader_.buffered() > 0 || (socket_.valid() && socket_.readable_now())) return core::OutputState::ready;
+  return core::OutputState::unknown;
 }
 
 void SocketSession::discard_input() {
@@ -109,6 +122,7 @@ status_t SocketSession::assert_trigger(TriggerProtocol protocol, core::Deadline 
 
 status_t SocketSession::read_stb(std::uint16_t& stb, core::Deadline deadline) {
   if (!uses_488_strings()) return status::ERROR_NSUP_OPER;
+  core::AbortGate::Scope op(gate_);
   std::size_t n = 0;
   static constexpr char command[] = "*STB?\n";
   if (status_t st = write(std::as_bytes(std::span(command, 6)), n, deadline); st < 0) return st;

@@ -11,7 +11,10 @@
 // - viClear / viFlush(read discard) drop buffered and already-received input;
 // - with VI_ATTR_IO_PROT = VI_PROT_4882_STRS, viAssertTrigger sends "*TRG\n" and viReadSTB
 //   queries "*STB?\n" (VPP-4.3 §6.4 / §6.5 for 488.2 strings over sockets);
-// - a peer that closes gives VI_ERROR_CONN_LOST.
+// - a peer that closes gives VI_ERROR_CONN_LOST;
+// - abort() (viTerminate, from another thread) wakes a blocked recv/send: VI_ERROR_ABORT;
+// - output_state() is ready when bytes are buffered or the socket is readable now, else unknown
+//   (a socket cannot tell whether the instrument is preparing an answer).
 #pragma once
 
 #include "core/message_reader.hpp"
@@ -33,6 +36,8 @@ class SocketSession : public core::Session {
   status_t clear(core::Deadline deadline) override;
   status_t assert_trigger(TriggerProtocol protocol, core::Deadline deadline) override;
   status_t flush(std::uint16_t mask, core::Deadline deadline) override;
+  status_t abort() override;
+  core::OutputState output_state() override;
 
  protected:
   void attribute_changed(attr_id_t id, const AttrValue& value) override;
@@ -45,6 +50,8 @@ class SocketSession : public core::Session {
   net::Socket socket_;
   core::MessageReader reader_;
   std::unique_ptr<Source> source_;
+  net::Waker waker_;  // abort(): every wait of an operation watches it
+  core::AbortGate gate_{[this] { waker_.wake(); }, [this] { waker_.reset(); }};
 };
 
 }  // namespace cppvisa::raw_socket

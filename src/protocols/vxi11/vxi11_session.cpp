@@ -45,36 +45,37 @@ status_t Vxi11Session::connect(core::Deadline deadline) {
   target.device_name = name().lan_device_name();
   if (target.device_name.empty()) target.device_name = "inst0";
   target.portmapper_port = oncrpc::portmapper_port();
-  status_t st = client_.open(target, deadline);
-  if (st < 0) return st;
-  if (observer_) observer_(*this, true);
-  return status::SUCCESS;
+  return client_.open(target, deadline);
 }
 
-void Vxi11Session::disconnect() {
-  if (observer_) observer_(*this, false);
-  client_.close();
-}
+void Vxi11Session::disconnect() { client_.close(); }
 
 status_t Vxi11Session::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
+  core::AbortGate::Scope op(gate_);
   return client_.read(buffer, count, read_termination(), deadline);
 }
 
 status_t Vxi11Session::write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) {
+  core::AbortGate::Scope op(gate_);
   return client_.write(data, send_end(), count, deadline);
 }
 
 status_t Vxi11Session::read_stb(std::uint16_t& stb, core::Deadline deadline) {
   std::uint8_t value = 0;
+  core::AbortGate::Scope op(gate_);
   status_t st = client_.read_stb(value, deadline);
   if (st >= 0) stb = value;
   return st;
 }
 
-status_t Vxi11Session::clear(core::Deadline deadline) { return client_.clear(deadline); }
+status_t Vxi11Session::clear(core::Deadline deadline) {
+  core::AbortGate::Scope op(gate_);
+  return client_.clear(deadline);
+}
 
 status_t Vxi11Session::assert_trigger(TriggerProtocol protocol, core::Deadline deadline) {
   if (protocol != TriggerProtocol::default_) return status::ERROR_INV_PROT;
+  core::AbortGate::Scope op(gate_);
   return client_.trigger(deadline);
 }
 
@@ -93,6 +94,7 @@ status_t Vxi11Session::gpib_control_ren(RenMode mode, core::Deadline deadline) {
 
 status_t Vxi11Session::device_lock(AccessMode type, core::Deadline deadline) {
   if (type != AccessMode::exclusive_lock || device_locked_) return status::SUCCESS;
+  core::AbortGate::Scope op(gate_);
   status_t st = client_.lock(remaining_ms(deadline));
   if (st < 0) return st;
   device_locked_ = true;
@@ -111,6 +113,12 @@ void Vxi11Session::event_enabled(event_type_t type) {
   client_.enable_srq([this] { raise_event(std::make_shared<core::Event>(event::service_request)); });
 }
 
-status_t Vxi11Session::abort() { return client_.abort(); }
+status_t Vxi11Session::abort() {
+  // The gate only tells whether a call is in progress; the RPC goes out of its lock (it may take
+  // a while). A call that ends meanwhile is harmless: VXI-11's device_abort terminates only the
+  // link's in-progress core call, never a queued or later one.
+  if (!gate_.abort()) return status::SUCCESS;
+  return client_.abort();
+}
 
 }  // namespace cppvisa::vxi11

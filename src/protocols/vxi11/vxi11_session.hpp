@@ -11,13 +11,15 @@
 //   in-process (VXI-11 has no shared device lock and sharers use separate links);
 // - viEnableEvent(VI_EVENT_SERVICE_REQ) sets up the interrupt channel; each device_intr_srq
 //   raises a service-request event;
-// - abort() cancels a call blocked in another thread over the abort channel (viTerminate).
+// - abort() cancels a call blocked in another thread over the abort channel (viTerminate);
+//   with no call in progress it sends nothing (VI_SUCCESS);
+// - output_state() is unknown: VXI-11 cannot ask whether output waits without reading it
+//   (device_readstb's MAV bit is the instrument's, and a serial poll disturbs RQS).
 #pragma once
 
 #include "core/session.hpp"
 #include "protocols/vxi11/vxi11_client.hpp"
 
-#include <functional>
 
 namespace cppvisa::vxi11 {
 
@@ -38,13 +40,10 @@ class Vxi11Session : public core::Session {
   status_t device_unlock() override;
   void event_enabled(event_type_t type) override;
 
-  /// Aborts the operation in progress in another thread (device_abort). Thread-safe.
-  status_t abort();
-  /// Called with the session after connect and before disconnect (the native backend uses it to
-  /// find sessions for viTerminate).
-  void set_lifecycle_observer(std::function<void(Vxi11Session&, bool connected)> observer) {
-    observer_ = std::move(observer);
-  }
+  /// Aborts the operation in progress in another thread (device_abort on the abort channel; the
+  /// blocked call returns VI_ERROR_ABORT). VI_SUCCESS and nothing sent when no call is in
+  /// progress. Thread-safe.
+  status_t abort() override;
 
   /// The client (for tests).
   Vxi11Client& client() noexcept { return client_; }
@@ -52,7 +51,7 @@ class Vxi11Session : public core::Session {
  private:
   Vxi11Client client_;
   bool device_locked_ = false;
-  std::function<void(Vxi11Session&, bool)> observer_;
+  core::AbortGate gate_{nullptr, nullptr};  // only tells whether a call is in progress
 };
 
 }  // namespace cppvisa::vxi11

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make bench`: bash bench/run.sh BUILD_DIR. Runs the Google Benchmark programs briefly, then the
+# comparison scripts (served_block.sh). Exit status 1 when a program fails or a target is missed.
+set -u
+BUILD=${1:-build}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+status=0
+shopt -s nullglob
+for b in "$BUILD"/bench/bench_*; do
+  [[ -f $b && -x $b ]] || continue
+  echo "== $(basename "$b")"
+  "$b" --benchmark_min_time=0.2 || status=1
+done
+echo "== served_block.sh"
+bash "$here/served_block.sh" "$BUILD" || status=1
+exit $status

@@ -1,0 +1,61 @@
+#include "backends/native/transports.hpp"
+
+#include "protocols/hislip/hislip_session.hpp"
+#include "protocols/serial/serial_session.hpp"
+#include "protocols/socket/socket_session.hpp"
+#include "protocols/vxi11/vxi11_session.hpp"
+
+namespace cppvisa::native {
+namespace {
+
+bool is_tcpip(const ResourceName& n, const char* cls) {
+  return n.interface_type == InterfaceType::tcpip && n.resource_class == cls;
+}
+
+const Transport kBuiltin[] = {
+    {
+        .name = "raw socket",
+        .resources = "TCPIP::host::port::SOCKET",
+        .opens = [](const ResourceName& n) { return is_tcpip(n, "SOCKET"); },
+        .create = [](const ResourceName& n, status_t& st) -> std::unique_ptr<core::Session> {
+          st = status::SUCCESS;
+          return std::make_unique<raw_socket::SocketSession>(n);
+        },
+    },
+    {
+        .name = "HiSLIP",
+        .resources = "TCPIP::host::hislipN[,port]::INSTR",
+        .opens = [](const ResourceName& n) { return is_tcpip(n, "INSTR") && n.is_hislip(); },
+        .create = [](const ResourceName& n, status_t& st) { return hislip::make_session(n, st); },
+    },
+    {
+        .name = "VXI-11",
+        .resources = "TCPIP::host[::device]::INSTR",
+        .opens = [](const ResourceName& n) { return is_tcpip(n, "INSTR") && !n.is_hislip(); },
+        .create = [](const ResourceName& n, status_t& st) -> std::unique_ptr<core::Session> {
+          st = status::SUCCESS;
+          return std::make_unique<vxi11::Vxi11Session>(n);
+        },
+    },
+    {
+        .name = "serial",
+        .resources = "ASRL<n or device path>::INSTR (termios)",
+        .opens = [](const ResourceName& n) {
+          return n.interface_type == InterfaceType::asrl && n.resource_class == "INSTR";
+        },
+        .create = [](const ResourceName& n, status_t& st) { return serial::make_session(n, st); },
+        .list = [] { return serial::list_ports(); },
+    },
+};
+
+}  // namespace
+
+std::span<const Transport> builtin_transports() { return kBuiltin; }
+
+const Transport* find_transport(std::span<const Transport> table, const ResourceName& name) {
+  for (const auto& t : table)
+    if (t.opens && t.opens(name)) return &t;
+  return nullptr;
+}
+
+}  // namespace cppvisa::native
