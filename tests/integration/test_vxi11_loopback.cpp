@@ -1,11 +1,13 @@
 // Our VXI-11 client (vxi11::Vxi11Client) against our VXI-11 server (vxi11::Vxi11Server) and
 // portmapper, on loopback, with a fake instrument.
 #include "backends/native/native_backend.hpp"
+#include "backends/sim/sim_backend.hpp"
 #include "integration/fake_device.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
 #include "protocols/vxi11/vxi11_client.hpp"
 #include "protocols/vxi11/vxi11_server.hpp"
+#include "server/session_device.hpp"
 
 #include <gtest/gtest.h>
 
@@ -692,6 +694,125 @@ TEST(Vxi11Clients, ConnectionLimit) {
   ASSERT_EQ(one.open(srv.core_port()), 0);
   EXPECT_EQ(two.open(srv.core_port()), -1);  // accepted and closed at once
   srv.stop();
+}
+
+TEST(Vxi11Clients, AllowListAndPerAddressLimit) {
+  auto device = std::make_shared<FakeDevice>();
+  {
+    vxi11::Vxi11Server::Options o;
+    ASSERT_TRUE(o.allow.add("192.0.2.0/24"));  // loopback is not in it
+    vxi11::Vxi11Server srv(o);
+    srv.add_device("inst0", device);
+    ASSERT_EQ(srv.start(), status::SUCCESS);
+    RawLink outside;
+    EXPECT_EQ(outside.open(srv.core_port()), -1);  // closed at accept
+    vxi11::Vxi11Client c;
+    vxi11::Vxi11Client::Target t;
+    t.host = "127.0.0.1";
+    t.core_port = srv.core_port();
+    EXPECT_NE(c.open(t, core::Deadline::after_ms(2000)), status::SUCCESS);
+    EXPECT_EQ(srv.link_count(), 0u);
+    srv.stop();
+  }
+  {
+    vxi11::Vxi11Server::Options o;
+    ASSERT_TRUE(o.allow.add("127.0.0.0/8"));
+    o.max_per_address = 1;
+    vxi11::Vxi11Server srv(o);
+    srv.add_device("inst0", device);
+    ASSERT_EQ(srv.start(), status::SUCCESS);
+    RawLink first, second;
+    ASSERT_EQ(first.open(srv.core_port()), 0);
+    EXPECT_EQ(second.open(srv.core_port()), -1);  // a second connection from 127.0.0.1
+    EXPECT_EQ(first.write("NOTE allowed\n"), 0);
+    srv.stop();
+  }
+}
+
+// ---- the simulated oscilloscope served (server::SessionDevice over the sim backend) ----
+
+class Vxi11ServedSim : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend = sim::make_backend("");
+    ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+    ASSERT_EQ(backend->open(rm, "TCPIP::sim-scope::INSTR", AccessMode::no_lock, 2000, session), status::SUCCESS);
+    server::ServedDevice::Options o;
+    o.response_hold_ms = 300;  // how long a client's unread answer holds off the others
+    device = std::make_shared<server::SessionDevice>(backend, session, "TCPIP::sim-scope::INSTR", o);
+    server = std::make_unique<vxi11::Vxi11Server>();
+    server->add_device("inst0", device);
+    ASSERT_EQ(server->start(), status::SUCCESS);
+  }
+  void TearDown() override {
+    server->stop();
+    device.reset();
+    backend->close(session);
+    backend->close(rm);
+  }
+  status_t open(vxi11::Vxi11Client& c) {
+    vxi11::Vxi11Client::Target t;
+    t.host = "127.0.0.1";
+    t.core_port = server->core_port();
+    return c.open(t, core::Deadline::after_ms(2000));
+  }
+  std::string query(vxi11::Vxi11Client& c, std::string_view command) {
+    std::size_t n = 0;
+    EXPECT_EQ(c.write(bytes_of(command), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+    std::vector<std::byte> buffer(4096);
+    core::ReadTermination term;
+    EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(3000)), status::SUCCESS);
+    return text_of(std::span(buffer).first(n));
+  }
+  std::shared_ptr<Backend> backend;
+  session_t rm = 0, session = 0;
+  std::shared_ptr<server::SessionDevice> device;
+  std::unique_ptr<vxi11::Vxi11Server> server;
+};
+
+TEST_F(Vxi11ServedSim, AnotherClientNeverGetsTheAnswerOfOneThatLeft) {
+  // Issue #8: A sends the slow query and disconnects; B's first query must get its own answer.
+  vxi11::Vxi11Client b;
+  ASSERT_EQ(open(b), status::SUCCESS);
+  {
+    vxi11::Vxi11Client a;
+    ASSERT_EQ(open(a), status::SUCCESS);
+    std::size_t n = 0;
+    ASSERT_EQ(a.write(bytes_of(":ACQ:SLOW?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  }
+  EXPECT_EQ(query(b, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+  EXPECT_EQ(query(b, "*OPC?\n"), "1\n");
+}
+
+TEST_F(Vxi11ServedSim, AClientThatTimedOutLeavesNoAnswerForAnother) {
+  vxi11::Vxi11Client a, b;
+  ASSERT_EQ(open(a), status::SUCCESS);
+  ASSERT_EQ(open(b), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(a.write(bytes_of(":ACQ:SLOW?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::vector<std::byte> buffer(100);
+  core::ReadTermination term;
+  EXPECT_EQ(a.read(buffer, n, term, core::Deadline::after_ms(100)), status::ERROR_TMO);
+  EXPECT_EQ(query(b, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+}
+
+TEST_F(Vxi11ServedSim, AbortEndsAReadOfTheSlowQuery) {
+  vxi11::Vxi11Client c;
+  ASSERT_EQ(open(c), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of(":ACQ:SLOW?\n"), true, n, core::Deadline::after_ms(2000)), status::SUCCESS);
+  auto reader = std::async(std::launch::async, [&] {
+    std::vector<std::byte> buffer(100);
+    std::size_t count = 0;
+    core::ReadTermination term;
+    return c.read(buffer, count, term, core::Deadline::after_ms(5000));
+  });
+  std::this_thread::sleep_for(100ms);  // the read is waiting for the answer due at 500 ms
+  auto start = Clock::now();
+  EXPECT_EQ(c.abort(), status::SUCCESS);
+  EXPECT_EQ(reader.get(), status::ERROR_ABORT);
+  EXPECT_LT(Clock::now() - start, 300ms);  // ended by the abort, not by the answer
+  EXPECT_EQ(query(c, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
 }
 
 /// A device that can only read and write: everything else is the base's VI_ERROR_NSUP_OPER.

@@ -58,11 +58,19 @@ constexpr std::uint32_t intr_connect_timeout_ms = 2000;
 
 Vxi11Server::Vxi11Server() : Vxi11Server(Options{}) {}
 
+namespace {
+oncrpc::RpcServer::Options channel_options(const Vxi11Server::Options& o, std::size_t max_record_size) {
+  auto rpc = oncrpc::RpcServer::Options::bounded(max_record_size, o.max_connections);
+  rpc.max_per_address = o.max_per_address;
+  rpc.allow = o.allow;
+  return rpc;
+}
+}  // namespace
+
 Vxi11Server::Vxi11Server(Options options)
     : options_(std::move(options)),
-      core_(oncrpc::RpcServer::Options::bounded(std::max<std::size_t>(options_.max_recv_size, 1024) + 65536,
-                                                options_.max_connections)),
-      abort_(oncrpc::RpcServer::Options::bounded(4096, options_.max_connections)) {
+      core_(channel_options(options_, std::max<std::size_t>(options_.max_recv_size, 1024) + 65536)),
+      abort_(channel_options(options_, 4096)) {
   options_.max_recv_size = std::max<std::uint32_t>(options_.max_recv_size, 1024);  // VXI-11 B.6.3: at least 1024
   options_.max_read_size = std::max<std::uint32_t>(options_.max_read_size, 1);
   core_.add_program(core_program, program_version, program_version,
