@@ -3,6 +3,7 @@
 #include <cppvisa/gateway.hpp>
 
 #include "protocols/hislip/hislip_server.hpp"
+#include "protocols/net/address_filter.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
 #include "protocols/socket/socket_server.hpp"
@@ -72,6 +73,7 @@ struct Gateway::Impl {
   std::unique_ptr<vxi11::Vxi11Server> vxi11_server;
   std::unique_ptr<oncrpc::PortmapperServer> portmapper;
   std::unique_ptr<hislip::Server> hislip_server;
+  net::AddressFilter allow;
   std::vector<GatewayEndpoint> endpoints;
   std::vector<std::string> warnings;
   std::string error;
@@ -105,6 +107,11 @@ status_t Gateway::Impl::check_options() {
   if (o.max_connections == 0 || o.max_connections_per_client == 0 || o.max_links_per_connection == 0 ||
       o.max_hislip_sessions == 0)
     return fail(status::ERROR_INV_SETUP, "connection, link and session limits must be at least 1");
+  allow = net::AddressFilter{};
+  for (const auto& entry : o.allow) {
+    std::string why;
+    if (!allow.add(entry, &why)) return fail(status::ERROR_INV_SETUP, fmt::format("allow list: {}", why));
+  }
   return status::SUCCESS;
 }
 
@@ -150,10 +157,12 @@ status_t Gateway::Impl::start_socket() {
     if (at.port != 0 && at.port + i > 65535) return fail(status::ERROR_INV_SETUP, "raw-socket ports run past 65535");
     o.port = at.port == 0 ? 0 : static_cast<std::uint16_t>(at.port + i);
     o.max_connections = options.max_connections;
+    o.max_per_address = options.max_connections_per_client;
+    o.allow = allow;
     auto server = std::make_unique<raw_socket::SocketServer>(served[i].device, o);
     if (status_t st = server->start(); st < 0)
-      return fail(st, fmt::format("cannot listen on {}:{} (raw socket): {}", net::host_for_display(o.host), o.port,
-                                  status_name(st)));
+      return fail(st, fmt::format("raw socket for {}: {}", served[i].name,
+                                  server->error().empty() ? status_name(st) : server->error()));
     endpoints.push_back({"socket",
                          fmt::format("TCPIP::{}::{}::SOCKET", net::host_for_display(o.host), server->port()),
                          served[i].name, server->port()});
@@ -170,6 +179,9 @@ status_t Gateway::Impl::start_vxi11() {
   o.core_port = at.port;
   o.max_recv_size = options.vxi11_max_recv_size;
   o.max_connections = options.max_connections;
+  o.max_per_address = options.max_connections_per_client;
+  o.max_links_per_connection = options.max_links_per_connection;
+  o.allow = allow;
   vxi11_server = std::make_unique<vxi11::Vxi11Server>(o);
   std::vector<std::pair<std::string, std::string>> names;  // (device name, served resource)
   for (std::size_t i = 0; i < served.size(); ++i) {
@@ -216,11 +228,16 @@ status_t Gateway::Impl::start_hislip() {
   o.host = at.host;
   o.port = at.port;
   o.max_sessions = options.max_hislip_sessions;
+  o.max_connections = 2 * options.max_connections;  // two connections (synchronous, asynchronous) per session
+  o.max_per_address = 2 * options.max_connections_per_client;
+  o.allow = allow;
   hislip_server = std::make_unique<hislip::Server>(o);
   for (std::size_t i = 0; i < served.size(); ++i) hislip_server->add_device("hislip" + std::to_string(i), served[i].device);
   if (status_t st = hislip_server->start(); st < 0)
-    return fail(st, fmt::format("cannot start the HiSLIP server on {}:{}: {}", net::host_for_display(at.host), at.port,
-                                status_name(st)));
+    return fail(st, fmt::format("HiSLIP: {}", hislip_server->error().empty()
+                                                  ? fmt::format("cannot listen on {}:{}: {}", net::host_for_display(at.host),
+                                                                at.port, status_name(st))
+                                                  : hislip_server->error()));
   std::string host = net::host_for_display(at.host);
   std::uint16_t port = hislip_server->port();
   for (std::size_t i = 0; i < served.size(); ++i) {
