@@ -25,7 +25,7 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pyvisa")
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/cppvisa/cppvisa")
 set(CPACK_OUTPUT_FILE_PREFIX ${PROJECT_BINARY_DIR}/packages)
-set(CPACK_STRIP_FILES OFF)
+set(CPACK_STRIP_FILES ON)  # a release package: no debug info (RelWithDebInfo builds carry much)
 include(CPack)
 
 add_custom_target(deb

@@ -55,6 +55,12 @@ if(cppvisa_visa_installed)
     file(REMOVE "${cppvisa_staged_libdir}/${name}")  # ours: a stale link is replaced, not followed
     file(INSTALL "${file}" DESTINATION "${cppvisa_libdir}" USE_SOURCE_PERMISSIONS)  # links stay links
   endforeach()
+  # `cmake --install --strip` and CPack's CPACK_STRIP_FILES strip what install(TARGETS) installs;
+  # the same for this file(INSTALL).
+  get_filename_component(real_name "${cppvisa_visa_real}" NAME)
+  if(CMAKE_INSTALL_DO_STRIP AND cppvisa_strip)
+    execute_process(COMMAND "${cppvisa_strip}" --strip-unneeded "${cppvisa_staged_libdir}/${real_name}")
+  endif()
   # visa.pc and the cppvisa::visa target describe this library: only with it.
   foreach(pair IN LISTS cppvisa_visa_descriptions)
     string(REPLACE "|" ";" pair "${pair}")
