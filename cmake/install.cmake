@@ -13,4 +13,5 @@ install(FILES ${PROJECT_BINARY_DIR}/cmake-install/cppvisaConfig.cmake ${PROJECT_
         DESTINATION ${CPPVISA_CMAKE_INSTALL_DIR})
 install(FILES ${PROJECT_BINARY_DIR}/cmake-install/cppvisa.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 # The examples, as sources to read and copy.
-install(DIRECTORY examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples PATTERN CMakeLists.txt EXCLUDE)
+install(DIRECTORY examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples USE_SOURCE_PERMISSIONS
+        PATTERN CMakeLists.txt EXCLUDE)

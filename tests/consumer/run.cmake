@@ -194,12 +194,10 @@ elseif(MODE STREQUAL "build_tree")
   cmake_consumer(build_tree -Dcppvisa_DIR=${BINARY_DIR})
 
 elseif(MODE STREQUAL "subdirectory")
-  set(args -DCONSUMER_MODE=subdirectory -DCPPVISA_SOURCE_DIR=${SOURCE_DIR})
-  find_program(CCACHE ccache)
-  if(CCACHE)  # the parent's own choice (cppvisa sets none as a subproject): a rerun is quick
-    list(APPEND args -DCMAKE_C_COMPILER_LAUNCHER=${CCACHE} -DCMAKE_CXX_COMPILER_LAUNCHER=${CCACHE})
-  endif()
-  cmake_consumer(subdirectory ${args})
+  # No compiler launcher (ccache would write outside the build tree): the kept objects make a
+  # rerun quick. A parent launcher, flag or build type would be the parent's; none is given here,
+  # so the checks in project/CMakeLists.txt see exactly what cppvisa sets.
+  cmake_consumer(subdirectory -DCONSUMER_MODE=subdirectory -DCPPVISA_SOURCE_DIR=${SOURCE_DIR})
 
 elseif(MODE STREQUAL "pkg_config")
   pkg_config_consumers(${prefix} ${work}/pkg_config SIMSCOPE-1000)
