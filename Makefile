@@ -9,7 +9,7 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: all deps build demo test test-main test-asan test-fuzz bench install clean
+.PHONY: all deps build demo test test-main test-asan test-fuzz bench install deb docs clean
 
 all: build
 
@@ -51,8 +51,18 @@ test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 bench: build
 	@bash bench/run.sh $(BUILD)
 
+# `make install` installs into the configured prefix (/usr/local); `make install PREFIX=~/opt/cppvisa`
+# or `make install DESTDIR=/tmp/stage` elsewhere. Nothing is written outside that destination.
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
+
+# The Debian package: $(BUILD)/packages/cppvisa_<version>_<arch>.deb (sudo apt install ./that.deb).
+deb: build
+	cmake --build $(BUILD) --target deb
+
+# The API reference from the public headers: $(BUILD)/docs/html/index.html.
+docs: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) --target docs
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

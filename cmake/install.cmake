@@ -1,15 +1,17 @@
-# Installation and the exported CMake package (find_package(cppvisa) gives cppvisa::cppvisa).
-include(CMakePackageConfigHelpers)
+# Installation. Every destination is relative to the prefix chosen at install time
+# (`cmake --install build --prefix P`, CMAKE_INSTALL_PREFIX, DESTDIR); libvisa.so and visa.h are
+# installed by src/cabi/install_visa.cmake (vendor files are never overwritten).
 install(TARGETS cppvisa EXPORT cppvisaTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY include/cppvisa DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/generated/cppvisa/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/cppvisa)
+install(FILES ${PROJECT_BINARY_DIR}/generated/cppvisa/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/cppvisa)
 install(DIRECTORY data/ DESTINATION ${CMAKE_INSTALL_DATADIR}/cppvisa)
-install(EXPORT cppvisaTargets NAMESPACE cppvisa:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cppvisa)
-configure_package_config_file(cmake/cppvisaConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/cppvisaConfig.cmake
-                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cppvisa)
-write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/cppvisaConfigVersion.cmake COMPATIBILITY SameMajorVersion)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cppvisaConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/cppvisaConfigVersion.cmake
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cppvisa)
+install(EXPORT cppvisaTargets NAMESPACE cppvisa:: DESTINATION ${CPPVISA_CMAKE_INSTALL_DIR})
+install(FILES ${PROJECT_BINARY_DIR}/cmake-install/cppvisaConfig.cmake ${PROJECT_BINARY_DIR}/cppvisaConfigVersion.cmake
+        DESTINATION ${CPPVISA_CMAKE_INSTALL_DIR})
+install(FILES ${PROJECT_BINARY_DIR}/cmake-install/cppvisa.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# The examples, as sources to read and copy.
+install(DIRECTORY examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples USE_SOURCE_PERMISSIONS
+        PATTERN CMakeLists.txt EXCLUDE)

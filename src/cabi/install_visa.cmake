@@ -1,81 +1,40 @@
-# Installs libvisa.so.7 where PyVISA finds it without configuration: the system library directory,
-# registered in the ld.so cache (PyVISA searches `ldconfig -p` for lib<visa>.so; LD_LIBRARY_PATH
-# alone is not consulted, visa-c-api.md §5.1), plus visa.h and visatype.h.
+# Installs libvisa.so.7 (with the libvisa.so.7 and libvisa.so links), visa.pc, the cppvisa::visa
+# CMake target, visa.h and visatype.h under the install destination chosen at install time
+# (--prefix, CMAKE_INSTALL_PREFIX, DESTDIR). The files are written by
+# cmake/install_libvisa_files.cmake, which never overwrites a vendor's VISA (checked then, against
+# the real destination) and records what it wrote in install_manifest.txt.
 #
-# A vendor's VISA (NI-VISA installs libvisa.so too) is never overwritten: each file is installed
-# only when the destination is absent or is one of ours (it carries the cppvisa marker string);
-# otherwise it is skipped with a message, and our library stays usable by path
-# (pyvisa.ResourceManager('<build>/src/cabi/libvisa.so')).
+# ldconfig: PyVISA finds libvisa.so through the ld.so cache (`ldconfig -p`; LD_LIBRARY_PATH alone
+# is not consulted). It is run only when asked (CPPVISA_RUN_LDCONFIG=ON), without DESTDIR and for
+# /usr or /usr/local; the Debian package (`make deb`) registers the library with its own trigger.
 
 option(CPPVISA_INSTALL_LIBVISA "Install libvisa.so and visa.h" ON)
-option(CPPVISA_RUN_LDCONFIG "Run ldconfig after installing libvisa.so (when installing as root without DESTDIR)" ON)
+option(CPPVISA_RUN_LDCONFIG "Run ldconfig after installing libvisa.so into /usr or /usr/local without DESTDIR" OFF)
 
-if(CPPVISA_INSTALL_LIBVISA)
+if(CPPVISA_INSTALL AND CPPVISA_INSTALL_LIBVISA)
+  # The cppvisa::visa target of the installed package, found relative to the package files.
+  set(CPPVISA_VISA_TARGETS_FILE ${PROJECT_BINARY_DIR}/cmake-install/cppvisaVisaTargets.cmake)
+  file(GENERATE OUTPUT ${CPPVISA_VISA_TARGETS_FILE} CONTENT
+"# cppvisa::visa, the standard VISA C API (libvisa.so.7), installed by cppvisa (cppvisa-libvisa-marker).
+if(NOT TARGET cppvisa::visa)
+  get_filename_component(_cppvisa_visa_prefix \"\${CMAKE_CURRENT_LIST_DIR}/${CPPVISA_CMAKEDIR_TO_PREFIX}\" ABSOLUTE)
+  add_library(cppvisa::visa SHARED IMPORTED)
+  set_target_properties(cppvisa::visa PROPERTIES
+    IMPORTED_LOCATION \"\${_cppvisa_visa_prefix}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:visa>\"
+    IMPORTED_SONAME \"$<TARGET_SONAME_FILE_NAME:visa>\"
+    INTERFACE_INCLUDE_DIRECTORIES \"\${_cppvisa_visa_prefix}/${CMAKE_INSTALL_INCLUDEDIR}\")
+  unset(_cppvisa_visa_prefix)
+endif()
+")
   install(CODE "
-    # file(INSTALL) adds DESTDIR itself; the checks and links need the staged paths.
-    set(cppvisa_libdir_final \"${CMAKE_INSTALL_FULL_LIBDIR}\")
-    set(cppvisa_incdir_final \"${CMAKE_INSTALL_FULL_INCLUDEDIR}\")
-    set(cppvisa_libdir \"\$ENV{DESTDIR}${CMAKE_INSTALL_FULL_LIBDIR}\")
-    set(cppvisa_incdir \"\$ENV{DESTDIR}${CMAKE_INSTALL_FULL_INCLUDEDIR}\")
+    set(cppvisa_libdir_rel \"${CMAKE_INSTALL_LIBDIR}\")
+    set(cppvisa_incdir_rel \"${CMAKE_INSTALL_INCLUDEDIR}\")
+    set(cppvisa_visa_real \"$<TARGET_FILE:visa>\")
+    set(cppvisa_visa_links \"$<TARGET_SONAME_FILE_DIR:visa>/$<TARGET_SONAME_FILE_NAME:visa>;$<TARGET_LINKER_FILE:visa>\")
+    set(cppvisa_visa_descriptions \"${PROJECT_BINARY_DIR}/cmake-install/visa.pc|${CMAKE_INSTALL_LIBDIR}/pkgconfig;${CPPVISA_VISA_TARGETS_FILE}|${CMAKE_INSTALL_LIBDIR}/cmake/cppvisa\")
+    set(cppvisa_visa_headers \"${PROJECT_SOURCE_DIR}/include/visa.h;${PROJECT_SOURCE_DIR}/include/visatype.h\")
     set(cppvisa_run_ldconfig ${CPPVISA_RUN_LDCONFIG})
-    set(cppvisa_real \"$<TARGET_FILE:visa>\")
-    get_filename_component(cppvisa_real_name \"\${cppvisa_real}\" NAME)
-    file(MAKE_DIRECTORY \"\${cppvisa_libdir}\" \"\${cppvisa_incdir}\")
-
-    # Whether a destination may be written: absent, or ours.
-    function(cppvisa_may_replace path out)
-      if(NOT EXISTS \"\${path}\" AND NOT IS_SYMLINK \"\${path}\")
-        set(\${out} TRUE PARENT_SCOPE)
-        return()
-      endif()
-      if(IS_SYMLINK \"\${path}\" AND NOT EXISTS \"\${path}\")
-        set(\${out} FALSE PARENT_SCOPE)
-        return()
-      endif()
-      file(STRINGS \"\${path}\" marker LIMIT_COUNT 1 REGEX \"cppvisa-libvisa-marker\")
-      if(marker)
-        set(\${out} TRUE PARENT_SCOPE)
-      else()
-        set(\${out} FALSE PARENT_SCOPE)
-      endif()
-    endfunction()
-
-    set(cppvisa_installed FALSE)
-    cppvisa_may_replace(\"\${cppvisa_libdir}/\${cppvisa_real_name}\" ok)
-    if(ok)
-      file(INSTALL \"\${cppvisa_real}\" DESTINATION \"\${cppvisa_libdir_final}\" USE_SOURCE_PERMISSIONS)
-      set(cppvisa_installed TRUE)
-      foreach(link libvisa.so.7 libvisa.so)
-        cppvisa_may_replace(\"\${cppvisa_libdir}/\${link}\" ok)
-        if(ok)
-          file(REMOVE \"\${cppvisa_libdir}/\${link}\")
-          file(CREATE_LINK \"\${cppvisa_real_name}\" \"\${cppvisa_libdir}/\${link}\" SYMBOLIC)
-          message(STATUS \"Installing: \${cppvisa_libdir}/\${link} -> \${cppvisa_real_name}\")
-        else()
-          message(WARNING \"cppvisa: \${cppvisa_libdir}/\${link} belongs to another VISA library: left as it is\")
-        endif()
-      endforeach()
-    else()
-      message(WARNING \"cppvisa: \${cppvisa_libdir}/\${cppvisa_real_name} belongs to another VISA library: libvisa.so not installed\")
-    endif()
-    foreach(header visa.h visatype.h)
-      cppvisa_may_replace(\"\${cppvisa_incdir}/\${header}\" ok)
-      if(ok)
-        file(INSTALL \"${PROJECT_SOURCE_DIR}/include/\${header}\" DESTINATION \"\${cppvisa_incdir_final}\")
-      else()
-        message(WARNING \"cppvisa: \${cppvisa_incdir}/\${header} belongs to another VISA: left as it is\")
-      endif()
-    endforeach()
-    # Register in the ld.so cache so that PyVISA's find_library('visa') sees it.
-    set(cppvisa_destdir \"\$ENV{DESTDIR}\")
-    if(cppvisa_installed AND cppvisa_run_ldconfig AND cppvisa_destdir STREQUAL \"\")
-      find_program(cppvisa_ldconfig ldconfig PATHS /sbin /usr/sbin)
-      if(cppvisa_ldconfig)
-        execute_process(COMMAND \${cppvisa_ldconfig} RESULT_VARIABLE rc ERROR_QUIET)
-        if(NOT rc EQUAL 0)
-          message(STATUS \"cppvisa: ldconfig failed (not root?): run 'sudo ldconfig' so that PyVISA finds libvisa.so\")
-        endif()
-      endif()
-    endif()
+    set(cppvisa_strip \"${CMAKE_STRIP}\")
   ")
+  install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/install_libvisa_files.cmake)
 endif()

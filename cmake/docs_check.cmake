@@ -1,0 +1,17 @@
+# Runs Doxygen over the public headers and fails on any warning (an undocumented public member,
+# a broken reference, a bad command): cmake -DDOXYGEN=... -DDOXYFILE=... -DWARNINGS=... -P docs_check.cmake
+file(REMOVE ${WARNINGS})
+get_filename_component(dir ${WARNINGS} DIRECTORY)
+file(MAKE_DIRECTORY ${dir})
+execute_process(COMMAND ${DOXYGEN} ${DOXYFILE} RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "doxygen failed (${rc}): ${err}")
+endif()
+file(STRINGS ${WARNINGS} lines)
+list(REMOVE_DUPLICATES lines)
+list(LENGTH lines n)
+if(n GREATER 0)
+  list(JOIN lines "\n" text)
+  message(FATAL_ERROR "${n} Doxygen warnings in the public headers:\n${text}")
+endif()
+message(STATUS "Doxygen: no warnings")
