@@ -1,5 +1,7 @@
 #include "backends/sim/loader.hpp"
 
+#include "core/install_paths.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -667,15 +669,9 @@ Definitions load_definitions(const std::string& path) {
 }
 
 std::string bundled_directory() {
-  std::error_code ec;
-#ifdef CPPVISA_DATA_DIR
-  if (fs::exists(fs::path(CPPVISA_DATA_DIR) / "sim", ec)) return (fs::path(CPPVISA_DATA_DIR) / "sim").string();
-#endif
-#ifdef CPPVISA_INSTALL_DATA_DIR
-  return (fs::path(CPPVISA_INSTALL_DATA_DIR) / "sim").string();
-#else
-  return "sim";
-#endif
+  // Located from the library's own path (relocatable installs), or the source tree's data/ for a
+  // build tree: src/core/install_paths.hpp.
+  return (fs::path(core::data_directory()) / "sim").string();
 }
 
 std::string default_definitions_path() {

@@ -20,8 +20,8 @@ Definitions load_definitions(const std::string& path);
 /// (its directory; the working directory when it has none). @throws LoadError.
 Definitions load_definitions_text(std::string_view text, const std::string& path = "<yaml>");
 
-/// The directory of the bundled files (what `bundled: true` refers to): CPPVISA_DATA_DIR/sim when
-/// it exists (a build tree), else CPPVISA_INSTALL_DATA_DIR/sim.
+/// The directory of the bundled files (what `bundled: true` refers to): core::data_directory()/sim
+/// (found from the library's own path, so that an installed prefix can be moved).
 std::string bundled_directory();
 
 /// The file `@sim` loads: $CPPVISA_SIM_DEFAULT when set and non-empty, else
