@@ -44,6 +44,7 @@ class CPPVISA_API Backend {
   virtual std::vector<std::string> debug_info() const;
 
   // ---- resource manager ----
+  /// viOpenDefaultRM: opens a resource manager session into `rm`.
   virtual status_t open_default_rm(session_t& rm) = 0;
   /// The canonical names of the resources matching a VISA resource expression (with optional
   /// `{attribute filter}`); VI_ERROR_RSRC_NFOUND when none matches, VI_ERROR_INV_EXPR when malformed.
@@ -57,6 +58,8 @@ class CPPVISA_API Backend {
   virtual status_t close(session_t object) = 0;
 
   // ---- attributes ----
+  /// viGetAttribute of a session, event context or resource manager; VI_ERROR_NSUP_ATTR when the
+  /// object has no such attribute.
   virtual status_t get_attribute(session_t object, attr_id_t id, AttrValue& value) = 0;
   /// Integers are given already normalized to the attribute's width (normalize_attr_integer).
   virtual status_t set_attribute(session_t object, attr_id_t id, const AttrValue& value) = 0;
@@ -67,9 +70,13 @@ class CPPVISA_API Backend {
   virtual status_t read(session_t session, std::span<std::byte> buffer, std::size_t& count) = 0;
   /// viWrite: `count` = bytes transferred, also on error.
   virtual status_t write(session_t session, std::span<const std::byte> data, std::size_t& count) = 0;
+  /// viReadSTB: the IEEE 488.2 status byte (a serial poll, or `*STB?` with VI_PROT_4882_STRS on ASRL/SOCKET).
   virtual status_t read_stb(session_t session, std::uint16_t& stb) = 0;
+  /// viClear: device clear (IEEE 488.1 SDC or the protocol's equivalent).
   virtual status_t clear(session_t session) = 0;
+  /// viAssertTrigger: a software trigger (GPIB GET, the protocol's trigger message, or `*TRG`).
   virtual status_t assert_trigger(session_t session, TriggerProtocol protocol) = 0;
+  /// viFlush: `mask` is an OR of buffer:: flags; VI_ERROR_INV_MASK for 0 or unknown bits.
   virtual status_t flush(session_t session, std::uint16_t mask) = 0;
 
   // ---- locking ----
@@ -77,29 +84,41 @@ class CPPVISA_API Backend {
   /// asks the backend to generate one; the granted key is stored in `access_key`.
   virtual status_t lock(session_t session, AccessMode type, std::uint32_t timeout, std::string_view requested_key,
                         std::string& access_key) = 0;
+  /// viUnlock: releases one level of this session's lock; VI_ERROR_SESN_NLOCKED when it holds none.
   virtual status_t unlock(session_t session) = 0;
 
   // ---- events ----
+  /// viEnableEvent: `mechanism` is an EventMechanism value; VI_SUCCESS_EVENT_EN when already enabled.
   virtual status_t enable_event(session_t session, event_type_t type, std::uint16_t mechanism) = 0;
+  /// viDisableEvent; VI_SUCCESS_EVENT_DIS when already disabled.
   virtual status_t disable_event(session_t session, event_type_t type, std::uint16_t mechanism) = 0;
+  /// viDiscardEvents: drops queued (and suspended) occurrences; VI_SUCCESS_QUEUE_EMPTY when none.
   virtual status_t discard_events(session_t session, event_type_t type, std::uint16_t mechanism) = 0;
   /// viWaitOnEvent: `context` is an event handle to close (0 when the caller does not want it:
   /// pass want_context = false and the backend closes it).
   virtual status_t wait_on_event(session_t session, event_type_t type, std::uint32_t timeout, event_type_t& out_type,
                                  session_t& context, bool want_context = true) = 0;
+  /// viInstallHandler: `handler` is called on a library thread with `user_handle`.
   virtual status_t install_handler(session_t session, event_type_t type, EventHandlerFn handler, void* user_handle) = 0;
   /// A null handler uninstalls every handler of that type (VI_ANY_HNDLR).
   virtual status_t uninstall_handler(session_t session, event_type_t type, EventHandlerFn handler,
                                      void* user_handle) = 0;
 
   // ---- interface-specific (default: VI_ERROR_NSUP_OPER) ----
+  /// viGpibControlREN (also USB488 and HiSLIP REN control).
   virtual status_t gpib_control_ren(session_t session, RenMode mode);
+  /// viGpibControlATN: `mode` is VI_GPIB_ATN_*.
   virtual status_t gpib_control_atn(session_t session, std::uint16_t mode);
+  /// viGpibCommand: sends GPIB command bytes (ATN asserted); `count` = bytes sent, also on error.
   virtual status_t gpib_command(session_t session, std::span<const std::byte> data, std::size_t& count);
+  /// viGpibPassControl: `secondary` 0xFFFF (VI_NO_SEC_ADDR) for none.
   virtual status_t gpib_pass_control(session_t session, std::uint16_t primary, std::uint16_t secondary);
+  /// viGpibSendIFC: pulses the interface clear line.
   virtual status_t gpib_send_ifc(session_t session);
+  /// viUsbControlOut: a control transfer to the device (USB 2.0 section 9.3 setup fields).
   virtual status_t usb_control_out(session_t session, std::int16_t request_type, std::int16_t request,
                                    std::uint16_t value, std::uint16_t index, std::span<const std::byte> data);
+  /// viUsbControlIn: a control transfer from the device of up to buffer.size() bytes; `count` = bytes received.
   virtual status_t usb_control_in(session_t session, std::int16_t request_type, std::int16_t request,
                                   std::uint16_t value, std::uint16_t index, std::span<std::byte> buffer,
                                   std::size_t& count);
