@@ -37,9 +37,9 @@ CPPVISA_API std::uint32_t timeout_from_ms(double ms);
 
 /// The result of wait_on_event (PyVISA's WaitResponse).
 struct WaitResponse {
-  event_type_t event_type = 0;
-  status_t status = 0;
-  bool timed_out = false;
+  event_type_t event_type = 0;  ///< the event type received (the requested type when timed out)
+  status_t status = 0;  ///< the status of viWaitOnEvent (VI_ERROR_TMO when timed out)
+  bool timed_out = false;  ///< true when the wait timed out and capture_timeout was set
   /// The event's attributes (VI_ATTR_EVENT_TYPE, VI_ATTR_STATUS, ...), read before the context closed.
   std::map<attr_id_t, AttrValue> attributes;
 };
@@ -51,8 +51,10 @@ using EventCallback = std::function<void(event_type_t type, const std::map<attr_
 class ResourceManager;
 
 /// The base of all resources. Not copyable; closing is idempotent; the destructor closes.
-/// Thread safety: operations on one resource may be called from several threads; the backend
-/// serialises I/O per session.
+/// Thread safety: the backend serialises I/O per session, but a Resource object is not itself
+/// synchronised: every call records last_status(), and install_handler(), uninstall_handler() and
+/// close() change the handler table without a lock. Concurrent calls on one Resource need external
+/// synchronisation; different Resource objects may be used from different threads.
 class CPPVISA_API Resource {
  public:
   virtual ~Resource();
@@ -63,7 +65,7 @@ class CPPVISA_API Resource {
   const std::string& resource_name() const noexcept { return name_; }
   /// The session handle. @throws InvalidSession when closed.
   session_t session() const;
-  bool is_open() const noexcept;
+  bool is_open() const noexcept;  ///< whether the session is open (false after close() or after the manager closed)
   /// The backend this resource belongs to.
   const std::shared_ptr<Backend>& backend() const noexcept { return backend_; }
   /// The status of the last operation (including warnings such as VI_SUCCESS_MAX_CNT).
@@ -75,67 +77,90 @@ class CPPVISA_API Resource {
   /// The class name ("MessageBasedResource", "TCPIPInstrument", ...).
   virtual std::string_view class_name() const noexcept { return "Resource"; }
 
-  /// Closes the session (disables events, releases locks). Safe to call twice.
+  /// Closes the session (viClose: the backend disables events and releases its locks) and
+  /// unregisters the C++ handlers. Safe to call twice; errors are ignored.
   void close() noexcept;
 
   // ---- raw attributes ----
+  /// Reads VISA attribute `id` (VI_ATTR_*). @throws InvalidSession when closed; VisaIOError (e.g.
+  /// VI_ERROR_NSUP_ATTR for an attribute this resource does not have).
   AttrValue get_visa_attribute(attr_id_t id) const;
+  /// Non-throwing get_visa_attribute(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed).
   AttrValue get_visa_attribute(attr_id_t id, std::error_code& ec) const;
+  /// Writes VISA attribute `id`. @throws InvalidSession when closed; VisaIOError (VI_ERROR_NSUP_ATTR,
+  /// VI_ERROR_ATTR_READONLY, VI_ERROR_NSUP_ATTR_STATE for a value out of range, ...).
   void set_visa_attribute(attr_id_t id, const AttrValue& value);
+  /// Non-throwing set_visa_attribute(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed).
   void set_visa_attribute(attr_id_t id, const AttrValue& value, std::error_code& ec);
+  /// An integer attribute. @throws as get_visa_attribute(); Error when the attribute is not an integer.
   std::int64_t get_int_attribute(attr_id_t id) const;
+  /// A string attribute. @throws as get_visa_attribute(); Error when the attribute is not a string.
   std::string get_string_attribute(attr_id_t id) const;
 
   // ---- properties by name (PyVISA's attribute names; used by open_resource options and shells) ----
   /// Sets a property by its PyVISA name. @throws Error for an unknown name or a bad value, VisaIOError.
   void set_property(std::string_view name, const PropertyValue& value);
+  /// Reads a property by its PyVISA name. @throws Error for an unknown name; VisaIOError.
   PropertyValue get_property(std::string_view name) const;
-  bool has_property(std::string_view name) const;
+  bool has_property(std::string_view name) const;  ///< whether this resource's class has a property `name`
   /// Names of every property of this resource's class.
   std::vector<std::string> property_names() const;
 
   /// A property table entry (derived classes add theirs).
   struct Property {
-    std::function<PropertyValue(const Resource&)> get;
+    std::function<PropertyValue(const Resource&)> get;  ///< reads the property
     std::function<void(Resource&, const PropertyValue&)> set;  ///< empty: read-only
   };
 
-  // ---- common properties ----
+  // ---- common properties: each reads or writes its attribute and throws as get/set_visa_attribute() ----
+  /// VI_ATTR_INTF_TYPE: the interface (gpib, tcpip, asrl, usb, ...).
   InterfaceType interface_type() const;
-  std::uint16_t interface_number() const;
-  std::string resource_class() const;
-  std::uint32_t implementation_version() const;
-  AccessMode lock_state() const;
-  std::uint32_t spec_version() const;
-  std::string resource_manufacturer_name() const;
+  std::uint16_t interface_number() const;  ///< VI_ATTR_INTF_NUM: the board number (the 0 of "GPIB0")
+  std::string resource_class() const;  ///< VI_ATTR_RSRC_CLASS: "INSTR", "SOCKET", "INTFC", ...
+  std::uint32_t implementation_version() const;  ///< VI_ATTR_RSRC_IMPL_VERSION
+  AccessMode lock_state() const;  ///< VI_ATTR_RSRC_LOCK_STATE: no_lock, exclusive_lock or shared_lock
+  std::uint32_t spec_version() const;  ///< VI_ATTR_RSRC_SPEC_VERSION (major in bits 31-20, minor 19-8, sub-minor 7-0)
+  std::string resource_manufacturer_name() const;  ///< VI_ATTR_RSRC_MANF_NAME
   /// VI_ATTR_TMO_VALUE in ms; tmo_infinite when there is no limit.
   std::uint32_t timeout() const;
+  /// Sets VI_ATTR_TMO_VALUE to `ms` milliseconds (tmo_immediate, tmo_infinite allowed). @throws as set_visa_attribute().
   void set_timeout(std::uint32_t ms);
   /// PyVISA's rules: infinity -> no limit, below 1 -> immediate, otherwise truncated.
   void set_timeout_ms(double ms);
 
   // ---- operations ----
+  /// viClear: device clear. @throws InvalidSession when closed; VisaIOError (VI_ERROR_TMO, VI_ERROR_NSUP_OPER, ...).
   void clear();
+  /// Non-throwing clear(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed).
   void clear(std::error_code& ec);
 
-  /// Shared lock; returns the access key. `timeout` defaults to the resource's timeout.
+  /// viLock with a shared lock; returns the access key (`requested_key`, or a generated one when
+  /// empty). `timeout` (ms) bounds the wait for the lock; it defaults to timeout().
+  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_TMO when the lock was not granted in time, VI_ERROR_RSRC_LOCKED
+  /// at once with tmo_immediate).
   std::string lock(std::optional<std::uint32_t> timeout = {}, std::string_view requested_key = {});
+  /// Non-throwing lock(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed); returns "" on error.
   std::string lock(std::optional<std::uint32_t> timeout, std::string_view requested_key, std::error_code& ec);
-  /// Exclusive lock.
+  /// viLock with an exclusive lock; `timeout` (ms) as for lock(). @throws as lock().
   void lock_excl(std::optional<std::uint32_t> timeout = {});
+  /// Non-throwing lock_excl(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed).
   void lock_excl(std::optional<std::uint32_t> timeout, std::error_code& ec);
+  /// viUnlock: releases one level of this session's lock. @throws InvalidSession when closed;
+  /// VisaIOError (VI_ERROR_SESN_NLOCKED when the session holds no lock).
   void unlock();
+  /// Non-throwing unlock(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed).
   void unlock(std::error_code& ec);
 
   /// RAII lock (PyVISA's lock_context): exclusive by default, or shared with a key.
   class CPPVISA_API ScopedLock {
    public:
+    /// Takes over `other`'s lock; `other` no longer unlocks.
     ScopedLock(ScopedLock&& other) noexcept : resource_(other.resource_), key_(std::move(other.key_)) {
       other.resource_ = nullptr;
     }
     ScopedLock& operator=(ScopedLock&&) = delete;
     ~ScopedLock();
-    const std::string& key() const noexcept { return key_; }
+    const std::string& key() const noexcept { return key_; }  ///< the shared lock's access key; empty for an exclusive lock
 
    private:
     friend class Resource;
@@ -143,34 +168,48 @@ class CPPVISA_API Resource {
     Resource* resource_;
     std::string key_;
   };
-  /// Exclusive when `shared_key` is empty and `shared` false; shared otherwise.
+  /// Locks and returns the RAII guard, whose destructor unlocks (ignoring errors). Exclusive when
+  /// `shared_key` is empty and `shared` false; shared otherwise. @throws as lock().
   ScopedLock lock_context(std::optional<std::uint32_t> timeout = {}, bool shared = false,
                           std::string_view shared_key = {});
 
   // ---- events ----
+  /// viEnableEvent of `type` (an event:: value) for `mechanism` (queue, handler, suspend_handler).
+  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_INV_EVENT for an unknown type, VI_ERROR_INV_MECH, ...).
   void enable_event(event_type_t type, EventMechanism mechanism);
+  /// viDisableEvent. @throws InvalidSession when closed; VisaIOError.
   void disable_event(event_type_t type, EventMechanism mechanism);
+  /// viDiscardEvents: drops queued (and suspended) occurrences. @throws InvalidSession when closed; VisaIOError.
   void discard_events(event_type_t type, EventMechanism mechanism);
-  /// Waits for a queued event. With capture_timeout a timeout gives timed_out = true instead of throwing.
+  /// viWaitOnEvent: waits up to `timeout_ms` ms (tmo_infinite: no limit) for a queued event of
+  /// `type` (event::all_enabled for any); the queue mechanism must be enabled. With capture_timeout a
+  /// timeout gives timed_out = true instead of throwing.
+  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_TMO, VI_ERROR_NENABLED, ...).
   WaitResponse wait_on_event(event_type_t type, std::uint32_t timeout_ms, bool capture_timeout = false);
-  /// Installs a handler; returns an id for uninstall_handler. Enable the handler mechanism to receive events.
+  /// Installs a handler; returns an id for uninstall_handler. Enable the handler mechanism to receive
+  /// events; `callback` runs on a library thread. @throws InvalidSession when closed; VisaIOError.
   int install_handler(event_type_t type, EventCallback callback);
+  /// Removes the handler `id` from install_handler(); a handler running on another thread may still
+  /// finish its call, later occurrences do not reach it. @throws Error for an unknown id.
   void uninstall_handler(int id);
 
  protected:
+  /// Made by ResourceManager::open_resource from an open session `link` and the name as given.
   Resource(ResourceManager& rm, std::shared_ptr<detail::SessionLink> link, std::string name);
   /// Records and checks a status: throws VisaIOError for errors (with the resource name).
   status_t check(status_t st) const;
   /// Records a status and stores an error in ec (never throws for VISA errors).
   status_t check(status_t st, std::error_code& ec) const;
 
+  /// The property named `name` of this class (derived classes look up theirs, then call the base), or null.
   virtual const Property* find_property(std::string_view name) const;
+  /// Appends this class's property names to `out` (derived classes append theirs and call the base).
   virtual void collect_property_names(std::vector<std::string>& out) const;
 
-  std::shared_ptr<Backend> backend_;
-  std::shared_ptr<detail::SessionLink> link_;
-  std::string name_;
-  mutable status_t last_status_ = 0;
+  std::shared_ptr<Backend> backend_;  ///< the backend owning the session
+  std::shared_ptr<detail::SessionLink> link_;  ///< the session, shared with the manager (which may close it)
+  std::string name_;  ///< the resource name as given to open_resource
+  mutable status_t last_status_ = 0;  ///< the status recorded by check()
 
  private:
   friend class ResourceManager;
@@ -181,9 +220,13 @@ class CPPVISA_API Resource {
 
 /// Helpers for reading PropertyValue arguments (conversions with clear errors).
 namespace property {
+/// An integer from an int, a bool (0/1) or a whole finite double. @throws Error naming `name` otherwise.
 CPPVISA_API std::int64_t to_int(const PropertyValue& v, std::string_view name);
+/// A double from a double or an int. @throws Error naming `name` otherwise.
 CPPVISA_API double to_double(const PropertyValue& v, std::string_view name);
+/// A bool from a bool or an int (non-zero = true). @throws Error naming `name` otherwise.
 CPPVISA_API bool to_bool(const PropertyValue& v, std::string_view name);
+/// The string held by `v`. @throws Error naming `name` otherwise.
 CPPVISA_API std::string to_string(const PropertyValue& v, std::string_view name);
 }  // namespace property
 
