@@ -1,6 +1,13 @@
 /// @file message_based.hpp
 /// @brief MessageBasedResource: write/read/query, terminations, binary and ASCII values
-/// (PyVISA's MessageBasedResource, ../docs: pyvisa-api §6).
+/// (PyVISA's MessageBasedResource).
+///
+/// Errors: the throwing forms throw InvalidSession on a closed resource and VisaIOError for a
+/// VISA error (VI_ERROR_TMO when VI_ATTR_TMO_VALUE expires, VI_ERROR_IO, VI_ERROR_CONN_LOST, ...);
+/// the `std::error_code&` forms put VISA errors (VI_ERROR_INV_OBJECT when closed) in `ec` but still
+/// throw Error for text the encoding cannot represent. Sizes and counts are in bytes.
+/// Thread safety: as Resource; the settings below (chunk_size, terminations, encoding, query_delay)
+/// are plain members, not synchronised.
 ///
 /// Read semantics are VISA's: a read ends on END, on the termination character when enabled
 /// (read_termination's last character), or when the requested count is reached; data beyond what
@@ -24,7 +31,7 @@ namespace cppvisa {
 /// How read_binary_values / query_binary_values read a block (PyVISA's keyword arguments).
 struct BinaryReadOptions {
   BlockFormat header = BlockFormat::ieee;  ///< ieee (incl. #0), hp, rs (accepts ieee too), empty
-  bool big_endian = false;
+  bool big_endian = false;  ///< byte order of the items (false: little-endian)
   /// Consume read_termination after the block (when one is set), as PyVISA does.
   bool expect_termination = true;
   /// Number of points for blocks whose header gives no length (#0, empty). Without it the rest of
@@ -34,48 +41,56 @@ struct BinaryReadOptions {
   BlockOptions limits;         ///< max_length etc.: a header announcing more is refused before allocating
 };
 
+/// A message-based resource (INSTR of GPIB, TCPIP, USB, ASRL; SOCKET): the base of the typed classes.
 class CPPVISA_API MessageBasedResource : public Resource {
  public:
   std::string_view class_name() const noexcept override { return "MessageBasedResource"; }
 
   // ---- writing ----
-  /// Writes bytes as they are; returns the count written.
+  /// viWrite of `data` as it is (END on the last byte when send_end()); returns the bytes written.
   std::size_t write_raw(std::span<const std::byte> data);
-  std::size_t write_raw(std::span<const std::byte> data, std::error_code& ec);
-  std::size_t write_raw(std::string_view data) { return write_raw(std::as_bytes(std::span(data))); }
-  /// Writes a message followed by write_termination (or `termination` when given).
+  std::size_t write_raw(std::span<const std::byte> data, std::error_code& ec);  ///< non-throwing write_raw(): the count written before an error
+  std::size_t write_raw(std::string_view data) { return write_raw(std::as_bytes(std::span(data))); }  ///< write_raw() of the bytes of `data` (no encoding, no termination)
+  /// Encodes `message`, appends write_termination (or `termination` when given) and writes it in
+  /// one viWrite; returns the bytes written. @throws Error when the text cannot be encoded.
   std::size_t write(std::string_view message);
-  std::size_t write(std::string_view message, std::error_code& ec);
-  std::size_t write(std::string_view message, std::string_view termination);
-  std::size_t write(std::string_view message, std::string_view termination, std::error_code& ec);
+  std::size_t write(std::string_view message, std::error_code& ec);  ///< non-throwing write() (VISA errors in `ec`)
+  std::size_t write(std::string_view message, std::string_view termination);  ///< write() with `termination` instead of write_termination()
+  std::size_t write(std::string_view message, std::string_view termination, std::error_code& ec);  ///< non-throwing write() with `termination` (VISA errors in `ec`)
 
   // ---- reading ----
-  /// Reads one message (until END or termination character), in chunk_size pieces while the
-  /// status is VI_SUCCESS_MAX_CNT. Nothing is stripped.
+  /// Reads one message (until END or termination character), in reads of `size` bytes (0 =
+  /// chunk_size()) while the status is VI_SUCCESS_MAX_CNT. Nothing is stripped. On an error the
+  /// bytes already read are lost (use the `ec` form to keep them).
   std::vector<std::byte> read_raw(std::size_t size = 0);
-  std::vector<std::byte> read_raw(std::size_t size, std::error_code& ec);
+  std::vector<std::byte> read_raw(std::size_t size, std::error_code& ec);  ///< non-throwing read_raw(): returns the bytes read before an error
   /// Reads one message, decodes it, and strips read_termination when the message ends with it.
+  /// @throws as read_raw(); Error when the bytes are not valid in encoding().
   std::string read();
-  std::string read(std::error_code& ec);
-  /// read() with a termination used for this read only.
+  std::string read(std::error_code& ec);  ///< non-throwing read(): returns "" on a VISA error (in `ec`); Error for bytes the encoding rejects
+  /// read() with `termination` as read_termination for this read only (restored afterwards, also
+  /// on error). @throws as read() and set_read_termination().
   std::string read(std::string_view termination);
-  /// Reads exactly `count` bytes (across messages), or up to END/termchar with break_on_termchar.
+  /// Reads exactly `count` bytes (across messages) in reads of `chunk_size` bytes (0 = chunk_size()),
+  /// or stops at END/termination character with break_on_termchar.
   std::vector<std::byte> read_bytes(std::size_t count, std::size_t chunk_size = 0, bool break_on_termchar = false);
+  /// Non-throwing read_bytes(): returns the bytes read before an error (in `ec`).
   std::vector<std::byte> read_bytes(std::size_t count, std::size_t chunk_size, bool break_on_termchar,
                                     std::error_code& ec);
   /// Reads into the caller's buffer: one viRead. Returns the count; `st` gets the completion code
   /// (VI_SUCCESS = END, VI_SUCCESS_TERM_CHAR, VI_SUCCESS_MAX_CNT).
   std::size_t read_into(std::span<std::byte> buffer, status_t& st);
-  std::size_t read_into(std::span<std::byte> buffer, status_t& st, std::error_code& ec);
+  std::size_t read_into(std::span<std::byte> buffer, status_t& st, std::error_code& ec);  ///< non-throwing read_into(): `st` also gets an error status
 
   // ---- query ----
-  /// write(message), wait `delay` (or query_delay), read().
+  /// write(message), sleep `delay` (or query_delay()) when positive, read().
   std::string query(std::string_view message);
-  std::string query(std::string_view message, std::error_code& ec);
-  std::string query(std::string_view message, std::chrono::duration<double> delay);
+  std::string query(std::string_view message, std::error_code& ec);  ///< non-throwing query(): "" when the write or the read failed (error in `ec`)
+  std::string query(std::string_view message, std::chrono::duration<double> delay);  ///< query() sleeping `delay` seconds between write and read
 
   // ---- binary and ASCII values ----
-  /// Writes message + a binary block of `values` + write_termination, in one write.
+  /// Writes message + a binary block of `values` (IEEE 488.2 §7.7.6 definite length with the
+  /// default `header`) + write_termination, in one write; returns the bytes written.
   template <BlockRange R>
   std::size_t write_binary_values(std::string_view message, const R& values, BlockFormat header = BlockFormat::ieee,
                                   bool big_endian = false) {
@@ -86,7 +101,8 @@ class CPPVISA_API MessageBasedResource : public Resource {
     payload.insert(payload.end(), tb.begin(), tb.end());
     return write_raw(payload);
   }
-  /// Writes message + values as text ("1.000000,2.000000" by default) + write_termination.
+  /// Writes message + values as text ("1.000000,2.000000" by default) + write_termination;
+  /// returns the bytes written. @throws as write(); InvalidAsciiFormat for a bad `converter`.
   template <BlockRange R>
   std::size_t write_ascii_values(std::string_view message, const R& values, std::string_view converter = "f",
                                  std::string_view separator = ",") {
@@ -94,12 +110,13 @@ class CPPVISA_API MessageBasedResource : public Resource {
     text += to_ascii_block(values, converter, separator);
     return write(text);
   }
-  /// Reads one message and parses it as ASCII values.
+  /// Reads one message and parses it as ASCII values. @throws as read(); InvalidAsciiFormat.
   template <AsciiValue T = double>
   std::vector<T> read_ascii_values(std::string_view converter = "f", std::string_view separator = ",") {
     return from_ascii_block<T>(read(), converter, separator);
   }
   template <AsciiValue T = double>
+  /// write(message), sleep query_delay(), read_ascii_values<T>(converter, separator).
   std::vector<T> query_ascii_values(std::string_view message, std::string_view converter = "f",
                                     std::string_view separator = ",") {
     write(message);
@@ -128,34 +145,37 @@ class CPPVISA_API MessageBasedResource : public Resource {
   }
 
   // ---- status, trigger, flush ----
+  /// viReadSTB: the status byte (IEEE 488.2 §11.2). @throws InvalidSession; VisaIOError (VI_ERROR_TMO, VI_ERROR_NSUP_OPER).
   std::uint16_t read_stb();
-  std::uint16_t read_stb(std::error_code& ec);
+  std::uint16_t read_stb(std::error_code& ec);  ///< non-throwing read_stb(): 0 on error
+  /// viAssertTrigger with VI_TRIG_PROT_DEFAULT. @throws InvalidSession; VisaIOError (VI_ERROR_TMO, VI_ERROR_NSUP_OPER).
   void assert_trigger();
-  void assert_trigger(std::error_code& ec);
+  void assert_trigger(std::error_code& ec);  ///< non-throwing assert_trigger()
+  /// viFlush with `mask` an OR of buffer:: flags. @throws InvalidSession; VisaIOError (VI_ERROR_INV_MASK).
   void flush(std::uint16_t mask);
-  void flush(std::uint16_t mask, std::error_code& ec);
+  void flush(std::uint16_t mask, std::error_code& ec);  ///< non-throwing flush()
 
   // ---- settings kept by this object (PyVISA's plain attributes) ----
-  std::size_t chunk_size() const noexcept { return chunk_size_; }
-  void set_chunk_size(std::size_t n);
-  std::chrono::duration<double> query_delay() const noexcept { return query_delay_; }
-  void set_query_delay(std::chrono::duration<double> d) { query_delay_ = d; }
+  std::size_t chunk_size() const noexcept { return chunk_size_; }  ///< bytes per viRead of read_raw()/read() (default 20480)
+  void set_chunk_size(std::size_t n);  ///< sets chunk_size(); @throws Error when `n` is 0
+  std::chrono::duration<double> query_delay() const noexcept { return query_delay_; }  ///< the sleep between write and read of query() (seconds; default 0)
+  void set_query_delay(std::chrono::duration<double> d) { query_delay_ = d; }  ///< sets query_delay(); zero or negative: no sleep
   /// "ascii" (default; non-ASCII bytes are an error), "utf-8" (validated) or "latin-1".
   const std::string& encoding() const noexcept { return encoding_; }
-  void set_encoding(std::string_view encoding);
-  const std::string& write_termination() const noexcept { return write_termination_; }
-  void set_write_termination(std::string_view t);
-  const std::string& read_termination() const noexcept { return read_termination_; }
+  void set_encoding(std::string_view encoding);  ///< "ascii"/"us-ascii", "utf-8"/"utf8", "latin-1"/"latin1"/"iso-8859-1"; @throws Error otherwise
+  const std::string& write_termination() const noexcept { return write_termination_; }  ///< appended by write() (default "\r\n")
+  void set_write_termination(std::string_view t);  ///< sets write_termination(); any bytes, may be empty
+  const std::string& read_termination() const noexcept { return read_termination_; }  ///< stripped by read() when the message ends with it (default empty)
   /// Its last character becomes VI_ATTR_TERMCHAR with VI_ATTR_TERMCHAR_EN true; empty disables
   /// the termination character (TERMCHAR back to '\n'). A last character that also appears earlier
   /// is ambiguous and refused (as PyVISA does).
   void set_read_termination(std::string_view t);
 
   // ---- VISA attributes as properties ----
-  bool send_end() const;
-  void set_send_end(bool on);
-  std::uint16_t io_protocol() const;
-  void set_io_protocol(std::uint16_t p);
+  bool send_end() const;  ///< VI_ATTR_SEND_END_EN: END with the last byte of each write
+  void set_send_end(bool on);  ///< sets VI_ATTR_SEND_END_EN; @throws as set_visa_attribute()
+  std::uint16_t io_protocol() const;  ///< VI_ATTR_IO_PROT (VI_PROT_NORMAL, VI_PROT_4882_STRS, ...)
+  void set_io_protocol(std::uint16_t p);  ///< sets VI_ATTR_IO_PROT; @throws as set_visa_attribute()
 
   /// Encodes text to bytes with this resource's encoding. @throws Error when it cannot be encoded.
   std::string encode(std::string_view text) const;
@@ -163,21 +183,21 @@ class CPPVISA_API MessageBasedResource : public Resource {
   std::string decode(std::span<const std::byte> data) const;
 
  protected:
-  using Resource::Resource;
+  using Resource::Resource;  ///< made by ResourceManager::open_resource
   friend class ResourceManager;
   /// Reads a block whose data bytes go to the storage `allocate(nbytes)` returns.
   void read_block_into(const BinaryReadOptions& options, std::size_t itemsize,
                        const std::function<std::span<std::byte>(std::size_t)>& allocate);
-  std::vector<std::byte> encoded_bytes(std::string_view text) const;
-  void wait_query_delay() const;
-  const Property* find_property(std::string_view name) const override;
-  void collect_property_names(std::vector<std::string>& out) const override;
+  std::vector<std::byte> encoded_bytes(std::string_view text) const;  ///< encode() as bytes
+  void wait_query_delay() const;  ///< sleeps query_delay() when positive
+  const Property* find_property(std::string_view name) const override;  ///< adds chunk_size, query_delay, encoding, terminations, send_end, io_protocol, stb
+  void collect_property_names(std::vector<std::string>& out) const override;  ///< appends the names find_property() adds
 
-  std::size_t chunk_size_ = 20 * 1024;
-  std::chrono::duration<double> query_delay_{0.0};
-  std::string encoding_ = "ascii";
-  std::string write_termination_ = "\r\n";
-  std::string read_termination_;
+  std::size_t chunk_size_ = 20 * 1024;  ///< see chunk_size()
+  std::chrono::duration<double> query_delay_{0.0};  ///< see query_delay()
+  std::string encoding_ = "ascii";  ///< see encoding()
+  std::string write_termination_ = "\r\n";  ///< see write_termination()
+  std::string read_termination_;  ///< see read_termination()
 };
 
 }  // namespace cppvisa
