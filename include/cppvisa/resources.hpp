@@ -1,6 +1,10 @@
 /// @file resources.hpp
 /// @brief The typed resource classes, chosen from the resource name by ResourceManager::open_resource
-/// (PyVISA's registry: pyvisa-api §4, §7).
+/// (PyVISA's resource class registry).
+///
+/// Every accessor reads or writes its VISA attribute and throws as Resource::get_visa_attribute()
+/// / set_visa_attribute() (InvalidSession when closed; VisaIOError, e.g. VI_ERROR_NSUP_ATTR_STATE
+/// for a value the interface does not support).
 #pragma once
 
 #include <cppvisa/message_based.hpp>
@@ -11,38 +15,39 @@ namespace cppvisa {
 class CPPVISA_API SerialInstrument : public MessageBasedResource {
  public:
   std::string_view class_name() const noexcept override { return "SerialInstrument"; }
-  std::uint32_t baud_rate() const;
-  void set_baud_rate(std::uint32_t baud);
-  std::uint16_t data_bits() const;
-  void set_data_bits(std::uint16_t bits);
-  Parity parity() const;
-  void set_parity(Parity p);
-  StopBits stop_bits() const;
-  void set_stop_bits(StopBits s);
-  FlowControl flow_control() const;
-  void set_flow_control(FlowControl f);
-  SerialTermination end_input() const;
-  void set_end_input(SerialTermination t);
-  SerialTermination end_output() const;
-  void set_end_output(SerialTermination t);
-  std::uint32_t bytes_in_buffer() const;
-  bool discard_null() const;
-  void set_discard_null(bool on);
-  std::int16_t break_length() const;
-  void set_break_length(std::int16_t ms);
+  std::uint32_t baud_rate() const;  ///< VI_ATTR_ASRL_BAUD in bits per second
+  void set_baud_rate(std::uint32_t baud);  ///< sets VI_ATTR_ASRL_BAUD (bits per second)
+  std::uint16_t data_bits() const;  ///< VI_ATTR_ASRL_DATA_BITS (5 to 8)
+  void set_data_bits(std::uint16_t bits);  ///< sets VI_ATTR_ASRL_DATA_BITS (5 to 8)
+  Parity parity() const;  ///< VI_ATTR_ASRL_PARITY
+  void set_parity(Parity p);  ///< sets VI_ATTR_ASRL_PARITY
+  StopBits stop_bits() const;  ///< VI_ATTR_ASRL_STOP_BITS
+  void set_stop_bits(StopBits s);  ///< sets VI_ATTR_ASRL_STOP_BITS
+  FlowControl flow_control() const;  ///< VI_ATTR_ASRL_FLOW_CNTRL (bit flags)
+  void set_flow_control(FlowControl f);  ///< sets VI_ATTR_ASRL_FLOW_CNTRL
+  SerialTermination end_input() const;  ///< VI_ATTR_ASRL_END_IN: what ends a read
+  void set_end_input(SerialTermination t);  ///< sets VI_ATTR_ASRL_END_IN
+  SerialTermination end_output() const;  ///< VI_ATTR_ASRL_END_OUT: what a write appends for END
+  void set_end_output(SerialTermination t);  ///< sets VI_ATTR_ASRL_END_OUT
+  std::uint32_t bytes_in_buffer() const;  ///< VI_ATTR_ASRL_AVAIL_NUM: bytes received and not yet read
+  bool discard_null() const;  ///< VI_ATTR_ASRL_DISCARD_NULL: NUL bytes are dropped on input
+  void set_discard_null(bool on);  ///< sets VI_ATTR_ASRL_DISCARD_NULL
+  std::int16_t break_length() const;  ///< VI_ATTR_ASRL_BREAK_LEN in ms (the break sent for END with termination_break)
+  void set_break_length(std::int16_t ms);  ///< sets VI_ATTR_ASRL_BREAK_LEN (ms)
 
  protected:
   using MessageBasedResource::MessageBasedResource;
   friend class ResourceManager;
-  const Property* find_property(std::string_view name) const override;
-  void collect_property_names(std::vector<std::string>& out) const override;
+  const Property* find_property(std::string_view name) const override;  ///< adds the serial properties (baud_rate, data_bits, ..., xon_char, xoff_char)
+  void collect_property_names(std::vector<std::string>& out) const override;  ///< appends the names find_property() adds
 };
 
 /// Resources with a REN line (GPIB, TCPIP INSTR, USB INSTR, VICP): control_ren.
 class CPPVISA_API ControlRenResource : public MessageBasedResource {
  public:
+  /// viGpibControlREN. @throws InvalidSession when closed; VisaIOError (VI_ERROR_NSUP_OPER where the protocol has no REN).
   void control_ren(RenMode mode);
-  void control_ren(RenMode mode, std::error_code& ec);
+  void control_ren(RenMode mode, std::error_code& ec);  ///< non-throwing control_ren() (error in `ec`, VI_ERROR_INV_OBJECT when closed)
 
  protected:
   using MessageBasedResource::MessageBasedResource;
@@ -82,13 +87,17 @@ class CPPVISA_API VICPInstrument : public ControlRenResource {
 class CPPVISA_API USBInstrument : public ControlRenResource {
  public:
   std::string_view class_name() const noexcept override { return "USBInstrument"; }
-  std::string serial_number() const;
-  std::uint16_t manufacturer_id() const;
-  std::uint16_t model_code() const;
-  std::string manufacturer_name() const;
-  std::string model_name() const;
+  std::string serial_number() const;  ///< VI_ATTR_USB_SERIAL_NUM
+  std::uint16_t manufacturer_id() const;  ///< VI_ATTR_MANF_ID: the USB vendor id
+  std::uint16_t model_code() const;  ///< VI_ATTR_MODEL_CODE: the USB product id
+  std::string manufacturer_name() const;  ///< VI_ATTR_MANF_NAME
+  std::string model_name() const;  ///< VI_ATTR_MODEL_NAME
+  /// viUsbControlIn: a control transfer asking for up to `length` bytes; returns the bytes received.
+  /// `request_type`, `request`, `value`, `index` are the USB 2.0 §9.3 setup fields.
+  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_TMO, VI_ERROR_IO, ...).
   std::vector<std::byte> control_in(std::int16_t request_type, std::int16_t request, std::uint16_t value,
                                     std::uint16_t index, std::uint16_t length = 0);
+  /// viUsbControlOut: a control transfer sending `data` (setup fields as control_in()). @throws as control_in().
   void control_out(std::int16_t request_type, std::int16_t request, std::uint16_t value, std::uint16_t index,
                    std::span<const std::byte> data = {});
 
@@ -111,9 +120,12 @@ class CPPVISA_API USBRaw : public MessageBasedResource {
 class CPPVISA_API GPIBInstrument : public ControlRenResource {
  public:
   std::string_view class_name() const noexcept override { return "GPIBInstrument"; }
-  std::uint16_t primary_address() const;
+  std::uint16_t primary_address() const;  ///< VI_ATTR_GPIB_PRIMARY_ADDR (0 to 30)
   std::uint16_t secondary_address() const;  ///< 0xFFFF (VI_NO_SEC_ADDR) when none
-  /// Waits until the device requests service (status byte bit 6), up to `timeout_ms`.
+  /// Waits up to `timeout_ms` ms (tmo_infinite: no limit) until the device requests service
+  /// (status byte bit 6, IEEE 488.2 §11.2): enables the VI_EVENT_SERVICE_REQ queue (left enabled),
+  /// waits, reads the status byte, then discards queued SRQ events.
+  /// @throws VisaIOError (VI_ERROR_TMO when no SRQ came in time); InvalidSession when closed.
   void wait_for_srq(std::uint32_t timeout_ms = 25000);
 
  protected:
@@ -125,9 +137,15 @@ class CPPVISA_API GPIBInstrument : public ControlRenResource {
 class CPPVISA_API GPIBInterface : public ControlRenResource {
  public:
   std::string_view class_name() const noexcept override { return "GPIBInterface"; }
+  /// viGpibCommand: sends `data` as GPIB command bytes (ATN asserted); returns the bytes sent.
+  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_NSUP_OPER on the native and sim
+  /// backends, which have no GPIB controller; a vendor library's status through @ivi).
   std::size_t send_command(std::span<const std::byte> data);
+  /// viGpibSendIFC: pulses interface clear (IEEE 488.1). @throws as send_command().
   void send_ifc();
+  /// viGpibControlATN with `mode` a VI_GPIB_ATN_* value. @throws as send_command().
   void control_atn(std::uint16_t mode);
+  /// viGpibPassControl to `primary` (and `secondary`, 0xFFFF = VI_NO_SEC_ADDR for none). @throws as send_command().
   void pass_control(std::uint16_t primary, std::uint16_t secondary = 0xFFFF);
 
  protected:
