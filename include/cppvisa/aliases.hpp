@@ -1,6 +1,6 @@
 /// @file aliases.hpp
 /// @brief User aliases for resource names, read from an INI file's [aliases] section
-/// (`scope = TCPIP::192.168.1.5::INSTR`). The file is $CPPVISA_ALIASES, else
+/// (e.g. "scope = TCPIP::192.168.1.5\::INSTR"). The file is $CPPVISA_ALIASES, else
 /// $XDG_CONFIG_HOME/cppvisa/aliases.ini (~/.config/cppvisa/aliases.ini).
 #pragma once
 

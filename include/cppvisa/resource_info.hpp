@@ -12,7 +12,7 @@ namespace cppvisa {
 /// Extended information about a resource name, as viParseRsrcEx returns it.
 struct ResourceInfo {
   InterfaceType interface_type = InterfaceType::unknown;  ///< e.g. InterfaceType::tcpip
-  /// Board number; empty when the board is not a number (e.g. ASRL/dev/ttyUSB0::INSTR) or for VICP.
+  /// Board number; empty when the board is not a number (e.g. ASRL/dev/ttyUSB0\::INSTR) or for VICP.
   std::optional<int> interface_board_number;
   std::string resource_class;  ///< "INSTR", "SOCKET", "RAW", "INTFC", ...
   std::string resource_name;   ///< the canonical name, e.g. "TCPIP0::1.2.3.4::inst0::INSTR"
