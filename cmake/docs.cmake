@@ -1,9 +1,10 @@
 # `make docs`: the Doxygen API reference of include/ (build/docs/html). The test docs.doxygen fails
-# on any Doxygen warning; it is registered with CPPVISA_DOCS_TEST=ON until the headers are clean.
+# on any Doxygen warning (the public headers are kept at zero); it is registered only when Doxygen
+# is found (CPPVISA_DOCS_TEST=OFF leaves it out).
 find_package(Doxygen QUIET)
 set_package_properties(Doxygen PROPERTIES TYPE OPTIONAL DESCRIPTION "Doxygen (Debian: doxygen)"
   PURPOSE "`make docs`: the API reference of the public headers")
-option(CPPVISA_DOCS_TEST "Register docs.doxygen (fails on any Doxygen warning in include/)" OFF)
+option(CPPVISA_DOCS_TEST "Register docs.doxygen (fails on any Doxygen warning in include/)" ON)
 if(DOXYGEN_FOUND)
   set(CPPVISA_DOCS_DIR ${PROJECT_BINARY_DIR}/docs)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/Doxyfile.in ${PROJECT_BINARY_DIR}/Doxyfile @ONLY)

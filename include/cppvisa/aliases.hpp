@@ -25,11 +25,13 @@ class CPPVISA_API AliasTable {
   /// The path load_default() reads.
   static std::string default_path();
 
+  /// The resource name for `alias` (case-insensitive, surrounding blanks ignored), or nullopt.
   std::optional<std::string> resolve(std::string_view alias) const;
   /// The alias defined for a canonical resource name, if any.
   std::optional<std::string> alias_of(std::string_view canonical_name) const;
+  /// Adds or replaces `alias` (case-insensitive key; the spelling given is kept for display).
   void add(std::string alias, std::string resource_name);
-  const std::map<std::string, std::string>& entries() const noexcept { return entries_; }
+  const std::map<std::string, std::string>& entries() const noexcept { return entries_; }  ///< lower-cased alias -> resource name
 
  private:
   std::map<std::string, std::string> entries_;  // key: lower-cased alias

@@ -14,13 +14,14 @@ namespace cppvisa {
 
 /// Attribute ids: `cppvisa::attr::TMO_VALUE` is VI_ATTR_TMO_VALUE.
 namespace attr {
+/// X-macro over attributes.def: one `attr::NAME` constant per row (the VI_ATTR_ prefix dropped).
 #define CPPVISA_ATTR(name, visa_name, id, type, access, scope, has_def, def, lo, hi, classes) \
   inline constexpr attr_id_t name = id##u;
 #include <cppvisa/attributes.def>
 #undef CPPVISA_ATTR
-/// The aliases that visa.h defines for LP64.
+/// VI_ATTR_USER_DATA (VI_ATTR_USER_DATA_64 on LP64, as visa.h defines it).
 inline constexpr attr_id_t USER_DATA = USER_DATA_64;
-inline constexpr attr_id_t RET_COUNT = RET_COUNT_64;
+inline constexpr attr_id_t RET_COUNT = RET_COUNT_64;  ///< VI_ATTR_RET_COUNT (VI_ATTR_RET_COUNT_64 on LP64)
 }  // namespace attr
 
 /// The C type of an attribute value (its width in viGetAttribute).
@@ -32,14 +33,14 @@ using AttrValue = std::variant<std::int64_t, std::string>;
 /// One row of the attribute table.
 struct AttrInfo {
   std::string_view name;     ///< "VI_ATTR_TMO_VALUE"
-  attr_id_t id;
-  AttrType type;
-  bool read_only;
+  attr_id_t id;  ///< VI_ATTR_* value
+  AttrType type;  ///< the C type (and width) of the value
+  bool read_only;  ///< viSetAttribute gives VI_ERROR_ATTR_READONLY
   bool local;                ///< local to a session (else global to the resource)
-  bool has_default;
-  std::int64_t default_value;
+  bool has_default;  ///< whether default_value is meaningful
+  std::int64_t default_value;  ///< the value a new session starts with (integers only)
   std::int64_t min;          ///< numeric range (for U64 stored as int64: the full range)
-  std::int64_t max;
+  std::int64_t max;  ///< upper bound of the numeric range
   std::string_view classes;  ///< "ALL", "MSG", "ASRL/INSTR,GPIB/INSTR", "ev:io_completion", ""
 };
 

@@ -47,7 +47,7 @@ struct GatewayOptions {
   /// simulated one or `serve_all` is set (otherwise start() fails: a real backend would put every
   /// serial port of the machine on the network).
   std::vector<std::string> resources;
-  bool serve_all = false;
+  bool serve_all = false;  ///< serve every listed resource of a real backend when `resources` is empty
   std::optional<GatewayAddress> socket;      ///< raw socket: one port per resource (port, port+1, ...; 0 = free ports)
   std::optional<GatewayAddress> vxi11;       ///< VXI-11 core channel (devices inst0, inst1, ...)
   std::optional<GatewayAddress> portmapper;  ///< portmapper (TCP and UDP) for the VXI-11 server; port 111 needs root
@@ -70,9 +70,12 @@ struct GatewayEndpoint {
   std::string protocol;  ///< "socket", "vxi11" or "hislip"
   std::string resource;  ///< the VISA resource name a client opens, e.g. "TCPIP::127.0.0.1::5025::SOCKET"
   std::string serves;    ///< the backend resource behind it
-  std::uint16_t port = 0;
+  std::uint16_t port = 0;  ///< the TCP port the endpoint listens on
 };
 
+/// Serves a backend's resources over the protocols chosen in GatewayOptions (see the file comment).
+/// Thread safety: start(), stop() and the accessors are not synchronised with each other: call them
+/// from one thread (the serving runs on the gateway's own threads).
 class CPPVISA_API Gateway {
  public:
   /// A gateway over `backend` (not started).
@@ -93,7 +96,7 @@ class CPPVISA_API Gateway {
   /// Stops every endpoint (clients are disconnected) and closes the resources. Idempotent.
   void stop();
 
-  bool running() const noexcept;
+  bool running() const noexcept;  ///< whether start() succeeded and stop() has not been called since
   /// The endpoints being served (after start()).
   std::vector<GatewayEndpoint> endpoints() const;
   /// Things the operator should know (a wildcard bind, a listed resource that did not open, a

@@ -18,7 +18,7 @@ struct ResourceInfo {
   std::string resource_name;   ///< the canonical name, e.g. "TCPIP0::1.2.3.4::inst0::INSTR"
   std::string alias;           ///< the user alias the name was given as; empty when none
 
-  bool operator==(const ResourceInfo&) const = default;
+  bool operator==(const ResourceInfo&) const = default;  ///< member-wise equality
 };
 
 }  // namespace cppvisa

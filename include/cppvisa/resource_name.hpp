@@ -23,8 +23,8 @@ namespace cppvisa {
 /// A malformed resource name. error_code() is VI_ERROR_INV_RSRC_NAME; what() names the expected syntax.
 class CPPVISA_API InvalidResourceName : public VisaIOError {
  public:
-  explicit InvalidResourceName(const std::string& message);
-  const std::string& message() const noexcept { return message_; }
+  explicit InvalidResourceName(const std::string& message);  ///< `message`: what is wrong, with the expected syntax
+  const std::string& message() const noexcept { return message_; }  ///< the message given at construction (without the status text)
 
  private:
   std::string message_;
@@ -32,7 +32,7 @@ class CPPVISA_API InvalidResourceName : public VisaIOError {
 
 /// A parsed resource name.
 struct CPPVISA_API ResourceName {
-  InterfaceType interface_type = InterfaceType::unknown;
+  InterfaceType interface_type = InterfaceType::unknown;  ///< e.g. InterfaceType::tcpip
   std::string interface_name;   ///< canonical prefix: "GPIB", "TCPIP", "USB", "PRLGX-TCPIP", ...
   std::string board;            ///< board text as written ("0" by default; "/dev/ttyUSB0" for ASRL)
   std::string resource_class;   ///< "INSTR", "SOCKET", "INTFC", ...

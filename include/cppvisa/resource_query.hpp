@@ -25,6 +25,8 @@
 
 namespace cppvisa {
 
+/// How a ResourceQuery matches names (see the file comment): `visa` whole-name VPP-4.3 matching,
+/// `pyvisa` PyVISA's prefix matching.
 enum class MatchMode { visa, pyvisa };
 
 /// Gives an attribute's value for a resource name while filtering; nullopt when the resource has
@@ -37,15 +39,15 @@ class CPPVISA_API ResourceQuery {
   /// @throws VisaIOError(VI_ERROR_INV_EXPR) for a malformed expression or an unknown attribute name.
   explicit ResourceQuery(std::string_view expression, MatchMode mode = MatchMode::visa);
   ~ResourceQuery();
-  ResourceQuery(ResourceQuery&&) noexcept;
-  ResourceQuery& operator=(ResourceQuery&&) noexcept;
+  ResourceQuery(ResourceQuery&&) noexcept;  ///< moves the compiled expression
+  ResourceQuery& operator=(ResourceQuery&&) noexcept;  ///< moves the compiled expression
 
   /// Whether the name matches the regular-expression part.
   bool matches_name(std::string_view resource_name) const;
   /// Whether the name matches the expression and the attribute filter (lookup may be empty when
   /// there is no filter; with a filter and no lookup, attributes come from the parsed name).
   bool matches(std::string_view resource_name, const AttributeLookup& lookup = {}) const;
-  bool has_attribute_filter() const noexcept;
+  bool has_attribute_filter() const noexcept;  ///< whether the expression has a `{...}` attribute filter
 
  private:
   struct Impl;

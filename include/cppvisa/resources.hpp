@@ -139,7 +139,7 @@ class CPPVISA_API GPIBInterface : public ControlRenResource {
   std::string_view class_name() const noexcept override { return "GPIBInterface"; }
   /// viGpibCommand: sends `data` as GPIB command bytes (ATN asserted); returns the bytes sent.
   /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_NSUP_OPER on the native and sim
-  /// backends, which have no GPIB controller; a vendor library's status through @ivi).
+  /// backends, which have no GPIB controller; a vendor library's status through \@ivi).
   std::size_t send_command(std::span<const std::byte> data);
   /// viGpibSendIFC: pulses interface clear (IEEE 488.1). @throws as send_command().
   void send_ifc();

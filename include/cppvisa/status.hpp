@@ -13,6 +13,7 @@ namespace cppvisa {
 /// The VISA status codes as constants: `cppvisa::status::ERROR_TMO` is VI_ERROR_TMO.
 /// (The VI_ prefix is dropped so that these names never collide with visa.h's macros.)
 namespace status {
+/// X-macro over status_codes.def: one `status::NAME` constant per row (the VI_ prefix dropped).
 #define CPPVISA_STATUS(name, value, desc) inline constexpr status_t name = static_cast<status_t>(value##u);
 #include <cppvisa/status_codes.def>
 #undef CPPVISA_STATUS

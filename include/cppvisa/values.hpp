@@ -75,6 +75,7 @@ class CPPVISA_API InvalidBinaryFormat : public Error {
 /// what() is the description alone, e.g. "unsupported format character 'm' (0x6d) at index 1".
 class CPPVISA_API InvalidAsciiFormat : public Error {
  public:
+  /// `description` becomes what(); `status` the VISA status error_code() reports.
   explicit InvalidAsciiFormat(const std::string& description, status_t status = status::ERROR_INV_FMT);
   status_t error_code() const noexcept { return status_; }                     ///< the VISA status
   std::error_code code() const noexcept { return make_error_code(status_); }  ///< as an error_code
@@ -381,8 +382,8 @@ class CPPVISA_API AsciiFormat {
   /// conversion (x/o/c of a float, d of NaN or infinity).
   void append(std::string& out, double value) const;
   void append(std::string& out, float value) const;          ///< `s` uses float's shortest text
-  void append(std::string& out, std::int64_t value) const;
-  void append(std::string& out, std::uint64_t value) const;
+  void append(std::string& out, std::int64_t value) const;  ///< integer conversions exact, e/f/g through double; `c` needs 0..127, else @throws InvalidAsciiFormat
+  void append(std::string& out, std::uint64_t value) const;  ///< as the std::int64_t overload, for unsigned values
 
   /// Appends any BlockValue (integers widened to 64 bits).
   template <BlockValue T>
@@ -461,10 +462,10 @@ concept AsciiValue = BlockValue<T> || std::same_as<T, std::string>;
 namespace detail {
 /// One parsed ASCII number: an integer (sign + magnitude) or a double.
 struct AsciiNumber {
-  bool is_integer = false;
-  bool negative = false;
-  std::uint64_t magnitude = 0;
-  double value = 0;
+  bool is_integer = false;  ///< the text was an integer (sign + magnitude), else a float in `value`
+  bool negative = false;  ///< integer sign
+  std::uint64_t magnitude = 0;  ///< integer absolute value
+  double value = 0;  ///< the float value (when not is_integer)
 };
 /// Checks a from_ascii_block converter code (one of s b c d o x X h H e E f F g G).
 CPPVISA_API bool check_ascii_code(std::string_view converter, char& code, std::string& message);
@@ -473,6 +474,7 @@ CPPVISA_API bool split_ascii_block(std::string_view text, std::string_view separ
                                    std::vector<std::string_view>& items, std::string& message);
 /// Parses one element with Python's int(text, base) / float(text) / ord(text) rules for `code`.
 CPPVISA_API bool parse_ascii_number(std::string_view text, char code, AsciiNumber& out, std::string& message);
+/// The message for a number that does not fit `type_name` ("value 300 does not fit uint8").
 CPPVISA_API std::string describe_out_of_range(const AsciiNumber& number, std::string_view type_name);
 
 /// Converts a parsed number to T: integer T needs an integral value in range, floating T takes any.
