@@ -31,7 +31,8 @@ class CPPVISA_API AliasTable {
   std::optional<std::string> alias_of(std::string_view canonical_name) const;
   /// Adds or replaces `alias` (case-insensitive key; the spelling given is kept for display).
   void add(std::string alias, std::string resource_name);
-  const std::map<std::string, std::string>& entries() const noexcept { return entries_; }  ///< lower-cased alias -> resource name
+  /// Lower-cased alias -> resource name
+  const std::map<std::string, std::string>& entries() const noexcept { return entries_; }
 
  private:
   std::map<std::string, std::string> entries_;  // key: lower-cased alias

@@ -66,9 +66,10 @@ class CPPVISA_API Backend {
 
   // ---- basic I/O (bounded by VI_ATTR_TMO_VALUE) ----
   /// viRead: stores up to buffer.size() bytes; `count` is set even on error (bytes already stored).
-  /// Returns VI_SUCCESS (END), VI_SUCCESS_TERM_CHAR, VI_SUCCESS_MAX_CNT or an error.
+  /// Returns VI_SUCCESS (END), VI_SUCCESS_TERM_CHAR, VI_SUCCESS_MAX_CNT or an error (VI_ERROR_TMO
+  /// when VI_ATTR_TMO_VALUE ms pass first).
   virtual status_t read(session_t session, std::span<std::byte> buffer, std::size_t& count) = 0;
-  /// viWrite: `count` = bytes transferred, also on error.
+  /// viWrite: `count` = bytes transferred, also on error (VI_ERROR_TMO as for read).
   virtual status_t write(session_t session, std::span<const std::byte> data, std::size_t& count) = 0;
   /// viReadSTB: the IEEE 488.2 status byte (a serial poll, or `*STB?` with VI_PROT_4882_STRS on ASRL/SOCKET).
   virtual status_t read_stb(session_t session, std::uint16_t& stb) = 0;

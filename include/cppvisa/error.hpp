@@ -44,7 +44,8 @@ class CPPVISA_API VisaIOError : public Error {
   status_t error_code() const noexcept { return code_; }   ///< the ViStatus
   std::string abbreviation() const;                         ///< e.g. "VI_ERROR_TMO"
   std::string description() const;                          ///< e.g. "Timeout expired before operation completed."
-  std::error_code code() const noexcept { return {static_cast<int>(code_), visa_category()}; }  ///< the status as a visa_category() error_code
+  /// The status as a visa_category() error_code
+  std::error_code code() const noexcept { return {static_cast<int>(code_), visa_category()}; }
 
  private:
   status_t code_;

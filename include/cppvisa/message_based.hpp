@@ -49,48 +49,60 @@ class CPPVISA_API MessageBasedResource : public Resource {
   // ---- writing ----
   /// viWrite of `data` as it is (END on the last byte when send_end()); returns the bytes written.
   std::size_t write_raw(std::span<const std::byte> data);
-  std::size_t write_raw(std::span<const std::byte> data, std::error_code& ec);  ///< non-throwing write_raw(): the count written before an error
-  std::size_t write_raw(std::string_view data) { return write_raw(std::as_bytes(std::span(data))); }  ///< write_raw() of the bytes of `data` (no encoding, no termination)
+  /// Non-throwing write_raw(): the count written before an error
+  std::size_t write_raw(std::span<const std::byte> data, std::error_code& ec);
+  /// write_raw() of the bytes of `data` (no encoding, no termination)
+  std::size_t write_raw(std::string_view data) { return write_raw(std::as_bytes(std::span(data))); }
   /// Encodes `message`, appends write_termination (or `termination` when given) and writes it in
   /// one viWrite; returns the bytes written. @throws Error when the text cannot be encoded.
   std::size_t write(std::string_view message);
   std::size_t write(std::string_view message, std::error_code& ec);  ///< non-throwing write() (VISA errors in `ec`)
-  std::size_t write(std::string_view message, std::string_view termination);  ///< write() with `termination` instead of write_termination()
-  std::size_t write(std::string_view message, std::string_view termination, std::error_code& ec);  ///< non-throwing write() with `termination` (VISA errors in `ec`)
+  /// write() with `termination` instead of write_termination()
+  std::size_t write(std::string_view message, std::string_view termination);
+  /// Non-throwing write() with `termination` (VISA errors in `ec`)
+  std::size_t write(std::string_view message, std::string_view termination, std::error_code& ec);
 
   // ---- reading ----
   /// Reads one message (until END or termination character), in reads of `size` bytes (0 =
   /// chunk_size()) while the status is VI_SUCCESS_MAX_CNT. Nothing is stripped. On an error the
   /// bytes already read are lost (use the `ec` form to keep them).
   std::vector<std::byte> read_raw(std::size_t size = 0);
-  std::vector<std::byte> read_raw(std::size_t size, std::error_code& ec);  ///< non-throwing read_raw(): returns the bytes read before an error
+  /// Non-throwing read_raw(): returns the bytes read before an error
+  std::vector<std::byte> read_raw(std::size_t size, std::error_code& ec);
   /// Reads one message, decodes it, and strips read_termination when the message ends with it.
   /// @throws as read_raw(); Error when the bytes are not valid in encoding().
   std::string read();
-  std::string read(std::error_code& ec);  ///< non-throwing read(): returns "" on a VISA error (in `ec`); Error for bytes the encoding rejects
+  /// Non-throwing read(): returns "" on a VISA error (in `ec`); Error for bytes the encoding rejects
+  std::string read(std::error_code& ec);
   /// read() with `termination` as read_termination for this read only (restored afterwards, also
   /// on error). @throws as read() and set_read_termination().
   std::string read(std::string_view termination);
   /// Reads exactly `count` bytes (across messages) in reads of `chunk_size` bytes (0 = chunk_size()),
-  /// or stops at END/termination character with break_on_termchar.
+  /// or stops at END/termination character with break_on_termchar. @throws as read_raw() (the
+  /// bytes already read are then lost).
   std::vector<std::byte> read_bytes(std::size_t count, std::size_t chunk_size = 0, bool break_on_termchar = false);
   /// Non-throwing read_bytes(): returns the bytes read before an error (in `ec`).
   std::vector<std::byte> read_bytes(std::size_t count, std::size_t chunk_size, bool break_on_termchar,
                                     std::error_code& ec);
   /// Reads into the caller's buffer: one viRead. Returns the count; `st` gets the completion code
   /// (VI_SUCCESS = END, VI_SUCCESS_TERM_CHAR, VI_SUCCESS_MAX_CNT).
+  /// @throws InvalidSession when closed; VisaIOError (the count is then lost: use the `ec` form).
   std::size_t read_into(std::span<std::byte> buffer, status_t& st);
-  std::size_t read_into(std::span<std::byte> buffer, status_t& st, std::error_code& ec);  ///< non-throwing read_into(): `st` also gets an error status
+  /// Non-throwing read_into(): `st` also gets an error status
+  std::size_t read_into(std::span<std::byte> buffer, status_t& st, std::error_code& ec);
 
   // ---- query ----
   /// write(message), sleep `delay` (or query_delay()) when positive, read().
   std::string query(std::string_view message);
-  std::string query(std::string_view message, std::error_code& ec);  ///< non-throwing query(): "" when the write or the read failed (error in `ec`)
-  std::string query(std::string_view message, std::chrono::duration<double> delay);  ///< query() sleeping `delay` seconds between write and read
+  /// Non-throwing query(): "" when the write or the read failed (error in `ec`)
+  std::string query(std::string_view message, std::error_code& ec);
+  /// query() sleeping `delay` seconds between write and read
+  std::string query(std::string_view message, std::chrono::duration<double> delay);
 
   // ---- binary and ASCII values ----
   /// Writes message + a binary block of `values` (IEEE 488.2 §7.7.6 definite length with the
   /// default `header`) + write_termination, in one write; returns the bytes written.
+  /// @throws as write_raw(); Error when `message` cannot be encoded.
   template <BlockRange R>
   std::size_t write_binary_values(std::string_view message, const R& values, BlockFormat header = BlockFormat::ieee,
                                   bool big_endian = false) {
@@ -145,7 +157,8 @@ class CPPVISA_API MessageBasedResource : public Resource {
   }
 
   // ---- status, trigger, flush ----
-  /// viReadSTB: the status byte (IEEE 488.2 §11.2). @throws InvalidSession; VisaIOError (VI_ERROR_TMO, VI_ERROR_NSUP_OPER).
+  /// viReadSTB: the status byte (IEEE 488.2 §11.2).
+  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_TMO, VI_ERROR_NSUP_OPER).
   std::uint16_t read_stb();
   std::uint16_t read_stb(std::error_code& ec);  ///< non-throwing read_stb(): 0 on error
   /// viAssertTrigger with VI_TRIG_PROT_DEFAULT. @throws InvalidSession; VisaIOError (VI_ERROR_TMO, VI_ERROR_NSUP_OPER).
@@ -156,16 +169,22 @@ class CPPVISA_API MessageBasedResource : public Resource {
   void flush(std::uint16_t mask, std::error_code& ec);  ///< non-throwing flush()
 
   // ---- settings kept by this object (PyVISA's plain attributes) ----
-  std::size_t chunk_size() const noexcept { return chunk_size_; }  ///< bytes per viRead of read_raw()/read() (default 20480)
+  /// Bytes per viRead of read_raw()/read() (default 20480)
+  std::size_t chunk_size() const noexcept { return chunk_size_; }
   void set_chunk_size(std::size_t n);  ///< sets chunk_size(); @throws Error when `n` is 0
-  std::chrono::duration<double> query_delay() const noexcept { return query_delay_; }  ///< the sleep between write and read of query() (seconds; default 0)
-  void set_query_delay(std::chrono::duration<double> d) { query_delay_ = d; }  ///< sets query_delay(); zero or negative: no sleep
+  /// The sleep between write and read of query() (seconds; default 0)
+  std::chrono::duration<double> query_delay() const noexcept { return query_delay_; }
+  /// Sets query_delay(); zero or negative: no sleep
+  void set_query_delay(std::chrono::duration<double> d) { query_delay_ = d; }
   /// "ascii" (default; non-ASCII bytes are an error), "utf-8" (validated) or "latin-1".
   const std::string& encoding() const noexcept { return encoding_; }
-  void set_encoding(std::string_view encoding);  ///< "ascii"/"us-ascii", "utf-8"/"utf8", "latin-1"/"latin1"/"iso-8859-1"; @throws Error otherwise
-  const std::string& write_termination() const noexcept { return write_termination_; }  ///< appended by write() (default "\r\n")
+  /// "ascii"/"us-ascii", "utf-8"/"utf8", "latin-1"/"latin1"/"iso-8859-1"; @throws Error otherwise
+  void set_encoding(std::string_view encoding);
+  /// Appended by write() (default "\r\n")
+  const std::string& write_termination() const noexcept { return write_termination_; }
   void set_write_termination(std::string_view t);  ///< sets write_termination(); any bytes, may be empty
-  const std::string& read_termination() const noexcept { return read_termination_; }  ///< stripped by read() when the message ends with it (default empty)
+  /// Stripped by read() when the message ends with it (default empty)
+  const std::string& read_termination() const noexcept { return read_termination_; }
   /// Its last character becomes VI_ATTR_TERMCHAR with VI_ATTR_TERMCHAR_EN true; empty disables
   /// the termination character (TERMCHAR back to '\n'). A last character that also appears earlier
   /// is ambiguous and refused (as PyVISA does).
@@ -190,8 +209,10 @@ class CPPVISA_API MessageBasedResource : public Resource {
                        const std::function<std::span<std::byte>(std::size_t)>& allocate);
   std::vector<std::byte> encoded_bytes(std::string_view text) const;  ///< encode() as bytes
   void wait_query_delay() const;  ///< sleeps query_delay() when positive
-  const Property* find_property(std::string_view name) const override;  ///< adds chunk_size, query_delay, encoding, terminations, send_end, io_protocol, stb
-  void collect_property_names(std::vector<std::string>& out) const override;  ///< appends the names find_property() adds
+  /// Adds chunk_size, query_delay, encoding, terminations, send_end, io_protocol, stb
+  const Property* find_property(std::string_view name) const override;
+  /// Appends the names find_property() adds
+  void collect_property_names(std::vector<std::string>& out) const override;
 
   std::size_t chunk_size_ = 20 * 1024;  ///< see chunk_size()
   std::chrono::duration<double> query_delay_{0.0};  ///< see query_delay()

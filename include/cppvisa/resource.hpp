@@ -32,7 +32,8 @@ struct SessionLink;
 using PropertyValue = std::variant<bool, std::int64_t, double, std::string>;
 
 /// A timeout in milliseconds as PyVISA's `timeout` property takes it: tmo_infinite for no limit.
-/// `timeout_from_ms(double)` applies PyVISA's rules (inf -> infinite, < 1 -> immediate).
+/// `timeout_from_ms(double)` applies PyVISA's rules (inf -> infinite, < 1 -> immediate, otherwise
+/// truncated to whole ms). @throws Error for NaN or a value above 4294967294 ms.
 CPPVISA_API std::uint32_t timeout_from_ms(double ms);
 
 /// The result of wait_on_event (PyVISA's WaitResponse).
@@ -55,6 +56,10 @@ class ResourceManager;
 /// synchronised: every call records last_status(), and install_handler(), uninstall_handler() and
 /// close() change the handler table without a lock. Concurrent calls on one Resource need external
 /// synchronisation; different Resource objects may be used from different threads.
+///
+/// Errors: each operation comes in a throwing form (InvalidSession when closed, VisaIOError for
+/// a negative status) and, where listed, a `std::error_code&` form. Attribute accessors throw as
+/// get_visa_attribute() / set_visa_attribute().
 class CPPVISA_API Resource {
  public:
   virtual ~Resource();
@@ -71,6 +76,7 @@ class CPPVISA_API Resource {
   /// The status of the last operation (including warnings such as VI_SUCCESS_MAX_CNT).
   status_t last_status() const noexcept { return last_status_; }
   /// Parsed information about the resource (through the backend, with alias).
+  /// @throws VisaIOError (VI_ERROR_INV_RSRC_NAME).
   ResourceInfo resource_info() const;
   /// "<ClassName> at <name>" as PyVISA prints resources.
   std::string to_string() const;
@@ -121,11 +127,13 @@ class CPPVISA_API Resource {
   AccessMode lock_state() const;  ///< VI_ATTR_RSRC_LOCK_STATE: no_lock, exclusive_lock or shared_lock
   std::uint32_t spec_version() const;  ///< VI_ATTR_RSRC_SPEC_VERSION (major in bits 31-20, minor 19-8, sub-minor 7-0)
   std::string resource_manufacturer_name() const;  ///< VI_ATTR_RSRC_MANF_NAME
-  /// VI_ATTR_TMO_VALUE in ms; tmo_infinite when there is no limit.
+  /// VI_ATTR_TMO_VALUE in ms (bounds each I/O operation); tmo_infinite when there is no limit.
   std::uint32_t timeout() const;
-  /// Sets VI_ATTR_TMO_VALUE to `ms` milliseconds (tmo_immediate, tmo_infinite allowed). @throws as set_visa_attribute().
+  /// Sets VI_ATTR_TMO_VALUE to `ms` milliseconds (tmo_immediate, tmo_infinite allowed).
+  /// @throws as set_visa_attribute().
   void set_timeout(std::uint32_t ms);
-  /// PyVISA's rules: infinity -> no limit, below 1 -> immediate, otherwise truncated.
+  /// Sets the timeout from `ms` milliseconds with timeout_from_ms()'s rules (infinity -> no limit,
+  /// below 1 -> immediate, otherwise truncated). @throws Error as timeout_from_ms(); as set_timeout().
   void set_timeout_ms(double ms);
 
   // ---- operations ----
@@ -136,8 +144,8 @@ class CPPVISA_API Resource {
 
   /// viLock with a shared lock; returns the access key (`requested_key`, or a generated one when
   /// empty). `timeout` (ms) bounds the wait for the lock; it defaults to timeout().
-  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_TMO when the lock was not granted in time, VI_ERROR_RSRC_LOCKED
-  /// at once with tmo_immediate).
+  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_TMO when the lock was not granted
+  /// in time, VI_ERROR_RSRC_LOCKED at once with tmo_immediate).
   std::string lock(std::optional<std::uint32_t> timeout = {}, std::string_view requested_key = {});
   /// Non-throwing lock(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed); returns "" on error.
   std::string lock(std::optional<std::uint32_t> timeout, std::string_view requested_key, std::error_code& ec);
@@ -160,7 +168,8 @@ class CPPVISA_API Resource {
     }
     ScopedLock& operator=(ScopedLock&&) = delete;
     ~ScopedLock();
-    const std::string& key() const noexcept { return key_; }  ///< the shared lock's access key; empty for an exclusive lock
+    /// The shared lock's access key; empty for an exclusive lock
+    const std::string& key() const noexcept { return key_; }
 
    private:
     friend class Resource;

@@ -51,7 +51,8 @@ class CPPVISA_API ResourceManager {
   ResourceManager(const ResourceManager&) = delete;
   ResourceManager& operator=(const ResourceManager&) = delete;
 
-  const std::shared_ptr<Backend>& backend() const noexcept { return backend_; }  ///< the backend this manager opens resources with
+  /// The backend this manager opens resources with
+  const std::shared_ptr<Backend>& backend() const noexcept { return backend_; }
   /// The RM session. @throws InvalidSession after close().
   session_t session() const;
   status_t last_status() const noexcept { return last_status_; }  ///< the status of the last call (warnings included)
@@ -74,7 +75,8 @@ class CPPVISA_API ResourceManager {
   /// VI_ERROR_RSRC_LOCKED / VI_ERROR_TMO for a lock not granted within open_timeout, ...); Error for
   /// an unknown property name (checked before opening) or a bad property value.
   std::unique_ptr<Resource> open_resource(std::string_view name, const OpenOptions& options = {});
-  /// open_resource() with VISA errors in `ec` (returns null then); still throws InvalidSession and Error as open_resource().
+  /// open_resource() with VISA errors in `ec` (returns null then); still throws InvalidSession and
+  /// Error as open_resource().
   std::unique_ptr<Resource> open_resource(std::string_view name, const OpenOptions& options, std::error_code& ec);
   /// Opens a resource as class T (T must match the resource: a MessageBasedResource for message-based
   /// resources, or a base class of the chosen class). @throws Error when the class does not fit.

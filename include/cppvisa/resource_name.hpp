@@ -24,7 +24,8 @@ namespace cppvisa {
 class CPPVISA_API InvalidResourceName : public VisaIOError {
  public:
   explicit InvalidResourceName(const std::string& message);  ///< `message`: what is wrong, with the expected syntax
-  const std::string& message() const noexcept { return message_; }  ///< the message given at construction (without the status text)
+  /// The message given at construction (without the status text)
+  const std::string& message() const noexcept { return message_; }
 
  private:
   std::string message_;

@@ -38,16 +38,20 @@ class CPPVISA_API SerialInstrument : public MessageBasedResource {
  protected:
   using MessageBasedResource::MessageBasedResource;
   friend class ResourceManager;
-  const Property* find_property(std::string_view name) const override;  ///< adds the serial properties (baud_rate, data_bits, ..., xon_char, xoff_char)
-  void collect_property_names(std::vector<std::string>& out) const override;  ///< appends the names find_property() adds
+  /// Adds the serial properties (baud_rate, data_bits, ..., xon_char, xoff_char)
+  const Property* find_property(std::string_view name) const override;
+  /// Appends the names find_property() adds
+  void collect_property_names(std::vector<std::string>& out) const override;
 };
 
 /// Resources with a REN line (GPIB, TCPIP INSTR, USB INSTR, VICP): control_ren.
 class CPPVISA_API ControlRenResource : public MessageBasedResource {
  public:
-  /// viGpibControlREN. @throws InvalidSession when closed; VisaIOError (VI_ERROR_NSUP_OPER where the protocol has no REN).
+  /// viGpibControlREN. @throws InvalidSession when closed; VisaIOError (VI_ERROR_NSUP_OPER where
+  /// the protocol has no REN line).
   void control_ren(RenMode mode);
-  void control_ren(RenMode mode, std::error_code& ec);  ///< non-throwing control_ren() (error in `ec`, VI_ERROR_INV_OBJECT when closed)
+  /// Non-throwing control_ren() (error in `ec`, VI_ERROR_INV_OBJECT when closed)
+  void control_ren(RenMode mode, std::error_code& ec);
 
  protected:
   using MessageBasedResource::MessageBasedResource;

@@ -57,34 +57,48 @@ enum class EventMechanism : std::uint16_t {
 
 /// Event types (VI_EVENT_*).
 namespace event {
-inline constexpr event_type_t io_completion = 0x3FFF2009u;  ///< VI_EVENT_IO_COMPLETION: an asynchronous operation completed
+/// VI_EVENT_IO_COMPLETION: an asynchronous operation completed
+inline constexpr event_type_t io_completion = 0x3FFF2009u;
 inline constexpr event_type_t trig = 0xBFFF200Au;  ///< VI_EVENT_TRIG: a trigger line was asserted
-inline constexpr event_type_t service_request = 0x3FFF200Bu;  ///< VI_EVENT_SERVICE_REQ: the device requested service (SRQ, IEEE 488.2)
+/// VI_EVENT_SERVICE_REQ: the device requested service (SRQ, IEEE 488.2)
+inline constexpr event_type_t service_request = 0x3FFF200Bu;
 inline constexpr event_type_t clear = 0x3FFF200Du;  ///< VI_EVENT_CLEAR: a device clear was received
-inline constexpr event_type_t exception = 0xBFFF200Eu;  ///< VI_EVENT_EXCEPTION: an error occurred in an operation (handler mechanism only)
-inline constexpr event_type_t gpib_controller_in_charge = 0x3FFF2012u;  ///< VI_EVENT_GPIB_CIC: the controller-in-charge status changed
+/// VI_EVENT_EXCEPTION: an error occurred in an operation (handler mechanism only)
+inline constexpr event_type_t exception = 0xBFFF200Eu;
+/// VI_EVENT_GPIB_CIC: the controller-in-charge status changed
+inline constexpr event_type_t gpib_controller_in_charge = 0x3FFF2012u;
 inline constexpr event_type_t gpib_talk = 0x3FFF2013u;  ///< VI_EVENT_GPIB_TALK: the interface was addressed to talk
-inline constexpr event_type_t gpib_listen = 0x3FFF2014u;  ///< VI_EVENT_GPIB_LISTEN: the interface was addressed to listen
-inline constexpr event_type_t vxi_vme_sysfail = 0x3FFF201Du;  ///< VI_EVENT_VXI_VME_SYSFAIL: the VXI/VME SYSFAIL line was asserted
-inline constexpr event_type_t vxi_vme_sysreset = 0x3FFF201Eu;  ///< VI_EVENT_VXI_VME_SYSRESET: the VXI/VME SYSRESET line was asserted
-inline constexpr event_type_t vxi_signal_interrupt = 0x3FFF2020u;  ///< VI_EVENT_VXI_SIGP: a VXI signal or interrupt was received
-inline constexpr event_type_t vxi_vme_interrupt = 0xBFFF2021u;  ///< VI_EVENT_VXI_VME_INTR: a VXIbus interrupt was received
+/// VI_EVENT_GPIB_LISTEN: the interface was addressed to listen
+inline constexpr event_type_t gpib_listen = 0x3FFF2014u;
+/// VI_EVENT_VXI_VME_SYSFAIL: the VXI/VME SYSFAIL line was asserted
+inline constexpr event_type_t vxi_vme_sysfail = 0x3FFF201Du;
+/// VI_EVENT_VXI_VME_SYSRESET: the VXI/VME SYSRESET line was asserted
+inline constexpr event_type_t vxi_vme_sysreset = 0x3FFF201Eu;
+/// VI_EVENT_VXI_SIGP: a VXI signal or interrupt was received
+inline constexpr event_type_t vxi_signal_interrupt = 0x3FFF2020u;
+/// VI_EVENT_VXI_VME_INTR: a VXIbus interrupt was received
+inline constexpr event_type_t vxi_vme_interrupt = 0xBFFF2021u;
 inline constexpr event_type_t pxi_interrupt = 0x3FFF2022u;  ///< VI_EVENT_PXI_INTR: a PXI interrupt occurred
-inline constexpr event_type_t tcpip_connect = 0x3FFF2036u;  ///< VI_EVENT_TCPIP_CONNECT: a client connected to a TCPIP SOCKET server resource
+/// VI_EVENT_TCPIP_CONNECT: a client connected to a TCPIP SOCKET server resource
+inline constexpr event_type_t tcpip_connect = 0x3FFF2036u;
 inline constexpr event_type_t usb_interrupt = 0x3FFF2037u;  ///< VI_EVENT_USB_INTR: a USB interrupt-IN packet arrived
-inline constexpr event_type_t all_enabled = 0x3FFF7FFFu;  ///< VI_ALL_ENABLED_EVENTS: every enabled event type (wait_on_event, discard_events)
+/// VI_ALL_ENABLED_EVENTS: every enabled event type (wait_on_event, discard_events)
+inline constexpr event_type_t all_enabled = 0x3FFF7FFFu;
 }  // namespace event
 
 /// viFlush / viSetBuf masks.
 namespace buffer {
-inline constexpr std::uint16_t read_buf = 1;  ///< VI_READ_BUF: discard the formatted-I/O read buffer, reading from the device up to END if none was buffered
+/// VI_READ_BUF: discard the formatted-I/O read buffer, reading from the device up to END if none was buffered
+inline constexpr std::uint16_t read_buf = 1;
 inline constexpr std::uint16_t write_buf = 2;  ///< VI_WRITE_BUF: flush the formatted-I/O write buffer (send it)
 inline constexpr std::uint16_t read_buf_discard = 4;  ///< VI_READ_BUF_DISCARD: discard the formatted-I/O read buffer
 inline constexpr std::uint16_t write_buf_discard = 8;  ///< VI_WRITE_BUF_DISCARD: discard the formatted-I/O write buffer
-inline constexpr std::uint16_t io_in_buf = 16;  ///< VI_IO_IN_BUF: discard the low-level receive buffer (as io_in_buf_discard)
+/// VI_IO_IN_BUF: discard the low-level receive buffer (as io_in_buf_discard)
+inline constexpr std::uint16_t io_in_buf = 16;
 inline constexpr std::uint16_t io_out_buf = 32;  ///< VI_IO_OUT_BUF: send the low-level transmit buffer to the device
 inline constexpr std::uint16_t io_in_buf_discard = 64;  ///< VI_IO_IN_BUF_DISCARD: discard the low-level receive buffer
-inline constexpr std::uint16_t io_out_buf_discard = 128;  ///< VI_IO_OUT_BUF_DISCARD: discard the low-level transmit buffer
+/// VI_IO_OUT_BUF_DISCARD: discard the low-level transmit buffer
+inline constexpr std::uint16_t io_out_buf_discard = 128;
 }  // namespace buffer
 
 /// Trigger protocols of viAssertTrigger.

@@ -382,7 +382,8 @@ class CPPVISA_API AsciiFormat {
   /// conversion (x/o/c of a float, d of NaN or infinity).
   void append(std::string& out, double value) const;
   void append(std::string& out, float value) const;          ///< `s` uses float's shortest text
-  void append(std::string& out, std::int64_t value) const;  ///< integer conversions exact, e/f/g through double; `c` needs 0..127, else @throws InvalidAsciiFormat
+  /// Integer conversions exact, e/f/g through double; `c` needs 0..127, else @throws InvalidAsciiFormat
+  void append(std::string& out, std::int64_t value) const;
   void append(std::string& out, std::uint64_t value) const;  ///< as the std::int64_t overload, for unsigned values
 
   /// Appends any BlockValue (integers widened to 64 bits).
