@@ -1,0 +1,64 @@
+#include "protocols/usbtmc/usbtmc_resources.hpp"
+
+#include "protocols/usbtmc/usb_devices.hpp"
+#include "protocols/usbtmc/usbtmc_session.hpp"
+
+#ifdef CPPVISA_HAVE_LIBUSB
+#include "protocols/usbtmc/libusb_transport.hpp"
+#endif
+
+namespace cppvisa::usbtmc {
+
+bool available() noexcept {
+#ifdef CPPVISA_HAVE_LIBUSB
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string_view availability() noexcept {
+#ifdef CPPVISA_HAVE_LIBUSB
+  return {};
+#else
+  return "USB instruments need libusb-1.0: this build was made without it (install libusb-1.0-0-dev and rebuild)";
+#endif
+}
+
+std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& st) {
+  if (name.interface_type != InterfaceType::usb || name.resource_class != "INSTR") {
+    st = status::ERROR_NSUP_OPER;
+    return nullptr;
+  }
+#ifdef CPPVISA_HAVE_LIBUSB
+  bool ambiguous = false;
+  if (!resolve(name, scan_devices(), &ambiguous)) {
+    st = status::ERROR_RSRC_NFOUND;
+    return nullptr;
+  }
+  TransportOpener opener = [](const ResourceName& n, core::Deadline, status_t& s) -> std::unique_ptr<UsbTransport> {
+    // Resolved again at connect: the device may have been re-plugged (new address) since.
+    auto match = resolve(n, scan_devices());
+    if (!match) {
+      s = status::ERROR_RSRC_NFOUND;
+      return nullptr;
+    }
+    return LibusbTransport::open(*match, s);
+  };
+  st = status::SUCCESS;
+  return std::make_unique<UsbtmcSession>(name, std::move(opener));
+#else
+  st = status::ERROR_NSUP_OPER;
+  return nullptr;
+#endif
+}
+
+std::vector<std::string> list_resources() {
+#ifdef CPPVISA_HAVE_LIBUSB
+  return resource_names(scan_devices(), false);
+#else
+  return {};
+#endif
+}
+
+}  // namespace cppvisa::usbtmc
