@@ -1,6 +1,8 @@
 // Fuzz target for the USBTMC control-response parsers: GET_CAPABILITIES, the abort/clear/status
-// responses and the USB488 interrupt-IN notifications, each fed the same bytes. Invariants: no
+// responses, the USB488 interrupt-IN notifications and the USB descriptor parser (sysfs
+// `descriptors`), each fed the same bytes. Invariants: no
 // crash, no read beyond the input, and a refused GET_CAPABILITIES leaves the output untouched.
+#include "protocols/usbtmc/usb_devices.hpp"
 #include "protocols/usbtmc/usbtmc_wire.hpp"
 
 #include <cstddef>
@@ -31,5 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* raw, std::size_t size)
   if (parse_status_byte(data, s) != (size >= 3)) std::abort();
   Notification n;
   if (parse_notification(data, n) && n.kind == Notification::status_byte && (n.tag < 2 || n.tag > 127)) std::abort();
+  UsbDescriptors d;
+  if (parse_descriptors(data, d)) {
+    if (size < 18) std::abort();
+    for (const auto& i : d.interfaces)
+      if (i.endpoints.size() > 32) std::abort();
+  }
   return 0;
 }
