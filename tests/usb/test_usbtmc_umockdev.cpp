@@ -384,6 +384,27 @@ TEST_F(UmockdevUsbtmc, VendorControlTransfers) {
   EXPECT_EQ(session->usb_control_in(0xC1, 0x55, 0, 0, buf, n, core::Deadline::after_ms(1000)), status::ERROR_IO);
 }
 
+TEST_F(UmockdevUsbtmc, RawSessionOnTheBulkPipes) {
+  status_t st = status::SUCCESS;
+  session = make_session(ResourceName::parse("USB0::0x0957::0x1796::MY123::0::RAW"), st);
+  ASSERT_EQ(st, status::SUCCESS);
+  ASSERT_EQ(session->connect(core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::vector<std::byte> frame;
+  const std::string cmd = "*IDN?\n";
+  append_dev_dep_msg_out(frame, 1, std::as_bytes(std::span(cmd.data(), cmd.size())), true);
+  auto req = request_dev_dep_msg_in(2, 1000, std::nullopt);
+  frame.insert(frame.end(), req.begin(), req.end());
+  std::size_t n = 0;
+  // Each USBTMC message is its own Bulk-OUT transfer (the device reads one header per transfer).
+  ASSERT_EQ(session->write(std::span(frame.data(), 20), n, core::Deadline::after_ms(1000)), status::SUCCESS);
+  ASSERT_EQ(session->write(std::span(frame.data() + 20, 12), n, core::Deadline::after_ms(1000)), status::SUCCESS);
+  std::vector<std::byte> buf(4096);
+  ASSERT_EQ(session->read(buf, n, core::Deadline::after_ms(1000)), status::SUCCESS);
+  ASSERT_EQ(n, 44u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data() + 12), 31), "Keysight,Model Scope,MY123,1.0\n");
+  EXPECT_EQ(list_resources(true).size(), 1u) << "the USBTMC interface is listed as INSTR";
+}
+
 TEST_F(UmockdevUsbtmc, UnplugGivesConnectionLost) {
   open_session();
   EXPECT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");

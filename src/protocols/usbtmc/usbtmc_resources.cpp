@@ -1,6 +1,7 @@
 #include "protocols/usbtmc/usbtmc_resources.hpp"
 
 #include "protocols/usbtmc/usb_devices.hpp"
+#include "protocols/usbtmc/usb_raw_session.hpp"
 #include "protocols/usbtmc/usbtmc_session.hpp"
 
 #ifdef CPPVISA_HAVE_LIBUSB
@@ -26,13 +27,14 @@ std::string_view availability() noexcept {
 }
 
 std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& st) {
-  if (name.interface_type != InterfaceType::usb || name.resource_class != "INSTR") {
+  if (name.interface_type != InterfaceType::usb || (name.resource_class != "INSTR" && name.resource_class != "RAW")) {
     st = status::ERROR_NSUP_OPER;
     return nullptr;
   }
 #ifdef CPPVISA_HAVE_LIBUSB
   bool ambiguous = false;
-  if (!resolve(name, scan_devices(), &ambiguous)) {
+  auto found = resolve(name, scan_devices(), &ambiguous);
+  if (!found) {
     st = status::ERROR_RSRC_NFOUND;
     return nullptr;
   }
@@ -46,6 +48,14 @@ std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& 
     return LibusbTransport::open(*match, s);
   };
   st = status::SUCCESS;
+  if (name.resource_class == "RAW") {
+    RawEndpoints eps;
+    for (const auto& e : found->interface.endpoints) {
+      if (e.is_bulk()) (e.is_in() ? eps.bulk_in : eps.bulk_out).push_back(e.address);
+      else if (e.is_interrupt() && e.is_in()) eps.interrupt_in.push_back(e.address);
+    }
+    return std::make_unique<UsbRawSession>(name, std::move(opener), std::move(eps));
+  }
   return std::make_unique<UsbtmcSession>(name, std::move(opener));
 #else
   st = status::ERROR_NSUP_OPER;
@@ -53,12 +63,15 @@ std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& 
 #endif
 }
 
-std::vector<std::string> list_resources() {
+std::vector<std::string> list_resources(bool raw) {
 #ifdef CPPVISA_HAVE_LIBUSB
-  return resource_names(scan_devices(), false);
+  return resource_names(scan_devices(), raw);
 #else
+  (void)raw;
   return {};
 #endif
 }
+
+std::vector<std::string> list_resources() { return list_resources(false); }
 
 }  // namespace cppvisa::usbtmc
