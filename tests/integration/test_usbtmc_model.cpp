@@ -274,6 +274,24 @@ TEST_F(UsbtmcModel, ExtraBytesAfterThePaddingAreDiscarded) {
   EXPECT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
 }
 
+TEST_F(UsbtmcModel, RigolHeaderlessContinuationNeedsItsQuirk) {
+  UsbtmcDeviceModel::Config c;
+  c.split_without_header = 1000;  // 1012-byte first transfer, then 1000-byte transfers, no headers
+  open(c);
+  model->queue_reply(ModelReply::pattern(5000));
+  std::string got;
+  EXPECT_EQ(receive(got, 10000), status::ERROR_IO) << "a short transfer is an error without the quirk";
+  SessionOptions o;
+  o.headerless_continuation = true;
+  open(c, o);
+  model->queue_reply(ModelReply::pattern(5000));
+  ASSERT_EQ(receive(got, 10000), status::SUCCESS);
+  ASSERT_EQ(got.size(), 5000u);
+  for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(std::byte(got[i]), ModelReply::pattern_byte(i)) << i;
+  EXPECT_EQ(model->stats().requests, 1u) << "no second request mid-message";
+  EXPECT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
+}
+
 TEST_F(UsbtmcModel, WrongTagAcceptedAsAQuirk) {
   UsbtmcDeviceModel::Config c;
   c.wrong_tag = true;

@@ -86,6 +86,9 @@ struct UsbtmcModelConfig {
   bool truncated_header = false;  ///< the Bulk-IN transfer is 5 bytes
   bool lie_size = false;          ///< TransferSize 0xFFFFFFF0 whatever was asked
   bool extra_bytes = false;       ///< 64 bytes beyond TransferSize + padding in the same transfer
+  /// Rigol: after the first transfer, the data continue in transfers of this many bytes with no
+  /// header (0 = off).
+  std::size_t split_without_header = 0;
 };
 
 class UsbtmcDeviceModel {
@@ -231,7 +234,15 @@ class UsbtmcDeviceModel {
     if (!tx_) return Result::nak;
     const std::size_t mps = cfg_.info.bulk_in_max_packet;
     Tx& t = *tx_;
-    const std::size_t left = t.total() - t.pos;
+    std::size_t left = t.total() - t.pos;
+    if (cfg_.split_without_header && left > 0) {
+      // Rigol behaviour: the message goes on in further transfers without a header (each ends
+      // with a short packet: split_without_header must not be a multiple of wMaxPacketSize).
+      const std::size_t k = cfg_.split_without_header;
+      const std::size_t seg_end =
+          t.pos < t.header_len ? t.header_len + k : t.header_len + ((t.pos - t.header_len) / k + 1) * k;
+      left = std::min(left, seg_end - t.pos);
+    }
     if (left == 0) {  // only the terminating zero-length packet is left
       tx_.reset();
       ++stats_.bulk_in_transfers;
@@ -247,6 +258,11 @@ class UsbtmcDeviceModel {
     out.resize(n);
     t.read(out, cfg_);
     bool done = t.pos == t.total();
+    if (cfg_.split_without_header && !done && n == left) {
+      ++stats_.bulk_in_transfers;  // one segment ended with its short packet
+      cv_.notify_all();
+      return Result::ok;
+    }
     if (done && n == left && (t.total() % mps != 0 || max > n)) {
       tx_.reset();  // ended by a short packet, or by the ZLP the host's larger buffer took
     }

@@ -2,6 +2,10 @@
 
 #include "protocols/usbtmc/usb_devices.hpp"
 #include "protocols/usbtmc/usb_raw_session.hpp"
+#include "protocols/usbtmc/usbtmc_quirks.hpp"
+
+#include <cstdio>
+#include <cstdlib>
 #include "protocols/usbtmc/usbtmc_session.hpp"
 
 #ifdef CPPVISA_HAVE_LIBUSB
@@ -56,7 +60,16 @@ std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& 
     }
     return std::make_unique<UsbRawSession>(name, std::move(opener), std::move(eps));
   }
-  return std::make_unique<UsbtmcSession>(name, std::move(opener));
+  SessionOptions options;
+  std::vector<QuirkRow> overrides;
+  if (const char* env = std::getenv("CPPVISA_USBTMC_QUIRKS")) {
+    std::string error;
+    if (!parse_quirk_overrides(env, overrides, error))
+      std::fprintf(stderr, "cppvisa: CPPVISA_USBTMC_QUIRKS ignored: %s\n", error.c_str());
+  }
+  apply_quirks(quirks_for(found->device.descriptors.vendor_id, found->device.descriptors.product_id, overrides),
+               options);
+  return std::make_unique<UsbtmcSession>(name, std::move(opener), options);
 #else
   st = status::ERROR_NSUP_OPER;
   return nullptr;

@@ -283,9 +283,10 @@ status_t UsbtmcSession::receive(std::span<std::byte> buffer, core::Deadline dead
       if (status_t st = send_request(room, deadline); st < 0) return st;
     }
     if (rx_pos_ == rx_len_) {
-      if (header_seen_ && rx_short_) {
+      if (header_seen_ && rx_short_ && !options_.headerless_continuation) {
         // The device ended the transfer before TransferSize bytes: a short transfer is a
         // protocol error (USBTMC 1.0 §3.3: the transfer holds header, TransferSize bytes, padding).
+        // With the Rigol quirk the data go on in the next transfers without a header.
         drop_transfer();
         return status::ERROR_IO;
       }

@@ -59,6 +59,7 @@ struct SessionOptions {
   bool accept_wrong_msg_id = false;        ///< quirk: tolerate a wrong MsgID (old firmware, pyvisa-py)
   bool no_termchar_request = false;        ///< quirk: never put TermChar in a request
   bool clear_on_open = false;              ///< run the device-clear sequence at open (python-usbtmc does)
+  bool headerless_continuation = false;    ///< quirk (Rigol): data go on after a short packet without header
 };
 
 class UsbtmcSession : public core::Session, private core::ByteSource {
