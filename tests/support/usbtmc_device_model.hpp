@@ -304,7 +304,7 @@ class UsbtmcDeviceModel {
     }
     if (type == 0xC1 && req == 0x02 && index == ifc) {  // vendor: read back what 0x41/0x01 stored
       std::size_t n = std::min(buffer.size(), vendor_.size());
-      std::memcpy(buffer.data(), vendor_.data(), n);
+      if (n) std::memcpy(buffer.data(), vendor_.data(), n);
       length = n;
       return Result::ok;
     }
@@ -595,7 +595,7 @@ class ModelTransport : public cppvisa::usbtmc::UsbTransport {
       const auto seen = model_->generation();
       auto r = model_->bulk_in(ep, buffer.size(), scratch_in_);
       if (r == UsbtmcDeviceModel::Result::ok) {
-        std::memcpy(buffer.data(), scratch_in_.data(), scratch_in_.size());
+        if (!scratch_in_.empty()) std::memcpy(buffer.data(), scratch_in_.data(), scratch_in_.size());
         received = scratch_in_.size();
         return status::SUCCESS;
       }

@@ -90,7 +90,7 @@ void progress(Emulation& e, Urb& u) {
     case USBDEVFS_URB_TYPE_BULK:
       if (urb->endpoint & 0x80) {
         Result r = e.model->bulk_in(urb->endpoint, len, out);
-        if (r == Result::ok) std::memcpy(buf, out.data(), out.size());
+        if (r == Result::ok && !out.empty()) std::memcpy(buf, out.data(), out.size());
         return finish(r, static_cast<int>(out.size()));
       } else {
         Result r = e.model->bulk_out(urb->endpoint, std::span(buf, len));
