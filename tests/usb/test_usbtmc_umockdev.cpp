@@ -23,6 +23,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <thread>
 
 namespace cppvisa::usbtmc {
 namespace {
@@ -412,6 +413,22 @@ TEST_F(UmockdevUsbtmc, UnplugGivesConnectionLost) {
   std::size_t n = 0;
   EXPECT_EQ(session->write(std::as_bytes(std::span("*IDN?\n", 6)), n, core::Deadline::after_ms(1000)),
             status::ERROR_CONN_LOST);
+}
+
+TEST_F(UmockdevUsbtmc, UnplugMidTransfer) {
+  open_session();
+  emulation->model->configure([](auto& c) { c.never_answer = true; });
+  std::size_t n = 0;
+  ASSERT_EQ(session->write(std::as_bytes(std::span("*IDN?\n", 6)), n, core::Deadline::after_ms(1000)), status::SUCCESS);
+  std::thread pull([m = emulation->model] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    m->unplug();  // the Bulk-IN URB in flight completes with -ENODEV
+  });
+  std::vector<std::byte> buf(64);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(session->read(buf, n, core::Deadline::after_ms(5000)), status::ERROR_CONN_LOST);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(3000));
+  pull.join();
 }
 
 }  // namespace
