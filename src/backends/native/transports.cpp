@@ -3,6 +3,7 @@
 #include "protocols/hislip/hislip_session.hpp"
 #include "protocols/serial/serial_session.hpp"
 #include "protocols/socket/socket_session.hpp"
+#include "protocols/usbtmc/usbtmc_resources.hpp"
 #include "protocols/vxi11/vxi11_session.hpp"
 
 namespace cppvisa::native {
@@ -45,6 +46,17 @@ const Transport kBuiltin[] = {
         },
         .create = [](const ResourceName& n, status_t& st) { return serial::make_session(n, st); },
         .list = [] { return serial::list_ports(); },
+    },
+    {
+        .name = "USBTMC / USB RAW",
+        .resources = "USB[board]::vid::pid::serial[::interface]::INSTR and ::RAW (libusb)",
+        .opens = [](const ResourceName& n) {
+          return n.interface_type == InterfaceType::usb && (n.resource_class == "INSTR" || n.resource_class == "RAW");
+        },
+        .create = [](const ResourceName& n, status_t& st) { return usbtmc::make_session(n, st); },
+        .list = [] { return usbtmc::list_resources(); },
+        // availability() names a static text (the missing dependency).
+        .unavailable = []() -> const char* { return usbtmc::available() ? nullptr : usbtmc::availability().data(); },
     },
 };
 

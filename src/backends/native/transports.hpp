@@ -1,5 +1,5 @@
 // native::Transport: the native backend's table of protocols, one row per way of reaching an
-// instrument (raw socket, VXI-11, HiSLIP, serial; USB and GPIB rows come later). The backend
+// instrument (raw socket, VXI-11, HiSLIP, serial, USB; GPIB rows come later). The backend
 // opens a name with the first row whose `opens` accepts it, lists what the rows' `list` hooks
 // find, and shows every row (and why an unavailable one cannot be used) in debug_info.
 // Modelled on libsigrok's driver/transport tables (a name plus hooks, optional ones null) and on
