@@ -27,6 +27,7 @@ status_t ServedDevice::do_remote(core::Deadline) { return status::ERROR_NSUP_OPE
 status_t ServedDevice::do_local(core::Deadline) { return status::ERROR_NSUP_OPER; }
 void ServedDevice::do_abort() {}
 void ServedDevice::do_discard_output(core::Deadline deadline) { do_clear(deadline); }
+void ServedDevice::do_interrupt(core::Deadline deadline) { do_discard_output(deadline); }
 void ServedDevice::do_enable_service_requests(bool) {}
 
 // ---- the turn ----
@@ -201,6 +202,13 @@ status_t ServedDevice::clear(ClientId client, core::Deadline deadline, Access ac
     forget_output_locked();
   }
   return st;
+}
+
+status_t ServedDevice::interrupt(ClientId client, core::Deadline deadline) {
+  return run(client, Access::checked, deadline, [&] {
+    do_interrupt(deadline);
+    return status::SUCCESS;
+  });
 }
 
 // ---- locks ----

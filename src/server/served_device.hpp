@@ -110,6 +110,9 @@ class ServedDevice {
   status_t trigger(ClientId client, core::Deadline deadline);
   /// Device clear: discards pending input and output.
   status_t clear(ClientId client, core::Deadline deadline, Access access = Access::checked);
+  /// The client's next message interrupts its unread response (IEEE 488.2 §6.3.2.3; HiSLIP's
+  /// Interrupted): the response goes, the way the instrument drops it (do_interrupt()).
+  status_t interrupt(ClientId client, core::Deadline deadline);
   status_t remote(ClientId client, core::Deadline deadline);
   status_t local(ClientId client, core::Deadline deadline);
 
@@ -167,6 +170,10 @@ class ServedDevice {
   virtual void do_abort();
   /// Discards unread output (another client's). Default: do_clear() (IEEE 488.2 §5.8).
   virtual void do_discard_output(core::Deadline deadline);
+  /// A new message of the same client interrupts the unread response. Default: do_discard_output().
+  /// A 488.2 instrument does this itself when the message arrives (and reports -410 Query
+  /// INTERRUPTED): such a device only drops what it buffered on the gateway side.
+  virtual void do_interrupt(core::Deadline deadline);
   /// Called when the first listener is added (true) and the last removed (false).
   virtual void do_enable_service_requests(bool on);
   /// For implementations: the instrument requests service (calls the listeners; any thread).

@@ -111,6 +111,8 @@ status_t SessionDevice::do_local(core::Deadline deadline) {
 
 void SessionDevice::do_abort() { backend_->terminate(session_, 0, 0); }
 
+void SessionDevice::do_interrupt(core::Deadline) { backend_->flush(session_, buffer::read_buf_discard); }
+
 status_t SessionDevice::on_event(session_t, event_type_t, session_t, void* user) {
   static_cast<SessionDevice*>(user)->service_requested();
   return status::SUCCESS;

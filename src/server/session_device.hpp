@@ -38,6 +38,9 @@ class SessionDevice final : public ServedDevice {
   status_t do_remote(core::Deadline deadline) override;
   status_t do_local(core::Deadline deadline) override;
   void do_abort() override;
+  /// Drops what this session buffered; the instrument itself discards its unread response when
+  /// the next message arrives and reports it (IEEE 488.2 §6.3.2.3: the simulated ones do).
+  void do_interrupt(core::Deadline deadline) override;
   void do_enable_service_requests(bool on) override;
 
  private:

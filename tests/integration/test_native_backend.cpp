@@ -30,6 +30,11 @@ namespace {
 /// An instrument that answers "*IDN?" and echoes anything else as "echo:<text>".
 class EchoDevice : public server::ServedDevice {
  protected:
+  // It answers commands too (not only queries): it says when output is waiting.
+  server::Output do_output() override {
+    std::lock_guard g(m_);
+    return output_.empty() ? server::Output::none : server::Output::ready;
+  }
   status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
     std::lock_guard g(m_);
     pending_.append(reinterpret_cast<const char*>(data.data()), data.size());

@@ -58,7 +58,13 @@ class Client::SyncSource : public core::ByteSource {
         case MessageType::fatal_error:
           client_.connection_lost();
           return status::ERROR_CONN_LOST;
-        default: break;  // Interrupted, Error, stale acknowledgements: skipped with their payload
+        case MessageType::error:
+          // The server refused something we sent on this channel (IVI-6.1 §6.2: Error on the
+          // synchronous channel): the read reports it instead of waiting for an answer that will
+          // not come. Code 2 is what cppvisa's server sends for an operation the device does not
+          // support; the payload (the server's text) is skipped by the next header read.
+          return h.control == error::unrecognized_control ? status::ERROR_NSUP_OPER : status::ERROR_IO;
+        default: break;  // Interrupted, stale acknowledgements: skipped with their payload
       }
     }
   }

@@ -447,10 +447,11 @@ bool Server::handle_data(Session& s, const Message& m) {
                             : device.local(s.client, ms_deadline(options_.device_timeout_ms));
   }
   // §6.10 (protocols.md §3.6): the previous response is still on its way when a new message
-  // comes: it is dropped (its read was aborted above, the device's unread output is cleared) and
-  // the client told with AsyncInterrupted and Interrupted, carrying this message's MessageID.
+  // comes: it is dropped (its read was aborted above; the device drops its unread output as an
+  // instrument does, reporting -410 where it can) and the client told with AsyncInterrupted and
+  // Interrupted, carrying this message's MessageID.
   if (interrupted && device.response_pending(s.client)) {
-    device.clear(s.client, ms_deadline(options_.device_timeout_ms));
+    device.interrupt(s.client, ms_deadline(options_.device_timeout_ms));
     {
       std::lock_guard lock(mutex_);
       s.output_wanted = false;
