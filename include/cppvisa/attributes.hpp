@@ -55,7 +55,7 @@ CPPVISA_API const AttrInfo* attribute_table(std::size_t& count) noexcept;
 CPPVISA_API std::size_t attr_type_size(AttrType t) noexcept;
 
 /// Truncates a raw 64-bit ViAttrState to the attribute's width and sign-interprets it
-/// (visa-c-api §6.10: PyVISA 1.11.3 zero-extends -1 to 0xFFFFFFFF, master sign-extends).
+/// (PyVISA 1.11.3 zero-extends -1 to 0xFFFFFFFF, master sign-extends).
 CPPVISA_API std::int64_t normalize_attr_integer(AttrType t, std::uint64_t raw) noexcept;
 
 /// Whether an attribute applies to sessions of this interface type and resource class

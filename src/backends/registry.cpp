@@ -1,5 +1,5 @@
 // The backend registry: open_backend() chooses and caches a backend from a PyVISA-style
-// specification (pyvisa-api §2.1): "[argument]@backend", a bare path meaning the ivi backend.
+// specification (PyVISA's documentation): "[argument]@backend", a bare path meaning the ivi backend.
 #include <cppvisa/backend.hpp>
 #include <cppvisa/error.hpp>
 #include <cppvisa/status.hpp>

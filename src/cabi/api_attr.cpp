@@ -1,6 +1,6 @@
 // Attributes and status descriptions: viGetAttribute, viSetAttribute, viStatusDesc.
 // viGetAttribute writes exactly the attribute's native width (attributes.def), viSetAttribute
-// truncates the 64-bit ViAttrState to it (visa-c-api.md §6.10: PyVISA 1.11.3 zero-extends -1).
+// truncates the 64-bit ViAttrState to it (PyVISA 1.11.3 zero-extends -1).
 #include "cabi/guard.hpp"
 
 #include <cppvisa/attributes.hpp>

@@ -12,7 +12,7 @@ namespace cppvisa::cabi {
 /// Posts a completion event: queued when VI_QUEUE is enabled (dropped past the queue length),
 /// kept while VI_SUSPEND_HNDLR is enabled, and given to the handlers when VI_HNDLR is enabled.
 /// Returns whether the event type was enabled at all. Handlers run in the calling thread after
-/// every lock is released (visa-c-api.md §7.13: handlers call back into VISA).
+/// every lock is released (handlers call back into VISA).
 bool post_io_completion(SessionState& s, status_t status, std::uint32_t job, void* buffer, std::uint64_t count,
                         std::string operation);
 

@@ -1,4 +1,4 @@
-// core events: per-session enabling, queues and handlers (VPP-4.3 ch. 5; visa-c-api §6.9).
+// core events: per-session enabling, queues and handlers (VPP-4.3 ch. 5).
 #pragma once
 
 #include "core/deadline.hpp"

@@ -1,4 +1,4 @@
-// core::ResourceLock: VISA locking of one resource (VPP-4.3 §6.8; visa-c-api §6.8): exclusive and
+// core::ResourceLock: VISA locking of one resource (VPP-4.3 §6.8): exclusive and
 // shared locks, nested per session, shared keys, waiting up to a timeout.
 #pragma once
 

@@ -31,7 +31,7 @@ bool MessageReader::take_pending(std::span<std::byte> buffer, std::size_t& count
   bool drained = pending_pos_ == pending_.size();
   bool end_here = drained && pending_end_;
   if (drained) discard();
-  // END wins over the termination character and over a full buffer (visa-c-api §6.1).
+  // END wins over the termination character and over a full buffer (VPP-4.3).
   if (end_here && !term.suppress_end) {
     st = status::SUCCESS;
     return true;

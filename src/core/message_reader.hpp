@@ -1,4 +1,4 @@
-// core::MessageReader: viRead's termination rules (VPP-4.3 §6.1; visa-c-api §6.1) over any byte
+// core::MessageReader: viRead's termination rules (VPP-4.3 §6.1) over any byte
 // source, shared by every message-based session (socket, simulated, serial, USBTMC, HiSLIP...).
 //
 // A read ends at the first of: END after a byte (unless SUPPRESS_END_EN) -> VI_SUCCESS; the

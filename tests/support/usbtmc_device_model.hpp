@@ -1,5 +1,5 @@
 // A USBTMC/USB488 device model for tests: the device side of the protocol (USBTMC 1.0, USB488 1.0;
-// protocols.md §5), reached through device-side entry points (one Bulk-OUT transfer arrives, the
+// USBTMC/USB488), reached through device-side entry points (one Bulk-OUT transfer arrives, the
 // host asks for up to N Bulk-IN bytes, a control request arrives, the host polls interrupt-IN).
 // The same entry points are driven by ModelTransport (a core UsbTransport for fast tests) and by
 // the umockdev URB handler (tests/usb/), so the real libusb path meets the same device.

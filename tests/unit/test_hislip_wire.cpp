@@ -1,4 +1,4 @@
-// HiSLIP wire format: header vectors (protocols.md §3.4, from tridentsx/hislip), permissive
+// HiSLIP wire format: header vectors (IVI-6.1, from tridentsx/hislip), permissive
 // decoding, the message stream (chunked input, timeouts mid-header, oversized payloads skipped
 // without allocation), typed parsers.
 #include "protocols/hislip/hislip_wire.hpp"
@@ -73,7 +73,7 @@ TEST(HislipWire, ChannelOfEachType) {
   EXPECT_TRUE(is_async_type(static_cast<std::uint8_t>(MessageType::async_status_query)));
   EXPECT_TRUE(is_async_type(static_cast<std::uint8_t>(MessageType::async_device_clear_acknowledge)));
   EXPECT_FALSE(is_async_type(static_cast<std::uint8_t>(MessageType::data_end)));
-  // On the synchronous channel in practice (protocols.md §3.2 note).
+  // On the synchronous channel in practice (IVI-6.1 note).
   EXPECT_FALSE(is_async_type(static_cast<std::uint8_t>(MessageType::device_clear_acknowledge)));
   EXPECT_FALSE(is_async_type(200));
 }

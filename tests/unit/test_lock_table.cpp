@@ -1,4 +1,4 @@
-// Tests of core/lock_table.hpp: VISA lock semantics (visa-c-api §6.8).
+// Tests of core/lock_table.hpp: VISA lock semantics (VPP-4.3).
 #include "core/lock_table.hpp"
 
 #include <gtest/gtest.h>

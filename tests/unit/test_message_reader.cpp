@@ -101,7 +101,7 @@ TEST(MessageReader, CountStopsWithMaxCntAndLeavesTheRest) {
   EXPECT_EQ(text(buf, n), "0123");
   EXPECT_EQ(reader.read(src, buf, n, {}, soon()), status::SUCCESS_MAX_CNT);
   EXPECT_EQ(text(buf, n), "4567");
-  // END on the last byte wins over the full buffer (visa-c-api §6.1).
+  // END on the last byte wins over the full buffer (VPP-4.3).
   std::vector<std::byte> two(2);
   EXPECT_EQ(reader.read(src, two, n, {}, soon()), status::SUCCESS);
   EXPECT_EQ(text(two, n), "89");

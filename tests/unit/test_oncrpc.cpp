@@ -287,7 +287,7 @@ TEST_F(Portmapper, SetGetportUnsetDump) {
 
 TEST_F(Portmapper, UdpGetportAsDiscoverySendsIt) {
   pm.set(Mapping{0x0607AF, 1, pmap::ipproto_tcp, 1024});
-  // The 56-byte call liblxi broadcasts (protocols.md §1.5).
+  // The 56-byte call liblxi broadcasts (RFC 1833).
   auto call = words({1000, 0, 2, 100000, 2, 3, 0, 0, 0, 0, 0x0607AF, 1, 6, 0});
   ASSERT_EQ(call.size(), 56u);
   net::UdpSocket udp;

@@ -1,4 +1,4 @@
-// USBTMC / USB488 framing (protocols.md §5): Bulk-OUT headers against the byte example of the
+// USBTMC / USB488 framing (USBTMC/USB488): Bulk-OUT headers against the byte example of the
 // digest, bTag rules, padding, REQUEST_DEV_DEP_MSG_IN with TermChar, every Bulk-IN header check,
 // GET_CAPABILITIES bit positions, control responses and interrupt-IN notifications.
 #include "protocols/usbtmc/usbtmc_wire.hpp"
@@ -24,7 +24,7 @@ std::vector<std::byte> hex(std::string_view text) {
 std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
 TEST(UsbtmcWire, DevDepMsgOutMatchesTheDigestExample) {
-  // protocols.md §5.7: "*IDN?\n" with bTag 1.
+  // USBTMC/USB488: "*IDN?\n" with bTag 1.
   std::vector<std::byte> out;
   append_dev_dep_msg_out(out, 1, bytes("*IDN?\n"), true);
   EXPECT_EQ(out, hex("01 01 fe 00  06 00 00 00  01 00 00 00  2a 49 44 4e 3f 0a 00 00"));

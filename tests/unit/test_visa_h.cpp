@@ -1,5 +1,5 @@
 // visa.h / visatype.h against the single tables (status_codes.def, attributes.def) and the
-// 64-bit Linux widths of visa-c-api.md §1.2.
+// 64-bit Linux widths of VPP-4.3.
 #include <visa.h>
 
 #include <cppvisa/attributes.hpp>

@@ -1,4 +1,4 @@
-// VXI-11 structures against the example bytes of protocols.md §2.8, and the error mappings.
+// VXI-11 structures against the example bytes of the VXI-11 specification, and the error mappings.
 #include "protocols/oncrpc/rpc_message.hpp"
 #include "protocols/vxi11/vxi11_wire.hpp"
 

@@ -394,7 +394,7 @@ bool Device::write(std::span<const std::byte> data, bool end, bool unread_leftov
       const bool terminated =
           !q.empty() && input_.size() >= q.size() && input_.compare(input_.size() - q.size(), q.size(), q) == 0;
       if (q.empty() || terminated || (end && !input_.empty())) {
-        // pyvisa-sim.md §3.1: a message is complete when the buffer ends with the termination;
+        // PyVISA-sim: a message is complete when the buffer ends with the termination;
         // IEEE 488.2 §7.5.2: END on the last byte completes it too (with or without NL).
         std::string message = std::move(input_);
         input_.clear();

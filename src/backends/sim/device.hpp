@@ -1,6 +1,6 @@
 // sim::Device: the runtime state of one simulated instrument bound to one resource (in one
 // resource manager): its input buffer, output queue, property values, status registers, error
-// queues and status byte. Fed with the bytes a session writes, it answers as pyvisa-sim.md §3.1
+// queues and status byte. Fed with the bytes a session writes, it answers as PyVISA-sim
 // describes (matching order: dialogues, getters, [cppvisa: waveforms, status byte], status
 // registers, error queues, setters, channel groups), plus what PyVISA-sim lacks: response delays,
 // query errors on empty reads (opt-in), device clear, trigger, the status byte and service requests.

@@ -1,5 +1,5 @@
 // sim::ResponseTemplate: a q/r/e string of a definition file turned into bytes, with the
-// transformations PyVISA-sim applies (pyvisa-sim.md §2.3-2.4):
+// transformations PyVISA-sim applies:
 // - leading/trailing spaces stripped (spaces only) — done by the loader;
 // - the two-character sequences backslash-r and backslash-n become CR and LF;
 // - BYTES(...) is replaced by the enclosed characters encoded as latin-1 (one byte each);

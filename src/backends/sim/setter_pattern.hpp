@@ -1,5 +1,5 @@
 // sim::SetterPattern: the parsing side of PEP 3101 used by property setters, with the grammar of
-// the `stringparser` library that PyVISA-sim uses (pyvisa-sim.md §2.6): the whole message must
+// the `stringparser` library that PyVISA-sim uses: the whole message must
 // match; literal text is compared exactly; each field accepts what its type accepts:
 //   {} {:s}      any text (shortest first)          -> str
 //   {:d}         [-]?[0-9]+                          -> int   ("+1" is rejected)

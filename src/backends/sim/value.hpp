@@ -1,4 +1,4 @@
-// sim::Value: a simulated property's value with Python's typing rules (pyvisa-sim.md §2.6):
+// sim::Value: a simulated property's value with Python's typing rules (PyVISA-sim):
 // a property with `specs: type` holds a float, an int or a str; one without specs holds whatever
 // its default or its setter gave (a string from YAML, or the setter field's type).
 #pragma once

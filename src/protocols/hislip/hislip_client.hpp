@@ -1,4 +1,4 @@
-// hislip::Client: the client side of one HiSLIP 1.0 session (IVI-6.1; protocols.md §3): the
+// hislip::Client: the client side of one HiSLIP 1.0 session (IVI-6.1): the
 // synchronous channel (Data/DataEnd, Trigger, device clear) and the asynchronous channel (status
 // query, locks, remote/local, maximum message size, service requests), with deadlines everywhere.
 // - open: Initialize (sub-address) -> InitializeResponse, AsyncInitialize -> AsyncInitializeResponse,

@@ -446,7 +446,7 @@ bool Server::handle_data(Session& s, const Message& m) {
     is_remote_request(code) ? device.remote(s.client, ms_deadline(options_.device_timeout_ms))
                             : device.local(s.client, ms_deadline(options_.device_timeout_ms));
   }
-  // §6.10 (protocols.md §3.6): the previous response is still on its way when a new message
+  // §6.10 (IVI-6.1): the previous response is still on its way when a new message
   // comes: it is dropped (its read was aborted above; the device drops its unread output as an
   // instrument does, reporting -410 where it can) and the client told with AsyncInterrupted and
   // Interrupted, carrying this message's MessageID.
@@ -699,7 +699,7 @@ bool Server::handle_status_query(Session& s, const Message& m) {
 bool Server::handle_remote_local(Session& s, const Message& m) {
   std::uint8_t code = m.header.control;
   if (!s.served->may_access(s.client)) {
-    // §6.5 (protocols.md §3.8): under another client's lock remote/local is acknowledged and
+    // §6.5 (IVI-6.1): under another client's lock remote/local is acknowledged and
     // applied after the release (here: before this client's next message reaches the device).
     {
       std::lock_guard lock(mutex_);

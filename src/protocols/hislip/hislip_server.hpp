@@ -1,4 +1,4 @@
-// hislip::Server: serves server::ServedDevice instruments over HiSLIP 1.0 (IVI-6.1; protocols.md §3).
+// hislip::Server: serves server::ServedDevice instruments over HiSLIP 1.0 (IVI-6.1).
 // - one TCP port for both channels; the first message of a connection decides its role
 //   (Initialize -> synchronous, AsyncInitialize -> asynchronous, paired by SessionID);
 // - devices by sub-address ("hislip0", case-insensitive); an empty sub-address is the first device
@@ -12,7 +12,7 @@
 //   counter (overlapped mode);
 // - synchronized mode, a new Data/DataEnd/Trigger while the previous response is still coming:
 //   the read in progress is aborted (ServedDevice::abort), the unread output discarded (a device
-//   clear), and Interrupted + AsyncInterrupted sent (IVI-6.1 §6.10; protocols.md §3.6);
+//   clear), and Interrupted + AsyncInterrupted sent (IVI-6.1 §6.10);
 // - RMT-delivered and MAV (bit 4 of the status byte in AsyncStatusResponse) per §3.6;
 // - device clear (AsyncDeviceClear -> AsyncDeviceClearAcknowledge ... DeviceClearComplete ->
 //   DeviceClearAcknowledge): the device call in progress is aborted first (§6.12 step 2), then the

@@ -1,5 +1,5 @@
 // hislip::HislipSession: a `TCPIP[board]::host::hislipN[,port]::INSTR` session over HiSLIP 1.0,
-// built on hislip::Client (protocols.md §3).
+// built on hislip::Client (IVI-6.1).
 // - the sub-address is the device name before any ",port"; the port defaults to 4880;
 // - viWrite honours VI_ATTR_SEND_END_EN (DataEnd on the last message only when set) and splits
 //   data into messages of at most the server's maximum message size;

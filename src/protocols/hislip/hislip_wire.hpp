@@ -1,4 +1,4 @@
-// HiSLIP wire format (IVI-6.1 rev 1.1 / 2.0, protocol version 1.0; protocols.md §3): the 16-byte
+// HiSLIP wire format (IVI-6.1 rev 1.1 / 2.0, protocol version 1.0): the 16-byte
 // message header, message types, error codes, MessageID rules, and a message stream that frames
 // messages from any byte input with strict bounds.
 //
@@ -38,7 +38,7 @@ inline constexpr std::size_t max_sub_address = 256;
 /// Longest Error/FatalError text kept (the rest is skipped).
 inline constexpr std::size_t max_error_text = 1024;
 
-/// Message types (IVI-6.1 Table 4; protocols.md §3.2).
+/// Message types (IVI-6.1 Table 4).
 enum class MessageType : std::uint8_t {
   initialize = 0,
   initialize_response = 1,
@@ -154,7 +154,7 @@ std::array<std::byte, header_size> encode_header(const Header& h) noexcept;
 bool decode_header(std::span<const std::byte, header_size> in, Header& h) noexcept;
 
 /// Whether `type` travels on the asynchronous channel (IVI-6.1 Table 4, with DeviceClearAcknowledge
-/// on the synchronous channel as every implementation does; protocols.md §3.2 note).
+/// on the synchronous channel as every implementation does).
 bool is_async_type(std::uint8_t type) noexcept;
 
 /// A whole message whose payload fitted the receiver's limit.

@@ -1,4 +1,4 @@
-// Portmapper v2 (program 100000; RFC 1833 §3; protocols.md §1.5): a server (NULL, SET, UNSET,
+// Portmapper v2 (program 100000; RFC 1833 §3): a server (NULL, SET, UNSET,
 // GETPORT, DUMP over TCP and UDP, so that the UDP GETPORT "broadcast" discovery of liblxi and
 // PyVISA-py and TI-RPC's UDP-first lookup are answered) and a GETPORT client over TCP.
 #pragma once

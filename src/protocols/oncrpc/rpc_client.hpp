@@ -1,7 +1,7 @@
 // oncrpc::RpcClient: ONC RPC calls over one TCP connection, one call outstanding at a time
 // (the VXI-11 channels are strictly request/response). Replies are matched by xid: a reply with
 // an older xid (left over from a call that timed out locally) is skipped, a newer one is a
-// protocol error (protocols.md §1.4).
+// protocol error (RFC 5531).
 #pragma once
 
 #include "protocols/net/socket.hpp"

@@ -1,5 +1,5 @@
-// ONC RPC v2 call and reply messages (RFC 5531 §9; protocols.md §1.3-1.4) and record marking
-// over TCP (RFC 5531 §11; protocols.md §1.2).
+// ONC RPC v2 call and reply messages (RFC 5531 §9) and record marking
+// over TCP (RFC 5531 §11).
 #pragma once
 
 #include "protocols/oncrpc/xdr.hpp"

@@ -1,6 +1,6 @@
 // oncrpc::RpcServer: a small ONC RPC server over TCP (net::TcpAcceptor: one thread per
 // connection, bounded in total and per client address, optional allow list) and UDP (one thread). Programs are registered with a dispatch function; the server answers
-// the protocol-level errors itself (protocols.md §1.4): RPC_MISMATCH for rpcvers != 2,
+// the protocol-level errors itself (RFC 5531): RPC_MISMATCH for rpcvers != 2,
 // PROG_UNAVAIL, PROG_MISMATCH (with the supported range), PROC_UNAVAIL, GARBAGE_ARGS. Procedure 0
 // (NULL) always succeeds. A malformed record or an oversize fragment closes the connection.
 #pragma once

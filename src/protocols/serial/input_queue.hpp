@@ -12,7 +12,7 @@
 
 namespace cppvisa::serial {
 
-/// Which received byte carries END (VI_ATTR_ASRL_END_IN; visa-c-api §6.1).
+/// Which received byte carries END (VI_ATTR_ASRL_END_IN).
 struct EndRule {
   SerialTermination mode = SerialTermination::termination_char;
   std::byte termchar{0x0A};   ///< VI_ATTR_TERMCHAR: ends a read in TERMCHAR mode whatever TERMCHAR_EN says

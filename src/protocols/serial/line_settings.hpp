@@ -10,7 +10,7 @@
 
 namespace cppvisa::serial {
 
-/// Line settings of a port, in VISA terms (VI_ATTR_ASRL_*; visa-c-api §4.1).
+/// Line settings of a port, in VISA terms (VI_ATTR_ASRL_*).
 struct LineSettings {
   std::uint32_t baud = 9600;          ///< VI_ATTR_ASRL_BAUD (any rate > 0; non-standard ones via BOTHER)
   int data_bits = 8;                  ///< VI_ATTR_ASRL_DATA_BITS, 5..8

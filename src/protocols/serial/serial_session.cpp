@@ -125,7 +125,7 @@ status_t SerialSession::write(std::span<const std::byte> data, std::size_t& coun
   std::vector<std::byte> framed;
   std::span<const std::byte> out = data;
   if (mode == SerialTermination::last_bit) {
-    // END is the top data bit: cleared on every character but the message's last (visa-c-api §6.3).
+    // END is the top data bit: cleared on every character but the message's last (VPP-4.3).
     int bits = static_cast<int>(integer_attribute(attr::ASRL_DATA_BITS, 8));
     const auto top = static_cast<std::byte>(1u << (bits - 1));
     const auto data_mask = static_cast<std::byte>((1u << bits) - 1);

@@ -1,5 +1,5 @@
 // raw_socket::MessageSplitter: finds where program messages end in the byte stream of a raw
-// socket, where NL is the only terminator (protocols.md §4.1). An NL inside definite-length
+// socket, where NL is the only terminator (IEEE 488.2 over TCP). An NL inside definite-length
 // arbitrary block data (IEEE 488.2 §7.7.6.2, "#<n><length><bytes>") is data, not a terminator,
 // so a binary upload reaches the device as one message. An NL inside string data or an
 // indefinite block (#0...) ends the message: on a raw socket that NL is the terminator (§7.7.6.3

@@ -1,4 +1,4 @@
-// raw_socket::SocketServer: serves a server::ServedDevice as a raw SCPI socket (protocols.md §4.1).
+// raw_socket::SocketServer: serves a server::ServedDevice as a raw SCPI socket (IEEE 488.2 over TCP).
 //
 // Each connection is one client of the device (its own server::ClientId):
 // - bytes from the client go to the device one program message per write: up to an NL (which is

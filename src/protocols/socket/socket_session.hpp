@@ -1,4 +1,4 @@
-// raw_socket::SocketSession: a `TCPIP[board]::host::port::SOCKET` session (protocols.md §4.1).
+// raw_socket::SocketSession: a `TCPIP[board]::host::port::SOCKET` session (IEEE 488.2 over TCP).
 // - connect with its own open timeout; a refused/unknown/unreachable port fails at open
 //   (VI_ERROR_RSRC_NFOUND), not at the first write as in PyVISA-py;
 // - TCP_NODELAY (VI_ATTR_TCPIP_NODELAY, default on) and keep-alive (VI_ATTR_TCPIP_KEEPALIVE) are

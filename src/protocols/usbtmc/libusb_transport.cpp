@@ -71,7 +71,7 @@ std::unique_ptr<LibusbTransport> LibusbTransport::open(const UsbMatch& match, st
     return nullptr;
   }
   const int iface = match.interface.number;
-  // The kernel's usbtmc driver binds class FE/03 interfaces (protocols.md §5.7): take the
+  // The kernel's usbtmc driver binds class FE/03 interfaces (USBTMC/USB488): take the
   // interface from it for the session's life.
   if (libusb_kernel_driver_active(t->handle_, iface) == 1) {
     if (int d = libusb_detach_kernel_driver(t->handle_, iface); d != 0) {

@@ -180,7 +180,7 @@ std::vector<std::string> resource_names(const std::vector<UsbDeviceEntry>& devic
       std::string name = "USB0::" + hex4(d.descriptors.vendor_id) + "::" + hex4(d.descriptors.product_id) +
                          "::" + d.serial + "::" + std::to_string(i.number) + (i.is_usbtmc() ? "::INSTR" : "::RAW");
       std::error_code ec;
-      // A serial number the VISA grammar cannot carry (protocols.md §5.1) makes no name.
+      // A serial number the VISA grammar cannot carry (USBTMC/USB488) makes no name.
       if (auto parsed = ResourceName::parse(name, ec)) out.push_back(parsed->canonical());
     }
   }

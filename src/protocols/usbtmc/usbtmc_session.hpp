@@ -1,5 +1,5 @@
 // usbtmc::UsbtmcSession: a `USB[board]::vid::pid::serial[::interface]::INSTR` session speaking
-// USBTMC 1.0 / USB488 1.0 (protocols.md §5) over a UsbTransport (libusb, or a device model).
+// USBTMC 1.0 / USB488 1.0 over a UsbTransport (libusb, or a device model).
 //
 // - open: GET_CAPABILITIES (a device that stalls it is treated as having no optional capability);
 //   VI_ATTR_MANF_ID/_NAME, MODEL_CODE/_NAME, USB_SERIAL_NUM, USB_INTFC_NUM, USB_PROTOCOL,

@@ -1,5 +1,5 @@
 // usbtmc wire: the framing of USBTMC 1.0 and its USB488 subclass (USB-IF "Universal Serial Bus
-// Test and Measurement Class" 1.0 and "USB488 Subclass" 1.0; digest in protocols.md §5).
+// Test and Measurement Class" 1.0 and "USB488 Subclass" 1.0).
 //
 // Hand-written because it is small and hot (every transfer): 12-byte Bulk-OUT / Bulk-IN headers,
 // all multi-byte fields little-endian, 4-byte alignment padding after the data, the class

@@ -175,7 +175,7 @@ status_t Vxi11Client::read(std::span<std::byte> buffer, std::size_t& count, cons
     if (!r.data.empty()) std::memcpy(buffer.data() + count, r.data.data(), r.data.size());
     count += r.data.size();
     if (r.error != err::none) return error_to_status(r.error);  // 15: ERROR_TMO with the bytes so far
-    // Termination wins over a full buffer (visa-c-api §6.1); END is honoured even when the count
+    // Termination wins over a full buffer (VPP-4.3); END is honoured even when the count
     // equals the request exactly (pyvisa-py #608).
     // END before the termination character, as core::MessageReader orders them.
     if ((r.reason & reason::end) && !term.suppress_end) return status::SUCCESS;

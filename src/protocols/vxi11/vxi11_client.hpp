@@ -1,4 +1,4 @@
-// vxi11::Vxi11Client: one VXI-11 link (protocols.md §2.8): portmapper GETPORT over TCP (or a
+// vxi11::Vxi11Client: one VXI-11 link (VXI-11): portmapper GETPORT over TCP (or a
 // given core port), create_link, device_write in maxRecvSize pieces with END on the last,
 // device_read loops with termChar and requestSize, readstb/trigger/clear/remote/local,
 // lock/unlock with waitlock, destroy_link; the abort channel to cancel a blocked call; the

@@ -452,7 +452,7 @@ void Vxi11Server::device_read(const DeviceReadParms& p, XdrWriter& results) {
   std::shared_ptr<Link> link;
   std::int32_t e = begin_operation(p.lid, p.flags, p.lock_timeout, link);
   if (e != err::none) return reply(e, 0, 0);
-  if (p.request_size == 0) {  // REQCNT is "also the condition used if requestSize = 0" (protocols.md §2.4)
+  if (p.request_size == 0) {  // REQCNT is "also the condition used if requestSize = 0" (VXI-11)
     end_operation(*link);
     return reply(err::none, reason::reqcnt, 0);
   }

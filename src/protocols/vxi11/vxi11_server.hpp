@@ -1,5 +1,5 @@
 // vxi11::Vxi11Server: serves server::ServedDevice instruments over VXI-11 (core and abort
-// channels; interrupt channel for SRQ), protocols.md §2.6 for the rules it follows:
+// channels; interrupt channel for SRQ), VXI-11 for the rules it follows:
 // - links (create_link/destroy_link), each a client of its device (server::ClientId), bounded in
 //   total and per connection (create_link beyond a bound: error 9); connections bounded in total
 //   and per client address, and refused outside an allow list (closed at accept);

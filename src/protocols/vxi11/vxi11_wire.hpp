@@ -1,4 +1,4 @@
-// VXI-11 wire format (VXIbus TCP/IP Instrument Protocol rev 1.0; protocols.md §2): programs,
+// VXI-11 wire format (VXIbus TCP/IP Instrument Protocol rev 1.0): programs,
 // procedures, flags, reasons, error codes, and the XDR structures with their encoders and
 // (strict) decoders. Field order is wire order.
 #pragma once
@@ -176,7 +176,7 @@ void encode(oncrpc::XdrWriter& w, const DeviceDocmdParms& v);
 
 // Decoders: false when the input is short or a value is invalid. Arguments (the server side)
 // must be consumed exactly; results (the client side) tolerate trailing bytes, which some
-// instruments add (protocols.md §1.1).
+// instruments add (RFC 4506).
 bool decode(oncrpc::XdrReader& r, CreateLinkParms& v);
 bool decode(oncrpc::XdrReader& r, CreateLinkResp& v);
 bool decode(oncrpc::XdrReader& r, DeviceWriteParms& v, std::size_t max_data);
