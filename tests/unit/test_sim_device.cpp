@@ -1,5 +1,5 @@
 // Simulated devices (src/backends/sim): the replies of PyVISA-sim's observed transcript
-// (PyVISA-sim) and channels fixture (§4.8) on the bundled file, error queues, status
+// and channels fixture on the bundled file, error queues, status
 // registers, RANDOM with a fixed seed, Python formatting, setter patterns, and cppvisa's
 // extensions (delays, null_response, query errors, status byte, waveform blocks, BYTES).
 #include "backends/sim/device.hpp"
