@@ -220,11 +220,8 @@ bool ServedDevice::grantable(ClientId client, LockType type, std::string_view ke
   return sharers_.empty() || shared_key_ == key;
 }
 
-status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key, core::Deadline deadline) {
-  if (type == LockType::shared && key.empty()) return status::ERROR_INV_ACCESS_KEY;
-  std::unique_lock lock(mutex_);
-  if (type == LockType::exclusive && exclusive_ == client) return status::SUCCESS_NESTED_EXCLUSIVE;
-  if (type == LockType::shared && sharers_.count(client)) return status::SUCCESS_NESTED_SHARED;
+status_t ServedDevice::wait_until_locked(std::unique_lock<std::mutex>& lock, ClientId client, core::Deadline deadline,
+                                         const std::function<bool()>& ready) {
   waiting_.insert(client);
   status_t st = status::SUCCESS;
   for (;;) {
@@ -232,9 +229,9 @@ status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key
       st = status::ERROR_ABORT;
       break;
     }
-    if (grantable(client, type, key)) break;
+    if (ready()) break;
     if (deadline.expired()) {
-      st = status::ERROR_RSRC_LOCKED;
+      st = status::ERROR_RSRC_LOCKED;  // what kept the client waiting is another client's lock
       break;
     }
     if (deadline.infinite())
@@ -243,6 +240,15 @@ status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key
       changed_.wait_until(lock, deadline.when());
   }
   leave_wait_locked(client);
+  return st;
+}
+
+status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key, core::Deadline deadline) {
+  if (type == LockType::shared && key.empty()) return status::ERROR_INV_ACCESS_KEY;
+  std::unique_lock lock(mutex_);
+  if (type == LockType::exclusive && exclusive_ == client) return status::SUCCESS_NESTED_EXCLUSIVE;
+  if (type == LockType::shared && sharers_.count(client)) return status::SUCCESS_NESTED_SHARED;
+  status_t st = wait_until_locked(lock, client, deadline, [&] { return grantable(client, type, key); });
   if (st == status::SUCCESS) {
     if (type == LockType::exclusive) {
       exclusive_ = client;
@@ -290,25 +296,7 @@ bool ServedDevice::may_access(ClientId client) const {
 
 status_t ServedDevice::wait_access(ClientId client, core::Deadline deadline) {
   std::unique_lock lock(mutex_);
-  waiting_.insert(client);
-  status_t st = status::SUCCESS;
-  for (;;) {
-    if (aborted_.count(client)) {
-      st = status::ERROR_ABORT;
-      break;
-    }
-    if (may_access_locked(client)) break;
-    if (deadline.expired()) {
-      st = status::ERROR_RSRC_LOCKED;
-      break;
-    }
-    if (deadline.infinite())
-      changed_.wait(lock);
-    else
-      changed_.wait_until(lock, deadline.when());
-  }
-  leave_wait_locked(client);
-  return st;
+  return wait_until_locked(lock, client, deadline, [&] { return may_access_locked(client); });
 }
 
 // ---- clients ----

@@ -188,6 +188,9 @@ class ServedDevice {
   status_t run(ClientId client, Access access, core::Deadline deadline, const std::function<status_t()>& call);
   void forget_output_locked();
   void leave_wait_locked(ClientId client);
+  /// Waits (mutex_ held through `lock`) until `ready`, the deadline (VI_ERROR_RSRC_LOCKED) or an abort.
+  status_t wait_until_locked(std::unique_lock<std::mutex>& lock, ClientId client, core::Deadline deadline,
+                             const std::function<bool()>& ready);
   bool pending_locked();  // mutex_ held, device not busy: the owner's response is ready or on its way
   bool grantable(ClientId client, LockType type, std::string_view key) const;  // mutex_ held
   bool may_access_locked(ClientId client) const;
