@@ -63,22 +63,46 @@ bool ServedDevice::may_access_locked(ClientId client) const {
   return sharers_.empty() || sharers_.count(client) > 0;
 }
 
+ServedDevice::Gate ServedDevice::gate_locked(ClientId client, Op op, bool pending) const {
+  if (op != Op::unlocked && !may_access_locked(client)) return Gate::locked;
+  if (op != Op::io || owner_ == client || !pending) return Gate::open;
+  // Another client's response is unread: held off while its hold lasts, then it is discarded.
+  if (owner_closed_ || core::Deadline::clock::now() >= hold_until_) return Gate::discard;
+  return Gate::held;
+}
+
 status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, std::unique_lock<std::mutex>& lock) {
   waiting_.insert(client);
+  const std::uint64_t ticket = next_ticket_++;
+  queue_.emplace(ticket, Waiting{client, op});
   status_t st = status::SUCCESS;
   for (;;) {
     if (aborted_.count(client)) {
       st = status::ERROR_ABORT;
       break;
     }
-    bool locked_out = op != Op::unlocked && !may_access_locked(client);
-    if (busy_ == 0 && !locked_out) {
-      if (op != Op::io || owner_ == client) break;
-      // Another client's response is unread: wait while its hold lasts, then discard it.
-      bool pending = pending_locked();
-      auto now = core::Deadline::clock::now();
-      if (!pending) break;
-      if (owner_closed_ || now >= hold_until_) {
+    Gate gate = Gate::held;
+    auto wake_at = deadline.when();
+    if (busy_ == 0) {
+      const bool pending = pending_locked();
+      gate = gate_locked(client, op, pending);
+      // Turns go in arrival order among the clients that may go now (a client reading in slices
+      // does not starve the others).
+      bool earlier = false;
+      for (const auto& [t, w] : queue_) {
+        if (t >= ticket) break;
+        if (w.client == client) continue;
+        Gate g = gate_locked(w.client, w.op, pending);
+        if (g == Gate::open || g == Gate::discard) {
+          earlier = true;
+          break;
+        }
+      }
+      if (earlier) {
+        changed_.notify_all();  // it may be asleep since a hold ran out
+      } else if (gate == Gate::open) {
+        break;
+      } else if (gate == Gate::discard) {
         busy_ = client;  // the discard is a device call of its own
         lock.unlock();
         do_discard_output(core::Deadline::after_ms(discard_timeout_ms));
@@ -87,23 +111,20 @@ status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, st
         forget_output_locked();
         changed_.notify_all();
         continue;
+      } else if (gate == Gate::held) {
+        wake_at = std::min(wake_at, hold_until_);
       }
-      if (deadline.expired()) {
-        st = status::ERROR_TMO;
-        break;
-      }
-      changed_.wait_until(lock, std::min(deadline.when(), hold_until_));
-      continue;
     }
     if (deadline.expired()) {
-      st = locked_out ? status::ERROR_RSRC_LOCKED : status::ERROR_TMO;
+      st = gate == Gate::locked ? status::ERROR_RSRC_LOCKED : status::ERROR_TMO;
       break;
     }
-    if (deadline.infinite())
+    if (wake_at == core::Deadline::clock::time_point::max())
       changed_.wait(lock);
     else
-      changed_.wait_until(lock, deadline.when());
+      changed_.wait_until(lock, wake_at);
   }
+  queue_.erase(ticket);
   leave_wait_locked(client);
   if (st == status::SUCCESS) busy_ = client;
   return st;

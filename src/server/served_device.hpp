@@ -192,6 +192,9 @@ class ServedDevice {
   status_t wait_until_locked(std::unique_lock<std::mutex>& lock, ClientId client, core::Deadline deadline,
                              const std::function<bool()>& ready);
   bool pending_locked();  // mutex_ held, device not busy: the owner's response is ready or on its way
+  enum class Gate { open, locked, held, discard };
+  /// Whether `client` may have the (free) device for `op` now; `pending`: pending_locked().
+  Gate gate_locked(ClientId client, Op op, bool pending) const;
   bool grantable(ClientId client, LockType type, std::string_view key) const;  // mutex_ held
   bool may_access_locked(ClientId client) const;
 
@@ -201,6 +204,12 @@ class ServedDevice {
   ClientId busy_ = 0;                 // the client whose do_* call runs
   std::set<ClientId> aborted_;        // clients whose waits must end with ERROR_ABORT (until they all left)
   std::multiset<ClientId> waiting_;   // clients waiting in begin()/lock()/wait_access()
+  struct Waiting {
+    ClientId client;
+    Op op;
+  };
+  std::map<std::uint64_t, Waiting> queue_;  // begin()'s waiters by arrival
+  std::uint64_t next_ticket_ = 0;
   // Output ownership.
   ClientId owner_ = 0;                // the client that wrote last
   bool owner_closed_ = false;
