@@ -247,7 +247,7 @@ elseif(MODE STREQUAL "deb")
   foreach(f ./usr/bin/visa-info ./usr/bin/visa-serve ./usr/${LIBDIR}/libcppvisa.so.0 ./usr/${LIBDIR}/libvisa.so.7
             ./usr/include/visa.h ./usr/include/cppvisa/cppvisa.hpp ./usr/share/cppvisa/sim/default.yaml
             ./usr/${LIBDIR}/pkgconfig/visa.pc ./usr/${LIBDIR}/cmake/cppvisa/cppvisaConfig.cmake
-            ./usr/share/doc/cppvisa/examples/)
+            ./usr/share/doc/cppvisa/examples/ ./usr/lib/udev/rules.d/99-cppvisa-usbtmc.rules)
     string(REGEX REPLACE "([.+])" "\\\\\\1" re "${f}")
     if(NOT listing MATCHES " ${re}( |\n|$)")
       message(FATAL_ERROR "${f} not in the package:\n${listing}")
