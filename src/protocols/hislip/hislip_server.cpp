@@ -575,12 +575,18 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, MessageStream
   }
   std::uint32_t vendor = (std::uint32_t{static_cast<unsigned char>(options_.vendor_id[0])} << 8) |
                          static_cast<unsigned char>(options_.vendor_id[1]);
-  bool ok = send_async(*session, make_header(MessageType::async_initialize_response, 0, vendor)) == status::SUCCESS;
+  // Ready before the response goes out: a client may send on the synchronous channel as soon as
+  // it has read AsyncInitializeResponse, possibly before this thread runs again.
   {
     std::lock_guard lock(mutex_);
-    session->async_ready = ok;
+    session->async_ready = true;
   }
   changed_.notify_all();
+  bool ok = send_async(*session, make_header(MessageType::async_initialize_response, 0, vendor)) == status::SUCCESS;
+  if (!ok) {
+    std::lock_guard lock(mutex_);
+    session->async_ready = false;
+  }
   Message m;
   while (ok) {
     status_t st = stream.next_message(m, max_async_payload, core::Deadline::never());
