@@ -18,7 +18,7 @@
 namespace cppvisa::testing {
 
 /// A scripted device: what is written is recorded; `respond` turns a complete message into replies.
-struct FakeDevice {
+struct FakeBackendDevice {
   std::mutex mutex;
   std::condition_variable changed;
   std::deque<std::pair<std::string, bool>> output;  // (bytes, END after them)
@@ -37,7 +37,7 @@ struct FakeDevice {
 
 class FakeSession : public core::Session, private core::ByteSource {
  public:
-  FakeSession(const ResourceName& name, std::shared_ptr<FakeDevice> dev)
+  FakeSession(const ResourceName& name, std::shared_ptr<FakeBackendDevice> dev)
       : Session(name, {event::service_request, event::clear, event::trig}), dev_(std::move(dev)) {}
 
   status_t write(std::span<const std::byte> data, std::size_t& count, core::Deadline) override {
@@ -99,7 +99,7 @@ class FakeSession : public core::Session, private core::ByteSource {
     }
     return status::SUCCESS;
   }
-  std::shared_ptr<FakeDevice> dev_;
+  std::shared_ptr<FakeBackendDevice> dev_;
   core::MessageReader reader_;
 };
 
@@ -108,9 +108,9 @@ class FakeBackend : public core::SessionBackend {
   std::string name() const override { return "fake"; }
   std::string library_path() const override { return "in-memory"; }
   /// Adds a device under its canonical name.
-  std::shared_ptr<FakeDevice> add(const std::string& name) {
+  std::shared_ptr<FakeBackendDevice> add(const std::string& name) {
     auto canonical = ResourceName::parse(name).canonical();
-    auto dev = std::make_shared<FakeDevice>();
+    auto dev = std::make_shared<FakeBackendDevice>();
     std::lock_guard g(mutex_);
     devices_[canonical] = dev;
     return dev;
@@ -136,7 +136,7 @@ class FakeBackend : public core::SessionBackend {
 
  private:
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<FakeDevice>> devices_;
+  std::map<std::string, std::shared_ptr<FakeBackendDevice>> devices_;
 };
 
 }  // namespace cppvisa::testing

@@ -9,13 +9,13 @@
 
 using namespace cppvisa;
 using cppvisa::testing::FakeBackend;
-using cppvisa::testing::FakeDevice;
+using cppvisa::testing::FakeBackendDevice;
 
 namespace {
 
 struct MbFixture : ::testing::Test {
   std::shared_ptr<FakeBackend> backend = std::make_shared<FakeBackend>();
-  std::shared_ptr<FakeDevice> dev;
+  std::shared_ptr<FakeBackendDevice> dev;
   std::unique_ptr<ResourceManager> rm;
   std::unique_ptr<MessageBasedResource> inst;
   void SetUp() override {
