@@ -1,5 +1,7 @@
 #include "protocols/net/acceptor.hpp"
 
+#include "protocols/net/sockaddr.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
@@ -22,22 +24,6 @@ constexpr std::uint32_t max_backoff_ms = 1000;
 constexpr int max_drain_reads = 16;
 
 std::string errno_text(int e) { return std::error_code(e, std::system_category()).message(); }
-
-Endpoint to_endpoint(const sockaddr_storage& ss) {
-  Endpoint e;
-  char text[INET6_ADDRSTRLEN] = {};
-  if (ss.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
-    e.port = ntohs(a->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-    e.port = ntohs(a->sin6_port);
-  }
-  e.host = text;
-  return e;
-}
 
 std::optional<IpAddress> to_address(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {

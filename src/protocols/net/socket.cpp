@@ -1,5 +1,7 @@
 #include "protocols/net/socket.hpp"
 
+#include "protocols/net/sockaddr.hpp"
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -20,22 +22,6 @@ namespace {
 bool set_nonblocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL, 0);
   return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
-}
-
-Endpoint to_endpoint(const sockaddr_storage& ss) {
-  Endpoint e;
-  char text[INET6_ADDRSTRLEN] = {};
-  if (ss.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
-    e.port = ntohs(a->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-    e.port = ntohs(a->sin6_port);
-  }
-  e.host = text;
-  return e;
 }
 
 // getaddrinfo for host:port. Returns the list (caller frees) or nullptr.
@@ -373,6 +359,22 @@ status_t UdpSocket::send_to(std::span<const std::byte> data, const Endpoint& to)
   ssize_t n = ::sendto(socket_.fd(), data.data(), data.size(), MSG_NOSIGNAL, list->ai_addr, list->ai_addrlen);
   ::freeaddrinfo(list);
   return n == static_cast<ssize_t>(data.size()) ? status::SUCCESS : status::ERROR_IO;
+}
+
+Endpoint to_endpoint(const sockaddr_storage& ss) {
+  Endpoint e;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+    e.port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+    e.port = ntohs(a->sin6_port);
+  }
+  e.host = text;
+  return e;
 }
 
 }  // namespace cppvisa::net
