@@ -4,6 +4,7 @@
 // never answers (timeouts kept, abort so the next command works), Bulk-OUT abort, clear, status
 // byte over interrupt-IN and control, SRQ as VI_EVENT_SERVICE_REQ through a SessionBackend,
 // REN/GTL/LLO, trigger, indicator pulse, vendor control transfers, unplug.
+#include "protocols/usbtmc/usbtmc_quirks.hpp"
 #include "protocols/usbtmc/usbtmc_session.hpp"
 #include "core/session_backend.hpp"
 #include "support/usbtmc_device_model.hpp"
@@ -179,8 +180,68 @@ TEST_F(UsbtmcModel, EmptyMessage) {
   EXPECT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
 }
 
-TEST_F(UsbtmcModel, TermCharGoesInTheRequestWhenTheDeviceSupportsIt) {
+TEST_F(UsbtmcModel, TermCharFoundByTheHostInOneRequestByDefault) {
   open();
+  ASSERT_EQ(session->set_attribute(attr::TERMCHAR_EN, std::int64_t{1}), status::SUCCESS);
+  // A binary block full of termination bytes: one request brings all, the reader splits it.
+  std::string block = "#3200";
+  for (int i = 0; i < 200; ++i) block += (i % 3) ? '\n' : 'x';
+  block += "\n";
+  model->queue_reply(ModelReply::text(block));
+  std::string all, got;
+  int reads = 0;
+  status_t st = status::SUCCESS_TERM_CHAR;
+  while (st == status::SUCCESS_TERM_CHAR && reads < 1000) {
+    st = receive(got);
+    all += got;
+    ++reads;
+  }
+  EXPECT_EQ(st, status::SUCCESS);
+  EXPECT_EQ(all, block);
+  EXPECT_GT(reads, 100);
+  auto s = model->stats();
+  EXPECT_EQ(s.requests, 1u) << "one REQUEST_DEV_DEP_MSG_IN for the whole message";
+  ASSERT_EQ(s.termchars.size(), 1u);
+  EXPECT_FALSE(s.termchars[0].has_value());
+}
+
+TEST_F(UsbtmcModel, QuirkKnownByIdnIsAppliedAfterAskingIdnAtOpen) {
+  std::vector<QuirkRow> rows;
+  std::string error;
+  ASSERT_TRUE(parse_quirk_overrides("0x0957:*~Model Scope=accept_wrong_tag", rows, error)) << error;
+  SessionOptions o;
+  apply_identity_quirks(0, identity_quirks_for(0x0957, 0x1796, rows), o);
+  open({}, o);
+  EXPECT_EQ(session->identity(), "Keysight,Model Scope,MY123,1.0");
+  ASSERT_FALSE(model->stats().messages.empty());
+  EXPECT_EQ(model->stats().messages[0], "*IDN?\n");
+  model->configure([](auto& c) { c.wrong_tag = true; });
+  EXPECT_EQ(query("ECHO hi\n"), "hi\n") << "the row's flag is in force";
+}
+
+TEST_F(UsbtmcModel, QuirkKnownByIdnIsNotAppliedToAnotherModel) {
+  std::vector<QuirkRow> rows;
+  std::string error;
+  ASSERT_TRUE(parse_quirk_overrides("0x0957:0x1796~Other Meter=accept_wrong_tag", rows, error)) << error;
+  SessionOptions o;
+  apply_identity_quirks(0, identity_quirks_for(0x0957, 0x1796, rows), o);
+  open({}, o);
+  model->configure([](auto& c) { c.wrong_tag = true; });
+  ASSERT_EQ(send("ECHO hi\n"), status::SUCCESS);
+  std::string got;
+  EXPECT_EQ(receive(got), status::ERROR_IO);
+}
+
+TEST_F(UsbtmcModel, NoIdnQueryWithoutARowKnownByIdn) {
+  open();
+  EXPECT_TRUE(session->identity().empty());
+  EXPECT_TRUE(model->stats().messages.empty()) << "nothing is sent at open";
+}
+
+TEST_F(UsbtmcModel, TermCharGoesInTheRequestWhenAskedAndTheDeviceSupportsIt) {
+  SessionOptions o;
+  o.termchar_in_request = true;
+  open({}, o);
   ASSERT_EQ(session->set_attribute(attr::TERMCHAR_EN, std::int64_t{1}), status::SUCCESS);
   model->queue_reply(ModelReply::text("one\ntwo\n"));
   std::string got;
@@ -196,7 +257,9 @@ TEST_F(UsbtmcModel, TermCharGoesInTheRequestWhenTheDeviceSupportsIt) {
 TEST_F(UsbtmcModel, NoTermCharInTheRequestWhenTheDeviceCannot) {
   UsbtmcDeviceModel::Config c;
   c.termchar_capable = false;
-  open(c);
+  SessionOptions o;
+  o.termchar_in_request = true;
+  open(c, o);
   ASSERT_EQ(session->set_attribute(attr::TERMCHAR_EN, std::int64_t{1}), status::SUCCESS);
   model->queue_reply(ModelReply::text("one\ntwo\n"));
   std::string got;

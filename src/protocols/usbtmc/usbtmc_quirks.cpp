@@ -15,6 +15,7 @@ constexpr FlagName kFlags[] = {
     {"accept_wrong_msg_id", quirk::accept_wrong_msg_id},
     {"no_termchar_request", quirk::no_termchar_request},
     {"clear_on_open", quirk::clear_on_open},
+    {"termchar_in_request", quirk::termchar_in_request},
 };
 
 std::string_view trim(std::string_view s) {
@@ -41,9 +42,15 @@ const std::vector<QuirkRow>& builtin_quirks() {
   // (drivers/usb/class/usbtmc.c, usbtmc_id_quirk / rigol_quirk, Linux 3.x-4.19), python-usbtmc
   // does the same for its RIGOL_QUIRK_PIDS (python-ivi/python-usbtmc usbtmc/usbtmc.py).
   static const std::vector<QuirkRow> rows = {
-      {0x1AB1, 0x0588, quirk::headerless_continuation, "Linux usbtmc.c usbtmc_id_quirk; python-usbtmc RIGOL_QUIRK_PIDS"},
-      {0x1AB1, 0x04B0, quirk::headerless_continuation, "Linux usbtmc.c usbtmc_id_quirk"},
-      {0x1AB1, 0x04CE, quirk::headerless_continuation, "python-usbtmc RIGOL_QUIRK_PIDS"},
+      {0x1AB1, 0x0588, {}, quirk::headerless_continuation, "Linux usbtmc.c usbtmc_id_quirk; python-usbtmc RIGOL_QUIRK_PIDS"},
+      {0x1AB1, 0x04B0, {}, quirk::headerless_continuation, "Linux usbtmc.c usbtmc_id_quirk"},
+      {0x1AB1, 0x04CE, {}, quirk::headerless_continuation, "python-usbtmc RIGOL_QUIRK_PIDS"},
+      // Rigol DS1102Z-E (firmware 00.06.04) caps each reply at one packet, ends it with a
+      // zero-length packet without EOM, and echoes the previous bTag in the continuation's
+      // header: gotmc/usbtmc pull request 12 ("honor EOM bit, drain multi-packet bulk-IN
+      // responses", tested on that instrument). Known by model, not by product id.
+      {0x1AB1, std::nullopt, "DS1102Z-E", quirk::headerless_continuation | quirk::accept_wrong_tag,
+       "gotmc/usbtmc PR 12 (Rigol DS1102Z-E, firmware 00.06.04)"},
   };
   return rows;
 }
@@ -64,6 +71,14 @@ bool parse_quirk_overrides(std::string_view text, std::vector<QuirkRow>& rows, s
     QuirkRow q;
     auto vid = parse_id(row.substr(0, colon));
     std::string_view pid_text = trim(row.substr(colon + 1, eq - colon - 1));
+    if (auto tilde = pid_text.find('~'); tilde != std::string_view::npos) {
+      q.idn = std::string(trim(pid_text.substr(tilde + 1)));
+      pid_text = trim(pid_text.substr(0, tilde));
+      if (q.idn.empty()) {
+        error = "empty *IDN? text after '~' in '" + std::string(row) + "'";
+        return false;
+      }
+    }
     if (!vid) {
       error = "bad vendor id in '" + std::string(row) + "'";
       return false;
@@ -102,10 +117,26 @@ std::uint32_t quirks_for(std::uint16_t vendor_id, std::uint16_t product_id, cons
   std::uint32_t flags = 0;
   auto apply = [&](const std::vector<QuirkRow>& rows) {
     for (const auto& r : rows)
-      if (r.vendor_id == vendor_id && (!r.product_id || *r.product_id == product_id)) flags = r.flags;
+      if (r.idn.empty() && r.vendor_id == vendor_id && (!r.product_id || *r.product_id == product_id)) flags = r.flags;
   };
   apply(builtin_quirks());
   apply(overrides);
+  return flags;
+}
+
+std::vector<QuirkRow> identity_quirks_for(std::uint16_t vendor_id, std::uint16_t product_id,
+                                          const std::vector<QuirkRow>& overrides) {
+  std::vector<QuirkRow> out;
+  for (const auto* rows : {&builtin_quirks(), &overrides})
+    for (const auto& r : *rows)
+      if (!r.idn.empty() && r.vendor_id == vendor_id && (!r.product_id || *r.product_id == product_id))
+        out.push_back(r);
+  return out;
+}
+
+std::uint32_t quirks_for_identity(std::uint32_t flags, std::string_view idn, const std::vector<QuirkRow>& rows) {
+  for (const auto& r : rows)
+    if (!r.idn.empty() && idn.find(r.idn) != std::string_view::npos) flags = r.flags;
   return flags;
 }
 
@@ -115,6 +146,16 @@ void apply_quirks(std::uint32_t flags, SessionOptions& o) {
   o.accept_wrong_msg_id = (flags & quirk::accept_wrong_msg_id) != 0;
   o.no_termchar_request = (flags & quirk::no_termchar_request) != 0;
   o.clear_on_open = (flags & quirk::clear_on_open) != 0;
+  o.termchar_in_request = (flags & quirk::termchar_in_request) != 0;
+}
+
+void apply_identity_quirks(std::uint32_t flags, std::vector<QuirkRow> rows, SessionOptions& options) {
+  if (rows.empty()) return;
+  options.identify = [flags, rows = std::move(rows)](std::string_view idn, SessionOptions& o) {
+    auto identify = std::move(o.identify);  // apply_quirks rewrites the flags only
+    apply_quirks(quirks_for_identity(flags, idn, rows), o);
+    o.identify = std::move(identify);
+  };
 }
 
 }  // namespace cppvisa::usbtmc

@@ -67,8 +67,10 @@ std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& 
     if (!parse_quirk_overrides(env, overrides, error))
       std::fprintf(stderr, "cppvisa: CPPVISA_USBTMC_QUIRKS ignored: %s\n", error.c_str());
   }
-  apply_quirks(quirks_for(found->device.descriptors.vendor_id, found->device.descriptors.product_id, overrides),
-               options);
+  const auto vid = found->device.descriptors.vendor_id, pid = found->device.descriptors.product_id;
+  const std::uint32_t flags = quirks_for(vid, pid, overrides);
+  apply_quirks(flags, options);
+  apply_identity_quirks(flags, identity_quirks_for(vid, pid, overrides), options);
   return std::make_unique<UsbtmcSession>(name, std::move(opener), options);
 #else
   st = status::ERROR_NSUP_OPER;

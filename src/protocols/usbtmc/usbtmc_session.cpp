@@ -66,6 +66,12 @@ status_t UsbtmcSession::connect(core::Deadline deadline) {
   define(attr::USB_MAX_INTR_SIZE, static_cast<std::int64_t>(info_.interrupt_max_packet));
   define(attr::IS_4882_COMPLIANT, std::int64_t{caps_.usb4882 ? 1 : 0});
 
+  if (options_.identify) {
+    if (st = identify(deadline); st < 0) {
+      transport_.reset();
+      return st;
+    }
+  }
   if (options_.clear_on_open) {
     if (st = clear(deadline); st < 0) {
       transport_.reset();
@@ -351,8 +357,30 @@ status_t UsbtmcSession::read(std::span<std::byte> buffer, std::size_t& count, co
   if (status_t st = run_pending(deadline); st < 0) return st;
   core::ReadTermination term = read_termination();
   termchar_ = term.termchar;
-  termchar_request_ = term.termchar_enabled && caps_.termchar && !options_.no_termchar_request;
+  termchar_request_ =
+      term.termchar_enabled && caps_.termchar && options_.termchar_in_request && !options_.no_termchar_request;
   return reader_.read(*this, buffer, count, term, deadline);
+}
+
+// Asks *IDN? (IEEE 488.2 §10.14) for the quirk rows known by model. Only when such a row exists
+// for this vendor: an unasked query can upset instruments that do not speak IEEE 488.2 (an
+// adapter that asked every instrument it met had to turn that off: xyphro/UsbGpib issue 38).
+status_t UsbtmcSession::identify(core::Deadline deadline) {
+  static constexpr std::string_view query = "*IDN?\n";
+  std::size_t n = 0;
+  status_t st = write(std::as_bytes(std::span(query.data(), query.size())), n, deadline);
+  if (st < 0) return st;
+  std::array<std::byte, 256> buf{};
+  identity_.clear();
+  do {
+    st = read(buf, n, deadline);
+    identity_.append(reinterpret_cast<const char*>(buf.data()), n);
+  } while (st == status::SUCCESS_MAX_CNT && identity_.size() < 4096);
+  if (st < 0) return st;
+  if (st == status::SUCCESS_MAX_CNT) clear(deadline);  // an answer no *IDN? gives: drop the rest
+  while (!identity_.empty() && (identity_.back() == '\n' || identity_.back() == '\r')) identity_.pop_back();
+  options_.identify(identity_, options_);
+  return status::SUCCESS;
 }
 
 // ---------------------------------------------------------------------------------- write

@@ -40,6 +40,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -57,9 +58,17 @@ struct SessionOptions {
   std::size_t rx_buffer = 1u << 20;        ///< Bulk-IN transfer size (rounded to wMaxPacketSize)
   bool accept_wrong_tag = false;           ///< quirk: tolerate a Bulk-IN bTag that is not the request's
   bool accept_wrong_msg_id = false;        ///< quirk: tolerate a wrong MsgID (old firmware, pyvisa-py)
-  bool no_termchar_request = false;        ///< quirk: never put TermChar in a request
+  bool no_termchar_request = false;        ///< quirk: never put TermChar in a request (wins over the next)
+  /// Put TermChar in REQUEST_DEV_DEP_MSG_IN when VI_ATTR_TERMCHAR_EN is on and the device can end
+  /// a transfer on it (USBTMC 1.0 §3.2.1.2). Off by default: the host finds the character in what
+  /// one large request brings and keeps the rest for the next read, so a message full of
+  /// termination bytes (a binary block) costs one request, not one request per termination byte.
+  bool termchar_in_request = false;
   bool clear_on_open = false;              ///< run the device-clear sequence at open (python-usbtmc does)
   bool headerless_continuation = false;    ///< quirk (Rigol): data go on after a short packet without header
+  /// When set, the session asks `*IDN?` once at open and calls this with the answer (quirk rows
+  /// known by model: usbtmc_quirks.hpp); it may change the options above.
+  std::function<void(std::string_view idn, SessionOptions& options)> identify;
 };
 
 class UsbtmcSession : public core::Session, private core::ByteSource {
@@ -68,6 +77,8 @@ class UsbtmcSession : public core::Session, private core::ByteSource {
   ~UsbtmcSession() override;
 
   status_t connect(core::Deadline deadline) override;
+  /// The `*IDN?` answer asked at open for SessionOptions::identify (empty when not asked).
+  const std::string& identity() const noexcept { return identity_; }
   void disconnect() override;
   status_t read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) override;
   status_t write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) override;
@@ -95,6 +106,7 @@ class UsbtmcSession : public core::Session, private core::ByteSource {
  private:
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override;
   status_t send_request(std::uint32_t room, core::Deadline deadline);
+  status_t identify(core::Deadline deadline);
   status_t fill_rx(core::Deadline deadline);
   void drop_transfer() noexcept;
   status_t run_pending(core::Deadline deadline);
@@ -109,6 +121,7 @@ class UsbtmcSession : public core::Session, private core::ByteSource {
 
   TransportOpener opener_;
   SessionOptions options_;
+  std::string identity_;
   std::unique_ptr<UsbTransport> transport_;
   UsbDeviceInfo info_;
   Capabilities caps_;
