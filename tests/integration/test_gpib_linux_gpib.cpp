@@ -13,10 +13,12 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace cppvisa;
@@ -375,6 +377,59 @@ TEST_F(Gpib, InterfaceCommandsIfcAtnAndPassControl) {
   // Board 1 has nobody on its bus: command bytes find no listener.
   session_t empty = open("GPIB1::INTFC");
   EXPECT_EQ(backend.gpib_command(empty, std::as_bytes(std::span(bytes)), n), status::ERROR_NLISTENERS);
+}
+
+TEST_F(Gpib, InterfaceServiceRequestIsTheSrqLine) {
+  session_t b = open("GPIB0::INTFC");
+  session_t dev = open("GPIB0::11::INSTR");
+  ASSERT_EQ(backend.enable_event(b, event::service_request, static_cast<std::uint16_t>(EventMechanism::queue)),
+            status::SUCCESS);
+  EXPECT_EQ(get(b, attr::GPIB_SRQ_STATE), 0);
+  EXPECT_EQ(write(dev, "SRQ 30"), status::SUCCESS);
+  event_type_t type = 0;
+  session_t ctx = 0;
+  EXPECT_EQ(backend.wait_on_event(b, event::service_request, 5000, type, ctx, false), status::SUCCESS);
+  EXPECT_EQ(get(b, attr::GPIB_SRQ_STATE), 1);
+  // The line stays asserted until the device is polled: no second event meanwhile.
+  EXPECT_EQ(backend.wait_on_event(b, event::service_request, 200, type, ctx, false), status::ERROR_TMO);
+  std::uint16_t stb = 0;
+  EXPECT_EQ(backend.read_stb(dev, stb), status::SUCCESS);
+  EXPECT_EQ(stb, 0x41);
+  EXPECT_EQ(get(b, attr::GPIB_SRQ_STATE), 0);
+  EXPECT_EQ(write(dev, "SRQ 10"), status::SUCCESS);
+  EXPECT_EQ(backend.wait_on_event(b, event::service_request, 5000, type, ctx, false), status::SUCCESS);
+}
+
+TEST_F(Gpib, SessionsOnOneBoardFromSeveralThreads) {
+  // Each thread has its own instrument and checks its own answers: libgpib's status is
+  // thread-local (ThreadIbsta...), so one thread's error never shows in another's result.
+  const char* names[] = {"GPIB0::5::INSTR", "GPIB0::7::0::INSTR", "GPIB0::7::3::INSTR", "GPIB0::20::INSTR"};
+  std::vector<session_t> sessions;
+  for (const char* n : names) sessions.push_back(open(n));
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string text = "ECHO " + std::to_string(t) + ":" + std::to_string(i);
+        std::size_t n = 0;
+        if (backend.write(sessions[t], std::as_bytes(std::span(text.data(), text.size())), n) != status::SUCCESS)
+          ++bad;
+        std::vector<std::byte> buf(64);
+        if (backend.read(sessions[t], buf, n) != status::SUCCESS ||
+            std::string(reinterpret_cast<const char*>(buf.data()), n) != text.substr(5))
+          ++bad;
+      }
+    });
+  }
+  threads.emplace_back([&] {  // a fourth keeps failing with ENOL meanwhile
+    for (int i = 0; i < 200; ++i) {
+      std::size_t n = 0;
+      if (backend.write(sessions[3], std::as_bytes(std::span("x", 1)), n) != status::ERROR_NLISTENERS) ++bad;
+    }
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad, 0);
 }
 
 TEST_F(Gpib, ListsBoardsAndListeners) {

@@ -52,10 +52,7 @@ status_t GpibInstrSession::connect(core::Deadline) {
 }
 
 void GpibInstrSession::disconnect() {
-  {
-    std::lock_guard guard(monitor_mutex_);
-    monitor_.reset();
-  }
+  stop_monitor();
   if (lib() && descriptor() >= 0) lib()->api().ibonl(descriptor(), 0);
   set_descriptor(lib(), -1);
 }
@@ -133,14 +130,8 @@ status_t GpibInstrSession::gpib_control_ren(RenMode mode, core::Deadline deadlin
   return status::ERROR_INV_MODE;
 }
 
-void GpibInstrSession::event_enabled(event_type_t type) {
-  if (type != event::service_request && type != event::all_enabled) return;
-  if (!lib()) return;
-  std::lock_guard guard(monitor_mutex_);
-  if (monitor_) return;
-  monitor_ = std::make_unique<SrqMonitor>(*lib(), board_, pad_, sad_, [this] {
-    raise_event(std::make_shared<core::Event>(event::service_request));
-  });
+std::unique_ptr<SrqMonitor> GpibInstrSession::make_monitor(std::function<void()> raise) {
+  return std::make_unique<SrqMonitor>(*lib(), board_, pad_, sad_, std::move(raise));
 }
 
 status_t GpibInstrSession::validate_attribute(attr_id_t id, const AttrValue& value) {

@@ -15,10 +15,7 @@
 #pragma once
 
 #include "protocols/gpib/gpib_session.hpp"
-#include "protocols/gpib/srq_monitor.hpp"
 
-#include <memory>
-#include <mutex>
 
 namespace cppvisa::gpib {
 
@@ -34,9 +31,9 @@ class GpibInstrSession : public GpibSession {
   status_t clear(core::Deadline deadline) override;
   status_t assert_trigger(TriggerProtocol protocol, core::Deadline deadline) override;
   status_t gpib_control_ren(RenMode mode, core::Deadline deadline) override;
-  void event_enabled(event_type_t type) override;
 
  protected:
+  std::unique_ptr<SrqMonitor> make_monitor(std::function<void()> raise) override;
   status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
   status_t computed_attribute(attr_id_t id, AttrValue& value) override;
 
@@ -46,8 +43,6 @@ class GpibInstrSession : public GpibSession {
   int board_ = 0;
   int pad_ = 0;
   int sad_ = 0;  // ibdev's sad: 0 none, else 0x60 + secondary
-  std::mutex monitor_mutex_;
-  std::unique_ptr<SrqMonitor> monitor_;
 };
 
 }  // namespace cppvisa::gpib

@@ -14,11 +14,11 @@ constexpr std::int64_t kHs488NotImplemented = -1;
 
 }  // namespace
 
-GpibIntfcSession::GpibIntfcSession(const ResourceName& name) : GpibSession(name, {}) {
+GpibIntfcSession::GpibIntfcSession(const ResourceName& name) : GpibSession(name, {event::service_request}) {
   board_ = name.board_number().value_or(0);
 }
 
-GpibIntfcSession::~GpibIntfcSession() = default;
+GpibIntfcSession::~GpibIntfcSession() { GpibIntfcSession::disconnect(); }
 
 status_t GpibIntfcSession::connect(core::Deadline) {
   const Libgpib* lib = Libgpib::get();
@@ -32,7 +32,14 @@ status_t GpibIntfcSession::connect(core::Deadline) {
   return last_status();
 }
 
-void GpibIntfcSession::disconnect() { set_descriptor(lib(), -1); }  // a board descriptor stays open
+void GpibIntfcSession::disconnect() {
+  stop_monitor();
+  set_descriptor(lib(), -1);  // a board descriptor stays open
+}
+
+std::unique_ptr<SrqMonitor> GpibIntfcSession::make_monitor(std::function<void()> raise) {
+  return std::make_unique<SrqMonitor>(*lib(), board_, std::move(raise));
+}
 
 status_t GpibIntfcSession::ask(int option, int& value) const {
   if (!lib()) return status::ERROR_CONN_LOST;

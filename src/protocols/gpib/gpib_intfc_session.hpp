@@ -5,9 +5,11 @@
 // ibrd/ibwrt (after the caller addressed it with viGpibCommand). VI_ATTR_GPIB_*: the bus lines
 // from iblines, CIC and addressed state from ibsta, system controller, addresses, HS488 cable
 // length and the status byte the board answers serial polls with (ibask / ibconfig).
+// VI_EVENT_SERVICE_REQ: each time the SRQ line is asserted (SrqMonitor on the board).
 #pragma once
 
 #include "protocols/gpib/gpib_session.hpp"
+
 
 namespace cppvisa::gpib {
 
@@ -29,6 +31,7 @@ class GpibIntfcSession : public GpibSession {
   status_t gpib_control_ren(RenMode mode, core::Deadline deadline) override;
 
  protected:
+  std::unique_ptr<SrqMonitor> make_monitor(std::function<void()> raise) override;
   status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
   status_t computed_attribute(attr_id_t id, AttrValue& value) override;
 

@@ -101,4 +101,18 @@ core::OutputState GpibSession::output_state() {
   return reader_.buffered() > 0 ? core::OutputState::ready : core::OutputState::unknown;
 }
 
+
+void GpibSession::event_enabled(event_type_t type) {
+  if (type != event::service_request && type != event::all_enabled) return;
+  if (!lib_ || ud_ < 0) return;
+  std::lock_guard guard(monitor_mutex_);
+  if (monitor_) return;
+  monitor_ = make_monitor([this] { raise_event(std::make_shared<core::Event>(event::service_request)); });
+}
+
+void GpibSession::stop_monitor() {
+  std::lock_guard guard(monitor_mutex_);
+  monitor_.reset();
+}
+
 }  // namespace cppvisa::gpib

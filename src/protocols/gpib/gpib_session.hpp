@@ -7,8 +7,11 @@
 #include "core/message_reader.hpp"
 #include "core/session.hpp"
 #include "protocols/gpib/libgpib.hpp"
+#include "protocols/gpib/srq_monitor.hpp"
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <set>
 
 namespace cppvisa::gpib {
@@ -29,6 +32,8 @@ class GpibSession : public core::Session, private core::ByteSource {
   status_t flush(std::uint16_t mask, core::Deadline deadline) override;
   /// ready when this session holds received bytes, else unknown (only the talker knows).
   core::OutputState output_state() override;
+  /// VI_EVENT_SERVICE_REQ (or all): starts the subclass's SrqMonitor, once.
+  void event_enabled(event_type_t type) override;
 
  protected:
   /// The library (set by connect of the subclasses; nullptr before).
@@ -42,6 +47,10 @@ class GpibSession : public core::Session, private core::ByteSource {
   status_t apply_termination();
   /// The status of the calling thread's last libgpib call (VI_SUCCESS unless ERR).
   status_t last_status() const { return lib_->last().status(); }
+  /// The monitor that raises VI_EVENT_SERVICE_REQ through `raise`, for this session's resource.
+  virtual std::unique_ptr<SrqMonitor> make_monitor(std::function<void()> raise) = 0;
+  /// Stops the monitor (disconnect of the subclasses).
+  void stop_monitor();
 
  private:
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override;
@@ -52,6 +61,8 @@ class GpibSession : public core::Session, private core::ByteSource {
   int applied_eos_ = -1;  // EOS mode last configured
   int applied_eot_ = -1;  // EOT last configured
   core::MessageReader reader_;
+  std::mutex monitor_mutex_;
+  std::unique_ptr<SrqMonitor> monitor_;
 };
 
 }  // namespace cppvisa::gpib

@@ -2,10 +2,13 @@
 
 #include "protocols/gpib/gpib_codes.hpp"
 
+#include <chrono>
+
 namespace cppvisa::gpib {
 namespace {
-constexpr int kT100ms = 9;  // the wait period: how long stopping may take
-}
+constexpr int kT100ms = 9;  // the device monitor's wait period: how long stopping may take
+constexpr auto kBoardPeriod = std::chrono::milliseconds(20);
+}  // namespace
 
 SrqMonitor::SrqMonitor(const Libgpib& lib, int board, int pad, int sad, std::function<void()> on_request)
     : lib_(lib), on_request_(std::move(on_request)) {
@@ -14,16 +17,26 @@ SrqMonitor::SrqMonitor(const Libgpib& lib, int board, int pad, int sad, std::fun
     status_ = lib_.last().status();
     return;
   }
-  thread_ = std::thread([this] { run(); });
+  own_descriptor_ = true;
+  thread_ = std::thread([this] { watch_device(); });
+}
+
+SrqMonitor::SrqMonitor(const Libgpib& lib, int board, std::function<void()> on_request)
+    : lib_(lib), ud_(board), on_request_(std::move(on_request)) {
+  thread_ = std::thread([this] { watch_board(); });
 }
 
 SrqMonitor::~SrqMonitor() {
-  stop_ = true;
+  {
+    std::lock_guard guard(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (ud_ >= 0) lib_.api().ibonl(ud_, 0);
+  if (own_descriptor_) lib_.api().ibonl(ud_, 0);
 }
 
-void SrqMonitor::run() {
+void SrqMonitor::watch_device() {
   bool reported = false;  // the pending request was reported; wait until it is polled away
   while (!stop_) {
     lib_.api().ibwait(ud_, reported ? sta::TIMO : (sta::RQS | sta::TIMO));
@@ -43,6 +56,21 @@ void SrqMonitor::run() {
       reported = true;
       on_request_();
     }
+  }
+}
+
+void SrqMonitor::watch_board() {
+  bool asserted = false;
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    lock.unlock();
+    const int ibsta = lib_.api().ibwait(ud_, 0);  // the status now, without waiting
+    const bool ok = !lib_.last().failed();
+    const bool now = ok && (ibsta & sta::SRQI) != 0;
+    if (now && !asserted) on_request_();
+    asserted = now;
+    lock.lock();
+    wake_.wait_for(lock, kBoardPeriod, [this] { return stop_.load(); });
   }
 }
 
