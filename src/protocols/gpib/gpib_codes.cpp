@@ -66,26 +66,4 @@ status_t status_of(int ibsta, int iberr) {
   }
 }
 
-std::string_view error_text(int iberr) {
-  switch (iberr) {
-    case err::EDVR: return "EDVR: system error (errno in ibcnt)";
-    case err::ECIC: return "ECIC: the board is not controller-in-charge";
-    case err::ENOL: return "ENOL: no listeners on the bus";
-    case err::EADR: return "EADR: the board is not addressed";
-    case err::EARG: return "EARG: invalid argument";
-    case err::ESAC: return "ESAC: the board is not system controller";
-    case err::EABO: return "EABO: I/O aborted (timeout)";
-    case err::ENEB: return "ENEB: no such board (interface offline or not configured)";
-    case err::EDMA: return "EDMA: DMA error";
-    case err::EOIP: return "EOIP: asynchronous I/O in progress";
-    case err::ECAP: return "ECAP: the board lacks the capability";
-    case err::EFSO: return "EFSO: file system error";
-    case err::EBUS: return "EBUS: bus error (command bytes not accepted)";
-    case err::ESTB: return "ESTB: serial poll status bytes lost";
-    case err::ESRQ: return "ESRQ: SRQ stuck on";
-    case err::ETAB: return "ETAB: table overflow";
-    default: return "unknown iberr";
-  }
-}
-
 }  // namespace cppvisa::gpib

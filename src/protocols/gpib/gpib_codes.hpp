@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
 
 namespace cppvisa::gpib {
 
@@ -79,10 +78,8 @@ int sad_code(std::optional<int> secondary);
 /// The VISA secondary address (VI_NO_SEC_ADDR when none) of an ibask(IbaSAD) / Addr4882_t value.
 std::uint16_t visa_secondary(int sad);
 
-/// The VISA status of a failed libgpib call: iberr (and TIMO in ibsta) -> the closest VISA
-/// error; see docs/gpib.md for the table.
+/// The VISA status of a failed libgpib call: iberr (and TIMO in ibsta) -> the VISA error that
+/// names the same cause; see docs/gpib.md for the table.
 status_t status_of(int ibsta, int iberr);
-/// What iberr means, for people ("ENOL: no listeners on the bus").
-std::string_view error_text(int iberr);
 
 }  // namespace cppvisa::gpib
