@@ -265,6 +265,22 @@ TEST_F(Gpib, ServiceRequestIsTheVisaEvent) {
   EXPECT_EQ(fake.open_descriptors(), 0) << "the monitor's descriptor must be closed too";
 }
 
+TEST_F(Gpib, ServiceRequestMonitorOutlivesLostControl) {
+  session_t s = open("GPIB0::11::INSTR");
+  ASSERT_EQ(backend.enable_event(s, event::service_request, static_cast<std::uint16_t>(EventMechanism::queue)),
+            status::SUCCESS);
+  fake.set_board(0, 1, 0, 1);  // not controller-in-charge: the monitor's ibwait fails (ECIC)
+  std::this_thread::sleep_for(300ms);
+  fake.set_board(0, 1, 1, 1);
+  EXPECT_EQ(write(s, "SRQ 10"), status::SUCCESS);
+  event_type_t type = 0;
+  session_t ctx = 0;
+  EXPECT_EQ(backend.wait_on_event(s, event::service_request, 5000, type, ctx, false), status::SUCCESS);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(backend.close(s), status::SUCCESS);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);  // the monitor stops within its period
+}
+
 TEST_F(Gpib, SecondaryAddresses) {
   session_t three = open("GPIB0::7::3::INSTR");
   EXPECT_EQ(query(three, "*IDN?"), "FAKE,GPIB0::7::3,0,1.0\n");

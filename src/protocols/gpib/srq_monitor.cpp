@@ -6,7 +6,8 @@
 
 namespace cppvisa::gpib {
 namespace {
-constexpr int kT100ms = 9;  // the device monitor's wait period: how long stopping may take
+constexpr int kT100ms = 9;  // the device monitor's ibwait timeout: how long stopping may take
+constexpr auto kDevicePeriod = std::chrono::milliseconds(100);
 constexpr auto kBoardPeriod = std::chrono::milliseconds(20);
 }  // namespace
 
@@ -36,20 +37,27 @@ SrqMonitor::~SrqMonitor() {
   if (own_descriptor_) lib_.api().ibonl(ud_, 0);
 }
 
+bool SrqMonitor::pause(std::chrono::milliseconds period) {
+  std::unique_lock lock(mutex_);
+  return !wake_.wait_for(lock, period, [this] { return stop_.load(); });
+}
+
 void SrqMonitor::watch_device() {
   bool reported = false;  // the pending request was reported; wait until it is polled away
   while (!stop_) {
-    lib_.api().ibwait(ud_, reported ? sta::TIMO : (sta::RQS | sta::TIMO));
-    const CallResult r = lib_.last();
-    if (stop_) break;
-    if (r.failed() && !(r.ibsta & sta::TIMO)) {
-      // The descriptor went bad (board offline...): no busy loop, try again after a period.
-      lib_.api().ibwait(ud_, sta::TIMO);
+    if (reported) {
+      if (!pause(kDevicePeriod)) break;
+      lib_.api().ibwait(ud_, 0);  // the status now, without waiting
+      const CallResult r = lib_.last();
+      reported = !r.failed() && (r.ibsta & sta::RQS) != 0;
       continue;
     }
-    if (reported) {
-      lib_.api().ibwait(ud_, 0);  // the current status, without waiting
-      reported = (lib_.last().ibsta & sta::RQS) != 0;
+    lib_.api().ibwait(ud_, sta::RQS | sta::TIMO);  // a timeout is no error: TIMO without ERR
+    const CallResult r = lib_.last();
+    if (stop_) break;
+    if (r.failed()) {
+      // Not controller-in-charge, board offline...: try again a period later, no busy loop.
+      if (!pause(kDevicePeriod)) break;
       continue;
     }
     if (r.ibsta & sta::RQS) {
@@ -61,17 +69,12 @@ void SrqMonitor::watch_device() {
 
 void SrqMonitor::watch_board() {
   bool asserted = false;
-  std::unique_lock lock(mutex_);
-  while (!stop_) {
-    lock.unlock();
+  do {
     const int ibsta = lib_.api().ibwait(ud_, 0);  // the status now, without waiting
-    const bool ok = !lib_.last().failed();
-    const bool now = ok && (ibsta & sta::SRQI) != 0;
+    const bool now = !lib_.last().failed() && (ibsta & sta::SRQI) != 0;
     if (now && !asserted) on_request_();
     asserted = now;
-    lock.lock();
-    wake_.wait_for(lock, kBoardPeriod, [this] { return stop_.load(); });
-  }
+  } while (pause(kBoardPeriod));
 }
 
 }  // namespace cppvisa::gpib

@@ -10,6 +10,7 @@
 #include "protocols/gpib/libgpib.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -32,6 +33,8 @@ class SrqMonitor {
   status_t status() const noexcept { return status_; }
 
  private:
+  /// Waits `period` or until stopped; false when stopped.
+  bool pause(std::chrono::milliseconds period);
   void watch_device();
   void watch_board();
   const Libgpib& lib_;

@@ -502,6 +502,7 @@ EXPORT int ibwait(int ud, int mask) {
   const bool is_board = board_ok(ud);
   Descriptor* dp = is_board ? nullptr : device(ud);
   if (!is_board && !dp) return fail(EARG);
+  if (!is_board && !g_boards[dp->board].cic) return fail(ECIC);  // as linux-gpib's device waits
   const int tmo = is_board ? g_boards[ud].tmo : dp->tmo;
   const Descriptor d = dp ? *dp : Descriptor{};
   auto status = [&] { tick(); return is_board ? board_status(ud) : device_status(d); };
