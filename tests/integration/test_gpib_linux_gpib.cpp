@@ -412,7 +412,8 @@ TEST_F(Gpib, InterfaceServiceRequestIsTheSrqLine) {
   EXPECT_EQ(backend.read_stb(dev, stb), status::SUCCESS);
   EXPECT_EQ(stb, 0x41);
   EXPECT_EQ(get(b, attr::GPIB_SRQ_STATE), 0);
-  EXPECT_EQ(write(dev, "SRQ 10"), status::SUCCESS);
+  // Asked again well after the monitor (20 ms period) saw the line go low: a second event.
+  EXPECT_EQ(write(dev, "SRQ 200"), status::SUCCESS);
   EXPECT_EQ(backend.wait_on_event(b, event::service_request, 5000, type, ctx, false), status::SUCCESS);
 }
 

@@ -4,7 +4,8 @@
 //   serial poll, whose status byte stays queued for the session's next ibrsp (viReadSTB).
 // - For a board (INTFC): the board's descriptor is the session's too (its timeout is not the
 //   monitor's to change), so the monitor looks at SRQI (ibwait with an empty mask returns at
-//   once) every 20 ms and reports each time the SRQ line goes from unasserted to asserted.
+//   once) every 20 ms and reports each time the SRQ line goes from unasserted to asserted (a
+//   request polled away and made again within one period is not seen: docs/gpib.md).
 #pragma once
 
 #include "protocols/gpib/libgpib.hpp"
