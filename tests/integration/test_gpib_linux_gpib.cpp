@@ -297,7 +297,13 @@ TEST_F(Gpib, SecondaryAddresses) {
   EXPECT_EQ(get(pyvisa, attr::GPIB_SECONDARY_ADDR), 0xFFFF);
   // Changing the address applies it to the descriptor (ibconfig PAD/SAD).
   set(three, attr::GPIB_SECONDARY_ADDR, 0);
+  EXPECT_EQ(get(three, attr::GPIB_SECONDARY_ADDR), 0);
   EXPECT_EQ(query(three, "*IDN?"), "FAKE,GPIB0::7::0,0,1.0\n");
+  set(three, attr::GPIB_PRIMARY_ADDR, 5);
+  set(three, attr::GPIB_SECONDARY_ADDR, 0xFFFF);
+  EXPECT_EQ(get(three, attr::GPIB_PRIMARY_ADDR), 5);
+  EXPECT_EQ(get(three, attr::GPIB_SECONDARY_ADDR), 0xFFFF);
+  EXPECT_EQ(query(three, "*IDN?"), "FAKE,GPIB0::5,0,1.0\n");
   set(three, attr::GPIB_SECONDARY_ADDR, 31, status::ERROR_NSUP_ATTR_STATE);
 }
 

@@ -146,6 +146,7 @@ status_t GpibInstrSession::validate_attribute(attr_id_t id, const AttrValue& val
     case attr::GPIB_PRIMARY_ADDR: {
       if (status_t st = configure(opt::PAD, static_cast<int>(*v)); st < 0) return st;
       pad_ = static_cast<int>(*v);
+      define(id, value);  // this session's value (defined at construction, so read from here)
       return status::SUCCESS;
     }
     case attr::GPIB_SECONDARY_ADDR: {
@@ -153,6 +154,7 @@ status_t GpibInstrSession::validate_attribute(attr_id_t id, const AttrValue& val
       const int sad = *v == kVisaNoSecondary ? kNoSad : sad_code(static_cast<int>(*v));
       if (status_t st = configure(opt::SAD, sad); st < 0) return st;
       sad_ = sad;
+      define(id, value);
       return status::SUCCESS;
     }
     case attr::GPIB_READDR_EN: return configure(opt::READDR, *v ? 1 : 0);

@@ -16,6 +16,8 @@
 
 #include "protocols/gpib/gpib_session.hpp"
 
+#include <atomic>
+
 
 namespace cppvisa::gpib {
 
@@ -41,8 +43,8 @@ class GpibInstrSession : public GpibSession {
   /// UNL, the device's listen address (and secondary), then `extra`, on the board.
   status_t address_as_listener(std::initializer_list<std::uint8_t> extra, core::Deadline deadline);
   int board_ = 0;
-  int pad_ = 0;
-  int sad_ = 0;  // ibdev's sad: 0 none, else 0x60 + secondary
+  std::atomic<int> pad_{0};  // atomic: attribute calls change it beside an operation
+  std::atomic<int> sad_{0};  // ibdev's sad: 0 none, else 0x60 + secondary
 };
 
 }  // namespace cppvisa::gpib
