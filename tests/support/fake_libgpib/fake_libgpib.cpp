@@ -37,7 +37,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int DCAS = 0x1, LACS = 0x4, TACS = 0x8, ATN = 0x10, CIC = 0x20, REM = 0x40, LOK = 0x80, CMPL = 0x100,
+constexpr int LACS = 0x4, TACS = 0x8, ATN = 0x10, CIC = 0x20, CMPL = 0x100,
               RQS = 0x800, SRQI = 0x1000, END = 0x2000, TIMO = 0x4000, ERR = 0x8000;
 constexpr int ENOL = 2, ECIC = 1, EARG = 4, ESAC = 5, EABO = 6, ENEB = 7, ECAP = 11, ETAB = 20;
 constexpr int kBoards = 16;
@@ -201,7 +201,6 @@ void process(Instrument& i, const std::string& message, bool eoi) {
   else if (m == "CLR?") answer(i, std::to_string(i.clears) + "\n");
   else if (m == "REM?") answer(i, i.remote ? "1\n" : "0\n");
   else if (m == "LLO?") answer(i, i.lockout ? "1\n" : "0\n");
-  else if (m == "EOI?") answer(i, "1\n");  // only asked with EOI; the previous one is last_eoi
 }
 
 void receive(Instrument& i, const std::uint8_t* data, long n, bool eoi_on_last) {
