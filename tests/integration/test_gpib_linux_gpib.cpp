@@ -423,6 +423,37 @@ TEST_F(Gpib, InterfaceServiceRequestIsTheSrqLine) {
   EXPECT_EQ(backend.wait_on_event(b, event::service_request, 5000, type, ctx, false), status::SUCCESS);
 }
 
+TEST_F(Gpib, InterfaceEventsForControlTalkAndListen) {
+  session_t b = open("GPIB0::INTFC");
+  for (event_type_t t : {event::gpib_controller_in_charge, event::gpib_talk, event::gpib_listen})
+    ASSERT_EQ(backend.enable_event(b, t, static_cast<std::uint16_t>(EventMechanism::queue)), status::SUCCESS);
+  event_type_t type = 0;
+  session_t ctx = 0;
+  auto cic_event = [&]() -> std::int64_t {
+    if (backend.wait_on_event(b, event::gpib_controller_in_charge, 5000, type, ctx, true) != status::SUCCESS)
+      return -1;
+    const std::int64_t state = get(ctx, attr::GPIB_RECV_CIC_STATE);
+    backend.close(ctx);
+    return state;
+  };
+  std::this_thread::sleep_for(60ms);  // the monitor's first reading: CIC, not addressed
+  EXPECT_EQ(backend.gpib_pass_control(b, 5, 0xFFFF), status::SUCCESS);
+  EXPECT_EQ(cic_event(), 0);
+  EXPECT_EQ(backend.gpib_send_ifc(b), status::SUCCESS);
+  EXPECT_EQ(cic_event(), 1);
+  const std::uint8_t listen[] = {0x3F, 0x20 | 0};  // UNL, LAD of the board itself
+  std::size_t n = 0;
+  EXPECT_EQ(backend.gpib_command(b, std::as_bytes(std::span(listen)), n), status::SUCCESS);
+  EXPECT_EQ(backend.wait_on_event(b, event::gpib_listen, 5000, type, ctx, false), status::SUCCESS);
+  const std::uint8_t talk[] = {0x40 | 0};  // TAD of the board
+  EXPECT_EQ(backend.gpib_command(b, std::as_bytes(std::span(talk)), n), status::SUCCESS);
+  EXPECT_EQ(backend.wait_on_event(b, event::gpib_talk, 5000, type, ctx, false), status::SUCCESS);
+  EXPECT_EQ(get(b, attr::GPIB_ADDR_STATE), 1);  // VI_GPIB_TALKER
+  // An INSTR session has none of these events.
+  session_t dev = open("GPIB0::5::INSTR");
+  EXPECT_LT(backend.enable_event(dev, event::gpib_talk, static_cast<std::uint16_t>(EventMechanism::queue)), 0);
+}
+
 TEST_F(Gpib, SessionsOnOneBoardFromSeveralThreads) {
   // Each thread has its own instrument and checks its own answers: libgpib's status is
   // thread-local (ThreadIbsta...), so one thread's error never shows in another's result.

@@ -130,8 +130,10 @@ status_t GpibInstrSession::gpib_control_ren(RenMode mode, core::Deadline deadlin
   return status::ERROR_INV_MODE;
 }
 
-std::unique_ptr<SrqMonitor> GpibInstrSession::make_monitor(std::function<void()> raise) {
-  return std::make_unique<SrqMonitor>(*lib(), board_, pad_, sad_, std::move(raise));
+std::unique_ptr<EventMonitor> GpibInstrSession::make_monitor() {
+  return std::make_unique<EventMonitor>(*lib(), board_, pad_, sad_, [this] {
+    raise_event(std::make_shared<core::Event>(event::service_request));
+  });
 }
 
 status_t GpibInstrSession::validate_attribute(attr_id_t id, const AttrValue& value) {

@@ -3,7 +3,7 @@
 //   termination); secondary 0 is looked up (below); EndBitIsNormal off (END = EOI only);
 // - viReadSTB = ibrsp, viClear = ibclr (SDC), viAssertTrigger = ibtrg (GET), viGpibControlREN
 //   = ibsre / ibloc / address and LLO command bytes on the board;
-// - VI_EVENT_SERVICE_REQ: an SrqMonitor (ibwait RQS) while the event is enabled;
+// - VI_EVENT_SERVICE_REQ: an EventMonitor (ibwait RQS) while the event is enabled;
 // - VI_ATTR_GPIB_PRIMARY/SECONDARY_ADDR, READDR_EN, UNADDR_EN are applied with ibconfig,
 //   VI_ATTR_GPIB_REN_STATE comes from iblines.
 // Secondary address 0: PyVISA 1.11 rewrites "GPIB0::8::INSTR" into "GPIB0::8::0::INSTR" before
@@ -35,7 +35,7 @@ class GpibInstrSession : public GpibSession {
   status_t gpib_control_ren(RenMode mode, core::Deadline deadline) override;
 
  protected:
-  std::unique_ptr<SrqMonitor> make_monitor(std::function<void()> raise) override;
+  std::unique_ptr<EventMonitor> make_monitor() override;
   status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
   status_t computed_attribute(attr_id_t id, AttrValue& value) override;
 

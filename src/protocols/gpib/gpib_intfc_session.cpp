@@ -14,7 +14,9 @@ constexpr std::int64_t kHs488NotImplemented = -1;
 
 }  // namespace
 
-GpibIntfcSession::GpibIntfcSession(const ResourceName& name) : GpibSession(name, {event::service_request}) {
+GpibIntfcSession::GpibIntfcSession(const ResourceName& name)
+    : GpibSession(name, {event::service_request, event::gpib_controller_in_charge, event::gpib_talk,
+                         event::gpib_listen}) {
   board_ = name.board_number().value_or(0);
 }
 
@@ -37,8 +39,20 @@ void GpibIntfcSession::disconnect() {
   set_descriptor(lib(), -1);  // a board descriptor stays open
 }
 
-std::unique_ptr<SrqMonitor> GpibIntfcSession::make_monitor(std::function<void()> raise) {
-  return std::make_unique<SrqMonitor>(*lib(), board_, std::move(raise));
+std::unique_ptr<EventMonitor> GpibIntfcSession::make_monitor() {
+  return std::make_unique<EventMonitor>(*lib(), board_, [this](int before, int now) {
+    auto rose = [&](int bit) { return (now & bit) && !(before & bit); };
+    auto raise = [&](event_type_t type) {
+      auto e = std::make_shared<core::Event>(type);
+      if (type == event::gpib_controller_in_charge)
+        e->attributes[attr::GPIB_RECV_CIC_STATE] = std::int64_t{(now & sta::CIC) ? 1 : 0};
+      raise_event(std::move(e));
+    };
+    if (rose(sta::SRQI)) raise(event::service_request);
+    if ((now ^ before) & sta::CIC) raise(event::gpib_controller_in_charge);
+    if (rose(sta::TACS)) raise(event::gpib_talk);
+    if (rose(sta::LACS)) raise(event::gpib_listen);
+  });
 }
 
 status_t GpibIntfcSession::ask(int option, int& value) const {

@@ -5,7 +5,9 @@
 // ibrd/ibwrt (after the caller addressed it with viGpibCommand). VI_ATTR_GPIB_*: the bus lines
 // from iblines, CIC and addressed state from ibsta, system controller, addresses, HS488 cable
 // length and the status byte the board answers serial polls with (ibask / ibconfig).
-// VI_EVENT_SERVICE_REQ: each time the SRQ line is asserted (SrqMonitor on the board).
+// Events (EventMonitor on the board's status): VI_EVENT_SERVICE_REQ when SRQ is asserted,
+// VI_EVENT_GPIB_CIC when the board becomes or stops being controller-in-charge (with
+// VI_ATTR_GPIB_RECV_CIC_STATE), VI_EVENT_GPIB_TALK / _LISTEN when it is addressed to talk / listen.
 #pragma once
 
 #include "protocols/gpib/gpib_session.hpp"
@@ -31,7 +33,7 @@ class GpibIntfcSession : public GpibSession {
   status_t gpib_control_ren(RenMode mode, core::Deadline deadline) override;
 
  protected:
-  std::unique_ptr<SrqMonitor> make_monitor(std::function<void()> raise) override;
+  std::unique_ptr<EventMonitor> make_monitor() override;
   status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
   status_t computed_attribute(attr_id_t id, AttrValue& value) override;
 

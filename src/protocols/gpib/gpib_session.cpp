@@ -102,12 +102,10 @@ core::OutputState GpibSession::output_state() {
 }
 
 
-void GpibSession::event_enabled(event_type_t type) {
-  if (type != event::service_request && type != event::all_enabled) return;
+void GpibSession::event_enabled(event_type_t) {
   if (!lib_ || ud_ < 0) return;
   std::lock_guard guard(monitor_mutex_);
-  if (monitor_) return;
-  monitor_ = make_monitor([this] { raise_event(std::make_shared<core::Event>(event::service_request)); });
+  if (!monitor_) monitor_ = make_monitor();
 }
 
 void GpibSession::stop_monitor() {

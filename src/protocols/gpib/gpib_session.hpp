@@ -7,7 +7,7 @@
 #include "core/message_reader.hpp"
 #include "core/session.hpp"
 #include "protocols/gpib/libgpib.hpp"
-#include "protocols/gpib/srq_monitor.hpp"
+#include "protocols/gpib/event_monitor.hpp"
 
 #include <atomic>
 #include <memory>
@@ -32,7 +32,7 @@ class GpibSession : public core::Session, private core::ByteSource {
   status_t flush(std::uint16_t mask, core::Deadline deadline) override;
   /// ready when this session holds received bytes, else unknown (only the talker knows).
   core::OutputState output_state() override;
-  /// VI_EVENT_SERVICE_REQ (or all): starts the subclass's SrqMonitor, once.
+  /// Any event the session supports (the backend checked): starts the subclass's EventMonitor, once.
   void event_enabled(event_type_t type) override;
 
  protected:
@@ -47,8 +47,8 @@ class GpibSession : public core::Session, private core::ByteSource {
   status_t apply_termination();
   /// The status of the calling thread's last libgpib call (VI_SUCCESS unless ERR).
   status_t last_status() const { return lib_->last().status(); }
-  /// The monitor that raises VI_EVENT_SERVICE_REQ through `raise`, for this session's resource.
-  virtual std::unique_ptr<SrqMonitor> make_monitor(std::function<void()> raise) = 0;
+  /// The monitor that raises this session's events (event_enabled starts it once).
+  virtual std::unique_ptr<EventMonitor> make_monitor() = 0;
   /// Stops the monitor (disconnect of the subclasses).
   void stop_monitor();
 
@@ -62,7 +62,7 @@ class GpibSession : public core::Session, private core::ByteSource {
   int applied_eot_ = -1;  // EOT last configured
   core::MessageReader reader_;
   std::mutex monitor_mutex_;
-  std::unique_ptr<SrqMonitor> monitor_;
+  std::unique_ptr<EventMonitor> monitor_;
 };
 
 }  // namespace cppvisa::gpib

@@ -1,4 +1,4 @@
-#include "protocols/gpib/srq_monitor.hpp"
+#include "protocols/gpib/event_monitor.hpp"
 
 #include "protocols/gpib/gpib_codes.hpp"
 
@@ -11,7 +11,7 @@ constexpr auto kDevicePeriod = std::chrono::milliseconds(100);
 constexpr auto kBoardPeriod = std::chrono::milliseconds(20);
 }  // namespace
 
-SrqMonitor::SrqMonitor(const Libgpib& lib, int board, int pad, int sad, std::function<void()> on_request)
+EventMonitor::EventMonitor(const Libgpib& lib, int board, int pad, int sad, std::function<void()> on_request)
     : lib_(lib), on_request_(std::move(on_request)) {
   ud_ = lib_.api().ibdev(board, pad, sad, kT100ms, 1, 0);
   if (ud_ < 0) {
@@ -22,12 +22,12 @@ SrqMonitor::SrqMonitor(const Libgpib& lib, int board, int pad, int sad, std::fun
   thread_ = std::thread([this] { watch_device(); });
 }
 
-SrqMonitor::SrqMonitor(const Libgpib& lib, int board, std::function<void()> on_request)
-    : lib_(lib), ud_(board), on_request_(std::move(on_request)) {
+EventMonitor::EventMonitor(const Libgpib& lib, int board, std::function<void(int before, int now)> on_change)
+    : lib_(lib), ud_(board), on_change_(std::move(on_change)) {
   thread_ = std::thread([this] { watch_board(); });
 }
 
-SrqMonitor::~SrqMonitor() {
+EventMonitor::~EventMonitor() {
   {
     std::lock_guard guard(mutex_);
     stop_ = true;
@@ -37,12 +37,12 @@ SrqMonitor::~SrqMonitor() {
   if (own_descriptor_) lib_.api().ibonl(ud_, 0);
 }
 
-bool SrqMonitor::pause(std::chrono::milliseconds period) {
+bool EventMonitor::pause(std::chrono::milliseconds period) {
   std::unique_lock lock(mutex_);
   return !wake_.wait_for(lock, period, [this] { return stop_.load(); });
 }
 
-void SrqMonitor::watch_device() {
+void EventMonitor::watch_device() {
   bool reported = false;  // the pending request was reported; wait until it is polled away
   while (!stop_) {
     if (reported) {
@@ -67,13 +67,16 @@ void SrqMonitor::watch_device() {
   }
 }
 
-void SrqMonitor::watch_board() {
-  bool asserted = false;
+void EventMonitor::watch_board() {
+  constexpr int watched = sta::SRQI | sta::CIC | sta::TACS | sta::LACS;
+  int before = -1;
   do {
     const int ibsta = lib_.api().ibwait(ud_, 0);  // the status now, without waiting
-    const bool now = !lib_.last().failed() && (ibsta & sta::SRQI) != 0;
-    if (now && !asserted) on_request_();
-    asserted = now;
+    if (lib_.last().failed()) continue;            // board offline...: try again next period
+    const int now = ibsta & watched;
+    if (before < 0) before = now & ~sta::SRQI;
+    if (now != before) on_change_(before, now);
+    before = now;
   } while (pause(kBoardPeriod));
 }
 
