@@ -40,10 +40,15 @@ status_t GpibInstrSession::connect(core::Deadline) {
   set_descriptor(lib, ud);
   // END in ibsta means EOI only, so that a read stopped by the termination character is told
   // apart (VI_SUCCESS_TERM_CHAR) from one the talker ended (VI_SUCCESS).
-  api.ibconfig(ud, opt::EndBitIsNormal, 0);
-  status_t st = last_status();
-  if (st >= 0) api.ibconfig(ud, opt::READDR, integer_attribute(attr::GPIB_READDR_EN, 1) ? 1 : 0), st = last_status();
-  if (st >= 0) api.ibconfig(ud, opt::UnAddr, integer_attribute(attr::GPIB_UNADDR_EN, 0) ? 1 : 0), st = last_status();
+  status_t st = status::SUCCESS;
+  auto configure = [&](int option, int value) {
+    if (st < 0) return;
+    api.ibconfig(ud, option, value);
+    st = last_status();
+  };
+  configure(opt::EndBitIsNormal, 0);
+  configure(opt::READDR, integer_attribute(attr::GPIB_READDR_EN, 1) ? 1 : 0);
+  configure(opt::UnAddr, integer_attribute(attr::GPIB_UNADDR_EN, 0) ? 1 : 0);
   if (st < 0) {
     api.ibonl(ud, 0);
     set_descriptor(nullptr, -1);
@@ -83,7 +88,7 @@ status_t GpibInstrSession::assert_trigger(TriggerProtocol protocol, core::Deadli
   return last_status();
 }
 
-status_t GpibInstrSession::address_as_listener(std::initializer_list<std::uint8_t> extra, core::Deadline) {
+status_t GpibInstrSession::address_as_listener(std::initializer_list<std::uint8_t> extra) {
   std::vector<std::uint8_t> bytes{cmd::UNL, static_cast<std::uint8_t>(cmd::LAD | pad_)};
   if (sad_ != kNoSad) bytes.push_back(static_cast<std::uint8_t>(sad_));
   bytes.insert(bytes.end(), extra);
@@ -91,7 +96,7 @@ status_t GpibInstrSession::address_as_listener(std::initializer_list<std::uint8_
   return last_status();
 }
 
-status_t GpibInstrSession::gpib_control_ren(RenMode mode, core::Deadline deadline) {
+status_t GpibInstrSession::gpib_control_ren(RenMode mode, core::Deadline) {
   if (!lib() || descriptor() < 0) return status::ERROR_CONN_LOST;
   const auto& api = lib()->api();
   auto ren = [&](int on) {
@@ -110,7 +115,7 @@ status_t GpibInstrSession::gpib_control_ren(RenMode mode, core::Deadline deadlin
     }
     case RenMode::assert_address: {
       if (status_t st = ren(1); st < 0) return st;
-      return address_as_listener({}, deadline);
+      return address_as_listener({});
     }
     case RenMode::assert_llo: {
       if (status_t st = ren(1); st < 0) return st;
@@ -120,7 +125,7 @@ status_t GpibInstrSession::gpib_control_ren(RenMode mode, core::Deadline deadlin
     }
     case RenMode::assert_address_llo: {
       if (status_t st = ren(1); st < 0) return st;
-      return address_as_listener({cmd::LLO}, deadline);
+      return address_as_listener({cmd::LLO});
     }
     case RenMode::address_gtl: {
       api.ibloc(descriptor());

@@ -41,7 +41,7 @@ class GpibInstrSession : public GpibSession {
 
  private:
   /// UNL, the device's listen address (and secondary), then `extra`, on the board.
-  status_t address_as_listener(std::initializer_list<std::uint8_t> extra, core::Deadline deadline);
+  status_t address_as_listener(std::initializer_list<std::uint8_t> extra);
   int board_ = 0;
   std::atomic<int> pad_{0};  // atomic: attribute calls change it beside an operation
   std::atomic<int> sad_{0};  // ibdev's sad: 0 none, else 0x60 + secondary
