@@ -14,6 +14,7 @@ std::vector<std::string> NativeBackend::debug_info() const {
   for (const auto& t : table_) {
     std::string line = std::string(t.name ? t.name : "?") + ": " + (t.resources ? t.resources : "");
     if (const char* why = t.unavailable_reason()) line += " -- unavailable: " + std::string(why);
+    else if (const char* detail = t.detail ? t.detail() : nullptr) line += " -- " + std::string(detail);
     lines.push_back(std::move(line));
   }
   lines.push_back("VXI-11 portmapper port: " + std::to_string(oncrpc::portmapper_port()) +

@@ -1,5 +1,6 @@
 #include "backends/native/transports.hpp"
 
+#include "protocols/gpib/gpib_resources.hpp"
 #include "protocols/hislip/hislip_session.hpp"
 #include "protocols/serial/serial_session.hpp"
 #include "protocols/socket/socket_session.hpp"
@@ -57,6 +58,20 @@ const Transport kBuiltin[] = {
         .list = [] { return usbtmc::list_resources(); },
         // availability() names a static text (the missing dependency).
         .unavailable = []() -> const char* { return usbtmc::available() ? nullptr : usbtmc::availability().data(); },
+    },
+    // Keep GPIB (linux-gpib) last: rows before it may claim GPIB names of other boards
+    // (a Prologix adapter's).
+    {
+        .name = "GPIB (linux-gpib)",
+        .resources = "GPIB[board]::primary[::secondary]::INSTR and GPIB[board]::INTFC (libgpib.so.0, "
+                     "CPPVISA_LIBGPIB)",
+        .opens = [](const ResourceName& n) {
+          return n.interface_type == InterfaceType::gpib && (n.resource_class == "INSTR" || n.resource_class == "INTFC");
+        },
+        .create = [](const ResourceName& n, status_t& st) { return gpib::make_session(n, st); },
+        .list = [] { return gpib::list_resources(); },
+        .unavailable = [] { return gpib::unavailable(); },
+        .detail = [] { return gpib::found_at(); },
     },
 };
 

@@ -1,5 +1,5 @@
 // native::Transport: the native backend's table of protocols, one row per way of reaching an
-// instrument (raw socket, VXI-11, HiSLIP, serial, USB; GPIB rows come later). The backend
+// instrument (raw socket, VXI-11, HiSLIP, serial, USB, GPIB). The backend
 // opens a name with the first row whose `opens` accepts it, lists what the rows' `list` hooks
 // find, and shows every row (and why an unavailable one cannot be used) in debug_info.
 // Modelled on libsigrok's driver/transport tables (a name plus hooks, optional ones null) and on
@@ -36,6 +36,9 @@ struct Transport {
   /// not (e.g. "libusb-1.0 not found"). Opening a name of an unavailable row fails with
   /// VI_ERROR_LIBRARY_NFOUND; debug_info shows the reason.
   const char* (*unavailable)() = nullptr;
+  /// Optional (nullptr: nothing to add): a line for debug_info when the row is usable, e.g. where
+  /// a library loaded at run time was found.
+  const char* (*detail)() = nullptr;
 
   /// The reason this row cannot be used, or nullptr.
   const char* unavailable_reason() const { return unavailable ? unavailable() : nullptr; }
