@@ -100,7 +100,7 @@ status_t SessionBackend::find_resources(session_t rm, std::string_view expressio
   try {
     ResourceQuery query(expression.empty() ? std::string_view("?*") : expression);
     names.clear();
-    for (auto& name : list_resources(rm)) {
+    for (auto& name : list_resources(rm, expression.empty() ? std::string_view("?*") : expression)) {
       AttributeLookup lookup = [&](std::string_view n, attr_id_t id) { return resource_attribute(rm, n, id); };
       if (query.matches(name, lookup)) names.push_back(name);
     }

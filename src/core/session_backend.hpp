@@ -17,6 +17,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -31,6 +32,12 @@ class SessionBackend : public Backend {
   /// Canonical names of the resources this backend can see now (for viFindRsrc). `rm` lets a
   /// backend keep per-resource-manager state.
   virtual std::vector<std::string> list_resources(session_t rm) = 0;
+  /// The candidates for viFindRsrc(`expression`): list_resources(rm) unless a backend can spare
+  /// work the expression does not need (e.g. listing USB RAW interfaces only when asked for).
+  virtual std::vector<std::string> list_resources(session_t rm, std::string_view expression) {
+    (void)expression;
+    return list_resources(rm);
+  }
   /// A new, unconnected session for `name`, or nullptr with `st` set (VI_ERROR_RSRC_NFOUND when
   /// the resource does not exist, VI_ERROR_NSUP_OPER / VI_ERROR_INV_RSRC_NAME ...).
   virtual std::unique_ptr<Session> create_session(session_t rm, const ResourceName& name, status_t& st) = 0;

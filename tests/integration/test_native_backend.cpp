@@ -200,6 +200,46 @@ TEST(NativeBackend, TransportTableHasOneRowPerProtocol) {
     EXPECT_TRUE(std::any_of(info.begin(), info.end(), [&](const std::string& l) { return l.rfind(n, 0) == 0; })) << n;
 }
 
+TEST(NativeBackend, ListRequestNamesAClassOnlyWhenTheExpressionDoes) {
+  EXPECT_TRUE((native::ListRequest{"?*::RAW"}.names_class("RAW")));
+  EXPECT_TRUE((native::ListRequest{"usb?*raw"}.names_class("RAW")));
+  EXPECT_FALSE((native::ListRequest{"?*"}.names_class("RAW")));
+  EXPECT_FALSE((native::ListRequest{"?*::INSTR"}.names_class("RAW")));
+  EXPECT_FALSE((native::ListRequest{"RA"}.names_class("RAW")));
+}
+
+TEST(NativeBackend, TheExpressionReachesTheRows) {
+  static std::string seen;
+  static const native::Transport table[] = {
+      {
+          .name = "USB test",
+          .resources = "USB::vid::pid::serial::RAW",
+          .opens = [](const ResourceName& n) { return n.interface_type == InterfaceType::usb; },
+          .create = [](const ResourceName&, status_t& st) -> std::unique_ptr<core::Session> {
+            st = status::ERROR_RSRC_NFOUND;
+            return nullptr;
+          },
+          .list = [](const native::ListRequest& r) {
+            seen = std::string(r.expression);
+            std::vector<std::string> names{"USB0::0x1234::0x0001::A::0::INSTR"};
+            if (r.names_class("RAW")) names.push_back("USB0::0x1234::0x0002::B::0::RAW");
+            return names;
+          },
+      },
+  };
+  native::NativeBackend backend(table);
+  session_t rm = 0;
+  ASSERT_EQ(backend.open_default_rm(rm), status::SUCCESS);
+  std::vector<std::string> names;
+  ASSERT_EQ(backend.find_resources(rm, "?*::RAW", names), status::SUCCESS);
+  EXPECT_EQ(seen, "?*::RAW");
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0], "USB0::0x1234::0x0002::B::0::RAW");
+  ASSERT_EQ(backend.find_resources(rm, "?*", names), status::SUCCESS);
+  EXPECT_EQ(names.size(), 1u) << "RAW only when asked";
+  EXPECT_EQ(backend.close(rm), status::SUCCESS);
+}
+
 TEST(NativeBackend, AnUnavailableRowFailsToOpenAndSaysWhy) {
   static const native::Transport table[] = {
       {
@@ -210,7 +250,7 @@ TEST(NativeBackend, AnUnavailableRowFailsToOpenAndSaysWhy) {
             st = status::ERROR_SYSTEM_ERROR;  // never called: the row is unavailable
             return nullptr;
           },
-          .list = [] { return std::vector<std::string>{"GPIB0::1::INSTR"}; },
+          .list = [](const native::ListRequest&) { return std::vector<std::string>{"GPIB0::1::INSTR"}; },
           .unavailable = [] { return "linux-gpib not found"; },
       },
       {
@@ -218,7 +258,7 @@ TEST(NativeBackend, AnUnavailableRowFailsToOpenAndSaysWhy) {
           .resources = "ASRL::INSTR",
           .opens = [](const ResourceName& n) { return n.interface_type == InterfaceType::asrl; },
           .create = [](const ResourceName& n, status_t& st) { return serial::make_session(n, st); },
-          .list = [] { return std::vector<std::string>{"ASRL99::INSTR"}; },
+          .list = [](const native::ListRequest&) { return std::vector<std::string>{"ASRL99::INSTR"}; },
       },
   };
   native::NativeBackend backend(table);

@@ -9,6 +9,9 @@
 #include "support/usbtmc_device_model.hpp"
 #include "usb/umockdev_usb_device.hpp"
 
+#include <cppvisa/resource_manager.hpp>
+#include <cppvisa/resource.hpp>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -192,6 +195,27 @@ TEST_F(UmockdevUsbtmc, UnplugMidTransfer) {
   EXPECT_EQ(session->read(buf, n, core::Deadline::after_ms(5000)), status::ERROR_CONN_LOST);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(3000));
   pull.join();
+}
+
+TEST(UmockdevUsbRaw, AVendorClassDeviceIsListedAsRawOnlyWhenAsked) {
+  testing::UsbtmcModelConfig config;
+  config.info.interface_class = 0xFF;  // vendor specific: not USBTMC
+  config.info.interface_subclass = 0;
+  config.info.interface_protocol = 0;
+  config.info.serial = "RAW42";
+  auto model = std::make_shared<UsbtmcDeviceModel>(config);
+  testing::UmockdevUsbDevice device(model);
+  ResourceManager rm("@native");
+  std::error_code ec;
+  auto instr = rm.list_resources("USB?*", ec);
+  EXPECT_TRUE(instr.empty()) << "not a USBTMC interface: no INSTR, no RAW unless asked";
+  auto raw = rm.list_resources("?*::RAW");
+  ASSERT_EQ(raw.size(), 1u);
+  EXPECT_EQ(raw[0], "USB0::0x0957::0x1796::RAW42::0::RAW");
+  EXPECT_EQ(device.counters().urbs_submitted, 0u) << "listing opened nothing";
+  auto r = rm.open_resource(raw[0]);
+  EXPECT_EQ(std::get<std::int64_t>(r->get_visa_attribute(attr::USB_INTFC_NUM)), 0);
+  EXPECT_EQ(device.counters().claims, 1);
 }
 
 }  // namespace

@@ -22,11 +22,14 @@ std::vector<std::string> NativeBackend::debug_info() const {
   return lines;
 }
 
-std::vector<std::string> NativeBackend::list_resources(session_t) {
+std::vector<std::string> NativeBackend::list_resources(session_t rm) { return list_resources(rm, "?*::INSTR"); }
+
+std::vector<std::string> NativeBackend::list_resources(session_t, std::string_view expression) {
   std::vector<std::string> names;
+  const ListRequest request{expression};
   for (const auto& t : table_) {
     if (!t.list || t.unavailable_reason()) continue;
-    auto found = t.list();
+    auto found = t.list(request);
     names.insert(names.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
   }
   return names;

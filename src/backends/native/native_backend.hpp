@@ -22,8 +22,10 @@ class NativeBackend : public core::SessionBackend {
   /// One line per transport row ("<name>: <resources>", and "unavailable: <why>").
   std::vector<std::string> debug_info() const override;
 
-  /// What the available rows' `list` hooks find.
+  /// What the available rows' `list` hooks find for `?*::INSTR`.
   std::vector<std::string> list_resources(session_t rm) override;
+  /// What the available rows' `list` hooks find for `expression` (unfiltered).
+  std::vector<std::string> list_resources(session_t rm, std::string_view expression) override;
   /// The session of the first row that opens `name`: VI_ERROR_LIBRARY_NFOUND when that row is
   /// unavailable, VI_ERROR_RSRC_NFOUND when no row opens it.
   std::unique_ptr<core::Session> create_session(session_t rm, const ResourceName& name, status_t& st) override;

@@ -1,5 +1,7 @@
 #include "backends/native/transports.hpp"
 
+#include <cctype>
+
 #include "protocols/gpib/gpib_resources.hpp"
 #include "protocols/hislip/hislip_session.hpp"
 #include "protocols/serial/serial_session.hpp"
@@ -46,7 +48,7 @@ const Transport kBuiltin[] = {
           return n.interface_type == InterfaceType::asrl && n.resource_class == "INSTR";
         },
         .create = [](const ResourceName& n, status_t& st) { return serial::make_session(n, st); },
-        .list = [] { return serial::list_ports(); },
+        .list = [](const ListRequest&) { return serial::list_ports(); },
     },
     {
         .name = "USBTMC / USB RAW",
@@ -55,7 +57,7 @@ const Transport kBuiltin[] = {
           return n.interface_type == InterfaceType::usb && (n.resource_class == "INSTR" || n.resource_class == "RAW");
         },
         .create = [](const ResourceName& n, status_t& st) { return usbtmc::make_session(n, st); },
-        .list = [] { return usbtmc::list_resources(); },
+        .list = [](const ListRequest& r) { return usbtmc::list_resources(r.names_class("RAW")); },
         // availability() names a static text (the missing dependency).
         .unavailable = []() -> const char* { return usbtmc::available() ? nullptr : usbtmc::availability().data(); },
     },
@@ -69,7 +71,7 @@ const Transport kBuiltin[] = {
           return n.interface_type == InterfaceType::gpib && (n.resource_class == "INSTR" || n.resource_class == "INTFC");
         },
         .create = [](const ResourceName& n, status_t& st) { return gpib::make_session(n, st); },
-        .list = [] { return gpib::list_resources(); },
+        .list = [](const ListRequest&) { return gpib::list_resources(); },
         .unavailable = [] { return gpib::unavailable(); },
         .detail = [] { return gpib::found_at(); },
     },
@@ -78,6 +80,17 @@ const Transport kBuiltin[] = {
 }  // namespace
 
 std::span<const Transport> builtin_transports() { return kBuiltin; }
+
+bool ListRequest::names_class(std::string_view cls) const {
+  if (cls.empty() || expression.size() < cls.size()) return false;
+  for (std::size_t i = 0; i + cls.size() <= expression.size(); ++i) {
+    bool same = true;
+    for (std::size_t k = 0; k < cls.size() && same; ++k)
+      same = std::toupper(static_cast<unsigned char>(expression[i + k])) == std::toupper(static_cast<unsigned char>(cls[k]));
+    if (same) return true;
+  }
+  return false;
+}
 
 const Transport* find_transport(std::span<const Transport> table, const ResourceName& name) {
   for (const auto& t : table)

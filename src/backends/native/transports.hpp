@@ -15,9 +15,20 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cppvisa::native {
+
+/// What a listing asks for: the viFindRsrc expression, so that a row can skip work the
+/// expression cannot use.
+struct ListRequest {
+  std::string_view expression = "?*::INSTR";
+  /// Whether the expression names the resource class `cls` (case-insensitively). Classes that
+  /// cost something to list, or that would flood a listing (every USB device as RAW), are listed
+  /// only when named, as in `?*::RAW` or `USB?*RAW`.
+  bool names_class(std::string_view cls) const;
+};
 
 struct Transport {
   /// Mandatory: the protocol's name for people ("raw socket", "VXI-11", ...).
@@ -30,8 +41,9 @@ struct Transport {
   /// set (VI_ERROR_RSRC_NFOUND, VI_ERROR_INV_RSRC_NAME ...).
   std::unique_ptr<core::Session> (*create)(const ResourceName& name, status_t& st) = nullptr;
   /// Optional (nullptr: none): canonical names of this transport's resources present on this
-  /// machine now (serial ports); LAN instruments need discovery and list nothing here.
-  std::vector<std::string> (*list)() = nullptr;
+  /// machine now (serial ports, USB instruments, GPIB boards and listeners); LAN instruments need
+  /// discovery and list nothing here. The backend filters by the expression afterwards.
+  std::vector<std::string> (*list)(const ListRequest& request) = nullptr;
   /// Optional (nullptr: always usable): returns nullptr when the transport is usable, else why
   /// not (e.g. "libusb-1.0 not found"). Opening a name of an unavailable row fails with
   /// VI_ERROR_LIBRARY_NFOUND; debug_info shows the reason.
