@@ -14,13 +14,14 @@ RESOURCE = "USB0::0x0699::0x0401::SIMSCOPE01::INSTR"
 IDN = "CPPVISA,SIMSCOPE-1000,SIM0001,1.0"
 
 
-def run_under_emulator():
-    """Re-executes this script under the emulator unless it already runs there; returns the name
-    of the emulated instrument (canonical, as listings show it)."""
+def run_under_emulator(*emulator_args):
+    """Re-executes this script under the emulator (with `emulator_args`, e.g. --node-mode 0600)
+    unless it already runs there; returns the name of the emulated instrument (canonical, as
+    listings show it)."""
     if "CPPVISA_TEST_USB_RESOURCE" in os.environ:
         return os.environ["CPPVISA_TEST_USB_RESOURCE"]
     if not os.path.exists(EMULATOR):
         skip(f"{EMULATOR} is not built (needs libusb-1.0-0-dev and libumockdev-dev)")
     script = os.path.abspath(sys.argv[0])
-    os.execv(EMULATOR, [EMULATOR, "--sim", SIM_FILE, "--resource", RESOURCE, "--",
+    os.execv(EMULATOR, [EMULATOR, "--sim", SIM_FILE, "--resource", RESOURCE, *emulator_args, "--",
                         sys.executable, script, *sys.argv[1:]])

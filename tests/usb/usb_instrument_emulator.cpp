@@ -122,7 +122,12 @@ int main(int argc, char** argv) {
     return 77;
   }
   if (node_mode >= 0) {
-    if (chmod(usb->root_dir().c_str(), 0755) != 0 || chmod(usb->devnode_file().c_str(), static_cast<mode_t>(node_mode)) != 0) {
+    // The testbed open to all (libusb's udev monitor binds a socket there under umockdev),
+    // umockdev's ioctl socket reachable by all (its preload library connects to it before the
+    // real open), and the node itself with the mode asked for.
+    const std::string socket = usb->root_dir() + "/ioctl" + usb->devnode();
+    if (chmod(usb->root_dir().c_str(), 01777) != 0 || chmod(socket.c_str(), 0777) != 0 ||
+        chmod(usb->devnode_file().c_str(), static_cast<mode_t>(node_mode)) != 0) {
       std::fprintf(stderr, "usb_instrument_emulator: chmod: %s\n", std::strerror(errno));
       return 1;
     }
