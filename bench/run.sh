@@ -11,6 +11,10 @@ for b in "$BUILD"/bench/bench_*; do
   echo "== $(basename "$b")"
   "$b" --benchmark_min_time=0.2 || status=1
 done
+if [[ -x "$BUILD/bench/usb_transfer_bench" ]] && command -v umockdev-wrapper > /dev/null; then
+  echo "== usb_transfer_bench (libusb under umockdev)"
+  umockdev-wrapper "$BUILD/bench/usb_transfer_bench" || status=1
+fi
 echo "== served_block.sh"
 bash "$here/served_block.sh" "$BUILD" || status=1
 exit $status
