@@ -145,6 +145,12 @@ class UsbtmcDeviceModel {
     std::lock_guard g(m_);
     out_blocked_ = true;
   }
+  /// Bulk-IN halts (the device stalls it) until the host clears the halt.
+  void halt_bulk_in() {
+    std::lock_guard g(m_);
+    halted_in_ = true;
+    cv_.notify_all();
+  }
   void unplug() {
     std::lock_guard g(m_);
     gone_ = true;

@@ -24,10 +24,10 @@ std::vector<std::byte> hex(std::string_view text) {
 // A vendor interface 0 (FF/FF) and a USB488 interface 1 with an alternate setting.
 const std::vector<std::byte> kTwoInterfaces = hex(
     "12 01 00 02 00 00 00 40 57 09 96 17 00 01 01 02 03 01"
-    "09 02 3e 00 02 01 00 c0 32"
+    "09 02 45 00 02 01 00 c0 32"
     "09 04 00 00 01 ff ff ff 00  07 05 01 02 40 00 00"
     "09 04 01 00 03 fe 03 01 00  07 05 02 02 00 02 00  07 05 81 02 00 02 00  07 05 83 03 08 00 0a"
-    "09 04 01 01 00 fe 03 01 00");
+    "09 04 01 01 01 fe 03 01 00  07 05 84 02 40 00 00");
 
 TEST(UsbtmcDevices, ParsesInterfacesAndEndpoints) {
   UsbDescriptors d;
@@ -43,6 +43,11 @@ TEST(UsbtmcDevices, ParsesInterfacesAndEndpoints) {
   EXPECT_TRUE(d.interfaces[1].endpoints[1].is_in());
   EXPECT_EQ(d.interfaces[1].endpoints[1].max_packet, 512);
   EXPECT_TRUE(d.interfaces[1].endpoints[2].is_interrupt());
+  EXPECT_TRUE(d.interfaces[0].alternates.empty());
+  ASSERT_EQ(d.interfaces[1].alternates.size(), 1u) << "the other setting's endpoints are kept apart";
+  EXPECT_EQ(d.interfaces[1].alternates[0].alternate, 1);
+  ASSERT_EQ(d.interfaces[1].alternates[0].endpoints.size(), 1u);
+  EXPECT_EQ(d.interfaces[1].alternates[0].endpoints[0].address, 0x84);
 }
 
 TEST(UsbtmcDevices, TruncatedAndBrokenDescriptors) {

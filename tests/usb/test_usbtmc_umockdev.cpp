@@ -197,6 +197,59 @@ TEST_F(UmockdevUsbtmc, UnplugMidTransfer) {
   pull.join();
 }
 
+TEST(UmockdevUsbRaw, AlternateSettingsControlPipeAndPipeStatus) {
+  auto model = std::make_shared<UsbtmcDeviceModel>();
+  testing::UmockdevUsbSpec spec;
+  spec.alt_bulk_out = 0x04;
+  spec.alt_bulk_in = 0x85;
+  testing::UmockdevUsbDevice device(model, spec);
+  status_t st = status::SUCCESS;
+  auto session = make_session(ResourceName::parse("USB0::0x0957::0x1796::MY123::0::RAW"), st);
+  ASSERT_TRUE(session);
+  ASSERT_EQ(session->connect(core::Deadline::after_ms(2000)), status::SUCCESS);
+  auto get = [&](attr_id_t id) {
+    AttrValue v;
+    EXPECT_EQ(session->get_attribute(id, v), status::SUCCESS);
+    return std::get<std::int64_t>(v);
+  };
+  EXPECT_EQ(get(attr::USB_ALT_SETTING), 0);
+  EXPECT_EQ(get(attr::USB_BULK_IN_PIPE), 0x81);
+  ASSERT_EQ(session->set_attribute(attr::USB_ALT_SETTING, std::int64_t{1}), status::SUCCESS);
+  EXPECT_EQ(device.counters().set_interfaces, 1);
+  EXPECT_EQ(device.counters().last_alt_setting, 1) << "SET_INTERFACE reached the device";
+  EXPECT_EQ(get(attr::USB_ALT_SETTING), 1);
+  EXPECT_EQ(get(attr::USB_BULK_IN_PIPE), 0x85);
+  EXPECT_EQ(get(attr::USB_BULK_OUT_PIPE), 0x04);
+  EXPECT_EQ(get(attr::USB_INTR_IN_PIPE), -1) << "setting 1 has no interrupt endpoint";
+  EXPECT_EQ(session->set_attribute(attr::USB_BULK_IN_PIPE, std::int64_t{0x81}), status::ERROR_NSUP_ATTR_STATE)
+      << "0x81 is not an endpoint of setting 1";
+  EXPECT_EQ(session->set_attribute(attr::USB_ALT_SETTING, std::int64_t{2}), status::ERROR_NSUP_ATTR_STATE);
+  ASSERT_EQ(session->set_attribute(attr::USB_ALT_SETTING, std::int64_t{0}), status::SUCCESS);
+  EXPECT_EQ(get(attr::USB_BULK_IN_PIPE), 0x81);
+  EXPECT_EQ(get(attr::USB_BULK_OUT_PIPE), 0x02);
+  EXPECT_EQ(session->set_attribute(attr::USB_CTRL_PIPE, std::int64_t{1}), status::ERROR_NSUP_ATTR_STATE);
+  EXPECT_EQ(session->set_attribute(attr::USB_CTRL_PIPE, std::int64_t{0}), status::SUCCESS);
+
+  // A stalled Bulk-IN shows in VI_ATTR_USB_BULK_IN_STATUS until the user clears it.
+  EXPECT_EQ(get(attr::USB_BULK_IN_STATUS), 0);
+  model->halt_bulk_in();
+  std::vector<std::byte> buf(4096);
+  std::size_t n = 0;
+  EXPECT_EQ(session->read(buf, n, core::Deadline::after_ms(500)), status::ERROR_IO);
+  EXPECT_EQ(get(attr::USB_BULK_IN_STATUS), 1) << "VI_USB_PIPE_STALLED";
+  EXPECT_EQ(session->set_attribute(attr::USB_BULK_IN_STATUS, std::int64_t{1}), status::ERROR_NSUP_ATTR_STATE);
+  ASSERT_EQ(session->set_attribute(attr::USB_BULK_IN_STATUS, std::int64_t{0}), status::SUCCESS);
+  EXPECT_EQ(get(attr::USB_BULK_IN_STATUS), 0);
+  std::vector<std::byte> frame;
+  const std::string cmd = "*IDN?\n";
+  append_dev_dep_msg_out(frame, 1, std::as_bytes(std::span(cmd.data(), cmd.size())), true);
+  ASSERT_EQ(session->write(frame, n, core::Deadline::after_ms(1000)), status::SUCCESS);
+  auto req = request_dev_dep_msg_in(2, 1000, std::nullopt);
+  ASSERT_EQ(session->write(req, n, core::Deadline::after_ms(1000)), status::SUCCESS);
+  ASSERT_EQ(session->read(buf, n, core::Deadline::after_ms(1000)), status::SUCCESS) << "the pipe works again";
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data() + 12), 31), "Keysight,Model Scope,MY123,1.0\n");
+}
+
 TEST(UmockdevUsbRaw, AVendorClassDeviceIsListedAsRawOnlyWhenAsked) {
   testing::UsbtmcModelConfig config;
   config.info.interface_class = 0xFF;  // vendor specific: not USBTMC

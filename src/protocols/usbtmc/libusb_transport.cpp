@@ -181,6 +181,11 @@ status_t LibusbTransport::clear_halt(std::uint8_t ep, core::Deadline) {
 
 status_t LibusbTransport::reset(core::Deadline) { return map_error(libusb_reset_device(handle_)); }
 
+status_t LibusbTransport::set_alt_setting(std::uint8_t alternate, core::Deadline) {
+  // Like libusb_clear_halt: a control request with the kernel's own timeout.
+  return map_error(libusb_set_interface_alt_setting(handle_, info_.interface_number, alternate));
+}
+
 }  // namespace cppvisa::usbtmc
 
 #endif  // CPPVISA_HAVE_LIBUSB

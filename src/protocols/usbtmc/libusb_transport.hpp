@@ -42,6 +42,7 @@ class LibusbTransport : public UsbTransport {
   status_t interrupt_in(std::uint8_t endpoint, std::span<std::byte> buffer, core::Deadline deadline,
                         std::size_t& received) override;
   status_t reset(core::Deadline deadline) override;
+  status_t set_alt_setting(std::uint8_t alternate, core::Deadline deadline) override;
 
   /// Whether open() detached a kernel driver (re-attached at close).
   bool detached_kernel_driver() const noexcept { return detached_; }

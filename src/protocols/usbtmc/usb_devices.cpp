@@ -63,6 +63,7 @@ bool parse_descriptors(std::span<const std::byte> data, UsbDescriptors& out) {
   std::size_t pos = u8(data[0]);
   bool in_first_config = false, seen_config = false;
   UsbInterfaceDesc* current = nullptr;
+  std::vector<UsbEndpoint>* current_alt = nullptr;
   while (pos + 2 <= data.size()) {
     const std::size_t len = u8(data[pos]);
     const std::uint8_t type = u8(data[pos + 1]);
@@ -74,7 +75,14 @@ bool parse_descriptors(std::span<const std::byte> data, UsbDescriptors& out) {
       d.num_interfaces = u8(p[4]);
     } else if (type == 4 && len >= 9 && in_first_config) {  // interface
       current = nullptr;
-      if (u8(p[3]) == 0) {  // alternate setting 0
+      current_alt = nullptr;
+      if (u8(p[3]) != 0) {  // another alternate setting of an interface already seen
+        for (auto& i : d.interfaces)
+          if (i.number == u8(p[2]) && i.alternates.size() < 16) {
+            i.alternates.push_back(UsbAltSetting{u8(p[3]), {}});
+            current_alt = &i.alternates.back().endpoints;
+          }
+      } else {  // alternate setting 0
         UsbInterfaceDesc i;
         i.number = u8(p[2]);
         i.alternate = 0;
@@ -84,12 +92,13 @@ bool parse_descriptors(std::span<const std::byte> data, UsbDescriptors& out) {
         d.interfaces.push_back(i);
         current = &d.interfaces.back();
       }
-    } else if (type == 5 && len >= 7 && current) {  // endpoint
+    } else if (type == 5 && len >= 7 && (current || current_alt)) {  // endpoint
       UsbEndpoint e;
       e.address = u8(p[2]);
       e.attributes = u8(p[3]);
       e.max_packet = static_cast<std::uint16_t>(le16(p + 4) & 0x7FF);
-      if (current->endpoints.size() < 32) current->endpoints.push_back(e);
+      auto& eps = current ? current->endpoints : *current_alt;
+      if (eps.size() < 32) eps.push_back(e);
     }
     pos += len;
   }

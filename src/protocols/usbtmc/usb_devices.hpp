@@ -24,15 +24,23 @@ struct UsbEndpoint {
   bool is_interrupt() const noexcept { return (attributes & 3) == 3; }
 };
 
+/// An alternate setting other than 0 of an interface (USB 2.0 §9.6.5): its endpoints.
+struct UsbAltSetting {
+  std::uint8_t alternate = 0;
+  std::vector<UsbEndpoint> endpoints;
+};
+
 struct UsbInterfaceDesc {
   std::uint8_t number = 0;
   std::uint8_t alternate = 0;
   std::uint8_t cls = 0, subclass = 0, protocol = 0;
-  std::vector<UsbEndpoint> endpoints;
+  std::vector<UsbEndpoint> endpoints;  ///< of alternate setting 0
+  std::vector<UsbAltSetting> alternates;  ///< settings 1.. (at most 16 kept)
   bool is_usbtmc() const noexcept { return cls == 0xFE && subclass == 0x03; }
 };
 
-/// What descriptors say about a device: the first configuration, alternate setting 0 only.
+/// What descriptors say about a device: the first configuration; an interface's class is that of
+/// alternate setting 0, its other settings' endpoints are in `alternates`.
 struct UsbDescriptors {
   std::uint16_t vendor_id = 0, product_id = 0;
   std::uint8_t num_interfaces = 0;

@@ -14,8 +14,14 @@ bool contains(const std::vector<std::uint8_t>& v, std::int64_t ep) {
 
 }  // namespace
 
-UsbRawSession::UsbRawSession(const ResourceName& name, TransportOpener opener, RawEndpoints endpoints)
-    : Session(name, {event::usb_interrupt}), opener_(std::move(opener)), endpoints_(std::move(endpoints)) {}
+constexpr std::int64_t kPipeReady = 0;    // VI_USB_PIPE_READY
+constexpr std::int64_t kPipeStalled = 1;  // VI_USB_PIPE_STALLED
+
+UsbRawSession::UsbRawSession(const ResourceName& name, TransportOpener opener, RawInterface interface)
+    : Session(name, {event::usb_interrupt}),
+      opener_(std::move(opener)),
+      interface_(std::move(interface)),
+      endpoints_(interface_.endpoints) {}
 
 UsbRawSession::~UsbRawSession() { disconnect(); }
 
@@ -54,9 +60,11 @@ status_t UsbRawSession::connect(core::Deadline deadline) {
   define(attr::USB_BULK_OUT_PIPE, info_.bulk_out ? static_cast<std::int64_t>(info_.bulk_out) : std::int64_t{-1});
   define(attr::USB_INTR_IN_PIPE, info_.interrupt_in ? static_cast<std::int64_t>(info_.interrupt_in) : std::int64_t{-1});
   define(attr::USB_MAX_INTR_SIZE, static_cast<std::int64_t>(info_.interrupt_max_packet));
-  define(attr::USB_BULK_IN_STATUS, std::int64_t{0});
-  define(attr::USB_BULK_OUT_STATUS, std::int64_t{0});
-  define(attr::USB_INTR_IN_STATUS, std::int64_t{0});
+  // Just claimed: every pipe is ready (VPP-4.3 VI_USB_PIPE_READY); a stall seen later shows here.
+  define(attr::USB_BULK_IN_STATUS, kPipeReady);
+  define(attr::USB_BULK_OUT_STATUS, kPipeReady);
+  define(attr::USB_INTR_IN_STATUS, kPipeReady);
+  define(attr::USB_ALT_SETTING, std::int64_t{0});
   if (info_.interrupt_in) {
     stop_ = false;
     interrupt_thread_ = std::thread(
@@ -105,8 +113,68 @@ status_t UsbRawSession::validate_attribute(attr_id_t id, const AttrValue& value)
       return *v == -1 || contains(endpoints_.interrupt_in, *v) ? status::SUCCESS : status::ERROR_NSUP_ATTR_STATE;
     case attr::USB_END_IN:
       return (*v == 0 || *v == 4 || *v == 5) ? status::SUCCESS : status::ERROR_NSUP_ATTR_STATE;
+    case attr::USB_CTRL_PIPE:
+      // Devices have one control pipe, endpoint 0 (USB 2.0 §5.5); another would need its address.
+      return *v == 0 ? status::SUCCESS : status::ERROR_NSUP_ATTR_STATE;
     default:
       return status::SUCCESS;
+  }
+}
+
+void UsbRawSession::use_endpoints(const RawEndpoints& eps) {
+  endpoints_ = eps;
+  auto first = [](const std::vector<std::uint8_t>& v) { return v.empty() ? std::int64_t{-1} : std::int64_t{v[0]}; };
+  define(attr::USB_BULK_IN_PIPE, first(eps.bulk_in));
+  define(attr::USB_BULK_OUT_PIPE, first(eps.bulk_out));
+  define(attr::USB_INTR_IN_PIPE, first(eps.interrupt_in));
+  define(attr::USB_NUM_PIPES, static_cast<std::int64_t>(eps.bulk_in.size() + eps.bulk_out.size() + eps.interrupt_in.size()));
+  define(attr::USB_BULK_IN_STATUS, kPipeReady);
+  define(attr::USB_BULK_OUT_STATUS, kPipeReady);
+  define(attr::USB_INTR_IN_STATUS, kPipeReady);
+  reader_.discard();
+  packet_pos_ = packet_len_ = 0;
+}
+
+status_t UsbRawSession::note_stall(status_t st, attr_id_t status_attribute) {
+  // The transport reports a halted endpoint as VI_ERROR_IO (usb_transport.hpp).
+  if (st == status::ERROR_IO) define(status_attribute, kPipeStalled);
+  return st;
+}
+
+status_t UsbRawSession::set_attribute(attr_id_t id, const AttrValue& value) {
+  const auto* v = std::get_if<std::int64_t>(&value);
+  if (!v || !transport_) return Session::set_attribute(id, value);
+  const auto deadline = core::Deadline::after_ms(2000);
+  switch (id) {
+    case attr::USB_ALT_SETTING: {
+      const RawEndpoints* eps = *v == 0 ? &interface_.endpoints : nullptr;
+      for (const auto& [alt, e] : interface_.alternates)
+        if (alt == *v) eps = &e;
+      if (!eps) return status::ERROR_NSUP_ATTR_STATE;  // the interface has no such setting
+      status_t st = lost(transport_->set_alt_setting(static_cast<std::uint8_t>(*v), deadline));
+      if (st == status::ERROR_NSUP_OPER) return status::ERROR_NSUP_ATTR_STATE;
+      if (st < 0) return st;
+      use_endpoints(*eps);
+      define(id, *v);
+      return status::SUCCESS;
+    }
+    case attr::USB_BULK_IN_STATUS:
+    case attr::USB_BULK_OUT_STATUS:
+    case attr::USB_INTR_IN_STATUS: {
+      // Only VI_USB_PIPE_READY may be written: it clears the endpoint's halt (VPP-4.3).
+      if (*v != kPipeReady) return status::ERROR_NSUP_ATTR_STATE;
+      const attr_id_t pipe_attr = id == attr::USB_BULK_IN_STATUS    ? attr::USB_BULK_IN_PIPE
+                                  : id == attr::USB_BULK_OUT_STATUS ? attr::USB_BULK_OUT_PIPE
+                                                                    : attr::USB_INTR_IN_PIPE;
+      const std::int64_t pipe = integer_attribute(pipe_attr, -1);
+      if (pipe < 0) return status::ERROR_NSUP_ATTR_STATE;
+      status_t st = lost(transport_->clear_halt(static_cast<std::uint8_t>(pipe), deadline));
+      if (st < 0) return st;
+      define(id, kPipeReady);
+      return status::SUCCESS;
+    }
+    default:
+      return Session::set_attribute(id, value);
   }
 }
 
@@ -128,12 +196,12 @@ status_t UsbRawSession::receive(std::span<std::byte> buffer, core::Deadline dead
     if (buffer.size() >= mps) {
       // Whole packets straight into the caller's buffer (a partial packet would overflow).
       const std::size_t ask = buffer.size() / mps * mps;
-      st = lost(transport_->bulk_in(in_pipe_, buffer.first(ask), deadline, n));
+      st = note_stall(lost(transport_->bulk_in(in_pipe_, buffer.first(ask), deadline, n)), attr::USB_BULK_IN_STATUS);
       if (st < 0) return st;
       count = n;
       end = n < ask && end_on_short;
     } else {
-      st = lost(transport_->bulk_in(in_pipe_, packet_, deadline, n));
+      st = note_stall(lost(transport_->bulk_in(in_pipe_, packet_, deadline, n)), attr::USB_BULK_IN_STATUS);
       if (st < 0) return st;
       packet_len_ = n;
       packet_short_ = n < mps;

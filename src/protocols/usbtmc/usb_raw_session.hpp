@@ -30,9 +30,15 @@ struct RawEndpoints {
   std::vector<std::uint8_t> bulk_in, bulk_out, interrupt_in;
 };
 
+/// The endpoints of alternate setting 0 and of the others, by setting number.
+struct RawInterface {
+  RawEndpoints endpoints;                                       ///< alternate setting 0
+  std::vector<std::pair<std::uint8_t, RawEndpoints>> alternates;  ///< settings 1..
+};
+
 class UsbRawSession : public core::Session, private core::ByteSource {
  public:
-  UsbRawSession(const ResourceName& name, TransportOpener opener, RawEndpoints endpoints = {});
+  UsbRawSession(const ResourceName& name, TransportOpener opener, RawInterface interface = {});
   ~UsbRawSession() override;
 
   status_t connect(core::Deadline deadline) override;
@@ -45,6 +51,10 @@ class UsbRawSession : public core::Session, private core::ByteSource {
   status_t usb_control_in(std::int16_t request_type, std::int16_t request, std::uint16_t value, std::uint16_t index,
                           std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) override;
 
+  /// VI_ATTR_USB_ALT_SETTING (SET_INTERFACE, then the pipes of that setting) and the pipe status
+  /// attributes (VI_USB_PIPE_READY clears a stall) act on the device.
+  status_t set_attribute(attr_id_t id, const AttrValue& value) override;
+
  protected:
   status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
 
@@ -52,9 +62,12 @@ class UsbRawSession : public core::Session, private core::ByteSource {
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override;
   status_t lost(status_t st) noexcept;
   void interrupt_loop(std::uint8_t endpoint, std::size_t size);
+  void use_endpoints(const RawEndpoints& eps);
+  status_t note_stall(status_t st, attr_id_t status_attribute);
 
   TransportOpener opener_;
-  RawEndpoints endpoints_;
+  RawInterface interface_;
+  RawEndpoints endpoints_;  // of the current alternate setting
   std::unique_ptr<UsbTransport> transport_;
   UsbDeviceInfo info_;
   core::MessageReader reader_;

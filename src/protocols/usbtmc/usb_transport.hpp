@@ -79,6 +79,12 @@ class UsbTransport {
     received = 0;
     return status::ERROR_NSUP_OPER;
   }
+  /// SET_INTERFACE (USB 2.0 §9.4.10): alternate setting `alternate` of the claimed interface.
+  /// Default: VI_ERROR_NSUP_OPER.
+  virtual status_t set_alt_setting(std::uint8_t alternate, core::Deadline deadline) {
+    (void)alternate, (void)deadline;
+    return status::ERROR_NSUP_OPER;
+  }
   /// USB port reset. Default: VI_ERROR_NSUP_OPER.
   virtual status_t reset(core::Deadline deadline) {
     (void)deadline;

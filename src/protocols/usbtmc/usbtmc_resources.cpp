@@ -53,12 +53,18 @@ std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& 
   };
   st = status::SUCCESS;
   if (name.resource_class == "RAW") {
-    RawEndpoints eps;
-    for (const auto& e : found->interface.endpoints) {
-      if (e.is_bulk()) (e.is_in() ? eps.bulk_in : eps.bulk_out).push_back(e.address);
-      else if (e.is_interrupt() && e.is_in()) eps.interrupt_in.push_back(e.address);
-    }
-    return std::make_unique<UsbRawSession>(name, std::move(opener), std::move(eps));
+    auto endpoints_of = [](const std::vector<UsbEndpoint>& endpoints) {
+      RawEndpoints eps;
+      for (const auto& e : endpoints) {
+        if (e.is_bulk()) (e.is_in() ? eps.bulk_in : eps.bulk_out).push_back(e.address);
+        else if (e.is_interrupt() && e.is_in()) eps.interrupt_in.push_back(e.address);
+      }
+      return eps;
+    };
+    RawInterface iface{endpoints_of(found->interface.endpoints), {}};
+    for (const auto& alt : found->interface.alternates)
+      iface.alternates.emplace_back(alt.alternate, endpoints_of(alt.endpoints));
+    return std::make_unique<UsbRawSession>(name, std::move(opener), std::move(iface));
   }
   SessionOptions options;
   std::vector<QuirkRow> overrides;
