@@ -236,7 +236,11 @@ status_t Adapter::read_reply(std::string& reply, core::Deadline deadline, const 
     if (status_t st = failed(link_->receive(chunk, deadline, n, cancel)); st < 0) return st;
     std::size_t used = 0;
     auto r = reader.feed(std::span(chunk).first(n), used);
-    if (r == ReplyReader::Result::too_long) return status::ERROR_IO;  // not a reply line: garbage
+    if (r == ReplyReader::Result::too_long) {
+      // Not a reply line: garbage. Drop the rest of it so that the next operation starts clean.
+      if (status_t st = drain_stale(deadline, cancel); st < 0 && st != status::ERROR_TMO) return st;
+      return status::ERROR_IO;
+    }
     if (r == ReplyReader::Result::line) {
       reply = std::string(reader.line());
       return status::SUCCESS;

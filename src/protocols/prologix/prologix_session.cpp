@@ -41,9 +41,7 @@ IntfcSession::~IntfcSession() = default;
 status_t IntfcSession::connect(core::Deadline deadline) {
   status_t st = status::SUCCESS;
   adapter_ = Adapter::open(name(), deadline, st);
-  if (!adapter_) return st;
-  define(attr::INTF_INST_NAME, adapter_->version());
-  return status::SUCCESS;
+  return adapter_ ? status::SUCCESS : st;
 }
 
 void IntfcSession::disconnect() { adapter_.reset(); }
@@ -107,9 +105,7 @@ InstrSession::~InstrSession() { disconnect(); }
 
 status_t InstrSession::connect(core::Deadline) {
   adapter_ = Adapter::find(name().board_number().value_or(0));
-  if (!adapter_) return status::ERROR_RSRC_NFOUND;  // the adapter closed since the name was routed
-  define(attr::INTF_INST_NAME, adapter_->intfc_name());
-  return status::SUCCESS;
+  return adapter_ ? status::SUCCESS : status::ERROR_RSRC_NFOUND;  // the adapter closed since the name was routed
 }
 
 void InstrSession::disconnect() {

@@ -3,8 +3,7 @@
 //   the adapter itself. Opening it connects and configures the adapter and makes GPIB<board>
 //   INSTR names route through it. viWrite/viRead talk to the adapter raw (e.g. "++ver\n"; the
 //   session's termination character is enabled by default, as the adapter answers in lines),
-//   viGpibSendIFC sends ++ifc, VI_ATTR_GPIB_SRQ_STATE asks ++srq, VI_ATTR_INTF_INST_NAME is the
-//   adapter's ++ver answer.
+//   viGpibSendIFC sends ++ifc, VI_ATTR_GPIB_SRQ_STATE asks ++srq.
 // - InstrSession: GPIB<board>::pad[::sad]::INSTR behind the open adapter of that board: write
 //   (EOI per VI_ATTR_SEND_END_EN), read (see prologix_adapter.hpp for where a read ends),
 //   viReadSTB (++spoll), viClear (++clr), viAssertTrigger (++trg), viGpibControlREN (++loc,

@@ -56,7 +56,6 @@ VicpSession::VicpSession(const ResourceName& name) : Session(name, {event::servi
   define(attr::TCPIP_ADDR, ep.host);
   define(attr::TCPIP_HOSTNAME, ep.host);
   define(attr::TCPIP_PORT, static_cast<std::int64_t>(ep.port));
-  define(attr::INTF_INST_NAME, std::string("TCPIP0 (VICP)"));
 }
 
 VicpSession::~VicpSession() { disconnect(); }

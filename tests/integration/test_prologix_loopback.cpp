@@ -1,0 +1,321 @@
+// Prologix sessions of the native backend (PRLGX-TCPIP INTFC, GPIB INSTR routed through it)
+// against (a) our simulated GPIB-ETHERNET adapter with fake instruments on its bus and (b)
+// scripted hostile adapters in the test, on loopback.
+#include "backends/native/native_backend.hpp"
+#include "integration/binary_echo_device.hpp"
+#include "integration/fake_device.hpp"
+#include "protocols/net/socket.hpp"
+#include "protocols/prologix/prologix_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+namespace cppvisa {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BinaryEchoDevice;
+using testing::bytes_of;
+using testing::FakeDevice;
+using testing::text_of;
+using Clock = std::chrono::steady_clock;
+
+/// The simulated adapter with instruments at GPIB addresses 5, 7, 9 (fake SCPI ones), 12
+/// (binary echo) and 3 secondary 4 (fake).
+struct Bus {
+  std::shared_ptr<FakeDevice> d5 = std::make_shared<FakeDevice>(), d7 = std::make_shared<FakeDevice>(),
+                              d9 = std::make_shared<FakeDevice>(), d3s4 = std::make_shared<FakeDevice>();
+  std::shared_ptr<BinaryEchoDevice> echo = std::make_shared<BinaryEchoDevice>();
+  prologix::AdapterServer server{{{5, std::nullopt, d5}, {7, std::nullopt, d7}, {9, std::nullopt, d9},
+                                  {12, std::nullopt, echo}, {3, 4, d3s4}},
+                                 {}};
+  Bus() { EXPECT_EQ(server.start(), status::SUCCESS); }
+  std::string intfc() const { return "PRLGX-TCPIP::127.0.0.1::" + std::to_string(server.port()) + "::INTFC"; }
+};
+
+/// Prologix commands have no acknowledgement: the adapter acts after the call returned. Waits
+/// (up to 5 s) until `done`.
+bool eventually(const std::function<bool()>& done) {
+  auto until = Clock::now() + 5s;
+  while (!done()) {
+    if (Clock::now() > until) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+class Client {
+ public:
+  Client() : backend_(native::make_backend()) { EXPECT_EQ(backend_->open_default_rm(rm_), status::SUCCESS); }
+  ~Client() { backend_->close(rm_); }
+  status_t open(const std::string& name, session_t& s, std::uint32_t timeout = 2000) {
+    return backend_->open(rm_, name, AccessMode::no_lock, timeout, s);
+  }
+  status_t write(session_t s, std::string_view text) {
+    std::size_t n = 0;
+    return backend_->write(s, bytes_of(text), n);
+  }
+  status_t read(session_t s, std::string& out, std::size_t size = 1 << 16) {
+    std::vector<std::byte> buffer(size);
+    std::size_t n = 0;
+    status_t st = backend_->read(s, buffer, n);
+    out = text_of(std::span(buffer).first(n));
+    return st;
+  }
+  status_t set(session_t s, attr_id_t id, std::int64_t v) { return backend_->set_attribute(s, id, v); }
+  Backend& backend() { return *backend_; }
+
+ private:
+  std::shared_ptr<Backend> backend_;
+  session_t rm_ = 0;
+};
+
+TEST(PrologixLoopback, GpibNamesRouteOnlyWhileTheAdapterIsOpen) {
+  Bus bus;
+  Client c;
+  session_t instr = 0, intfc = 0;
+  EXPECT_NE(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);  // no adapter of board 0 yet
+  ASSERT_EQ(c.open(bus.intfc(), intfc), status::SUCCESS);
+  EXPECT_NE(c.open("GPIB1::5::INSTR", instr), status::SUCCESS);  // board 1 has no adapter
+  ASSERT_EQ(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);
+  ASSERT_EQ(c.write(instr, "*IDN?\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(c.read(instr, reply), status::SUCCESS);  // END: the adapter went quiet
+  EXPECT_EQ(reply, "FAKE,LAN-TEST,0,1.0\n");
+  ASSERT_EQ(c.write(intfc, "++ver\n"), status::SUCCESS);
+  EXPECT_EQ(c.read(intfc, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "Prologix GPIB-ETHERNET Controller version 01.06.06.00\r\n");
+  AttrValue v;
+  ASSERT_EQ(c.backend().get_attribute(instr, attr::GPIB_PRIMARY_ADDR, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::int64_t>(v), 5);
+  c.backend().close(instr);
+  c.backend().close(intfc);
+  EXPECT_NE(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);  // the adapter closed with its last session
+}
+
+TEST(PrologixLoopback, TermcharSecondaryAddressAndRawIntfc) {
+  Bus bus;
+  Client c;
+  session_t intfc = 0, instr = 0;
+  ASSERT_EQ(c.open(bus.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB0::3::4::INSTR", instr), status::SUCCESS);
+  ASSERT_EQ(c.set(instr, attr::TERMCHAR_EN, 1), status::SUCCESS);
+  ASSERT_EQ(c.write(instr, "PARTS? 2\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(c.read(instr, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "part0\n");
+  EXPECT_EQ(c.read(instr, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "part1\n");
+  // The INTFC talks to the adapter itself; the instrument session's settings come back after.
+  ASSERT_EQ(c.write(intfc, "++addr\n"), status::SUCCESS);
+  EXPECT_EQ(c.read(intfc, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "3 100\r\n");
+  ASSERT_EQ(c.write(intfc, "++auto 1\n++addr 9\n"), status::SUCCESS);
+  ASSERT_EQ(c.write(instr, "ECHO? again\n"), status::SUCCESS);
+  EXPECT_EQ(c.read(instr, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "again\n");
+  ASSERT_EQ(c.write(intfc, "++auto\n"), status::SUCCESS);
+  EXPECT_EQ(c.read(intfc, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "0\r\n");  // ++auto managed: back to 0 for the instrument session
+  EXPECT_EQ(bus.d9->log_copy().size(), 0u);
+  AttrValue v;
+  ASSERT_EQ(c.backend().get_attribute(intfc, attr::GPIB_SRQ_STATE, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::int64_t>(v), 0);
+  EXPECT_EQ(c.backend().gpib_send_ifc(intfc), status::SUCCESS);
+}
+
+TEST(PrologixLoopback, BinaryDataWithEveryByteValue) {
+  Bus bus;
+  Client c;
+  session_t intfc = 0, instr = 0;
+  ASSERT_EQ(c.open(bus.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB0::12::INSTR", instr), status::SUCCESS);
+  std::string data = "++ver\r\n+";  // would be a command, a line end, an escape, if sent unescaped
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 256; ++i) data += static_cast<char>(i);
+  data += "\x1b\r\n+";
+  ASSERT_EQ(c.write(instr, data), status::SUCCESS);
+  EXPECT_TRUE(eventually([&] { return !bus.echo->last_message().empty(); }));
+  EXPECT_EQ(text_of(bus.echo->last_message()), data);  // the device received exactly the bytes
+  std::string reply;
+  ASSERT_EQ(c.read(instr, reply, data.size()), status::SUCCESS_MAX_CNT);
+  EXPECT_EQ(reply, data);  // and the adapter passes its answer on unmodified
+}
+
+TEST(PrologixLoopback, StatusByteTriggerClearRemoteLocalAndServiceRequest) {
+  Bus bus;
+  Client c;
+  session_t intfc = 0, instr = 0;
+  ASSERT_EQ(c.open(bus.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB0::7::INSTR", instr), status::SUCCESS);
+  std::uint16_t stb = 0xFF;
+  EXPECT_EQ(c.backend().read_stb(instr, stb), status::SUCCESS);
+  EXPECT_EQ(stb, 0);
+  EXPECT_EQ(c.backend().assert_trigger(instr, TriggerProtocol::default_), status::SUCCESS);
+  EXPECT_TRUE(eventually([&] { return bus.d7->triggers.load() == 1; }));
+  EXPECT_EQ(c.backend().clear(instr), status::SUCCESS);
+  EXPECT_TRUE(eventually([&] { return bus.d7->clears.load() == 1; }));
+  EXPECT_EQ(c.backend().gpib_control_ren(instr, RenMode::assert_llo), status::SUCCESS);
+  EXPECT_TRUE(eventually([&] { return bus.d7->is_remote.load(); }));
+  EXPECT_EQ(c.backend().gpib_control_ren(instr, RenMode::address_gtl), status::SUCCESS);
+  EXPECT_TRUE(eventually([&] { return !bus.d7->is_remote.load(); }));
+  EXPECT_EQ(bus.d5->triggers.load() + bus.d9->triggers.load(), 0);
+
+  ASSERT_EQ(c.backend().enable_event(instr, event::service_request, 1 /* VI_QUEUE */), status::SUCCESS);
+  bus.d7->request_service();
+  event_type_t type = 0;
+  session_t context = 0;
+  ASSERT_EQ(c.backend().wait_on_event(instr, event::service_request, 5000, type, context, false), status::SUCCESS);
+  EXPECT_EQ(c.backend().read_stb(instr, stb), status::SUCCESS);
+  EXPECT_EQ(stb & 0x40, 0x40);  // the status byte the monitor's serial poll took
+}
+
+TEST(PrologixLoopback, ThreeInstrumentsFromThreeThreads) {
+  Bus bus;
+  Client c;
+  session_t intfc = 0;
+  ASSERT_EQ(c.open(bus.intfc(), intfc), status::SUCCESS);
+  const int addresses[3] = {5, 7, 9};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int a : addresses) {
+    threads.emplace_back([&, a] {
+      session_t s = 0;
+      if (c.open("GPIB0::" + std::to_string(a) + "::INSTR", s) != status::SUCCESS) {
+        ++failures;
+        return;
+      }
+      c.set(s, attr::TERMCHAR_EN, 1);
+      for (int i = 0; i < 60; ++i) {
+        std::string want = "gpib" + std::to_string(a) + "-" + std::to_string(i);
+        std::string reply;
+        if (c.write(s, "ECHO? " + want + "\n") != status::SUCCESS ||
+            c.read(s, reply) != status::SUCCESS_TERM_CHAR || reply != want + "\n")
+          ++failures;
+        if (i % 10 == 0) {
+          std::uint16_t stb = 0xFF;
+          if (c.backend().read_stb(s, stb) != status::SUCCESS || stb != 0) ++failures;
+        }
+      }
+      c.backend().close(s);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(bus.d5->log_copy().empty() && bus.d7->log_copy().empty() && bus.d9->log_copy().empty());
+}
+
+TEST(PrologixLoopback, HundredMegabyteWaveform) {
+  Bus bus;
+  Client c;
+  session_t intfc = 0, instr = 0;
+  ASSERT_EQ(c.open(bus.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 60000), status::SUCCESS);
+  constexpr std::size_t n = 100'000'000;
+  ASSERT_EQ(c.write(instr, "BLOCK? " + std::to_string(n) + "\n"), status::SUCCESS);
+  const std::string header = "#9100000000";
+  std::vector<std::byte> buffer(header.size() + n + 1);
+  // A long transfer may pause longer than the adapter's quiet gap: read until every byte came.
+  ASSERT_EQ(c.set(instr, attr::SUPPRESS_END_EN, 1), status::SUCCESS);
+  auto start = Clock::now();
+  std::size_t got = 0;
+  status_t st = status::SUCCESS;
+  std::size_t count = 0;
+  st = c.backend().read(instr, buffer, count);
+  got = count;
+  auto seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  EXPECT_EQ(st, status::SUCCESS_MAX_CNT);
+  ASSERT_EQ(got, buffer.size());
+  EXPECT_EQ(text_of(std::span(buffer).first(header.size())), header);
+  bool ok = true;
+  for (std::size_t i = 0; i < n && ok; ++i) ok = buffer[header.size() + i] == static_cast<std::byte>(i & 0xFF);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(buffer.back(), std::byte{'\n'});
+  std::printf("[ prologix ] 100 MB in %.2f s (%.0f MB/s)\n", seconds, 100.0 / seconds);
+}
+
+/// A scripted adapter: accepts one connection and runs `script` on it.
+class ScriptedAdapter {
+ public:
+  explicit ScriptedAdapter(std::function<void(net::Socket&)> script) {
+    EXPECT_EQ(listener_.open("127.0.0.1", 0), status::SUCCESS);
+    thread_ = std::thread([this, script = std::move(script)] {
+      net::Socket s;
+      if (listener_.accept(s, core::Deadline::after_ms(10000)) != status::SUCCESS) return;
+      script(s);
+    });
+  }
+  ~ScriptedAdapter() { thread_.join(); }
+  std::string intfc() const { return "PRLGX-TCPIP::127.0.0.1::" + std::to_string(listener_.port()) + "::INTFC"; }
+
+  /// Reads until `text` has arrived (or `ms`); what came.
+  static std::string expect(net::Socket& s, std::string_view text, std::uint32_t ms = 5000) {
+    std::string seen;
+    auto until = core::Deadline::after_ms(ms);
+    while (seen.find(text) == std::string::npos) {
+      std::array<std::byte, 4096> b;
+      std::size_t n = 0;
+      if (s.recv_some(b, until, n) != status::SUCCESS) break;
+      seen += text_of(std::span(b).first(n));
+    }
+    return seen;
+  }
+  static void send(net::Socket& s, std::string_view text) { s.send_all(bytes_of(text), core::Deadline::after_ms(2000)); }
+
+ private:
+  net::TcpListener listener_;
+  std::thread thread_;
+};
+
+TEST(PrologixHostile, AdapterThatNeverAnswersFailsTheOpenWithinItsTimeout) {
+  ScriptedAdapter peer([](net::Socket& s) { ScriptedAdapter::expect(s, "never", 15000); });
+  Client c;
+  session_t intfc = 0;
+  auto start = Clock::now();
+  // The open timeout (at least 5 s for the connection and the adapter's first answer).
+  EXPECT_EQ(c.open(peer.intfc(), intfc, 2000), status::ERROR_TMO);
+  EXPECT_LT(Clock::now() - start, 9s);
+}
+
+TEST(PrologixHostile, SilenceGarbageAndHangUp) {
+  std::atomic<bool> done{false};
+  ScriptedAdapter peer([&](net::Socket& s) {
+    ScriptedAdapter::expect(s, "++ver\n");
+    ScriptedAdapter::send(s, "Prologix GPIB-ETHERNET Controller version 01.06.06.00\r\n");
+    ScriptedAdapter::expect(s, "++read eoi\n");  // 1: no answer at all
+    ScriptedAdapter::expect(s, "++spoll 5\n");    // 2: not a status byte
+    ScriptedAdapter::send(s, "garbage\r\n");
+    ScriptedAdapter::expect(s, "++spoll 5\n");    // 3: a flood without a line end
+    ScriptedAdapter::send(s, std::string(1000, 'x'));
+    ScriptedAdapter::expect(s, "++read eoi\n");  // 4: hang up mid-answer
+    ScriptedAdapter::send(s, "1.23");
+    s.close();
+    done = true;
+  });
+  Client c;
+  session_t intfc = 0, instr = 0;
+  ASSERT_EQ(c.open(peer.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 300), status::SUCCESS);
+  std::string reply;
+  auto start = Clock::now();
+  EXPECT_EQ(c.read(instr, reply), status::ERROR_TMO);
+  EXPECT_LT(Clock::now() - start, 2s);
+  std::uint16_t stb = 0;
+  EXPECT_EQ(c.backend().read_stb(instr, stb), status::ERROR_IO);
+  EXPECT_EQ(c.backend().read_stb(instr, stb), status::ERROR_IO);
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 2000), status::SUCCESS);
+  ASSERT_EQ(c.set(instr, attr::SUPPRESS_END_EN, 1), status::SUCCESS);
+  start = Clock::now();
+  EXPECT_EQ(c.read(instr, reply), status::ERROR_CONN_LOST);
+  EXPECT_EQ(reply, "1.23");
+  EXPECT_LT(Clock::now() - start, 3s);
+  EXPECT_EQ(c.write(instr, "*IDN?\n"), status::ERROR_CONN_LOST);
+}
+
+}  // namespace
+}  // namespace cppvisa
