@@ -66,8 +66,9 @@ class Server::Connection {
     h.sequence = sequence;
     h.length = static_cast<std::uint32_t>(payload.size());
     auto head = h.encode();
-    return socket_.send_all(head, io_deadline(), nullptr, &stop_) == status::SUCCESS &&
-           (payload.empty() || socket_.send_all(payload, io_deadline(), nullptr, &stop_) == status::SUCCESS);
+    std::vector<std::byte> block(head.begin(), head.end());  // small blocks only: one segment
+    block.insert(block.end(), payload.begin(), payload.end());
+    return socket_.send_all(block, io_deadline(), nullptr, &stop_) == status::SUCCESS;
   }
 
   // VICP 1a serial poll: an urgent 'S' asks, the status byte goes back as urgent data.

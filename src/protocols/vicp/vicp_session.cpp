@@ -104,6 +104,11 @@ status_t VicpSession::skip_pending(core::Deadline deadline) {
     auto want = static_cast<std::size_t>(std::min<std::uint64_t>(scratch.size(), skip_));
     status_t st = socket_.recv_some(std::span(scratch).first(want), deadline, n, &waker_);
     if (st < 0) return st == status::ERROR_TMO || st == status::ERROR_ABORT ? st : broken(st);
+    if (srq_flag_next_ && n > 0) {
+      // An SRQ block's payload: "1" the instrument requests service, "0" it no longer does.
+      srq_flag_next_ = false;
+      if (scratch[0] == std::byte{'1'}) raise_event(std::make_shared<core::Event>(event::service_request));
+    }
     skip_ -= n;
   }
   return status::SUCCESS;
@@ -127,16 +132,8 @@ status_t VicpSession::next_block(core::Deadline deadline, bool wait) {
     if (!h) return broken(status::ERROR_IO);  // not VICP: the stream is out of step
     if (h->sequence != 0) v1a_ = true;
     if (h->has(op::srq)) {
-      // "1": the instrument requests service, "0": it no longer does.
-      std::array<std::byte, 1> flag{};
-      std::size_t n = 0;
-      if (h->length > 0) {
-        status_t st = socket_.recv_exact(flag, core::Deadline::earliest(deadline, core::Deadline::after_ms(1000)), &waker_);
-        if (st < 0) return st == status::ERROR_ABORT ? st : broken(st == status::ERROR_TMO ? status::ERROR_IO : st);
-        n = 1;
-        skip_ = h->length - 1;
-      }
-      if (n == 1 && flag[0] == std::byte{'1'}) raise_event(std::make_shared<core::Event>(event::service_request));
+      skip_ = h->length;  // its payload is read (and acted on) by skip_pending
+      srq_flag_next_ = h->length > 0;
       continue;
     }
     bool stale = h->sequence != 0 && (drop_numbered_ || (expected_ && h->sequence != *expected_));
@@ -217,7 +214,10 @@ status_t VicpSession::write(std::span<const std::byte> data, std::size_t& count,
 }
 
 status_t VicpSession::serial_poll_oob(std::uint8_t& stb, core::Deadline deadline) {
-  // VICP 1a: the request and the answer travel as TCP urgent data, beside the data stream.
+  // VICP 1a: the request and the answer travel as TCP urgent data, beside the data stream. No
+  // normal read may run meanwhile (the SRQ monitor): a read past the urgent byte loses it (RFC
+  // 6093: urgent data is a single byte of the stream, not a separate channel).
+  std::lock_guard rx(rx_mutex_);
   const char request = 'S';
   if (::send(socket_.fd(), &request, 1, MSG_OOB | MSG_NOSIGNAL) != 1) return broken(status::ERROR_CONN_LOST);
   for (;;) {

@@ -74,7 +74,8 @@ class VicpSession : public core::Session {
   std::size_t header_have_ = 0;
   std::uint64_t block_left_ = 0;  // payload bytes of the current block not yet read
   bool block_eoi_ = false;
-  std::uint64_t skip_ = 0;        // payload bytes to drop (a stale block, an SRQ block's rest)
+  std::uint64_t skip_ = 0;        // payload bytes to drop (a stale block, an SRQ block)
+  bool srq_flag_next_ = false;    // the next skipped byte is an SRQ block's flag
   std::atomic<bool> v1a_{false};  // the instrument numbers its blocks (VICP 1a)
   std::optional<std::uint8_t> expected_;  // sequence of the response wanted (nullopt: any)
   bool drop_numbered_ = false;            // after a clear: every numbered block is stale
