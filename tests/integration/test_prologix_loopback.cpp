@@ -91,6 +91,14 @@ TEST(PrologixLoopback, GpibNamesRouteOnlyWhileTheAdapterIsOpen) {
   AttrValue v;
   ASSERT_EQ(c.backend().get_attribute(instr, attr::GPIB_PRIMARY_ADDR, v), status::SUCCESS);
   EXPECT_EQ(std::get<std::int64_t>(v), 5);
+  // A device with primary addressing only ignores a secondary address (IEEE 488.1): PyVISA 1.11
+  // names it GPIB0::5::0::INSTR.
+  session_t with_sad = 0;
+  ASSERT_EQ(c.open("GPIB0::5::0::INSTR", with_sad), status::SUCCESS);
+  ASSERT_EQ(c.write(with_sad, "ECHO? sad\n"), status::SUCCESS);
+  EXPECT_EQ(c.read(with_sad, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "sad\n");
+  c.backend().close(with_sad);
   c.backend().close(instr);
   c.backend().close(intfc);
   EXPECT_NE(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);  // the adapter closed with its last session

@@ -269,6 +269,12 @@ AdapterServer::~AdapterServer() { stop(); }
 AdapterServer::Slot* AdapterServer::find(int primary, std::optional<int> secondary) {
   for (auto& s : bus_)
     if (s->instrument.primary == primary && s->instrument.secondary == secondary) return s.get();
+  // IEEE 488.1 addressing: a device with primary addressing only (no extended L/T function)
+  // is addressed by its MLA/MTA alone and ignores the secondary address that follows. (PyVISA
+  // 1.11 names every GPIB instrument with secondary address 0: GPIB0::7::0::INSTR.)
+  if (secondary)
+    for (auto& s : bus_)
+      if (s->instrument.primary == primary && !s->instrument.secondary) return s.get();
   return nullptr;
 }
 

@@ -12,7 +12,9 @@
 // ++llo, ++ifc, ++mode, ++addr, ++eoi, ++eos, ++eot_enable, ++eot_char, ++read_tmo_ms, ++ver,
 // ++rst, ++savecfg, ++lon, ++status, ++help; settings are queried by giving no argument; an
 // unknown command or an invalid argument is ignored, as the adapter does. Bus operations on an
-// address with no device do nothing (a write has no listener, a read or serial poll times out).
+// address with no device do nothing (a write has no listener, a read or serial poll times out);
+// a device without a secondary address answers whatever secondary address follows its primary
+// one (IEEE 488.1 primary addressing), one with a secondary address only to that one.
 // Host input is parsed as it comes: memory per connection is bounded whatever the client sends.
 #pragma once
 
