@@ -313,6 +313,17 @@ TEST(PrologixHostile, SilenceGarbageAndHangUp) {
   auto start = Clock::now();
   EXPECT_EQ(c.read(instr, reply), status::ERROR_TMO);
   EXPECT_LT(Clock::now() - start, 2s);
+  // viTerminate from another thread ends a blocked read.
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 20000), status::SUCCESS);
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(200ms);
+    c.backend().terminate(instr, 0, 0);
+  });
+  start = Clock::now();
+  EXPECT_EQ(c.read(instr, reply), status::ERROR_ABORT);
+  EXPECT_LT(Clock::now() - start, 5s);
+  aborter.join();
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 300), status::SUCCESS);
   std::uint16_t stb = 0;
   EXPECT_EQ(c.backend().read_stb(instr, stb), status::ERROR_IO);
   EXPECT_EQ(c.backend().read_stb(instr, stb), status::ERROR_IO);

@@ -229,6 +229,16 @@ TEST(VicpHostile, SilenceGivesATimeoutWithinTheTimeout) {
   start = Clock::now();
   EXPECT_EQ(c.backend().read_stb(c.session(), stb), status::ERROR_TMO);
   EXPECT_LT(Clock::now() - start, 2s);
+  // viTerminate from another thread ends a blocked read.
+  ASSERT_EQ(c.set(attr::TMO_VALUE, 20000), status::SUCCESS);
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(200ms);
+    c.backend().terminate(c.session(), 0, 0);
+  });
+  start = Clock::now();
+  EXPECT_EQ(c.read(reply), status::ERROR_ABORT);
+  EXPECT_LT(Clock::now() - start, 5s);
+  aborter.join();
 }
 
 TEST(VicpHostile, ALyingLengthTimesOutWithTheBytesThatCame) {
