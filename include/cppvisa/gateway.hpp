@@ -54,7 +54,7 @@ struct GatewayOptions {
   std::optional<GatewayAddress> portmapper;  ///< portmapper (TCP and UDP) for the VXI-11 server; port 111 needs root
   std::optional<GatewayAddress> hislip;      ///< HiSLIP (sub-addresses hislip0, hislip1, ...; IANA port 4880)
   /// A simulated Prologix GPIB-ETHERNET adapter (its port is 1234): the served GPIB INSTR
-  /// resources sit on its bus at the addresses of their names (GPIB0::5::INSTR at 5); other
+  /// resources sit on its bus at the addresses of their names ("GPIB0::5::INSTR" at 5); other
   /// resources are not on it (a warning says so).
   std::optional<GatewayAddress> prologix;
   std::optional<GatewayAddress> vicp;        ///< VICP: one port per resource (port, port+1, ...; 0 = free ports; VICP's is 1861)
