@@ -94,6 +94,16 @@ struct Gateway::Impl {
   status_t start_vxi11();
   status_t start_hislip();
   status_t start_vicp();
+  /// Where a server listens and whom it admits (the options' limits and allow list).
+  net::TcpAcceptor::Options listen_options(const GatewayAddress& at, std::uint16_t port) const {
+    net::TcpAcceptor::Options o;
+    o.host = at.host;
+    o.port = port;
+    o.max_connections = options.max_connections;
+    o.max_per_address = options.max_connections_per_client;
+    o.allow = allow;
+    return o;
+  }
   status_t start_prologix();
   void warn_wildcard(const char* what, const GatewayAddress& a) {
     if (wildcard(a.host))
@@ -260,16 +270,12 @@ status_t Gateway::Impl::start_vicp() {
   warn_wildcard("the VICP server", at);
   for (std::size_t i = 0; i < served.size(); ++i) {
     vicp::Server::Options o;
-    o.host = at.host;
     if (at.port != 0 && at.port + i > 65535) return fail(status::ERROR_INV_SETUP, "VICP ports run past 65535");
-    o.port = at.port == 0 ? 0 : static_cast<std::uint16_t>(at.port + i);
-    o.max_connections = options.max_connections;
-    o.max_per_address = options.max_connections_per_client;
-    o.allow = allow;
+    o.listen = listen_options(at, at.port == 0 ? 0 : static_cast<std::uint16_t>(at.port + i));
     auto server = std::make_unique<vicp::Server>(served[i].device, o);
     if (status_t st = server->start(); st < 0)
       return fail(st, fmt::format("VICP for {}: {}", served[i].name, server->error().empty() ? status_name(st) : server->error()));
-    std::string host = net::host_for_display(o.host);
+    std::string host = net::host_for_display(at.host);
     // VICP names carry no port: another one rides on the host ("host:port", as TCPIP INSTR).
     std::string resource = server->port() == vicp_default_port ? fmt::format("VICP::{}::INSTR", host)
                                                                  : fmt::format("VICP::{}:{}::INSTR", host, server->port());
@@ -301,11 +307,7 @@ status_t Gateway::Impl::start_prologix() {
     return fail(status::ERROR_INV_SETUP, "the Prologix adapter needs GPIB instruments (GPIB[board]::address::INSTR) to serve");
   if (!others.empty()) warnings.push_back(fmt::format("not GPIB instruments, so not on the Prologix adapter's bus: {}", others));
   prologix::AdapterServer::Options o;
-  o.host = at.host;
-  o.port = at.port;
-  o.max_connections = options.max_connections;
-  o.max_per_address = options.max_connections_per_client;
-  o.allow = allow;
+  o.listen = listen_options(at, at.port);
   prologix_server = std::make_unique<prologix::AdapterServer>(std::move(bus), o);
   if (status_t st = prologix_server->start(); st < 0)
     return fail(st, fmt::format("Prologix adapter: {}", prologix_server->error().empty() ? status_name(st) : prologix_server->error()));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <utility>
 
 namespace cppvisa::prologix {
 
@@ -255,7 +256,10 @@ class AdapterServer::Connection {
   std::vector<std::byte> buffer_;   // device reads
 };
 
-AdapterServer::AdapterServer(std::vector<Instrument> bus, Options options) : options_(std::move(options)) {
+AdapterServer::AdapterServer(std::vector<Instrument> bus, Options options)
+    : options_(std::move(options)),
+      server_([this](server::ClientId id) { for (auto& s : bus_) s->instrument.device->abort(id); },
+              [this](server::ClientId id) { for (auto& s : bus_) s->instrument.device->close_client(id); }) {
   options_.read_chunk = std::clamp<std::size_t>(options_.read_chunk, 4096, std::size_t{64} << 20);
   for (auto& i : bus) {
     auto slot = std::make_unique<Slot>();
@@ -286,75 +290,35 @@ status_t AdapterServer::start() {
         error_ = "two devices on the Prologix bus at GPIB address " + std::to_string(bus_[i]->instrument.primary);
         return status::ERROR_INV_SETUP;
       }
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return status::ERROR_IO;
-  }
   for (auto& s : bus_) {
     Slot* slot = s.get();
-    slot->listener = slot->instrument.device->add_service_request_listener([slot] { slot->srq = true; });
+    if (!slot->listener)
+      slot->listener = slot->instrument.device->add_service_request_listener([slot] { slot->srq = true; });
   }
-  net::TcpAcceptor::Options o;
-  o.host = options_.host;
-  o.port = options_.port;
-  o.max_connections = options_.max_connections;
-  o.max_per_address = options_.max_per_address;
-  o.allow = options_.allow;
-  if (acceptor_.open(o) != status::SUCCESS) return status::ERROR_IO;
-  return acceptor_.start([this](const std::shared_ptr<net::Socket>& socket, const net::TcpAcceptor::ConnectionInfo& info) {
-    serve(*socket, info.stop);
+  return server_.start(options_.listen, [this](net::Socket& socket, const net::Waker& stop, server::ClientId id) {
+    serve(socket, stop, id);
   });
 }
 
 void AdapterServer::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    stopped_ = true;
-  }
-  acceptor_.shutdown();
-  {
-    std::unique_lock lock(mutex_);
-    while (!clients_.empty()) {
-      std::set<server::ClientId> clients = clients_;
-      lock.unlock();
-      for (auto id : clients)
-        for (auto& s : bus_) s->instrument.device->abort(id);
-      lock.lock();
-      clients_changed_.wait_for(lock, std::chrono::milliseconds(20), [&] { return clients_.empty(); });
-    }
-  }
-  acceptor_.stop();
+  server_.stop();
   for (auto& s : bus_)
-    if (s->listener) s->instrument.device->remove_service_request_listener(s->listener);
+    if (s->listener) s->instrument.device->remove_service_request_listener(std::exchange(s->listener, 0));
 }
 
-void AdapterServer::serve(net::Socket& socket, const net::Waker& stop) {
-  const server::ClientId id = server::new_client_id();
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    clients_.insert(id);
+void AdapterServer::serve(net::Socket& socket, const net::Waker& stop, server::ClientId id) {
+  Connection connection(*this, socket, stop, id);
+  HostParser parser;
+  std::vector<std::byte> in(input_chunk);
+  bool open = true;
+  while (open) {
+    if (net::wait_fd(socket.fd(), POLLIN, core::Deadline::never(), &stop) != status::SUCCESS) break;
+    std::size_t n = 0;
+    if (socket.recv_available(in, n) != status::SUCCESS) break;  // the client closed
+    parser.feed(std::span<const std::byte>(in).first(n), [&](const HostParser::Event& e) {
+      if (open) open = connection.handle(e);
+    });
   }
-  {
-    Connection connection(*this, socket, stop, id);
-    HostParser parser;
-    std::vector<std::byte> in(input_chunk);
-    bool open = true;
-    while (open) {
-      status_t st = net::wait_fd(socket.fd(), POLLIN, core::Deadline::never(), &stop);
-      if (st != status::SUCCESS) break;
-      std::size_t n = 0;
-      if (socket.recv_available(in, n) != status::SUCCESS) break;  // the client closed
-      parser.feed(std::span<const std::byte>(in).first(n), [&](const HostParser::Event& e) {
-        if (open) open = connection.handle(e);
-      });
-    }
-  }
-  for (auto& s : bus_) s->instrument.device->close_client(id);
-  std::lock_guard lock(mutex_);
-  clients_.erase(id);
-  clients_changed_.notify_all();
 }
 
 }  // namespace cppvisa::prologix

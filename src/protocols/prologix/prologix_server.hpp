@@ -18,15 +18,12 @@
 // Host input is parsed as it comes: memory per connection is bounded whatever the client sends.
 #pragma once
 
-#include "protocols/net/acceptor.hpp"
+#include "protocols/net/device_server.hpp"
 #include "server/served_device.hpp"
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -35,11 +32,7 @@ namespace cppvisa::prologix {
 class AdapterServer {
  public:
   struct Options {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 0;  ///< 0 = any free port (1234 is the adapter's)
-    std::size_t max_connections = 16;
-    std::size_t max_per_address = 8;
-    net::AddressFilter allow;
+    net::TcpAcceptor::Options listen;  ///< where and whom (port 0 = any free port; 1234 is the adapter's)
     std::uint32_t write_timeout_ms = 10000;  ///< a device write longer than this closes the connection
     std::uint32_t send_timeout_ms = 10000;   ///< a client that stops reading for this long is dropped
     std::size_t read_chunk = 1u << 20;       ///< bytes per device read
@@ -62,9 +55,9 @@ class AdapterServer {
   status_t start();
   /// Closes every connection, ends their device calls and joins the threads. Idempotent.
   void stop();
-  std::uint16_t port() const noexcept { return acceptor_.port(); }
-  const std::string& error() const noexcept { return error_.empty() ? acceptor_.error() : error_; }
-  std::size_t connection_count() const { return acceptor_.connection_count(); }
+  std::uint16_t port() const noexcept { return server_.acceptor().port(); }
+  const std::string& error() const noexcept { return error_.empty() ? server_.acceptor().error() : error_; }
+  std::size_t connection_count() const { return server_.acceptor().connection_count(); }
 
  private:
   class Connection;
@@ -74,16 +67,12 @@ class AdapterServer {
     std::atomic<bool> srq{false};
   };
   Slot* find(int primary, std::optional<int> secondary);
-  void serve(net::Socket& socket, const net::Waker& stop);
+  void serve(net::Socket& socket, const net::Waker& stop, server::ClientId id);
 
   std::vector<std::unique_ptr<Slot>> bus_;
   Options options_;
-  net::TcpAcceptor acceptor_;
   std::string error_;
-  mutable std::mutex mutex_;
-  std::condition_variable clients_changed_;
-  std::set<server::ClientId> clients_;
-  bool stopped_ = false;
+  net::DeviceServer server_;
 };
 
 }  // namespace cppvisa::prologix

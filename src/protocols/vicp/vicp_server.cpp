@@ -184,7 +184,8 @@ class Server::Connection {
 };
 
 Server::Server(std::shared_ptr<server::ServedDevice> device, Options options)
-    : device_(std::move(device)), options_(std::move(options)) {
+    : device_(std::move(device)), options_(std::move(options)),
+      server_([this](server::ClientId id) { device_->abort(id); }, [this](server::ClientId id) { device_->close_client(id); }) {
   options_.read_slice_ms = std::max<std::uint32_t>(options_.read_slice_ms, 1);
   options_.read_chunk = std::clamp<std::size_t>(options_.read_chunk, 4096, std::size_t{64} << 20);
 }
@@ -192,57 +193,11 @@ Server::Server(std::shared_ptr<server::ServedDevice> device, Options options)
 Server::~Server() { stop(); }
 
 status_t Server::start() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return status::ERROR_IO;
-  }
-  net::TcpAcceptor::Options o;
-  o.host = options_.host;
-  o.port = options_.port;
-  o.max_connections = options_.max_connections;
-  o.max_per_address = options_.max_per_address;
-  o.allow = options_.allow;
-  if (acceptor_.open(o) != status::SUCCESS) return status::ERROR_IO;
-  return acceptor_.start([this](const std::shared_ptr<net::Socket>& socket, const net::TcpAcceptor::ConnectionInfo& info) {
-    serve(*socket, info.stop);
+  return server_.start(options_.listen, [this](net::Socket& socket, const net::Waker& stop, server::ClientId id) {
+    Connection(*this, socket, stop, id).run();
   });
 }
 
-void Server::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    stopped_ = true;
-  }
-  acceptor_.shutdown();
-  {
-    std::unique_lock lock(mutex_);
-    while (!clients_.empty()) {
-      std::set<server::ClientId> clients = clients_;
-      lock.unlock();
-      for (auto id : clients) device_->abort(id);
-      lock.lock();
-      clients_changed_.wait_for(lock, std::chrono::milliseconds(20), [&] { return clients_.empty(); });
-    }
-  }
-  acceptor_.stop();
-}
-
-void Server::serve(net::Socket& socket, const net::Waker& stop) {
-  const server::ClientId id = server::new_client_id();
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    clients_.insert(id);
-  }
-  {
-    Connection connection(*this, socket, stop, id);
-    connection.run();
-  }
-  device_->close_client(id);
-  std::lock_guard lock(mutex_);
-  clients_.erase(id);
-  clients_changed_.notify_all();
-}
+void Server::stop() { server_.stop(); }
 
 }  // namespace cppvisa::vicp

@@ -17,13 +17,10 @@
 // Connections come through net::TcpAcceptor (allow list, limits, back-off).
 #pragma once
 
-#include "protocols/net/acceptor.hpp"
+#include "protocols/net/device_server.hpp"
 #include "server/served_device.hpp"
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 
 namespace cppvisa::vicp {
@@ -31,11 +28,7 @@ namespace cppvisa::vicp {
 class Server {
  public:
   struct Options {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 0;  ///< 0 = any free port (1861 is VICP's)
-    std::size_t max_connections = 16;
-    std::size_t max_per_address = 8;
-    net::AddressFilter allow;
+    net::TcpAcceptor::Options listen;  ///< where and whom (port 0 = any free port; 1861 is VICP's)
     std::uint32_t read_slice_ms = 100;          ///< longest single device read while a response is on its way
     std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
     std::uint32_t io_timeout_ms = 10000;        ///< a client's block that stalls, a device write, a send
@@ -51,21 +44,16 @@ class Server {
   status_t start();
   /// Closes every connection, ends their device calls and joins the threads. Idempotent.
   void stop();
-  std::uint16_t port() const noexcept { return acceptor_.port(); }
-  const std::string& error() const noexcept { return acceptor_.error(); }
-  std::size_t connection_count() const { return acceptor_.connection_count(); }
+  std::uint16_t port() const noexcept { return server_.acceptor().port(); }
+  const std::string& error() const noexcept { return server_.acceptor().error(); }
+  std::size_t connection_count() const { return server_.acceptor().connection_count(); }
 
  private:
   class Connection;
-  void serve(net::Socket& socket, const net::Waker& stop);
 
   std::shared_ptr<server::ServedDevice> device_;
   Options options_;
-  net::TcpAcceptor acceptor_;
-  mutable std::mutex mutex_;
-  std::condition_variable clients_changed_;
-  std::set<server::ClientId> clients_;
-  bool stopped_ = false;
+  net::DeviceServer server_;
 };
 
 }  // namespace cppvisa::vicp
