@@ -1,16 +1,14 @@
 // Prologix sessions of the native backend (PRLGX-TCPIP INTFC, GPIB INSTR routed through it)
 // against (a) our simulated GPIB-ETHERNET adapter with fake instruments on its bus and (b)
 // scripted hostile adapters in the test, on loopback.
-#include "backends/native/native_backend.hpp"
 #include "integration/binary_echo_device.hpp"
 #include "integration/fake_device.hpp"
-#include "protocols/net/socket.hpp"
+#include "integration/loopback_helpers.hpp"
 #include "protocols/prologix/prologix_server.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <functional>
 #include <thread>
 
 namespace cppvisa {
@@ -36,42 +34,8 @@ struct Bus {
   std::string intfc() const { return "PRLGX-TCPIP::127.0.0.1::" + std::to_string(server.port()) + "::INTFC"; }
 };
 
-/// Prologix commands have no acknowledgement: the adapter acts after the call returned. Waits
-/// (up to 5 s) until `done`.
-bool eventually(const std::function<bool()>& done) {
-  auto until = Clock::now() + 5s;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
-class Client {
- public:
-  Client() : backend_(native::make_backend()) { EXPECT_EQ(backend_->open_default_rm(rm_), status::SUCCESS); }
-  ~Client() { backend_->close(rm_); }
-  status_t open(const std::string& name, session_t& s, std::uint32_t timeout = 2000) {
-    return backend_->open(rm_, name, AccessMode::no_lock, timeout, s);
-  }
-  status_t write(session_t s, std::string_view text) {
-    std::size_t n = 0;
-    return backend_->write(s, bytes_of(text), n);
-  }
-  status_t read(session_t s, std::string& out, std::size_t size = 1 << 16) {
-    std::vector<std::byte> buffer(size);
-    std::size_t n = 0;
-    status_t st = backend_->read(s, buffer, n);
-    out = text_of(std::span(buffer).first(n));
-    return st;
-  }
-  status_t set(session_t s, attr_id_t id, std::int64_t v) { return backend_->set_attribute(s, id, v); }
-  Backend& backend() { return *backend_; }
-
- private:
-  std::shared_ptr<Backend> backend_;
-  session_t rm_ = 0;
-};
+using Client = testing::BackendClient;
+using testing::eventually;
 
 TEST(PrologixLoopback, GpibNamesRouteOnlyWhileTheAdapterIsOpen) {
   Bus bus;
@@ -246,37 +210,10 @@ TEST(PrologixLoopback, HundredMegabyteWaveform) {
   std::printf("[ prologix ] 100 MB in %.2f s (%.0f MB/s)\n", seconds, 100.0 / seconds);
 }
 
-/// A scripted adapter: accepts one connection and runs `script` on it.
-class ScriptedAdapter {
- public:
-  explicit ScriptedAdapter(std::function<void(net::Socket&)> script) {
-    EXPECT_EQ(listener_.open("127.0.0.1", 0), status::SUCCESS);
-    thread_ = std::thread([this, script = std::move(script)] {
-      net::Socket s;
-      if (listener_.accept(s, core::Deadline::after_ms(10000)) != status::SUCCESS) return;
-      script(s);
-    });
-  }
-  ~ScriptedAdapter() { thread_.join(); }
-  std::string intfc() const { return "PRLGX-TCPIP::127.0.0.1::" + std::to_string(listener_.port()) + "::INTFC"; }
-
-  /// Reads until `text` has arrived (or `ms`); what came.
-  static std::string expect(net::Socket& s, std::string_view text, std::uint32_t ms = 5000) {
-    std::string seen;
-    auto until = core::Deadline::after_ms(ms);
-    while (seen.find(text) == std::string::npos) {
-      std::array<std::byte, 4096> b;
-      std::size_t n = 0;
-      if (s.recv_some(b, until, n) != status::SUCCESS) break;
-      seen += text_of(std::span(b).first(n));
-    }
-    return seen;
-  }
-  static void send(net::Socket& s, std::string_view text) { s.send_all(bytes_of(text), core::Deadline::after_ms(2000)); }
-
- private:
-  net::TcpListener listener_;
-  std::thread thread_;
+/// A scripted adapter.
+struct ScriptedAdapter : testing::ScriptedPeer {
+  using ScriptedPeer::ScriptedPeer;
+  std::string intfc() const { return "PRLGX-TCPIP::127.0.0.1::" + std::to_string(port()) + "::INTFC"; }
 };
 
 TEST(PrologixHostile, AdapterThatNeverAnswersFailsTheOpenWithinItsTimeout) {

@@ -1,9 +1,8 @@
 // VICP sessions of the native backend against (a) our VICP server with fake instruments and (b)
 // scripted hostile peers in the test, on loopback.
-#include "backends/native/native_backend.hpp"
 #include "integration/binary_echo_device.hpp"
 #include "integration/fake_device.hpp"
-#include "protocols/net/socket.hpp"
+#include "integration/loopback_helpers.hpp"
 #include "protocols/vicp/vicp_server.hpp"
 #include "protocols/vicp/vicp_wire.hpp"
 
@@ -25,38 +24,19 @@ using Clock = std::chrono::steady_clock;
 
 std::string vicp_name(std::uint16_t port) { return "VICP::127.0.0.1:" + std::to_string(port) + "::INSTR"; }
 
-bool eventually(const std::function<bool()>& done) {
-  auto until = Clock::now() + 5s;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using testing::eventually;
 
-class Client {
+/// One VICP session of a native backend.
+class Client : public testing::BackendClient {
  public:
-  Client() : backend_(native::make_backend()) { EXPECT_EQ(backend_->open_default_rm(rm_), status::SUCCESS); }
-  ~Client() { backend_->close(rm_); }
-  status_t open(std::uint16_t port) { return backend_->open(rm_, vicp_name(port), AccessMode::no_lock, 2000, s_); }
-  status_t write(std::string_view text) {
-    std::size_t n = 0;
-    return backend_->write(s_, bytes_of(text), n);
-  }
-  status_t read(std::string& out, std::size_t size = 1 << 16) {
-    std::vector<std::byte> buffer(size);
-    std::size_t n = 0;
-    status_t st = backend_->read(s_, buffer, n);
-    out = text_of(std::span(buffer).first(n));
-    return st;
-  }
-  status_t set(attr_id_t id, std::int64_t v) { return backend_->set_attribute(s_, id, v); }
-  Backend& backend() { return *backend_; }
+  status_t open(std::uint16_t port) { return BackendClient::open(vicp_name(port), s_); }
+  status_t write(std::string_view text) { return BackendClient::write(s_, text); }
+  status_t read(std::string& out, std::size_t size = 1 << 16) { return BackendClient::read(s_, out, size); }
+  status_t set(attr_id_t id, std::int64_t v) { return BackendClient::set(s_, id, v); }
   session_t session() const { return s_; }
 
  private:
-  std::shared_ptr<Backend> backend_;
-  session_t rm_ = 0, s_ = 0;
+  session_t s_ = 0;
 };
 
 template <typename Device>
@@ -171,19 +151,9 @@ TEST(VicpLoopback, SerialPollClearRemoteLockoutAndServiceRequest) {
   EXPECT_EQ(stb & 0x40, 0x40);
 }
 
-/// A scripted VICP peer: accepts one connection and runs `script` on it.
-class ScriptedPeer {
- public:
-  explicit ScriptedPeer(std::function<void(net::Socket&)> script) {
-    EXPECT_EQ(listener_.open("127.0.0.1", 0), status::SUCCESS);
-    thread_ = std::thread([this, script = std::move(script)] {
-      net::Socket s;
-      if (listener_.accept(s, core::Deadline::after_ms(10000)) != status::SUCCESS) return;
-      script(s);
-    });
-  }
-  ~ScriptedPeer() { thread_.join(); }
-  std::uint16_t port() const { return listener_.port(); }
+/// A scripted VICP peer.
+struct ScriptedPeer : testing::ScriptedPeer {
+  using testing::ScriptedPeer::ScriptedPeer;
   /// Receives one block from the client (header and payload).
   static std::string receive_block(net::Socket& s) {
     std::array<std::byte, vicp::header_size> h{};
@@ -194,7 +164,6 @@ class ScriptedPeer {
     if (!payload.empty() && s.recv_exact(payload, core::Deadline::after_ms(5000)) != status::SUCCESS) return {};
     return text_of(payload);
   }
-  static void send_raw(net::Socket& s, std::string_view bytes) { s.send_all(bytes_of(bytes), core::Deadline::after_ms(2000)); }
   static void send_block(net::Socket& s, std::uint8_t bits, std::uint32_t length, std::string_view payload) {
     vicp::Header h;
     h.operation = static_cast<std::uint8_t>(vicp::op::data | bits);
@@ -202,12 +171,8 @@ class ScriptedPeer {
     h.length = length;
     auto head = h.encode();
     s.send_all(head, core::Deadline::after_ms(2000));
-    send_raw(s, payload);
+    send(s, payload);
   }
-
- private:
-  net::TcpListener listener_;
-  std::thread thread_;
 };
 
 TEST(VicpHostile, SilenceGivesATimeoutWithinTheTimeout) {
@@ -259,7 +224,7 @@ TEST(VicpHostile, ALyingLengthTimesOutWithTheBytesThatCame) {
 TEST(VicpHostile, GarbageIsAnIoErrorAndEndsTheConnection) {
   ScriptedPeer peer([](net::Socket& s) {
     ScriptedPeer::receive_block(s);
-    ScriptedPeer::send_raw(s, "HTTP/1.1 400 Bad Request\r\n\r\n");
+    ScriptedPeer::send(s, "HTTP/1.1 400 Bad Request\r\n\r\n");
     ScriptedPeer::receive_block(s);
   });
   Client c;
