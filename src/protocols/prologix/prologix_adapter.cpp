@@ -317,7 +317,7 @@ void Adapter::remove_srq_listener(std::uint64_t id) {
     std::lock_guard guard(srq_mutex_);
     listeners_.erase(id);
   }
-  // Wait for a callback in progress (recursive: a handler may close its own session).
+  // Wait for a callback in progress (listeners raise events, whose handlers run on another thread).
   std::lock_guard calling(callback_mutex_);
 }
 

@@ -128,7 +128,7 @@ class Adapter {
   std::atomic<bool> lost_{false};
   // SRQ monitor.
   std::mutex srq_mutex_;
-  std::recursive_mutex callback_mutex_;  // held while a listener is called
+  std::mutex callback_mutex_;  // held while a listener is called (remove_srq_listener waits for it)
   std::condition_variable srq_changed_;
   struct Listener {
     Target target;

@@ -198,11 +198,9 @@ status_t VicpSession::write(std::span<const std::byte> data, std::size_t& count,
   count = 0;
   if (!socket_.valid() || lost_) return status::ERROR_CONN_LOST;
   core::AbortGate::Scope op(gate_);
-  {
-    // A new message: what is left of the last response is not wanted (its blocks are dropped).
-    std::lock_guard rx(rx_mutex_);
-    drop_current_response();
-  }
+  std::lock_guard rx(rx_mutex_);
+  // A new message: what is left of the last response is not wanted (its blocks are dropped).
+  drop_current_response();
   const bool end = send_end();
   do {
     auto piece = data.subspan(count, static_cast<std::size_t>(std::min<std::uint64_t>(data.size() - count, max_block)));
@@ -301,6 +299,7 @@ status_t VicpSession::gpib_control_ren(RenMode mode, core::Deadline deadline) {
       return status::ERROR_INV_MODE;
   }
   core::AbortGate::Scope op(gate_);
+  std::lock_guard rx(rx_mutex_);
   return send_block(0, {}, deadline);  // the new REMOTE/LOCKOUT bits, at once
 }
 
@@ -333,6 +332,7 @@ status_t VicpSession::abort() {
 }
 
 core::OutputState VicpSession::output_state() {
+  std::lock_guard rx(rx_mutex_);
   if (reader_.buffered() > 0 || block_left_ > 0 || (socket_.valid() && socket_.readable_now()))
     return core::OutputState::ready;
   return core::OutputState::unknown;

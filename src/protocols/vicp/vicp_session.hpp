@@ -59,7 +59,7 @@ class VicpSession : public core::Session {
   status_t skip_pending(core::Deadline deadline);
   status_t broken(status_t st);
   void drop_current_response();
-  // Send side.
+  // Send side (rx_mutex_ held too: the sequence state is shared with the receive side).
   status_t send_block(std::uint8_t bits, std::span<const std::byte> payload, core::Deadline deadline);
   std::uint8_t mode_bits() const noexcept;
   status_t serial_poll_oob(std::uint8_t& stb, core::Deadline deadline);
@@ -79,7 +79,7 @@ class VicpSession : public core::Session {
   std::atomic<bool> v1a_{false};  // the instrument numbers its blocks (VICP 1a)
   std::optional<std::uint8_t> expected_;  // sequence of the response wanted (nullopt: any)
   bool drop_numbered_ = false;            // after a clear: every numbered block is stale
-  bool lost_ = false;
+  std::atomic<bool> lost_{false};
   // Send side (the backend's io mutex serialises operations).
   std::uint8_t next_seq_ = 1;
   bool remote_ = false, lockout_ = false;
