@@ -99,6 +99,46 @@ TEST(PrologixLoopback, TermcharSecondaryAddressAndRawIntfc) {
   EXPECT_EQ(c.backend().gpib_send_ifc(intfc), status::SUCCESS);
 }
 
+TEST(PrologixLoopback, SimulatedAdapterCommandSet) {
+  // The adapter driven raw through the INTFC, as a program that speaks ++ commands would.
+  Bus bus;
+  Client c;
+  session_t intfc = 0;
+  ASSERT_EQ(c.open(bus.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.set(intfc, attr::TERMCHAR_EN, 0), status::SUCCESS);  // reads end when the adapter goes quiet
+  std::string reply;
+  auto ask = [&](std::string_view text) {
+    reply.clear();
+    EXPECT_EQ(c.write(intfc, text), status::SUCCESS);
+    EXPECT_EQ(c.read(intfc, reply), status::SUCCESS) << text;
+    return reply;
+  };
+  // ++eos 0 appends CR LF to data; ++eot_enable 1 / ++eot_char mark END for the host.
+  EXPECT_EQ(ask("++addr 12\n++eos 0\nabc\n++eot_enable 1\n++eot_char 35\n++read eoi\n"), "abc\r\n#");
+  EXPECT_EQ(text_of(bus.echo->last_message()), "abc\r\n");
+  // ++read <char> stops at the character; the rest comes with the next ++read.
+  EXPECT_EQ(ask("++eot_enable 0\n++eos 3\nxyz\n++read 121\n"), "xy");
+  EXPECT_EQ(ask("++read eoi\n"), "z");
+  // ++auto 1 reads after every data line.
+  EXPECT_EQ(ask("++auto 1\nauto\n"), "auto");
+  EXPECT_EQ(ask("++auto 0\n++auto\n++eos\n++eoi\n++eot_char\n++read_tmo_ms\n++mode\n"), "0\r\n3\r\n1\r\n35\r\n500\r\n1\r\n");
+  // Invalid arguments and unknown commands are ignored; ++rst restores the defaults.
+  EXPECT_EQ(ask("++eos 9\n++frobnicate\n++addr 31\n++addr\n"), "12\r\n");
+  EXPECT_EQ(ask("++rst\n++eos\n++addr\n"), "0\r\n0\r\n");
+  // ++trg with a list of addresses; ++spoll of an address; ++srq.
+  EXPECT_EQ(c.write(intfc, "++trg 5 9\n"), status::SUCCESS);
+  EXPECT_TRUE(testing::eventually([&] { return bus.d5->triggers.load() == 1 && bus.d9->triggers.load() == 1; }));
+  EXPECT_EQ(bus.d7->triggers.load(), 0);
+  bus.d9->request_service();
+  EXPECT_EQ(ask("++srq\n"), "1\r\n");
+  EXPECT_EQ(ask("++spoll 9\n"), "64\r\n");
+  EXPECT_EQ(ask("++srq\n"), "0\r\n");
+  // Device mode (++mode 0): the adapter is no controller, bus commands do nothing.
+  ASSERT_EQ(c.write(intfc, "++mode 0\n++addr 12\nquiet\n++read eoi\n"), status::SUCCESS);
+  EXPECT_EQ(c.read(intfc, reply), status::ERROR_TMO);
+  EXPECT_NE(text_of(bus.echo->last_message()), "quiet");
+}
+
 TEST(PrologixLoopback, BinaryDataWithEveryByteValue) {
   Bus bus;
   Client c;
