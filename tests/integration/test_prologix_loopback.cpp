@@ -68,6 +68,25 @@ TEST(PrologixLoopback, GpibNamesRouteOnlyWhileTheAdapterIsOpen) {
   EXPECT_NE(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);  // the adapter closed with its last session
 }
 
+TEST(PrologixLoopback, OneAdapterPerBoardNumber) {
+  Bus first, second;
+  Client c;
+  session_t a = 0, again = 0, other = 0, b1 = 0, instr = 0;
+  ASSERT_EQ(c.open(first.intfc(), a), status::SUCCESS);
+  EXPECT_EQ(c.open(first.intfc(), again), status::SUCCESS);         // the same adapter, shared
+  EXPECT_EQ(c.open(second.intfc(), other), status::ERROR_RSRC_BUSY);  // board 0 is taken
+  std::string board1 = second.intfc();
+  board1.insert(std::string("PRLGX-TCPIP").size(), "1");
+  ASSERT_EQ(c.open(board1, b1), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB1::5::INSTR", instr), status::SUCCESS);  // through the second adapter
+  ASSERT_EQ(c.write(instr, "ECHO? board one\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(c.read(instr, reply), status::SUCCESS);
+  EXPECT_EQ(reply, "board one\n");
+  EXPECT_TRUE(testing::eventually([&] { return second.d5->reads.load() > 0; }));
+  EXPECT_EQ(first.d5->reads.load(), 0);
+}
+
 TEST(PrologixLoopback, TermcharSecondaryAddressAndRawIntfc) {
   Bus bus;
   Client c;

@@ -65,24 +65,29 @@ class Adapter::Source : public core::ByteSource {
 std::shared_ptr<Adapter> Adapter::open(const ResourceName& intfc, core::Deadline deadline, status_t& st) {
   const int board = intfc.board_number().value_or(0);
   const std::string name = intfc.canonical();
-  std::lock_guard guard(registry_mutex);
-  if (auto it = registry.find(board); it != registry.end()) {
-    if (auto existing = it->second.lock(); existing && !existing->lost_) {
-      if (existing->name_ != name) {
-        st = status::ERROR_RSRC_BUSY;  // GPIB<board> already routes through another adapter
-        return nullptr;
-      }
-      st = status::SUCCESS;
-      return existing;
-    }
+  // The adapter of this board if one is open: the same one, or another (refused).
+  auto registered = [&]() -> std::shared_ptr<Adapter> {
+    auto it = registry.find(board);
+    auto existing = it == registry.end() ? nullptr : it->second.lock();
+    if (!existing || existing->lost_) return nullptr;
+    st = existing->name_ == name ? status::SUCCESS : status::ERROR_RSRC_BUSY;
+    return existing;
+  };
+  {
+    std::lock_guard guard(registry_mutex);
+    if (auto existing = registered()) return st == status::SUCCESS ? existing : nullptr;
   }
+  // Connect without the registry's lock: routing GPIB names (find()) must not wait for it.
   auto link = connect_link(intfc, deadline, st);
   if (!link) return nullptr;
   std::shared_ptr<Adapter> adapter(new Adapter(name, board, std::move(link)));
   st = adapter->configure(deadline);
   if (st < 0) return nullptr;
+  std::lock_guard guard(registry_mutex);
+  if (auto existing = registered()) return st == status::SUCCESS ? existing : nullptr;  // opened meanwhile
   registry[board] = adapter;
   std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+  st = status::SUCCESS;
   return adapter;
 }
 
