@@ -254,3 +254,51 @@ TEST(VicpHostile, HangUpMidBlockIsConnectionLost) {
 
 }  // namespace
 }  // namespace cppvisa
+
+namespace cppvisa {
+namespace {
+
+TEST(VicpServer, HostileClientsAreBounded) {
+  auto device = std::make_shared<FakeDevice>();
+  vicp::Server::Options o;
+  o.io_timeout_ms = 300;
+  vicp::Server server(device, o);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  // A mode change without the DATA bit (as fsc2 sends at open) is taken.
+  {
+    net::Socket s;
+    ASSERT_EQ(net::connect_tcp("127.0.0.1", server.port(), core::Deadline::after_ms(2000), s), status::SUCCESS);
+    vicp::Header h;
+    h.operation = vicp::op::remote | vicp::op::lockout;
+    ASSERT_EQ(s.send_all(h.encode(), core::Deadline::after_ms(2000)), status::SUCCESS);
+    EXPECT_TRUE(testing::eventually([&] { return device->is_remote.load(); }));
+  }
+  // A client that announces 1 GB, sends a few bytes and stalls is dropped after the I/O timeout.
+  {
+    net::Socket s;
+    ASSERT_EQ(net::connect_tcp("127.0.0.1", server.port(), core::Deadline::after_ms(2000), s), status::SUCCESS);
+    vicp::Header h;
+    h.operation = vicp::op::data | vicp::op::eoi;
+    h.length = 1u << 30;
+    ASSERT_EQ(s.send_all(h.encode(), core::Deadline::after_ms(2000)), status::SUCCESS);
+    ASSERT_EQ(s.send_all(bytes_of("*IDN"), core::Deadline::after_ms(2000)), status::SUCCESS);
+    std::array<std::byte, 16> b;
+    std::size_t n = 0;
+    auto start = Clock::now();
+    EXPECT_EQ(s.recv_some(b, core::Deadline::after_ms(5000), n), status::ERROR_CONN_LOST);
+    EXPECT_LT(Clock::now() - start, 3s);
+  }
+  // Garbage closes the connection at once.
+  {
+    net::Socket s;
+    ASSERT_EQ(net::connect_tcp("127.0.0.1", server.port(), core::Deadline::after_ms(2000), s), status::SUCCESS);
+    ASSERT_EQ(s.send_all(bytes_of("GET / HTTP/1.0\r\n\r\n"), core::Deadline::after_ms(2000)), status::SUCCESS);
+    std::array<std::byte, 16> b;
+    std::size_t n = 0;
+    EXPECT_EQ(s.recv_some(b, core::Deadline::after_ms(5000), n), status::ERROR_CONN_LOST);
+  }
+  EXPECT_TRUE(testing::eventually([&] { return server.connection_count() == 0; }));
+}
+
+}  // namespace
+}  // namespace cppvisa
