@@ -5,6 +5,7 @@
 #include "integration/fake_device.hpp"
 #include "integration/loopback_helpers.hpp"
 #include "protocols/prologix/prologix_server.hpp"
+#include "protocols/prologix/prologix_wire.hpp"
 
 #include <gtest/gtest.h>
 
@@ -330,6 +331,58 @@ TEST(PrologixHostile, SilenceGarbageAndHangUp) {
   EXPECT_EQ(reply, "1.23");
   EXPECT_LT(Clock::now() - start, 3s);
   EXPECT_EQ(c.write(instr, "*IDN?\n"), status::ERROR_CONN_LOST);
+}
+
+}  // namespace
+}  // namespace cppvisa
+
+namespace cppvisa {
+namespace {
+
+TEST(PrologixHostile, AWriteCutByItsTimeoutEndsItsLineBeforeTheNextCommand) {
+  std::atomic<bool> cut{false};
+  std::vector<std::string> events;
+  ScriptedAdapter peer([&](net::Socket& s) {
+    ScriptedAdapter::expect(s, "++ver\n");
+    ScriptedAdapter::send(s, "Prologix GPIB-ETHERNET Controller version 01.06.06.00\r\n");
+    while (!cut) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // reads nothing meanwhile
+    // Now take everything, as the adapter's parser does.
+    prologix::HostParser parser;
+    std::array<std::byte, 65536> b;
+    auto until = core::Deadline::after_ms(10000);
+    bool polled = false;
+    while (!polled) {
+      std::size_t n = 0;
+      if (s.recv_some(b, until, n) != status::SUCCESS) break;
+      parser.feed(std::span(b).first(n), [&](const prologix::HostParser::Event& e) {
+        if (e.kind == prologix::HostParser::Event::data_end) events.push_back("end");
+        if (e.kind == prologix::HostParser::Event::command) {
+          events.push_back(std::string(e.text));
+          polled = polled || e.text == "++spoll 5";
+        }
+      });
+    }
+    ScriptedAdapter::send(s, "16\r\n");
+  });
+  Client c;
+  session_t intfc = 0, instr = 0;
+  ASSERT_EQ(c.open(peer.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 300), status::SUCCESS);
+  // Escapes everywhere, so that the cut may fall between an escape and its byte.
+  std::string big(64u << 20, '+');
+  std::size_t n = 0;
+  EXPECT_EQ(c.backend().write(instr, testing::bytes_of(big), n), status::ERROR_TMO);
+  EXPECT_LT(n, big.size());
+  cut = true;
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 10000), status::SUCCESS);
+  std::uint16_t stb = 0;
+  EXPECT_EQ(c.backend().read_stb(instr, stb), status::SUCCESS);
+  EXPECT_EQ(stb, 16);
+  // The cut data line ended ("end") before the serial poll was read as a command.
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events[events.size() - 2], "end");
+  EXPECT_EQ(events.back(), "++spoll 5");
 }
 
 }  // namespace

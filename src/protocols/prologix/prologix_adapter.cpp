@@ -15,6 +15,24 @@ std::map<int, std::weak_ptr<Adapter>> registry;  // by board number
 std::atomic<std::uint64_t> next_target{1};
 
 constexpr std::uint32_t max_read_tmo_ms = 3000;  // ++read_tmo_ms accepts 1..3000
+// After a failed read, bytes of any response may still come: every target drains them first.
+constexpr std::uint64_t unknown_stream = ~std::uint64_t{0};
+
+// How a data line cut after `sent` bytes is ended: a dangling escape takes the next byte as
+// data, so it needs two line ends. `user` gets the caller's bytes that went out.
+std::string line_closer(std::span<const std::byte> line, std::size_t sent, std::size_t& user) {
+  user = 0;
+  bool dangling = false;
+  for (std::size_t i = 0; i < sent; ++i) {
+    if (line[i] == esc && i + 1 == sent) {
+      dangling = true;
+    } else {
+      if (line[i] == esc) ++i;
+      ++user;
+    }
+  }
+  return dangling ? "\n\n" : "\n";
+}
 
 }  // namespace
 
@@ -128,9 +146,26 @@ status_t Adapter::configure(core::Deadline deadline) {
   return status::SUCCESS;
 }
 
-status_t Adapter::send_text(std::string_view text, core::Deadline deadline, const net::Waker* cancel) {
+status_t Adapter::send_bytes(std::span<const std::byte> bytes, core::Deadline deadline, const net::Waker* cancel,
+                             std::size_t& sent) {
+  sent = 0;
   if (lost_) return status::ERROR_CONN_LOST;
-  return failed(link_->send(std::as_bytes(std::span(text.data(), text.size())), deadline, cancel));
+  if (!close_line_.empty()) {
+    // The device gets the cut message with END: the adapter cannot take a line back.
+    std::size_t n = 0;
+    status_t st = failed(link_->send(std::as_bytes(std::span(close_line_.data(), close_line_.size())), deadline, cancel, n));
+    close_line_.erase(0, n);
+    if (st < 0) return st;
+  }
+  return failed(link_->send(bytes, deadline, cancel, sent));
+}
+
+status_t Adapter::send_text(std::string_view text, core::Deadline deadline, const net::Waker* cancel) {
+  std::size_t sent = 0;
+  status_t st = send_bytes(std::as_bytes(std::span(text.data(), text.size())), deadline, cancel, sent);
+  // A command cut short is completed: the adapter must not take the next bytes as its arguments.
+  if (st < 0 && sent > 0 && sent < text.size()) close_line_ = "\n";
+  return st;
 }
 
 status_t Adapter::ensure_settings(core::Deadline deadline, const net::Waker* cancel) {
@@ -161,6 +196,7 @@ status_t Adapter::drain_stale(core::Deadline deadline, const net::Waker* cancel)
   streaming_ = 0;
   return status::SUCCESS;
 }
+
 
 status_t Adapter::select(const Target* t, core::Deadline deadline, const net::Waker* cancel) {
   if (lost_) return status::ERROR_CONN_LOST;
@@ -196,7 +232,13 @@ status_t Adapter::write(const Target& t, std::span<const std::byte> data, bool e
   if (data.empty()) return status::SUCCESS;
   std::vector<std::byte> line;
   append_data_line(data, line);
-  if (status_t st = failed(link_->send(line, deadline, cancel)); st < 0) return st;
+  std::size_t sent = 0;
+  status_t st = send_bytes(line, deadline, cancel, sent);
+  if (st < 0) {
+    // Cut short (timeout, abort): the line is ended before the next bytes go out.
+    if (sent > 0 && sent < line.size()) close_line_ = line_closer(line, sent, count);
+    return st;
+  }
   count = data.size();
   return status::SUCCESS;
 }
@@ -222,7 +264,7 @@ status_t Adapter::read(const Target& t, core::MessageReader& reader, std::span<s
   status_t st = reader.read(source, buffer, count, term, deadline);
   // A full buffer, or a termination character with bytes after it: the response goes on.
   bool more = st == status::SUCCESS_MAX_CNT || (st == status::SUCCESS_TERM_CHAR && reader.buffered() > 0);
-  streaming_ = more ? t.id : 0;
+  streaming_ = st < 0 ? unknown_stream : more ? t.id : 0;
   return failed(st);
 }
 
@@ -286,9 +328,7 @@ status_t Adapter::raw_write(std::span<const std::byte> data, std::size_t& count,
   settings_known_ = false;
   address_.reset();
   streaming_ = 0;
-  if (status_t st = failed(link_->send(data, deadline, cancel)); st < 0) return st;
-  count = data.size();
-  return status::SUCCESS;
+  return send_bytes(data, deadline, cancel, count);
 }
 
 status_t Adapter::raw_read(core::MessageReader& reader, std::span<std::byte> buffer, std::size_t& count,

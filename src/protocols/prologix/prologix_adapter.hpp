@@ -107,6 +107,9 @@ class Adapter {
   status_t configure(core::Deadline deadline);  // mode, auto, eoi, eos, eot, ver
   // Under the adapter's lock:
   status_t send_text(std::string_view text, core::Deadline deadline, const net::Waker* cancel);
+  /// Sends bytes after closing a data line cut by an earlier failure.
+  status_t send_bytes(std::span<const std::byte> bytes, core::Deadline deadline, const net::Waker* cancel,
+                      std::size_t& sent);
   status_t select(const Target* t, core::Deadline deadline, const net::Waker* cancel);
   status_t drain_stale(core::Deadline deadline, const net::Waker* cancel);
   status_t read_reply(std::string& reply, core::Deadline deadline, const net::Waker* cancel);
@@ -124,7 +127,8 @@ class Adapter {
   std::optional<std::pair<int, int>> address_;  // (pad, sad or -1)
   std::optional<bool> eoi_;
   std::optional<std::uint32_t> read_tmo_;
-  std::uint64_t streaming_ = 0;         // target whose ++read may still be sending
+  std::uint64_t streaming_ = 0;         // target whose ++read may still be sending (unknown_stream: a read failed)
+  std::string close_line_;              // ends a data line cut by a failed send, before anything else
   std::atomic<bool> lost_{false};
   // SRQ monitor.
   std::mutex srq_mutex_;

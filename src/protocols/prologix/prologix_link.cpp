@@ -12,8 +12,9 @@ namespace {
 class TcpLink : public Link {
  public:
   explicit TcpLink(net::Socket s) : socket_(std::move(s)) {}
-  status_t send(std::span<const std::byte> data, core::Deadline deadline, const net::Waker* cancel) override {
-    return socket_.send_all(data, deadline, nullptr, cancel);
+  status_t send(std::span<const std::byte> data, core::Deadline deadline, const net::Waker* cancel,
+                std::size_t& sent) override {
+    return socket_.send_all(data, deadline, &sent, cancel);
   }
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count,
                    const net::Waker* cancel) override {
@@ -34,9 +35,9 @@ class TcpLink : public Link {
 class SerialLink : public Link {
  public:
   explicit SerialLink(std::shared_ptr<serial::Port> port) : port_(std::move(port)) {}
-  status_t send(std::span<const std::byte> data, core::Deadline deadline, const net::Waker* cancel) override {
-    std::size_t written = 0;
-    return port_->write(data, deadline, written, cancel ? cancel->fd() : -1);
+  status_t send(std::span<const std::byte> data, core::Deadline deadline, const net::Waker* cancel,
+                std::size_t& sent) override {
+    return port_->write(data, deadline, sent, cancel ? cancel->fd() : -1);
   }
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count,
                    const net::Waker* cancel) override {

@@ -18,8 +18,10 @@ namespace cppvisa::prologix {
 class Link {
  public:
   virtual ~Link() = default;
-  /// Sends everything. VI_ERROR_TMO, VI_ERROR_CONN_LOST, VI_ERROR_ABORT (`cancel` woken).
-  virtual status_t send(std::span<const std::byte> data, core::Deadline deadline, const net::Waker* cancel) = 0;
+  /// Sends everything. VI_ERROR_TMO, VI_ERROR_CONN_LOST, VI_ERROR_ABORT (`cancel` woken);
+  /// `sent` gets the bytes sent, also on error.
+  virtual status_t send(std::span<const std::byte> data, core::Deadline deadline, const net::Waker* cancel,
+                        std::size_t& sent) = 0;
   /// Receives 1..buffer.size() bytes. VI_ERROR_TMO with nothing, VI_ERROR_CONN_LOST, VI_ERROR_ABORT.
   virtual status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count,
                            const net::Waker* cancel) = 0;
