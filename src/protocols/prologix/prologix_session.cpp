@@ -40,11 +40,21 @@ IntfcSession::~IntfcSession() = default;
 
 status_t IntfcSession::connect(core::Deadline deadline) {
   status_t st = status::SUCCESS;
-  adapter_ = Adapter::open(name(), deadline, st);
+  auto adapter = Adapter::open(name(), deadline, st);
+  std::lock_guard guard(adapter_mutex_);
+  adapter_ = std::move(adapter);
   return adapter_ ? status::SUCCESS : st;
 }
 
-void IntfcSession::disconnect() { adapter_.reset(); }
+void IntfcSession::disconnect() {
+  std::lock_guard guard(adapter_mutex_);
+  adapter_.reset();
+}
+
+std::shared_ptr<Adapter> IntfcSession::adapter() const {
+  std::lock_guard guard(adapter_mutex_);
+  return adapter_;
+}
 
 status_t IntfcSession::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
   count = 0;
@@ -78,9 +88,11 @@ status_t IntfcSession::abort() {
 }
 
 status_t IntfcSession::computed_attribute(attr_id_t id, AttrValue& value) {
-  if (id == attr::GPIB_SRQ_STATE && adapter_) {
+  if (id == attr::GPIB_SRQ_STATE) {
+    auto adapter = this->adapter();
+    if (!adapter) return status::ERROR_CONN_LOST;
     std::string reply;
-    status_t st = adapter_->query(nullptr, "++srq\n", reply, core::Deadline::after_ms(timeout_ms()), &waker_);
+    status_t st = adapter->query(nullptr, "++srq\n", reply, core::Deadline::after_ms(timeout_ms()), &waker_);
     if (st < 0) return st;
     auto line = parse_number(reply, 1);
     if (!line) return status::ERROR_IO;

@@ -18,6 +18,7 @@
 #include <cppvisa/resource_name.hpp>
 
 #include <memory>
+#include <mutex>
 
 namespace cppvisa::prologix {
 
@@ -46,6 +47,10 @@ class IntfcSession : public core::Session {
   status_t computed_attribute(attr_id_t id, AttrValue& value) override;
 
  private:
+  /// The adapter, for attribute calls (which the backend does not serialise with close).
+  std::shared_ptr<Adapter> adapter() const;
+
+  mutable std::mutex adapter_mutex_;  // guards adapter_ itself
   std::shared_ptr<Adapter> adapter_;
   core::MessageReader reader_;
   net::Waker waker_;
