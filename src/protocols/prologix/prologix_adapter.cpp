@@ -58,19 +58,23 @@ class Adapter::Source : public core::ByteSource {
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override {
     end = false;
     status_t st = link_.receive(buffer, deadline, count, cancel_);
-    if (st != status::SUCCESS) return st;
-    if (term_.suppress_end || count == buffer.size()) return status::SUCCESS;
-    if (term_.termchar_enabled && std::memchr(buffer.data(), static_cast<int>(term_.termchar), count) != nullptr)
-      return status::SUCCESS;  // the reader ends here without waiting for the quiet gap
-    std::size_t more = 0;
-    status_t quiet = link_.receive(buffer.subspan(count), core::Deadline::earliest(core::Deadline::after_ms(quiet_ms), deadline),
-                                   more, cancel_);
-    if (quiet == status::SUCCESS) {
+    if (st != status::SUCCESS || term_.suppress_end) return st;
+    // Take what follows until the adapter goes quiet (END) or the buffer is full (no END).
+    for (std::size_t checked = 0; count < buffer.size(); checked = count) {
+      if (term_.termchar_enabled &&
+          std::memchr(buffer.data() + checked, static_cast<int>(term_.termchar), count - checked) != nullptr)
+        return status::SUCCESS;  // the reader ends at the character without waiting for the quiet gap
+      std::size_t more = 0;
+      status_t quiet = link_.receive(buffer.subspan(count),
+                                     core::Deadline::earliest(core::Deadline::after_ms(quiet_ms), deadline), more, cancel_);
+      if (quiet != status::SUCCESS) {
+        // Nothing more came for quiet_ms: the adapter has sent all it had (a read's own deadline
+        // cutting the gap short is not END; a later error shows in the next call).
+        end = quiet == status::ERROR_TMO && !deadline.expired();
+        return status::SUCCESS;
+      }
       count += more;
-      return status::SUCCESS;
     }
-    // Nothing more came: the adapter has sent all it had (a later error shows in the next call).
-    end = quiet == status::ERROR_TMO;
     return status::SUCCESS;
   }
 
