@@ -1,7 +1,8 @@
 /// @file gateway.hpp
 /// @brief cppvisa::Gateway: puts the resources of a backend (simulated instruments, serial ports,
 /// USB, GPIB, other LAN instruments) on the network as raw SCPI sockets, VXI-11 instruments (with
-/// an optional portmapper) and HiSLIP instruments, for every VISA client. `visa-serve` is a thin
+/// an optional portmapper), HiSLIP instruments, VICP instruments and the GPIB bus of a simulated
+/// Prologix GPIB-ETHERNET adapter, for every VISA client. `visa-serve` is a thin
 /// command line over it; a program can embed it.
 ///
 /// Safe by default: endpoints bind the loopback address unless a host is given (a wildcard bind
@@ -52,6 +53,11 @@ struct GatewayOptions {
   std::optional<GatewayAddress> vxi11;       ///< VXI-11 core channel (devices inst0, inst1, ...)
   std::optional<GatewayAddress> portmapper;  ///< portmapper (TCP and UDP) for the VXI-11 server; port 111 needs root
   std::optional<GatewayAddress> hislip;      ///< HiSLIP (sub-addresses hislip0, hislip1, ...; IANA port 4880)
+  /// A simulated Prologix GPIB-ETHERNET adapter (its port is 1234): the served GPIB INSTR
+  /// resources sit on its bus at the addresses of their names ("GPIB0::5::INSTR" at 5); other
+  /// resources are not on it (a warning says so).
+  std::optional<GatewayAddress> prologix;
+  std::optional<GatewayAddress> vicp;        ///< VICP: one port per resource (port, port+1, ...; 0 = free ports; VICP's is 1861)
   /// Clients allowed to connect ("ADDR/PREFIX" or "ADDR", IPv4 or IPv6); empty: everyone who can
   /// reach the bound address.
   std::vector<std::string> allow;
@@ -67,8 +73,11 @@ struct GatewayOptions {
 
 /// One endpoint a client can open.
 struct GatewayEndpoint {
-  std::string protocol;  ///< "socket", "vxi11" or "hislip"
-  std::string resource;  ///< the VISA resource name a client opens, e.g. "TCPIP::127.0.0.1::5025::SOCKET"
+  std::string protocol;  ///< "socket", "vxi11", "hislip", "vicp" or "prologix"
+  /// The VISA resource name a client opens, e.g. "TCPIP::127.0.0.1::5025::SOCKET"; for
+  /// "prologix", the adapter ("PRLGX-TCPIP::127.0.0.1::1234::INTFC") and each instrument on its
+  /// bus ("GPIB0::5::INSTR", opened while the adapter is open)
+  std::string resource;
   std::string serves;    ///< the backend resource behind it
   std::uint16_t port = 0;  ///< the TCP port the endpoint listens on
 };

@@ -6,7 +6,9 @@
 #include "protocols/net/address_filter.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
+#include "protocols/prologix/prologix_server.hpp"
 #include "protocols/socket/socket_server.hpp"
+#include "protocols/vicp/vicp_server.hpp"
 #include "protocols/vxi11/vxi11_server.hpp"
 #include "server/session_device.hpp"
 
@@ -22,6 +24,7 @@ namespace cppvisa {
 namespace {
 
 constexpr std::uint16_t hislip_default_port = 4880;  // IANA, IVI-6.1 §2
+constexpr std::uint16_t vicp_default_port = 1861;    // IANA lecroy-vicp
 
 bool wildcard(std::string_view host) { return host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]"; }
 
@@ -73,6 +76,8 @@ struct Gateway::Impl {
   std::unique_ptr<vxi11::Vxi11Server> vxi11_server;
   std::unique_ptr<oncrpc::PortmapperServer> portmapper;
   std::unique_ptr<hislip::Server> hislip_server;
+  std::vector<std::unique_ptr<vicp::Server>> vicp_servers;
+  std::unique_ptr<prologix::AdapterServer> prologix_server;
   net::AddressFilter allow;
   std::vector<GatewayEndpoint> endpoints;
   std::vector<std::string> warnings;
@@ -88,6 +93,18 @@ struct Gateway::Impl {
   status_t start_socket();
   status_t start_vxi11();
   status_t start_hislip();
+  status_t start_vicp();
+  /// Where a server listens and whom it admits (the options' limits and allow list).
+  net::TcpAcceptor::Options listen_options(const GatewayAddress& at, std::uint16_t port) const {
+    net::TcpAcceptor::Options o;
+    o.host = at.host;
+    o.port = port;
+    o.max_connections = options.max_connections;
+    o.max_per_address = options.max_connections_per_client;
+    o.allow = allow;
+    return o;
+  }
+  status_t start_prologix();
   void warn_wildcard(const char* what, const GatewayAddress& a) {
     if (wildcard(a.host))
       warnings.push_back(fmt::format("{} binds every interface ({}): anyone who reaches this machine can use the "
@@ -99,8 +116,8 @@ struct Gateway::Impl {
 
 status_t Gateway::Impl::check_options() {
   const auto& o = options;
-  if (!o.socket && !o.vxi11 && !o.hislip)
-    return fail(status::ERROR_INV_SETUP, "nothing to serve: give a raw-socket, VXI-11 or HiSLIP address");
+  if (!o.socket && !o.vxi11 && !o.hislip && !o.vicp && !o.prologix)
+    return fail(status::ERROR_INV_SETUP, "nothing to serve: give a raw-socket, VXI-11, HiSLIP, VICP or Prologix address");
   if (o.portmapper && !o.vxi11) return fail(status::ERROR_INV_SETUP, "a portmapper serves the VXI-11 server: give a VXI-11 address too");
   if (o.vxi11_max_recv_size < 1024)
     return fail(status::ERROR_INV_SETUP, fmt::format("VXI-11 maxRecvSize {} is below 1024 (VXI-11 B.6.3)", o.vxi11_max_recv_size));
@@ -248,9 +265,71 @@ status_t Gateway::Impl::start_hislip() {
   return status::SUCCESS;
 }
 
+status_t Gateway::Impl::start_vicp() {
+  const auto& at = *options.vicp;
+  warn_wildcard("the VICP server", at);
+  for (std::size_t i = 0; i < served.size(); ++i) {
+    vicp::Server::Options o;
+    if (at.port != 0 && at.port + i > 65535) return fail(status::ERROR_INV_SETUP, "VICP ports run past 65535");
+    o.listen = listen_options(at, at.port == 0 ? 0 : static_cast<std::uint16_t>(at.port + i));
+    auto server = std::make_unique<vicp::Server>(served[i].device, o);
+    if (status_t st = server->start(); st < 0)
+      return fail(st, fmt::format("VICP for {}: {}", served[i].name, server->error().empty() ? status_name(st) : server->error()));
+    std::string host = net::host_for_display(at.host);
+    // VICP names carry no port: another one rides on the host ("host:port", as TCPIP INSTR).
+    std::string resource = server->port() == vicp_default_port ? fmt::format("VICP::{}::INSTR", host)
+                                                                 : fmt::format("VICP::{}:{}::INSTR", host, server->port());
+    endpoints.push_back({"vicp", resource, served[i].name, server->port()});
+    vicp_servers.push_back(std::move(server));
+  }
+  return status::SUCCESS;
+}
+
+status_t Gateway::Impl::start_prologix() {
+  const auto& at = *options.prologix;
+  warn_wildcard("the Prologix adapter", at);
+  std::vector<prologix::AdapterServer::Instrument> bus;
+  std::vector<std::string> names;
+  std::string others;
+  for (const auto& s : served) {
+    std::error_code ec;
+    auto parsed = ResourceName::parse(s.name, ec);
+    if (!parsed || parsed->interface_type != InterfaceType::gpib || !parsed->primary_address()) {
+      others += (others.empty() ? "" : ", ") + s.name;
+      continue;
+    }
+    bus.push_back({*parsed->primary_address(), parsed->secondary_address(), s.device});
+    std::string gpib = fmt::format("GPIB0::{}", *parsed->primary_address());
+    if (auto sad = parsed->secondary_address()) gpib += fmt::format("::{}", *sad);
+    names.push_back(gpib + "::INSTR");
+  }
+  if (bus.empty())
+    return fail(status::ERROR_INV_SETUP, "the Prologix adapter needs GPIB instruments (GPIB[board]::address::INSTR) to serve");
+  if (!others.empty()) warnings.push_back(fmt::format("not GPIB instruments, so not on the Prologix adapter's bus: {}", others));
+  prologix::AdapterServer::Options o;
+  o.listen = listen_options(at, at.port);
+  prologix_server = std::make_unique<prologix::AdapterServer>(std::move(bus), o);
+  if (status_t st = prologix_server->start(); st < 0)
+    return fail(st, fmt::format("Prologix adapter: {}", prologix_server->error().empty() ? status_name(st) : prologix_server->error()));
+  std::string adapter = fmt::format("PRLGX-TCPIP::{}::{}::INTFC", net::host_for_display(at.host), prologix_server->port());
+  std::string bus_names;
+  for (const auto& n : names) bus_names += (bus_names.empty() ? "" : ", ") + n;
+  endpoints.push_back({"prologix", adapter, "GPIB bus: " + bus_names, prologix_server->port()});
+  std::size_t k = 0;
+  for (const auto& s : served) {
+    std::error_code ec;
+    auto parsed = ResourceName::parse(s.name, ec);
+    if (!parsed || parsed->interface_type != InterfaceType::gpib || !parsed->primary_address()) continue;
+    endpoints.push_back({"prologix", names[k++], s.name + " (through " + adapter + ")", prologix_server->port()});
+  }
+  return status::SUCCESS;
+}
+
 void Gateway::Impl::teardown() {
   // Servers first (they end every client's calls), then the devices, then the sessions.
   socket_servers.clear();
+  vicp_servers.clear();
+  prologix_server.reset();
   vxi11_server.reset();
   portmapper.reset();
   hislip_server.reset();
@@ -293,6 +372,8 @@ void Gateway::start(std::error_code& ec) {
   if (st >= 0 && g.options.socket) st = g.start_socket();
   if (st >= 0 && g.options.vxi11) st = g.start_vxi11();
   if (st >= 0 && g.options.hislip) st = g.start_hislip();
+  if (st >= 0 && g.options.vicp) st = g.start_vicp();
+  if (st >= 0 && g.options.prologix) st = g.start_prologix();
   if (st < 0) {
     g.teardown();
     ec = make_error_code(st);

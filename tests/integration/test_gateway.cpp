@@ -252,3 +252,49 @@ TEST(Gateway, ReadOnlyServingRefusesWrites) {
 }
 
 }  // namespace
+
+TEST(Gateway, GpibInstrumentsOnASimulatedPrologixBusAndOverVicp) {
+  GatewayOptions o;
+  o.resources = {"GPIB0::7::INSTR", "GPIB0::4::INSTR", "ASRL1::INSTR"};
+  o.prologix = GatewayAddress{};
+  o.vicp = GatewayAddress{};
+  Gateway g(open_backend("@sim"), o);
+  g.start();
+  std::string adapter;
+  std::map<std::string, std::string> vicp;  // served resource -> VICP name
+  for (const auto& e : g.endpoints()) {
+    if (e.protocol == "prologix" && e.resource.rfind("PRLGX-TCPIP::", 0) == 0) adapter = e.resource;
+    if (e.protocol == "vicp") vicp[e.serves] = e.resource;
+  }
+  ASSERT_FALSE(adapter.empty());
+  ASSERT_EQ(vicp.size(), 3u);
+  ASSERT_EQ(g.warnings().size(), 1u);
+  EXPECT_NE(g.warnings()[0].find("ASRL1::INSTR"), std::string::npos);  // not on the GPIB bus
+
+  ResourceManager rm{"@native"};
+  auto intfc = rm.open<MessageBasedResource>(adapter);
+  for (auto [gpib, idn] : {std::pair{"GPIB0::7::INSTR", scope_idn}, std::pair{"GPIB0::4::INSTR", "SCPI,MOCK,VERSION_1.0"}}) {
+    SCOPED_TRACE(gpib);
+    auto inst = rm.open<MessageBasedResource>(gpib);
+    inst->set_timeout(2000);
+    inst->set_read_termination("\n");
+    inst->set_write_termination("\n");
+    EXPECT_EQ(inst->query("*IDN?"), idn);
+    auto scope_vicp = rm.open<MessageBasedResource>(vicp.at(gpib));
+    scope_vicp->set_timeout(2000);
+    scope_vicp->set_read_termination("\n");
+    scope_vicp->set_write_termination("\n");
+    EXPECT_EQ(scope_vicp->query("*IDN?"), idn);
+  }
+}
+
+TEST(Gateway, APrologixBusNeedsGpibInstruments) {
+  GatewayOptions o;
+  o.resources = {"ASRL1::INSTR"};
+  o.prologix = GatewayAddress{};
+  Gateway g(open_backend("@sim"), o);
+  std::error_code ec;
+  g.start(ec);
+  EXPECT_EQ(to_status(ec), status::ERROR_INV_SETUP);
+  EXPECT_NE(g.error_text().find("GPIB instruments"), std::string::npos) << g.error_text();
+}

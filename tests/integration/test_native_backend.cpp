@@ -173,8 +173,8 @@ TEST(NativeBackend, TransportTableHasOneRowPerProtocol) {
 #endif
     names.push_back(t.name);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"raw socket", "HiSLIP", "VXI-11", "serial", "USBTMC / USB RAW",
-                                             "GPIB (linux-gpib)"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"raw socket", "HiSLIP", "VXI-11", "serial", "USBTMC / USB RAW", "VICP",
+                                             "Prologix adapter", "GPIB via Prologix", "GPIB (linux-gpib)"}));
   {
     std::error_code ec;
     auto usb = ResourceName::parse("USB::0x0957::0x1796::MY123::INSTR", ec);
@@ -193,7 +193,10 @@ TEST(NativeBackend, TransportTableHasOneRowPerProtocol) {
   EXPECT_EQ(row("TCPIP::10.0.0.1::hislip0::INSTR"), "HiSLIP");
   EXPECT_EQ(row("TCPIP::10.0.0.1::inst0::INSTR"), "VXI-11");
   EXPECT_EQ(row("ASRL/dev/ttyS0::INSTR"), "serial");
-  EXPECT_EQ(row("GPIB::5::INSTR"), "GPIB (linux-gpib)");
+  EXPECT_EQ(row("VICP::10.0.0.1::INSTR"), "VICP");
+  EXPECT_EQ(row("PRLGX-TCPIP::10.0.0.1::INTFC"), "Prologix adapter");
+  EXPECT_EQ(row("PRLGX-ASRL::/dev/ttyUSB0::INTFC"), "Prologix adapter");
+  EXPECT_EQ(row("GPIB::5::INSTR"), "GPIB (linux-gpib)");  // "GPIB via Prologix" only while an adapter of board 0 is open
   EXPECT_EQ(row("GPIB1::INTFC"), "GPIB (linux-gpib)");
   auto info = native::NativeBackend().debug_info();
   for (const char* n : {"raw socket", "HiSLIP", "VXI-11", "serial"})

@@ -1,10 +1,11 @@
 // visa-serve: puts cppvisa resources (simulated instruments, or any resource a backend can open:
-// serial, USB, GPIB, another LAN instrument) on the network as raw SCPI sockets, VXI-11 and HiSLIP
-// instruments: a thin command line over cppvisa::Gateway. Prints one line per endpoint, starting
+// serial, USB, GPIB, another LAN instrument) on the network as raw SCPI sockets, VXI-11, HiSLIP
+// and VICP instruments, and on the GPIB bus of a simulated Prologix GPIB-ETHERNET adapter: a thin
+// command line over cppvisa::Gateway. Prints one line per endpoint, starting
 // with the resource name a client opens, then serves until SIGINT or SIGTERM.
 //
-//   visa-serve --sim --socket 5025 --vxi11 0 --hislip 4880
-//   visa-serve --backend @native --resource ASRL/dev/ttyUSB0::INSTR --vxi11 0.0.0.0:0 \
+//   visa-serve --sim --socket 5025 --vxi11 0 --hislip 4880 --vicp 1861 --prologix 1234
+//   visa-serve --backend @native --resource ASRL/dev/ttyUSB0::INSTR --vxi11 0.0.0.0:0
 //              --portmapper 0.0.0.0:111 --allow 192.168.1.0/24
 #include <cppvisa/backend.hpp>
 #include <cppvisa/error.hpp>
@@ -34,8 +35,8 @@ bool parse_address(const std::string& text, const char* option, std::optional<cp
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"visa-serve: serve cppvisa resources over raw sockets, VXI-11 and HiSLIP"};
-  std::string sim_file, backend_spec, socket_at, vxi11_at, portmapper_at, hislip_at;
+  CLI::App app{"visa-serve: serve cppvisa resources over raw sockets, VXI-11, HiSLIP, VICP and a simulated Prologix adapter"};
+  std::string sim_file, backend_spec, socket_at, vxi11_at, portmapper_at, hislip_at, vicp_at, prologix_at;
   cppvisa::GatewayOptions o;
   auto* sim = app.add_option("--sim", sim_file, "Serve simulated instruments (from FILE.yaml, or the default set)")
                   ->expected(0, 1);
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
   app.add_option("--vxi11", vxi11_at, "VXI-11 server (core channel) at [ADDR:]PORT (0 = free)");
   app.add_option("--portmapper", portmapper_at, "Portmapper (TCP and UDP) at [ADDR:]PORT for the VXI-11 server");
   app.add_option("--hislip", hislip_at, "HiSLIP server at [ADDR:]PORT (4880 is HiSLIP's port; 0 = free)");
+  app.add_option("--vicp", vicp_at, "VICP server at [ADDR:]PORT (one port per resource: PORT, PORT+1, ...; 1861 is VICP's; 0 = free)");
+  app.add_option("--prologix", prologix_at,
+                 "Simulated Prologix GPIB-ETHERNET adapter at [ADDR:]PORT (1234 is its port; 0 = free) with the "
+                 "GPIB resources on its bus");
   app.add_option("--allow", o.allow, "Accept clients from ADDR/PREFIX only (repeatable; default: any that reaches the address)");
   app.add_option("--max-connections", o.max_connections, "Connections per endpoint in total")->capture_default_str();
   app.add_option("--max-per-client", o.max_connections_per_client, "Connections per endpoint from one client address")
@@ -60,7 +65,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (!parse_address(socket_at, "--socket", o.socket) || !parse_address(vxi11_at, "--vxi11", o.vxi11) ||
-      !parse_address(portmapper_at, "--portmapper", o.portmapper) || !parse_address(hislip_at, "--hislip", o.hislip))
+      !parse_address(portmapper_at, "--portmapper", o.portmapper) || !parse_address(hislip_at, "--hislip", o.hislip) ||
+      !parse_address(vicp_at, "--vicp", o.vicp) || !parse_address(prologix_at, "--prologix", o.prologix))
     return 2;
   if (backend_spec.empty()) backend_spec = sim->count() ? sim_file + "@sim" : "";
 

@@ -4,9 +4,11 @@
 
 #include "protocols/gpib/gpib_resources.hpp"
 #include "protocols/hislip/hislip_session.hpp"
+#include "protocols/prologix/prologix_session.hpp"
 #include "protocols/serial/serial_session.hpp"
 #include "protocols/socket/socket_session.hpp"
 #include "protocols/usbtmc/usbtmc_resources.hpp"
+#include "protocols/vicp/vicp_session.hpp"
 #include "protocols/vxi11/vxi11_session.hpp"
 
 namespace cppvisa::native {
@@ -60,6 +62,31 @@ const Transport kBuiltin[] = {
         .list = [](const ListRequest& r) { return usbtmc::list_resources(r.names_class("RAW")); },
         // availability() names a static text (the missing dependency).
         .unavailable = []() -> const char* { return usbtmc::available() ? nullptr : usbtmc::availability().data(); },
+    },
+    {
+        .name = "VICP",
+        .resources = "VICP[board]::host[:port]::INSTR (Teledyne LeCroy, port 1861)",
+        .opens = [](const ResourceName& n) { return n.interface_type == InterfaceType::vicp; },
+        .create = [](const ResourceName& n, status_t& st) -> std::unique_ptr<core::Session> {
+          st = status::SUCCESS;
+          return std::make_unique<vicp::VicpSession>(n);
+        },
+    },
+    {
+        .name = "Prologix adapter",
+        .resources = "PRLGX-TCPIP[board]::host[::port]::INTFC, PRLGX-ASRL[board]::device::INTFC",
+        .opens = [](const ResourceName& n) {
+          return n.interface_type == InterfaceType::prlgx_tcpip || n.interface_type == InterfaceType::prlgx_asrl;
+        },
+        .create = [](const ResourceName& n, status_t& st) { return prologix::make_session(n, st); },
+    },
+    {
+        // Before any other GPIB row: a GPIB<n> INSTR name goes through the Prologix adapter of
+        // board n while one is open (as PyVISA-py routes them), else to the rows after this one.
+        .name = "GPIB via Prologix",
+        .resources = "GPIB<board>::pad[::sad]::INSTR while PRLGX-*<board>::...::INTFC is open",
+        .opens = [](const ResourceName& n) { return prologix::routes(n); },
+        .create = [](const ResourceName& n, status_t& st) { return prologix::make_session(n, st); },
     },
     // Keep GPIB (linux-gpib) last: rows before it may claim GPIB names of other boards
     // (a Prologix adapter's).

@@ -1,5 +1,5 @@
 // native::Transport: the native backend's table of protocols, one row per way of reaching an
-// instrument (raw socket, VXI-11, HiSLIP, serial, USB, GPIB). The backend
+// instrument (raw socket, VXI-11, HiSLIP, serial, USB, VICP, Prologix, GPIB). The backend
 // opens a name with the first row whose `opens` accepts it, lists what the rows' `list` hooks
 // find, and shows every row (and why an unavailable one cannot be used) in debug_info.
 // Modelled on libsigrok's driver/transport tables (a name plus hooks, optional ones null) and on
@@ -56,7 +56,9 @@ struct Transport {
   const char* unavailable_reason() const { return unavailable ? unavailable() : nullptr; }
 };
 
-/// The built-in rows, in the order they are tried (HiSLIP before VXI-11: both are TCPIP INSTR).
+/// The built-in rows, in the order they are tried (HiSLIP before VXI-11: both are TCPIP INSTR;
+/// "GPIB via Prologix" before any other GPIB row: it takes GPIB<n> INSTR names only while a
+/// Prologix adapter of board n is open).
 std::span<const Transport> builtin_transports();
 
 /// The first row of `table` that opens `name`, or nullptr.

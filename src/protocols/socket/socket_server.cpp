@@ -17,7 +17,8 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 SocketServer::SocketServer(std::shared_ptr<server::ServedDevice> device, Options options)
-    : device_(std::move(device)), options_(std::move(options)) {
+    : device_(std::move(device)), options_(std::move(options)),
+      server_([this](server::ClientId id) { device_->abort(id); }, [this](server::ClientId id) { device_->close_client(id); }) {
   options_.read_slice_ms = std::max<std::uint32_t>(options_.read_slice_ms, 1);
   options_.read_chunk = std::clamp<std::size_t>(options_.read_chunk, 4096, std::size_t{64} << 20);
   options_.max_connections = std::max<std::size_t>(options_.max_connections, 1);
@@ -26,45 +27,17 @@ SocketServer::SocketServer(std::shared_ptr<server::ServedDevice> device, Options
 SocketServer::~SocketServer() { stop(); }
 
 status_t SocketServer::start() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return status::ERROR_IO;
-  }
   net::TcpAcceptor::Options o;
   o.host = options_.host;
   o.port = options_.port;
   o.max_connections = options_.max_connections;
   o.max_per_address = options_.max_per_address;
   o.allow = options_.allow;
-  if (acceptor_.open(o) != status::SUCCESS) return status::ERROR_IO;
   // A refused client is just closed: a raw socket has no way to say why.
-  return acceptor_.start([this](const std::shared_ptr<net::Socket>& socket, const net::TcpAcceptor::ConnectionInfo& info) {
-    serve(*socket, info.stop);
-  });
+  return server_.start(o, [this](net::Socket& socket, const net::Waker& stop, server::ClientId id) { serve(socket, stop, id); });
 }
 
-void SocketServer::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    stopped_ = true;
-  }
-  acceptor_.shutdown();  // no new connections; blocked socket calls return
-  {
-    // A connection may be blocked in a device call or waiting for the device (another client's
-    // lock or response): abort it, again until it has left (an abort reaches only a call or wait
-    // already in progress).
-    std::unique_lock lock(mutex_);
-    while (!clients_.empty()) {
-      std::set<server::ClientId> clients = clients_;
-      lock.unlock();
-      for (auto id : clients) device_->abort(id);
-      lock.lock();
-      clients_changed_.wait_for(lock, std::chrono::milliseconds(20), [&] { return clients_.empty(); });
-    }
-  }
-  acceptor_.stop();
-}
+void SocketServer::stop() { server_.stop(); }
 
 namespace {
 
@@ -129,13 +102,7 @@ class ClientLoop {
 
 }  // namespace
 
-void SocketServer::serve(net::Socket& sock, const net::Waker& stop) {
-  const server::ClientId id = server::new_client_id();
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return;
-    clients_.insert(id);
-  }
+void SocketServer::serve(net::Socket& sock, const net::Waker& stop, server::ClientId id) {
   ClientLoop client(*device_, options_, id, stop);
   std::vector<std::byte> in(input_chunk);
   std::vector<std::byte> out(options_.read_chunk);
@@ -179,10 +146,6 @@ void SocketServer::serve(net::Socket& sock, const net::Waker& stop) {
     }
     if (rs != status::ERROR_ABORT) collecting = false;  // a device error ends this response
   }
-  device_->close_client(id);
-  std::lock_guard lock(mutex_);
-  clients_.erase(id);
-  clients_changed_.notify_all();
 }
 
 }  // namespace cppvisa::raw_socket

@@ -20,15 +20,11 @@
 // message).
 #pragma once
 
-#include "protocols/net/acceptor.hpp"
+#include "protocols/net/device_server.hpp"
 #include "protocols/net/socket.hpp"
 #include "server/served_device.hpp"
 
-#include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 
 namespace cppvisa::raw_socket {
@@ -57,28 +53,24 @@ class SocketServer {
   status_t start();
   /// Closes every connection, ends their device calls and waits, and joins all threads. Idempotent.
   void stop();
-  std::uint16_t port() const noexcept { return acceptor_.port(); }
+  std::uint16_t port() const noexcept { return server_.acceptor().port(); }
   const std::string& host() const noexcept { return options_.host; }
   /// Why start() failed ("" after a success).
-  const std::string& error() const noexcept { return acceptor_.error(); }
+  const std::string& error() const noexcept { return server_.acceptor().error(); }
   /// Open client connections (for tests).
-  std::size_t connection_count() const { return acceptor_.connection_count(); }
+  std::size_t connection_count() const { return server_.acceptor().connection_count(); }
   /// Connections refused so far (allow list, limits).
-  std::uint64_t refused_count() const noexcept { return acceptor_.refused_count(); }
+  std::uint64_t refused_count() const noexcept { return server_.acceptor().refused_count(); }
   /// accept() failures so far (out of descriptors, ...), each followed by a back-off.
-  std::uint64_t accept_failures() const noexcept { return acceptor_.accept_failures(); }
+  std::uint64_t accept_failures() const noexcept { return server_.acceptor().accept_failures(); }
 
  private:
   /// Serves one connection until the client closes, an error, or stop().
-  void serve(net::Socket& socket, const net::Waker& stop);
+  void serve(net::Socket& socket, const net::Waker& stop, server::ClientId id);
 
   std::shared_ptr<server::ServedDevice> device_;
   Options options_;
-  net::TcpAcceptor acceptor_;
-  mutable std::mutex mutex_;
-  std::condition_variable clients_changed_;
-  std::set<server::ClientId> clients_;  // clients being served (stop() aborts their device calls)
-  bool stopped_ = false;
+  net::DeviceServer server_;
 };
 
 }  // namespace cppvisa::raw_socket
