@@ -5,6 +5,7 @@
 #include <cppvisa/status.hpp>
 
 #include "backends/ivi/ivi_backend.hpp"
+#include "core/log.hpp"
 #include "backends/native/native_backend.hpp"
 #include "backends/sim/sim_backend.hpp"
 
@@ -62,8 +63,15 @@ std::vector<std::string> list_backends() {
 
 std::shared_ptr<Backend> open_backend(std::string_view specification) {
   std::string spec(specification);
-  if (spec.empty()) spec = getenv_or_empty("CPPVISA_LIBRARY");
-  if (spec.empty()) spec = getenv_or_empty("PYVISA_LIBRARY");
+  const char* source = "given by the program";
+  if (spec.empty()) {
+    spec = getenv_or_empty("CPPVISA_LIBRARY");
+    source = "from CPPVISA_LIBRARY";
+  }
+  if (spec.empty()) {
+    spec = getenv_or_empty("PYVISA_LIBRARY");
+    source = "from PYVISA_LIBRARY";
+  }
 
   std::string argument, name;
   if (auto at = spec.rfind('@'); at != std::string::npos) {
@@ -76,6 +84,7 @@ std::shared_ptr<Backend> open_backend(std::string_view specification) {
   } else {
     // Nothing named: a vendor VISA library when one is installed, else our native backend.
     name = ivi::find_vendor_libraries().empty() ? "native" : "ivi";
+    source = name == "ivi" ? "nothing named; a vendor VISA library is installed" : "nothing named; no vendor VISA library";
   }
 
   static std::mutex mutex;
@@ -85,7 +94,9 @@ std::shared_ptr<Backend> open_backend(std::string_view specification) {
   if (auto cached = cache[key].lock()) return cached;
   for (auto& b : builtins()) {
     if (name != b.name) continue;
+    CPPVISA_LOG("backend", "opening @{}{} ({})", name, argument.empty() ? "" : " with '" + argument + "'", source);
     auto backend = b.make(argument);
+    CPPVISA_LOG("backend", "@{}: {}", name, backend->library_path());
     cache[key] = backend;
     return backend;
   }
