@@ -284,6 +284,7 @@ status_t scan_block(Input& in, std::size_t itemsize, bool big_endian, const Bloc
     b.message_complete = message_ended || last == status::SUCCESS_TERM_CHAR;
   }
   if (st < 0) {
+    b.clear();  // the failed block's bytes are consumed: never parsed again as a new message
     core::fail(st, result.why);
     in.set_error(st);
     return st;

@@ -27,6 +27,11 @@ std::optional<BlockFormat> detect_format(std::span<const std::byte> data, std::s
   return data.size() > max_junk ? std::optional(BlockFormat::ieee) : std::nullopt;
 }
 
+/// Reads while looking for the header are short: on a transport without END (a SOCKET without
+/// termination character) a read returns only when its buffer is full, and a header is at most
+/// a few bytes (IEEE: 11, HP: 4, R&S: 23) after any junk.
+constexpr std::size_t kHeaderRead = 64;
+
 status_t read_more(const BlockReadFn& read, std::vector<std::byte>& into, std::size_t chunk, bool& ended) {
   std::size_t old = into.size();
   into.resize(old + chunk);
@@ -61,7 +66,7 @@ status_t read_block(const BlockReadFn& read, const BlockSpec& spec, std::vector<
       return status::ERROR_INV_FMT;
     }
     message_ended = false;
-    status_t st = read_more(read, pending, chunk, message_ended);
+    status_t st = read_more(read, pending, std::min(chunk, kHeaderRead), message_ended);
     if (st < 0) {
       result.why = "while reading the block header: " + received_summary(pending, {}, {});
       return st;

@@ -38,7 +38,7 @@ struct BlockSpec {
   /// rest of the message is the block.
   std::optional<std::size_t> data_points;
   BlockOptions limits;       ///< max_length (also of an indefinite block), max_junk
-  std::size_t chunk = 20 * 1024;  ///< bytes per read while looking for the header
+  std::size_t chunk = 20 * 1024;  ///< bytes per read while looking for the header (at most 64)
   /// The session's reads never report END (VI_ATTR_SUPPRESS_END_EN, e.g. a SOCKET): an
   /// indefinite block then ends at the read stopping on the termination character.
   bool termchar_ends_indefinite = false;
