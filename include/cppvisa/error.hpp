@@ -48,9 +48,9 @@ class CPPVISA_API Error : public std::runtime_error {
 
 /// A VISA operation failed with a negative status (PyVISA's VisaIOError).
 ///
-/// what() reads "<name> (<value>): <description> <context>: <detail>", e.g.
-/// "VI_ERROR_RSRC_NFOUND (-1073807343): Insufficient location information ... (opening
-/// 'TCPIP::127.0.0.1::5025::SOCKET'): connect to 127.0.0.1:5025: Connection refused".
+/// what() reads "<name> (<value>): <description>: <detail> <context>", e.g.
+/// "VI_ERROR_RSRC_NFOUND (-1073807343): Insufficient location information ...: raw socket:
+/// connect to 127.0.0.1:5025: Connection refused (opening 'TCPIP::127.0.0.1::5025::SOCKET')".
 class CPPVISA_API VisaIOError : public Error {
  public:
   /// @param code the VISA status; @param context optional text appended to the message

@@ -29,7 +29,7 @@ struct BuiltIn {
 std::shared_ptr<Backend> make_ivi(const std::string& argument) {
   if (!argument.empty()) return ivi::make_backend(argument);
   auto found = ivi::find_vendor_libraries();
-  if (found.empty()) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, "(no vendor VISA library is installed)");
+  if (found.empty()) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {}, "no vendor VISA library is installed");
   return ivi::make_backend(found.front());
 }
 
@@ -77,7 +77,7 @@ std::shared_ptr<Backend> open_backend(std::string_view specification) {
   if (auto at = spec.rfind('@'); at != std::string::npos) {
     argument = spec.substr(0, at);
     name = canonical_backend_name(spec.substr(at + 1));
-    if (name.empty()) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, fmt::format("(no backend named in '{}')", spec));
+    if (name.empty()) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {}, fmt::format("no backend named in '{}'", spec));
   } else if (!spec.empty()) {
     argument = spec;
     name = "ivi";  // a bare path is a VISA shared library
@@ -100,8 +100,8 @@ std::shared_ptr<Backend> open_backend(std::string_view specification) {
     cache[key] = backend;
     return backend;
   }
-  throw VisaIOError(status::ERROR_LIBRARY_NFOUND,
-                    fmt::format("(unknown backend '@{}'; available: {})", name, fmt::join(list_backends(), ", ")));
+  throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {},
+                    fmt::format("unknown backend '@{}'; available: {}", name, fmt::join(list_backends(), ", ")));
 }
 
 }  // namespace cppvisa

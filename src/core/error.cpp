@@ -19,10 +19,15 @@ class VisaCategory final : public std::error_category {
   }
 };
 
+// "<name> (<value>): <description>[: <cause>] [<context>]": the cause follows the status's
+// description at once, the context (which resource, which call) ends the line.
 std::string io_error_message(status_t code, const std::string& context, const std::string& detail) {
   auto text = fmt::format("{} ({}): {}", status_name(code), code, status_description(code));
+  if (!detail.empty()) {
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    text += ": " + detail;
+  }
   if (!context.empty()) text += " " + context;
-  if (!detail.empty()) text += (context.empty() ? " " : ": ") + detail;
   return text;
 }
 
