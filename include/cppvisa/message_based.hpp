@@ -238,6 +238,8 @@ class CPPVISA_API MessageBasedResource : public Resource {
   /// Throws the error `ec` holds (the cause as last_error_detail() has it), with `received`.
   [[noreturn]] void throw_read_error(const std::error_code& ec, std::vector<std::byte> received) const;
   std::vector<std::byte> encoded_bytes(std::string_view text) const;  ///< encode() as bytes
+  /// decode() of a whole message, without read_termination when it ends with it.
+  std::string decode_message(std::span<const std::byte> raw) const;
   void wait_query_delay() const;  ///< sleeps query_delay() when positive
   /// Adds chunk_size, query_delay, encoding, terminations, send_end, io_protocol, stb
   const Property* find_property(std::string_view name) const override;

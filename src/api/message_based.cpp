@@ -204,7 +204,7 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::err
     if (ec) {
       if (st != status::ERROR_INV_OBJECT) {
         std::string text = core::received_summary(out, read_termination_, "read_termination");
-        if (st == status::ERROR_TMO) text += fmt::format(" within the timeout ({} ms)", timeout());
+        if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", timeout(), text);
         core::fail(st, std::move(text));
       }
       break;
@@ -221,15 +221,7 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size) {
   return out;
 }
 
-std::string MessageBasedResource::read(std::error_code& ec) {
-  auto raw = read_raw(0, ec);
-  if (ec) {
-    try {
-      return decode(raw);  // what arrived before the error, not stripped
-    } catch (const Error&) {
-      return {};
-    }
-  }
+std::string MessageBasedResource::decode_message(std::span<const std::byte> raw) const {
   std::string text = decode(raw);
   if (!read_termination_.empty() && text.size() >= read_termination_.size() &&
       text.compare(text.size() - read_termination_.size(), read_termination_.size(), read_termination_) == 0)
@@ -237,16 +229,22 @@ std::string MessageBasedResource::read(std::error_code& ec) {
   return text;
 }
 
+std::string MessageBasedResource::read(std::error_code& ec) {
+  auto raw = read_raw(0, ec);
+  if (!ec) return decode_message(raw);
+  try {
+    return decode(raw);  // what arrived before the error, not stripped
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 std::string MessageBasedResource::read() {
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto raw = read_raw(0, ec);
   if (ec) throw_read_error(ec, std::move(raw));
-  std::string text = decode(raw);
-  if (!read_termination_.empty() && text.size() >= read_termination_.size() &&
-      text.compare(text.size() - read_termination_.size(), read_termination_.size(), read_termination_) == 0)
-    text.resize(text.size() - read_termination_.size());
-  return text;
+  return decode_message(raw);
 }
 
 std::string MessageBasedResource::read(std::string_view termination) {

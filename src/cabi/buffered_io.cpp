@@ -87,12 +87,13 @@ BlockDevice block_device(SessionState& s, std::chrono::steady_clock::time_point 
   return device;
 }
 
-status_t refill_read_buffer(SessionState& s, ReadBuffer& buffer) {
+status_t refill_read_buffer(SessionState& s, ReadBuffer& buffer, std::chrono::steady_clock::time_point deadline) {
   std::size_t size = s.read_buffer_size ? s.read_buffer_size : 1;
   std::size_t at = buffer.data.size();
   buffer.data.resize(at + size);
   std::size_t n = 0;
-  status_t st = s.backend->read(s.handle, std::as_writable_bytes(std::span(buffer.data.data() + at, size)), n);
+  status_t st = s.backend->read_until(s.handle, std::as_writable_bytes(std::span(buffer.data.data() + at, size)), n,
+                                      deadline);
   buffer.data.resize(at + std::min(n, size));
   // END or the termination character complete a message; VI_SUCCESS_MAX_CNT leaves it open.
   buffer.message_complete = st == status::SUCCESS || st == status::SUCCESS_TERM_CHAR;

@@ -359,7 +359,8 @@ status_t SessionBackend::read_bounded(session_t h, std::span<std::byte> buffer, 
       std::string termchar = term.termchar_enabled ? std::string(1, static_cast<char>(term.termchar)) : std::string();
       std::string text = received_summary(buffer.first(std::min(count, buffer.size())), termchar,
                                           "the termination character (VI_ATTR_TERMCHAR_EN)");
-      if (st == status::ERROR_TMO) text += fmt::format(" within {} ms", s.timeout_ms());
+      if (st == status::ERROR_TMO && !call_deadline.infinite()) text = "at the end of the call's time, " + text;
+      else if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", s.timeout_ms(), text);
       fail(st, std::move(text));
     }
     CPPVISA_LOG("io", "read {}: {} bytes, {}{}", s.canonical_name(), count, status_name(st),

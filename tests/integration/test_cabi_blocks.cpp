@@ -9,8 +9,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 
 using cppvisa::testing::FakeBackend;
 using cppvisa::testing::FakeBackendDevice;
@@ -120,4 +123,25 @@ TEST_F(CabiBlocks, ViReadKeepsTheBytesOfATimeoutAndSaysHowTheyEnded) {
   ASSERT_EQ(viStatusDesc(s, st, desc), VI_SUCCESS);
   EXPECT_NE(std::string(desc).find("34 bytes received ending in '\\n'"), std::string::npos) << desc;
   EXPECT_NE(std::string(desc).find("VI_ATTR_TERMCHAR_EN) is '\\r'"), std::string::npos) << desc;
+}
+
+TEST_F(CabiBlocks, OneViScanfIsBoundedByItsTimeoutWhateverTheDeviceTrickles) {
+  // Reads of 4 bytes each complete (VI_SUCCESS_MAX_CNT) in 20 ms; the message never ends.
+  ASSERT_EQ(viSetBuf(s, VI_READ_BUF, 4), VI_SUCCESS);
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_TMO_VALUE, 300), VI_SUCCESS);
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    while (!stop) {
+      dev->push("z", false);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  char text[100000];
+  auto start = std::chrono::steady_clock::now();
+  ViStatus st = viScanf(s, "%t", text);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  stop = true;
+  trickle.join();
+  EXPECT_EQ(st, VI_ERROR_TMO);
+  EXPECT_LT(elapsed, std::chrono::milliseconds(300 * 11 / 10 + 100));
 }
