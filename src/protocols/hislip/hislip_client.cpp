@@ -1,6 +1,7 @@
 #include "protocols/hislip/hislip_client.hpp"
 
 #include "core/error_detail.hpp"
+#include "core/log.hpp"
 
 #include <fmt/format.h>
 
@@ -175,6 +176,8 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
   // Recommended right after initialization (§6.1); a server that refuses it keeps the defaults.
   st = set_max_message_size(options_.max_message_size, deadline);
   if (st == status::ERROR_TMO || st == status::ERROR_CONN_LOST) return fail(st);
+  CPPVISA_LOG("hislip", "session {} with {}:{} ('{}'): protocol 0x{:04x}, server vendor 0x{:04x}", session_id_,
+              target.host, target.port, target.sub_address, version_, server_vendor_);
   return status::SUCCESS;
 }
 

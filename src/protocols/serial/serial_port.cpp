@@ -1,6 +1,7 @@
 #include "protocols/serial/serial_port.hpp"
 
 #include "core/error_detail.hpp"
+#include "core/log.hpp"
 
 #include <fmt/format.h>
 
@@ -135,6 +136,7 @@ std::shared_ptr<Port> Port::acquire(const std::string& path, status_t& st, bool&
   ::ioctl(fd, TIOCEXCL);
   std::shared_ptr<Port> port(new Port(fd, device));
   registry[device] = port;
+  CPPVISA_LOG("serial", "opened {} (for {})", device, path);
   // Forget entries of ports that have closed.
   std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
   first = true;

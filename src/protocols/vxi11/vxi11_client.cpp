@@ -1,6 +1,7 @@
 #include "protocols/vxi11/vxi11_client.hpp"
 
 #include "core/error_detail.hpp"
+#include "core/log.hpp"
 
 #include <fmt/format.h>
 
@@ -100,6 +101,8 @@ status_t Vxi11Client::open(const Target& target, core::Deadline deadline, bool l
   max_recv_size_ = std::clamp<std::uint32_t>(r.max_recv_size, 1024, max_write_chunk);
   abort_port_ = static_cast<std::uint16_t>(r.abort_port);
   open_ = true;
+  CPPVISA_LOG("vxi11", "create_link '{}' on {}:{}: link {}, maxRecvSize {}, abort port {}", target.device_name, host_,
+              port, lid_, max_recv_size_, abort_port_);
   return status::SUCCESS;
 }
 
