@@ -4,7 +4,10 @@
 // growth of a child process's resident set (the client runs in a forked child, so the
 // figure is its own: its peak resident set (VmHWM) minus its resident set when it started; the
 // scripted instrument stays in this process).
+#include "integration/fake_device.hpp"
+#include "protocols/hislip/hislip_server.hpp"
 #include "protocols/net/socket.hpp"
+#include "protocols/vxi11/vxi11_server.hpp"
 
 #include <cppvisa/resource_manager.hpp>
 
@@ -215,6 +218,47 @@ TEST(HostileInstrument, HangUpMidMessageReturnsTheBytes) {
   EXPECT_EQ(r.status, status::ERROR_CONN_LOST) << r.detail;
   EXPECT_EQ(r.received, std::string("partial answer without its end").size());
   EXPECT_NE(r.detail.find("30 bytes received ending in 'd'"), std::string::npos) << r.detail;
+}
+
+// Over VXI-11 and HiSLIP (our servers, a device echoing the hostile block): the header announces
+// 999 999 999 bytes, a few arrive with END. A short block, refused without allocating the length.
+TEST(HostileInstrument, LyingBlockHeaderOverVxi11AndHislipAllocatesNothingLarge) {
+  auto device = std::make_shared<testing::FakeDevice>();
+  vxi11::Vxi11Server vxi11_server;
+  vxi11_server.add_device("inst0", device);
+  ASSERT_EQ(vxi11_server.start(), status::SUCCESS);
+  hislip::Server hislip_server;
+  hislip_server.add_device("hislip0", device);
+  ASSERT_EQ(hislip_server.start(), status::SUCCESS);
+  const std::string names[] = {
+      "TCPIP::127.0.0.1:" + std::to_string(vxi11_server.core_port()) + "::inst0::INSTR",
+      "TCPIP::127.0.0.1::hislip0," + std::to_string(hislip_server.port()) + "::INSTR",
+  };
+  for (const auto& name : names) {
+    auto r = run_client([&] {
+      ResourceManager rm("@native");
+      auto res = rm.open<MessageBasedResource>(name);
+      res->set_timeout(2000);
+      res->set_read_termination("\n");
+      Result out;
+      try {
+        res->query_binary_values<std::uint8_t>("ECHO? #9999999999" + std::string(1000, 'x'));
+      } catch (const InvalidBinaryFormat& e) {
+        out.status = e.error_code();
+        out.detail = e.what();
+      } catch (const VisaIOError& e) {
+        out.status = e.error_code();
+        out.detail = e.what();
+      }
+      return out;
+    });
+    EXPECT_EQ(r.status, status::ERROR_INV_LENGTH) << name << ": " << r.detail;
+    EXPECT_NE(r.detail.find("of the 999999999 data bytes"), std::string::npos) << name << ": " << r.detail;
+    EXPECT_LE(r.elapsed_ms, 2200) << name;
+    EXPECT_LT(r.rss_growth_kib, 32 * 1024) << name << ": peak memory grew by " << r.rss_growth_kib << " KiB";
+  }
+  hislip_server.stop();
+  vxi11_server.stop();
 }
 
 }  // namespace cppvisa
