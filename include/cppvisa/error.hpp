@@ -54,7 +54,8 @@ class CPPVISA_API Error : public std::runtime_error {
 class CPPVISA_API VisaIOError : public Error {
  public:
   /// @param code the VISA status; @param context optional text appended to the message
-  /// (what was being done, e.g. the resource name).
+  /// (what was being done, e.g. the resource name). The cause is the one this thread's last
+  /// error recorded for `code` (last_error_detail()), if any.
   explicit VisaIOError(status_t code, const std::string& context = {});
   /// @param code the VISA status; @param context as above; @param detail the cause (see detail());
   /// @param received the bytes a failed read had received before the error (see received()).

@@ -5,9 +5,9 @@
 #include <cppvisa/status.hpp>
 
 #include "backends/ivi/ivi_backend.hpp"
-#include "core/log.hpp"
 #include "backends/native/native_backend.hpp"
 #include "backends/sim/sim_backend.hpp"
+#include "core/log.hpp"
 
 #include <fmt/format.h>
 

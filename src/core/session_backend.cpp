@@ -1,8 +1,8 @@
 #include "core/session_backend.hpp"
-#include "core/log.hpp"
 
 #include "core/error_detail.hpp"
 #include "core/handles.hpp"
+#include "core/log.hpp"
 
 #include <cppvisa/error.hpp>
 #include <cppvisa/resource_query.hpp>

@@ -3,7 +3,6 @@
 #include <cppvisa/gateway.hpp>
 
 #include "core/error_detail.hpp"
-
 #include "protocols/hislip/hislip_server.hpp"
 #include "protocols/net/address_filter.hpp"
 #include "protocols/net/socket.hpp"

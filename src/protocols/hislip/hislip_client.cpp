@@ -2,10 +2,9 @@
 
 #include "core/error_detail.hpp"
 #include "core/log.hpp"
+#include "protocols/hislip/hislip_channel.hpp"
 
 #include <fmt/format.h>
-
-#include "protocols/hislip/hislip_channel.hpp"
 
 #include <algorithm>
 

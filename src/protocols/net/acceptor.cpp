@@ -1,7 +1,6 @@
 #include "protocols/net/acceptor.hpp"
 
 #include "core/error_detail.hpp"
-
 #include "protocols/net/sockaddr.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 #include "protocols/net/socket.hpp"
-#include "core/log.hpp"
 
 #include "core/error_detail.hpp"
+#include "core/log.hpp"
 #include "protocols/net/sockaddr.hpp"
 
 #include <fmt/format.h>

@@ -1,11 +1,9 @@
 #include "protocols/serial/serial_session.hpp"
 
 #include "core/error_detail.hpp"
-
-#include <fmt/format.h>
-
 #include "protocols/serial/port_names.hpp"
 
+#include <fmt/format.h>
 #include <sys/ioctl.h>
 
 #include <cctype>

@@ -2,11 +2,10 @@
 
 #include "core/error_detail.hpp"
 #include "core/log.hpp"
-
-#include <fmt/format.h>
-
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
