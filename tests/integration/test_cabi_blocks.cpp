@@ -143,5 +143,5 @@ TEST_F(CabiBlocks, OneViScanfIsBoundedByItsTimeoutWhateverTheDeviceTrickles) {
   stop = true;
   trickle.join();
   EXPECT_EQ(st, VI_ERROR_TMO);
-  EXPECT_LT(elapsed, std::chrono::milliseconds(300 * 11 / 10 + 100));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(300 * 11 / 10 + 250));
 }

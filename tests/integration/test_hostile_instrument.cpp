@@ -29,6 +29,14 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// Memory bounds in KiB, times this: AddressSanitizer keeps freed blocks in quarantine and adds
+// shadow memory (still far below the ~1 GB these tests guard against).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kMemoryFactor = 4;
+#else
+constexpr long kMemoryFactor = 1;
+#endif
+
 /// A scripted instrument: accepts one connection and runs `behave` on it until the client goes.
 class Instrument {
  public:
@@ -136,8 +144,8 @@ TEST(HostileInstrument, BlockHeaderAnnouncingAGigabyteAllocatesAsBytesArrive) {
   });
   EXPECT_EQ(r.status, status::ERROR_TMO) << r.detail;
   EXPECT_NE(r.detail.find("1000 of the 999999999 data bytes"), std::string::npos) << r.detail;
-  EXPECT_LE(r.elapsed_ms, 1100 + 200);
-  EXPECT_LT(r.rss_growth_kib, 32 * 1024) << "peak memory grew by " << r.rss_growth_kib << " KiB";
+  EXPECT_LE(r.elapsed_ms, 1100 + 250);  // timeout + 10% (+ the open and scheduling)
+  EXPECT_LT(r.rss_growth_kib, 32 * 1024 * kMemoryFactor) << "peak memory grew by " << r.rss_growth_kib << " KiB";
   RecordProperty("rss_growth_kib", std::to_string(r.rss_growth_kib));
 }
 
@@ -166,7 +174,7 @@ TEST(HostileInstrument, EndlessMessageStopsAtMaxMessageSizeKeepingTheBytes) {
   EXPECT_EQ(r.received, 8u << 20);
   EXPECT_NE(r.detail.find("max_message_size"), std::string::npos) << r.detail;
   EXPECT_LE(r.elapsed_ms, 5500);
-  EXPECT_LT(r.rss_growth_kib, 48 * 1024) << "peak memory grew by " << r.rss_growth_kib << " KiB";
+  EXPECT_LT(r.rss_growth_kib, 48 * 1024 * kMemoryFactor) << "peak memory grew by " << r.rss_growth_kib << " KiB";
   RecordProperty("rss_growth_kib", std::to_string(r.rss_growth_kib));
 }
 
@@ -190,8 +198,8 @@ TEST(HostileInstrument, TricklingPeerCannotStretchOneReadPastItsTimeout) {
   EXPECT_EQ(r.status, status::ERROR_TMO) << r.detail;
   EXPECT_GT(r.received, 0u);
   EXPECT_GE(r.elapsed_ms, 490);
-  EXPECT_LE(r.elapsed_ms, 550 + 100);
-  EXPECT_LT(r.rss_growth_kib, 16 * 1024);
+  EXPECT_LE(r.elapsed_ms, 550 + 250);
+  EXPECT_LT(r.rss_growth_kib, 16 * 1024 * kMemoryFactor);
   RecordProperty("rss_growth_kib", std::to_string(r.rss_growth_kib));
 }
 
@@ -255,7 +263,7 @@ TEST(HostileInstrument, LyingBlockHeaderOverVxi11AndHislipAllocatesNothingLarge)
     EXPECT_EQ(r.status, status::ERROR_INV_LENGTH) << name << ": " << r.detail;
     EXPECT_NE(r.detail.find("of the 999999999 data bytes"), std::string::npos) << name << ": " << r.detail;
     EXPECT_LE(r.elapsed_ms, 2200) << name;
-    EXPECT_LT(r.rss_growth_kib, 32 * 1024) << name << ": peak memory grew by " << r.rss_growth_kib << " KiB";
+    EXPECT_LT(r.rss_growth_kib, 32 * 1024 * kMemoryFactor) << name << ": peak memory grew by " << r.rss_growth_kib << " KiB";
   }
   hislip_server.stop();
   vxi11_server.stop();
