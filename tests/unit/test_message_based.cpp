@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <tuple>
 #include <thread>
 
 using namespace cppvisa;
@@ -342,4 +343,28 @@ TEST_F(MbFixture, BlockIsBoundedByItsTimeoutWhateverThePeerTrickles) {
   }
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_LT(elapsed, 300ms + 2s);
+}
+
+TEST_F(MbFixture, EveryBlockFormatWithLineEndsInTheDataAndTermcharOn) {
+  // The same reader as viScanf's %b (core::read_block): the header's length decides.
+  std::string data;
+  for (int i = 0; i < 250; ++i) data += "\n\r\x0a\x0d" "ab"[i % 6];
+  const std::vector<std::uint8_t> expected(data.begin(), data.end());
+  inst->set_read_termination("\n");
+  inst->set_chunk_size(16);
+  const std::string hp_len("\xfa\x00", 2);  // 250, little-endian (the items' byte order)
+  const std::tuple<const char*, std::string, BlockFormat> cases[] = {
+      {"IEEE definite", "#3250" + data + "\n", BlockFormat::ieee},
+      {"IEEE indefinite", "#0" + data + "\n", BlockFormat::ieee},
+      {"HP", "#A" + hp_len + data + "\n", BlockFormat::hp},
+      {"R&S", "#(250)" + data + "\n", BlockFormat::rs},
+  };
+  for (const auto& [name, message, format] : cases) {
+    dev->push(message);
+    dev->push("next\n");
+    BinaryReadOptions opts;
+    opts.header = format;
+    EXPECT_EQ(inst->read_binary_values<std::uint8_t>(opts), expected) << name;
+    EXPECT_EQ(inst->read(), "next") << name << ": the block's bytes must not spill into the next read";
+  }
 }
