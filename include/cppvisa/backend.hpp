@@ -17,6 +17,7 @@
 #include <cppvisa/resource_info.hpp>
 #include <cppvisa/types.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -69,6 +70,13 @@ class CPPVISA_API Backend {
   /// Returns VI_SUCCESS (END), VI_SUCCESS_TERM_CHAR, VI_SUCCESS_MAX_CNT or an error (VI_ERROR_TMO
   /// when VI_ATTR_TMO_VALUE ms pass first).
   virtual status_t read(session_t session, std::span<std::byte> buffer, std::size_t& count) = 0;
+  /// read() that also gives up at `call_deadline`: the end of a higher-level call made of several
+  /// reads (MessageBasedResource::read(), a block), so that a peer trickling bytes cannot stretch
+  /// that call past its timeout. VI_ERROR_TMO at the earlier of VI_ATTR_TMO_VALUE and
+  /// `call_deadline`. The default calls read() while `call_deadline` is still ahead (a backend
+  /// that cannot shorten one read then overruns it by at most one VI_ATTR_TMO_VALUE).
+  virtual status_t read_until(session_t session, std::span<std::byte> buffer, std::size_t& count,
+                              std::chrono::steady_clock::time_point call_deadline);
   /// viWrite: `count` = bytes transferred, also on error (VI_ERROR_TMO as for read).
   virtual status_t write(session_t session, std::span<const std::byte> data, std::size_t& count) = 0;
   /// viReadSTB: the IEEE 488.2 status byte (a serial poll, or `*STB?` with VI_PROT_4882_STRS on ASRL/SOCKET).

@@ -7,6 +7,7 @@
 #include <cppvisa/backend.hpp>
 #include <cppvisa/error.hpp>
 #include <cppvisa/export.hpp>
+#include <cppvisa/log.hpp>
 #include <cppvisa/message_based.hpp>
 #include <cppvisa/resource.hpp>
 #include <cppvisa/resource_info.hpp>

@@ -12,6 +12,14 @@
 /// Read semantics are VISA's: a read ends on END, on the termination character when enabled
 /// (read_termination's last character), or when the requested count is reached; data beyond what
 /// was asked for stays buffered for the next read.
+///
+/// Failed reads lose nothing: the bytes received before a timeout, a lost connection or the
+/// max_message_size() limit are returned by the `ec` forms and carried by the exception
+/// (VisaIOError::received()), whose detail says how many arrived and how they ended ("34 bytes
+/// received ending in '\n'; read_termination is '\r'"). Bounds: one call (read(), read_raw(),
+/// read_bytes(), a block) takes at most the timeout in total, however slowly the instrument
+/// sends (the deadline is for the call, not for each chunk), and keeps at most
+/// max_message_size() bytes (blocks: BlockOptions::max_length), allocated as bytes arrive.
 #pragma once
 
 #include <cppvisa/resource.hpp>
@@ -38,8 +46,13 @@ struct BinaryReadOptions {
   /// the message (up to END) is the block.
   std::optional<std::size_t> data_points;
   std::size_t chunk_size = 0;  ///< bytes per read while looking for the header; 0 = chunk_size()
-  BlockOptions limits;         ///< max_length etc.: a header announcing more is refused before allocating
+  /// max_length etc.: a header announcing more is refused; storage grows as the data arrive
+  /// (never to the announced length at once)
+  BlockOptions limits;
 };
+
+/// The default of MessageBasedResource::max_message_size(): 64 MiB.
+inline constexpr std::size_t default_max_message_size = std::size_t{64} << 20;
 
 /// A message-based resource (INSTR of GPIB, TCPIP, USB, ASRL; SOCKET): the base of the typed classes.
 class CPPVISA_API MessageBasedResource : public Resource {
@@ -64,29 +77,32 @@ class CPPVISA_API MessageBasedResource : public Resource {
 
   // ---- reading ----
   /// Reads one message (until END or termination character), in reads of `size` bytes (0 =
-  /// chunk_size()) while the status is VI_SUCCESS_MAX_CNT. Nothing is stripped. On an error the
-  /// bytes already read are lost (use the `ec` form to keep them).
+  /// chunk_size()) while the status is VI_SUCCESS_MAX_CNT, within one timeout in total. Nothing
+  /// is stripped. @throws VisaIOError: VI_ERROR_TMO, VI_ERROR_CONN_LOST ..., VI_ERROR_ALLOC when
+  /// the message exceeds max_message_size(); the bytes received are in VisaIOError::received().
   std::vector<std::byte> read_raw(std::size_t size = 0);
-  /// Non-throwing read_raw(): returns the bytes read before an error
+  /// Non-throwing read_raw(): returns the bytes read before an error (cause: last_error_detail())
   std::vector<std::byte> read_raw(std::size_t size, std::error_code& ec);
   /// Reads one message, decodes it, and strips read_termination when the message ends with it.
   /// @throws as read_raw(); Error when the bytes are not valid in encoding().
   std::string read();
-  /// Non-throwing read(): returns "" on a VISA error (in `ec`); Error for bytes the encoding rejects
+  /// Non-throwing read(): on a VISA error (in `ec`) returns the text received before it, not
+  /// stripped (or "" when it cannot be decoded); Error for bytes the encoding rejects
   std::string read(std::error_code& ec);
   /// read() with `termination` as read_termination for this read only (restored afterwards, also
   /// on error). @throws as read() and set_read_termination().
   std::string read(std::string_view termination);
   /// Reads exactly `count` bytes (across messages) in reads of `chunk_size` bytes (0 = chunk_size()),
-  /// or stops at END/termination character with break_on_termchar. @throws as read_raw() (the
-  /// bytes already read are then lost).
+  /// or stops at END/termination character with break_on_termchar, within one timeout in total.
+  /// @throws as read_raw() (the bytes already read in VisaIOError::received()).
   std::vector<std::byte> read_bytes(std::size_t count, std::size_t chunk_size = 0, bool break_on_termchar = false);
   /// Non-throwing read_bytes(): returns the bytes read before an error (in `ec`).
   std::vector<std::byte> read_bytes(std::size_t count, std::size_t chunk_size, bool break_on_termchar,
                                     std::error_code& ec);
   /// Reads into the caller's buffer: one viRead. Returns the count; `st` gets the completion code
   /// (VI_SUCCESS = END, VI_SUCCESS_TERM_CHAR, VI_SUCCESS_MAX_CNT).
-  /// @throws InvalidSession when closed; VisaIOError (the count is then lost: use the `ec` form).
+  /// @throws InvalidSession when closed; VisaIOError (the bytes stored in `buffer` are also in
+  /// VisaIOError::received()).
   std::size_t read_into(std::span<std::byte> buffer, status_t& st);
   /// Non-throwing read_into(): `st` also gets an error status
   std::size_t read_into(std::span<std::byte> buffer, status_t& st, std::error_code& ec);
@@ -94,7 +110,8 @@ class CPPVISA_API MessageBasedResource : public Resource {
   // ---- query ----
   /// write(message), sleep `delay` (or query_delay()) when positive, read().
   std::string query(std::string_view message);
-  /// Non-throwing query(): "" when the write or the read failed (error in `ec`)
+  /// Non-throwing query(): "" when the write failed, the text received when the read failed
+  /// (error in `ec`, cause in last_error_detail())
   std::string query(std::string_view message, std::error_code& ec);
   /// query() sleeping `delay` seconds between write and read
   std::string query(std::string_view message, std::chrono::duration<double> delay);
@@ -169,6 +186,11 @@ class CPPVISA_API MessageBasedResource : public Resource {
   void flush(std::uint16_t mask, std::error_code& ec);  ///< non-throwing flush()
 
   // ---- settings kept by this object (PyVISA's plain attributes) ----
+  /// The most bytes read_raw(), read() and query() keep for one message (default
+  /// default_max_message_size, 64 MiB): a longer message fails with VI_ERROR_ALLOC and the bytes
+  /// received so far; the rest stays to be read. Also the "max_message_size" property.
+  std::size_t max_message_size() const noexcept { return max_message_size_; }
+  void set_max_message_size(std::size_t n);  ///< sets max_message_size(); @throws Error when `n` is 0
   /// Bytes per viRead of read_raw()/read() (default 20480)
   std::size_t chunk_size() const noexcept { return chunk_size_; }
   void set_chunk_size(std::size_t n);  ///< sets chunk_size(); @throws Error when `n` is 0
@@ -204,10 +226,20 @@ class CPPVISA_API MessageBasedResource : public Resource {
  protected:
   using Resource::Resource;  ///< made by ResourceManager::open_resource
   friend class ResourceManager;
-  /// Reads a block whose data bytes go to the storage `allocate(nbytes)` returns.
+  /// Reads a block whose data bytes go to the storage `resize(nbytes)` returns; `resize` is called
+  /// with growing sizes as the data arrive and must keep the bytes already stored.
   void read_block_into(const BinaryReadOptions& options, std::size_t itemsize,
-                       const std::function<std::span<std::byte>(std::size_t)>& allocate);
+                       const std::function<std::span<std::byte>(std::size_t)>& resize);
+  /// The end of a call that started now: now + the timeout (the far future when infinite).
+  std::chrono::steady_clock::time_point call_deadline() const;
+  /// One viRead bounded by `deadline` too; `ec` gets an error (VI_ERROR_INV_OBJECT when closed).
+  std::size_t read_until(std::span<std::byte> buffer, status_t& st, std::chrono::steady_clock::time_point deadline,
+                         std::error_code& ec);
+  /// Throws the error `ec` holds (the cause as last_error_detail() has it), with `received`.
+  [[noreturn]] void throw_read_error(const std::error_code& ec, std::vector<std::byte> received) const;
   std::vector<std::byte> encoded_bytes(std::string_view text) const;  ///< encode() as bytes
+  /// decode() of a whole message, without read_termination when it ends with it.
+  std::string decode_message(std::span<const std::byte> raw) const;
   void wait_query_delay() const;  ///< sleeps query_delay() when positive
   /// Adds chunk_size, query_delay, encoding, terminations, send_end, io_protocol, stb
   const Property* find_property(std::string_view name) const override;
@@ -215,6 +247,7 @@ class CPPVISA_API MessageBasedResource : public Resource {
   void collect_property_names(std::vector<std::string>& out) const override;
 
   std::size_t chunk_size_ = 20 * 1024;  ///< see chunk_size()
+  std::size_t max_message_size_ = default_max_message_size;  ///< see max_message_size()
   std::chrono::duration<double> query_delay_{0.0};  ///< see query_delay()
   std::string encoding_ = "ascii";  ///< see encoding()
   std::string write_termination_ = "\r\n";  ///< see write_termination()

@@ -1,6 +1,8 @@
 #include <cppvisa/message_based.hpp>
 
 #include "api/session_link.hpp"
+#include "core/block_reader.hpp"
+#include "core/error_detail.hpp"
 
 #include <cppvisa/status.hpp>
 
@@ -136,6 +138,31 @@ std::size_t MessageBasedResource::write(std::string_view message, std::error_cod
 
 // ---- reading ----
 
+std::chrono::steady_clock::time_point MessageBasedResource::call_deadline() const {
+  std::error_code ec;
+  auto v = get_visa_attribute(attr::TMO_VALUE, ec);
+  auto* ms = std::get_if<std::int64_t>(&v);
+  if (ec || !ms || static_cast<std::uint32_t>(*ms) == tmo_infinite) return std::chrono::steady_clock::time_point::max();
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(*ms);
+}
+
+std::size_t MessageBasedResource::read_until(std::span<std::byte> buffer, status_t& st,
+                                             std::chrono::steady_clock::time_point deadline, std::error_code& ec) {
+  std::size_t count = 0;
+  if (!is_open()) {
+    ec = make_error_code(status::ERROR_INV_OBJECT);
+    st = status::ERROR_INV_OBJECT;
+    return 0;
+  }
+  st = check(backend_->read_until(link_->session, buffer, count, deadline), ec);
+  return std::min(count, buffer.size());
+}
+
+void MessageBasedResource::throw_read_error(const std::error_code& ec, std::vector<std::byte> received) const {
+  status_t st = to_status(ec);
+  throw VisaIOError(st, fmt::format("(resource {})", resource_name()), core::detail_for(st), std::move(received));
+}
+
 std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_t& st, std::error_code& ec) {
   std::size_t count = 0;
   if (!is_open()) {
@@ -151,20 +178,37 @@ std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   std::size_t n = read_into(buffer, st, ec);
-  if (ec) check(st);
+  if (ec) throw_read_error(ec, {buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n)});
   return n;
 }
 
 std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::error_code& ec) {
   std::vector<std::byte> out;
-  std::size_t chunk = size ? size : chunk_size_;
+  const std::size_t chunk = size ? size : chunk_size_;
+  const auto deadline = call_deadline();
   status_t st = status::SUCCESS_MAX_CNT;
   while (st == status::SUCCESS_MAX_CNT) {
+    if (out.size() >= max_message_size_) {
+      // The limit keeps memory bounded by what the caller allows, not by what the peer sends.
+      check(core::fail(status::ERROR_ALLOC,
+                       fmt::format("the message is longer than max_message_size ({} bytes): {}; the rest is "
+                                   "still to be read (set_max_message_size() raises the limit)",
+                                   max_message_size_, core::received_summary(out, {}, {}))),
+            ec);
+      break;
+    }
     std::size_t old = out.size();
-    out.resize(old + chunk);
-    std::size_t n = read_into(std::span(out).subspan(old), st, ec);
+    out.resize(old + std::min(chunk, max_message_size_ - old));
+    std::size_t n = read_until(std::span(out).subspan(old), st, deadline, ec);
     out.resize(old + n);
-    if (ec) break;
+    if (ec) {
+      if (st != status::ERROR_INV_OBJECT) {
+        std::string text = core::received_summary(out, read_termination_, "read_termination");
+        if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", timeout(), text);
+        core::fail(st, std::move(text));
+      }
+      break;
+    }
   }
   return out;
 }
@@ -173,13 +217,11 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size) {
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto out = read_raw(size, ec);
-  if (ec) check(to_status(ec));
+  if (ec) throw_read_error(ec, std::move(out));
   return out;
 }
 
-std::string MessageBasedResource::read(std::error_code& ec) {
-  auto raw = read_raw(0, ec);
-  if (ec) return {};
+std::string MessageBasedResource::decode_message(std::span<const std::byte> raw) const {
   std::string text = decode(raw);
   if (!read_termination_.empty() && text.size() >= read_termination_.size() &&
       text.compare(text.size() - read_termination_.size(), read_termination_.size(), read_termination_) == 0)
@@ -187,12 +229,22 @@ std::string MessageBasedResource::read(std::error_code& ec) {
   return text;
 }
 
+std::string MessageBasedResource::read(std::error_code& ec) {
+  auto raw = read_raw(0, ec);
+  if (!ec) return decode_message(raw);
+  try {
+    return decode(raw);  // what arrived before the error, not stripped
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 std::string MessageBasedResource::read() {
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
-  auto text = read(ec);
-  if (ec) check(to_status(ec));
-  return text;
+  auto raw = read_raw(0, ec);
+  if (ec) throw_read_error(ec, std::move(raw));
+  return decode_message(raw);
 }
 
 std::string MessageBasedResource::read(std::string_view termination) {
@@ -210,17 +262,23 @@ std::string MessageBasedResource::read(std::string_view termination) {
 
 std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::size_t chunk_size,
                                                         bool break_on_termchar, std::error_code& ec) {
-  std::vector<std::byte> out(count);
-  std::size_t got = 0;
+  // Storage grows with the bytes received, never to `count` at once.
+  std::vector<std::byte> out;
   std::size_t chunk = chunk_size ? chunk_size : chunk_size_;
-  while (got < count) {
+  const auto deadline = call_deadline();
+  while (out.size() < count) {
     status_t st = status::SUCCESS;
-    std::size_t n = read_into(std::span(out).subspan(got, std::min(chunk, count - got)), st, ec);
-    got += n;
-    if (ec) break;
+    std::size_t got = out.size();
+    out.resize(got + std::min(chunk, count - got));
+    std::size_t n = read_until(std::span(out).subspan(got), st, deadline, ec);
+    out.resize(got + n);
+    if (ec) {
+      if (st != status::ERROR_INV_OBJECT)
+        core::fail(st, fmt::format("{} of the {} bytes asked for received", out.size(), count));
+      break;
+    }
     if (break_on_termchar && (st == status::SUCCESS || st == status::SUCCESS_TERM_CHAR)) break;
   }
-  out.resize(got);
   return out;
 }
 
@@ -229,7 +287,7 @@ std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto out = read_bytes(count, chunk_size, break_on_termchar, ec);
-  if (ec) check(to_status(ec));
+  if (ec) throw_read_error(ec, std::move(out));
   return out;
 }
 
@@ -263,87 +321,60 @@ void MessageBasedResource::wait_query_delay() const {
 }
 
 void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std::size_t itemsize,
-                                           const std::function<std::span<std::byte>(std::size_t)>& allocate) {
+                                           const std::function<std::span<std::byte>(std::size_t)>& resize) {
   session();
-  const std::size_t chunk = options.chunk_size ? options.chunk_size : chunk_size_;
-  // 1. Read chunks until the header is complete (it may straddle chunks).
-  std::vector<std::byte> head;
-  status_t st = status::SUCCESS_MAX_CNT;
-  std::optional<BlockHeader> header;
+  core::BlockSpec spec;
+  spec.format = options.header;
+  spec.big_endian = options.big_endian;
+  spec.itemsize = itemsize;
+  spec.data_points = options.data_points;
+  spec.limits = options.limits;
+  spec.chunk = options.chunk_size ? options.chunk_size : chunk_size_;
+  spec.termchar_ends_indefinite = !read_termination_.empty() && get_int_attribute(attr::SUPPRESS_END_EN) != 0;
+  // While the data of known length are read, the termination character is data: off meanwhile
+  // (one read instead of one per 0x0A byte), back on before the terminator is read.
+  struct TermcharOff {
+    MessageBasedResource* r;
+    bool off = false;
+    ~TermcharOff() {
+      std::error_code ignored;
+      if (off) r->set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{1}, ignored);
+    }
+  } termchar{this};
+  if (!read_termination_.empty())
+    spec.before_data = [&] {
+      std::error_code ignored;
+      set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{0}, ignored);
+      termchar.off = !ignored;
+    };
+  const auto deadline = call_deadline();
+  std::error_code ec;
+  auto read = [&](std::span<std::byte> buffer, std::size_t& count) {
+    status_t st = status::SUCCESS;
+    count = read_until(buffer, st, deadline, ec);
+    return st;
+  };
+  std::vector<std::byte> pending;
   bool message_ended = false;
-  for (;;) {
-    std::size_t old = head.size();
-    head.resize(old + chunk);
-    std::size_t n = read_into(std::span(head).subspan(old), st);
-    head.resize(old + n);
-    message_ended = st == status::SUCCESS;
-    std::error_code ec;
-    std::string why;
-    header = parse_block_header(head, options.header, options.big_endian, ec, options.limits, &why);
-    if (ec) throw InvalidBinaryFormat(why, to_status(ec));
-    if (header) break;
-    if (message_ended) throw InvalidBinaryFormat("the message ended inside the block header", status::ERROR_INV_FMT);
-  }
-  // 2. The data length: from the header, from data_points, or the rest of the message.
-  std::optional<std::size_t> length = header->length;
-  if (!length && options.data_points) length = *options.data_points * itemsize;
-  if (!length) {
-    // Indefinite (#0) or header-less block without a point count: everything up to END.
-    while (!message_ended) {
-      std::size_t old = head.size();
-      head.resize(old + chunk);
-      std::size_t n = read_into(std::span(head).subspan(old), st);
-      head.resize(old + n);
-      message_ended = st == status::SUCCESS;
+  core::BlockResult result;
+  status_t st = core::read_block(read, spec, pending, message_ended, resize, result);
+  if (st < 0) {
+    if (ec) {
+      core::fail(st, result.why);
+      throw_read_error(ec, {});
     }
-    // block_payload drops the NL^END that ends an indefinite block (IEEE 488.2 §7.7.6.2).
-    std::error_code ec;
-    std::string why;
-    auto payload = block_payload(head, options.header, options.big_endian, itemsize, ec, options.limits, &why);
-    if (ec) throw InvalidBinaryFormat(why, to_status(ec));
-    // block_payload keeps a final newline that could be data (single bytes); for an IEEE
-    // indefinite block the standard makes it the terminator, so it is never data.
-    if (header->format == BlockFormat::ieee && itemsize == 1 && message_ended && !payload.empty() &&
-        payload.back() == std::byte{'\n'})
-      payload = payload.first(payload.size() - 1);
-    std::span<std::byte> out = allocate(payload.size());
-    std::memcpy(out.data(), payload.data(), payload.size());
-    return;
+    core::fail(st, result.why);
+    throw InvalidBinaryFormat(result.why, st);
   }
-  if (*length % itemsize)
-    throw InvalidBinaryFormat("the block length is not a multiple of the item size", status::ERROR_INV_LENGTH);
-  // 3. Data bytes already read go to the caller's storage; the rest is read straight into it.
-  std::span<std::byte> out = allocate(*length);
-  std::size_t have = std::min(head.size() - header->offset, *length);
-  std::memcpy(out.data(), head.data() + header->offset, have);
-  std::size_t extra = head.size() - header->offset - have;  // bytes after the data (terminator)
-  {
-    // The payload's length is known: a termination character in it is data and must not end each
-    // read (otherwise one read per NL byte of the data; over VXI-11 one RPC each). Off meanwhile,
-    // back on before the terminator is read.
-    struct TermcharOff {
-      MessageBasedResource* r;
-      bool on;
-      ~TermcharOff() {
-        std::error_code ignored;
-        if (on) r->set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{1}, ignored);
-      }
-    } termchar_off{this, !read_termination_.empty() && have < *length};
-    if (termchar_off.on) set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{0});
-    while (have < *length) {
-      if (message_ended)
-        throw InvalidBinaryFormat("the message ended before the length its header announced", status::ERROR_INV_LENGTH);
-      std::size_t n = read_into(out.subspan(have), st);
-      have += n;
-      message_ended = st == status::SUCCESS;
-    }
+  if (termchar.off) {
+    set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{1}, ec);
+    termchar.off = false;
   }
-  // 4. The termination after the block.
+  // The termination after the block (PyVISA reads it), unless the message already ended.
   if (options.expect_termination && !read_termination_.empty() && !message_ended &&
-      extra < read_termination_.size()) {
-    std::error_code ec;
-    read_bytes(read_termination_.size() - extra, 0, true, ec);
-    if (ec) check(to_status(ec));
+      pending.size() < read_termination_.size()) {
+    read_bytes(read_termination_.size() - pending.size(), 0, true, ec);
+    if (ec) throw_read_error(ec, {});
   }
 }
 
@@ -375,6 +406,11 @@ void MessageBasedResource::flush(std::uint16_t mask, std::error_code& ec) {
 }
 
 // ---- settings ----
+
+void MessageBasedResource::set_max_message_size(std::size_t n) {
+  if (n == 0) throw Error("max_message_size must be at least 1");
+  max_message_size_ = n;
+}
 
 void MessageBasedResource::set_chunk_size(std::size_t n) {
   if (n == 0) throw Error("chunk_size must be at least 1");
@@ -419,6 +455,13 @@ const Resource::Property* MessageBasedResource::find_property(std::string_view n
           if (n < 1) throw Error("chunk_size must be at least 1");
           mut(r).set_chunk_size(static_cast<std::size_t>(n));
         }}},
+      {"max_message_size",
+       {[=](const Resource& r) -> PropertyValue { return static_cast<std::int64_t>(self(r).max_message_size()); },
+        [=](Resource& r, const PropertyValue& v) {
+          auto n = property::to_int(v, "max_message_size");
+          if (n < 1) throw Error("max_message_size must be at least 1");
+          mut(r).set_max_message_size(static_cast<std::size_t>(n));
+        }}},
       {"query_delay",
        {[=](const Resource& r) -> PropertyValue { return self(r).query_delay().count(); },
         [=](Resource& r, const PropertyValue& v) {
@@ -456,7 +499,7 @@ const Resource::Property* MessageBasedResource::find_property(std::string_view n
 
 void MessageBasedResource::collect_property_names(std::vector<std::string>& out) const {
   Resource::collect_property_names(out);
-  for (const char* n : {"chunk_size", "query_delay", "encoding", "write_termination", "read_termination",
+  for (const char* n : {"chunk_size", "max_message_size", "query_delay", "encoding", "write_termination", "read_termination",
                         "send_end", "io_protocol", "stb"})
     out.emplace_back(n);
 }

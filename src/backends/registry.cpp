@@ -7,6 +7,7 @@
 #include "backends/ivi/ivi_backend.hpp"
 #include "backends/native/native_backend.hpp"
 #include "backends/sim/sim_backend.hpp"
+#include "core/log.hpp"
 
 #include <fmt/format.h>
 
@@ -28,7 +29,7 @@ struct BuiltIn {
 std::shared_ptr<Backend> make_ivi(const std::string& argument) {
   if (!argument.empty()) return ivi::make_backend(argument);
   auto found = ivi::find_vendor_libraries();
-  if (found.empty()) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, "(no vendor VISA library is installed)");
+  if (found.empty()) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {}, "no vendor VISA library is installed");
   return ivi::make_backend(found.front());
 }
 
@@ -62,20 +63,28 @@ std::vector<std::string> list_backends() {
 
 std::shared_ptr<Backend> open_backend(std::string_view specification) {
   std::string spec(specification);
-  if (spec.empty()) spec = getenv_or_empty("CPPVISA_LIBRARY");
-  if (spec.empty()) spec = getenv_or_empty("PYVISA_LIBRARY");
+  const char* source = "given by the program";
+  if (spec.empty()) {
+    spec = getenv_or_empty("CPPVISA_LIBRARY");
+    source = "from CPPVISA_LIBRARY";
+  }
+  if (spec.empty()) {
+    spec = getenv_or_empty("PYVISA_LIBRARY");
+    source = "from PYVISA_LIBRARY";
+  }
 
   std::string argument, name;
   if (auto at = spec.rfind('@'); at != std::string::npos) {
     argument = spec.substr(0, at);
     name = canonical_backend_name(spec.substr(at + 1));
-    if (name.empty()) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, fmt::format("(no backend named in '{}')", spec));
+    if (name.empty()) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {}, fmt::format("no backend named in '{}'", spec));
   } else if (!spec.empty()) {
     argument = spec;
     name = "ivi";  // a bare path is a VISA shared library
   } else {
     // Nothing named: a vendor VISA library when one is installed, else our native backend.
     name = ivi::find_vendor_libraries().empty() ? "native" : "ivi";
+    source = name == "ivi" ? "nothing named; a vendor VISA library is installed" : "nothing named; no vendor VISA library";
   }
 
   static std::mutex mutex;
@@ -85,12 +94,14 @@ std::shared_ptr<Backend> open_backend(std::string_view specification) {
   if (auto cached = cache[key].lock()) return cached;
   for (auto& b : builtins()) {
     if (name != b.name) continue;
+    CPPVISA_LOG("backend", "opening @{}{} ({})", name, argument.empty() ? "" : " with '" + argument + "'", source);
     auto backend = b.make(argument);
+    CPPVISA_LOG("backend", "@{}: {}", name, backend->library_path());
     cache[key] = backend;
     return backend;
   }
-  throw VisaIOError(status::ERROR_LIBRARY_NFOUND,
-                    fmt::format("(unknown backend '@{}'; available: {})", name, fmt::join(list_backends(), ", ")));
+  throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {},
+                    fmt::format("unknown backend '@{}'; available: {}", name, fmt::join(list_backends(), ", ")));
 }
 
 }  // namespace cppvisa

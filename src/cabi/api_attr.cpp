@@ -2,6 +2,7 @@
 // viGetAttribute writes exactly the attribute's native width (attributes.def), viSetAttribute
 // truncates the 64-bit ViAttrState to it (PyVISA 1.11.3 zero-extends -1).
 #include "cabi/guard.hpp"
+#include "core/error_detail.hpp"
 
 #include <cppvisa/attributes.hpp>
 #include <cppvisa/version.hpp>
@@ -184,7 +185,11 @@ CPPVISA_C_API ViStatus viStatusDesc(ViObject vi, ViStatus status, ViChar desc[])
   (void)vi;  // any object, even VI_NULL or a stale handle (programs call it after a failed viOpen)
   return guarded([&]() -> ViStatus {
     if (desc == nullptr) return VI_ERROR_INV_PARAMETER;
-    copy_out(desc, status_description(status));
+    // The cause of this thread's last error, when it is this status (docs/errors.md), within the
+    // 256 characters VISA gives the buffer.
+    std::string text = status_description(status);
+    if (std::string cause = core::detail_for(status); !cause.empty() && status < 0) text += " (" + cause + ")";
+    copy_out(desc, text);
     return find_status(status) ? VI_SUCCESS : VI_WARN_UNKNOWN_STATUS;
   });
 }

@@ -5,7 +5,11 @@
 #include "cabi/format_scan.hpp"
 #include "cabi/guard.hpp"
 
+#include <cppvisa/attributes.hpp>
+
+#include <chrono>
 #include <cstring>
+#include <variant>
 
 using namespace cppvisa;
 using namespace cppvisa::cabi;
@@ -27,8 +31,16 @@ ViStatus print_to_session(SessionState& s, ViConstString fmt, ArgSource& args) {
 }
 
 ViStatus scan_from_session(SessionState& s, ViConstString fmt, ArgSource& args) {
-  RefillFn refill = [&s](ReadBuffer& b) { return refill_read_buffer(s, b); };
-  ViStatus st = format_scan(fmt, args, s.read_buffer, refill);
+  // The reads of one viScanf together take at most the timeout (a trickling device cannot
+  // stretch them).
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  AttrValue tmo;
+  if (s.backend->get_attribute(s.handle, attr::TMO_VALUE, tmo) >= 0 && std::holds_alternative<std::int64_t>(tmo) &&
+      static_cast<std::uint32_t>(std::get<std::int64_t>(tmo)) != tmo_infinite)
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::get<std::int64_t>(tmo));
+  RefillFn refill = [&s, deadline](ReadBuffer& b) { return refill_read_buffer(s, b, deadline); };
+  BlockDevice device = block_device(s, deadline);
+  ViStatus st = format_scan(fmt, args, s.read_buffer, refill, nullptr, &device);
   // VI_FLUSH_ON_ACCESS: the read buffer is discarded at the end of every viScanf.
   if (s.read_oper_mode == VI_FLUSH_ON_ACCESS) s.read_buffer.clear();
   return st;

@@ -4,6 +4,7 @@
 // are pointers to ViInt32: the capacity on input, the number stored on output.
 #include "cabi/format_scan.hpp"
 #include "cabi/format_spec.hpp"
+#include "core/error_detail.hpp"
 
 #include <cppvisa/status.hpp>
 
@@ -38,6 +39,9 @@ class Input {
   }
   void consume() { ++b_.pos; }
   status_t error() const { return error_; }
+  void set_error(status_t st) { error_ = st; }
+  const RefillFn& refill() const { return refill_; }
+  ReadBuffer& buffer() { return b_; }
   /// True when the bytes of the current message are all consumed (END seen).
   bool at_message_end() { return b_.empty() && (b_.message_complete || !refill_ || peek() < 0); }
 
@@ -235,8 +239,62 @@ void swap_elements(unsigned char* data, std::size_t count, std::size_t size) {
     for (std::size_t b = 0; b < size / 2; ++b) std::swap(data[k * size + b], data[k * size + size - 1 - b]);
 }
 
+// A block (IEEE definite or indefinite, HP, R&S) whose '#' is the next input byte: its data
+// bytes go to `store`. The header's length decides, never the termination character.
+template <class Store>
+status_t scan_block(Input& in, std::size_t itemsize, bool big_endian, const BlockDevice* device, Store& store) {
+  ReadBuffer& b = in.buffer();
+  std::vector<std::byte> pending(reinterpret_cast<const std::byte*>(b.data.data()) + b.pos,
+                                 reinterpret_cast<const std::byte*>(b.data.data()) + b.data.size());
+  // A buffer that needs no refill (viSScanf, or a complete message) ends where its bytes end.
+  bool message_ended = !device || b.end_seen;
+  status_t last = status::SUCCESS;
+  bool read_any = false;
+  core::BlockReadFn no_device = [](std::span<std::byte>, std::size_t& count) {
+    count = 0;
+    return status::SUCCESS;  // END: nothing more
+  };
+  core::BlockReadFn read = [&](std::span<std::byte> buffer, std::size_t& count) {
+    last = device ? device->read(buffer, count) : no_device(buffer, count);
+    read_any = true;
+    return last;
+  };
+  core::BlockSpec spec;
+  spec.format = std::nullopt;  // '#A' HP, '#(' R&S, '#<digit>' IEEE
+  spec.big_endian = big_endian;
+  spec.itemsize = itemsize;
+  spec.chunk = 4096;
+  if (device) {
+    spec.before_data = device->before_data;
+    spec.termchar_ends_indefinite = device->termchar_ends_indefinite;
+  }
+  std::vector<std::byte> data;
+  auto storage = [&](std::size_t n) {
+    data.resize(n);
+    return std::span(data);
+  };
+  core::BlockResult result;
+  status_t st = core::read_block(read, spec, pending, message_ended, storage, result);
+  if (device && device->after_block) device->after_block();
+  // What follows the block stays for the rest of the format.
+  b.data.assign(reinterpret_cast<const char*>(pending.data()), pending.size());
+  b.pos = 0;
+  if (read_any) {
+    b.end_seen = message_ended;
+    b.message_complete = message_ended || last == status::SUCCESS_TERM_CHAR;
+  }
+  if (st < 0) {
+    b.clear();  // the failed block's bytes are consumed: never parsed again as a new message
+    core::fail(st, result.why);
+    in.set_error(st);
+    return st;
+  }
+  for (std::size_t k = 0; k < result.length; ++k) store(static_cast<int>(data[k]));
+  return status::SUCCESS;
+}
+
 // %b / %B / %y: binary data into an element array.
-status_t scan_binary(const FormatSpec& s, ArgSource& args, Input& in, bool& matched) {
+status_t scan_binary(const FormatSpec& s, ArgSource& args, Input& in, const BlockDevice* device, bool& matched) {
   matched = false;
   if (s.size == SizeModifier::L) return status::ERROR_INV_FMT;
   Capacity cap;
@@ -250,7 +308,6 @@ status_t scan_binary(const FormatSpec& s, ArgSource& args, Input& in, bool& matc
 
   std::size_t stored = 0;   // bytes stored
   std::size_t length = 0;   // bytes of data in the input
-  bool indefinite = false;
   auto store = [&](int c) {
     if (dst && stored < capacity_bytes) dst[stored] = static_cast<unsigned char>(c);
     if (stored < capacity_bytes) ++stored;
@@ -266,38 +323,7 @@ status_t scan_binary(const FormatSpec& s, ArgSource& args, Input& in, bool& matc
   } else {
     in.skip_whitespace();
     if (in.peek() != '#') return in.error();
-    in.consume();
-    int n = in.peek();
-    if (n < '0' || n > '9') return in.error();
-    in.consume();
-    if (n == '0') {
-      indefinite = true;
-    } else {
-      for (int d = 0; d < n - '0'; ++d) {
-        int c = in.peek();
-        if (c < '0' || c > '9') return in.error();
-        in.consume();
-        if (length > std::numeric_limits<std::size_t>::max() / 10) return status::ERROR_INV_FMT;
-        length = length * 10 + static_cast<std::size_t>(c - '0');
-      }
-    }
-    if (indefinite) {
-      // #0<data> NL^END: everything up to the end of the message, without the final line feed
-      std::string data;
-      for (int c = in.peek(); c >= 0; c = in.peek()) {
-        in.consume();
-        if (data.size() < capacity_bytes + 1) data += static_cast<char>(c);
-      }
-      if (!data.empty() && data.back() == '\n') data.pop_back();
-      for (unsigned char c : data) store(c);
-    } else {
-      for (std::size_t k = 0; k < length; ++k) {
-        int c = in.peek();
-        if (c < 0) break;
-        in.consume();
-        store(c);
-      }
-    }
+    if (auto st = scan_block(in, size, !s.little_endian, device, store); st < 0) return st;
   }
   if (in.error() < 0) return in.error();
   std::size_t elements = stored / size;
@@ -386,7 +412,7 @@ status_t scan_numeric(const FormatSpec& s, ArgSource& args, Input& in, bool& mat
 }  // namespace
 
 status_t format_scan(std::string_view raw_fmt, ArgSource& args, ReadBuffer& buffer, const RefillFn& refill,
-                     int* assigned) {
+                     int* assigned, const BlockDevice* device) {
   std::string fmt = decode_format_escapes(raw_fmt);
   Input in(buffer, refill);
   int stored = 0;
@@ -414,7 +440,7 @@ status_t format_scan(std::string_view raw_fmt, ArgSource& args, ReadBuffer& buff
     bool matched = false;
     status_t st;
     switch (spec.conversion) {
-      case 'b': case 'B': case 'y': st = scan_binary(spec, args, in, matched); break;
+      case 'b': case 'B': case 'y': st = scan_binary(spec, args, in, device, matched); break;
       case 's': case '[': case 'c': case 't': case 'T': st = scan_chars(spec, args, in, matched); break;
       default:
         if (!is_int_conv(spec.conversion) && !is_float_conv(spec.conversion)) return status::ERROR_INV_FMT;

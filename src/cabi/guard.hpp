@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cabi/library.hpp"
+#include "core/error_detail.hpp"
 
 #include <visa.h>
 
@@ -38,6 +39,7 @@ inline ViStatus not_a_session(const Route& r) {
 
 /// Routes `vi` to an I/O session; on failure stores the status in `st` and returns false.
 inline bool route_session(ViSession vi, Route& r, ViStatus& st) {
+  core::clear_detail();  // a new operation: the cause of an earlier error no longer applies
   r = Library::instance().route(vi);
   if (r.kind == Route::Kind::session) return true;
   st = not_a_session(r);

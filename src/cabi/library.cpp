@@ -1,10 +1,13 @@
 // The state behind libvisa.so (see library.hpp).
 #include "cabi/library.hpp"
 
+#include "core/error_detail.hpp"
 #include "core/handles.hpp"
 
 #include <cppvisa/error.hpp>
 #include <cppvisa/status.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -29,11 +32,11 @@ status_t open_into(const std::string& spec, std::vector<std::shared_ptr<Backend>
     out.push_back(open_backend(spec));
     return status::SUCCESS;
   } catch (const VisaIOError& e) {
-    return e.error_code();
+    return core::fail(e.error_code(), fmt::format("backend '{}': {}", spec, e.detail().empty() ? e.what() : e.detail()));
   } catch (const std::bad_alloc&) {
     return status::ERROR_ALLOC;
-  } catch (const std::exception&) {
-    return status::ERROR_LIBRARY_NFOUND;
+  } catch (const std::exception& e) {
+    return core::fail(status::ERROR_LIBRARY_NFOUND, fmt::format("backend '{}': {}", spec, e.what()));
   }
 }
 

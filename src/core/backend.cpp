@@ -8,6 +8,13 @@ Backend::~Backend() = default;
 
 std::vector<std::string> Backend::debug_info() const { return {"Does not provide debug info"}; }
 
+status_t Backend::read_until(session_t s, std::span<std::byte> buffer, std::size_t& count,
+                             std::chrono::steady_clock::time_point call_deadline) {
+  count = 0;
+  if (std::chrono::steady_clock::now() >= call_deadline) return owns(s) ? status::ERROR_TMO : status::ERROR_INV_OBJECT;
+  return read(s, buffer, count);
+}
+
 status_t Backend::gpib_control_ren(session_t s, RenMode) { return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT; }
 status_t Backend::gpib_control_atn(session_t s, std::uint16_t) { return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT; }
 status_t Backend::gpib_command(session_t s, std::span<const std::byte>, std::size_t& count) {

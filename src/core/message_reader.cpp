@@ -60,8 +60,11 @@ status_t MessageReader::read(ByteSource& source, std::span<std::byte> buffer, st
     std::size_t n = 0;
     bool end = false;
     st = source.receive(room, deadline, n, end);
-    if (st < 0) return st;
     n = std::min(n, room.size());
+    if (st < 0) {
+      count += n;  // bytes a source stored before its error are the caller's too
+      return st;
+    }
     if (term.termchar_enabled && n > 0) {
       if (const void* p = std::memchr(room.data(), static_cast<int>(term.termchar), n)) {
         std::size_t used = static_cast<const std::byte*>(p) - room.data() + 1;

@@ -13,7 +13,7 @@ namespace cppvisa {
 
 namespace {
 
-[[noreturn]] void invalid(std::string_view why) { throw VisaIOError(status::ERROR_INV_EXPR, std::string(why)); }
+[[noreturn]] void invalid(std::string_view why) { throw VisaIOError(status::ERROR_INV_EXPR, {}, std::string(why)); }
 
 /// Where the attribute filter starts in a VISA-dialect query: the first '{' that is neither
 /// escaped nor inside a [list]; npos when there is none.

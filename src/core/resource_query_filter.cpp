@@ -17,7 +17,7 @@ constexpr std::size_t max_filter_length = 4096;
 constexpr int max_filter_nesting = 64;
 
 [[noreturn]] void invalid(std::string_view why) {
-  throw VisaIOError(status::ERROR_INV_EXPR, fmt::format("in the attribute expression: {}", why));
+  throw VisaIOError(status::ERROR_INV_EXPR, {}, fmt::format("in the attribute expression: {}", why));
 }
 
 /// Constants a filter may name besides attributes (visa.h values).

@@ -22,7 +22,7 @@ bool is_word(unsigned char c) noexcept {
 }
 
 [[noreturn]] void invalid(std::string_view pattern, std::size_t pos, std::string_view why) {
-  throw VisaIOError(status::ERROR_INV_EXPR,
+  throw VisaIOError(status::ERROR_INV_EXPR, {},
                     fmt::format("in '{}' at position {}: {}", std::string(pattern.substr(0, 200)), pos, why));
 }
 
@@ -364,7 +364,7 @@ class CodeGenerator {
 
 NameRegex::NameRegex(std::string_view pattern, RegexDialect dialect) {
   if (pattern.size() > max_pattern_length)
-    throw VisaIOError(status::ERROR_INV_EXPR,
+    throw VisaIOError(status::ERROR_INV_EXPR, {},
                       fmt::format("the expression is longer than {} characters", max_pattern_length));
   Parser parser(pattern, dialect, sets_);
   int root = parser.parse();

@@ -1,10 +1,14 @@
 #include "core/session_backend.hpp"
 
+#include "core/error_detail.hpp"
 #include "core/handles.hpp"
+#include "core/log.hpp"
 
 #include <cppvisa/error.hpp>
 #include <cppvisa/resource_query.hpp>
 #include <cppvisa/version.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -99,15 +103,19 @@ status_t SessionBackend::find_resources(session_t rm, std::string_view expressio
   }
   try {
     ResourceQuery query(expression.empty() ? std::string_view("?*") : expression);
+    clear_detail();
     names.clear();
     for (auto& name : list_resources(rm, expression.empty() ? std::string_view("?*") : expression)) {
       AttributeLookup lookup = [&](std::string_view n, attr_id_t id) { return resource_attribute(rm, n, id); };
       if (query.matches(name, lookup)) names.push_back(name);
     }
   } catch (const VisaIOError& e) {
-    return e.error_code();
+    if (e.error_code() == status::ERROR_INV_EXPR)
+      return fail(e.error_code(), fmt::format("bad resource expression '{}': {}", expression, e.detail()));
+    return fail(e.error_code(), e.detail());
   }
-  return names.empty() ? status::ERROR_RSRC_NFOUND : status::SUCCESS;
+  if (names.empty()) return fail(status::ERROR_RSRC_NFOUND, fmt::format("no resource matches '{}'", expression));
+  return status::SUCCESS;
 }
 
 status_t SessionBackend::parse_resource(session_t rm, std::string_view name, ResourceInfo& info) {
@@ -115,8 +123,10 @@ status_t SessionBackend::parse_resource(session_t rm, std::string_view name, Res
   std::string alias;
   std::string target = resolve_alias(name, &alias).value_or(std::string(name));
   std::error_code ec;
-  auto parsed = ResourceName::parse(target, ec);
-  if (!parsed) return status::ERROR_INV_RSRC_NAME;
+  std::string why;
+  clear_detail();
+  auto parsed = ResourceName::parse(target, ec, &why);
+  if (!parsed) return fail(status::ERROR_INV_RSRC_NAME, why);
   info = parsed->info();
   if (alias.empty()) alias = aliases_.alias_of(info.resource_name).value_or("");
   info.alias = alias;
@@ -137,32 +147,41 @@ status_t SessionBackend::open(session_t rm, std::string_view name, AccessMode mo
   auto m = static_cast<std::uint32_t>(mode);
   if ((m & ~7u) || (m & 3u) == 3u) return status::ERROR_INV_ACC_MODE;
 
+  clear_detail();
   std::string target = resolve_alias(name, nullptr).value_or(std::string(name));
   std::error_code ec;
-  auto parsed = ResourceName::parse(target, ec);
-  if (!parsed) return status::ERROR_INV_RSRC_NAME;
+  std::string why;
+  auto parsed = ResourceName::parse(target, ec, &why);
+  if (!parsed) return fail(status::ERROR_INV_RSRC_NAME, why);
 
   status_t st = status::SUCCESS;
   std::unique_ptr<Session> created;
   try {
     created = create_session(rm, *parsed, st);
   } catch (const VisaIOError& e) {
-    return e.error_code();
+    return fail(e.error_code(), e.detail());
   } catch (const std::bad_alloc&) {
     return status::ERROR_ALLOC;
   }
-  if (!created) return st < 0 ? st : status::ERROR_RSRC_NFOUND;
+  if (!created) {
+    st = st < 0 ? st : status::ERROR_RSRC_NFOUND;
+    if (detail_for(st).empty()) fail(st, fmt::format("no way to open {} in backend '{}'", parsed->canonical(), this->name()));
+    return st;
+  }
   std::shared_ptr<Session> s(std::move(created));
   s->handle_ = allocate_handle();
   s->rm_ = rm;
   s->backend_ = this;
   s->resource_ = resource_state(s->canonical_name());
 
+  CPPVISA_LOG("session", "opening {} ({})", s->canonical_name(), this->name());
   st = s->connect(Deadline::after_ms(std::max(open_timeout, kMinimumConnectMs)));
   if (st < 0) {
+    CPPVISA_LOG("session", "open {} failed: {}: {}", s->canonical_name(), status_name(st), detail_for(st));
     s->disconnect();
     return st;
   }
+  CPPVISA_LOG("session", "opened {} as session {}", s->canonical_name(), s->handle_);
   // Publish before locking so that the lock's owner is a live handle.
   {
     std::unique_lock guard(table_mutex_);
@@ -201,6 +220,7 @@ status_t SessionBackend::close_session(session_t handle, bool detach_from_rm) {
           std::erase((*rmo)->children, handle);
     }
   }
+  CPPVISA_LOG("session", "closing session {} ({})", handle, s->canonical_name());
   s->events().close();
   s->resource().lock.release_all(handle);
   std::lock_guard io(s->io_mutex());  // wait for an operation in progress to return
@@ -311,6 +331,7 @@ status_t SessionBackend::set_attribute(session_t object, attr_id_t id, const Att
 
 template <class Op>
 status_t SessionBackend::with_session(session_t handle, Op&& op) {
+  clear_detail();
   auto s = session(handle);
   if (!s) return status::ERROR_INV_OBJECT;
   if (!s->resource().lock.may_access(handle)) return status::ERROR_RSRC_LOCKED;
@@ -319,22 +340,52 @@ status_t SessionBackend::with_session(session_t handle, Op&& op) {
   try {
     return op(*s, Deadline::after_ms(s->timeout_ms()));
   } catch (const VisaIOError& e) {
-    return e.error_code();
+    return fail(e.error_code(), e.detail());
   } catch (const std::bad_alloc&) {
-    return status::ERROR_ALLOC;
-  } catch (const std::exception&) {
-    return status::ERROR_SYSTEM_ERROR;
+    return fail(status::ERROR_ALLOC, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(status::ERROR_SYSTEM_ERROR, e.what());
   }
 }
 
-status_t SessionBackend::read(session_t h, std::span<std::byte> buffer, std::size_t& count) {
+status_t SessionBackend::read_bounded(session_t h, std::span<std::byte> buffer, std::size_t& count,
+                                      Deadline call_deadline) {
   count = 0;
-  return with_session(h, [&](Session& s, Deadline d) { return s.read(buffer, count, d); });
+  return with_session(h, [&](Session& s, Deadline d) {
+    status_t st = s.read(buffer, count, Deadline::earliest(d, call_deadline));
+    if (st < 0 && detail_for(st).empty()) {
+      // The bytes stay the caller's (count); the cause says how many and how they ended.
+      auto term = s.read_termination();
+      std::string termchar = term.termchar_enabled ? std::string(1, static_cast<char>(term.termchar)) : std::string();
+      std::string text = received_summary(buffer.first(std::min(count, buffer.size())), termchar,
+                                          "the termination character (VI_ATTR_TERMCHAR_EN)");
+      if (st == status::ERROR_TMO && !call_deadline.infinite()) text = "at the end of the call's time, " + text;
+      else if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", s.timeout_ms(), text);
+      fail(st, std::move(text));
+    }
+    CPPVISA_LOG("io", "read {}: {} bytes, {}{}", s.canonical_name(), count, status_name(st),
+                st < 0 ? ": " + detail_for(st) : std::string());
+    return st;
+  });
+}
+
+status_t SessionBackend::read(session_t h, std::span<std::byte> buffer, std::size_t& count) {
+  return read_bounded(h, buffer, count, Deadline::never());
+}
+
+status_t SessionBackend::read_until(session_t h, std::span<std::byte> buffer, std::size_t& count,
+                                    std::chrono::steady_clock::time_point call_deadline) {
+  return read_bounded(h, buffer, count, Deadline::at(call_deadline));
 }
 
 status_t SessionBackend::write(session_t h, std::span<const std::byte> data, std::size_t& count) {
   count = 0;
-  return with_session(h, [&](Session& s, Deadline d) { return s.write(data, count, d); });
+  return with_session(h, [&](Session& s, Deadline d) {
+    status_t st = s.write(data, count, d);
+    CPPVISA_LOG("io", "write {}: {} of {} bytes, {}{}", s.canonical_name(), count, data.size(), status_name(st),
+                st < 0 ? ": " + detail_for(st) : std::string());
+    return st;
+  });
 }
 
 status_t SessionBackend::read_stb(session_t h, std::uint16_t& stb) {

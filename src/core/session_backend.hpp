@@ -56,7 +56,10 @@ class SessionBackend : public Backend {
   status_t close(session_t object) override;
   status_t get_attribute(session_t object, attr_id_t id, AttrValue& value) override;
   status_t set_attribute(session_t object, attr_id_t id, const AttrValue& value) override;
+  /// viRead; an error records what had been received (core/error_detail.hpp) as its cause.
   status_t read(session_t session, std::span<std::byte> buffer, std::size_t& count) override;
+  status_t read_until(session_t session, std::span<std::byte> buffer, std::size_t& count,
+                      std::chrono::steady_clock::time_point call_deadline) override;
   status_t write(session_t session, std::span<const std::byte> data, std::size_t& count) override;
   status_t read_stb(session_t session, std::uint16_t& stb) override;
   status_t clear(session_t session) override;
@@ -114,6 +117,8 @@ class SessionBackend : public Backend {
   /// Runs an I/O operation: session lookup, lock check, io mutex, deadline from TMO_VALUE.
   template <class Op>
   status_t with_session(session_t handle, Op&& op);
+  /// The read of read() and read_until(), bounded by the session's timeout and `call_deadline`.
+  status_t read_bounded(session_t handle, std::span<std::byte> buffer, std::size_t& count, Deadline call_deadline);
   session_t register_event(session_t session, std::shared_ptr<Event> event);
   status_t close_session(session_t handle, bool detach_from_rm);
   std::optional<std::string> resolve_alias(std::string_view name, std::string* alias) const;

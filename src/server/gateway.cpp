@@ -2,6 +2,7 @@
 // servers in front of them.
 #include <cppvisa/gateway.hpp>
 
+#include "core/error_detail.hpp"
 #include "protocols/hislip/hislip_server.hpp"
 #include "protocols/net/address_filter.hpp"
 #include "protocols/net/socket.hpp"
@@ -88,6 +89,12 @@ struct Gateway::Impl {
     error = std::move(text);
     return st;
   }
+  /// The cause a lower layer recorded for `st` ("cannot listen on 127.0.0.1:111: Address already
+  /// in use"), or the status's name when none.
+  static std::string cause(status_t st) {
+    std::string why = core::detail_for(st);
+    return why.empty() ? status_name(st) : why;
+  }
   status_t check_options();
   status_t open_resources();
   status_t start_socket();
@@ -154,7 +161,7 @@ status_t Gateway::Impl::open_resources() {
     Served s;
     s.name = name;
     if (status_t st = backend->open(rm, name, AccessMode::no_lock, options.open_timeout_ms, s.session); st < 0) {
-      if (!listed) return fail(st, fmt::format("cannot open {}: {}", name, status_name(st)));
+      if (!listed) return fail(st, fmt::format("cannot open {}: {}", name, cause(st)));
       warnings.push_back(fmt::format("{} is listed but does not open ({}): not served", name, status_name(st)));
       continue;
     }
@@ -212,7 +219,7 @@ status_t Gateway::Impl::start_vxi11() {
   }
   if (status_t st = vxi11_server->start(); st < 0)
     return fail(st, fmt::format("cannot start the VXI-11 server on {}:{}: {}", net::host_for_display(at.host), at.port,
-                                status_name(st)));
+                                cause(st)));
   std::string host = net::host_for_display(at.host);
   if (options.portmapper) {
     const auto& pm = *options.portmapper;
@@ -220,7 +227,7 @@ status_t Gateway::Impl::start_vxi11() {
     portmapper = std::make_unique<oncrpc::PortmapperServer>();
     if (status_t st = portmapper->start(pm.host, pm.port); st < 0)
       return fail(st, fmt::format("cannot start the portmapper on {}:{}{}: {}", net::host_for_display(pm.host), pm.port,
-                                  pm.port < 1024 ? " (a port below 1024 needs root)" : "", status_name(st)));
+                                  pm.port < 1024 ? " (a port below 1024 needs root)" : "", cause(st)));
     vxi11_server->register_with(*portmapper);
     for (auto& [device, resource] : names)
       endpoints.push_back({"vxi11", fmt::format("TCPIP::{}::{}::INSTR", host, device), resource, vxi11_server->core_port()});

@@ -5,11 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <tuple>
+#include <thread>
 
 using namespace cppvisa;
 using cppvisa::testing::FakeBackend;
 using cppvisa::testing::FakeBackendDevice;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -261,4 +265,106 @@ TEST_F(MbFixture, AsciiValuesRead) {
   EXPECT_EQ(inst->query_ascii_values<int>("X?", "d", ";"), (std::vector<int>{1, 2, 3}));
   dev->push("1,zz\n");
   EXPECT_THROW(inst->read_ascii_values(), InvalidAsciiFormat);
+}
+
+namespace {
+
+// A device that sends `byte` every `period` until stopped (a trickling instrument).
+struct Trickle {
+  std::atomic<bool> stop{false};
+  std::thread thread;
+  Trickle(FakeBackendDevice& dev, std::string byte, std::chrono::milliseconds period)
+      : thread([&dev, byte, period, this] {
+          while (!stop) {
+            dev.push(byte, false);
+            std::this_thread::sleep_for(period);
+          }
+        }) {}
+  ~Trickle() {
+    stop = true;
+    thread.join();
+  }
+};
+
+}  // namespace
+
+TEST_F(MbFixture, MessageLongerThanMaxMessageSizeFailsAndKeepsWhatArrived) {
+  EXPECT_EQ(inst->max_message_size(), default_max_message_size);
+  inst->set_max_message_size(100);
+  inst->set_chunk_size(30);
+  dev->push(std::string(250, 'x'), true);
+  try {
+    inst->read();
+    FAIL();
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_ALLOC);
+    EXPECT_EQ(e.received().size(), 100u);
+    EXPECT_NE(e.detail().find("max_message_size (100 bytes)"), std::string::npos) << e.detail();
+  }
+  // Nothing lost: the rest is read next.
+  inst->set_max_message_size(1000);
+  EXPECT_EQ(inst->read(), std::string(150, 'x'));
+  EXPECT_THROW(inst->set_max_message_size(0), Error);
+  inst->set_property("max_message_size", std::int64_t{4096});
+  EXPECT_EQ(inst->max_message_size(), 4096u);
+}
+
+TEST_F(MbFixture, OneCallIsBoundedByItsTimeoutWhateverThePeerTrickles) {
+  // Every 10 ms a byte: each read of 4 bytes completes (VI_SUCCESS_MAX_CNT) well within the
+  // timeout, yet the message never ends. The call must end at its timeout, with the bytes.
+  inst->set_timeout(300);
+  inst->set_chunk_size(4);
+  Trickle trickle(*dev, "z", 10ms);
+  auto start = std::chrono::steady_clock::now();
+  std::error_code ec;
+  auto got = inst->read(ec);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ec, make_error_code(status::ERROR_TMO));
+  EXPECT_FALSE(got.empty());
+  EXPECT_EQ(got.find_first_not_of('z'), std::string::npos);
+  EXPECT_GE(elapsed, 290ms);
+  // Generous (a unit test): without the call's deadline the read would never end.
+  EXPECT_LT(elapsed, 300ms + 2s);
+}
+
+TEST_F(MbFixture, BlockIsBoundedByItsTimeoutWhateverThePeerTrickles) {
+  inst->set_timeout(300);
+  dev->push("#9999999999", false);
+  Trickle trickle(*dev, "\x0a", 10ms);  // data bytes that are also the termination character
+  inst->set_read_termination("\n");
+  auto start = std::chrono::steady_clock::now();
+  try {
+    inst->read_binary_values<std::uint8_t>();
+    FAIL();
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_TMO);
+    EXPECT_NE(e.detail().find("of the 999999999 data bytes the block header announced received"), std::string::npos)
+        << e.detail();
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, 300ms + 2s);
+}
+
+TEST_F(MbFixture, EveryBlockFormatWithLineEndsInTheDataAndTermcharOn) {
+  // The same reader as viScanf's %b (core::read_block): the header's length decides.
+  std::string data;
+  for (int i = 0; i < 250; ++i) data += "\n\r\x0a\x0d" "ab"[i % 6];
+  const std::vector<std::uint8_t> expected(data.begin(), data.end());
+  inst->set_read_termination("\n");
+  inst->set_chunk_size(16);
+  const std::string hp_len("\xfa\x00", 2);  // 250, little-endian (the items' byte order)
+  const std::tuple<const char*, std::string, BlockFormat> cases[] = {
+      {"IEEE definite", "#3250" + data + "\n", BlockFormat::ieee},
+      {"IEEE indefinite", "#0" + data + "\n", BlockFormat::ieee},
+      {"HP", "#A" + hp_len + data + "\n", BlockFormat::hp},
+      {"R&S", "#(250)" + data + "\n", BlockFormat::rs},
+  };
+  for (const auto& [name, message, format] : cases) {
+    dev->push(message);
+    dev->push("next\n");
+    BinaryReadOptions opts;
+    opts.header = format;
+    EXPECT_EQ(inst->read_binary_values<std::uint8_t>(opts), expected) << name;
+    EXPECT_EQ(inst->read(), "next") << name << ": the block's bytes must not spill into the next read";
+  }
 }

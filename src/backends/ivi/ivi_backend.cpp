@@ -64,7 +64,7 @@ class IviBackend final : public Backend {
  public:
   explicit IviBackend(std::string path) : path_(std::move(path)) {
     handle_ = dlopen(path_.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle_) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, fmt::format("({})", dlerror()));
+    if (!handle_) throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {}, dlerror());
     bind("viOpenDefaultRM", api_.viOpenDefaultRM, true);
     bind("viOpen", api_.viOpen, true);
     bind("viClose", api_.viClose, true);
@@ -282,7 +282,7 @@ class IviBackend final : public Backend {
   void bind(const char* symbol, Fn& fn, bool required = false) {
     fn = reinterpret_cast<Fn>(dlsym(handle_, symbol));
     if (!fn && required)
-      throw VisaIOError(status::ERROR_LIBRARY_NFOUND, fmt::format("({} does not export {})", path_, symbol));
+      throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {}, fmt::format("{} does not export {}", path_, symbol));
   }
   template <class Fn, class... Args>
   static status_t call(Fn fn, Args... args) {

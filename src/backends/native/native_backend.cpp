@@ -1,6 +1,9 @@
 #include "backends/native/native_backend.hpp"
 
+#include "core/error_detail.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
+
+#include <fmt/format.h>
 
 #include <string>
 
@@ -38,12 +41,16 @@ std::vector<std::string> NativeBackend::list_resources(session_t, std::string_vi
 std::unique_ptr<core::Session> NativeBackend::create_session(session_t, const ResourceName& name, status_t& st) {
   const Transport* t = find_transport(table_, name);
   if (!t || !t->create) {
-    st = status::ERROR_RSRC_NFOUND;
+    st = core::fail(status::ERROR_RSRC_NFOUND,
+                    fmt::format("no transport of the native backend opens {} resources (see visa-info)",
+                                name.canonical()));
     return nullptr;
   }
-  if (t->unavailable_reason()) {
-    // Known but unusable here (PyVISA-py's register_unavailable): the reason is in debug_info.
-    st = status::ERROR_LIBRARY_NFOUND;
+  if (const char* why = t->unavailable_reason()) {
+    // Known but unusable here (PyVISA-py's register_unavailable): the reason is the cause.
+    st = core::fail(status::ERROR_LIBRARY_NFOUND,
+                    fmt::format("{} needs the {} transport, which this build or machine lacks: {}", name.canonical(),
+                                t->name ? t->name : "?", why));
     return nullptr;
   }
   return t->create(name, st);

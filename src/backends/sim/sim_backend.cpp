@@ -117,7 +117,7 @@ std::shared_ptr<Backend> make_backend(std::string_view yaml_path_or_empty) {
   try {
     return std::make_shared<SimBackend>(path);
   } catch (const LoadError& e) {
-    throw VisaIOError(status::ERROR_LIBRARY_NFOUND, std::string("cannot load the simulation file: ") + e.what());
+    throw VisaIOError(status::ERROR_LIBRARY_NFOUND, {}, std::string("cannot load the simulation file: ") + e.what());
   }
 }
 

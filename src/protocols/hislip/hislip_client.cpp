@@ -1,6 +1,10 @@
 #include "protocols/hislip/hislip_client.hpp"
 
+#include "core/error_detail.hpp"
+#include "core/log.hpp"
 #include "protocols/hislip/hislip_channel.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -119,7 +123,8 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
     lost_ = false;
     responses_.clear();
   }
-  if (connect_tcp(target.host, target.port, deadline, sync_) != status::SUCCESS) return status::ERROR_RSRC_NFOUND;
+  if (connect_tcp(target.host, target.port, deadline, sync_) != status::SUCCESS)
+    return core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP synchronous channel");
   sync_.set_nodelay(true);
   sync_.set_keepalive(true);
   sync_input_ = std::make_unique<SocketInput>(sync_, &sync_cancel_);
@@ -132,14 +137,20 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
 
   Header init = make_header(MessageType::initialize, 0, initialize_parameter(protocol_version, options_.vendor_id));
   if (status_t st = send_message(sync_, init, target.sub_address, deadline); st != status::SUCCESS)
-    return fail(st == status::ERROR_TMO ? st : status::ERROR_RSRC_NFOUND);
+    return fail(core::fail_within(st == status::ERROR_TMO ? st : status::ERROR_RSRC_NFOUND, "HiSLIP Initialize"));
   Header h;
   if (status_t st = sync_stream_->next_header(h, deadline); st != status::SUCCESS)
-    return fail(st == status::ERROR_TMO ? st : status::ERROR_RSRC_NFOUND);
+    return fail(core::fail(st == status::ERROR_TMO ? st : status::ERROR_RSRC_NFOUND,
+                           st == status::ERROR_TMO ? "HiSLIP server did not answer Initialize within the open timeout"
+                                                   : "HiSLIP server closed the connection instead of answering Initialize"));
   InitializeResult result;
   if (h.is(MessageType::fatal_error))  // unknown sub-address (3) or too many clients (4)
-    return fail(h.control == fatal::too_many_clients ? status::ERROR_RSRC_BUSY : status::ERROR_RSRC_NFOUND);
-  if (!parse_initialize_response(h, result)) return fail(status::ERROR_IO);
+    return fail(h.control == fatal::too_many_clients
+                    ? core::fail(status::ERROR_RSRC_BUSY, "HiSLIP server refused: too many clients")
+                    : core::fail(status::ERROR_RSRC_NFOUND,
+                                 fmt::format("HiSLIP server refused the session (fatal error {}, sub-address '{}')",
+                                             static_cast<int>(h.control), target.sub_address)));
+  if (!parse_initialize_response(h, result)) return fail(core::fail(status::ERROR_IO, "HiSLIP: malformed InitializeResponse"));
   sync_stream_->skip_payload(deadline);
   session_id_ = result.session_id;
   version_ = std::min(result.version, protocol_version);
@@ -148,7 +159,8 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
     overlap_ = result.prefer_overlap;  // the connection starts in the server's preferred mode
   }
 
-  if (connect_tcp(target.host, target.port, deadline, async_) != status::SUCCESS) return fail(status::ERROR_RSRC_NFOUND);
+  if (connect_tcp(target.host, target.port, deadline, async_) != status::SUCCESS)
+    return fail(core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP asynchronous channel"));
   async_.set_nodelay(true);
   async_.set_keepalive(true);
   async_thread_ = std::thread([this] { async_reader(); });
@@ -163,6 +175,8 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
   // Recommended right after initialization (§6.1); a server that refuses it keeps the defaults.
   st = set_max_message_size(options_.max_message_size, deadline);
   if (st == status::ERROR_TMO || st == status::ERROR_CONN_LOST) return fail(st);
+  CPPVISA_LOG("hislip", "session {} with {}:{} ('{}'): protocol 0x{:04x}, server vendor 0x{:04x}", session_id_,
+              target.host, target.port, target.sub_address, version_, server_vendor_);
   return status::SUCCESS;
 }
 

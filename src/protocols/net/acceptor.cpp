@@ -1,5 +1,6 @@
 #include "protocols/net/acceptor.hpp"
 
+#include "core/error_detail.hpp"
 #include "protocols/net/sockaddr.hpp"
 
 #include <algorithm>
@@ -69,7 +70,7 @@ status_t TcpAcceptor::open(const Options& options) {
   int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &list);
   if (rc != 0) {
     error_ = "cannot listen on " + where + ": " + (rc == EAI_SYSTEM ? errno_text(errno) : ::gai_strerror(rc));
-    return status::ERROR_IO;
+    return core::fail(status::ERROR_IO, error_);
   }
   std::string why = "no address to bind";
   for (addrinfo* ai = list; ai; ai = ai->ai_next) {
@@ -97,7 +98,7 @@ status_t TcpAcceptor::open(const Options& options) {
   ::freeaddrinfo(list);
   if (!listener_.valid()) {
     error_ = "cannot listen on " + where + ": " + why;
-    return status::ERROR_IO;
+    return core::fail(status::ERROR_IO, error_);  // the cause for callers that see only the status
   }
   return status::SUCCESS;
 }

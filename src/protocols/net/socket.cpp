@@ -1,6 +1,10 @@
 #include "protocols/net/socket.hpp"
 
+#include "core/error_detail.hpp"
+#include "core/log.hpp"
 #include "protocols/net/sockaddr.hpp"
+
+#include <fmt/format.h>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -24,8 +28,8 @@ bool set_nonblocking(int fd) {
   return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
 }
 
-// getaddrinfo for host:port. Returns the list (caller frees) or nullptr.
-addrinfo* resolve(std::string_view host, std::uint16_t port, int socktype, bool passive) {
+// getaddrinfo for host:port. Returns the list (caller frees) or nullptr; `error` gets why.
+addrinfo* resolve(std::string_view host, std::uint16_t port, int socktype, bool passive, std::string* error = nullptr) {
   std::string h = strip_brackets(host);
   std::string service = std::to_string(port);
   addrinfo hints{};
@@ -33,7 +37,11 @@ addrinfo* resolve(std::string_view host, std::uint16_t port, int socktype, bool 
   hints.ai_socktype = socktype;
   hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
   addrinfo* result = nullptr;
-  if (::getaddrinfo(h.empty() ? nullptr : h.c_str(), service.c_str(), &hints, &result) != 0) return nullptr;
+  if (int rc = ::getaddrinfo(h.empty() ? nullptr : h.c_str(), service.c_str(), &hints, &result); rc != 0) {
+    if (error)
+      *error = fmt::format("host '{}' did not resolve: {}", h, rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc));
+    return nullptr;
+  }
   return result;
 }
 
@@ -240,47 +248,72 @@ Endpoint Socket::peer_endpoint() const {
 
 status_t connect_tcp(std::string_view host, std::uint16_t port, core::Deadline deadline, Socket& out,
                      const Waker* cancel) {
-  addrinfo* list = resolve(host, port, SOCK_STREAM, false);
-  if (!list) return status::ERROR_RSRC_NFOUND;
+  std::string why;
+  addrinfo* list = resolve(host, port, SOCK_STREAM, false, &why);
+  if (!list) return core::fail(status::ERROR_RSRC_NFOUND, why);
   status_t result = status::ERROR_RSRC_NFOUND;
+  const std::string target = fmt::format("{}:{}", host_for_display(strip_brackets(host)), port);
+  int last_error = 0;
   for (addrinfo* ai = list; ai; ai = ai->ai_next) {
     Socket s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-    if (!s.valid() || !set_nonblocking(s.fd())) continue;
+    if (!s.valid() || !set_nonblocking(s.fd())) {
+      last_error = errno;
+      continue;
+    }
     int rc = ::connect(s.fd(), ai->ai_addr, ai->ai_addrlen);
-    if (rc != 0 && errno != EINPROGRESS) continue;
+    if (rc != 0 && errno != EINPROGRESS) {
+      last_error = errno;
+      continue;
+    }
     if (rc != 0) {
       status_t st = wait_fd(s.fd(), POLLOUT, deadline, cancel);
       if (st != status::SUCCESS) {
-        result = st;
+        result = st == status::ERROR_TMO
+                     ? core::fail(st, fmt::format("connect to {}: no answer within the open timeout", target))
+                     : core::fail(st, fmt::format("connect to {}: interrupted", target));
+        last_error = -1;
         break;
       }
       // pyvisa-py treats "writable" as connected; a refused connection is also writable: check SO_ERROR.
       int error = 0;
       socklen_t len = sizeof error;
-      if (::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) continue;
+      if (::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
+        last_error = error ? error : errno;
+        continue;
+      }
     }
     out = std::move(s);
     result = status::SUCCESS;
     break;
   }
   ::freeaddrinfo(list);
+  if (result == status::ERROR_RSRC_NFOUND && last_error > 0)
+    core::fail_errno(result, fmt::format("connect to {}", target), last_error);
+  CPPVISA_LOG("net", "connect to {}: {}", target, result == status::SUCCESS ? "connected" : core::detail_for(result));
   return result;
 }
 
 // ---- TcpListener ----
 
 status_t TcpListener::open(std::string_view host, std::uint16_t port, int backlog) {
-  addrinfo* list = resolve(host, port, SOCK_STREAM, true);
-  if (!list) return status::ERROR_IO;
+  std::string why;
+  addrinfo* list = resolve(host, port, SOCK_STREAM, true, &why);
+  if (!list) return core::fail(status::ERROR_IO, why);
   status_t result = status::ERROR_IO;
+  int last_error = 0;
   for (addrinfo* ai = list; ai; ai = ai->ai_next) {
     Socket s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-    if (!s.valid()) continue;
+    if (!s.valid()) {
+      last_error = errno;
+      continue;
+    }
     int one = 1;
     ::setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(s.fd(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(s.fd(), backlog) != 0 ||
-        !set_nonblocking(s.fd()))
+        !set_nonblocking(s.fd())) {
+      last_error = errno;
       continue;
+    }
     Endpoint local = s.local_endpoint();
     socket_ = std::move(s);
     host_ = local.host;
@@ -289,6 +322,8 @@ status_t TcpListener::open(std::string_view host, std::uint16_t port, int backlo
     break;
   }
   ::freeaddrinfo(list);
+  if (result != status::SUCCESS && last_error > 0)
+    core::fail_errno(result, fmt::format("listen on {}:{}", host_for_display(strip_brackets(host)), port), last_error);
   return result;
 }
 
@@ -313,19 +348,25 @@ status_t TcpListener::accept(Socket& out, core::Deadline deadline, const Waker* 
 // ---- UdpSocket ----
 
 status_t UdpSocket::open(std::string_view host, std::uint16_t port) {
-  addrinfo* list = resolve(host, port, SOCK_DGRAM, true);
-  if (!list) return status::ERROR_IO;
+  std::string why;
+  addrinfo* list = resolve(host, port, SOCK_DGRAM, true, &why);
+  if (!list) return core::fail(status::ERROR_IO, why);
   status_t result = status::ERROR_IO;
+  int last_error = 0;
   for (addrinfo* ai = list; ai; ai = ai->ai_next) {
     Socket s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-    if (!s.valid()) continue;
-    if (::bind(s.fd(), ai->ai_addr, ai->ai_addrlen) != 0 || !set_nonblocking(s.fd())) continue;
+    if (!s.valid() || ::bind(s.fd(), ai->ai_addr, ai->ai_addrlen) != 0 || !set_nonblocking(s.fd())) {
+      last_error = errno;
+      continue;
+    }
     port_ = s.local_endpoint().port;
     socket_ = std::move(s);
     result = status::SUCCESS;
     break;
   }
   ::freeaddrinfo(list);
+  if (result != status::SUCCESS && last_error > 0)
+    core::fail_errno(result, fmt::format("UDP on {}:{}", host_for_display(strip_brackets(host)), port), last_error);
   return result;
 }
 

@@ -1,10 +1,17 @@
 #include "protocols/serial/serial_port.hpp"
 
+#include "core/error_detail.hpp"
+#include "core/log.hpp"
+
+#include <fmt/format.h>
+
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/serial.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -12,6 +19,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -23,13 +31,27 @@ namespace {
 std::mutex registry_mutex;
 std::map<std::string, std::weak_ptr<Port>> registry;
 
-status_t open_error(int err) {
+// The status for an open() error of `path`, with the OS's reason (and the fix, for permissions)
+// recorded as its cause.
+status_t open_error(int err, const std::string& path) {
+  status_t st = status::ERROR_RSRC_NFOUND;  // ENOENT, ENXIO, ENODEV, EIO (no UART behind ttyS<N>)...
   switch (err) {
-    case EACCES: case EPERM: return status::ERROR_NPERMISSION;
-    case EBUSY: case EWOULDBLOCK: return status::ERROR_RSRC_BUSY;
-    case ENOMEM: return status::ERROR_ALLOC;
-    default: return status::ERROR_RSRC_NFOUND;  // ENOENT, ENXIO, ENODEV, EIO (no UART behind ttyS<N>)...
+    case EACCES: case EPERM: st = status::ERROR_NPERMISSION; break;
+    case EBUSY: case EWOULDBLOCK: st = status::ERROR_RSRC_BUSY; break;
+    case ENOMEM: st = status::ERROR_ALLOC; break;
+    default: break;
   }
+  std::string text = fmt::format("{}: {}", path, std::strerror(err));
+  if (err == EACCES || err == EPERM) {
+    struct stat info {};
+    std::string owner = "dialout";
+    if (::stat(path.c_str(), &info) == 0)
+      if (const struct group* g = ::getgrgid(info.st_gid)) owner = g->gr_name;
+    text += fmt::format(" (the device belongs to group '{}': `sudo usermod -aG {} $USER`, then log in again)", owner,
+                        owner);
+  }
+  core::fail(st, std::move(text));
+  return st;
 }
 
 // Holds a DeadlineLock for a scope.
@@ -81,7 +103,7 @@ std::shared_ptr<Port> Port::acquire(const std::string& path, status_t& st, bool&
   first = false;
   char resolved[PATH_MAX];
   if (!::realpath(path.c_str(), resolved)) {
-    st = open_error(errno);
+    st = open_error(errno, path);
     return nullptr;
   }
   std::string device = resolved;
@@ -94,12 +116,12 @@ std::shared_ptr<Port> Port::acquire(const std::string& path, status_t& st, bool&
   }
   int fd = ::open(device.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    st = open_error(errno);
+    st = open_error(errno, device);
     return nullptr;
   }
   if (!::isatty(fd)) {
     ::close(fd);
-    st = status::ERROR_RSRC_NFOUND;
+    st = core::fail(status::ERROR_RSRC_NFOUND, fmt::format("{}: not a serial port (not a tty)", device));
     return nullptr;
   }
   // TIOCEXCL keeps other opens out (except root's); flock() catches cooperating programs
@@ -107,12 +129,14 @@ std::shared_ptr<Port> Port::acquire(const std::string& path, status_t& st, bool&
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     ::close(fd);
-    st = err == EWOULDBLOCK ? status::ERROR_RSRC_BUSY : open_error(err);
+    st = err == EWOULDBLOCK ? core::fail(status::ERROR_RSRC_BUSY, fmt::format("{}: in use by another program", device))
+                            : open_error(err, device);
     return nullptr;
   }
   ::ioctl(fd, TIOCEXCL);
   std::shared_ptr<Port> port(new Port(fd, device));
   registry[device] = port;
+  CPPVISA_LOG("serial", "opened {} (for {})", device, path);
   // Forget entries of ports that have closed.
   std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
   first = true;

@@ -1,7 +1,9 @@
 #include "protocols/serial/serial_session.hpp"
 
+#include "core/error_detail.hpp"
 #include "protocols/serial/port_names.hpp"
 
+#include <fmt/format.h>
 #include <sys/ioctl.h>
 
 #include <cctype>
@@ -35,7 +37,10 @@ std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& 
   }
   auto path = device_path(name);
   if (!path) {
-    st = status::ERROR_RSRC_NFOUND;
+    st = core::fail(status::ERROR_RSRC_NFOUND,
+                    fmt::format("'{}' names no serial device (ASRL<n> counts from 1 for /dev/ttyS<n-1>; or give "
+                                "a device name or path: ASRL/dev/ttyUSB0::INSTR)",
+                                name.board));
     return nullptr;
   }
   st = status::SUCCESS;

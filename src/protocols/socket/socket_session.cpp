@@ -1,5 +1,9 @@
 #include "protocols/socket/socket_session.hpp"
 
+#include "core/error_detail.hpp"
+
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdlib>
 #include <string>
@@ -44,7 +48,7 @@ status_t SocketSession::connect(core::Deadline deadline) {
   if (!port || host.empty()) return status::ERROR_INV_RSRC_NAME;
   net::Socket s;
   status_t st = net::connect_tcp(host, *port, deadline, s);
-  if (st != status::SUCCESS) return status::ERROR_RSRC_NFOUND;
+  if (st != status::SUCCESS) return core::fail_within(status::ERROR_RSRC_NFOUND, "raw socket");
   socket_ = std::move(s);
   socket_.set_nodelay(integer_attribute(attr::TCPIP_NODELAY, 1) != 0);
   socket_.set_keepalive(integer_attribute(attr::TCPIP_KEEPALIVE, 0) != 0);

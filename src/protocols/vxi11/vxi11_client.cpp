@@ -1,7 +1,11 @@
 #include "protocols/vxi11/vxi11_client.hpp"
 
+#include "core/error_detail.hpp"
+#include "core/log.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -59,9 +63,13 @@ status_t Vxi11Client::open(const Target& target, core::Deadline deadline, bool l
   } else {
     status_t st = oncrpc::portmap_getport(host_, target.portmapper_port, core_program, program_version,
                                           oncrpc::pmap::ipproto_tcp, deadline, port);
-    if (st != status::SUCCESS) return status::ERROR_RSRC_NFOUND;
+    if (st != status::SUCCESS)
+      return core::fail_within(status::ERROR_RSRC_NFOUND,
+                               fmt::format("VXI-11: asking the portmapper of {} (port {}) for the core channel",
+                                           host_, target.portmapper_port));
   }
-  if (core_.connect(host_, port, deadline) != status::SUCCESS) return status::ERROR_RSRC_NFOUND;
+  if (core_.connect(host_, port, deadline) != status::SUCCESS)
+    return core::fail_within(status::ERROR_RSRC_NFOUND, "VXI-11 core channel");
 
   std::random_device rd;
   CreateLinkParms p;
@@ -75,22 +83,25 @@ status_t Vxi11Client::open(const Target& target, core::Deadline deadline, bool l
   status_t st = core_.finish_call(transport, results);
   if (st != status::SUCCESS) {
     core_.close();
-    return status::ERROR_RSRC_NFOUND;
+    return core::fail_within(status::ERROR_RSRC_NFOUND, "VXI-11 create_link");
   }
   CreateLinkResp r;
   if (!decode(results, r)) {
     core_.close();
-    return status::ERROR_RSRC_NFOUND;
+    return core::fail(status::ERROR_RSRC_NFOUND, "VXI-11 create_link: malformed reply");
   }
   if (r.error != err::none) {
     core_.close();
-    return create_link_error_to_status(r.error);
+    return core::fail(create_link_error_to_status(r.error),
+                      fmt::format("VXI-11 create_link of device '{}' refused: error {}", target.device_name, static_cast<long>(r.error)));
   }
   lid_ = r.lid;
   // maxRecvSize must be at least 1024 (VXI-11 B.6.3); cap absurd values (some report 0xFFFFFFFF).
   max_recv_size_ = std::clamp<std::uint32_t>(r.max_recv_size, 1024, max_write_chunk);
   abort_port_ = static_cast<std::uint16_t>(r.abort_port);
   open_ = true;
+  CPPVISA_LOG("vxi11", "create_link '{}' on {}:{}: link {}, maxRecvSize {}, abort port {}", target.device_name, host_,
+              port, lid_, max_recv_size_, abort_port_);
   return status::SUCCESS;
 }
 

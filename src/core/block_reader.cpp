@@ -1,0 +1,163 @@
+// core::read_block (see block_reader.hpp).
+#include "core/block_reader.hpp"
+
+#include "core/error_detail.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace cppvisa::core {
+namespace {
+
+/// The first storage size and its growth: enough for most blocks in one step, doubling after.
+constexpr std::size_t kInitialStorage = 64 * 1024;
+
+/// The format named by the bytes after '#', or nullopt while they have not arrived.
+std::optional<BlockFormat> detect_format(std::span<const std::byte> data, std::size_t max_junk) {
+  std::size_t limit = std::min(data.size(), max_junk + 1);
+  for (std::size_t i = 0; i < limit; ++i) {
+    if (data[i] != std::byte{'#'}) continue;
+    if (i + 1 >= data.size()) return std::nullopt;
+    auto c = static_cast<char>(data[i + 1]);
+    return c == 'A' ? BlockFormat::hp : c == '(' ? BlockFormat::rs : BlockFormat::ieee;
+  }
+  // No '#' (yet): IEEE parsing reports junk past max_junk as malformed.
+  return data.size() > max_junk ? std::optional(BlockFormat::ieee) : std::nullopt;
+}
+
+/// Reads while looking for the header are short: on a transport without END (a SOCKET without
+/// termination character) a read returns only when its buffer is full, and a header is at most
+/// a few bytes (IEEE: 11, HP: 4, R&S: 23) after any junk.
+constexpr std::size_t kHeaderRead = 64;
+
+status_t read_more(const BlockReadFn& read, std::vector<std::byte>& into, std::size_t chunk, bool& ended) {
+  std::size_t old = into.size();
+  into.resize(old + chunk);
+  std::size_t n = 0;
+  status_t st = read(std::span(into).subspan(old), n);
+  into.resize(old + std::min(n, chunk));
+  if (st >= 0) ended = st == status::SUCCESS;
+  return st;
+}
+
+}  // namespace
+
+status_t read_block(const BlockReadFn& read, const BlockSpec& spec, std::vector<std::byte>& pending,
+                    bool& message_ended, const BlockStorageFn& storage, BlockResult& result) {
+  result = {};
+  const std::size_t item = std::max<std::size_t>(spec.itemsize, 1);
+  const std::size_t chunk = std::max<std::size_t>(spec.chunk, 1);
+  // 1. The header (it may straddle reads).
+  BlockFormat format = spec.format.value_or(BlockFormat::ieee);
+  std::optional<BlockHeader> header;
+  for (;;) {
+    std::optional<BlockFormat> known = spec.format ? spec.format : detect_format(pending, spec.limits.max_junk);
+    if (known && (!pending.empty() || *known == BlockFormat::empty)) {
+      format = *known;
+      std::error_code ec;
+      header = parse_block_header(pending, format, spec.big_endian, ec, spec.limits, &result.why);
+      if (ec) return to_status(ec);
+      if (header) break;
+    }
+    if (message_ended && !pending.empty()) {
+      result.why = fmt::format("the message ended inside the block header ({} bytes received)", pending.size());
+      return status::ERROR_INV_FMT;
+    }
+    message_ended = false;
+    status_t st = read_more(read, pending, std::min(chunk, kHeaderRead), message_ended);
+    if (st < 0) {
+      result.why = "while reading the block header: " + received_summary(pending, {}, {});
+      return st;
+    }
+  }
+  result.header = *header;
+  std::span<const std::byte> after_header = std::span(pending).subspan(header->offset);
+
+  // 2. The data's length: from the header, from data_points, or up to the end of the message.
+  std::optional<std::size_t> length = header->length;
+  if (!length && spec.data_points) {
+    if (*spec.data_points > spec.limits.max_length / item) {
+      result.why = fmt::format("{} points of {} bytes exceed the maximum block length of {} bytes",
+                               *spec.data_points, spec.itemsize, spec.limits.max_length);
+      return status::ERROR_INV_LENGTH;
+    }
+    length = *spec.data_points * item;
+  }
+  if (length && *length % item) {
+    result.why = fmt::format("the block's {} data bytes are not a multiple of the item size ({} bytes)", *length,
+                             spec.itemsize);
+    return status::ERROR_INV_LENGTH;
+  }
+
+  // 3. The data: copied from what was received, then read straight into the caller's storage,
+  // which grows as bytes arrive (a header's length alone never allocates).
+  // Sizes are kept multiples of the item size (the caller's storage holds whole items).
+  const std::size_t limit = length ? *length : spec.limits.max_length / item * item;
+  std::size_t have = std::min(after_header.size(), limit);
+  std::size_t capacity = std::min(limit, (std::max(kInitialStorage, have) + item - 1) / item * item);
+  std::span<std::byte> out = storage(capacity);
+  if (have) std::memcpy(out.data(), after_header.data(), have);
+  std::vector<std::byte> rest(after_header.begin() + static_cast<std::ptrdiff_t>(have), after_header.end());
+  bool indefinite = !length;
+  if (indefinite && !rest.empty()) {
+    capacity = have;  // more than max_length already received: reported below
+    message_ended = false;
+  }
+  if (!indefinite && have < *length && !message_ended && spec.before_data) spec.before_data();
+  // An indefinite block ends with the message: END, or the termination character where reads
+  // cannot see END (spec.termchar_ends_indefinite).
+  while (indefinite ? !message_ended : have < *length) {
+    if (!indefinite && message_ended) {
+      storage(have);
+      result.length = have;
+      result.why = fmt::format("the message ended after {} of the {} data bytes its header announced", have, *length);
+      return status::ERROR_INV_LENGTH;
+    }
+    if (have == capacity) {
+      if (capacity == limit) {  // only an indefinite block gets here: longer than allowed
+        storage(have);
+        result.length = have;
+        result.why = fmt::format("the block is longer than its maximum length of {} bytes (BlockOptions::max_length)",
+                                 spec.limits.max_length);
+        return status::ERROR_INV_LENGTH;
+      }
+      capacity = capacity > limit / 2 ? limit : capacity * 2;
+      out = storage(capacity);
+    }
+    std::size_t n = 0;
+    status_t st = read(out.subspan(have, capacity - have), n);
+    have += std::min(n, capacity - have);
+    if (st < 0) {
+      storage(have);
+      result.length = have;
+      result.why = indefinite ? fmt::format("{} data bytes of an indefinite block received", have)
+                              : fmt::format("{} of the {} data bytes the block header announced received", have,
+                                            *length);
+      return st;
+    }
+    message_ended = st == status::SUCCESS ||
+                    (indefinite && spec.termchar_ends_indefinite && st == status::SUCCESS_TERM_CHAR);
+  }
+  if (indefinite) {
+    // The NL^END that ends an indefinite block is not data (IEEE 488.2 §7.7.6.2); for a block
+    // without header the item size decides, as PyVISA's from_binary_block does.
+    if (have > 0 && out[have - 1] == std::byte{'\n'} &&
+        (format == BlockFormat::ieee || have % item != 0))
+      --have;
+    if (have % item) {
+      storage(have);
+      result.length = have;
+      result.why = fmt::format("the block's {} data bytes are not a multiple of the item size ({} bytes)", have,
+                               spec.itemsize);
+      return status::ERROR_INV_LENGTH;
+    }
+  }
+  storage(have);
+  result.length = have;
+  pending = std::move(rest);
+  return status::SUCCESS;
+}
+
+}  // namespace cppvisa::core

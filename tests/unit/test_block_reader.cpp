@@ -1,0 +1,187 @@
+// Tests of core::read_block: every block format read through reads that stop at each 0x0A (a
+// termination character inside the data), blocks cut short, and storage that grows with the
+// bytes received rather than with the announced length.
+#include "core/block_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+using namespace cppvisa;
+
+namespace {
+
+// A device whose reads stop after each termination character (VI_SUCCESS_TERM_CHAR), at the
+// buffer's end (VI_SUCCESS_MAX_CNT) or at the end of the message (END: VI_SUCCESS); after the
+// message: `after` (VI_ERROR_TMO by default).
+struct Script {
+  std::string message;
+  std::size_t pos = 0;
+  bool termchar = true;
+  status_t after = status::ERROR_TMO;
+  int reads = 0;
+  status_t operator()(std::span<std::byte> buffer, std::size_t& count) {
+    ++reads;
+    count = 0;
+    if (pos >= message.size()) return after;
+    while (count < buffer.size() && pos < message.size()) {
+      char c = message[pos++];
+      buffer[count++] = static_cast<std::byte>(c);
+      if (pos == message.size()) return status::SUCCESS;
+      if (termchar && c == '\n') return status::SUCCESS_TERM_CHAR;
+    }
+    return status::SUCCESS_MAX_CNT;
+  }
+};
+
+std::string data_with_line_ends(std::size_t n) {
+  std::string d;
+  for (std::size_t i = 0; i < n; ++i) d += "\n\r\x0a\x0d" "ab"[i % 6];
+  return d;
+}
+
+struct Outcome {
+  status_t st;
+  std::string data;
+  std::string rest;
+  std::size_t peak = 0;
+  std::string why;
+};
+
+Outcome run(Script& script, core::BlockSpec spec) {
+  std::vector<std::byte> storage, pending;
+  Outcome out;
+  auto grow = [&](std::size_t n) {
+    storage.resize(n);
+    out.peak = std::max(out.peak, n);
+    return std::span(storage);
+  };
+  bool ended = false;
+  core::BlockResult result;
+  core::BlockReadFn read = [&](std::span<std::byte> b, std::size_t& c) { return script(b, c); };
+  out.st = core::read_block(read, spec, pending, ended, grow, result);
+  out.data.assign(reinterpret_cast<const char*>(storage.data()), result.length);
+  out.rest.assign(reinterpret_cast<const char*>(pending.data()), pending.size());
+  out.why = result.why;
+  return out;
+}
+
+}  // namespace
+
+TEST(BlockReader, EveryFormatFollowsItsHeaderThroughTerminationCharacters) {
+  const std::string data = data_with_line_ends(250);
+  struct Case {
+    const char* name;
+    std::string message;
+    std::optional<BlockFormat> format;
+  };
+  const std::string hp_len = std::string("\x00\xfa", 2);  // 250, big-endian
+  const Case cases[] = {
+      {"ieee definite", "#3250" + data + "\n", BlockFormat::ieee},
+      {"ieee indefinite", "#0" + data + "\n", BlockFormat::ieee},
+      {"hp", "#A" + hp_len + data + "\n", BlockFormat::hp},
+      {"rs", "#(250)" + data + "\n", BlockFormat::rs},
+      {"detected ieee", "#3250" + data + "\n", std::nullopt},
+      {"detected hp", "#A" + hp_len + data + "\n", std::nullopt},
+      {"detected rs", "#(250)" + data + "\n", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    Script script{c.message};
+    core::BlockSpec spec;
+    spec.format = c.format;
+    spec.big_endian = true;
+    spec.chunk = 7;
+    auto out = run(script, spec);
+    EXPECT_EQ(out.st, status::SUCCESS) << c.name << ": " << out.why;
+    EXPECT_EQ(out.data, data) << c.name;
+  }
+}
+
+TEST(BlockReader, ACutShortBlockIsAnErrorNeverSuccess) {
+  Script script{"#3250" + data_with_line_ends(100)};  // END after 100 of 250 bytes
+  auto out = run(script, {});
+  EXPECT_EQ(out.st, status::ERROR_INV_LENGTH);
+  EXPECT_NE(out.why.find("after 100 of the 250 data bytes"), std::string::npos) << out.why;
+
+  // A definite block whose message ends early in the middle of a read.
+  Script silent{"#3250abcd"};
+  silent.termchar = false;
+  auto s2 = run(silent, {});
+  EXPECT_EQ(s2.st, status::ERROR_INV_LENGTH);
+}
+
+TEST(BlockReader, ReadErrorsInsideTheDataSayHowManyBytesArrived) {
+  Script script{"#3250abcd"};
+  script.termchar = false;
+  // Never END: reads give the bytes, then the device is lost.
+  core::BlockReadFn read = [&](std::span<std::byte> b, std::size_t& c) {
+    status_t st = script(b, c);
+    return st == status::SUCCESS ? status::SUCCESS_MAX_CNT : status::ERROR_CONN_LOST;
+  };
+  std::vector<std::byte> storage, pending;
+  bool ended = false;
+  core::BlockResult result;
+  status_t st = core::read_block(
+      read, {}, pending, ended,
+      [&](std::size_t n) {
+        storage.resize(n);
+        return std::span(storage);
+      },
+      result);
+  EXPECT_EQ(st, status::ERROR_CONN_LOST);
+  EXPECT_EQ(result.length, 4u);
+  EXPECT_NE(result.why.find("4 of the 250 data bytes"), std::string::npos) << result.why;
+}
+
+TEST(BlockReader, StorageGrowsWithTheBytesNotWithTheAnnouncedLength) {
+  // A header announcing 999 999 999 bytes, 1000 of them sent, then silence.
+  Script script{"#9999999999" + std::string(1000, 'x')};
+  script.termchar = false;
+  core::BlockReadFn read = [&](std::span<std::byte> b, std::size_t& c) {
+    status_t st = script(b, c);
+    return st == status::SUCCESS ? status::SUCCESS_MAX_CNT : st;  // no END: then VI_ERROR_TMO
+  };
+  std::vector<std::byte> storage, pending;
+  std::size_t peak = 0;
+  bool ended = false;
+  core::BlockResult result;
+  status_t st = core::read_block(
+      read, {}, pending, ended,
+      [&](std::size_t n) {
+        storage.resize(n);
+        peak = std::max(peak, n);
+        return std::span(storage);
+      },
+      result);
+  EXPECT_EQ(st, status::ERROR_TMO);
+  EXPECT_EQ(result.length, 1000u);
+  EXPECT_LE(peak, 64u * 1024);  // the first step, not 953 MiB
+}
+
+TEST(BlockReader, WrongItemSizeSaysTheNumbers) {
+  Script script{"#17abcdefg\n"};
+  core::BlockSpec spec;
+  spec.itemsize = 4;
+  auto out = run(script, spec);
+  EXPECT_EQ(out.st, status::ERROR_INV_LENGTH);
+  EXPECT_NE(out.why.find("7 data bytes are not a multiple of the item size (4 bytes)"), std::string::npos) << out.why;
+}
+
+TEST(BlockReader, BytesAfterTheBlockStayForTheCaller) {
+  Script script{"#15hello\r\n"};
+  auto out = run(script, {});
+  EXPECT_EQ(out.st, status::SUCCESS);
+  EXPECT_EQ(out.data, "hello");
+  EXPECT_EQ(out.rest, "\r\n");
+}
+
+TEST(BlockReader, IndefiniteBlockLongerThanItsLimitIsRefused) {
+  Script script{"#0" + std::string(5000, 'y') + "\n"};
+  core::BlockSpec spec;
+  spec.limits.max_length = 1000;
+  auto out = run(script, spec);
+  EXPECT_EQ(out.st, status::ERROR_INV_LENGTH);
+  EXPECT_LE(out.peak, 1000u);
+}
