@@ -42,7 +42,7 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 
 $(FUZZ_BUILD)/CMakeCache.txt:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCPPVISA_FUZZ=ON \
-	      -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined,fuzzer-no-link"
+	      -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined"
 
 test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
