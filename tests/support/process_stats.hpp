@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <dirent.h>
 #include <fstream>
+#include <malloc.h>
 #include <string>
 
 namespace cppvisa::testing {
@@ -15,6 +16,7 @@ struct ProcessStats {
   std::size_t hwm_kb = 0;   ///< VmHWM: the peak of VmRSS so far
   std::size_t threads = 0;  ///< Threads
   std::size_t fds = 0;      ///< entries of /proc/self/fd
+  std::size_t heap_bytes = 0;  ///< bytes malloc has handed out and not got back (glibc mallinfo2)
 };
 
 inline std::size_t count_dir_entries(const char* path) {
@@ -38,6 +40,7 @@ inline ProcessStats process_stats() {
     std::getline(in, key);
   }
   s.fds = count_dir_entries("/proc/self/fd");
+  s.heap_bytes = ::mallinfo2().uordblks;
   return s;
 }
 
