@@ -127,9 +127,12 @@ class FaultProxy {
     if (accept_thread_.joinable()) accept_thread_.join();
     if (listener_ >= 0) ::close(listener_);
     listener_ = -1;
-    std::lock_guard lock(mutex_);
-    for (auto& c : connections_) c->join();
-    connections_.clear();
+    std::list<std::unique_ptr<Connection>> all;
+    {
+      std::lock_guard lock(mutex_);  // not held while joining: the pumps take it
+      all.swap(connections_);
+    }
+    for (auto& c : all) c->join();
   }
 
  private:
