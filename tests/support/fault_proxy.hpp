@@ -40,7 +40,7 @@ struct Fault {
   enum class Kind {
     none,       ///< bytes pass unchanged
     delay,      ///< every segment waits delay_ms before it is passed on
-    split,      ///< every segment is passed on as 1-byte segments
+    split,      ///< every segment is passed on as 1-byte segments (delay_ms apart: a trickle)
     stall,      ///< `after` bytes pass, then nothing more (the connection stays open)
     reset,      ///< `after` bytes pass, then both connections are reset (RST)
     truncate,   ///< `after` bytes pass, then both connections are closed (FIN)
@@ -56,6 +56,7 @@ struct Fault {
   static Fault none() { return {}; }
   static Fault make_delay(std::uint32_t ms) { return {Kind::delay, 0, 0, ms, {}}; }
   static Fault make_split() { return {Kind::split, 0, 0, 0, {}}; }
+  static Fault make_trickle(std::uint32_t ms_per_byte) { return {Kind::split, 0, 0, ms_per_byte, {}}; }
   static Fault make_stall(std::size_t after) { return {Kind::stall, 0, after, 0, {}}; }
   static Fault make_reset(std::size_t after) { return {Kind::reset, 0, after, 0, {}}; }
   static Fault make_truncate(std::size_t after) { return {Kind::truncate, 0, after, 0, {}}; }
@@ -292,7 +293,9 @@ class FaultProxy {
         case Fault::Kind::split:
           for (std::size_t i = 0; ok && i < n; ++i) {
             ok = send_all(c.client, data + i, 1);
-            std::this_thread::sleep_for(std::chrono::microseconds(200));  // separate segments, separate reads
+            // Separate segments, separate reads; a trickle waits longer.
+            if (fault.delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
+            else std::this_thread::sleep_for(std::chrono::microseconds(200));
           }
           break;
         case Fault::Kind::stall:
