@@ -2,9 +2,9 @@
 // the gateway serving a simulated instrument, client and server in this process) leave no file
 // descriptor, thread or memory behind: /proc/self/fd and the thread count return to where they
 // were, and the bytes malloc has handed out (mallinfo2) grow by less than 16 bytes per cycle.
-// SOCKET runs 2 000 cycles: on this loopback a raw-socket connect right after the previous
-// close waits ~20 ms in SYN-SENT (the kernel, not our code: VXI-11 and HiSLIP connect to the
-// same acceptor in well under a millisecond), and 10 000 of them would take 4 minutes.
+// SOCKET runs 2 000 cycles: on this loopback a connect that follows a connection closed without
+// any data exchanged (a raw-socket open/close sends nothing) waits ~20 ms in SYN-SENT, whatever
+// the server (Python shows the same), and 10 000 of them would take 4 minutes.
 #include "backends/native/native_backend.hpp"
 #include "support/process_stats.hpp"
 
