@@ -51,7 +51,7 @@ test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 
 # Clients on every LAN protocol through a fault proxy and the gateway for SOAK_SECONDS (not in
 # `make test`): operations, errors by status and memory over time in $(BUILD)/soak-report.txt.
-soak: build
+soak: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target soak
 	$(BUILD)/tests/soak --seconds $(SOAK_SECONDS) --out $(BUILD)/soak-report.txt
 
