@@ -4,12 +4,13 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 10
+SOAK_SECONDS ?= 180
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # Cache hits across checkouts (CI builds a fresh clone elsewhere): paths relative to the tree.
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: all deps build demo test test-main test-asan test-fuzz bench install deb docs clean
+.PHONY: all deps build demo test test-main test-asan test-fuzz soak bench install deb docs clean
 
 all: build
 
@@ -42,11 +43,17 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 
 $(FUZZ_BUILD)/CMakeCache.txt:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCPPVISA_FUZZ=ON \
-	      -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined,fuzzer-no-link"
+	      -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined"
 
 test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@bash scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Clients on every LAN protocol through a fault proxy and the gateway for SOAK_SECONDS (not in
+# `make test`): operations, errors by status and memory over time in $(BUILD)/soak-report.txt.
+soak: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target soak
+	$(BUILD)/tests/soak --seconds $(SOAK_SECONDS) --out $(BUILD)/soak-report.txt
 
 bench: build
 	@bash bench/run.sh $(BUILD)

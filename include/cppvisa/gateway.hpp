@@ -64,6 +64,10 @@ struct GatewayOptions {
   std::size_t max_connections = 64;             ///< per served endpoint, in total
   std::size_t max_connections_per_client = 16;  ///< per endpoint and client address
   std::size_t max_links_per_connection = 16;    ///< VXI-11 links one connection may create
+  std::size_t max_links_per_client = 64;        ///< VXI-11 links all connections from one client address may hold
+  /// A connection (any protocol, the portmapper's too) on which the client sends nothing for this
+  /// long is closed, so that idle clients cannot hold the limits above forever (ms; 0 = never).
+  std::uint32_t idle_timeout_ms = 600000;
   std::size_t max_hislip_sessions = 64;         ///< HiSLIP sessions in total
   bool read_only = false;                       ///< writes and triggers are refused (VI_ERROR_NSUP_OPER)
   std::uint32_t vxi11_max_recv_size = 65536;    ///< VXI-11 maxRecvSize announced to clients (>= 1024)

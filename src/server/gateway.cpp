@@ -129,7 +129,7 @@ status_t Gateway::Impl::check_options() {
   if (o.vxi11_max_recv_size < 1024)
     return fail(status::ERROR_INV_SETUP, fmt::format("VXI-11 maxRecvSize {} is below 1024 (VXI-11 B.6.3)", o.vxi11_max_recv_size));
   if (o.max_connections == 0 || o.max_connections_per_client == 0 || o.max_links_per_connection == 0 ||
-      o.max_hislip_sessions == 0)
+      o.max_links_per_client == 0 || o.max_hislip_sessions == 0)
     return fail(status::ERROR_INV_SETUP, "connection, link and session limits must be at least 1");
   allow = net::AddressFilter{};
   for (const auto& entry : o.allow) {
@@ -183,6 +183,7 @@ status_t Gateway::Impl::start_socket() {
     o.max_connections = options.max_connections;
     o.max_per_address = options.max_connections_per_client;
     o.allow = allow;
+    o.idle_timeout_ms = options.idle_timeout_ms;
     auto server = std::make_unique<raw_socket::SocketServer>(served[i].device, o);
     if (status_t st = server->start(); st < 0)
       return fail(st, fmt::format("raw socket for {}: {}", served[i].name,
@@ -205,6 +206,8 @@ status_t Gateway::Impl::start_vxi11() {
   o.max_connections = options.max_connections;
   o.max_per_address = options.max_connections_per_client;
   o.max_links_per_connection = options.max_links_per_connection;
+  o.max_links_per_address = options.max_links_per_client;
+  o.idle_timeout_ms = options.idle_timeout_ms;
   o.allow = allow;
   vxi11_server = std::make_unique<vxi11::Vxi11Server>(o);
   std::vector<std::pair<std::string, std::string>> names;  // (device name, served resource)
@@ -224,7 +227,11 @@ status_t Gateway::Impl::start_vxi11() {
   if (options.portmapper) {
     const auto& pm = *options.portmapper;
     warn_wildcard("the portmapper", pm);
-    portmapper = std::make_unique<oncrpc::PortmapperServer>();
+    oncrpc::RpcServer::Options pmo = oncrpc::RpcServer::Options::bounded(4096, options.max_connections);
+    pmo.max_per_address = options.max_connections_per_client;
+    pmo.allow = allow;
+    pmo.idle_timeout_ms = options.idle_timeout_ms;
+    portmapper = std::make_unique<oncrpc::PortmapperServer>(pmo);
     if (status_t st = portmapper->start(pm.host, pm.port); st < 0)
       return fail(st, fmt::format("cannot start the portmapper on {}:{}{}: {}", net::host_for_display(pm.host), pm.port,
                                   pm.port < 1024 ? " (a port below 1024 needs root)" : "", cause(st)));
@@ -255,6 +262,7 @@ status_t Gateway::Impl::start_hislip() {
   o.max_connections = 2 * options.max_connections;  // two connections (synchronous, asynchronous) per session
   o.max_per_address = 2 * options.max_connections_per_client;
   o.allow = allow;
+  o.idle_timeout_ms = options.idle_timeout_ms;
   hislip_server = std::make_unique<hislip::Server>(o);
   for (std::size_t i = 0; i < served.size(); ++i) hislip_server->add_device("hislip" + std::to_string(i), served[i].device);
   if (status_t st = hislip_server->start(); st < 0)

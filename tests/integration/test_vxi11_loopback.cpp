@@ -204,10 +204,11 @@ TEST_F(Vxi11Loopback, ServerIgnoringItsTimeoutIsAbortedAndTheCallTimesOut) {
   std::vector<std::byte> buffer(100);
   core::ReadTermination term;
   auto start = Clock::now();
-  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(300)), status::ERROR_TMO);
+  EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(1000)), status::ERROR_TMO);
   auto elapsed = Clock::now() - start;
-  EXPECT_GE(elapsed, 300ms + std::chrono::milliseconds(vxi11::Vxi11Client::transport_grace_ms) - 20ms);
-  EXPECT_LT(elapsed, 8s);
+  // Within the timeout + 10%: the transport's grace and the abort fit in it (docs/reliability.md).
+  EXPECT_GE(elapsed, 1000ms);
+  EXPECT_LE(elapsed, 1100ms);
   device->ignore_deadlines = false;
   EXPECT_EQ(query(c, "*IDN?\n"), "FAKE,LAN-TEST,0,1.0\n");  // the link is usable again
 }

@@ -5,6 +5,7 @@
 #include "backends/sim/device.hpp"
 #include "backends/sim/loader.hpp"
 #include "backends/sim/py_format.hpp"
+#include "backends/sim/response.hpp"
 #include "backends/sim/setter_pattern.hpp"
 #include "backends/sim/waveform.hpp"
 
@@ -245,6 +246,26 @@ TEST(SimRandom, SeedFromTheFile) {
   EXPECT_EQ(ask(a), "9.9963E+02\n");  // Python: random.seed(1); "%.4E" % uniform(999.5, 1000.5)
   EXPECT_EQ(ask(b), "9.9963E+02\n");  // the same seed in another instance
   EXPECT_EQ(ask(a), ask(b));
+}
+
+TEST(SimRandom, ResponseLongerThanTheBoundIsAFormatError) {
+  // A definition file is user input: 100 000 numbers 1 MiB wide would be 100 GB.
+  auto t = ResponseTemplate::parse("{RANDOM(0, 1, 100000):1048576f}", ResponseTemplate::Mode::verbatim);
+  PythonRandom rng(1);
+  EXPECT_THROW(t.render(nullptr, rng), FormatError);
+  auto fits = ResponseTemplate::parse("{RANDOM(0, 1, 1000):.3f}", ResponseTemplate::Mode::verbatim);
+  EXPECT_EQ(fits.render(nullptr, rng).size(), 1000 * 5 + 999 * 2);
+}
+
+TEST(SimRandom, GetterTemplateLongerThanTheBoundIsAFormatError) {
+  // 64 fields 1 MiB wide: 64 MiB from 700 bytes of definition file.
+  std::string text;
+  for (int k = 0; k < 64; ++k) text += "{0:1048576}";
+  auto t = ResponseTemplate::parse(text, ResponseTemplate::Mode::getter);
+  PythonRandom rng(1);
+  EXPECT_THROW(render_getter(t, Value(std::string("1")), rng), FormatError);
+  auto fits = ResponseTemplate::parse("{0:1048576}{0:8}", ResponseTemplate::Mode::getter);
+  EXPECT_EQ(render_getter(fits, Value(std::string("1")), rng).size(), (1u << 20) + 8);
 }
 
 // ---- Python formatting and setter patterns ----

@@ -56,6 +56,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-per-client", o.max_connections_per_client, "Connections per endpoint from one client address")
       ->capture_default_str();
   app.add_option("--max-links", o.max_links_per_connection, "VXI-11 links per connection")->capture_default_str();
+  app.add_option("--max-links-per-client", o.max_links_per_client,
+                 "VXI-11 links from one client address (all its connections)")
+      ->capture_default_str();
+  std::uint32_t idle_s = o.idle_timeout_ms / 1000;
+  app.add_option("--idle-timeout", idle_s, "Close a connection on which the client sends nothing for SECONDS (0 = never)")
+      ->check(CLI::Range(0u, 4000000u))
+      ->capture_default_str();
   app.add_option("--max-hislip-sessions", o.max_hislip_sessions, "HiSLIP sessions in total")->capture_default_str();
   app.add_flag("--read-only", o.read_only, "Refuse writes and triggers (clients may read and poll)");
   app.add_option("--max-recv-size", o.vxi11_max_recv_size, "VXI-11 maxRecvSize announced to clients (>= 1024)")
@@ -63,6 +70,7 @@ int main(int argc, char** argv) {
   app.add_option("--hold", o.response_hold_ms, "How long (ms) an unread answer holds off other clients")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  o.idle_timeout_ms = idle_s * 1000;
 
   if (!parse_address(socket_at, "--socket", o.socket) || !parse_address(vxi11_at, "--vxi11", o.vxi11) ||
       !parse_address(portmapper_at, "--portmapper", o.portmapper) || !parse_address(hislip_at, "--hislip", o.hislip) ||

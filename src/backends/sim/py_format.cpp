@@ -365,9 +365,10 @@ FormatTemplate FormatTemplate::parse(std::string_view text) {
   return t;
 }
 
-std::string FormatTemplate::format(const Value& value) const {
+std::string FormatTemplate::format(const Value& value, std::size_t max_size) const {
   std::string out;
   for (const auto& p : pieces_) {
+    if (out.size() > max_size) break;
     out += p.literal;
     if (!p.has_field) continue;
     if (p.conversion == 's') {
@@ -380,6 +381,8 @@ std::string FormatTemplate::format(const Value& value) const {
       out += format_value(value, p.spec);
     }
   }
+  if (out.size() > max_size)
+    throw FormatError("the formatted text would be longer than " + std::to_string(max_size) + " bytes");
   return out;
 }
 

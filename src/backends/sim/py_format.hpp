@@ -46,8 +46,10 @@ class FormatTemplate {
   FormatTemplate() = default;
   /// @throws FormatError for a malformed template, a field other than argument 0, a nested field.
   static FormatTemplate parse(std::string_view text);
-  /// @throws FormatError when the value does not suit a field's spec.
-  std::string format(const Value& value) const;
+  /// The template applied to `value`; output longer than `max_size` bytes is refused as soon as a
+  /// field makes it so (each field is at most 1 MiB wide, a template may have thousands).
+  /// @throws FormatError when the value does not suit a field's spec or the output is too long.
+  std::string format(const Value& value, std::size_t max_size = std::string::npos) const;
   /// Whether the template has at least one replacement field.
   bool has_fields() const noexcept;
   /// The specs of its fields in order (for diagnostics).

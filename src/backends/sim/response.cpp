@@ -127,20 +127,26 @@ ResponseTemplate ResponseTemplate::parse(std::string_view text, Mode mode) {
 
 std::string ResponseTemplate::render(const Value* value, PythonRandom& rng) const {
   std::string out;
+  auto bounded = [&] {
+    if (out.size() > max_response_size)
+      throw FormatError("the response would be longer than " + std::to_string(max_response_size >> 20) + " MiB");
+  };
   for (const auto& p : pieces_) {
     switch (p.kind) {
       case Piece::Kind::bytes: out += p.bytes; break;
       case Piece::Kind::format:
         if (p.format.has_fields() && !value) throw FormatError("no value to format");
-        out += p.format.format(value ? *value : Value(std::string()));
+        out += p.format.format(value ? *value : Value(std::string()), max_response_size - out.size());
         break;
       case Piece::Kind::random:
         for (long k = 0; k < p.random.count; ++k) {
           if (k) out += ", ";
           out += format_value(Value(rng.uniform(p.random.min, p.random.max)), p.random.spec);
+          bounded();
         }
         break;
     }
+    bounded();
   }
   return out;
 }

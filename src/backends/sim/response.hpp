@@ -18,6 +18,10 @@
 
 namespace cppvisa::sim {
 
+/// The longest response a template may render (16 MiB): a definition file is user input, and
+/// {RANDOM(0, 1, 100000):1048576f} would otherwise ask for 100 GB. Longer: FormatError.
+inline constexpr std::size_t max_response_size = 16u << 20;
+
 /// Backslash-r/backslash-n escapes and BYTES(...) directives to bytes. @throws FormatError.
 std::string to_bytes(std::string_view text);
 

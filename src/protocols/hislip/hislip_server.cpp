@@ -47,6 +47,10 @@ struct Server::Session {
   std::uint32_t server_counter = initial_message_id;  // overlapped mode
   bool rmt_expected = false;
   bool mav = false;
+  // Last traffic on either channel, either direction (steady clock ticks): the idle timeout's start.
+  std::atomic<std::chrono::steady_clock::rep> active{std::chrono::steady_clock::now().time_since_epoch().count()};
+  std::atomic<bool> idle_closed{false};
+  void touch() noexcept { active = std::chrono::steady_clock::now().time_since_epoch().count(); }
   std::uint64_t clear_generation = 0;
   int deferred_remote_local = -1;  // a remote/local request acknowledged under another client's lock
 };
@@ -174,12 +178,56 @@ void Server::refuse(net::Socket& socket, const net::TcpAcceptor::RefusalInfo& in
                  std::string_view("maximum number of clients exceeded"), info.deadline);
 }
 
+/// Reads a channel for its MessageStream. A read with a deadline of its own (the first message)
+/// keeps it; a read without one (the channel loops) ends with ERROR_TMO once the session had no
+/// traffic for idle_ms: both channels and both directions count (Session::touch).
+class Server::IdleInput : public ByteInput {
+ public:
+  IdleInput(net::Socket& socket, std::uint32_t idle_ms) : socket_(socket), idle_(idle_ms) {}
+  void attach(Session& s) noexcept { session_ = &s; }
+  status_t recv_some(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count) override {
+    for (;;) {
+      bool idle_rule = deadline.infinite() && idle_.count() > 0;
+      core::Deadline d = idle_rule ? core::Deadline::at(last() + idle_) : deadline;
+      status_t st = socket_.recv_some(buffer, d, count);
+      if (st == status::SUCCESS) {
+        touch();
+        return st;
+      }
+      if (st != status::ERROR_TMO || !idle_rule) return st;
+      if (std::chrono::steady_clock::now() >= last() + idle_) return status::ERROR_TMO;  // idle
+    }
+  }
+
+ private:
+  using time_point = std::chrono::steady_clock::time_point;
+  time_point last() const noexcept {
+    if (!session_) return own_;
+    return time_point(std::chrono::steady_clock::duration(session_->active.load()));
+  }
+  void touch() noexcept {
+    if (session_) session_->touch();
+    else own_ = std::chrono::steady_clock::now();
+  }
+  net::Socket& socket_;
+  std::chrono::milliseconds idle_;
+  Session* session_ = nullptr;
+  time_point own_ = std::chrono::steady_clock::now();
+};
+
+void Server::close_idle(Session& s) {
+  if (!s.idle_closed.exchange(true))
+    fatal_both(s, fatal::unidentified,
+               "closed after " + std::to_string(options_.idle_timeout_ms / 1000) + " s without traffic (idle timeout)");
+  close_session(s);
+}
+
 void Server::send_fatal(net::Socket& socket, std::uint8_t code, std::string_view text) {
   send_message(socket, make_header(MessageType::fatal_error, code), text, ms_deadline(1000));
 }
 
 void Server::serve(const std::shared_ptr<net::Socket>& socket) {
-  SocketInput input(*socket);
+  IdleInput input(*socket, options_.idle_timeout_ms);
   MessageStream stream(input);
   Message first;
   status_t st = stream.next_message(first, max_sub_address, ms_deadline(options_.init_timeout_ms));
@@ -188,9 +236,9 @@ void Server::serve(const std::shared_ptr<net::Socket>& socket) {
   } else if (st != status::SUCCESS) {
     // Closed or silent: nothing to say (a presence probe is not an error).
   } else if (first.header.is(MessageType::initialize)) {
-    run_sync(socket, stream, first);
+    run_sync(socket, input, stream, first);
   } else if (first.header.is(MessageType::async_initialize)) {
-    run_async(socket, stream, first);
+    run_async(socket, input, stream, first);
   } else {
     send_fatal(*socket, fatal::invalid_init_sequence,
                "expected Initialize or AsyncInitialize, got " + message_type_name(first.header.type));
@@ -199,7 +247,8 @@ void Server::serve(const std::shared_ptr<net::Socket>& socket) {
 
 // ---- synchronous channel ----
 
-void Server::run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream& stream, const Message& init) {
+void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+                      const Message& init) {
   InitializeRequest request;
   if (!parse_initialize(init, request)) {
     send_fatal(*socket, fatal::invalid_init_sequence, "malformed Initialize (sub-address)");
@@ -232,6 +281,7 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream&
     session->client_max = options_.max_message_size;
     sessions_[session->id] = session;
   }
+  input.attach(*session);
   std::uint16_t version = std::min(request.version, protocol_version);
   Header response = make_header(MessageType::initialize_response, options_.prefer_overlap ? feature_overlap : 0,
                                 (std::uint32_t{version} << 16) | session->id);
@@ -247,6 +297,10 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream&
     status_t st = stream.next_message(m, options_.max_message_size, core::Deadline::never());
     if (st == status::ERROR_INV_FMT) {
       fatal_both(*session, fatal::bad_header, "poorly formed message header");
+      break;
+    }
+    if (st == status::ERROR_TMO) {
+      close_idle(*session);
       break;
     }
     if (st != status::SUCCESS) break;
@@ -306,6 +360,7 @@ void Server::fatal_both(Session& s, std::uint8_t code, std::string_view text) {
 }
 
 status_t Server::send_sync(Session& s, const Header& h, std::span<const std::byte> payload) {
+  s.touch();
   std::lock_guard lock(s.sync_send);
   return send_message(*s.sync, h, payload, ms_deadline(options_.send_timeout_ms));
 }
@@ -317,6 +372,7 @@ status_t Server::send_async(Session& s, const Header& h, std::span<const std::by
     async = s.async;
   }
   if (!async) return status::ERROR_CONN_LOST;
+  s.touch();
   std::lock_guard lock(s.async_send);
   return send_message(*async, h, payload, ms_deadline(options_.send_timeout_ms));
 }
@@ -559,7 +615,8 @@ void Server::pump(std::shared_ptr<Session> s) {
 
 // ---- asynchronous channel ----
 
-void Server::run_async(const std::shared_ptr<net::Socket>& socket, MessageStream& stream, const Message& init) {
+void Server::run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+                       const Message& init) {
   auto id = static_cast<std::uint16_t>(init.header.parameter & 0xFFFF);
   std::shared_ptr<Session> session;
   {
@@ -573,6 +630,7 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, MessageStream
     session->async = socket;
     session->async_active = true;
   }
+  input.attach(*session);
   std::uint32_t vendor = (std::uint32_t{static_cast<unsigned char>(options_.vendor_id[0])} << 8) |
                          static_cast<unsigned char>(options_.vendor_id[1]);
   // Ready before the response goes out: a client may send on the synchronous channel as soon as
@@ -592,6 +650,10 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, MessageStream
     status_t st = stream.next_message(m, max_async_payload, core::Deadline::never());
     if (st == status::ERROR_INV_FMT) {
       fatal_both(*session, fatal::bad_header, "poorly formed message header");
+      break;
+    }
+    if (st == status::ERROR_TMO) {
+      close_idle(*session);
       break;
     }
     if (st != status::SUCCESS) break;

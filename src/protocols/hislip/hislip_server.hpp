@@ -34,7 +34,9 @@
 // - malformed traffic: bad prologue -> FatalError 1 and close; sync traffic before the async channel
 //   exists -> FatalError 2; wrong order -> FatalError 3; too many sessions -> FatalError 4; a payload
 //   longer than the announced maximum -> Error 4 (skipped, never allocated); unknown types -> Error 1,
-//   vendor-specific -> Error 3, bad control codes -> Error 2.
+//   vendor-specific -> Error 3, bad control codes -> Error 2;
+// - a session without traffic on either channel for Options::idle_timeout_ms gets FatalError 0
+//   ("idle") and is closed.
 // - connections come through net::TcpAcceptor (allow list, limits in total and per client
 //   address, back-off on accept errors); a refused client gets FatalError 4 ("maximum number of
 //   clients exceeded") for a limit, FatalError 0 naming the reason for the allow list, then the close.
@@ -75,6 +77,9 @@ class Server {
     std::uint32_t send_timeout_ms = 30000;      ///< a client that stops reading is dropped after this
     std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
     std::uint32_t device_timeout_ms = 10000;    ///< device writes, clear, status byte, trigger, remote/local
+    /// A session with no message either way on either channel for this long gets FatalError 0
+    /// ("idle") and is closed (0 = never).
+    std::uint32_t idle_timeout_ms = net::default_idle_timeout_ms;
   };
 
   Server();
@@ -105,10 +110,15 @@ class Server {
  private:
   struct Device;
   struct Session;
+  class IdleInput;
   void serve(const std::shared_ptr<net::Socket>& socket);
   void refuse(net::Socket& socket, const net::TcpAcceptor::RefusalInfo& info);
-  void run_sync(const std::shared_ptr<net::Socket>& socket, MessageStream& stream, const Message& init);
-  void run_async(const std::shared_ptr<net::Socket>& socket, MessageStream& stream, const Message& init);
+  void run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+                const Message& init);
+  void run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+                 const Message& init);
+  /// A channel found its session idle: FatalError 0 on both channels (once), then the close.
+  void close_idle(Session& s);
   bool handle_sync(Session& s, const Message& m);
   bool handle_async(Session& s, const Message& m);
   bool handle_data(Session& s, const Message& m);

@@ -31,6 +31,11 @@
 
 namespace cppvisa::net {
 
+/// How long a server keeps a connection on which the client sends nothing (ms; every server's
+/// Options::idle_timeout_ms, visa-serve's --idle-timeout): idle connections must not hold the
+/// connection limits forever. 0 = never.
+inline constexpr std::uint32_t default_idle_timeout_ms = 600000;
+
 class TcpAcceptor {
  public:
   struct Options {

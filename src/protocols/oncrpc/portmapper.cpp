@@ -1,5 +1,6 @@
 #include "protocols/oncrpc/portmapper.hpp"
 
+#include "protocols/net/peer_process.hpp"
 #include "protocols/oncrpc/rpc_client.hpp"
 
 #include <algorithm>
@@ -40,7 +41,9 @@ std::uint16_t portmapper_port() {
   return pmap::default_port;
 }
 
-PortmapperServer::PortmapperServer() {
+PortmapperServer::PortmapperServer() : PortmapperServer(RpcServer::Options{}) {}
+
+PortmapperServer::PortmapperServer(RpcServer::Options options) : rpc_(options) {
   rpc_.add_program(pmap::program, pmap::version, pmap::version,
                    [this](const CallContext& c, XdrReader& a, XdrWriter& r) { return dispatch(c, a, r); });
 }
@@ -100,7 +103,10 @@ ProcResult PortmapperServer::dispatch(const CallContext& call, XdrReader& args, 
       Mapping m;
       if (!decode_mapping(args, m) || !args.done()) return ProcResult::garbage_args;
       bool ok = false;
-      if (loopback(call.peer)) ok = call.header.proc == pmap::proc_set ? set(m) : unset(m.prog, m.vers);
+      // Only from this process itself (net::peer_in_this_process): another local user must not
+      // redirect the VXI-11 server's clients or remove its registration. FALSE otherwise.
+      if (loopback(call.peer) && net::peer_in_this_process(call.peer, call.udp))
+        ok = call.header.proc == pmap::proc_set ? set(m) : unset(m.prog, m.vers);
       results.put_bool(ok);
       return ProcResult::reply;
     }

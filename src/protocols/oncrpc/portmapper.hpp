@@ -45,6 +45,8 @@ std::uint16_t portmapper_port();
 class PortmapperServer {
  public:
   PortmapperServer();
+  /// With the TCP side's limits, allow list and idle timeout (RpcServer::Options).
+  explicit PortmapperServer(RpcServer::Options options);
   ~PortmapperServer();
   PortmapperServer(const PortmapperServer&) = delete;
   PortmapperServer& operator=(const PortmapperServer&) = delete;
@@ -54,7 +56,7 @@ class PortmapperServer {
   void stop();
   std::uint16_t port() const noexcept { return rpc_.tcp_port(); }
 
-  /// Local registration (also reachable remotely over SET/UNSET from loopback peers only).
+  /// Local registration (also over SET/UNSET, from a loopback socket of this process only).
   bool set(const Mapping& m);
   /// Removes every mapping of prog/vers (any protocol), as UNSET does.
   bool unset(std::uint32_t prog, std::uint32_t vers);

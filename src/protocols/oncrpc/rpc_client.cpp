@@ -14,9 +14,13 @@ status_t RpcClient::connect(std::string_view host, std::uint16_t port, core::Dea
   net::Socket s;
   status_t st = net::connect_tcp(host, port, deadline, s);
   if (st != status::SUCCESS) return st;
-  s.set_nodelay(true);
-  stream_ = std::make_unique<RecordStream>(std::move(s), max_record_);
+  adopt(std::move(s));
   return status::SUCCESS;
+}
+
+void RpcClient::adopt(net::Socket socket) {
+  socket.set_nodelay(true);
+  stream_ = std::make_unique<RecordStream>(std::move(socket), max_record_);
 }
 
 XdrWriter& RpcClient::begin_call(std::uint32_t prog, std::uint32_t vers, std::uint32_t proc) {

@@ -24,6 +24,8 @@ class RpcClient {
 
   /// Connects (see net::connect_tcp for the statuses).
   status_t connect(std::string_view host, std::uint16_t port, core::Deadline deadline);
+  /// Calls go over `socket`, a TCP connection made elsewhere (e.g. bound to a chosen source address).
+  void adopt(net::Socket socket);
   bool connected() const noexcept { return stream_ != nullptr; }
   /// The connected socket (for its local address, options); requires connected().
   net::Socket& socket() noexcept { return stream_->socket(); }

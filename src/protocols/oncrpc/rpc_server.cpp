@@ -70,8 +70,11 @@ void RpcServer::serve_connection(net::Socket& socket, const net::TcpAcceptor::Co
   stream.set_partial_record_timeout(options_.partial_record_timeout_ms);
   std::vector<std::byte> record, reply;
   for (;;) {
-    status_t st = stream.receive(record, core::Deadline::never(), &info.stop);
-    if (st != status::SUCCESS) break;  // closed, oversize fragment, stop
+    // Between calls the client has idle_timeout_ms to send the next one (a half-sent one has
+    // partial_record_timeout_ms to complete); the time a call takes does not count.
+    auto idle = options_.idle_timeout_ms ? core::Deadline::after_ms(options_.idle_timeout_ms) : core::Deadline::never();
+    status_t st = stream.receive(record, idle, &info.stop);
+    if (st != status::SUCCESS) break;  // closed, idle, oversize fragment, stop
     bool malformed = false;
     begin_record(reply);  // the reply is appended after the record mark placeholder
     if (!handle_call(record, base, reply, malformed)) {

@@ -59,6 +59,8 @@ class RpcServer {
     std::size_t max_per_address = 16;               ///< TCP connections from one client address at once
     net::AddressFilter allow;                       ///< TCP clients allowed (empty = all); others are closed at once
     std::uint32_t partial_record_timeout_ms = 30000;  ///< a half-sent call must complete within this
+    /// A TCP connection without a call for this long is closed (0 = never).
+    std::uint32_t idle_timeout_ms = net::default_idle_timeout_ms;
   };
   RpcServer();
   explicit RpcServer(Options options);

@@ -109,14 +109,19 @@ void SocketServer::serve(net::Socket& sock, const net::Waker& stop, server::Clie
   const auto response_timeout = std::chrono::milliseconds(options_.response_timeout_ms);
   bool collecting = false;        // a response to the client's last message may be on its way
   Clock::time_point progress{};   // when the message was written or the response last moved
+  Clock::time_point active = Clock::now();  // last traffic either way (the idle timeout's start)
+  const auto idle = std::chrono::milliseconds(options_.idle_timeout_ms);
   for (;;) {
     if (collecting && (client.mid_message() || Clock::now() - progress >= response_timeout ||
                        !device_->response_pending(id)))
       collecting = false;
     // Wait for the client (forever when no response is on its way), or only look when one is.
-    status_t st = net::wait_fd(sock.fd(), POLLIN, collecting ? core::Deadline::after_ms(0) : core::Deadline::never(),
-                               &stop);
+    core::Deadline wait = collecting                      ? core::Deadline::after_ms(0)
+                          : options_.idle_timeout_ms == 0 ? core::Deadline::never()
+                                                          : core::Deadline::at(active + idle);
+    status_t st = net::wait_fd(sock.fd(), POLLIN, wait, &stop);
     if (st == status::ERROR_ABORT || st == status::ERROR_IO) break;
+    if (st == status::ERROR_TMO && !collecting) break;  // idle: the client sent nothing for idle_timeout_ms
     if (st == status::SUCCESS) {
       std::size_t n = 0;
       if (sock.recv_available(in, n) != status::SUCCESS) break;  // the client closed
@@ -125,7 +130,7 @@ void SocketServer::serve(net::Socket& sock, const net::Waker& stop, server::Clie
       // now (IEEE 488.2 §6.3.2.3), and output is collected again for it.
       if (!client.write_input(std::span<const std::byte>(in).first(n))) break;
       collecting = !client.mid_message();
-      progress = Clock::now();
+      progress = active = Clock::now();
       continue;
     }
     // No input now: collect a slice of the response, straight into the send buffer.
@@ -136,7 +141,7 @@ void SocketServer::serve(net::Socket& sock, const net::Waker& stop, server::Clie
       if (sock.send_all(std::span<const std::byte>(out).first(count), core::Deadline::after_ms(options_.send_timeout_ms),
                         nullptr, &stop) != status::SUCCESS)
         break;
-      progress = Clock::now();
+      progress = active = Clock::now();
     }
     if (rs >= 0 || rs == status::ERROR_TMO) continue;
     if (stop.woken()) break;

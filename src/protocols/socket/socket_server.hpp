@@ -15,6 +15,7 @@
 // - a raw socket cannot report an error: when the device refuses a write (read-only serving,
 //   VI_ERROR_NSUP_OPER, a device error or timeout) the connection is closed rather than the data
 //   dropped silently.
+// A connection with no traffic either way for Options::idle_timeout_ms is closed.
 // Connections come through net::TcpAcceptor (allow list, limits in total and per client address,
 // back-off on accept errors); a refused client is closed at once (a raw socket has no error
 // message).
@@ -42,6 +43,8 @@ class SocketServer {
     std::uint32_t write_timeout_ms = 10000;  ///< a device write (and its wait for the device) longer than this closes the connection
     std::uint32_t send_timeout_ms = 10000;   ///< a client that stops reading for this long is dropped
     std::size_t read_chunk = 1u << 20;       ///< bytes per device read (and per send)
+    /// A connection with neither input nor output for this long is closed (0 = never).
+    std::uint32_t idle_timeout_ms = net::default_idle_timeout_ms;
   };
 
   SocketServer(std::shared_ptr<server::ServedDevice> device, Options options);

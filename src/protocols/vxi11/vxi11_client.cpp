@@ -32,6 +32,11 @@ std::uint32_t io_timeout_ms(core::Deadline d) {
   return static_cast<std::uint32_t>(std::clamp<long long>(ms, 1, 0xFFFFFFFEll));
 }
 
+std::uint32_t remaining_ms(core::Deadline d) {
+  if (d.infinite()) return 0xFFFFFFFFu;
+  return static_cast<std::uint32_t>(std::min<long long>(d.remaining().count(), 0xFFFFFFFEll));
+}
+
 core::Deadline extend(core::Deadline d, std::uint32_t ms) {
   if (d.infinite() || ms == 0xFFFFFFFFu) return core::Deadline::never();
   return core::Deadline::at(d.when() + std::chrono::milliseconds(ms));
@@ -48,6 +53,14 @@ bool ipv4_u32(const std::string& host, std::uint32_t& out) {
 }
 
 }  // namespace
+
+std::uint32_t Vxi11Client::grace_ms(std::uint32_t timeout_ms) noexcept {
+  // 5% for the reply to travel, then up to 2.5% for device_abort: the call is over within the
+  // caller's timeout + 7.5% (10% promised; the rest is scheduling). Capped at 1 s: that is plenty
+  // for a LAN round trip, and a 10 min timeout need not wait 30 s more.
+  if (timeout_ms == 0xFFFFFFFFu) return 0;
+  return std::clamp<std::uint32_t>(timeout_ms / 20, 1, 1000);
+}
 
 Vxi11Client::Vxi11Client() : core_(max_reply_record) {}
 
@@ -79,7 +92,9 @@ status_t Vxi11Client::open(const Target& target, core::Deadline deadline, bool l
   p.device = target.device_name;
   encode(core_.begin_call(core_program, program_version, proc::create_link), p);
   XdrReader results;
-  core::Deadline transport = extend(deadline, transport_grace_ms + (lock_device ? lock_timeout_ms : 0));
+  // The open timeout covers the whole open; waiting for a lock adds the lock timeout (and its grace).
+  std::uint32_t lock_wait = lock_device ? lock_timeout_ms + grace_ms(lock_timeout_ms) : 0;
+  core::Deadline transport = extend(deadline, lock_wait);
   status_t st = core_.finish_call(transport, results);
   if (st != status::SUCCESS) {
     core_.close();
@@ -122,14 +137,13 @@ void Vxi11Client::close() {
 status_t Vxi11Client::call(std::uint32_t procedure, core::Deadline deadline, XdrReader& results) {
   (void)procedure;
   if (!core_.connected()) return status::ERROR_CONN_LOST;
-  status_t st = core_.finish_call(extend(deadline, transport_grace_ms), results);
+  std::uint32_t grace = grace_ms(remaining_ms(deadline));
+  status_t st = core_.finish_call(extend(deadline, grace), results);
   if (st == status::ERROR_TMO) {
-    // The instrument ignored its io_timeout: abort the call so the link is usable again and give the
-    // reply a moment (a reply that comes even later is skipped by xid at the next call). At most
-    // about 3 x transport_grace_ms past the caller's deadline in all.
-    abort(transport_grace_ms);
-    XdrReader ignored;
-    core_.await_reply(core::Deadline::after_ms(transport_grace_ms), ignored);
+    // The instrument ignored its io_timeout (or is silent): abort the call so that the link is
+    // usable again, within half the grace; its late reply, if any, is skipped by xid at the next
+    // call (RpcClient::await_reply).
+    abort(std::max<std::uint32_t>(grace / 2, 1));
     return status::ERROR_TMO;
   }
   return st;

@@ -78,9 +78,12 @@ class Vxi11Client {
   void disable_srq();
   bool srq_enabled() const noexcept { return intr_server_ != nullptr; }
 
-  /// Milliseconds added to the io/lock timeout for the transport deadline of a call, so that the
-  /// instrument's own timeout error (15) normally arrives before the transport gives up.
-  static constexpr std::uint32_t transport_grace_ms = 1000;
+  /// The transport's grace past the caller's deadline for one RPC: the instrument gets the whole
+  /// timeout as io_timeout/lock_timeout and its own timeout error (15) normally arrives before the
+  /// transport gives up; a silent instrument is then aborted within grace_ms() / 2 more. Both fit in
+  /// 10% of the timeout (at most 1 s): a call ends within timeout + 10% whatever the instrument
+  /// does (docs/reliability.md).
+  static std::uint32_t grace_ms(std::uint32_t timeout_ms) noexcept;
 
  private:
   status_t call(std::uint32_t procedure, core::Deadline deadline, oncrpc::XdrReader& results);

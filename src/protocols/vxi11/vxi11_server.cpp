@@ -6,6 +6,7 @@
 #include <chrono>
 #include <climits>
 #include <limits>
+#include <optional>
 #include <utility>
 
 namespace cppvisa::vxi11 {
@@ -25,6 +26,7 @@ struct Vxi11Server::Link {
   std::int32_t lid = 0;
   Device* device = nullptr;
   std::uint64_t connection = 0;
+  std::optional<net::IpAddress> address;  // the client's (for the per-address limit)
   server::ClientId client = 0;  // this link as a client of the device
   bool ready = false;           // create_link finished (guarded by mutex_)
   bool in_progress = false;     // an abortable call runs (guarded by mutex_)
@@ -63,6 +65,7 @@ oncrpc::RpcServer::Options channel_options(const Vxi11Server::Options& o, std::s
   auto rpc = oncrpc::RpcServer::Options::bounded(max_record_size, o.max_connections);
   rpc.max_per_address = o.max_per_address;
   rpc.allow = o.allow;
+  rpc.idle_timeout_ms = o.idle_timeout_ms;
   return rpc;
 }
 }  // namespace
@@ -296,12 +299,17 @@ std::int32_t Vxi11Server::create_link(const CallContext& call, const CreateLinkP
     auto on_connection = std::count_if(links_.begin(), links_.end(),
                                        [&](auto& l) { return l.second->connection == call.connection_id; });
     if (static_cast<std::size_t>(on_connection) >= options_.max_links_per_connection) return err::out_of_resources;
+    auto address = net::IpAddress::parse(net::strip_brackets(call.peer.host));
+    auto from_address =
+        std::count_if(links_.begin(), links_.end(), [&](auto& l) { return l.second->address == address; });
+    if (static_cast<std::size_t>(from_address) >= options_.max_links_per_address) return err::out_of_resources;
     while (links_.count(next_lid_)) next_lid_ = next_lid_ == INT32_MAX ? 1 : next_lid_ + 1;
     link = std::make_shared<Link>();
     link->lid = next_lid_;
     next_lid_ = next_lid_ == INT32_MAX ? 1 : next_lid_ + 1;
     link->device = it->second.get();
     link->connection = call.connection_id;
+    link->address = address;
     link->client = server::new_client_id();
     link->ready = !p.lock_device;
     link->in_progress = p.lock_device;  // the lock wait ends at stop()
@@ -563,6 +571,10 @@ std::int32_t Vxi11Server::create_intr_chan(const CallContext& call, const Device
   addr.s_addr = htonl(f.host_addr);
   char text[INET_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET, &addr, text, sizeof text);
+  // Only back to the caller: a server that connects wherever a client says scans ports for it.
+  // (hostAddr is an IPv4 u32, VXI-11 B.6.1: an IPv6 client cannot have an interrupt channel.)
+  auto peer = net::IpAddress::parse(net::strip_brackets(call.peer.host));
+  if (!peer || peer != net::IpAddress::parse(text)) return err::parameter;
   auto channel = std::make_shared<IntrChannel>();
   if (channel->client.connect(text, static_cast<std::uint16_t>(f.host_port),
                               core::Deadline::after_ms(intr_connect_timeout_ms)) != status::SUCCESS)

@@ -1,8 +1,9 @@
 // vxi11::Vxi11Server: serves server::ServedDevice instruments over VXI-11 (core and abort
 // channels; interrupt channel for SRQ), VXI-11 for the rules it follows:
 // - links (create_link/destroy_link), each a client of its device (server::ClientId), bounded in
-//   total and per connection (create_link beyond a bound: error 9); connections bounded in total
-//   and per client address, and refused outside an allow list (closed at accept);
+//   total, per connection and per client address (create_link beyond a bound: error 9);
+//   connections bounded in total and per client address, refused outside an allow list (closed
+//   at accept) and closed after Options::idle_timeout_ms without a call;
 // - maxRecvSize enforcement (device_write larger than it -> error 5, nothing transferred);
 // - device_read with requestSize, termChar and END, partial data with error 15 on io_timeout;
 // - locks are the device's own (ServedDevice::lock), so a VXI-11 lock keeps out the device's
@@ -11,7 +12,9 @@
 //   its lock and discards its unread output;
 // - device_abort on the abort channel ends the link's call in progress (ServedDevice::abort) with
 //   error 23;
-// - create_intr_chan / device_enable_srq / device_intr_srq for service requests.
+// - create_intr_chan / device_enable_srq / device_intr_srq for service requests; the interrupt
+//   channel goes only to the calling client's own address (else error 5: the server never
+//   connects where a client points it, a port scanner otherwise).
 // Every status a device returns reaches the client as the VXI-11 error for it (status_to_error).
 #pragma once
 
@@ -49,6 +52,10 @@ class Vxi11Server {
     std::uint32_t max_read_size = 512u << 10;
     std::size_t max_links = 256;                 ///< links on all connections together
     std::size_t max_links_per_connection = 16;   ///< links one core connection may hold
+    std::size_t max_links_per_address = 64;      ///< links all connections from one client address may hold
+    /// A core or abort connection without a call for this long is closed (its links destroyed,
+    /// their locks released); 0 = never.
+    std::uint32_t idle_timeout_ms = net::default_idle_timeout_ms;
     std::size_t max_connections = 64;            ///< core (and, separately, abort) connections
     std::size_t max_per_address = 16;            ///< core (and abort) connections from one client address
     /// Clients allowed on the core and abort channels (empty = all); others are closed at accept.

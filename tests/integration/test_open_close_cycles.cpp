@@ -1,0 +1,142 @@
+// Issue #12 point 5: 10 000 open/close cycles on each LAN protocol (the native backend against
+// the gateway serving a simulated instrument, client and server in this process) leave no file
+// descriptor, thread or memory behind: /proc/self/fd and the thread count return to where they
+// were, and the bytes malloc has handed out (mallinfo2) grow by less than 16 bytes per cycle.
+// SOCKET runs 2 000 cycles: on this loopback a connect that follows a connection closed without
+// any data exchanged (a raw-socket open/close sends nothing) waits ~20 ms in SYN-SENT, whatever
+// the server (Python shows the same), and 10 000 of them would take 4 minutes.
+#include "backends/native/native_backend.hpp"
+#include "support/process_stats.hpp"
+
+#include <cppvisa/backend.hpp>
+#include <cppvisa/gateway.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace cppvisa {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Proto { socket, vxi11, hislip };
+
+constexpr std::size_t warmup_cycles = 200;  // arenas, caches and the first allocations settle
+
+std::size_t cycles(Proto p) {
+  // CPPVISA_CYCLES to try more (or fewer, while debugging).
+  if (const char* env = std::getenv("CPPVISA_CYCLES")) return std::strtoul(env, nullptr, 10);
+  return p == Proto::socket ? 2000 : 10000;
+}
+
+class OpenCloseCycles : public ::testing::TestWithParam<Proto> {};
+
+TEST_P(OpenCloseCycles, LeaveNoDescriptorThreadOrMemoryBehind) {
+  GatewayOptions o;
+  o.resources = {"TCPIP::sim-scope::INSTR"};
+  // A connection counts against the per-client limit until the server has seen it close (a few
+  // ms on a loaded machine); at 2000 cycles/s that is more than the default 16.
+  o.max_connections_per_client = o.max_connections;
+  switch (GetParam()) {
+    case Proto::socket: o.socket = GatewayAddress{}; break;
+    case Proto::vxi11: o.vxi11 = GatewayAddress{}; break;
+    case Proto::hislip: o.hislip = GatewayAddress{}; break;
+  }
+  Gateway gateway(open_backend("@sim"), o);
+  gateway.start();
+  const std::string port = std::to_string(gateway.endpoints().front().port);
+  std::string resource;
+  switch (GetParam()) {
+    case Proto::socket: resource = "TCPIP::127.0.0.1::" + port + "::SOCKET"; break;
+    case Proto::vxi11: resource = "TCPIP::127.0.0.1:" + port + "::inst0::INSTR"; break;
+    case Proto::hislip: resource = "TCPIP::127.0.0.1::hislip0," + port + "::INSTR"; break;
+  }
+  auto backend = native::make_backend();
+  session_t rm = 0;
+  ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+
+  double open_s = 0, close_s = 0;
+  auto cycle = [&](bool query) {
+    session_t s = 0;
+    auto t0 = Clock::now();
+    ASSERT_EQ(backend->open(rm, resource, AccessMode::no_lock, 2000, s), status::SUCCESS);
+    open_s += std::chrono::duration<double>(Clock::now() - t0).count();
+    if (query) {
+      std::size_t n = 0;
+      static constexpr char command[] = "*IDN?\n";
+      ASSERT_GE(backend->set_attribute(s, attr::TERMCHAR_EN, std::int64_t{1}), 0);
+      ASSERT_EQ(backend->write(s, std::as_bytes(std::span(command, 6)), n), status::SUCCESS);
+      std::vector<std::byte> buffer(256);
+      status_t st = backend->read(s, buffer, n);
+      ASSERT_GE(st, 0) << status_name(st);
+      ASSERT_EQ(std::string(reinterpret_cast<const char*>(buffer.data()), n), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+    }
+    auto t1 = Clock::now();
+    ASSERT_EQ(backend->close(s), status::SUCCESS);
+    close_s += std::chrono::duration<double>(Clock::now() - t1).count();
+  };
+  // The server ends a connection's thread shortly after the client closes: the baseline is taken
+  // once the counts have stayed put for 200 ms, and the end waits (up to 5 s) to get back to it.
+  auto steady = [] {
+    testing::ProcessStats last = testing::process_stats();
+    auto since = Clock::now();
+    while (Clock::now() - since < std::chrono::milliseconds(200)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      auto now = testing::process_stats();
+      if (now.fds != last.fds || now.threads != last.threads) since = Clock::now();
+      last = now;
+    }
+    return last;
+  };
+  auto settled = [&](const testing::ProcessStats& want) {
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    testing::ProcessStats now = testing::process_stats();
+    while ((now.fds > want.fds || now.threads > want.threads) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      now = testing::process_stats();
+    }
+    return now;
+  };
+
+  for (std::size_t i = 0; i < warmup_cycles; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 10 == 0));
+  auto before = steady();
+  const std::size_t n = cycles(GetParam());
+  auto start = Clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_NO_FATAL_FAILURE(cycle(i % 100 == 0));
+    if (std::getenv("CPPVISA_CYCLES_TRACE") && i % 500 == 0)
+      std::printf("%zu %.2f open %.2f close %.2f\n", i, std::chrono::duration<double>(Clock::now() - start).count(),
+                  open_s, close_s);
+  }
+  auto seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  auto after = settled(before);
+
+  EXPECT_EQ(after.fds, before.fds) << "file descriptors";
+  EXPECT_EQ(after.threads, before.threads) << "threads";
+  EXPECT_LT(after.heap_bytes, before.heap_bytes + n * 16) << "heap " << before.heap_bytes << " -> " << after.heap_bytes;
+  std::printf("[ cycles   ] %zu open/close in %.1f s (%.0f/s); fds %zu -> %zu, threads %zu -> %zu, heap %zu -> %zu B, "
+              "RSS %zu -> %zu kB\n",
+              n, seconds, n / seconds, before.fds, after.fds, before.threads, after.threads, before.heap_bytes,
+              after.heap_bytes, before.rss_kb, after.rss_kb);
+  backend->close(rm);
+  gateway.stop();
+}
+
+std::string proto_name(const ::testing::TestParamInfo<Proto>& info) {
+  switch (info.param) {
+    case Proto::socket: return "Socket";
+    case Proto::vxi11: return "Vxi11";
+    case Proto::hislip: return "Hislip";
+  }
+  return "?";
+}
+
+INSTANTIATE_TEST_SUITE_P(Lan, OpenCloseCycles, ::testing::Values(Proto::socket, Proto::vxi11, Proto::hislip),
+                         proto_name);
+
+}  // namespace
+}  // namespace cppvisa
