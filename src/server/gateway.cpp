@@ -287,6 +287,7 @@ status_t Gateway::Impl::start_vicp() {
     vicp::Server::Options o;
     if (at.port != 0 && at.port + i > 65535) return fail(status::ERROR_INV_SETUP, "VICP ports run past 65535");
     o.listen = listen_options(at, at.port == 0 ? 0 : static_cast<std::uint16_t>(at.port + i));
+    o.idle_timeout_ms = options.idle_timeout_ms;
     auto server = std::make_unique<vicp::Server>(served[i].device, o);
     if (status_t st = server->start(); st < 0)
       return fail(st, fmt::format("VICP for {}: {}", served[i].name, server->error().empty() ? status_name(st) : server->error()));
@@ -323,6 +324,7 @@ status_t Gateway::Impl::start_prologix() {
   if (!others.empty()) warnings.push_back(fmt::format("not GPIB instruments, so not on the Prologix adapter's bus: {}", others));
   prologix::AdapterServer::Options o;
   o.listen = listen_options(at, at.port);
+  o.idle_timeout_ms = options.idle_timeout_ms;
   prologix_server = std::make_unique<prologix::AdapterServer>(std::move(bus), o);
   if (status_t st = prologix_server->start(); st < 0)
     return fail(st, fmt::format("Prologix adapter: {}", prologix_server->error().empty() ? status_name(st) : prologix_server->error()));

@@ -1,5 +1,5 @@
 // Issue #12 point 3: the servers under abuse. Idle connections are closed after the idle timeout
-// (every protocol and the portmapper) so that they cannot hold the limits; links are limited per
+// (every protocol, VICP and the Prologix adapter included, and the portmapper) so that they cannot hold the limits; links are limited per
 // client address; the VXI-11 interrupt channel goes only to the client's own address; the
 // portmapper takes SET/UNSET only from its own process. A client past a limit gets the
 // protocol's error, and a client from another address keeps working. Loopback has a whole /8:
@@ -10,7 +10,9 @@
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
 #include "protocols/oncrpc/rpc_client.hpp"
+#include "protocols/prologix/prologix_server.hpp"
 #include "protocols/socket/socket_server.hpp"
+#include "protocols/vicp/vicp_server.hpp"
 #include "protocols/vxi11/vxi11_client.hpp"
 #include "protocols/vxi11/vxi11_server.hpp"
 
@@ -219,6 +221,45 @@ TEST(ServerAbuse, HislipIdleSessionGetsFatalErrorAndIsClosed) {
   std::uint8_t stb = 0;
   EXPECT_LT(idle.read_stb(stb, core::Deadline::after_ms(1000)), 0);  // closed by the server
   EXPECT_EQ(active.read_stb(stb, core::Deadline::after_ms(1000)), status::SUCCESS);
+  server.stop();
+}
+
+TEST(ServerAbuse, VicpIdleConnectionsAreClosed) {
+  auto device = std::make_shared<FakeDevice>();
+  vicp::Server::Options o;
+  o.idle_timeout_ms = idle_ms;
+  vicp::Server server(device, o);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  net::Socket idle = connect_from("127.0.0.1", server.port());
+  ASSERT_TRUE(idle.valid());
+  auto closed = time_to_close(idle, 3s);
+  ASSERT_TRUE(closed);
+  EXPECT_GE(closed->count(), idle_ms - 20);
+  EXPECT_LE(closed->count(), idle_ms + 1000);
+  server.stop();
+}
+
+TEST(ServerAbuse, PrologixIdleConnectionsAreClosedAndActiveOnesStay) {
+  auto device = std::make_shared<FakeDevice>();
+  prologix::AdapterServer::Options o;
+  o.idle_timeout_ms = idle_ms;
+  prologix::AdapterServer server({{5, std::nullopt, device}}, o);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  net::Socket idle = connect_from("127.0.0.1", server.port());
+  net::Socket active = connect_from("127.0.0.1", server.port());
+  ASSERT_TRUE(idle.valid() && active.valid());
+  std::thread commands([&] {
+    for (int i = 0; i < 6; ++i) {
+      EXPECT_EQ(query_socket(active, "++ver\n"), o.version + "\r\n");
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  auto closed = time_to_close(idle, 3s);
+  commands.join();
+  ASSERT_TRUE(closed);
+  EXPECT_GE(closed->count(), idle_ms - 20);
+  EXPECT_LE(closed->count(), idle_ms + 1000);
+  EXPECT_EQ(query_socket(active, "++ver\n"), o.version + "\r\n");
   server.stop();
 }
 

@@ -312,7 +312,11 @@ void AdapterServer::serve(net::Socket& socket, const net::Waker& stop, server::C
   std::vector<std::byte> in(input_chunk);
   bool open = true;
   while (open) {
-    if (net::wait_fd(socket.fd(), POLLIN, core::Deadline::never(), &stop) != status::SUCCESS) break;
+    // The adapter answers only what the client asks: input is all the traffic the idle timeout
+    // watches (a ++read that takes long is not idle: the wait starts after it).
+    core::Deadline wait = options_.idle_timeout_ms == 0 ? core::Deadline::never()
+                                                        : core::Deadline::after_ms(options_.idle_timeout_ms);
+    if (net::wait_fd(socket.fd(), POLLIN, wait, &stop) != status::SUCCESS) break;
     std::size_t n = 0;
     if (socket.recv_available(in, n) != status::SUCCESS) break;  // the client closed
     parser.feed(std::span<const std::byte>(in).first(n), [&](const HostParser::Event& e) {

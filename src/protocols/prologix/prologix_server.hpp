@@ -36,6 +36,8 @@ class AdapterServer {
     std::uint32_t write_timeout_ms = 10000;  ///< a device write longer than this closes the connection
     std::uint32_t send_timeout_ms = 10000;   ///< a client that stops reading for this long is dropped
     std::size_t read_chunk = 1u << 20;       ///< bytes per device read
+    /// A connection on which the client sends nothing for this long is closed (0 = never).
+    std::uint32_t idle_timeout_ms = net::default_idle_timeout_ms;
     std::string version = "Prologix GPIB-ETHERNET Controller version 01.06.06.00";
   };
   /// A device on the simulated bus.

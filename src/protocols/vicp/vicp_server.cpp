@@ -41,9 +41,11 @@ class Server::Connection {
                           !device_.response_pending(id_)))
         collecting_ = false;
       pollfd fds[3] = {{socket_.fd(), POLLIN | POLLPRI, 0}, {stop_.fd(), POLLIN, 0}, {srq_wake_.fd(), POLLIN, 0}};
-      int r = ::poll(fds, 3, collecting_ ? 0 : -1);
+      int r = ::poll(fds, 3, collecting_ ? 0 : idle_wait_ms());
       if (r < 0 && errno == EINTR) continue;
       if (r < 0 || (fds[1].revents & POLLIN)) return;
+      if (r == 0 && !collecting_ && idle_over()) return;  // the client sent nothing for idle_timeout_ms
+      if (r > 0 && (fds[0].revents & (POLLIN | POLLPRI | POLLHUP | POLLERR))) active_ = Clock::now();
       if (fds[0].revents & POLLPRI) {
         if (!urgent()) return;
         continue;
@@ -59,6 +61,18 @@ class Server::Connection {
 
  private:
   core::Deadline io_deadline() const { return core::Deadline::after_ms(server_.options_.io_timeout_ms); }
+
+  // How long poll() may wait for the client before the idle timeout (-1: forever).
+  int idle_wait_ms() const {
+    if (server_.options_.idle_timeout_ms == 0) return -1;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        active_ + std::chrono::milliseconds(server_.options_.idle_timeout_ms) - Clock::now());
+    return static_cast<int>(std::clamp<long long>(left.count() + 1, 0, 1 << 30));
+  }
+  bool idle_over() const {
+    return server_.options_.idle_timeout_ms != 0 &&
+           Clock::now() - active_ >= std::chrono::milliseconds(server_.options_.idle_timeout_ms);
+  }
 
   bool send_block(std::uint8_t bits, std::uint8_t sequence, std::span<const std::byte> payload) {
     Header h;
@@ -159,7 +173,7 @@ class Server::Connection {
       if (socket_.send_all(std::span<const std::byte>(out_).first(header_size + count), io_deadline(), nullptr, &stop_) !=
           status::SUCCESS)
         return false;
-      progress_ = Clock::now();
+      progress_ = active_ = Clock::now();
     }
     if (st >= 0 || st == status::ERROR_TMO) return true;
     if (stop_.woken()) return false;
@@ -181,6 +195,7 @@ class Server::Connection {
   bool collecting_ = false;
   std::uint8_t sequence_ = 0;
   Clock::time_point progress_{};
+  Clock::time_point active_ = Clock::now();  // last traffic either way (the idle timeout's start)
 };
 
 Server::Server(std::shared_ptr<server::ServedDevice> device, Options options)

@@ -14,6 +14,7 @@
 // - a service request of the device is sent as an SRQ block with payload "1";
 // - a header that is not VICP (version other than 1) closes the connection: the stream is out
 //   of step and nothing after it can be trusted.
+// A connection with no traffic either way for Options::idle_timeout_ms is closed.
 // Connections come through net::TcpAcceptor (allow list, limits, back-off).
 #pragma once
 
@@ -33,6 +34,8 @@ class Server {
     std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
     std::uint32_t io_timeout_ms = 10000;        ///< a client's block that stalls, a device write, a send
     std::size_t read_chunk = 1u << 20;          ///< bytes per device read (one block each)
+    /// A connection with neither input nor output for this long is closed (0 = never).
+    std::uint32_t idle_timeout_ms = net::default_idle_timeout_ms;
   };
 
   Server(std::shared_ptr<server::ServedDevice> device, Options options);
