@@ -14,6 +14,8 @@
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/resource_query.hpp>
 #include <cppvisa/status.hpp>
+#include <cppvisa/system_info.hpp>
+#include <cppvisa/text.hpp>
 #include <cppvisa/resources.hpp>
 #include <cppvisa/types.hpp>
 #include <cppvisa/values.hpp>

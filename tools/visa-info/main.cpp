@@ -1,55 +1,39 @@
 // visa-info: cppvisa's version, the backends available with their libraries, and the resources
-// each finds (like pyvisa-info).
+// each finds (like pyvisa-info). `visa info` prints the same report (cppvisa::system_info()).
 #include <cppvisa/cppvisa.hpp>
-#include <cppvisa/resource_manager.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <sys/utsname.h>
-
-#include <iostream>
-
-namespace {
-
-void print_backend(const std::string& spec, const std::string& label, const std::string& query) {
-  fmt::print("   {}:\n", label);
-  try {
-    auto backend = cppvisa::open_backend(spec);
-    for (auto& line : backend->debug_info()) fmt::print("      {}\n", line);
-    cppvisa::ResourceManager rm(backend);
-    auto names = rm.list_resources(query);
-    if (names.empty()) {
-      fmt::print("      Resources: none found\n");
-    } else {
-      fmt::print("      Resources:\n");
-      for (auto& n : names) fmt::print("         {}\n", n);
-    }
-  } catch (const std::exception& e) {
-    fmt::print("      Could not instantiate backend\n      -> {}\n", e.what());
-  }
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  CLI::App app{"Print cppvisa's version, its backends and the resources they find."};
+  CLI::App app{"Print cppvisa's version, its backends and the resources they find (as `visa info`)."};
   std::string query = "?*";
   std::vector<std::string> backends;
   app.add_option("-q,--query", query, "VISA resource expression to list (default: every resource)");
   app.add_option("-b,--backend", backends, "backend specifications to show (default: every available backend)");
+  app.set_version_flag("--version", std::string("visa-info (cppvisa) ") + cppvisa::version_string);
   CLI11_PARSE(app, argc, argv);
 
-  utsname u{};
-  uname(&u);
-  fmt::print("Machine Details:\n   Platform ID:    {} {} {}\n   Processor:      {}\n\n", u.sysname, u.release,
-             u.version, u.machine);
-  fmt::print("cppvisa Version: {}\n\n", cppvisa::version_string);
+  auto info = cppvisa::system_info(query, backends);
+  fmt::print("Machine Details:\n   Platform ID:    {}\n   Processor:      {}\n\n", info.platform, info.processor);
+  fmt::print("cppvisa Version: {}\n\n", info.version);
   fmt::print("Backends:\n");
-  if (backends.empty()) {
-    for (auto& name : cppvisa::list_backends()) print_backend("@" + name, name, query);
-  } else {
-    for (auto& spec : backends) print_backend(spec, spec, query);
+  for (auto& b : info.backends) {
+    std::string label = b.specification.starts_with('@') && backends.empty() ? b.specification.substr(1) : b.specification;
+    fmt::print("   {}:\n", label);
+    if (!b.available) {
+      fmt::print("      Could not instantiate backend\n      -> {}\n", b.error);
+      continue;
+    }
+    for (auto& line : b.details) fmt::print("      {}\n", line);
+    if (!b.list_error.empty()) {
+      fmt::print("      Resources: could not list\n      -> {}\n", b.list_error);
+    } else if (b.resources.empty()) {
+      fmt::print("      Resources: none found\n");
+    } else {
+      fmt::print("      Resources:\n");
+      for (auto& n : b.resources) fmt::print("         {}\n", n);
+    }
   }
   return 0;
 }
