@@ -218,7 +218,11 @@ void Shell::print_reply(const std::vector<std::byte>& reply) {
     else if (text.ends_with('\n')) text.pop_back();
     fmt::print("Response: {}\n", text);
   } else {
-    fmt::print("Response: {} bytes (binary):\n{}", reply.size(), cppvisa::hex_dump(reply));
+    // A long block shows its start; the count says how much there was.
+    constexpr std::size_t shown = 512;
+    std::span<const std::byte> head(reply.data(), std::min(reply.size(), shown));
+    fmt::print("Response: {} bytes (binary){}:\n{}", reply.size(),
+               reply.size() > shown ? fmt::format(", the first {}", shown) : std::string(), cppvisa::hex_dump(head));
   }
 }
 
