@@ -20,54 +20,6 @@ std::vector<std::string> split(const std::string& text) {
   return out;
 }
 
-// The termination names pyvisa-shell's termchar command takes.
-const std::vector<std::pair<std::string, std::string>>& termination_names() {
-  static const std::vector<std::pair<std::string, std::string>> names = {
-      {"CR", "\r"}, {"LF", "\n"}, {"CRLF", "\r\n"}, {"NUL", std::string(1, '\0')}, {"None", ""}};
-  return names;
-}
-
-std::string termination_from_name(const std::string& name) {
-  for (auto& [n, value] : termination_names())
-    if (n == name || (n == "None" && name == "none")) return value;
-  throw Error(fmt::format("unknown termination '{}' (use CR, LF, CRLF, NUL or None)", name));
-}
-
-std::string termination_name(const std::string& value) {
-  for (auto& [n, v] : termination_names())
-    if (v == value) return n;
-  return cppvisa::show_bytes(value);
-}
-
-// C escapes in what the user typed (\n, \r, \t, \\, \xHH): commands and property values.
-std::string unescape(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\\' || i + 1 == text.size()) {
-      out += text[i];
-      continue;
-    }
-    char c = text[++i];
-    switch (c) {
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case '0': out += '\0'; break;
-      case '\\': out += '\\'; break;
-      case 'x':
-        if (i + 2 < text.size() + 0 && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-          out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-          i += 2;
-          break;
-        }
-        [[fallthrough]];
-      default: out += '\\'; out += c;
-    }
-  }
-  return out;
-}
-
 cppvisa::PropertyValue parse_value(const std::string& text) {
   if (text == "true" || text == "True") return true;
   if (text == "false" || text == "False") return false;
@@ -83,7 +35,7 @@ cppvisa::PropertyValue parse_value(const std::string& text) {
     if (used == text.size()) return d;
   } catch (const std::exception&) {
   }
-  return unescape(text);
+  return cppvisa::unescape(text);
 }
 
 std::string show(const cppvisa::PropertyValue& v) {
@@ -226,44 +178,15 @@ void Shell::print_reply(const std::vector<std::byte>& reply) {
   }
 }
 
-// One reply: a message up to END or the termination character, completed when it starts with
-// an IEEE 488.2 definite-length block (§7.7.6.2: #<n><length><data>) that a termination byte
-// inside the data cut short.
-std::vector<std::byte> Shell::read_reply() {
-  auto& r = message_based();
-  auto reply = r.read_raw();
-  auto at = [&](std::size_t i) { return static_cast<char>(reply[i]); };
-  if (reply.size() >= 2 && at(0) == '#' && at(1) >= '1' && at(1) <= '9' && r.last_status() == cppvisa::status::SUCCESS_TERM_CHAR) {
-    std::size_t digits = static_cast<std::size_t>(at(1) - '0');
-    if (reply.size() >= 2 + digits) {
-      std::size_t length = 0;
-      for (std::size_t i = 0; i < digits; ++i) {
-        if (at(2 + i) < '0' || at(2 + i) > '9') return reply;
-        length = length * 10 + static_cast<std::size_t>(at(2 + i) - '0');
-      }
-      std::size_t needed = 2 + digits + length;
-      if (reply.size() < needed) {
-        auto more = r.read_bytes(needed - reply.size());
-        reply.insert(reply.end(), more.begin(), more.end());
-        if (!r.read_termination().empty()) {  // the termination after the block
-          auto tail = r.read_raw();
-          reply.insert(reply.end(), tail.begin(), tail.end());
-        }
-      }
-    }
-  }
-  return reply;
-}
-
 void Shell::do_query(const std::string& rest, const Args&) {
   auto& r = message_based();
-  r.write(unescape(rest));
-  print_reply(read_reply());
+  r.write(cppvisa::unescape(rest));
+  print_reply(cppvisa::read_reply(r));
 }
 
-void Shell::do_read(const std::string&, const Args&) { print_reply(read_reply()); }
+void Shell::do_read(const std::string&, const Args&) { print_reply(cppvisa::read_reply(message_based())); }
 
-void Shell::do_write(const std::string& rest, const Args&) { message_based().write(unescape(rest)); }
+void Shell::do_write(const std::string& rest, const Args&) { message_based().write(cppvisa::unescape(rest)); }
 
 std::vector<std::string> Shell::attribute_names() {
   std::vector<std::string> names;
@@ -308,7 +231,7 @@ void Shell::do_attr(const std::string&, const Args& args) {
     if (args.size() == 1) {
       fmt::print("{}\n", show(r.get_visa_attribute(info->id)));
     } else if (info->type == cppvisa::AttrType::STRING) {
-      r.set_visa_attribute(info->id, unescape(args[1]));
+      r.set_visa_attribute(info->id, cppvisa::unescape(args[1]));
     } else {
       auto v = parse_value(args[1]);
       r.set_visa_attribute(info->id, cppvisa::property::to_int(v, name));
@@ -324,13 +247,13 @@ void Shell::do_attr(const std::string&, const Args& args) {
 void Shell::do_termchar(const std::string&, const Args& args) {
   auto& r = message_based();
   if (args.empty()) {
-    fmt::print("Termchar read: {} write: {}\n", termination_name(r.read_termination()),
-               termination_name(r.write_termination()));
+    fmt::print("Termchar read: {} write: {}\n", cppvisa::termination_name(r.read_termination()),
+               cppvisa::termination_name(r.write_termination()));
     return;
   }
   if (args.size() > 2) throw Error("usage: termchar [READ [WRITE]]");
-  std::string read = termination_from_name(args[0]);
-  std::string write = args.size() == 2 ? termination_from_name(args[1]) : read;
+  std::string read = cppvisa::parse_termination(args[0]);
+  std::string write = args.size() == 2 ? cppvisa::parse_termination(args[1]) : read;
   r.set_read_termination(read);
   r.set_write_termination(write);
   fmt::print("Done\n");
@@ -404,8 +327,7 @@ std::vector<std::string> Shell::complete(const std::string& line, const std::str
     } else if (before.size() == 1 && before[0] == "attr") {
       add_matches(out, attribute_names(), word);
     } else if (before[0] == "termchar" && before.size() <= 2) {
-      for (auto& [name, v] : termination_names())
-        if (name.compare(0, word.size(), word) == 0) out.push_back(name);
+      add_matches(out, {"CR", "LF", "CRLF", "NUL", "None"}, word);
     } else if (before.size() == 1 && before[0] == "help") {
       for (auto& [name, c] : commands())
         if (name.compare(0, word.size(), word) == 0) out.push_back(name);

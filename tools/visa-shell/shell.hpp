@@ -47,7 +47,6 @@ class Shell {
 
   cppvisa::MessageBasedResource& message_based();  ///< the open resource; throws when none or not message-based
   cppvisa::Resource& resource();                   ///< the open resource; throws when none
-  std::vector<std::byte> read_reply();  ///< one reply, a definite-length block read whole
   void print_reply(const std::vector<std::byte>& reply);
   const std::vector<std::string>& known_resources();  ///< the last list, or a fresh one for completion
   std::vector<std::string> attribute_names();
