@@ -33,4 +33,10 @@ struct SystemInfo {
 /// resources matching `query`. Never throws for a backend that cannot open: that is in its report.
 CPPVISA_API SystemInfo system_info(std::string_view query = "?*", const std::vector<std::string>& specifications = {});
 
+/// The report as visa-info prints it (pyvisa-info's layout).
+CPPVISA_API std::string to_text(const SystemInfo& info);
+/// The report as one JSON object: platform, processor, version, backends[] (backend, available,
+/// error, details[], resources[], list_error; absent values are null).
+CPPVISA_API std::string to_json(const SystemInfo& info);
+
 }  // namespace cppvisa

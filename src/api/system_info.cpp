@@ -6,6 +6,8 @@
 #include <cppvisa/text.hpp>
 #include <cppvisa/version.hpp>
 
+#include <fmt/format.h>
+
 #include <sys/utsname.h>
 
 namespace cppvisa {
@@ -28,6 +30,14 @@ BackendReport report(const std::string& spec, std::string_view query) {
   return r;
 }
 
+std::string json_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + json_quote(items[i]);
+  return out + "]";
+}
+
+std::string json_or_null(const std::string& text) { return text.empty() ? "null" : json_quote(text); }
+
 }  // namespace
 
 SystemInfo system_info(std::string_view query, const std::vector<std::string>& specifications) {
@@ -44,6 +54,41 @@ SystemInfo system_info(std::string_view query, const std::vector<std::string>& s
     for (auto& spec : specifications) info.backends.push_back(report(spec, query));
   }
   return info;
+}
+
+std::string to_text(const SystemInfo& info) {
+  std::string out = fmt::format("Machine Details:\n   Platform ID:    {}\n   Processor:      {}\n\n", info.platform,
+                                info.processor);
+  out += fmt::format("cppvisa Version: {}\n\nBackends:\n", info.version);
+  for (auto& b : info.backends) {
+    out += fmt::format("   {}:\n", b.specification.starts_with('@') ? b.specification.substr(1) : b.specification);
+    if (!b.available) {
+      out += fmt::format("      Could not instantiate backend\n      -> {}\n", b.error);
+      continue;
+    }
+    for (auto& line : b.details) out += fmt::format("      {}\n", line);
+    if (!b.list_error.empty()) {
+      out += fmt::format("      Resources: could not list\n      -> {}\n", b.list_error);
+    } else if (b.resources.empty()) {
+      out += "      Resources: none found\n";
+    } else {
+      out += "      Resources:\n";
+      for (auto& n : b.resources) out += fmt::format("         {}\n", n);
+    }
+  }
+  return out;
+}
+
+std::string to_json(const SystemInfo& info) {
+  std::string backends;
+  for (auto& b : info.backends) {
+    if (!backends.empty()) backends += ",";
+    backends += fmt::format(R"({{"backend":{},"available":{},"error":{},"details":{},"resources":{},"list_error":{}}})",
+                            json_quote(b.specification), b.available ? "true" : "false", json_or_null(b.error),
+                            json_list(b.details), json_list(b.resources), json_or_null(b.list_error));
+  }
+  return fmt::format(R"({{"platform":{},"processor":{},"version":{},"backends":[{}]}})", json_quote(info.platform),
+                     json_quote(info.processor), json_quote(info.version), backends);
 }
 
 }  // namespace cppvisa
