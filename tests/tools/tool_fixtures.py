@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 
-BUILD_DIR = os.environ.get("CPPVISA_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+BUILD_DIR = os.path.abspath(os.environ.get("CPPVISA_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build")))
 SOURCE_DIR = os.environ.get("CPPVISA_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOLS = os.path.join(BUILD_DIR, "tools")
 VISA = os.path.join(TOOLS, "visa")
