@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Talk to instruments from the command line: list resources, query, write, read, show the "
                "installation, benchmark, trace the VISA calls of a program."};
   app.set_version_flag("--version", std::string("visa (cppvisa) ") + cppvisa::version_string);
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   app.footer("Run `visa SUBCOMMAND --help` for a subcommand's options. See visa(1) and docs/tools.md.");
   std::vector<visa_tool::Subcommand> subcommands = {
       visa_tool::add_list(app),  visa_tool::add_info(app),  visa_tool::add_query(app), visa_tool::add_write(app),
@@ -29,5 +29,6 @@ int main(int argc, char** argv) {
       }
     }
   }
+  fmt::print(stderr, "visa: a subcommand is required (list, query, write, read, info, bench, trace); see visa --help\n");
   return visa_tool::exit_usage;
 }
