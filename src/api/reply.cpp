@@ -37,8 +37,24 @@ std::vector<std::byte> read_reply(MessageBasedResource& resource) {
   if (resource.last_status() != status::SUCCESS_TERM_CHAR) return reply;
   std::size_t needed = block_length(reply);
   if (needed <= reply.size()) return reply;
-  auto rest = resource.read_bytes(needed - reply.size());
-  reply.insert(reply.end(), rest.begin(), rest.end());
+  // The rest of the block is binary: without the termination character each of its 0x0A bytes
+  // would end a read. Restored afterwards, also on error.
+  struct TermcharOff {
+    MessageBasedResource& r;
+    std::int64_t was;
+    explicit TermcharOff(MessageBasedResource& res) : r(res), was(res.get_int_attribute(attr::TERMCHAR_EN)) {
+      if (was) r.set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{0});
+    }
+    ~TermcharOff() {
+      std::error_code ignored;
+      if (was) r.set_visa_attribute(attr::TERMCHAR_EN, was, ignored);
+    }
+  };
+  {
+    TermcharOff off(resource);
+    auto rest = resource.read_bytes(needed - reply.size());
+    reply.insert(reply.end(), rest.begin(), rest.end());
+  }
   if (!resource.read_termination().empty()) {
     auto tail = resource.read_raw();
     reply.insert(reply.end(), tail.begin(), tail.end());
