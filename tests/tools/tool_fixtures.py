@@ -1,11 +1,15 @@
-"""Helpers for the tool tests: paths of the built tools, skip(), and a program driven through a
+"""Helpers for the tool tests: paths of the built tools, skip() (lan_fixtures' own), and a program driven through a
 pseudo-terminal (what a person at a terminal sees)."""
 import os
 import pty
 import select
 import signal
 import sys
+import termios
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from lan_fixtures import SKIP, require_built, skip  # noqa: E402,F401
 
 BUILD_DIR = os.path.abspath(os.environ.get("CPPVISA_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build")))
 SOURCE_DIR = os.environ.get("CPPVISA_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -14,18 +18,6 @@ VISA = os.path.join(TOOLS, "visa")
 VISA_SHELL = os.path.join(TOOLS, "visa-shell")
 VISA_SERVE = os.path.join(TOOLS, "visa-serve")
 LIBVISA = os.path.join(BUILD_DIR, "src", "cabi", "libvisa.so")
-SKIP = 77
-
-
-def skip(reason):
-    print(f"SKIP: {reason}", file=sys.stderr, flush=True)
-    sys.exit(SKIP)
-
-
-def require_built(*paths):
-    for path in paths:
-        if not os.path.exists(path):
-            skip(f"{path} is not built")
 
 
 class PtyProgram:
@@ -38,7 +30,15 @@ class PtyProgram:
         self.screen = ""
         self.seen = 0  # expect() searches after what it matched last
 
-    def send(self, text):
+    def send(self, text, editor=True):
+        """Types `text`; with `editor`, first waits until a line editor has the terminal (canonical
+        mode off): keys typed before then are the terminal driver's (echoed, ^D an end of file)."""
+        if editor:
+            deadline = time.monotonic() + 10
+            while termios.tcgetattr(self.fd)[3] & termios.ICANON:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no line editor took the terminal; screen: {self.screen!r}")
+                self._pump(0.01)
         os.write(self.fd, text.encode())
 
     def _pump(self, timeout):
@@ -75,6 +75,11 @@ class PtyProgram:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid == self.pid:
                 return os.waitstatus_to_exitcode(status)
-        os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-        raise AssertionError(f"the program did not end within {timeout} s")
+        raise TimeoutError(f"the program did not end within {timeout} s")
+
+    def kill(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
