@@ -11,6 +11,15 @@ void add_backend_option(CLI::App& app, std::string& backend) {
                  "chooses, CPPVISA_LIBRARY/PYVISA_LIBRARY first)");
 }
 
+std::string check_framing(const std::string& name) {
+  try {
+    cppvisa::parse_framing(name);
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 void add_open_options(CLI::App& app, OpenSettings& s) {
   add_backend_option(app, s.backend);
   app.add_option("-t,--timeout", s.timeout_ms, "I/O timeout in ms (inf: none)")->capture_default_str();
@@ -18,12 +27,21 @@ void add_open_options(CLI::App& app, OpenSettings& s) {
       ->capture_default_str();
   app.add_option("--write-termination", s.write_termination, "CR, LF, CRLF, NUL, None or text with \\ escapes")
       ->capture_default_str();
+  app.add_option("--baud", s.baud, "serial ports: the baud rate");
+  app.add_option("--framing", s.framing, "serial ports: data bits, parity, stop bits (8N1, 7E1, ...)")
+      ->check(check_framing);
 }
 
 std::unique_ptr<cppvisa::MessageBasedResource> open_message_based(cppvisa::ResourceManager& rm,
                                                                    const std::string& name,
                                                                    const OpenSettings& s) {
-  auto r = rm.open<cppvisa::MessageBasedResource>(name);
+  cppvisa::OpenOptions open;
+  std::optional<std::uint32_t> baud;
+  if (s.baud > 0) baud = s.baud;
+  std::optional<cppvisa::SerialFraming> framing;
+  if (!s.framing.empty()) framing = cppvisa::parse_framing(s.framing);
+  cppvisa::add_serial_properties(open, baud, framing);
+  auto r = rm.open<cppvisa::MessageBasedResource>(name, open);
   r->set_timeout_ms(s.timeout_ms);
   r->set_read_termination(cppvisa::parse_termination(s.read_termination));
   r->set_write_termination(cppvisa::parse_termination(s.write_termination));

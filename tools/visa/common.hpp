@@ -29,11 +29,16 @@ struct OpenSettings {
   double timeout_ms = 5000;          ///< -t/--timeout
   std::string read_termination = "LF";   ///< --read-termination (name or escapes)
   std::string write_termination = "LF";  ///< --write-termination
+  std::uint32_t baud = 0;                ///< --baud (serial ports; 0 = as configured)
+  std::string framing;                   ///< --framing (serial ports: "8N1", "7E1"...; empty = as configured)
 };
+
+/// A CLI11 check of a serial framing name ("8N1"): a bad one is a usage error (exit 2).
+std::string check_framing(const std::string& name);
 
 /// Adds -b/--backend to `app`.
 void add_backend_option(CLI::App& app, std::string& backend);
-/// Adds -b, -t, --read-termination, --write-termination to `app`.
+/// Adds -b, -t, --read-termination, --write-termination, --baud, --framing to `app`.
 void add_open_options(CLI::App& app, OpenSettings& settings);
 
 /// Opens `name` as a message-based resource with `settings`. @throws as ResourceManager::open.
@@ -56,5 +61,6 @@ Subcommand add_write(CLI::App& app);
 Subcommand add_read(CLI::App& app);
 Subcommand add_bench(CLI::App& app);
 Subcommand add_trace(CLI::App& app);
+Subcommand add_probe(CLI::App& app);
 
 }  // namespace visa_tool
