@@ -13,6 +13,7 @@
 #include <cppvisa/resource_manager.hpp>
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/probe.hpp>
+#include <cppvisa/recording.hpp>
 #include <cppvisa/reply.hpp>
 #include <cppvisa/resource_query.hpp>
 #include <cppvisa/status.hpp>

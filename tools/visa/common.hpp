@@ -62,5 +62,6 @@ Subcommand add_read(CLI::App& app);
 Subcommand add_bench(CLI::App& app);
 Subcommand add_trace(CLI::App& app);
 Subcommand add_probe(CLI::App& app);
+Subcommand add_record(CLI::App& app);
 
 }  // namespace visa_tool
