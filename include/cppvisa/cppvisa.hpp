@@ -12,6 +12,7 @@
 #include <cppvisa/resource_info.hpp>
 #include <cppvisa/resource_manager.hpp>
 #include <cppvisa/resource_name.hpp>
+#include <cppvisa/plot.hpp>
 #include <cppvisa/probe.hpp>
 #include <cppvisa/recording.hpp>
 #include <cppvisa/reply.hpp>

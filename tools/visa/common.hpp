@@ -63,5 +63,6 @@ Subcommand add_bench(CLI::App& app);
 Subcommand add_trace(CLI::App& app);
 Subcommand add_probe(CLI::App& app);
 Subcommand add_record(CLI::App& app);
+Subcommand add_plot(CLI::App& app);
 
 }  // namespace visa_tool
