@@ -28,6 +28,10 @@
 
 namespace cppvisa {
 
+/// Progress of a long read: bytes received so far, and the total when it is known (a
+/// definite-length block's whole size, header included), 0 when not.
+using ReadProgress = std::function<void(std::size_t done, std::size_t total)>;
+
 /// How read_binary_values / query_binary_values read a block (PyVISA's keyword arguments).
 struct BinaryReadOptions {
   BlockFormat header = BlockFormat::ieee;  ///< ieee (incl. #0), hp, rs (accepts ieee too), empty
@@ -39,6 +43,10 @@ struct BinaryReadOptions {
   std::optional<std::size_t> data_points;
   std::size_t chunk_size = 0;  ///< bytes per read while looking for the header; 0 = chunk_size()
   BlockOptions limits;         ///< max_length etc.: a header announcing more is refused before allocating
+  /// Called after each read of the block with the payload bytes received and the payload length
+  /// (0 while unknown). When set, the payload is read in pieces of at least 64 KiB (one viRead
+  /// each) so that it is called while a long block arrives; may be empty.
+  ReadProgress progress;
 };
 
 /// A message-based resource (INSTR of GPIB, TCPIP, USB, ASRL; SOCKET): the base of the typed classes.

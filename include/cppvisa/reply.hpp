@@ -18,6 +18,11 @@ namespace cppvisa {
 /// byte inside its data, the rest of the block (and the termination after it, when one is set)
 /// is read too. @throws as MessageBasedResource::read_raw() and read_bytes().
 CPPVISA_API std::vector<std::byte> read_reply(MessageBasedResource& resource);
+/// read_reply() that calls `progress` after each read with the bytes received and the reply's
+/// total (a definite-length block's header, data and termination) once its header is in, 0 before
+/// and for replies that are not blocks. Reads in pieces of chunk_size() (at least 64 KiB inside a
+/// block) so that a long transfer is heard of while it arrives. @throws as read_reply().
+CPPVISA_API std::vector<std::byte> read_reply(MessageBasedResource& resource, const ReadProgress& progress);
 
 /// A termination from its name: "CR", "LF", "CRLF", "NUL", "None"/"none" (empty), or any text with
 /// C escapes ("\r\n", "\x03"). @throws Error for an empty name.

@@ -330,12 +330,16 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
       }
     } termchar_off{this, !read_termination_.empty() && have < *length};
     if (termchar_off.on) set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{0});
+    // With a progress callback the rest comes in pieces, so that it hears of each.
+    const std::size_t piece = options.progress ? std::max<std::size_t>(chunk, 65536) : *length;
+    if (options.progress) options.progress(have, *length);
     while (have < *length) {
       if (message_ended)
         throw InvalidBinaryFormat("the message ended before the length its header announced", status::ERROR_INV_LENGTH);
-      std::size_t n = read_into(out.subspan(have), st);
+      std::size_t n = read_into(out.subspan(have, std::min(piece, *length - have)), st);
       have += n;
       message_ended = st == status::SUCCESS;
+      if (options.progress) options.progress(have, *length);
     }
   }
   // 4. The termination after the block.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -32,9 +33,32 @@ std::size_t block_length(const std::vector<std::byte>& data) {
 
 }  // namespace
 
-std::vector<std::byte> read_reply(MessageBasedResource& resource) {
-  auto reply = resource.read_raw();
-  if (resource.last_status() != status::SUCCESS_TERM_CHAR) return reply;
+std::vector<std::byte> read_reply(MessageBasedResource& resource) { return read_reply(resource, nullptr); }
+
+std::vector<std::byte> read_reply(MessageBasedResource& resource, const ReadProgress& progress) {
+  const std::size_t term = resource.read_termination().size();
+  auto report = [&](const std::vector<std::byte>& got) {
+    if (!progress) return;
+    std::size_t block = block_length(got);
+    progress(got.size(), block ? block + term : 0);
+  };
+  std::vector<std::byte> reply;
+  status_t st = status::SUCCESS_MAX_CNT;
+  if (!progress) {
+    reply = resource.read_raw();
+    st = resource.last_status();
+  } else {
+    // read_raw() one viRead at a time, telling `progress` of each.
+    const std::size_t chunk = resource.chunk_size();
+    while (st == status::SUCCESS_MAX_CNT) {
+      std::size_t old = reply.size();
+      reply.resize(old + chunk);
+      std::size_t n = resource.read_into(std::span(reply).subspan(old), st);
+      reply.resize(old + n);
+      report(reply);
+    }
+  }
+  if (st != status::SUCCESS_TERM_CHAR) return reply;
   std::size_t needed = block_length(reply);
   if (needed <= reply.size()) return reply;
   // The rest of the block is binary: without the termination character each of its 0x0A bytes
@@ -52,12 +76,17 @@ std::vector<std::byte> read_reply(MessageBasedResource& resource) {
   };
   {
     TermcharOff off(resource);
-    auto rest = resource.read_bytes(needed - reply.size());
-    reply.insert(reply.end(), rest.begin(), rest.end());
+    const std::size_t piece = progress ? std::max<std::size_t>(resource.chunk_size(), 65536) : needed;
+    while (reply.size() < needed) {
+      auto rest = resource.read_bytes(std::min(piece, needed - reply.size()));
+      reply.insert(reply.end(), rest.begin(), rest.end());
+      report(reply);
+    }
   }
-  if (!resource.read_termination().empty()) {
+  if (term > 0) {
     auto tail = resource.read_raw();
     reply.insert(reply.end(), tail.begin(), tail.end());
+    report(reply);
   }
   return reply;
 }

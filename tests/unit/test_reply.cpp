@@ -65,3 +65,34 @@ TEST_F(ReplyFixture, MalformedHeaderIsReturnedAsRead) {
   dev->push("#x5\nrest\n");
   EXPECT_EQ(str(read_reply(*inst)), "#x5\n");
 }
+
+TEST_F(ReplyFixture, ProgressHearsOfEveryPieceOfABlock) {
+  inst->set_read_termination("\n");
+  inst->set_chunk_size(1000);
+  std::string data(300000, '\n');  // termination bytes all through the data
+  std::string block = "#6300000" + data + "\n";
+  dev->push(block);
+  std::vector<std::pair<std::size_t, std::size_t>> calls;
+  auto got = read_reply(*inst, [&](std::size_t done, std::size_t total) { calls.emplace_back(done, total); });
+  EXPECT_EQ(str(got), block);
+  ASSERT_GE(calls.size(), 300000u / 65536u);
+  EXPECT_EQ(calls.back(), std::make_pair(block.size(), block.size()));
+  for (std::size_t i = 1; i < calls.size(); ++i) {
+    EXPECT_GE(calls[i].first, calls[i - 1].first);
+    EXPECT_EQ(calls[i].second, block.size());
+  }
+  EXPECT_EQ(inst->get_int_attribute(attr::TERMCHAR_EN), 1);  // restored
+}
+
+TEST_F(ReplyFixture, ProgressOfATextReply) {
+  inst->set_read_termination("\n");
+  inst->set_chunk_size(4);
+  dev->push("1.25,2.5\n");
+  std::vector<std::size_t> done;
+  auto got = read_reply(*inst, [&](std::size_t d, std::size_t total) {
+    done.push_back(d);
+    EXPECT_EQ(total, 0u);  // not a block: the total is unknown
+  });
+  EXPECT_EQ(str(got), "1.25,2.5\n");
+  EXPECT_EQ(done, (std::vector<std::size_t>{4, 8, 9}));
+}

@@ -39,7 +39,11 @@ int query(const IoOptions& o) {
   for (auto& c : o.commands) {
     std::string command = cppvisa::unescape(c);
     r->write(command);
-    auto reply = cppvisa::read_reply(*r);
+    std::vector<std::byte> reply;
+    {
+      TransferProgress progress;  // its line is gone before the reply is printed
+      reply = cppvisa::read_reply(*r, progress.callback());
+    }
     print_reply(o, *r, command, reply, first);
   }
   if (o.json) fmt::print("]\n");
@@ -59,7 +63,11 @@ int write(const IoOptions& o) {
 int read(const IoOptions& o) {
   cppvisa::ResourceManager rm(o.open.backend);
   auto r = open_message_based(rm, o.resource, o.open);
-  auto reply = o.count > 0 ? r->read_bytes(o.count) : cppvisa::read_reply(*r);
+  std::vector<std::byte> reply;
+  {
+    TransferProgress progress;
+    reply = o.count > 0 ? r->read_bytes(o.count) : cppvisa::read_reply(*r, progress.callback());
+  }
   bool first = true;
   if (o.json) fmt::print("[");
   print_reply(o, *r, "", reply, first);

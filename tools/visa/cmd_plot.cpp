@@ -47,7 +47,11 @@ int run(PlotCliOptions& o) {
   auto r = open_message_based(rm, o.resource, o.open);
   for (auto& s : o.setup) r->write(cppvisa::unescape(s));
   r->write(cppvisa::unescape(o.command));
-  auto reply = cppvisa::read_reply(*r);
+  std::vector<std::byte> reply;
+  {
+    TransferProgress progress;
+    reply = cppvisa::read_reply(*r, progress.callback());
+  }
   auto samples = cppvisa::waveform_values(reply, o.datatype[0], !o.little_endian);
   if (o.plot.title.empty()) o.plot.title = o.resource + "  " + o.command;
   if (png) {
