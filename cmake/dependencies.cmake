@@ -19,6 +19,7 @@ option(CPPVISA_WITH_LIBUSB "Use libusb-1.0 when found (USBTMC and USB RAW)" ON)
 option(CPPVISA_WITH_OPENSSL "Use OpenSSL when found (HiSLIP over TLS)" ON)
 option(CPPVISA_WITH_AVAHI "Use Avahi when found (mDNS/DNS-SD discovery of LAN instruments)" ON)
 option(CPPVISA_WITH_LIBEDIT "Use libedit when found (line editing in interactive tools)" ON)
+option(CPPVISA_WITH_LIBPNG "Use libpng when found (PNG output of visa plot)" ON)
 
 if(CPPVISA_WITH_LIBUSB AND PKG_CONFIG_FOUND)
   pkg_check_modules(LIBUSB QUIET IMPORTED_TARGET libusb-1.0)
@@ -60,3 +61,13 @@ if(LIBEDIT_PC_FOUND)
   set(CPPVISA_HAVE_LIBEDIT ON)  # for tools/: link PkgConfig::LIBEDIT_PC
 endif()
 add_feature_info(line-editing LIBEDIT_PC_FOUND "line editing in interactive tools with libedit")
+
+if(CPPVISA_WITH_LIBPNG AND PKG_CONFIG_FOUND)
+  pkg_check_modules(LIBPNG_PC QUIET IMPORTED_TARGET libpng)
+endif()
+set_package_properties(LIBPNG_PC PROPERTIES TYPE OPTIONAL DESCRIPTION "libpng (Debian: libpng-dev)"
+  URL "http://www.libpng.org/pub/png/libpng.html" PURPOSE "PNG output of visa plot")
+if(LIBPNG_PC_FOUND)
+  set(CPPVISA_HAVE_LIBPNG ON)  # for tools/: link PkgConfig::LIBPNG_PC
+endif()
+add_feature_info(png LIBPNG_PC_FOUND "PNG files from visa plot with libpng")

@@ -13,8 +13,14 @@
 #include <cppvisa/resource_info.hpp>
 #include <cppvisa/resource_manager.hpp>
 #include <cppvisa/resource_name.hpp>
+#include <cppvisa/plot.hpp>
+#include <cppvisa/probe.hpp>
+#include <cppvisa/recording.hpp>
+#include <cppvisa/reply.hpp>
 #include <cppvisa/resource_query.hpp>
 #include <cppvisa/status.hpp>
+#include <cppvisa/system_info.hpp>
+#include <cppvisa/text.hpp>
 #include <cppvisa/resources.hpp>
 #include <cppvisa/types.hpp>
 #include <cppvisa/values.hpp>

@@ -36,6 +36,10 @@
 
 namespace cppvisa {
 
+/// Progress of a long read: bytes received so far, and the total when it is known (a
+/// definite-length block's whole size, header included), 0 when not.
+using ReadProgress = std::function<void(std::size_t done, std::size_t total)>;
+
 /// How read_binary_values / query_binary_values read a block (PyVISA's keyword arguments).
 struct BinaryReadOptions {
   BlockFormat header = BlockFormat::ieee;  ///< ieee (incl. #0), hp, rs (accepts ieee too), empty
@@ -49,6 +53,10 @@ struct BinaryReadOptions {
   /// max_length etc.: a header announcing more is refused; storage grows as the data arrive
   /// (never to the announced length at once)
   BlockOptions limits;
+  /// Called after each read of the block with the payload bytes received and the payload length
+  /// (0 while unknown). When set, the payload is read in pieces of at most 64 KiB (one viRead
+  /// each) so that it is called while a long block arrives; may be empty.
+  ReadProgress progress;
 };
 
 /// The default of MessageBasedResource::max_message_size(): 64 MiB.

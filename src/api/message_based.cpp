@@ -330,6 +330,7 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
   spec.data_points = options.data_points;
   spec.limits = options.limits;
   spec.chunk = options.chunk_size ? options.chunk_size : chunk_size_;
+  spec.progress = options.progress;
   spec.termchar_ends_indefinite = !read_termination_.empty() && get_int_attribute(attr::SUPPRESS_END_EN) != 0;
   // While the data of known length are read, the termination character is data: off meanwhile
   // (one read instead of one per 0x0A byte), back on before the terminator is read.

@@ -7,6 +7,7 @@
 #include "backends/ivi/ivi_backend.hpp"
 #include "backends/native/native_backend.hpp"
 #include "backends/sim/sim_backend.hpp"
+#include "backends/trace/trace_backend.hpp"
 #include "core/log.hpp"
 
 #include <fmt/format.h>
@@ -97,6 +98,8 @@ std::shared_ptr<Backend> open_backend(std::string_view specification) {
     CPPVISA_LOG("backend", "opening @{}{} ({})", name, argument.empty() ? "" : " with '" + argument + "'", source);
     auto backend = b.make(argument);
     CPPVISA_LOG("backend", "@{}: {}", name, backend->library_path());
+    // CPPVISA_TRACE: every operation of this backend recorded (read once; nothing wrapped when unset).
+    if (auto* trace = trace::settings_from_environment()) backend = trace::make_tracing_backend(backend, *trace);
     cache[key] = backend;
     return backend;
   }

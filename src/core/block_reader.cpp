@@ -106,6 +106,8 @@ status_t read_block(const BlockReadFn& read, const BlockSpec& spec, std::vector<
     message_ended = false;
   }
   if (!indefinite && have < *length && !message_ended && spec.before_data) spec.before_data();
+  const std::size_t total = length ? *length : 0;
+  if (spec.progress) spec.progress(have, total);
   // An indefinite block ends with the message: END, or the termination character where reads
   // cannot see END (spec.termchar_ends_indefinite).
   while (indefinite ? !message_ended : have < *length) {
@@ -127,8 +129,11 @@ status_t read_block(const BlockReadFn& read, const BlockSpec& spec, std::vector<
       out = storage(capacity);
     }
     std::size_t n = 0;
-    status_t st = read(out.subspan(have, capacity - have), n);
-    have += std::min(n, capacity - have);
+    std::size_t want = capacity - have;
+    if (spec.progress) want = std::min(want, std::max<std::size_t>(spec.progress_piece, 1));
+    status_t st = read(out.subspan(have, want), n);
+    have += std::min(n, want);
+    if (spec.progress) spec.progress(have, total);
     if (st < 0) {
       storage(have);
       result.length = have;

@@ -47,6 +47,12 @@ struct BlockSpec {
   /// data need not stop each read: a caller may disable it meanwhile (one read instead of one per
   /// 0x0A byte; over VXI-11, one RPC each), and enable it again after read_block returns.
   std::function<void()> before_data;
+  /// Optional: called with the data bytes received and the block's length (0 while unknown: an
+  /// indefinite block) once the header is read and after each read of the data. When set, the
+  /// data are read in pieces of at most `progress_piece` bytes, so that a long block is heard of
+  /// as it arrives.
+  std::function<void(std::size_t received, std::size_t length)> progress;
+  std::size_t progress_piece = 64 * 1024;  ///< see `progress`
 };
 
 struct BlockResult {

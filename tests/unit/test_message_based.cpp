@@ -368,3 +368,17 @@ TEST_F(MbFixture, EveryBlockFormatWithLineEndsInTheDataAndTermcharOn) {
     EXPECT_EQ(inst->read(), "next") << name << ": the block's bytes must not spill into the next read";
   }
 }
+
+TEST_F(MbFixture, BlockReadProgress) {
+  std::vector<std::uint8_t> v(200000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(i);
+  dev->push("#6200000" + raw_bytes(v) + "\n");
+  inst->set_read_termination("\n");
+  BinaryReadOptions opts;
+  std::vector<std::pair<std::size_t, std::size_t>> calls;
+  opts.progress = [&](std::size_t done, std::size_t total) { calls.emplace_back(done, total); };
+  EXPECT_EQ(inst->read_binary_values<std::uint8_t>(opts), v);
+  ASSERT_GE(calls.size(), 4u);  // the first chunk, then pieces of 64 KiB
+  EXPECT_EQ(calls.back(), std::make_pair(v.size(), v.size()));
+  for (std::size_t i = 1; i < calls.size(); ++i) EXPECT_GT(calls[i].first, calls[i - 1].first);
+}

@@ -10,6 +10,7 @@
 #include <cppvisa/backend.hpp>
 #include <cppvisa/error.hpp>
 #include <cppvisa/gateway.hpp>
+#include <cppvisa/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--hold", o.response_hold_ms, "How long (ms) an unread answer holds off other clients")
       ->capture_default_str();
+  app.set_version_flag("--version", std::string("visa-serve (cppvisa) ") + cppvisa::version_string);
   CLI11_PARSE(app, argc, argv);
   o.idle_timeout_ms = idle_s * 1000;
 
