@@ -267,6 +267,7 @@ status_t scan_block(Input& in, std::size_t itemsize, bool big_endian, const Bloc
   if (device) {
     spec.before_data = device->before_data;
     spec.termchar_ends_indefinite = device->termchar_ends_indefinite;
+    spec.pending_ends_at_termchar = b.message_complete && !b.end_seen;
   }
   std::vector<std::byte> data;
   auto storage = [&](std::size_t n) {

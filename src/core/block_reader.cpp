@@ -32,13 +32,17 @@ std::optional<BlockFormat> detect_format(std::span<const std::byte> data, std::s
 /// a few bytes (IEEE: 11, HP: 4, R&S: 23) after any junk.
 constexpr std::size_t kHeaderRead = 64;
 
-status_t read_more(const BlockReadFn& read, std::vector<std::byte>& into, std::size_t chunk, bool& ended) {
+status_t read_more(const BlockReadFn& read, std::vector<std::byte>& into, std::size_t chunk, bool& ended,
+                   bool& at_termchar) {
   std::size_t old = into.size();
   into.resize(old + chunk);
   std::size_t n = 0;
   status_t st = read(std::span(into).subspan(old), n);
   into.resize(old + std::min(n, chunk));
-  if (st >= 0) ended = st == status::SUCCESS;
+  if (st >= 0) {
+    ended = st == status::SUCCESS;
+    at_termchar = st == status::SUCCESS_TERM_CHAR;
+  }
   return st;
 }
 
@@ -52,6 +56,7 @@ status_t read_block(const BlockReadFn& read, const BlockSpec& spec, std::vector<
   // 1. The header (it may straddle reads).
   BlockFormat format = spec.format.value_or(BlockFormat::ieee);
   std::optional<BlockHeader> header;
+  bool at_termchar = spec.pending_ends_at_termchar;
   for (;;) {
     std::optional<BlockFormat> known = spec.format ? spec.format : detect_format(pending, spec.limits.max_junk);
     if (known && (!pending.empty() || *known == BlockFormat::empty)) {
@@ -66,7 +71,7 @@ status_t read_block(const BlockReadFn& read, const BlockSpec& spec, std::vector<
       return status::ERROR_INV_FMT;
     }
     message_ended = false;
-    status_t st = read_more(read, pending, std::min(chunk, kHeaderRead), message_ended);
+    status_t st = read_more(read, pending, std::min(chunk, kHeaderRead), message_ended, at_termchar);
     if (st < 0) {
       result.why = "while reading the block header: " + received_summary(pending, {}, {});
       return st;
@@ -104,6 +109,8 @@ status_t read_block(const BlockReadFn& read, const BlockSpec& spec, std::vector<
   if (indefinite && !rest.empty()) {
     capacity = have;  // more than max_length already received: reported below
     message_ended = false;
+  } else if (indefinite && spec.termchar_ends_indefinite && at_termchar) {
+    message_ended = true;  // the last read stopped at the termination character: the end here
   }
   if (!indefinite && have < *length && !message_ended && spec.before_data) spec.before_data();
   // An indefinite block ends with the message: END, or the termination character where reads

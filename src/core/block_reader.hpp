@@ -42,6 +42,10 @@ struct BlockSpec {
   /// The session's reads never report END (VI_ATTR_SUPPRESS_END_EN, e.g. a SOCKET): an
   /// indefinite block then ends at the read stopping on the termination character.
   bool termchar_ends_indefinite = false;
+  /// The read that received `pending` stopped at the termination character (with
+  /// termchar_ends_indefinite, an indefinite block whose header and data are all in `pending`
+  /// has then ended).
+  bool pending_ends_at_termchar = false;
   /// Optional: called once before the data of a block of known length are read from the device
   /// (not for data already received). The length being known, a termination character in the
   /// data need not stop each read: a caller may disable it meanwhile (one read instead of one per

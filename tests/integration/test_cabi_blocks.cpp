@@ -145,3 +145,24 @@ TEST_F(CabiBlocks, OneViScanfIsBoundedByItsTimeoutWhateverTheDeviceTrickles) {
   EXPECT_EQ(st, VI_ERROR_TMO);
   EXPECT_LT(elapsed, std::chrono::milliseconds(300 * 11 / 10 + 250));
 }
+
+TEST_F(CabiBlocks, IndefiniteBlockEndsAtTheTerminationCharacterWhenEndIsSuppressed) {
+  // A SOCKET's reads never report END (VI_ATTR_SUPPRESS_END_EN): the termination character
+  // after an indefinite block's data ends it, whether the first refill holds the whole block or
+  // the block arrives in pieces.
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_SUPPRESS_END_EN, VI_TRUE), VI_SUCCESS);
+  dev->push("#0abc\n", false);
+  dev->push("42\n", false);
+  unsigned char buf[16] = {};
+  ViInt32 count = sizeof buf;
+  ASSERT_EQ(viScanf(s, "%#b", &count, buf), VI_SUCCESS);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), static_cast<std::size_t>(std::max(count, 0))), "abc");
+  int next = 0;
+  ASSERT_EQ(viScanf(s, "%d", &next), VI_SUCCESS);
+  EXPECT_EQ(next, 42);
+  ASSERT_EQ(viSetBuf(s, VI_READ_BUF, 4), VI_SUCCESS);  // the header and data over several refills
+  dev->push("#0abcdefgh\n", false);
+  count = sizeof buf;
+  ASSERT_EQ(viScanf(s, "%#b", &count, buf), VI_SUCCESS);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), static_cast<std::size_t>(std::max(count, 0))), "abcdefgh");
+}

@@ -185,3 +185,27 @@ TEST(BlockReader, IndefiniteBlockLongerThanItsLimitIsRefused) {
   EXPECT_EQ(out.st, status::ERROR_INV_LENGTH);
   EXPECT_LE(out.peak, 1000u);
 }
+
+TEST(BlockReader, IndefiniteBlockEndsAtTheTerminationCharacterWhereReadsCannotSeeEnd) {
+  // A SOCKET with VI_ATTR_SUPPRESS_END_EN: reads stop at '\n', never report END.
+  Script script{"#0abc\nnext"};
+  core::BlockReadFn read = [&](std::span<std::byte> b, std::size_t& c) {
+    status_t st = script(b, c);
+    return st == status::SUCCESS ? status::ERROR_TMO : st;
+  };
+  std::vector<std::byte> storage, pending;
+  bool ended = false;
+  core::BlockResult result;
+  core::BlockSpec spec;
+  spec.termchar_ends_indefinite = true;
+  status_t st = core::read_block(
+      read, spec, pending, ended,
+      [&](std::size_t n) {
+        storage.resize(n);
+        return std::span(storage);
+      },
+      result);
+  EXPECT_EQ(st, status::SUCCESS) << result.why;
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(storage.data()), result.length), "abc");
+  EXPECT_EQ(script.pos, 6u);  // "next" not read: it belongs to the next message
+}
