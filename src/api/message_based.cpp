@@ -354,14 +354,28 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
     count = read_until(buffer, st, deadline, ec);
     return st;
   };
+  // The caller's storage as last sized (read_block sizes it once the header is known): on a read
+  // error its data bytes, or before the header was complete the bytes received, go into the
+  // exception (a timeout or a hang-up loses nothing, VisaIOError::received()).
+  std::span<std::byte> stored;
+  bool header_read = false;
+  auto keep = [&](std::size_t n) {
+    header_read = true;
+    return stored = resize(n);
+  };
   std::vector<std::byte> pending;
+  auto received = [&](std::size_t n) {
+    if (!header_read) return pending;
+    auto b = stored.first(std::min(n, stored.size()));
+    return std::vector<std::byte>(b.begin(), b.end());
+  };
   bool message_ended = false;
   core::BlockResult result;
-  status_t st = core::read_block(read, spec, pending, message_ended, resize, result);
+  status_t st = core::read_block(read, spec, pending, message_ended, keep, result);
   if (st < 0) {
     if (ec) {
       core::fail(st, result.why);
-      throw_read_error(ec, {});
+      throw_read_error(ec, received(result.length));
     }
     core::fail(st, result.why);
     throw InvalidBinaryFormat(result.why, st);
@@ -374,7 +388,7 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
   if (options.expect_termination && !read_termination_.empty() && !message_ended &&
       pending.size() < read_termination_.size()) {
     read_bytes(read_termination_.size() - pending.size(), 0, true, ec);
-    if (ec) throw_read_error(ec, {});
+    if (ec) throw_read_error(ec, received(result.length));  // the whole block: only its end is missing
   }
 }
 
