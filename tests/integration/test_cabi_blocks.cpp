@@ -166,3 +166,19 @@ TEST_F(CabiBlocks, IndefiniteBlockEndsAtTheTerminationCharacterWhenEndIsSuppress
   ASSERT_EQ(viScanf(s, "%#b", &count, buf), VI_SUCCESS);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), static_cast<std::size_t>(std::max(count, 0))), "abcdefgh");
 }
+
+TEST_F(CabiBlocks, ABlockLargerThanTheArrayIsReadToItsEndKeepingWhatFits) {
+  // The array's count bounds what is stored (and the memory used): the rest of the block is
+  // read and dropped, never taken for the next value.
+  const std::string data = curve(100000);
+  dev->push("#6100000" + data + "\n", true);
+  dev->push("42\n", true);
+  unsigned char buf[16] = {};
+  ViInt32 count = sizeof buf;
+  ASSERT_EQ(viScanf(s, "%#b", &count, buf), VI_SUCCESS);
+  EXPECT_EQ(count, 16);
+  EXPECT_EQ(std::memcmp(buf, data.data(), sizeof buf), 0);
+  int next = 0;
+  ASSERT_EQ(viScanf(s, "%d", &next), VI_SUCCESS);
+  EXPECT_EQ(next, 42);
+}
