@@ -125,6 +125,19 @@ TEST_F(CabiBlocks, ViReadKeepsTheBytesOfATimeoutAndSaysHowTheyEnded) {
   EXPECT_NE(std::string(desc).find("VI_ATTR_TERMCHAR_EN) is '\\r'"), std::string::npos) << desc;
 }
 
+TEST_F(CabiBlocks, ViReadKeepsTheBytesOfAHangUp) {
+  dev->push("partial answer", false);
+  dev->hang_up();
+  char buf[100];
+  ViUInt32 n = 0;
+  ViStatus st = viRead(s, reinterpret_cast<ViPBuf>(buf), sizeof buf, &n);
+  EXPECT_EQ(st, VI_ERROR_CONN_LOST);
+  EXPECT_EQ(std::string(buf, n), "partial answer");
+  ViChar desc[256];
+  ASSERT_EQ(viStatusDesc(s, st, desc), VI_SUCCESS);
+  EXPECT_NE(std::string(desc).find("14 bytes received ending in 'r'"), std::string::npos) << desc;
+}
+
 TEST_F(CabiBlocks, OneViScanfIsBoundedByItsTimeoutWhateverTheDeviceTrickles) {
   // Reads of 4 bytes each complete (VI_SUCCESS_MAX_CNT) in 20 ms; the message never ends.
   ASSERT_EQ(viSetBuf(s, VI_READ_BUF, 4), VI_SUCCESS);
