@@ -203,8 +203,12 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::err
     out.resize(old + n);
     if (ec) {
       if (st != status::ERROR_INV_OBJECT) {
+        // The summary of the whole message replaces the last read's; a lower layer's cause
+        // ("the peer closed the connection", an errno) stays in front, as the backend put it.
         std::string text = core::received_summary(out, read_termination_, "read_termination");
         if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", timeout(), text);
+        else if (std::string lower = core::detail_for(st); lower.find("; ") != std::string::npos)
+          text = lower.substr(0, lower.find("; ")) + "; " + text;
         core::fail(st, std::move(text));
       }
       break;

@@ -357,15 +357,17 @@ status_t SessionBackend::read_bounded(session_t h, std::span<std::byte> buffer, 
   count = 0;
   return with_session(h, [&](Session& s, Deadline d) {
     status_t st = s.read(buffer, count, Deadline::earliest(d, call_deadline));
-    if (st < 0 && detail_for(st).empty()) {
-      // The bytes stay the caller's (count); the cause says how many and how they ended.
+    if (st < 0) {
+      // The bytes stay the caller's (count); the cause says how many and how they ended, after
+      // what a lower layer said ("the peer closed the connection").
       auto term = s.read_termination();
       std::string termchar = term.termchar_enabled ? std::string(1, static_cast<char>(term.termchar)) : std::string();
       std::string text = received_summary(buffer.first(std::min(count, buffer.size())), termchar,
                                           "the termination character (VI_ATTR_TERMCHAR_EN)");
       if (st == status::ERROR_TMO && !call_deadline.infinite()) text = "at the end of the call's time, " + text;
       else if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", s.timeout_ms(), text);
-      fail(st, std::move(text));
+      std::string cause = detail_for(st);
+      fail(st, cause.empty() ? std::move(text) : cause + "; " + text);
     }
     CPPVISA_LOG("io", "read {}: {} bytes {}, {}{}", s.canonical_name(), count,
                 values_detail::bytes_repr(buffer.first(std::min(count, buffer.size())), kLoggedBytes),
@@ -387,6 +389,12 @@ status_t SessionBackend::write(session_t h, std::span<const std::byte> data, std
   count = 0;
   return with_session(h, [&](Session& s, Deadline d) {
     status_t st = s.write(data, count, d);
+    if (st < 0) {
+      std::string sent = fmt::format("{} of the {} bytes sent", count, data.size());
+      if (st == status::ERROR_TMO) sent = fmt::format("after {} ms, {}", s.timeout_ms(), sent);
+      std::string cause = detail_for(st);
+      fail(st, cause.empty() ? std::move(sent) : cause + "; " + sent);
+    }
     CPPVISA_LOG("io", "write {}: {} of {} bytes {}, {}{}", s.canonical_name(), count, data.size(),
                 values_detail::bytes_repr(data, kLoggedBytes), status_name(st),
                 st < 0 ? ": " + detail_for(st) : std::string());

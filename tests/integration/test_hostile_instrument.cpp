@@ -229,7 +229,32 @@ TEST(HostileInstrument, HangUpMidMessageReturnsTheBytes) {
   });
   EXPECT_EQ(r.status, status::ERROR_CONN_LOST) << r.detail;
   EXPECT_EQ(r.received, std::string("partial answer without its end").size());
-  EXPECT_NE(r.detail.find("30 bytes received ending in 'd'"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("the peer closed the connection; 30 bytes received ending in 'd'"), std::string::npos)
+      << r.detail;
+}
+
+TEST(HostileInstrument, WriteToAPeerThatHungUpSaysSo) {
+  Instrument inst([](net::Socket& s, const std::atomic<bool>&) { s.close(); });
+  auto r = run_client([&] {
+    ResourceManager rm("@native");
+    auto res = rm.open<MessageBasedResource>(inst.name());
+    res->set_timeout(2000);
+    Result out;
+    // The first writes may still land in the kernel's buffer; one fails once the peer's reset came.
+    for (int i = 0; i < 100 && out.status == 0; ++i) {
+      try {
+        res->write("*RST");
+        std::this_thread::sleep_for(10ms);
+      } catch (const VisaIOError& e) {
+        out.status = e.error_code();
+        out.detail = e.detail();
+      }
+    }
+    return out;
+  });
+  EXPECT_EQ(r.status, status::ERROR_CONN_LOST) << r.detail;
+  EXPECT_NE(r.detail.find("send to the peer: "), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("of the 6 bytes sent"), std::string::npos) << r.detail;
 }
 
 // Over VXI-11 and HiSLIP (our servers, a device echoing the hostile block): the header announces
