@@ -388,11 +388,23 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
     set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{1}, ec);
     termchar.off = false;
   }
-  // The termination after the block (PyVISA reads it), unless the message already ended.
+  // The termination after the block (PyVISA reads it), unless the message already ended: by the
+  // same deadline as the block (one call, one timeout).
   if (options.expect_termination && !read_termination_.empty() && !message_ended &&
       pending.size() < read_termination_.size()) {
-    read_bytes(read_termination_.size() - pending.size(), 0, true, ec);
-    if (ec) throw_read_error(ec, received(result.length));  // the whole block: only its end is missing
+    std::vector<std::byte> end(read_termination_.size() - pending.size());
+    std::size_t got = 0;
+    while (got < end.size()) {
+      std::size_t n = 0;
+      status_t rs = read(std::span(end).subspan(got), n);
+      got += std::min(n, end.size() - got);
+      if (ec || rs == status::SUCCESS || rs == status::SUCCESS_TERM_CHAR) break;
+    }
+    if (ec) {
+      core::fail(to_status(ec), fmt::format("the block's {} data bytes arrived, not the read termination after them",
+                                            result.length));
+      throw_read_error(ec, received(result.length));  // the whole block: only its end is missing
+    }
   }
 }
 
