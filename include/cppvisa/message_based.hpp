@@ -162,7 +162,9 @@ class CPPVISA_API MessageBasedResource : public Resource {
   }
   /// Reads a binary block straight into the returned vector's storage (no intermediate copy of
   /// the payload beyond the first chunk), then fixes the byte order in place.
-  /// @throws InvalidBinaryFormat for a malformed or oversized block, VisaIOError for I/O errors.
+  /// @throws InvalidBinaryFormat for a malformed or oversized block, VisaIOError for I/O errors
+  /// (a timeout or a hang-up: the data bytes received, or the bytes of an incomplete header, in
+  /// VisaIOError::received()).
   template <BlockValue T>
   std::vector<T> read_binary_values(const BinaryReadOptions& options = {}) {
     std::vector<T> values;

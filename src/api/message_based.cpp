@@ -203,8 +203,12 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::err
     out.resize(old + n);
     if (ec) {
       if (st != status::ERROR_INV_OBJECT) {
+        // The summary of the whole message replaces the last read's; a lower layer's cause
+        // ("the peer closed the connection", an errno) stays in front, as the backend put it.
         std::string text = core::received_summary(out, read_termination_, "read_termination");
         if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", timeout(), text);
+        else if (std::string lower = core::detail_for(st); lower.find("; ") != std::string::npos)
+          text = lower.substr(0, lower.find("; ")) + "; " + text;
         core::fail(st, std::move(text));
       }
       break;
@@ -355,14 +359,28 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
     count = read_until(buffer, st, deadline, ec);
     return st;
   };
+  // The caller's storage as last sized (read_block sizes it once the header is known): on a read
+  // error its data bytes, or before the header was complete the bytes received, go into the
+  // exception (a timeout or a hang-up loses nothing, VisaIOError::received()).
+  std::span<std::byte> stored;
+  bool header_read = false;
+  auto keep = [&](std::size_t n) {
+    header_read = true;
+    return stored = resize(n);
+  };
   std::vector<std::byte> pending;
+  auto received = [&](std::size_t n) {
+    if (!header_read) return pending;
+    auto b = stored.first(std::min(n, stored.size()));
+    return std::vector<std::byte>(b.begin(), b.end());
+  };
   bool message_ended = false;
   core::BlockResult result;
-  status_t st = core::read_block(read, spec, pending, message_ended, resize, result);
+  status_t st = core::read_block(read, spec, pending, message_ended, keep, result);
   if (st < 0) {
     if (ec) {
       core::fail(st, result.why);
-      throw_read_error(ec, {});
+      throw_read_error(ec, received(result.length));
     }
     core::fail(st, result.why);
     throw InvalidBinaryFormat(result.why, st);
@@ -371,11 +389,23 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
     set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{1}, ec);
     termchar.off = false;
   }
-  // The termination after the block (PyVISA reads it), unless the message already ended.
+  // The termination after the block (PyVISA reads it), unless the message already ended: by the
+  // same deadline as the block (one call, one timeout).
   if (options.expect_termination && !read_termination_.empty() && !message_ended &&
       pending.size() < read_termination_.size()) {
-    read_bytes(read_termination_.size() - pending.size(), 0, true, ec);
-    if (ec) throw_read_error(ec, {});
+    std::vector<std::byte> end(read_termination_.size() - pending.size());
+    std::size_t got = 0;
+    while (got < end.size()) {
+      std::size_t n = 0;
+      status_t rs = read(std::span(end).subspan(got), n);
+      got += std::min(n, end.size() - got);
+      if (ec || rs == status::SUCCESS || rs == status::SUCCESS_TERM_CHAR) break;
+    }
+    if (ec) {
+      core::fail(to_status(ec), fmt::format("the block's {} data bytes arrived, not the read termination after them",
+                                            result.length));
+      throw_read_error(ec, received(result.length));  // the whole block: only its end is missing
+    }
   }
 }
 

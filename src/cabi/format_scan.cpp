@@ -239,10 +239,12 @@ void swap_elements(unsigned char* data, std::size_t count, std::size_t size) {
     for (std::size_t b = 0; b < size / 2; ++b) std::swap(data[k * size + b], data[k * size + size - 1 - b]);
 }
 
-// A block (IEEE definite or indefinite, HP, R&S) whose '#' is the next input byte: its data
-// bytes go to `store`. The header's length decides, never the termination character.
+// A block (IEEE definite or indefinite, HP, R&S) whose '#' is the next input byte: its first
+// `keep` data bytes go to `store`, the rest is read and dropped (memory follows the caller's
+// array, not the block). The header's length decides, never the termination character.
 template <class Store>
-status_t scan_block(Input& in, std::size_t itemsize, bool big_endian, const BlockDevice* device, Store& store) {
+status_t scan_block(Input& in, std::size_t itemsize, bool big_endian, std::size_t keep, const BlockDevice* device,
+                    Store& store) {
   ReadBuffer& b = in.buffer();
   std::vector<std::byte> pending(reinterpret_cast<const std::byte*>(b.data.data()) + b.pos,
                                  reinterpret_cast<const std::byte*>(b.data.data()) + b.data.size());
@@ -264,9 +266,11 @@ status_t scan_block(Input& in, std::size_t itemsize, bool big_endian, const Bloc
   spec.big_endian = big_endian;
   spec.itemsize = itemsize;
   spec.chunk = 4096;
+  spec.max_stored = keep;
   if (device) {
     spec.before_data = device->before_data;
     spec.termchar_ends_indefinite = device->termchar_ends_indefinite;
+    spec.pending_ends_at_termchar = b.message_complete && !b.end_seen;
   }
   std::vector<std::byte> data;
   auto storage = [&](std::size_t n) {
@@ -323,7 +327,8 @@ status_t scan_binary(const FormatSpec& s, ArgSource& args, Input& in, const Bloc
   } else {
     in.skip_whitespace();
     if (in.peek() != '#') return in.error();
-    if (auto st = scan_block(in, size, !s.little_endian, device, store); st < 0) return st;
+    if (auto st = scan_block(in, size, !s.little_endian, s.suppress ? 0 : capacity_bytes, device, store); st < 0)
+      return st;
   }
   if (in.error() < 0) return in.error();
   std::size_t elements = stored / size;

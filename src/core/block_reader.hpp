@@ -9,7 +9,8 @@
 // - A block cut short (END, or the connection lost, before the announced length) is an error
 //   (VI_ERROR_INV_LENGTH or the read's error), never a success.
 // - Memory follows the bytes that arrive: storage grows geometrically as data come in, never to
-//   the announced length at once, and never beyond BlockOptions::max_length.
+//   the announced length at once, and never beyond BlockOptions::max_length (nor
+//   BlockSpec::max_stored: the rest of a block the caller cannot hold is read and dropped).
 #pragma once
 
 #include <cppvisa/status.hpp>
@@ -42,6 +43,14 @@ struct BlockSpec {
   /// The session's reads never report END (VI_ATTR_SUPPRESS_END_EN, e.g. a SOCKET): an
   /// indefinite block then ends at the read stopping on the termination character.
   bool termchar_ends_indefinite = false;
+  /// The read that received `pending` stopped at the termination character (with
+  /// termchar_ends_indefinite, an indefinite block whose header and data are all in `pending`
+  /// has then ended).
+  bool pending_ends_at_termchar = false;
+  /// At most this many data bytes are stored (rounded down to whole items); the rest of the
+  /// block is read and dropped, so that memory follows what the caller can hold (viScanf `%b`
+  /// into an array of `count` elements) rather than what the peer sends. nullopt: all of it.
+  std::optional<std::size_t> max_stored;
   /// Optional: called once before the data of a block of known length are read from the device
   /// (not for data already received). The length being known, a termination character in the
   /// data need not stop each read: a caller may disable it meanwhile (one read instead of one per
@@ -57,6 +66,7 @@ struct BlockSpec {
 
 struct BlockResult {
   std::size_t length = 0;  ///< data bytes stored
+  std::size_t dropped = 0;  ///< data bytes received past BlockSpec::max_stored (not stored)
   BlockHeader header;      ///< the header found
   std::string why;         ///< the cause, on error
 };

@@ -3,6 +3,7 @@
 #include "core/error_detail.hpp"
 #include "core/handles.hpp"
 #include "core/log.hpp"
+#include "core/values_detail.hpp"
 
 #include <cppvisa/error.hpp>
 #include <cppvisa/resource_query.hpp>
@@ -329,6 +330,9 @@ status_t SessionBackend::set_attribute(session_t object, attr_id_t id, const Att
 
 // ---- operations ----
 
+/// The debug log shows this many bytes of each read and write (a summary, not a capture).
+constexpr std::size_t kLoggedBytes = 40;
+
 template <class Op>
 status_t SessionBackend::with_session(session_t handle, Op&& op) {
   clear_detail();
@@ -353,18 +357,21 @@ status_t SessionBackend::read_bounded(session_t h, std::span<std::byte> buffer, 
   count = 0;
   return with_session(h, [&](Session& s, Deadline d) {
     status_t st = s.read(buffer, count, Deadline::earliest(d, call_deadline));
-    if (st < 0 && detail_for(st).empty()) {
-      // The bytes stay the caller's (count); the cause says how many and how they ended.
+    if (st < 0) {
+      // The bytes stay the caller's (count); the cause says how many and how they ended, after
+      // what a lower layer said ("the peer closed the connection").
       auto term = s.read_termination();
       std::string termchar = term.termchar_enabled ? std::string(1, static_cast<char>(term.termchar)) : std::string();
       std::string text = received_summary(buffer.first(std::min(count, buffer.size())), termchar,
                                           "the termination character (VI_ATTR_TERMCHAR_EN)");
       if (st == status::ERROR_TMO && !call_deadline.infinite()) text = "at the end of the call's time, " + text;
       else if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", s.timeout_ms(), text);
-      fail(st, std::move(text));
+      std::string cause = detail_for(st);
+      fail(st, cause.empty() ? std::move(text) : cause + "; " + text);
     }
-    CPPVISA_LOG("io", "read {}: {} bytes, {}{}", s.canonical_name(), count, status_name(st),
-                st < 0 ? ": " + detail_for(st) : std::string());
+    CPPVISA_LOG("io", "read {}: {} bytes {}, {}{}", s.canonical_name(), count,
+                values_detail::bytes_repr(buffer.first(std::min(count, buffer.size())), kLoggedBytes),
+                status_name(st), st < 0 ? ": " + detail_for(st) : std::string());
     return st;
   });
 }
@@ -382,22 +389,44 @@ status_t SessionBackend::write(session_t h, std::span<const std::byte> data, std
   count = 0;
   return with_session(h, [&](Session& s, Deadline d) {
     status_t st = s.write(data, count, d);
-    CPPVISA_LOG("io", "write {}: {} of {} bytes, {}{}", s.canonical_name(), count, data.size(), status_name(st),
+    if (st < 0) {
+      std::string sent = fmt::format("{} of the {} bytes sent", count, data.size());
+      if (st == status::ERROR_TMO) sent = fmt::format("after {} ms, {}", s.timeout_ms(), sent);
+      std::string cause = detail_for(st);
+      fail(st, cause.empty() ? std::move(sent) : cause + "; " + sent);
+    }
+    CPPVISA_LOG("io", "write {}: {} of {} bytes {}, {}{}", s.canonical_name(), count, data.size(),
+                values_detail::bytes_repr(data, kLoggedBytes), status_name(st),
                 st < 0 ? ": " + detail_for(st) : std::string());
     return st;
   });
 }
 
 status_t SessionBackend::read_stb(session_t h, std::uint16_t& stb) {
-  return with_session(h, [&](Session& s, Deadline d) { return s.read_stb(stb, d); });
+  return with_session(h, [&](Session& s, Deadline d) {
+    status_t st = s.read_stb(stb, d);
+    CPPVISA_LOG("io", "read_stb {}: {}, {}{}", s.canonical_name(), st < 0 ? std::string("-") : fmt::format("0x{:02x}", stb),
+                status_name(st), st < 0 ? ": " + detail_for(st) : std::string());
+    return st;
+  });
 }
 
 status_t SessionBackend::clear(session_t h) {
-  return with_session(h, [&](Session& s, Deadline d) { return s.clear(d); });
+  return with_session(h, [&](Session& s, Deadline d) {
+    status_t st = s.clear(d);
+    CPPVISA_LOG("io", "clear {}: {}{}", s.canonical_name(), status_name(st),
+                st < 0 ? ": " + detail_for(st) : std::string());
+    return st;
+  });
 }
 
 status_t SessionBackend::assert_trigger(session_t h, TriggerProtocol p) {
-  return with_session(h, [&](Session& s, Deadline d) { return s.assert_trigger(p, d); });
+  return with_session(h, [&](Session& s, Deadline d) {
+    status_t st = s.assert_trigger(p, d);
+    CPPVISA_LOG("io", "trigger {}: {}{}", s.canonical_name(), status_name(st),
+                st < 0 ? ": " + detail_for(st) : std::string());
+    return st;
+  });
 }
 
 status_t SessionBackend::flush(session_t h, std::uint16_t mask) {

@@ -2,12 +2,13 @@
 // arbitrary peer bytes delivered in reads of varying sizes that stop at termination characters.
 //
 // Input: byte 0 selects the format (bits 0-2: ieee, hp, rs, empty, detected), the item size
-// (bits 3-4: 1, 2, 4, 8) and whether reads stop at '\n' (bit 5); byte 1 is the largest read
-// (1..256); the rest is the message (END after its last byte, then VI_ERROR_TMO).
+// (bits 3-4: 1, 2, 4, 8), whether reads stop at '\n' (bit 5) and whether at most 3 items are
+// stored (bit 6, BlockSpec::max_stored); byte 1 is the largest read (1..256); the rest is the
+// message (END after its last byte, then VI_ERROR_TMO).
 // Properties checked (abort on violation):
 // - storage grows with what arrived: never more than max(64 KiB, twice the bytes received);
-// - the data stored never exceed max_length, and a success stores whole items;
-// - a definite block that succeeds stores exactly its header's length.
+// - the data stored never exceed max_length (nor max_stored), and a success stores whole items;
+// - a definite block that succeeds stores and drops exactly its header's length.
 #include "core/block_reader.hpp"
 
 #include <algorithm>
@@ -37,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   spec.limits.max_length = std::size_t{1} << 20;
   spec.chunk = max_read;
   const bool stop_at_newline = (config >> 5) & 1;
+  if ((config >> 6) & 1) spec.max_stored = 3 * spec.itemsize;
 
   std::size_t pos = 0, received = 0;
   core::BlockReadFn read = [&](std::span<std::byte> buffer, std::size_t& count) {
@@ -67,10 +69,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   core::BlockResult result;
   status_t st = core::read_block(read, spec, pending, ended, grow, result);
   check(result.length <= spec.limits.max_length);
+  check(!spec.max_stored || (storage.size() <= *spec.max_stored && peak <= *spec.max_stored));
   if (st == status::SUCCESS) {
     check(result.length % spec.itemsize == 0);
     check(storage.size() == result.length);
-    if (result.header.length) check(result.length == *result.header.length);
+    if (result.header.length) check(result.length + result.dropped == *result.header.length);
+    if (!spec.max_stored) check(result.dropped == 0);
   } else {
     check(st < 0 && !result.why.empty());
   }

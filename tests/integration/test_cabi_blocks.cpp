@@ -125,6 +125,19 @@ TEST_F(CabiBlocks, ViReadKeepsTheBytesOfATimeoutAndSaysHowTheyEnded) {
   EXPECT_NE(std::string(desc).find("VI_ATTR_TERMCHAR_EN) is '\\r'"), std::string::npos) << desc;
 }
 
+TEST_F(CabiBlocks, ViReadKeepsTheBytesOfAHangUp) {
+  dev->push("partial answer", false);
+  dev->hang_up();
+  char buf[100];
+  ViUInt32 n = 0;
+  ViStatus st = viRead(s, reinterpret_cast<ViPBuf>(buf), sizeof buf, &n);
+  EXPECT_EQ(st, VI_ERROR_CONN_LOST);
+  EXPECT_EQ(std::string(buf, n), "partial answer");
+  ViChar desc[256];
+  ASSERT_EQ(viStatusDesc(s, st, desc), VI_SUCCESS);
+  EXPECT_NE(std::string(desc).find("14 bytes received ending in 'r'"), std::string::npos) << desc;
+}
+
 TEST_F(CabiBlocks, OneViScanfIsBoundedByItsTimeoutWhateverTheDeviceTrickles) {
   // Reads of 4 bytes each complete (VI_SUCCESS_MAX_CNT) in 20 ms; the message never ends.
   ASSERT_EQ(viSetBuf(s, VI_READ_BUF, 4), VI_SUCCESS);
@@ -144,4 +157,41 @@ TEST_F(CabiBlocks, OneViScanfIsBoundedByItsTimeoutWhateverTheDeviceTrickles) {
   trickle.join();
   EXPECT_EQ(st, VI_ERROR_TMO);
   EXPECT_LT(elapsed, std::chrono::milliseconds(300 * 11 / 10 + 250));
+}
+
+TEST_F(CabiBlocks, IndefiniteBlockEndsAtTheTerminationCharacterWhenEndIsSuppressed) {
+  // A SOCKET's reads never report END (VI_ATTR_SUPPRESS_END_EN): the termination character
+  // after an indefinite block's data ends it, whether the first refill holds the whole block or
+  // the block arrives in pieces.
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_SUPPRESS_END_EN, VI_TRUE), VI_SUCCESS);
+  dev->push("#0abc\n", false);
+  dev->push("42\n", false);
+  unsigned char buf[16] = {};
+  ViInt32 count = sizeof buf;
+  ASSERT_EQ(viScanf(s, "%#b", &count, buf), VI_SUCCESS);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), static_cast<std::size_t>(std::max(count, 0))), "abc");
+  int next = 0;
+  ASSERT_EQ(viScanf(s, "%d", &next), VI_SUCCESS);
+  EXPECT_EQ(next, 42);
+  ASSERT_EQ(viSetBuf(s, VI_READ_BUF, 4), VI_SUCCESS);  // the header and data over several refills
+  dev->push("#0abcdefgh\n", false);
+  count = sizeof buf;
+  ASSERT_EQ(viScanf(s, "%#b", &count, buf), VI_SUCCESS);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), static_cast<std::size_t>(std::max(count, 0))), "abcdefgh");
+}
+
+TEST_F(CabiBlocks, ABlockLargerThanTheArrayIsReadToItsEndKeepingWhatFits) {
+  // The array's count bounds what is stored (and the memory used): the rest of the block is
+  // read and dropped, never taken for the next value.
+  const std::string data = curve(100000);
+  dev->push("#6100000" + data + "\n", true);
+  dev->push("42\n", true);
+  unsigned char buf[16] = {};
+  ViInt32 count = sizeof buf;
+  ASSERT_EQ(viScanf(s, "%#b", &count, buf), VI_SUCCESS);
+  EXPECT_EQ(count, 16);
+  EXPECT_EQ(std::memcmp(buf, data.data(), sizeof buf), 0);
+  int next = 0;
+  ASSERT_EQ(viScanf(s, "%d", &next), VI_SUCCESS);
+  EXPECT_EQ(next, 42);
 }

@@ -4,12 +4,16 @@
 // growth of a child process's resident set (the client runs in a forked child, so the
 // figure is its own: its peak resident set (VmHWM) minus its resident set when it started; the
 // scripted instrument stays in this process).
+#include "backends/native/native_backend.hpp"
+#include "cabi/library.hpp"
 #include "integration/fake_device.hpp"
 #include "protocols/hislip/hislip_server.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/vxi11/vxi11_server.hpp"
 
 #include <cppvisa/resource_manager.hpp>
+
+#include <visa.h>
 
 #include <gtest/gtest.h>
 
@@ -225,7 +229,32 @@ TEST(HostileInstrument, HangUpMidMessageReturnsTheBytes) {
   });
   EXPECT_EQ(r.status, status::ERROR_CONN_LOST) << r.detail;
   EXPECT_EQ(r.received, std::string("partial answer without its end").size());
-  EXPECT_NE(r.detail.find("30 bytes received ending in 'd'"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("the peer closed the connection; 30 bytes received ending in 'd'"), std::string::npos)
+      << r.detail;
+}
+
+TEST(HostileInstrument, WriteToAPeerThatHungUpSaysSo) {
+  Instrument inst([](net::Socket& s, const std::atomic<bool>&) { s.close(); });
+  auto r = run_client([&] {
+    ResourceManager rm("@native");
+    auto res = rm.open<MessageBasedResource>(inst.name());
+    res->set_timeout(2000);
+    Result out;
+    // The first writes may still land in the kernel's buffer; one fails once the peer's reset came.
+    for (int i = 0; i < 100 && out.status == 0; ++i) {
+      try {
+        res->write("*RST");
+        std::this_thread::sleep_for(10ms);
+      } catch (const VisaIOError& e) {
+        out.status = e.error_code();
+        out.detail = e.detail();
+      }
+    }
+    return out;
+  });
+  EXPECT_EQ(r.status, status::ERROR_CONN_LOST) << r.detail;
+  EXPECT_NE(r.detail.find("send to the peer: "), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("of the 6 bytes sent"), std::string::npos) << r.detail;
 }
 
 // Over VXI-11 and HiSLIP (our servers, a device echoing the hostile block): the header announces
@@ -267,6 +296,43 @@ TEST(HostileInstrument, LyingBlockHeaderOverVxi11AndHislipAllocatesNothingLarge)
   }
   hislip_server.stop();
   vxi11_server.stop();
+}
+
+// viScanf %b into an array of 16 bytes, the instrument sending a real 64 MiB block: memory
+// follows the array (the rest of the block is read and dropped), not the block.
+TEST(HostileInstrument, ViScanfOfAHugeBlockIntoASmallArrayStoresWhatFits) {
+  constexpr std::size_t kBlock = 64u << 20;
+  const std::string message = "#8" + std::to_string(kBlock) + std::string(kBlock, '\n') + "\n42\n";
+  Instrument inst([&](net::Socket& s, const std::atomic<bool>& stop) {
+    send_text(s, message);
+    while (!stop) std::this_thread::sleep_for(10ms);
+  });
+  auto r = run_client([&] {
+    cabi::Library::instance().set_backends({native::make_backend()});
+    Result out;
+    ViSession rm = VI_NULL, s = VI_NULL;
+    if (viOpenDefaultRM(&rm) < VI_SUCCESS || viOpen(rm, inst.name().c_str(), VI_NULL, VI_NULL, &s) < VI_SUCCESS) {
+      out.status = status::ERROR_RSRC_NFOUND;
+      return out;
+    }
+    viSetAttribute(s, VI_ATTR_TMO_VALUE, 10000);
+    viSetAttribute(s, VI_ATTR_TERMCHAR_EN, VI_TRUE);
+    unsigned char buf[16];
+    ViInt32 count = sizeof buf;
+    out.status = viScanf(s, "%#b", &count, buf);
+    out.received = static_cast<std::size_t>(count);
+    int next = 0;
+    if (out.status >= VI_SUCCESS && (viScanf(s, "%d", &next) < VI_SUCCESS || next != 42)) {
+      out.status = status::ERROR_INV_FMT;
+      out.detail = "the value after the block was not read as 42";
+    }
+    viClose(rm);
+    return out;
+  });
+  EXPECT_EQ(r.status, VI_SUCCESS) << r.detail;
+  EXPECT_EQ(r.received, 16u);
+  EXPECT_LT(r.rss_growth_kib, 16 * 1024 * kMemoryFactor) << "peak memory grew by " << r.rss_growth_kib << " KiB";
+  RecordProperty("rss_growth_kib", std::to_string(r.rss_growth_kib));
 }
 
 }  // namespace cppvisa

@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <fcntl.h>
+#include <grp.h>
 #include <functional>
 #include <string>
 #include <sys/stat.h>
@@ -60,7 +61,8 @@ Outcome try_open_unprivileged(const std::string& name) {
   pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
-    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
+      ::_exit(3);
     Outcome o;
     try {
       o = try_open(native::make_backend(), name);
@@ -99,8 +101,14 @@ TEST(OpenFailures, EachCauseIsNamedBesideItsStatus) {
   int fd = ::mkstemp(tmpl);
   ASSERT_GE(fd, 0);
   ::close(fd);
-  ::chmod(tmpl, 0);
+  ::chmod(tmpl, 0060);  // its group may (not its owner, not others): the fix is to join that group
   const std::string noperm = tmpl;
+  char tmpl0[] = "/tmp/cppvisa-noperm-XXXXXX";
+  fd = ::mkstemp(tmpl0);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  ::chmod(tmpl0, 0);  // no group may: joining one would not help
+  const std::string noperm0 = tmpl0;
 
   // A table where USB is known but unusable (its dependency missing), to check the wording.
   static const native::Transport unusable[] = {{
@@ -135,6 +143,8 @@ TEST(OpenFailures, EachCauseIsNamedBesideItsStatus) {
       {"not a tty", "ASRL/dev/null::INSTR", status::ERROR_RSRC_NFOUND, {"/dev/null", "not a tty"}},
       {"permission denied", "ASRL" + noperm + "::INSTR", status::ERROR_NPERMISSION,
        {noperm, "Permission denied", "usermod -aG"}, true},
+      {"permission denied to every group", "ASRL" + noperm0 + "::INSTR", status::ERROR_NPERMISSION,
+       {noperm0, "Permission denied", "mode 0000", "udev rule"}, true},
       {"interface unavailable", "USB0::0x1234::0x5678::SN1::INSTR", status::ERROR_LIBRARY_NFOUND,
        {"USBTMC transport", "libfoo-1.0 was not found"}, false, std::make_shared<native::NativeBackend>(unusable)},
       {"interface unknown", "VXI0::1::INSTR", status::ERROR_RSRC_NFOUND, {"no transport", "VXI0::1::INSTR"}},
@@ -148,6 +158,7 @@ TEST(OpenFailures, EachCauseIsNamedBesideItsStatus) {
     }
   }
   ::unlink(tmpl);
+  ::unlink(tmpl0);
 
   // VXI-11 with no portmapper answering.
   ::setenv("CPPVISA_PORTMAPPER_PORT", port.c_str(), 1);

@@ -86,6 +86,10 @@ TEST_F(SimBackendTest, ListsTheBundledResources) {
 TEST_F(SimBackendTest, OpenUnknownOrMalformed) {
   session_t s = 0;
   EXPECT_EQ(backend->open(rm, "GPIB0::30::INSTR", AccessMode::no_lock, 0, s), status::ERROR_RSRC_NFOUND);
+  // The cause names the file and what it defines (a typo is the usual reason).
+  EXPECT_NE(last_error_detail().find("GPIB0::30::INSTR is not among the simulated resources of"), std::string::npos)
+      << last_error_detail();
+  EXPECT_NE(last_error_detail().find("GPIB0::8::INSTR"), std::string::npos) << last_error_detail();
   EXPECT_EQ(backend->open(rm, "USB0::0x1111::0x2222::0x1234::INSTR", AccessMode::no_lock, 0, s), status::SUCCESS);
   backend->close(s);
   // Lookup is on the canonical name: decimal ids are another resource.

@@ -27,6 +27,14 @@ struct FakeBackendDevice {
   std::function<std::vector<std::string>(const std::string&)> respond;
   std::uint16_t stb = 0;
   int clears = 0, triggers = 0;
+  bool lost = false;  ///< the connection is gone: reads past `output` give VI_ERROR_CONN_LOST
+
+  /// Loses the connection once what was pushed has been read (a peer hanging up).
+  void hang_up() {
+    std::lock_guard g(mutex);
+    lost = true;
+    changed.notify_all();
+  }
 
   void push(std::string data, bool end = true) {
     std::lock_guard g(mutex);
@@ -85,9 +93,10 @@ class FakeSession : public core::Session, private core::ByteSource {
  private:
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override {
     std::unique_lock g(dev_->mutex);
-    auto ready = [&] { return !dev_->output.empty(); };
+    auto ready = [&] { return !dev_->output.empty() || dev_->lost; };
     if (deadline.infinite()) dev_->changed.wait(g, ready);
     else if (!dev_->changed.wait_until(g, deadline.when(), ready)) return status::ERROR_TMO;
+    if (dev_->output.empty()) return status::ERROR_CONN_LOST;
     auto& [data, e] = dev_->output.front();
     count = std::min(buffer.size(), data.size());
     std::memcpy(buffer.data(), data.data(), count);

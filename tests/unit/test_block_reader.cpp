@@ -185,3 +185,67 @@ TEST(BlockReader, IndefiniteBlockLongerThanItsLimitIsRefused) {
   EXPECT_EQ(out.st, status::ERROR_INV_LENGTH);
   EXPECT_LE(out.peak, 1000u);
 }
+
+TEST(BlockReader, IndefiniteBlockEndsAtTheTerminationCharacterWhereReadsCannotSeeEnd) {
+  // A SOCKET with VI_ATTR_SUPPRESS_END_EN: reads stop at '\n', never report END.
+  Script script{"#0abc\nnext"};
+  core::BlockReadFn read = [&](std::span<std::byte> b, std::size_t& c) {
+    status_t st = script(b, c);
+    return st == status::SUCCESS ? status::ERROR_TMO : st;
+  };
+  std::vector<std::byte> storage, pending;
+  bool ended = false;
+  core::BlockResult result;
+  core::BlockSpec spec;
+  spec.termchar_ends_indefinite = true;
+  status_t st = core::read_block(
+      read, spec, pending, ended,
+      [&](std::size_t n) {
+        storage.resize(n);
+        return std::span(storage);
+      },
+      result);
+  EXPECT_EQ(st, status::SUCCESS) << result.why;
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(storage.data()), result.length), "abc");
+  EXPECT_EQ(script.pos, 6u);  // "next" not read: it belongs to the next message
+}
+
+TEST(BlockReader, StorageStopsAtMaxStoredAndTheRestOfTheBlockIsDropped) {
+  // viScanf %b into an array of 10 elements: a 1 MB block costs 10 bytes of storage; the block
+  // is still read to its end, so what follows it stays for the caller.
+  const std::string data = data_with_line_ends(1 << 20);
+  const std::pair<const char*, std::string> cases[] = {
+      {"ieee definite", "#71048576" + data + "\r\n"},
+      {"ieee indefinite", "#0" + data + "\n"},
+      {"rs", "#(1048576)" + data + "\r\n"},
+  };
+  for (const auto& [name, message] : cases) {
+    Script script{message};
+    core::BlockSpec spec;
+    spec.format = std::nullopt;
+    spec.itemsize = 2;
+    spec.max_stored = 21;  // 10 items
+    auto out = run(script, spec);
+    EXPECT_EQ(out.st, status::SUCCESS) << name << ": " << out.why;
+    EXPECT_EQ(out.data, data.substr(0, 20)) << name;
+    EXPECT_LE(out.peak, 20u) << name;
+    // Read to the block's end, not beyond: the "\r\n" after a definite block stays unread.
+    EXPECT_EQ(script.pos - out.rest.size(), message.size() - (std::string(name) == "ieee indefinite" ? 0 : 2))
+        << name;
+  }
+  // Cut short: the numbers count every byte received, stored or dropped.
+  Script cut{"#3250" + data_with_line_ends(100)};
+  core::BlockSpec spec;
+  spec.max_stored = 0;
+  auto out = run(cut, spec);
+  EXPECT_EQ(out.st, status::ERROR_INV_LENGTH);
+  EXPECT_NE(out.why.find("after 100 of the 250 data bytes"), std::string::npos) << out.why;
+  EXPECT_EQ(out.peak, 0u);
+  // An indefinite block of an odd length past max_stored: the item size still checked.
+  Script odd{"#0abcdefg\n"};
+  spec.itemsize = 2;
+  spec.max_stored = 2;
+  out = run(odd, spec);
+  EXPECT_EQ(out.st, status::ERROR_INV_LENGTH);
+  EXPECT_NE(out.why.find("7 data bytes are not a multiple"), std::string::npos) << out.why;
+}

@@ -42,6 +42,7 @@ TEST_F(DebugLog, WritesEachLayerToAFileAndStops) {
   EXPECT_TRUE(debug_log_enabled());
   dev->push("hello\n");
   inst->read();
+  inst->clear();
   auto second = rm->open<MessageBasedResource>("TCPIP::10.0.0.1::INSTR");
   second.reset();
   disable_debug_log();
@@ -54,7 +55,8 @@ TEST_F(DebugLog, WritesEachLayerToAFileAndStops) {
   std::remove(path);
   std::string log = text.str();
   EXPECT_NE(log.find("[io] read"), std::string::npos) << "log: " << log;
-  EXPECT_NE(log.find("6 bytes, VI_SUCCESS"), std::string::npos) << log;
+  EXPECT_NE(log.find("6 bytes b'hello\\n', VI_SUCCESS"), std::string::npos) << log;
+  EXPECT_NE(log.find("[io] clear TCPIP0::10.0.0.1::inst0::INSTR: VI_SUCCESS"), std::string::npos) << log;
   EXPECT_NE(log.find("[session] opened TCPIP0::10.0.0.1::inst0::INSTR"), std::string::npos) << log;
   EXPECT_NE(log.find("[session] closing session"), std::string::npos) << log;
   EXPECT_EQ(log.find("quiet"), std::string::npos);

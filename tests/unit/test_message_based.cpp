@@ -345,6 +345,41 @@ TEST_F(MbFixture, BlockIsBoundedByItsTimeoutWhateverThePeerTrickles) {
   EXPECT_LT(elapsed, 300ms + 2s);
 }
 
+TEST_F(MbFixture, BlockCutByATimeoutOrAHangUpKeepsItsDataBytes) {
+  inst->set_timeout(200);
+  inst->set_read_termination("\n");
+  dev->push("#210abc\nd", false);  // 5 of the 10 data bytes, then silence
+  try {
+    inst->read_binary_values<std::uint8_t>();
+    FAIL();
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_TMO);
+    EXPECT_EQ(str(e.received()), "abc\nd");
+    EXPECT_NE(e.detail().find("5 of the 10 data bytes"), std::string::npos) << e.detail();
+  }
+  // The whole block but not the termination after it: the block is in the exception.
+  const std::string data(100, 'h');
+  dev->push("#3100" + data, false);
+  try {
+    inst->read_binary_values<std::uint8_t>();
+    FAIL();
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_TMO);
+    EXPECT_EQ(str(e.received()), data);
+    EXPECT_NE(e.detail().find("the block's 100 data bytes arrived, not the read termination"), std::string::npos)
+        << e.detail();
+  }
+  // The header itself incomplete: the bytes received as they came.
+  dev->push("#9123", false);
+  try {
+    inst->read_binary_values<std::uint8_t>();
+    FAIL();
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_TMO);
+    EXPECT_EQ(str(e.received()), "#9123");
+  }
+}
+
 TEST_F(MbFixture, EveryBlockFormatWithLineEndsInTheDataAndTermcharOn) {
   // The same reader as viScanf's %b (core::read_block): the header's length decides.
   std::string data;

@@ -3,12 +3,16 @@
 #include "backends/sim/device.hpp"
 #include "backends/sim/loader.hpp"
 #include "backends/sim/sim_session.hpp"
+#include "core/error_detail.hpp"
 #include "core/session_backend.hpp"
 
 #include <cppvisa/error.hpp>
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/status.hpp>
 #include <cppvisa/version.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdlib>
 #include <map>
@@ -74,7 +78,11 @@ class SimBackend final : public core::SessionBackend {
   std::unique_ptr<core::Session> create_session(session_t rm, const ResourceName& name, status_t& st) override {
     auto it = bindings_.find(name.canonical());
     if (it == bindings_.end()) {
-      st = status::ERROR_RSRC_NFOUND;
+      std::vector<std::string> known;
+      for (const auto& [n, b] : bindings_) known.push_back(n);
+      st = core::fail(status::ERROR_RSRC_NFOUND,
+                      fmt::format("{} is not among the simulated resources of {} ({})", name.canonical(), path_,
+                                  fmt::join(known, ", ")));
       return nullptr;
     }
     std::shared_ptr<Device> device;

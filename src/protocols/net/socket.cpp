@@ -153,9 +153,10 @@ status_t Socket::send_all(std::span<const std::byte> data, core::Deadline deadli
       if (st != status::SUCCESS) break;
       continue;
     }
-    st = (n < 0 && (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)) ? status::ERROR_CONN_LOST
-                                                                                  : status::ERROR_IO;
+    const int err = n < 0 ? errno : 0;
+    st = (err == EPIPE || err == ECONNRESET || err == ENOTCONN) ? status::ERROR_CONN_LOST : status::ERROR_IO;
     if (fd_ < 0) st = status::ERROR_CONN_LOST;
+    if (err) core::fail_errno(st, "send to the peer", err);  // "Broken pipe": the peer closed the connection
     break;
   }
   if (sent) *sent = done;
@@ -171,16 +172,18 @@ status_t Socket::recv_some(std::span<std::byte> buffer, core::Deadline deadline,
       count = static_cast<std::size_t>(n);
       return status::SUCCESS;
     }
-    if (n == 0) return status::ERROR_CONN_LOST;
+    if (n == 0) return core::fail(status::ERROR_CONN_LOST, "the peer closed the connection");
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       status_t st = wait_fd(fd_, POLLIN, deadline, cancel);
       if (st != status::SUCCESS) return st;
       continue;
     }
-    return (errno == ECONNRESET || errno == ENOTCONN || errno == EBADF || errno == ETIMEDOUT)
-               ? status::ERROR_CONN_LOST
-               : status::ERROR_IO;
+    const int err = errno;
+    return core::fail_errno((err == ECONNRESET || err == ENOTCONN || err == EBADF || err == ETIMEDOUT)
+                                ? status::ERROR_CONN_LOST
+                                : status::ERROR_IO,
+                            "receive from the peer", err);
   }
 }
 

@@ -43,12 +43,22 @@ status_t open_error(int err, const std::string& path) {
   }
   std::string text = fmt::format("{}: {}", path, std::strerror(err));
   if (err == EACCES || err == EPERM) {
+    // The fix: join the group that may read and write the device (dialout on Debian); when its
+    // group may not, joining it would not help.
     struct stat info {};
     std::string owner = "dialout";
-    if (::stat(path.c_str(), &info) == 0)
+    bool group_rw = true;
+    if (::stat(path.c_str(), &info) == 0) {
       if (const struct group* g = ::getgrgid(info.st_gid)) owner = g->gr_name;
-    text += fmt::format(" (the device belongs to group '{}': `sudo usermod -aG {} $USER`, then log in again)", owner,
-                        owner);
+      group_rw = (info.st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP);
+    }
+    if (group_rw)
+      text += fmt::format(" (the device belongs to group '{}': `sudo usermod -aG {} $USER`, then log in again)",
+                          owner, owner);
+    else
+      text += fmt::format(" (its mode {:04o} lets no group read and write it: a udev rule giving it to group "
+                          "'dialout' with mode 0660 would)",
+                          info.st_mode & 07777);
   }
   core::fail(st, std::move(text));
   return st;
