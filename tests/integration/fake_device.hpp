@@ -36,8 +36,19 @@ class FakeDevice : public server::ServedDevice {
     return output_.empty() ? server::Output::none : server::Output::ready;
   }
 
-  status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
-    std::lock_guard lock(mutex_);
+  status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline) override {
+    std::unique_lock lock(mutex_);
+    count = 0;
+    if (input_held_) {  // takes nothing; refuses the data when released, at its deadline, or aborted
+      aborted_ = false;
+      ++writes_held;
+      auto released = [&] { return !input_held_ || aborted_; };
+      if (ignore_deadlines)
+        changed_.wait(lock, released);
+      else
+        changed_.wait_until(lock, deadline.when(), released);
+      return aborted_ ? status::ERROR_ABORT : status::ERROR_TMO;
+    }
     for (std::byte b : data) {
       input_ += static_cast<char>(b);
       if (b == std::byte{'\n'}) complete_message();
@@ -138,6 +149,17 @@ class FakeDevice : public server::ServedDevice {
     }
     service_requested();
   }
+  /// An instrument that takes no input while held: do_write() accepts nothing and waits until
+  /// release_input(), its deadline (unless it ignores deadlines) or an abort, then refuses the data.
+  void hold_input() {
+    std::lock_guard lock(mutex_);
+    input_held_ = true;
+  }
+  void release_input() {
+    std::lock_guard lock(mutex_);
+    input_held_ = false;
+    changed_.notify_all();
+  }
   /// Waits until a read is blocked in the device (for abort tests; no sleeps).
   bool wait_for_blocked_read(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
@@ -155,6 +177,8 @@ class FakeDevice : public server::ServedDevice {
   std::atomic<int> triggers{0}, clears{0};
   /// do_read() calls so far (a server must not read when no response is on its way).
   std::atomic<int> reads{0};
+  /// do_write() calls that met a held input.
+  std::atomic<int> writes_held{0};
   std::atomic<bool> ignore_deadlines{false};
   std::atomic<bool> is_remote{false};
   std::atomic<std::size_t> bytes_written{0};
@@ -201,6 +225,7 @@ class FakeDevice : public server::ServedDevice {
   std::size_t offset_ = 0;
   std::uint8_t stb_ = 0;
   bool aborted_ = false;
+  bool input_held_ = false;
 };
 
 inline std::span<const std::byte> bytes_of(std::string_view s) {

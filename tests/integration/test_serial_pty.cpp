@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -584,6 +585,48 @@ TEST_F(SerialPty, ReadTimesOutNearTheTimeoutWithThePartialData) {
   EXPECT_EQ(read(s, 100, got), status::ERROR_TMO);
   EXPECT_GE(elapsed_ms(start), 295.0);
   EXPECT_EQ(got, "part");
+}
+
+// Issue #12 point 2: the timeout is the call's, exact to 10%, while the instrument trickles bytes
+// without ever ending the message, and for a write the line does not take; usable afterwards.
+TEST_F(SerialPty, TimeoutIsExactForATrickleAndAWriteTheLineDoesNotTake) {
+  session_t s = open(pty);
+  for (std::int64_t timeout_ms : {1000, 2000}) {
+    SCOPED_TRACE("timeout " + std::to_string(timeout_ms) + " ms");
+    ASSERT_EQ(set(s, attr::TMO_VALUE, timeout_ms), status::SUCCESS);
+    std::atomic<bool> stop{false};
+    std::thread trickle([&] {
+      while (!stop) {
+        pty.send("x");
+        std::this_thread::sleep_for(20ms);
+      }
+    });
+    std::string got;
+    auto start = clock_type::now();
+    EXPECT_EQ(read(s, 1 << 20, got), status::ERROR_TMO);
+    double ms = elapsed_ms(start);
+    stop = true;
+    trickle.join();
+    EXPECT_GE(ms, timeout_ms - 1.0);
+    EXPECT_LE(ms, timeout_ms * 1.1);
+    EXPECT_GE(got.size(), 10u);  // ~50 bytes came; they are the read's
+    EXPECT_EQ(got, std::string(got.size(), 'x'));
+
+    std::string big(4 << 20, 'w');  // the instrument reads nothing
+    std::size_t n = 0;
+    start = clock_type::now();
+    EXPECT_EQ(write(s, big, &n), status::ERROR_TMO);
+    ms = elapsed_ms(start);
+    EXPECT_GE(ms, timeout_ms - 1.0);
+    EXPECT_LE(ms, timeout_ms * 1.1);
+    EXPECT_LT(n, big.size());
+
+    ASSERT_EQ(backend.clear(s), status::SUCCESS);  // discards the trickled bytes left
+    pty.receive(big.size(), 300ms);                 // the instrument drains what reached it
+    pty.send("ok\n");
+    EXPECT_EQ(read(s, 100, got), status::SUCCESS);
+    EXPECT_EQ(got, "ok\n");
+  }
 }
 
 TEST_F(SerialPty, ImmediateTimeoutReadsWhatIsAlreadyThere) {

@@ -345,6 +345,35 @@ TEST_F(UsbtmcModel, WriteTimeoutAbortsBulkOutThenTheNextCommandWorks) {
   EXPECT_GE(s.clear_halts, 1u) << "Bulk-OUT halt cleared after the abort";
 }
 
+// Issue #12 point 2: the status comes within the timeout + 10% (the abort a timeout needs runs at
+// the next call, inside that call's own deadline), for a read and for a write; usable afterwards.
+TEST_F(UsbtmcModel, TimeoutIsExactForReadAndWrite) {
+  for (std::uint32_t ms : {1000u, 2000u}) {
+    SCOPED_TRACE("timeout " + std::to_string(ms) + " ms");
+    open();
+    model->configure([](UsbtmcDeviceModel::Config& cfg) { cfg.never_answer = true; });
+    ASSERT_EQ(send("*IDN?\n"), status::SUCCESS);
+    std::string got;
+    auto t0 = clock_type::now();
+    EXPECT_EQ(receive(got, 4096, ms), status::ERROR_TMO);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count();
+    EXPECT_GE(took, ms - 1);
+    EXPECT_LE(took, ms + ms / 10);
+    model->configure([](UsbtmcDeviceModel::Config& cfg) { cfg.never_answer = false; });
+    EXPECT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
+
+    model->block_bulk_out();
+    t0 = clock_type::now();
+    EXPECT_EQ(send("*IDN?\n", ms), status::ERROR_TMO);
+    took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count();
+    EXPECT_GE(took, ms - 1);
+    EXPECT_LE(took, ms + ms / 10);
+    EXPECT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
+    session->disconnect();
+    session.reset();
+  }
+}
+
 TEST_F(UsbtmcModel, ClearDiscardsEverythingAndDrains) {
   open();
   model->queue_reply(ModelReply::pattern(10000));
