@@ -82,10 +82,11 @@ void client_loop(Protocol& p, const std::atomic<bool>& stop) {
   };
   while (!stop) {
     if (!session) {
-      if (backend->open(rm, p.resource, AccessMode::no_lock, 2000, session) != status::SUCCESS) {
+      if (status_t st = backend->open(rm, p.resource, AccessMode::no_lock, 2000, session); st != status::SUCCESS) {
         session = 0;
         std::lock_guard lock(p.counters.mutex);
         ++p.counters.open_failures;
+        ++p.counters.statuses[std::string("open:") + status_name(st)];  // the fault hit the open's handshake
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
       }
