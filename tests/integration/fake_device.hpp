@@ -108,18 +108,24 @@ class FakeDevice : public server::ServedDevice {
     return status::SUCCESS;
   }
 
-  status_t do_read_stb(std::uint8_t& stb, core::Deadline) override {
-    std::lock_guard lock(mutex_);
+  status_t do_read_stb(std::uint8_t& stb, core::Deadline deadline) override {
+    std::unique_lock lock(mutex_);
+    if (status_t st = wait_while_control_held(lock, deadline); st < 0) return st;
     stb = stb_;
     stb_ &= static_cast<std::uint8_t>(~0x40);  // RQS clears after the serial poll
     return status::SUCCESS;
   }
-  status_t do_trigger(core::Deadline) override {
+  status_t do_trigger(core::Deadline deadline) override {
+    {
+      std::unique_lock lock(mutex_);
+      if (status_t st = wait_while_control_held(lock, deadline); st < 0) return st;
+    }
     ++triggers;
     return status::SUCCESS;
   }
-  status_t do_clear(core::Deadline) override {
-    std::lock_guard lock(mutex_);
+  status_t do_clear(core::Deadline deadline) override {
+    std::unique_lock lock(mutex_);
+    if (status_t st = wait_while_control_held(lock, deadline); st < 0) return st;
     output_.clear();
     offset_ = 0;
     input_.clear();
@@ -160,6 +166,17 @@ class FakeDevice : public server::ServedDevice {
     input_held_ = false;
     changed_.notify_all();
   }
+  /// An instrument that does not answer serial polls, triggers or clears while held: they wait
+  /// until release_control(), their deadline (unless it ignores deadlines) or an abort, then fail.
+  void hold_control() {
+    std::lock_guard lock(mutex_);
+    control_held_ = true;
+  }
+  void release_control() {
+    std::lock_guard lock(mutex_);
+    control_held_ = false;
+    changed_.notify_all();
+  }
   /// Waits until a read is blocked in the device (for abort tests; no sleeps).
   bool wait_for_blocked_read(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
@@ -186,6 +203,17 @@ class FakeDevice : public server::ServedDevice {
   std::vector<std::string> log;  // guarded by mutex_
 
  private:
+  status_t wait_while_control_held(std::unique_lock<std::mutex>& lock, core::Deadline deadline) {
+    if (!control_held_) return status::SUCCESS;
+    aborted_ = false;
+    auto released = [&] { return !control_held_ || aborted_; };
+    if (ignore_deadlines)
+      changed_.wait(lock, released);
+    else
+      changed_.wait_until(lock, deadline.when(), released);
+    if (aborted_) return status::ERROR_ABORT;
+    return status::ERROR_TMO;  // released or timed out: this one is not answered
+  }
   void push(const std::string& text) {
     std::vector<std::byte> m(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) m[i] = static_cast<std::byte>(text[i]);
@@ -226,6 +254,7 @@ class FakeDevice : public server::ServedDevice {
   std::uint8_t stb_ = 0;
   bool aborted_ = false;
   bool input_held_ = false;
+  bool control_held_ = false;
 };
 
 inline std::span<const std::byte> bytes_of(std::string_view s) {

@@ -13,7 +13,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace cppvisa {
 namespace {
@@ -152,6 +154,57 @@ TEST_P(ExactTimeout, WriteTheInstrumentDoesNotTakeEndsWithinTimeoutPlusTenPercen
       if (GetParam() == Proto::hislip) {
         EXPECT_EQ(backend->clear(session), status::ERROR_CONN_LOST);
       }
+      backend->close(session);
+      session = 0;
+      open_session();
+      ASSERT_EQ(backend->set_attribute(session, attr::TMO_VALUE, std::int64_t{timeout_ms}), status::SUCCESS);
+    } else {
+      EXPECT_EQ(backend->clear(session), status::SUCCESS);
+    }
+    status_t st = 0;
+    EXPECT_EQ(query("*IDN?\n", st), "FAKE,LAN-TEST,0,1.0\n");
+    EXPECT_GE(st, 0);
+  }
+}
+
+TEST_P(ExactTimeout, StatusByteTriggerAndClearTheInstrumentDoesNotAnswerEndWithinTimeoutPlusTenPercent) {
+  // A raw socket has no serial poll, trigger or clear of its own: with VI_PROT_4882_STRS its
+  // status byte is the query *STB? (the fake instrument does not answer it); a trigger is "*TRG"
+  // written and viClear is local. A HiSLIP trigger is a message without an answer (IVI-6.1
+  // §6.7). What is left waits for the instrument.
+  struct Op {
+    const char* name;
+    std::function<status_t()> call;
+  };
+  std::vector<Op> ops{{"read_stb", [&] {
+                         std::uint16_t stb = 0;
+                         return backend->read_stb(session, stb);
+                       }}};
+  if (GetParam() == Proto::socket) {
+    ASSERT_EQ(backend->set_attribute(session, attr::IO_PROT, std::int64_t{4}), status::SUCCESS);  // VI_PROT_4882_STRS
+  }
+  if (GetParam() == Proto::vxi11 || GetParam() == Proto::vxi11_silent) {
+    ops.push_back({"assert_trigger", [&] { return backend->assert_trigger(session, TriggerProtocol::default_); }});
+  }
+  if (GetParam() != Proto::socket) {
+    ops.push_back({"clear", [&] { return backend->clear(session); }});
+  }
+  constexpr std::uint32_t timeout_ms = 1000;
+  ASSERT_EQ(backend->set_attribute(session, attr::TMO_VALUE, std::int64_t{timeout_ms}), status::SUCCESS);
+  for (auto& op : ops) {
+    SCOPED_TRACE(op.name);
+    device->ignore_deadlines = GetParam() == Proto::vxi11_silent;
+    device->hold_control();
+    auto start = Clock::now();
+    EXPECT_EQ(op.call(), status::ERROR_TMO);
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    EXPECT_GE(elapsed.count(), timeout_ms - 1);
+    EXPECT_LE(elapsed.count(), timeout_ms + timeout_ms / 10);
+    device->ignore_deadlines = false;
+    device->release_control();
+    if (GetParam() == Proto::hislip && std::string_view(op.name) == "clear") {
+      // The server reports the failed device clear with an Error after its acknowledgement and
+      // waits for a DeviceClearComplete the client gave up on: a new session (docs/reliability.md).
       backend->close(session);
       session = 0;
       open_session();
