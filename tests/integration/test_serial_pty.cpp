@@ -4,6 +4,7 @@
 #include "protocols/serial/line_settings.hpp"
 #include "protocols/serial/port_names.hpp"
 #include "protocols/serial/serial_session.hpp"
+#include "support/process_stats.hpp"
 #include "support/serial_test_backend.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <string>
@@ -627,6 +629,32 @@ TEST_F(SerialPty, TimeoutIsExactForATrickleAndAWriteTheLineDoesNotTake) {
     EXPECT_EQ(read(s, 100, got), status::SUCCESS);
     EXPECT_EQ(got, "ok\n");
   }
+}
+
+// Issue #12 point 5: 10 000 open/close cycles (every 100th with a query) leave no descriptor,
+// thread or heap byte behind (/proc/self, mallinfo2; as test_open_close_cycles.cpp for LAN).
+TEST_F(SerialPty, OpenCloseCyclesLeaveNothingBehind) {
+  auto cycle = [&](bool query) {
+    session_t s = open(pty);
+    ASSERT_NE(s, 0u);
+    if (query) {
+      pty.send("pong\n");
+      std::string got;
+      ASSERT_EQ(read(s, 100, got), status::SUCCESS);
+      ASSERT_EQ(got, "pong\n");
+    }
+    ASSERT_EQ(backend.close(s), status::SUCCESS);
+  };
+  for (int i = 0; i < 200; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 10 == 0));
+  auto before = testing::process_stats();
+  constexpr std::size_t n = 10000;
+  for (std::size_t i = 0; i < n; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 100 == 0));
+  auto after = testing::process_stats();
+  EXPECT_EQ(after.fds, before.fds);
+  EXPECT_EQ(after.threads, before.threads);
+  EXPECT_LT(after.heap_bytes, before.heap_bytes + n * 16) << before.heap_bytes << " -> " << after.heap_bytes;
+  std::printf("[ cycles   ] %zu serial open/close: fds %zu -> %zu, threads %zu -> %zu, heap %zu -> %zu B\n", n,
+              before.fds, after.fds, before.threads, after.threads, before.heap_bytes, after.heap_bytes);
 }
 
 TEST_F(SerialPty, ImmediateTimeoutReadsWhatIsAlreadyThere) {

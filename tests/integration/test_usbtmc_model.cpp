@@ -6,11 +6,13 @@
 // REN/GTL/LLO, trigger, indicator pulse, vendor control transfers, unplug.
 #include "protocols/usbtmc/usbtmc_session.hpp"
 #include "core/session_backend.hpp"
+#include "support/process_stats.hpp"
 #include "support/usbtmc_device_model.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 
 namespace cppvisa::usbtmc {
@@ -372,6 +374,30 @@ TEST_F(UsbtmcModel, TimeoutIsExactForReadAndWrite) {
     session->disconnect();
     session.reset();
   }
+}
+
+// Issue #12 point 5: 10 000 connect/disconnect cycles of a session (every 100th with a query)
+// leave no descriptor, thread (the interrupt-IN reader) or heap byte behind.
+TEST_F(UsbtmcModel, OpenCloseCyclesLeaveNothingBehind) {
+  auto cycle = [&](bool query_too) {
+    ASSERT_NO_FATAL_FAILURE(open());
+    if (query_too) {
+      ASSERT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
+    }
+    session->disconnect();
+    session.reset();
+    model.reset();
+  };
+  for (int i = 0; i < 200; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 10 == 0));
+  auto before = cppvisa::testing::process_stats();
+  constexpr std::size_t n = 10000;
+  for (std::size_t i = 0; i < n; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 100 == 0));
+  auto after = cppvisa::testing::process_stats();
+  EXPECT_EQ(after.fds, before.fds);
+  EXPECT_EQ(after.threads, before.threads);
+  EXPECT_LT(after.heap_bytes, before.heap_bytes + n * 16) << before.heap_bytes << " -> " << after.heap_bytes;
+  std::printf("[ cycles   ] %zu USBTMC connect/disconnect: fds %zu -> %zu, threads %zu -> %zu, heap %zu -> %zu B\n", n,
+              before.fds, after.fds, before.threads, after.threads, before.heap_bytes, after.heap_bytes);
 }
 
 TEST_F(UsbtmcModel, ClearDiscardsEverythingAndDrains) {
