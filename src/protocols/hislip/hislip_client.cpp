@@ -216,7 +216,12 @@ void Client::async_reader() {
         owed_.pop_front();
         // Late: the answer to a request that timed out, dropped. Otherwise the answer to a later
         // request: the server skipped the owed ones, and owes nothing more.
-        if (late) continue;
+        if (late) {
+          // A device clear is always acknowledged; a server whose device could not be cleared
+          // says so in an Error right after (cppvisa's does): that one is late too.
+          if (m.header.is(MessageType::async_device_clear_acknowledge)) owed_.push_front(MessageType::error);
+          continue;
+        }
         owed_.clear();
       }
       if (responses_.size() < 64) responses_.emplace_back(m.header, std::move(m.payload));
