@@ -36,8 +36,19 @@ class FakeDevice : public server::ServedDevice {
     return output_.empty() ? server::Output::none : server::Output::ready;
   }
 
-  status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline) override {
-    std::lock_guard lock(mutex_);
+  status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline) override {
+    std::unique_lock lock(mutex_);
+    count = 0;
+    if (input_held_) {  // takes nothing; refuses the data when released, at its deadline, or aborted
+      aborted_ = false;
+      ++writes_held;
+      auto released = [&] { return !input_held_ || aborted_; };
+      if (ignore_deadlines)
+        changed_.wait(lock, released);
+      else
+        changed_.wait_until(lock, deadline.when(), released);
+      return aborted_ ? status::ERROR_ABORT : status::ERROR_TMO;
+    }
     for (std::byte b : data) {
       input_ += static_cast<char>(b);
       if (b == std::byte{'\n'}) complete_message();
@@ -97,18 +108,24 @@ class FakeDevice : public server::ServedDevice {
     return status::SUCCESS;
   }
 
-  status_t do_read_stb(std::uint8_t& stb, core::Deadline) override {
-    std::lock_guard lock(mutex_);
+  status_t do_read_stb(std::uint8_t& stb, core::Deadline deadline) override {
+    std::unique_lock lock(mutex_);
+    if (status_t st = wait_while_control_held(lock, deadline); st < 0) return st;
     stb = stb_;
     stb_ &= static_cast<std::uint8_t>(~0x40);  // RQS clears after the serial poll
     return status::SUCCESS;
   }
-  status_t do_trigger(core::Deadline) override {
+  status_t do_trigger(core::Deadline deadline) override {
+    {
+      std::unique_lock lock(mutex_);
+      if (status_t st = wait_while_control_held(lock, deadline); st < 0) return st;
+    }
     ++triggers;
     return status::SUCCESS;
   }
-  status_t do_clear(core::Deadline) override {
-    std::lock_guard lock(mutex_);
+  status_t do_clear(core::Deadline deadline) override {
+    std::unique_lock lock(mutex_);
+    if (status_t st = wait_while_control_held(lock, deadline); st < 0) return st;
     output_.clear();
     offset_ = 0;
     input_.clear();
@@ -138,6 +155,28 @@ class FakeDevice : public server::ServedDevice {
     }
     service_requested();
   }
+  /// An instrument that takes no input while held: do_write() accepts nothing and waits until
+  /// release_input(), its deadline (unless it ignores deadlines) or an abort, then refuses the data.
+  void hold_input() {
+    std::lock_guard lock(mutex_);
+    input_held_ = true;
+  }
+  void release_input() {
+    std::lock_guard lock(mutex_);
+    input_held_ = false;
+    changed_.notify_all();
+  }
+  /// An instrument that does not answer serial polls, triggers or clears while held: they wait
+  /// until release_control(), their deadline (unless it ignores deadlines) or an abort, then fail.
+  void hold_control() {
+    std::lock_guard lock(mutex_);
+    control_held_ = true;
+  }
+  void release_control() {
+    std::lock_guard lock(mutex_);
+    control_held_ = false;
+    changed_.notify_all();
+  }
   /// Waits until a read is blocked in the device (for abort tests; no sleeps).
   bool wait_for_blocked_read(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
@@ -155,6 +194,8 @@ class FakeDevice : public server::ServedDevice {
   std::atomic<int> triggers{0}, clears{0};
   /// do_read() calls so far (a server must not read when no response is on its way).
   std::atomic<int> reads{0};
+  /// do_write() calls that met a held input.
+  std::atomic<int> writes_held{0};
   std::atomic<bool> ignore_deadlines{false};
   std::atomic<bool> is_remote{false};
   std::atomic<std::size_t> bytes_written{0};
@@ -162,6 +203,17 @@ class FakeDevice : public server::ServedDevice {
   std::vector<std::string> log;  // guarded by mutex_
 
  private:
+  status_t wait_while_control_held(std::unique_lock<std::mutex>& lock, core::Deadline deadline) {
+    if (!control_held_) return status::SUCCESS;
+    aborted_ = false;
+    auto released = [&] { return !control_held_ || aborted_; };
+    if (ignore_deadlines)
+      changed_.wait(lock, released);
+    else
+      changed_.wait_until(lock, deadline.when(), released);
+    if (aborted_) return status::ERROR_ABORT;
+    return status::ERROR_TMO;  // released or timed out: this one is not answered
+  }
   void push(const std::string& text) {
     std::vector<std::byte> m(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) m[i] = static_cast<std::byte>(text[i]);
@@ -201,6 +253,8 @@ class FakeDevice : public server::ServedDevice {
   std::size_t offset_ = 0;
   std::uint8_t stb_ = 0;
   bool aborted_ = false;
+  bool input_held_ = false;
+  bool control_held_ = false;
 };
 
 inline std::span<const std::byte> bytes_of(std::string_view s) {

@@ -274,6 +274,36 @@ TEST(TcpAcceptor, TotalAndPerAddressLimits) {
   EXPECT_EQ(round_trip(b, "b again"), "b again");
 }
 
+TEST(TcpAcceptor, ConnectionsTheClientClosedDoNotHoldTheLimits) {
+  // A client that opens and closes at once (a raw-socket open sends nothing) runs ahead of the
+  // connection threads, which here take 50 ms to look (a loaded machine): the connections it has
+  // closed must not get its next one refused. Live connections still are (TotalAndPerAddressLimits).
+  TcpAcceptor a;
+  TcpAcceptor::Options o;
+  o.max_connections = 2;
+  o.max_per_address = 2;
+  ASSERT_EQ(a.open(o), status::SUCCESS) << a.error();
+  Echo echo;
+  auto echo_serve = echo.serve();
+  Refusals refusals;
+  ASSERT_EQ(a.start(
+                [&](const std::shared_ptr<Socket>& socket, const TcpAcceptor::ConnectionInfo& info) {
+                  std::this_thread::sleep_for(50ms);
+                  echo_serve(socket, info);
+                },
+                refusals.refuse()),
+            status::SUCCESS);
+  for (int i = 0; i < 10; ++i) {
+    Socket s;
+    ASSERT_TRUE(connect_from("127.0.0.1", a.port(), s));
+  }  // closed at once
+  Socket last;
+  ASSERT_TRUE(connect_from("127.0.0.1", a.port(), last));
+  EXPECT_EQ(round_trip(last, "still served"), "still served");
+  EXPECT_EQ(a.refused_count(), 0u);
+  EXPECT_EQ(refusals.size(), 0u);
+}
+
 TEST(TcpAcceptor, DualStackListenerMatchesMappedPeersAgainstIPv4Entries) {
   TcpAcceptor a;
   TcpAcceptor::Options o;

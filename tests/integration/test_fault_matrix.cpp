@@ -1,7 +1,8 @@
 // Issue #12 point 4: the fault matrix. SOCKET, VXI-11 and HiSLIP clients (the native backend, as
 // libvisa.so uses it) reach visa-serve's gateway serving a simulated instrument through
 // testing::FaultProxy, which damages the instrument's answer to *IDN?: delayed, split into 1-byte
-// segments, stalled, reset, truncated, corrupted in its framing or data, duplicated. Every case
+// segments, stalled, reset, truncated, corrupted in its framing or data, duplicated; and
+// (RequestFaultMatrix) the request: split, delayed, stalled, reset, truncated, its framing corrupted. Every case
 // asserts the exact outcome -- the right data, or the documented VISA status within the timeout
 // + 10% (docs/reliability.md has the table) -- that memory stays bounded (RSS measured), and
 // that the session (or a new one) works afterwards. One CTest entry per case: they run in parallel.
@@ -239,6 +240,81 @@ TEST_P(FaultMatrix, AnswerThroughTheFault) {
   EXPECT_EQ(got, idn);
 }
 
+// The same faults on the request: what the client sends the gateway (*IDN? in the protocol's
+// framing) is damaged. The first call that fails (the write, or the read of an answer that does
+// not come) gives the documented status within the timeout + 10%; the gateway goes on serving: a
+// new session answers.
+class RequestFaultMatrix : public FaultMatrix {};
+
+struct RequestOutcome {
+  status_t status;          ///< of the first call that fails (SUCCESS: none does, the answer is right)
+  bool reopen = false;
+};
+
+RequestOutcome expected_for_request(Proto p, const std::string& name) {
+  if (name == "split" || name == "delay") return {status::SUCCESS};
+  if (name == "reset" || name == "truncate") return {status::ERROR_CONN_LOST, true};
+  if (name == "stall") return {status::ERROR_TMO, true};  // the request arrives later, or never
+  if (name == "corrupt_frame") {
+    // SOCKET: "*IDN?" becomes "\xD5IDN?", a command the instrument does not know: no answer.
+    // VXI-11: the record mark (not last fragment, 2 GB): the server closes the connection.
+    // HiSLIP: no "HS" prologue: the server sends FatalError and closes.
+    if (p == Proto::socket) return {status::ERROR_TMO, true};
+    return {status::ERROR_CONN_LOST, true};
+  }
+  return {status::ERROR_SYSTEM_ERROR};
+}
+
+std::vector<Case> request_cases() {
+  return {
+      {"split", Fault::make_split().to_server()},
+      {"delay", Fault::make_delay(100).to_server()},
+      {"stall", Fault::make_stall(3).to_server()},
+      {"reset", Fault::make_reset(3).to_server()},
+      {"truncate", Fault::make_truncate(3).to_server()},
+      {"corrupt_frame", Fault::make_corrupt({0}).to_server()},
+  };
+}
+
+TEST_P(RequestFaultMatrix, RequestThroughTheFault) {
+  const std::string name = std::get<1>(GetParam());
+  Fault fault;
+  for (auto& c : request_cases())
+    if (c.name == name) fault = c.fault;
+  const RequestOutcome want = expected_for_request(proto(), name);
+  auto before = testing::process_stats();
+  proxy->arm(fault);
+  auto start = Clock::now();
+  status_t st = write("*IDN?\n");
+  std::string got;
+  if (st >= 0) {
+    start = Clock::now();
+    st = read(got);
+  }
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  proxy->disarm();
+  if (want.status == status::SUCCESS) {
+    EXPECT_GE(st, 0) << status_name(st);
+    EXPECT_EQ(got, idn);
+  } else {
+    EXPECT_EQ(st, want.status) << status_name(st) << " instead of " << status_name(want.status);
+  }
+  EXPECT_LE(elapsed, timeout_ms + timeout_ms / 10);
+  if (want.status == status::ERROR_TMO) {
+    EXPECT_GE(elapsed, timeout_ms - 1);
+  }
+  auto after = testing::process_stats();
+  EXPECT_LT(after.rss_kb, before.rss_kb + max_rss_growth_kb) << "RSS " << before.rss_kb << " -> " << after.rss_kb << " kB";
+  if (want.reopen) {
+    backend->close(session);
+    session = 0;
+    open_session();
+  }
+  ASSERT_EQ(write("*IDN?\n"), status::SUCCESS);
+  EXPECT_GE(read(got), 0);
+  EXPECT_EQ(got, idn);
+}
+
 std::string case_name(const ::testing::TestParamInfo<FaultMatrix::ParamType>& info) {
   const char* p[] = {"Socket", "Vxi11", "Hislip"};
   return std::string(p[static_cast<int>(std::get<0>(info.param))]) + "_" + std::get<1>(info.param);
@@ -249,6 +325,17 @@ std::vector<std::string> case_names() {
   for (auto& c : cases()) names.push_back(c.name);
   return names;
 }
+
+std::vector<std::string> request_case_names() {
+  std::vector<std::string> names;
+  for (auto& c : request_cases()) names.push_back(c.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Lan, RequestFaultMatrix,
+                         ::testing::Combine(::testing::Values(Proto::socket, Proto::vxi11, Proto::hislip),
+                                            ::testing::ValuesIn(request_case_names())),
+                         case_name);
 
 INSTANTIATE_TEST_SUITE_P(Lan, FaultMatrix,
                          ::testing::Combine(::testing::Values(Proto::socket, Proto::vxi11, Proto::hislip),

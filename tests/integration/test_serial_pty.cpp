@@ -4,6 +4,7 @@
 #include "protocols/serial/line_settings.hpp"
 #include "protocols/serial/port_names.hpp"
 #include "protocols/serial/serial_session.hpp"
+#include "support/process_stats.hpp"
 #include "support/serial_test_backend.hpp"
 
 #include <gtest/gtest.h>
@@ -14,7 +15,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <string>
@@ -584,6 +587,74 @@ TEST_F(SerialPty, ReadTimesOutNearTheTimeoutWithThePartialData) {
   EXPECT_EQ(read(s, 100, got), status::ERROR_TMO);
   EXPECT_GE(elapsed_ms(start), 295.0);
   EXPECT_EQ(got, "part");
+}
+
+// Issue #12 point 2: the timeout is the call's, exact to 10%, while the instrument trickles bytes
+// without ever ending the message, and for a write the line does not take; usable afterwards.
+TEST_F(SerialPty, TimeoutIsExactForATrickleAndAWriteTheLineDoesNotTake) {
+  session_t s = open(pty);
+  for (std::int64_t timeout_ms : {1000, 2000}) {
+    SCOPED_TRACE("timeout " + std::to_string(timeout_ms) + " ms");
+    ASSERT_EQ(set(s, attr::TMO_VALUE, timeout_ms), status::SUCCESS);
+    std::atomic<bool> stop{false};
+    std::thread trickle([&] {
+      while (!stop) {
+        pty.send("x");
+        std::this_thread::sleep_for(20ms);
+      }
+    });
+    std::string got;
+    auto start = clock_type::now();
+    EXPECT_EQ(read(s, 1 << 20, got), status::ERROR_TMO);
+    double ms = elapsed_ms(start);
+    stop = true;
+    trickle.join();
+    EXPECT_GE(ms, timeout_ms - 1.0);
+    EXPECT_LE(ms, timeout_ms * 1.1);
+    EXPECT_GE(got.size(), 10u);  // ~50 bytes came; they are the read's
+    EXPECT_EQ(got, std::string(got.size(), 'x'));
+
+    std::string big(4 << 20, 'w');  // the instrument reads nothing
+    std::size_t n = 0;
+    start = clock_type::now();
+    EXPECT_EQ(write(s, big, &n), status::ERROR_TMO);
+    ms = elapsed_ms(start);
+    EXPECT_GE(ms, timeout_ms - 1.0);
+    EXPECT_LE(ms, timeout_ms * 1.1);
+    EXPECT_LT(n, big.size());
+
+    ASSERT_EQ(backend.clear(s), status::SUCCESS);  // discards the trickled bytes left
+    pty.receive(big.size(), 300ms);                 // the instrument drains what reached it
+    pty.send("ok\n");
+    EXPECT_EQ(read(s, 100, got), status::SUCCESS);
+    EXPECT_EQ(got, "ok\n");
+  }
+}
+
+// Issue #12 point 5: 10 000 open/close cycles (every 100th with a query) leave no descriptor,
+// thread or heap byte behind (/proc/self, mallinfo2; as test_open_close_cycles.cpp for LAN).
+TEST_F(SerialPty, OpenCloseCyclesLeaveNothingBehind) {
+  auto cycle = [&](bool query) {
+    session_t s = open(pty);
+    ASSERT_NE(s, 0u);
+    if (query) {
+      pty.send("pong\n");
+      std::string got;
+      ASSERT_EQ(read(s, 100, got), status::SUCCESS);
+      ASSERT_EQ(got, "pong\n");
+    }
+    ASSERT_EQ(backend.close(s), status::SUCCESS);
+  };
+  for (int i = 0; i < 200; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 10 == 0));
+  auto before = testing::process_stats();
+  constexpr std::size_t n = 10000;
+  for (std::size_t i = 0; i < n; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 100 == 0));
+  auto after = testing::process_stats();
+  EXPECT_EQ(after.fds, before.fds);
+  EXPECT_EQ(after.threads, before.threads);
+  EXPECT_LT(after.heap_bytes, before.heap_bytes + n * 16) << before.heap_bytes << " -> " << after.heap_bytes;
+  std::printf("[ cycles   ] %zu serial open/close: fds %zu -> %zu, threads %zu -> %zu, heap %zu -> %zu B\n", n,
+              before.fds, after.fds, before.threads, after.threads, before.heap_bytes, after.heap_bytes);
 }
 
 TEST_F(SerialPty, ImmediateTimeoutReadsWhatIsAlreadyThere) {

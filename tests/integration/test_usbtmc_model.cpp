@@ -7,11 +7,13 @@
 #include "protocols/usbtmc/usbtmc_quirks.hpp"
 #include "protocols/usbtmc/usbtmc_session.hpp"
 #include "core/session_backend.hpp"
+#include "support/process_stats.hpp"
 #include "support/usbtmc_device_model.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 
 namespace cppvisa::usbtmc {
@@ -406,6 +408,59 @@ TEST_F(UsbtmcModel, WriteTimeoutAbortsBulkOutThenTheNextCommandWorks) {
   auto s = model->stats();
   EXPECT_EQ(s.aborts_out, 1u);
   EXPECT_GE(s.clear_halts, 1u) << "Bulk-OUT halt cleared after the abort";
+}
+
+// Issue #12 point 2: the status comes within the timeout + 10% (the abort a timeout needs runs at
+// the next call, inside that call's own deadline), for a read and for a write; usable afterwards.
+TEST_F(UsbtmcModel, TimeoutIsExactForReadAndWrite) {
+  for (std::uint32_t ms : {1000u, 2000u}) {
+    SCOPED_TRACE("timeout " + std::to_string(ms) + " ms");
+    open();
+    model->configure([](UsbtmcDeviceModel::Config& cfg) { cfg.never_answer = true; });
+    ASSERT_EQ(send("*IDN?\n"), status::SUCCESS);
+    std::string got;
+    auto t0 = clock_type::now();
+    EXPECT_EQ(receive(got, 4096, ms), status::ERROR_TMO);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count();
+    EXPECT_GE(took, ms - 1);
+    EXPECT_LE(took, ms + ms / 10);
+    model->configure([](UsbtmcDeviceModel::Config& cfg) { cfg.never_answer = false; });
+    EXPECT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
+
+    model->block_bulk_out();
+    t0 = clock_type::now();
+    EXPECT_EQ(send("*IDN?\n", ms), status::ERROR_TMO);
+    took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count();
+    EXPECT_GE(took, ms - 1);
+    EXPECT_LE(took, ms + ms / 10);
+    EXPECT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
+    session->disconnect();
+    session.reset();
+  }
+}
+
+// Issue #12 point 5: 10 000 connect/disconnect cycles of a session (every 100th with a query)
+// leave no descriptor, thread (the interrupt-IN reader) or heap byte behind.
+TEST_F(UsbtmcModel, OpenCloseCyclesLeaveNothingBehind) {
+  auto cycle = [&](bool query_too) {
+    ASSERT_NO_FATAL_FAILURE(open());
+    if (query_too) {
+      ASSERT_EQ(query("*IDN?\n"), "Keysight,Model Scope,MY123,1.0\n");
+    }
+    session->disconnect();
+    session.reset();
+    model.reset();
+  };
+  for (int i = 0; i < 200; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 10 == 0));
+  auto before = cppvisa::testing::process_stats();
+  constexpr std::size_t n = 10000;
+  for (std::size_t i = 0; i < n; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 100 == 0));
+  auto after = cppvisa::testing::process_stats();
+  EXPECT_EQ(after.fds, before.fds);
+  EXPECT_EQ(after.threads, before.threads);
+  EXPECT_LT(after.heap_bytes, before.heap_bytes + n * 16) << before.heap_bytes << " -> " << after.heap_bytes;
+  std::printf("[ cycles   ] %zu USBTMC connect/disconnect: fds %zu -> %zu, threads %zu -> %zu, heap %zu -> %zu B\n", n,
+              before.fds, after.fds, before.threads, after.threads, before.heap_bytes, after.heap_bytes);
 }
 
 TEST_F(UsbtmcModel, ClearDiscardsEverythingAndDrains) {

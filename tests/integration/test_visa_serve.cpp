@@ -2,14 +2,17 @@
 // with the native backend, stop with SIGINT and check the clean exit.
 #include "backends/native/native_backend.hpp"
 #include "integration/fake_device.hpp"
+#include "protocols/net/socket.hpp"
 
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -168,6 +171,50 @@ TEST(VisaServe, SocketSplitsProgramMessagesWhileVxi11LinkIsOpen) {
   ASSERT_EQ(large.size(), 9u + 1000000 + 1) << large.substr(large.size() > 64 ? large.size() - 64 : 0);
   EXPECT_EQ(large.back(), '\n');
   EXPECT_EQ(query(*backend, vxi, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+  backend->close(rm);
+  EXPECT_EQ(serve.stop(SIGINT), 0);
+}
+
+// --idle-timeout (issue #12 point 3): every endpoint closes a connection on which the client sends
+// nothing for that long, while a client that keeps talking stays served.
+TEST(VisaServe, IdleTimeoutClosesSilentConnectionsOnEveryEndpoint) {
+  VisaServeProcess serve({"--sim", "--resource", "TCPIP::sim-scope::INSTR", "--socket", "127.0.0.1:0", "--vxi11",
+                          "127.0.0.1:0", "--hislip", "127.0.0.1:0", "--idle-timeout", "1"});
+  if (!serve.started()) GTEST_SKIP() << "visa-serve is not built";
+  std::vector<std::string> names;
+  std::vector<net::Socket> silent;
+  for (int i = 0; i < 3; ++i) {
+    std::string line = serve.line();
+    ASSERT_NE(line.find(" serves "), std::string::npos) << line;
+    names.push_back(line.substr(0, line.find(' ')));
+    std::smatch port;  // "::5025::SOCKET", ":1024::inst0::INSTR", ",4880::INSTR"
+    ASSERT_TRUE(std::regex_search(names.back(), port, std::regex("[:,]([0-9]+)::"))) << names.back();
+    net::Socket s;
+    ASSERT_EQ(net::connect_tcp("127.0.0.1", static_cast<std::uint16_t>(std::stoi(port[1])),
+                               core::Deadline::after_ms(2000), s),
+              status::SUCCESS);
+    silent.push_back(std::move(s));
+  }
+  auto backend = native::make_backend();
+  session_t rm = 0, busy = 0;
+  ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
+  ASSERT_EQ(backend->open(rm, names[0], AccessMode::no_lock, 2000, busy), status::SUCCESS) << names[0];
+  ASSERT_EQ(backend->set_attribute(busy, attr::TERMCHAR_EN, std::int64_t{1}), status::SUCCESS);
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) {  // 1.8 s of queries 300 ms apart: never idle for 1 s
+    EXPECT_EQ(query(*backend, busy, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  for (std::size_t i = 0; i < silent.size(); ++i) {
+    SCOPED_TRACE(names[i]);
+    std::byte b[64];
+    std::size_t n = 0;
+    status_t st = status::SUCCESS;
+    while (st == status::SUCCESS) st = silent[i].recv_some(b, core::Deadline::at(start + std::chrono::seconds(4)), n);
+    // At 1 s (the busy session was served meanwhile); HiSLIP: a connection that never sent its
+    // Initialize is idle too.
+    EXPECT_EQ(st, status::ERROR_CONN_LOST) << "still open 4 s after a 1 s idle timeout";
+  }
   backend->close(rm);
   EXPECT_EQ(serve.stop(SIGINT), 0);
 }

@@ -57,7 +57,7 @@ struct Sample {
   testing::ProcessStats stats;
 };
 
-Fault random_fault(std::mt19937& rng) {
+Fault random_answer_fault(std::mt19937& rng) {
   std::uniform_int_distribution<int> kind(0, 7), after(0, 40), delay(5, 300);
   switch (kind(rng)) {
     case 0: return Fault::make_delay(static_cast<std::uint32_t>(delay(rng)));
@@ -71,6 +71,13 @@ Fault random_fault(std::mt19937& rng) {
   }
 }
 
+// A random fault on the answers, or (one in two) on the requests.
+Fault random_fault(std::mt19937& rng) {
+  std::bernoulli_distribution on_request(0.5);
+  Fault f = random_answer_fault(rng);
+  return on_request(rng) ? f.to_server() : f;
+}
+
 void client_loop(Protocol& p, const std::atomic<bool>& stop) {
   auto backend = native::make_backend();
   session_t rm = 0, session = 0;
@@ -82,10 +89,11 @@ void client_loop(Protocol& p, const std::atomic<bool>& stop) {
   };
   while (!stop) {
     if (!session) {
-      if (backend->open(rm, p.resource, AccessMode::no_lock, 2000, session) != status::SUCCESS) {
+      if (status_t st = backend->open(rm, p.resource, AccessMode::no_lock, 2000, session); st != status::SUCCESS) {
         session = 0;
         std::lock_guard lock(p.counters.mutex);
         ++p.counters.open_failures;
+        ++p.counters.statuses[std::string("open:") + status_name(st)];  // the fault hit the open's handshake
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
       }
@@ -174,14 +182,15 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (auto& p : protocols)
     for (unsigned i = 0; i < per_protocol; ++i) threads.emplace_back([&p, &stop] { client_loop(*p, stop); });
-  // Faults: every 2 s each proxy gets a random fault for 1 s (about one in eight is "none").
+  // Faults: every 2 s each proxy gets a random fault for 1 s (about one in eight is "none"), on
+  // the answers or on the requests.
   std::map<std::string, std::uint64_t> armed;
   std::thread faults([&] {
     std::mt19937 rng(12);
     while (!stop) {
       for (auto& p : protocols) {
         Fault f = random_fault(rng);
-        ++armed[testing::fault_name(f.kind)];
+        ++armed[std::string(f.upstream ? "request-" : "") + testing::fault_name(f.kind)];
         p->proxy->arm(f);
       }
       for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -3,9 +3,10 @@
 // bytes, truncate (clean close) after N bytes, corrupt chosen bytes, duplicate a segment. The
 // client connects to port(); every connection gets its own connection to the upstream port.
 //
-// A fault is armed for the server->client bytes from the moment of arm() on: offsets and counts
-// start at 0 there, on every connection, so that a test arms it between a write and the read of
-// its answer and hits exactly the answer. Client->server bytes pass unchanged.
+// A fault is armed for the server->client bytes (or, Fault::to_server(), for the client->server
+// bytes) from the moment of arm() on: offsets and counts start at 0 there, on every connection,
+// so that a test arms it between a write and the read of its answer and hits exactly the answer
+// (or arms it before a write and hits exactly the request). The other direction passes unchanged.
 //
 // Thread-per-connection and blocking calls with short poll slices: small and obvious beats fast
 // here (it is test scaffolding; a soak run opens a few thousand connections at most). Finished
@@ -52,17 +53,25 @@ struct Fault {
   std::size_t after = 0;
   std::uint32_t delay_ms = 0;
   std::set<std::size_t> offsets;
+  bool upstream = false;  ///< damages what the client sends the server instead
 
   static Fault none() { return {}; }
-  static Fault make_delay(std::uint32_t ms) { return {Kind::delay, 0, 0, ms, {}}; }
-  static Fault make_split() { return {Kind::split, 0, 0, 0, {}}; }
-  static Fault make_trickle(std::uint32_t ms_per_byte) { return {Kind::split, 0, 0, ms_per_byte, {}}; }
-  static Fault make_stall(std::size_t after) { return {Kind::stall, 0, after, 0, {}}; }
-  static Fault make_reset(std::size_t after) { return {Kind::reset, 0, after, 0, {}}; }
-  static Fault make_truncate(std::size_t after) { return {Kind::truncate, 0, after, 0, {}}; }
-  static Fault make_corrupt(std::set<std::size_t> offsets) { return {Kind::corrupt, 0, 0, 0, std::move(offsets)}; }
-  static Fault make_duplicate(std::size_t after = 0) { return {Kind::duplicate, 0, after, 0, {}}; }
+  static Fault make_delay(std::uint32_t ms) { return {Kind::delay, 0, 0, ms, {}, false}; }
+  static Fault make_split() { return {Kind::split, 0, 0, 0, {}, false}; }
+  static Fault make_trickle(std::uint32_t ms_per_byte) { return {Kind::split, 0, 0, ms_per_byte, {}, false}; }
+  static Fault make_stall(std::size_t after) { return {Kind::stall, 0, after, 0, {}, false}; }
+  static Fault make_reset(std::size_t after) { return {Kind::reset, 0, after, 0, {}, false}; }
+  static Fault make_truncate(std::size_t after) { return {Kind::truncate, 0, after, 0, {}, false}; }
+  static Fault make_corrupt(std::set<std::size_t> offsets) {
+    return {Kind::corrupt, 0, 0, 0, std::move(offsets), false};
+  }
+  static Fault make_duplicate(std::size_t after = 0) { return {Kind::duplicate, 0, after, 0, {}, false}; }
   /// The same fault, starting after `bytes` unchanged bytes.
+  Fault to_server() const {
+    Fault f = *this;
+    f.upstream = true;
+    return f;
+  }
   Fault skipping(std::size_t bytes) const {
     Fault f = *this;
     f.skip = bytes;
@@ -141,7 +150,7 @@ class FaultProxy {
     int client = -1, server = -1;
     std::thread up, down;
     std::atomic<int> running{2};
-    std::atomic<bool> up_done{false};
+    std::atomic<bool> up_done{false}, down_done{false};
     std::atomic<bool> done{false};
     void join() {
       if (up.joinable()) up.join();
@@ -227,21 +236,16 @@ class FaultProxy {
     if (--c.running == 0) c.done = true;
   }
 
-  // client -> server: unchanged.
-  void pump_up(Connection& c) {
-    std::uint8_t buffer[16384];
-    while (readable(c.client)) {
-      ssize_t n = ::recv(c.client, buffer, sizeof buffer, 0);
-      if (n <= 0 || !send_all(c.server, buffer, static_cast<std::size_t>(n))) break;
-    }
-    ::shutdown(c.server, SHUT_WR);
-    ::shutdown(c.client, SHUT_RD);
-    c.up_done = true;
-    finished(c);
-  }
+  void pump_up(Connection& c) { pump(c, true); }
+  void pump_down(Connection& c) { pump(c, false); }
 
-  // server -> client: through the armed fault.
-  void pump_down(Connection& c) {
+  // One direction (client -> server when `up`), through the armed fault when it is for this
+  // direction, unchanged otherwise.
+  void pump(Connection& c, bool up) {
+    int& from = up ? c.client : c.server;
+    int& to = up ? c.server : c.client;
+    std::atomic<bool>& my_done = up ? c.up_done : c.down_done;
+    std::atomic<bool>& other_done = up ? c.down_done : c.up_done;
     std::uint8_t buffer[16384];
     std::uint64_t generation = 0;
     std::size_t count = 0;  // bytes since the fault started
@@ -253,11 +257,11 @@ class FaultProxy {
       std::lock_guard lock(mutex_);
       if (generation == generation_) return true;
       generation = generation_;
-      fault = fault_;
+      fault = fault_.upstream == up ? fault_ : Fault::none();
       count = 0;
       skip_left = fault.skip;
       stalled = false;
-      bool ok = send_all(c.client, held.data(), held.size());
+      bool ok = send_all(to, held.data(), held.size());
       held.clear();
       return ok;
     };
@@ -265,19 +269,19 @@ class FaultProxy {
       if (!refresh()) break;
       if (stalled) {  // hold the connection open and pass nothing, until the fault changes or stop
         if (stopping_) break;
-        pollfd p{c.client, POLLRDHUP, 0};
+        pollfd p{to, POLLRDHUP, 0};
         if (::poll(&p, 1, slice_ms) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) break;
         continue;
       }
-      if (!readable(c.server)) break;
+      if (!readable(from)) break;
       if (!refresh()) break;  // armed while this thread waited: the new fault applies to these bytes
-      ssize_t got = ::recv(c.server, buffer, sizeof buffer, 0);
+      ssize_t got = ::recv(from, buffer, sizeof buffer, 0);
       if (got <= 0) break;
       std::size_t n = static_cast<std::size_t>(got);
       std::uint8_t* data = buffer;
       if (skip_left > 0) {  // unchanged
         std::size_t pass = std::min(n, skip_left);
-        if (!send_all(c.client, data, pass)) break;
+        if (!send_all(to, data, pass)) break;
         skip_left -= pass;
         data += pass;
         n -= pass;
@@ -285,14 +289,14 @@ class FaultProxy {
       }
       bool ok = true;
       switch (fault.kind) {
-        case Fault::Kind::none: ok = send_all(c.client, data, n); break;
+        case Fault::Kind::none: ok = send_all(to, data, n); break;
         case Fault::Kind::delay:
           std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
-          ok = send_all(c.client, data, n);
+          ok = send_all(to, data, n);
           break;
         case Fault::Kind::split:
           for (std::size_t i = 0; ok && i < n; ++i) {
-            ok = send_all(c.client, data + i, 1);
+            ok = send_all(to, data + i, 1);
             // Separate segments, separate reads; a trickle waits longer.
             if (fault.delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
             else std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -302,7 +306,7 @@ class FaultProxy {
         case Fault::Kind::reset:
         case Fault::Kind::truncate: {
           std::size_t pass = count >= fault.after ? 0 : std::min(n, fault.after - count);
-          ok = send_all(c.client, data, pass);
+          ok = send_all(to, data, pass);
           if (pass < n) {
             if (fault.kind == Fault::Kind::stall) {
               stalled = true;
@@ -314,8 +318,9 @@ class FaultProxy {
             } else {
               // A close with SO_LINGER 0 sends RST (RFC 793 "abort"); shutdown() would send FIN.
               // The other pump must be out of the descriptors first.
-              ::shutdown(c.client, SHUT_RD);
-              while (!c.up_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+              ::shutdown(from, SHUT_RD);
+              ::shutdown(to, SHUT_RD);
+              while (!other_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
               linger l{1, 0};
               ::setsockopt(c.client, SOL_SOCKET, SO_LINGER, &l, sizeof l);
               ::setsockopt(c.server, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -330,18 +335,19 @@ class FaultProxy {
         case Fault::Kind::corrupt:
           for (std::size_t i = 0; i < n; ++i)
             if (fault.offsets.count(count + i)) data[i] ^= 0xFF;
-          ok = send_all(c.client, data, n);
+          ok = send_all(to, data, n);
           break;
         case Fault::Kind::duplicate:
-          ok = send_all(c.client, data, n);
-          if (ok && count <= fault.after && fault.after < count + n) ok = send_all(c.client, data, n);
+          ok = send_all(to, data, n);
+          if (ok && count <= fault.after && fault.after < count + n) ok = send_all(to, data, n);
           break;
       }
       count += n;
       if (!ok) break;
     }
-    if (c.client >= 0) ::shutdown(c.client, SHUT_WR);
-    if (c.server >= 0) ::shutdown(c.server, SHUT_RD);
+    if (to >= 0) ::shutdown(to, SHUT_WR);
+    if (from >= 0) ::shutdown(from, SHUT_RD);
+    my_done = true;
     finished(c);
   }
 

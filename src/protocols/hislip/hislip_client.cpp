@@ -122,6 +122,7 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
     std::lock_guard lock(mutex_);
     lost_ = false;
     responses_.clear();
+    owed_.clear();
   }
   if (connect_tcp(target.host, target.port, deadline, sync_) != status::SUCCESS)
     return core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP synchronous channel");
@@ -224,6 +225,19 @@ void Client::async_reader() {
     if (m.header.is(MessageType::async_interrupted)) continue;  // the sync channel says the same
     {
       std::lock_guard lock(mutex_);
+      if (!owed_.empty()) {
+        const bool late = m.header.is(owed_.front()) || m.header.is(MessageType::error);
+        owed_.pop_front();
+        // Late: the answer to a request that timed out, dropped. Otherwise the answer to a later
+        // request: the server skipped the owed ones, and owes nothing more.
+        if (late) {
+          // A device clear is always acknowledged; a server whose device could not be cleared
+          // says so in an Error right after (cppvisa's does): that one is late too.
+          if (m.header.is(MessageType::async_device_clear_acknowledge)) owed_.push_front(MessageType::error);
+          continue;
+        }
+        owed_.clear();
+      }
       if (responses_.size() < 64) responses_.emplace_back(m.header, std::move(m.payload));
     }
     changed_.notify_all();
@@ -270,7 +284,9 @@ status_t Client::async_request(const Header& request, std::span<const std::byte>
                                                                                      : status::ERROR_IO;
     }
   }
-  return lost_ ? status::ERROR_CONN_LOST : status::ERROR_TMO;
+  if (lost_) return status::ERROR_CONN_LOST;
+  if (owed_.size() < 64) owed_.push_back(expected);  // its answer, when it comes, is stale
+  return status::ERROR_TMO;
 }
 
 std::uint8_t Client::take_rmt_flag() {

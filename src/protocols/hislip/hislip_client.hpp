@@ -130,6 +130,10 @@ class Client {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::pair<Header, std::vector<std::byte>>> responses_;
+  // The answers (expected type) still owed to asynchronous requests that timed out, oldest first.
+  // The server answers them in order (one asynchronous channel), so the next answer of that type,
+  // or an Error, is the oldest owed one and must not be taken for a later request's answer.
+  std::deque<MessageType> owed_;
   bool lost_ = false;
   bool overlap_ = false;
   std::uint64_t server_max_ = 1u << 20;

@@ -230,7 +230,11 @@ void Server::serve(const std::shared_ptr<net::Socket>& socket) {
   IdleInput input(*socket, options_.idle_timeout_ms);
   MessageStream stream(input);
   Message first;
-  status_t st = stream.next_message(first, max_sub_address, ms_deadline(options_.init_timeout_ms));
+  // The first message is due within init_timeout_ms, and within the idle timeout when that is
+  // shorter: a connection that never says anything is idle too.
+  std::uint32_t first_ms = options_.init_timeout_ms;
+  if (options_.idle_timeout_ms > 0) first_ms = std::min(first_ms, options_.idle_timeout_ms);
+  status_t st = stream.next_message(first, max_sub_address, ms_deadline(first_ms));
   if (st == status::ERROR_INV_FMT) {
     send_fatal(*socket, fatal::bad_header, "poorly formed message header");
   } else if (st != status::SUCCESS) {

@@ -73,7 +73,7 @@ class Server {
     net::AddressFilter allow;                   ///< clients allowed (empty: everyone)
     bool prefer_overlap = false;                ///< InitializeResponse / device-clear preference
     std::string vendor_id = "CV";               ///< 2 characters (VPP-9)
-    std::uint32_t init_timeout_ms = 10000;      ///< a new connection must send its first message by then
+    std::uint32_t init_timeout_ms = 10000;      ///< a new connection must send its first message by then (or by the idle timeout, if shorter)
     std::uint32_t send_timeout_ms = 30000;      ///< a client that stops reading is dropped after this
     std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
     std::uint32_t device_timeout_ms = 10000;    ///< device writes, clear, status byte, trigger, remote/local

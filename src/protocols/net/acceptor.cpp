@@ -23,6 +23,14 @@ constexpr std::uint32_t first_backoff_ms = 50;
 constexpr std::uint32_t max_backoff_ms = 1000;
 // What a refused connection may have sent already and is read away before the close (see refuse()).
 constexpr int max_drain_reads = 16;
+// How long a new connection may wait at a limit for connections whose client has closed to end.
+constexpr std::uint32_t closing_grace_ms = 200;
+
+// Whether the peer has closed its side (FIN received): the connection's thread will end soon.
+bool peer_closed(const Socket& s) {
+  pollfd p{s.fd(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
 
 std::string errno_text(int e) { return std::error_code(e, std::system_category()).message(); }
 
@@ -222,6 +230,7 @@ void TcpAcceptor::admit(Socket socket, const Endpoint& peer, const IpAddress& ad
   }
   Connection* c = owned.get();
   std::optional<Refusal> refusal;
+  room_after_closing(address);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;  // closes the socket
@@ -256,6 +265,34 @@ void TcpAcceptor::admit(Socket socket, const Endpoint& peer, const IpAddress& ad
     }
   }
   if (refusal && owned) refuse(*owned->socket, *refusal, peer);
+}
+
+bool TcpAcceptor::room_after_closing(const IpAddress& address) {
+  // A connection counts until its thread has seen the client's close. A client that opens and
+  // closes at once (a raw-socket open sends nothing) can run ahead of those threads and would be
+  // refused for connections it has already closed; a client past a limit with live connections
+  // is still refused at once.
+  const auto deadline = core::Deadline::after_ms(closing_grace_ms);
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      auto count = per_address_.find(address);
+      const bool total_full = live_ >= options_.max_connections;
+      const bool address_full = count != per_address_.end() && count->second >= options_.max_per_address;
+      if (!total_full && !address_full) return true;
+      bool closing = false;
+      for (auto& c : connections_) {
+        if (c->done || (!total_full && c->address != address)) continue;
+        if (peer_closed(*c->socket)) {
+          closing = true;
+          break;
+        }
+      }
+      if (!closing || stopping_) return false;
+    }
+    if (deadline.expired() || !wait(-1, deadline)) return false;
+    reap();
+  }
 }
 
 void TcpAcceptor::refuse(Socket& socket, Refusal reason, const Endpoint& peer) {

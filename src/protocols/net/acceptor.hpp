@@ -28,6 +28,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <sys/socket.h>  // SOMAXCONN
 
 namespace cppvisa::net {
 
@@ -41,7 +42,11 @@ class TcpAcceptor {
   struct Options {
     std::string host = "127.0.0.1";   ///< numeric address or name; "::" or "0.0.0.0" for all
     std::uint16_t port = 0;           ///< 0 = any free port (see port())
-    int backlog = 32;
+    /// Connections the kernel completes before accept() takes them. A client that connects and
+    /// closes without waiting for the server (a raw-socket open sends nothing) can run ahead of
+    /// the accept thread; past the backlog the kernel drops its SYN and the client retries after
+    /// TCP's 1 s initial retransmission timeout (RFC 6298 §2.1). Capped by net.core.somaxconn.
+    int backlog = SOMAXCONN;
     std::size_t max_connections = 64;  ///< open at once; more are refused (Refusal::too_many). At least 1.
     std::size_t max_per_address = 16;  ///< open at once from one client address. At least 1.
     AddressFilter allow;               ///< empty = every client
@@ -135,6 +140,9 @@ class TcpAcceptor {
   void refuse(Socket& socket, Refusal reason, const Endpoint& peer);
   void run(Connection& c, const ConnectionInfo& info);
   void reap();
+  // At a limit for `address`, waits (at most closing_grace_ms) while connections whose client
+  // has already closed end; true when there is room then.
+  bool room_after_closing(const IpAddress& address);
 
   Options options_;
   Socket listener_;
