@@ -17,6 +17,7 @@
 #include <cppvisa/recording.hpp>
 #include <cppvisa/reply.hpp>
 #include <cppvisa/resource_query.hpp>
+#include <cppvisa/screenshot.hpp>
 #include <cppvisa/status.hpp>
 #include <cppvisa/system_info.hpp>
 #include <cppvisa/text.hpp>

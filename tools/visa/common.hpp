@@ -84,5 +84,6 @@ Subcommand add_trace(CLI::App& app);
 Subcommand add_probe(CLI::App& app);
 Subcommand add_record(CLI::App& app);
 Subcommand add_plot(CLI::App& app);
+Subcommand add_screenshot(CLI::App& app);
 
 }  // namespace visa_tool
