@@ -14,6 +14,7 @@
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/plot.hpp>
 #include <cppvisa/probe.hpp>
+#include <cppvisa/progress.hpp>
 #include <cppvisa/recording.hpp>
 #include <cppvisa/reply.hpp>
 #include <cppvisa/resource_query.hpp>

@@ -64,7 +64,7 @@ int run(const ScreenshotOptions& o) {
   }
   std::vector<std::byte> image;
   {
-    TransferProgress progress;
+    cppvisa::TerminalProgress progress;
     image = cppvisa::take_screenshot(*r, method, progress.callback());
   }
   std::string format = cppvisa::image_format(image);
