@@ -15,9 +15,11 @@
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/plot.hpp>
 #include <cppvisa/probe.hpp>
+#include <cppvisa/progress.hpp>
 #include <cppvisa/recording.hpp>
 #include <cppvisa/reply.hpp>
 #include <cppvisa/resource_query.hpp>
+#include <cppvisa/screenshot.hpp>
 #include <cppvisa/status.hpp>
 #include <cppvisa/system_info.hpp>
 #include <cppvisa/text.hpp>

@@ -27,6 +27,15 @@ struct SessionRecording {
   std::vector<RecordedExchange> exchanges;  ///< in the order they happened
 };
 
+/// The sessions of an I/O trace in JSON lines (CPPVISA_TRACE=FILE.jsonl with CPPVISA_TRACE_DATA=0,
+/// or `visa trace --json --data 0`), one recording per resource, sessions of the same resource
+/// (in any process) joined in the order of the trace. Each viWrite is a message; the viRead
+/// records after it, up to the next viWrite, are its reply (none when they read nothing). The
+/// terminations are the ones every message (every text reply) ends with, empty when they differ;
+/// they are stripped from the commands and replies. Lines that are not VISA operations on a
+/// resource are skipped. @throws Error for a line that is not JSON, or data the trace cut.
+CPPVISA_API std::vector<SessionRecording> recordings_from_trace(std::string_view jsonl);
+
 /// How a recording became a device (what sim_device_yaml() inferred).
 struct SimDeviceSummary {
   int dialogues = 0;                  ///< dialogues written (queries with their replies, commands)

@@ -26,6 +26,11 @@ inline std::string show_bytes(std::string_view data, std::size_t limit = 0) {
   return show_bytes(std::as_bytes(std::span(data.data(), data.size())), limit);
 }
 
+/// The bytes show_bytes() showed: its quoted text (escapes \\n \\r \\t \\" \\\\) or its
+/// `hex ..` form, so that a trace can be read back. @throws Error for anything else, and for data
+/// show_bytes() cut (`... (N bytes)`: the bytes are not all there).
+CPPVISA_API std::string parse_shown_bytes(std::string_view shown);
+
 /// Hex dump lines as `hexdump -C` prints them: offset, 16 bytes in hex, their ASCII (dots for the
 /// others), each line ending with '\n'.
 CPPVISA_API std::string hex_dump(std::span<const std::byte> data);

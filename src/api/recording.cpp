@@ -1,10 +1,12 @@
 // A recorded session as a PyVISA-sim YAML device (recording.hpp).
 #include <cppvisa/recording.hpp>
 
+#include <cppvisa/error.hpp>
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/text.hpp>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -180,7 +182,77 @@ std::string eom_key(std::string_view resource) {
   return name->interface_name + " " + name->resource_class;
 }
 
+/// The termination all of `messages` end with (CR LF, LF, CR), or "" when they differ.
+std::string common_ending(const std::vector<std::string>& messages) {
+  for (std::string_view t : {"\r\n", "\n", "\r"})
+    if (!messages.empty() && std::all_of(messages.begin(), messages.end(), [&](auto& m) { return m.ends_with(t); }))
+      return std::string(t);
+  return {};
+}
+
+void strip(std::string& text, const std::string& ending) {
+  if (!ending.empty() && text.ends_with(ending)) text.resize(text.size() - ending.size());
+}
+
 }  // namespace
+
+std::vector<SessionRecording> recordings_from_trace(std::string_view jsonl) {
+  struct Raw {
+    std::string command;
+    std::optional<std::string> reply;
+  };
+  std::vector<std::string> order;                       // resources in the order first written to
+  std::map<std::string, std::vector<Raw>> by_resource;  // messages per resource
+  std::map<std::string, std::string> open_reply_of;     // pid:session -> resource whose last message awaits reads
+  std::size_t line_number = 0;
+  while (!jsonl.empty()) {
+    auto end = jsonl.find('\n');
+    std::string_view line = jsonl.substr(0, end);
+    jsonl.remove_prefix(end == std::string_view::npos ? jsonl.size() : end + 1);
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    YAML::Node record;
+    try {
+      record = YAML::Load(std::string(line));
+    } catch (const YAML::Exception& e) {
+      throw Error(fmt::format("trace line {} is not JSON ({}); visa record reads JSON-lines traces", line_number, e.what()));
+    }
+    if (!record.IsMap() || !record["op"] || !record["resource"] || !record["session"]) continue;
+    std::string op = record["op"].as<std::string>(), resource = record["resource"].as<std::string>();
+    std::string key = (record["pid"] ? record["pid"].as<std::string>() : "") + ":" + record["session"].as<std::string>();
+    if (resource.empty() || (op != "viWrite" && op != "viRead")) continue;
+    std::string data = record["data"] ? parse_shown_bytes(record["data"].as<std::string>()) : std::string();
+    auto& messages = by_resource[resource];
+    if (op == "viWrite") {
+      if (messages.empty()) order.push_back(resource);
+      messages.push_back({data, std::nullopt});
+      open_reply_of[key] = resource;
+    } else if (!data.empty() && open_reply_of.count(key) && open_reply_of[key] == resource) {
+      auto& reply = by_resource[resource].back().reply;
+      reply = reply.value_or("") + data;
+    }
+  }
+  std::vector<SessionRecording> out;
+  for (auto& resource : order) {
+    SessionRecording rec;
+    rec.resource = resource;
+    std::vector<std::string> commands, replies;
+    for (auto& m : by_resource[resource]) {
+      commands.push_back(m.command);
+      if (m.reply && is_text(std::as_bytes(std::span(m.reply->data(), m.reply->size())))) replies.push_back(*m.reply);
+    }
+    rec.write_termination = common_ending(commands);
+    rec.read_termination = common_ending(replies);
+    for (auto& m : by_resource[resource]) {
+      RecordedExchange e{m.command, m.reply};
+      strip(e.command, rec.write_termination);
+      if (e.reply) strip(*e.reply, rec.read_termination);
+      rec.exchanges.push_back(std::move(e));
+    }
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
 
 std::string sim_device_yaml(const SessionRecording& rec, std::string_view device_name, SimDeviceSummary* summary) {
   SimDeviceSummary local;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 namespace cppvisa {
 namespace {
 
@@ -53,6 +55,42 @@ std::string show_bytes(std::span<const std::byte> data, std::size_t limit) {
     for (std::byte b : shown) out += fmt::format(" {:02x}", static_cast<unsigned>(b));
   }
   if (cut) out += fmt::format(" ... ({} bytes)", data.size());
+  return out;
+}
+
+std::string parse_shown_bytes(std::string_view shown) {
+  if (shown.ends_with(" bytes)") && shown.find(" ... (") != std::string_view::npos)
+    throw Error("the data was cut when it was shown (" + std::string(shown.substr(shown.rfind(" ... (") + 5)) +
+                "); a trace for reading back needs CPPVISA_TRACE_DATA=0");
+  std::string out;
+  if (shown.size() >= 2 && shown.front() == '"' && shown.back() == '"') {
+    std::string_view body = shown.substr(1, shown.size() - 2);
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      if (body[i] != '\\') {
+        out += body[i];
+        continue;
+      }
+      if (++i == body.size()) throw Error("shown bytes end with a lone backslash");
+      switch (body[i]) {
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        default: throw Error(fmt::format("unknown escape \\{} in shown bytes", body[i]));
+      }
+    }
+    return out;
+  }
+  if (shown == "hex") return out;
+  if (!shown.starts_with("hex ")) throw Error("shown bytes are neither quoted text nor hex");
+  for (std::size_t i = 3; i < shown.size(); i += 3) {
+    unsigned v = 0;
+    if (i + 3 > shown.size() || shown[i] != ' ' ||
+        std::from_chars(shown.data() + i + 1, shown.data() + i + 3, v, 16).ptr != shown.data() + i + 3)
+      throw Error("malformed hex in shown bytes");
+    out += static_cast<char>(v);
+  }
   return out;
 }
 

@@ -117,3 +117,33 @@ TEST(Recording, ErrorReplyAndTerminations) {
   EXPECT_NE(yaml.find("TCPIP SOCKET: {q: \"BYTES(\\x0d\\x0a)\", r: \"BYTES(\\x0d)\"}"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("error: \"ERROR\""), std::string::npos);
 }
+
+TEST(Recording, FromATrace) {
+  // Two processes with the same session number, a reply read in two pieces, a binary reply, a
+  // write without reply, and lines that are not operations on a resource.
+  std::string trace =
+      R"({"pid":1,"op":"viOpenDefaultRM","session":1,"resource":"","status":"VI_SUCCESS"})" "\n"
+      R"({"pid":1,"op":"viWrite","session":7,"resource":"GPIB0::5::INSTR","data":"\"ID?\\r\\n\""})" "\n"
+      R"({"pid":2,"op":"viWrite","session":7,"resource":"ASRL1::INSTR","data":"\"X\\r\\n\""})" "\n"
+      R"({"pid":1,"op":"viRead","session":7,"resource":"GPIB0::5::INSTR","status":"VI_SUCCESS_MAX_CNT","data":"\"MET\""})" "\n"
+      R"({"pid":1,"op":"viRead","session":7,"resource":"GPIB0::5::INSTR","data":"\"ER 1\\n\""})" "\n"
+      R"({"pid":1,"op":"viWrite","session":7,"resource":"GPIB0::5::INSTR","data":"\"RST\\r\\n\""})" "\n"
+      R"({"pid":1,"op":"viWrite","session":7,"resource":"GPIB0::5::INSTR","data":"\"BIN?\\r\\n\""})" "\n"
+      R"({"pid":1,"op":"viRead","session":7,"resource":"GPIB0::5::INSTR","data":"hex 23 31 31 ff 0a"})" "\n"
+      "\n";
+  auto recs = recordings_from_trace(trace);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].resource, "GPIB0::5::INSTR");
+  EXPECT_EQ(recs[0].write_termination, "\r\n");
+  EXPECT_EQ(recs[0].read_termination, "\n");  // of the text replies
+  ASSERT_EQ(recs[0].exchanges.size(), 3u);
+  EXPECT_EQ(recs[0].exchanges[0].command, "ID?");
+  EXPECT_EQ(recs[0].exchanges[0].reply, "METER 1");
+  EXPECT_FALSE(recs[0].exchanges[1].reply);
+  EXPECT_EQ(recs[0].exchanges[2].reply, std::string("#11\xff", 4));
+  EXPECT_EQ(recs[1].resource, "ASRL1::INSTR");
+  EXPECT_THROW(recordings_from_trace("{\"op\":\"viWrite\"\n{oops"), Error);
+  EXPECT_THROW(recordings_from_trace(R"x({"op":"viWrite","session":1,"resource":"A","data":"\"abc\" ... (900 bytes)"})x"),
+               Error);
+  EXPECT_TRUE(recordings_from_trace("").empty());
+}

@@ -52,3 +52,14 @@ TEST(Text, ErrorCauseNamesTheStatus) {
   EXPECT_NE(cause.find("(resource X)"), std::string::npos);
   EXPECT_EQ(error_cause(std::runtime_error("plain")), "plain");
 }
+
+TEST(Text, ShownBytesReadBack) {
+  for (std::string data : {std::string("*IDN?\n"), std::string("a\"b\\c\td\r"), std::string("#14\x00\n\xff\x7f", 8),
+                           std::string()}) {
+    EXPECT_EQ(parse_shown_bytes(show_bytes(data)), data) << show_bytes(data);
+  }
+  EXPECT_EQ(parse_shown_bytes("hex"), "");
+  EXPECT_THROW(parse_shown_bytes(show_bytes(std::string(300, 'x'), 128)), Error);  // cut
+  for (const char* bad : {"", "\"open", "\"bad \\q\"", "hex 0", "hex zz", "hex 00 0", "hexa", "plain"})
+    EXPECT_THROW(parse_shown_bytes(bad), Error) << bad;
+}

@@ -54,6 +54,12 @@ std::string show(const cppvisa::AttrValue& v) {
   return cppvisa::show_bytes(std::get<std::string>(v));
 }
 
+// A reply read with its progress on the terminal (erased before the reply is printed).
+std::vector<std::byte> read_with_progress(cppvisa::MessageBasedResource& r) {
+  cppvisa::TerminalProgress progress;
+  return cppvisa::read_reply(r, progress.callback());
+}
+
 void add_matches(std::vector<std::string>& out, const std::vector<std::string>& candidates, const std::string& word) {
   for (auto& c : candidates)
     if (c.compare(0, word.size(), word) == 0) out.push_back(c);
@@ -181,10 +187,10 @@ void Shell::print_reply(const std::vector<std::byte>& reply) {
 void Shell::do_query(const std::string& rest, const Args&) {
   auto& r = message_based();
   r.write(cppvisa::unescape(rest));
-  print_reply(cppvisa::read_reply(r));
+  print_reply(read_with_progress(r));
 }
 
-void Shell::do_read(const std::string&, const Args&) { print_reply(cppvisa::read_reply(message_based())); }
+void Shell::do_read(const std::string&, const Args&) { print_reply(read_with_progress(message_based())); }
 
 void Shell::do_write(const std::string& rest, const Args&) { message_based().write(cppvisa::unescape(rest)); }
 

@@ -41,7 +41,7 @@ int query(const IoOptions& o) {
     r->write(command);
     std::vector<std::byte> reply;
     {
-      TransferProgress progress;  // its line is gone before the reply is printed
+      cppvisa::TerminalProgress progress;  // its line is gone before the reply is printed
       reply = cppvisa::read_reply(*r, progress.callback());
     }
     print_reply(o, *r, command, reply, first);
@@ -65,7 +65,7 @@ int read(const IoOptions& o) {
   auto r = open_message_based(rm, o.resource, o.open);
   std::vector<std::byte> reply;
   {
-    TransferProgress progress;
+    cppvisa::TerminalProgress progress;
     reply = o.count > 0 ? r->read_bytes(o.count) : cppvisa::read_reply(*r, progress.callback());
   }
   bool first = true;

@@ -49,7 +49,7 @@ int run(PlotCliOptions& o) {
   r->write(cppvisa::unescape(o.command));
   std::vector<std::byte> reply;
   {
-    TransferProgress progress;
+    cppvisa::TerminalProgress progress;
     reply = cppvisa::read_reply(*r, progress.callback());
   }
   auto samples = cppvisa::waveform_values(reply, o.datatype[0], !o.little_endian);

@@ -15,7 +15,7 @@ namespace {
 
 struct RecordOptions {
   OpenSettings open;
-  std::string resource, out, device = "recorded";
+  std::string resource, out, device = "recorded", trace;
   std::vector<std::string> commands;
   bool json = false;
 };
@@ -40,7 +40,39 @@ cppvisa::RecordedExchange send_and_record(cppvisa::MessageBasedResource& r, cons
   return e;
 }
 
+// The recording of `resource` (or of the only resource) in a JSON-lines trace file.
+cppvisa::SessionRecording from_trace(const RecordOptions& o) {
+  std::ifstream f(o.trace, std::ios::binary);
+  if (!f) throw cppvisa::Error(fmt::format("cannot read {}", o.trace));
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto recordings = cppvisa::recordings_from_trace(text);
+  std::string names;
+  for (auto& r : recordings) {
+    if (r.resource == o.resource) return r;
+    names += (names.empty() ? "" : ", ") + r.resource;
+  }
+  if (o.resource.empty() && recordings.size() == 1) return recordings.front();
+  if (recordings.empty()) throw cppvisa::Error(fmt::format("{} holds no message written to a resource", o.trace));
+  throw cppvisa::Error(fmt::format("{}: {}; the trace has: {}", o.trace,
+                                   o.resource.empty() ? "several resources, name one" : "no message to " + o.resource,
+                                   names));
+}
+
+void write_device(const RecordOptions& o, const cppvisa::SessionRecording& rec);
+
 int run(const RecordOptions& o) {
+  if (!o.trace.empty()) {
+    if (!o.commands.empty()) {
+      fmt::print(stderr, "visa: record --from-trace takes no commands (the trace has them)\n");
+      return exit_usage;
+    }
+    write_device(o, from_trace(o));
+    return 0;
+  }
+  if (o.resource.empty()) {
+    fmt::print(stderr, "visa: record needs a RESOURCE (or --from-trace FILE)\n");
+    return exit_usage;
+  }
   cppvisa::ResourceManager rm(o.open.backend);
   auto r = open_message_based(rm, o.resource, o.open);
   cppvisa::SessionRecording rec;
@@ -69,6 +101,11 @@ int run(const RecordOptions& o) {
     }
     if (tty) fmt::print(stderr, "\n");
   }
+  write_device(o, rec);
+  return 0;
+}
+
+void write_device(const RecordOptions& o, const cppvisa::SessionRecording& rec) {
   cppvisa::SimDeviceSummary summary;
   std::string yaml = cppvisa::sim_device_yaml(rec, o.device, &summary);
   if (o.out == "-") {
@@ -92,18 +129,21 @@ int run(const RecordOptions& o) {
                summary.error ? cppvisa::show_bytes(*summary.error) : "none seen");
     for (auto& n : summary.notes) fmt::print(stderr, "visa: note: {}\n", n);
   }
-  return 0;
 }
 
 }  // namespace
 
 Subcommand add_record(CLI::App& app) {
   auto o = std::make_shared<RecordOptions>();
-  auto* sub = app.add_subcommand("record", "Send commands and record the session as a simulated device (PyVISA-sim YAML)");
-  sub->add_option("resource", o->resource, "resource name or alias")->required();
+  auto* sub = app.add_subcommand(
+      "record", "Send commands (or read a trace) and record the session as a simulated device (PyVISA-sim YAML)");
+  sub->add_option("resource", o->resource, "resource name or alias (with --from-trace: which of the trace's)");
   sub->add_option("commands", o->commands,
                   "messages to send (\\ escapes allowed; those with '?' wait for a reply); none: one per line of stdin");
   sub->add_option("-o,--out", o->out, "the YAML file to write (- for stdout)")->required();
+  sub->add_option("--from-trace", o->trace,
+                  "make the device from a JSON-lines I/O trace (CPPVISA_TRACE=FILE.jsonl, CPPVISA_TRACE_DATA=0) "
+                  "instead of talking to the instrument");
   sub->add_option("--device", o->device, "the device's name in the file")->capture_default_str();
   add_open_options(*sub, o->open);
   sub->add_flag("--json", o->json, "what was recorded as JSON");

@@ -3,10 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
-
-#include <unistd.h>
-
 namespace visa_tool {
 
 void add_backend_option(CLI::App& app, std::string& backend) {
@@ -50,36 +46,6 @@ std::unique_ptr<cppvisa::MessageBasedResource> open_message_based(cppvisa::Resou
   r->set_read_termination(cppvisa::parse_termination(s.read_termination));
   r->set_write_termination(cppvisa::parse_termination(s.write_termination));
   return r;
-}
-
-TransferProgress::TransferProgress()
-    : tty_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()), last_(start_) {}
-
-TransferProgress::~TransferProgress() {
-  if (shown_) fmt::print(stderr, "\r\033[K");
-}
-
-cppvisa::ReadProgress TransferProgress::callback() {
-  if (!tty_) return nullptr;
-  start_ = last_ = std::chrono::steady_clock::now();
-  return [this](std::size_t done, std::size_t total) { update(done, total); };
-}
-
-void TransferProgress::update(std::size_t done, std::size_t total) {
-  using namespace std::chrono;
-  auto now = steady_clock::now();
-  if (now - start_ < milliseconds(500) || (shown_ && now - last_ < milliseconds(100))) return;
-  last_ = now;
-  shown_ = true;
-  double seconds = duration<double>(now - start_).count();
-  double rate = static_cast<double>(done) / seconds;  // bytes/s
-  std::string line = fmt::format("{:.1f} MB", static_cast<double>(done) / 1e6);
-  if (total > 0) line += fmt::format(" of {:.1f} MB ({:.0f}%)", static_cast<double>(total) / 1e6,
-                                     100.0 * static_cast<double>(done) / static_cast<double>(total));
-  line += fmt::format(", {:.1f} MB/s", rate / 1e6);
-  if (total > done && rate > 0) line += fmt::format(", {:.1f} s left", static_cast<double>(total - done) / rate);
-  fmt::print(stderr, "\r\033[K{}", line);
-  std::fflush(stderr);
 }
 
 int fail(const std::exception& e) {

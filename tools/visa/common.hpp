@@ -6,7 +6,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,25 +46,6 @@ std::unique_ptr<cppvisa::MessageBasedResource> open_message_based(cppvisa::Resou
                                                                    const std::string& name,
                                                                    const OpenSettings& settings);
 
-/// Progress of long reads on stderr, when stderr is a terminal: bytes, rate and time left, on one
-/// line redrawn at most 10 times a second, from half a second into the transfer (short ones show
-/// nothing); the line is erased when done. Not a terminal: nothing at all.
-class TransferProgress {
- public:
-  TransferProgress();
-  ~TransferProgress();
-  TransferProgress(const TransferProgress&) = delete;
-  TransferProgress& operator=(const TransferProgress&) = delete;
-  /// The callback for read_reply() and BinaryReadOptions::progress (empty when not a terminal).
-  cppvisa::ReadProgress callback();
-
- private:
-  void update(std::size_t done, std::size_t total);
-  bool tty_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point start_, last_;
-};
-
 /// Prints "visa: CAUSE" on stderr (the cause through cppvisa::error_cause) and returns exit_failure.
 int fail(const std::exception& e);
 
@@ -84,5 +64,6 @@ Subcommand add_trace(CLI::App& app);
 Subcommand add_probe(CLI::App& app);
 Subcommand add_record(CLI::App& app);
 Subcommand add_plot(CLI::App& app);
+Subcommand add_screenshot(CLI::App& app);
 
 }  // namespace visa_tool

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   std::vector<visa_tool::Subcommand> subcommands = {
       visa_tool::add_list(app),  visa_tool::add_info(app),  visa_tool::add_query(app), visa_tool::add_write(app),
       visa_tool::add_read(app),  visa_tool::add_bench(app), visa_tool::add_trace(app), visa_tool::add_probe(app),
-      visa_tool::add_record(app), visa_tool::add_plot(app)};
+      visa_tool::add_record(app), visa_tool::add_plot(app),
+      visa_tool::add_screenshot(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -30,6 +31,6 @@ int main(int argc, char** argv) {
       }
     }
   }
-  fmt::print(stderr, "visa: a subcommand is required (list, query, write, read, info, bench, trace, probe, record, plot); see visa --help\n");
+  fmt::print(stderr, "visa: a subcommand is required (list, query, write, read, info, bench, trace, probe, record, plot, screenshot); see visa --help\n");
   return visa_tool::exit_usage;
 }
