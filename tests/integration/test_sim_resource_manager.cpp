@@ -78,15 +78,40 @@ TEST(SimResourceManager, UserFileAndUnknownResource) {
 
 TEST(SimResourceManager, BrokenUserFile) {
   auto path = std::filesystem::temp_directory_path() / ("cppvisa_sim_rm_" + std::to_string(::getpid()) + ".yaml");
-  { std::ofstream(path) << "spec: \"1.1\"\ndevices:\n  d:\n    dialogs: []\n"; }
+  { std::ofstream(path) << "spec: \"1.1\"\ndevices:\n  d:\n    dialogues: {q: A}\n"; }
   try {
     ResourceManager rm(path.string() + "@sim");
     ADD_FAILURE() << "loaded";
   } catch (const VisaIOError& e) {
     EXPECT_EQ(e.error_code(), status::ERROR_LIBRARY_NFOUND);
-    EXPECT_THAT(e.what(), HasSubstr(path.string() + ":4:5: unknown key 'dialogs' in device 'd'"));
+    EXPECT_THAT(e.what(), HasSubstr(path.string() + ":4:16: device 'd': dialogues must be a list, not a mapping"));
   }
   std::filesystem::remove(path);
+}
+
+TEST(SimResourceManager, MissingFileSaysSo) {
+  try {
+    ResourceManager rm("/nonexistent/cppvisa/sim.yaml@sim");
+    ADD_FAILURE() << "loaded";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_LIBRARY_NFOUND);
+    EXPECT_THAT(e.what(), HasSubstr("cannot open the simulation file '/nonexistent/cppvisa/sim.yaml': No such file or directory"));
+  }
+}
+
+TEST(SimResourceManager, MalformedRandomFailsOnlyWhenQueried) {
+  ResourceManager rm("@sim");
+  auto dmm = rm.open<MessageBasedResource>("GPIB::5::INSTR");
+  dmm->set_read_termination("\n");
+  dmm->set_write_termination("\n");
+  EXPECT_EQ(dmm->query(":SYST:ERR?"), "0, No Error");
+  try {
+    dmm->write(":BAD:SCAN:INSIDE?");
+    ADD_FAILURE() << "written";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_INV_SETUP);
+  }
+  EXPECT_THAT(dmm->query(":SCAN?"), ::testing::MatchesRegex("[0-9.]+(, [0-9.]+){4}"));
 }
 
 }  // namespace

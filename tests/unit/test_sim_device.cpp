@@ -222,6 +222,30 @@ TEST(SimRandom, FixedSeedGivesPythonsStream) {
   EXPECT_EQ(dmm.query(":VOLT:IMM:AMPL?"), "3.92");
 }
 
+TEST(SimRandom, MalformedDirectiveFailsWhenQueriedAndTheRestWorks) {
+  // PyVISA-sim's device 5 has two malformed RANDOM dialogues; the file loads and only a write of
+  // those queries fails (PyVISA-sim raises out of write()).
+  Instrument dmm(bundled(), "ASRL5::INSTR", "ASRL INSTR", "\r\n", 42);
+  EXPECT_EQ(dmm.query(":READ?"), "6.71");
+  for (const char* bad : {":BAD:SCAN:OUTSIDE?", ":BAD:SCAN:INSIDE?"}) {
+    try {
+      dmm.send(bad);
+      FAIL() << bad << " answered";
+    } catch (const MalformedResponse& e) {
+      EXPECT_NE(std::string(e.what()).find("default.yaml:14"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("Wrong RANDOM directive"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(dmm.read(30).has_value());  // nothing was queued
+  }
+  // The pieces of a message before the malformed one are answered, as PyVISA-sim does.
+  // (Python after random.seed(42): uniform(0, 10.5) draws 6.71, 0.26, 2.89, 2.34, 7.73, 7.11, 9.37.)
+  EXPECT_THROW(dmm.send(":READ?;:BAD:SCAN:INSIDE?;:READ?"), MalformedResponse);
+  EXPECT_EQ(dmm.read(), "0.26");
+  EXPECT_FALSE(dmm.read(30).has_value());
+  EXPECT_EQ(dmm.query(":SYST:ERR?"), "0, No Error");  // not a command error: the write failed
+  EXPECT_EQ(dmm.query(":SCAN?"), "2.89, 2.34, 7.73, 7.11, 9.37");
+}
+
 TEST(SimRandom, SameSeedSameValues) {
   Instrument a(bundled(), "ASRL5::INSTR", "ASRL INSTR", "\r\n", 7);
   Instrument b(bundled(), "GPIB::5::INSTR", "GPIB INSTR", "\n", 7);

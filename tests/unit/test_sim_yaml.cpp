@@ -27,6 +27,17 @@ std::string load_error(const std::string& text, const std::string& path = "bad.y
   return "loaded";
 }
 
+// The warnings of a file that loads (one per line), or "refused: <LoadError>".
+std::string load_warnings(const std::string& text, const std::string& path = "bad.yaml") {
+  try {
+    std::string out;
+    for (const auto& w : load_definitions_text(text, path).warnings) out += (out.empty() ? "" : "\n") + w;
+    return out;
+  } catch (const LoadError& e) {
+    return std::string("refused: ") + e.what();
+  }
+}
+
 // A minimal valid device, indented for "devices:" with `extra` lines appended to the device.
 std::string device_with(const std::string& extra) {
   return "spec: \"1.1\"\n"
@@ -84,20 +95,26 @@ TEST(SimYaml, SyntaxError) {
               HasSubstr("nesting deeper than 200 levels"));
 }
 
-TEST(SimYaml, UnknownKeys) {
-  EXPECT_EQ(load_error("spec: \"1.1\"\ndevics: {}\n"),
-            "bad.yaml:2:1: unknown key 'devics' in the top level (allowed: spec, devices, resources)");
-  EXPECT_THAT(load_error(device_with("    dialogs: []\n")),
-              StartsWith("bad.yaml:6:5: unknown key 'dialogs' in device 'dev' (allowed: eom, error, dialogues,"));
-  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, response: B}\n")),
-            "bad.yaml:7:16: unknown key 'response' in a dialogue (allowed: q, r, delay)");
-  EXPECT_EQ(load_error(device_with("    properties:\n      p: {default: 1, getter: {q: 'P?', r: '{}', e: X}}\n")),
-            "bad.yaml:7:50: unknown key 'e' in property 'p' getter (allowed: q, r, delay)");
-  EXPECT_EQ(load_error(device_with("    error: {response: {command_eror: X}}\n")),
-            "bad.yaml:6:24: unknown key 'command_eror' in error response (allowed: command_error, query_error)");
-  EXPECT_EQ(load_error("spec: \"1.1\"\ndevices: {d: {eom: {ASRL INSTR: {q: a, r: b}}}}\n"
-                       "resources:\n  ASRL1::INSTR: {device: d, file: x.yaml}\n"),
-            "bad.yaml:4:29: unknown key 'file' in resource 'ASRL1::INSTR' (allowed: device, filename, bundled, channel_ids)");
+TEST(SimYaml, UnknownKeysAreIgnoredWithAWarning) {
+  // PyVISA-sim ignores keys it does not know; a typo loses the setting, so cppvisa says where.
+  EXPECT_EQ(load_warnings("spec: \"1.1\"\ndevics: {}\n"),
+            "bad.yaml:2:1: unknown key 'devics' in the top level (ignored; allowed: spec, devices, resources)");
+  EXPECT_THAT(load_warnings(device_with("    dialogs: []\n")),
+              StartsWith("bad.yaml:6:5: unknown key 'dialogs' in device 'dev' (ignored; allowed: eom, error, dialogues,"));
+  EXPECT_EQ(load_warnings(device_with("    dialogues:\n      - {q: A, response: B}\n")),
+            "bad.yaml:7:16: unknown key 'response' in a dialogue (ignored; allowed: q, r, delay)");
+  EXPECT_EQ(load_warnings(device_with("    properties:\n      p: {default: 1, getter: {q: 'P?', r: '{}', e: X}}\n")),
+            "bad.yaml:7:50: unknown key 'e' in property 'p' getter (ignored; allowed: q, r, delay)");
+  EXPECT_EQ(load_warnings(device_with("    error: {response: {command_eror: X}}\n")),
+            "bad.yaml:6:24: unknown key 'command_eror' in error response (ignored; allowed: command_error, query_error)");
+  EXPECT_EQ(load_warnings("spec: \"1.1\"\ndevices: {d: {eom: {ASRL INSTR: {q: a, r: b}}}}\n"
+                          "resources:\n  ASRL1::INSTR: {device: d, file: x.yaml}\n"),
+            "bad.yaml:4:29: unknown key 'file' in resource 'ASRL1::INSTR' (ignored; allowed: device, filename, bundled, "
+            "channel_ids)");
+  // A device of PyVISA-sim's fork files with a section it does not know loads.
+  EXPECT_THAT(load_warnings(device_with("    connections:\n      power: {q: READ1}\n")),
+              StartsWith("bad.yaml:6:5: unknown key 'connections' in device 'dev' (ignored;"));
+  EXPECT_EQ(load_warnings(device_with("")), "");
   EXPECT_EQ(load_error(device_with("    eom: {}\n")), "bad.yaml:6:5: duplicate key 'eom' in device 'dev'");
 }
 
@@ -119,18 +136,19 @@ TEST(SimYaml, WrongTypes) {
 }
 
 TEST(SimYaml, Properties) {
-  // A getter format that cannot format the value.
-  EXPECT_EQ(load_error(device_with("    properties:\n      rail:\n        default: P6V\n"
-                                   "        getter: {q: 'R?', r: '{:d}'}\n        specs: {type: str}\n")),
+  // A getter format that cannot format the value: PyVISA-sim loads it and fails at the query.
+  EXPECT_EQ(load_warnings(device_with("    properties:\n      rail:\n        default: P6V\n"
+                                      "        getter: {q: 'R?', r: '{:d}'}\n        specs: {type: str}\n")),
             "bad.yaml:9:30: property 'rail': the getter format '{:d}' cannot format the value 'P6V' (str): Unknown "
             "format code 'd' for object of type 'str'");
-  EXPECT_EQ(load_error(device_with("    properties:\n      rail:\n        default: P6V\n"
-                                   "        getter: {q: 'R?', r: '{:.2f}'}\n")),
+  EXPECT_EQ(load_warnings(device_with("    properties:\n      rail:\n        default: P6V\n"
+                                      "        getter: {q: 'R?', r: '{:.2f}'}\n")),
             "bad.yaml:9:30: property 'rail': the getter format '{:.2f}' cannot format the value 'P6V' (str, the "
             "property has no specs type): Unknown format code 'f' for object of type 'str'");
-  EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 1.0\n"
-                                   "        getter: {q: 'V?', r: 'V={1}'}\n        specs: {type: float}\n")),
-            "bad.yaml:9:30: property 'v' getter r 'V={1}': Replacement index 1 out of range for positional args tuple");
+  EXPECT_EQ(load_warnings(device_with("    properties:\n      v:\n        default: 1.0\n"
+                                      "        getter: {q: 'V?', r: 'V={1}'}\n        specs: {type: float}\n")),
+            "bad.yaml:9:30: property 'v' getter r 'V={1}': Replacement index 1 out of range for positional args tuple "
+            "(an error when this response is used)");
   EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 9\n        specs: {type: float, max: 6}\n")),
             "bad.yaml:8:18: property 'v': the default '9' is not valid for its specs");
   EXPECT_EQ(load_error(device_with("    properties:\n      v:\n        default: 1\n        specs: {type: double}\n")),
@@ -147,20 +165,42 @@ TEST(SimYaml, Properties) {
             "bad.yaml:9:21: property 'v' setter q 'V {:q}': Invalid format specifier 'q'");
 }
 
-TEST(SimYaml, Directives) {
-  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: '{RANDOM(0, 10.5):.2f}'}\n")),
+TEST(SimYaml, MalformedDirectivesLoadWithAWarning) {
+  // PyVISA-sim loads these and raises only when the response is used: a warning here, and the
+  // response is kept as malformed (rendering it throws MalformedResponse naming where it is).
+  const std::string used = " (an error when this response is used)";
+  EXPECT_EQ(load_warnings(device_with("    dialogues:\n      - {q: A, r: '{RANDOM(0, 10.5):.2f}'}\n")),
             "bad.yaml:7:19: dialogue r '{RANDOM(0, 10.5):.2f}': Wrong RANDOM directive (three arguments needed): "
-            "expected {RANDOM(min, max, count):format}, e.g. {RANDOM(0, 10.5, 3):.2f}");
-  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: 'RANDOM(0, 10.5, 1){:.2f}'}\n")),
+            "expected {RANDOM(min, max, count):format}, e.g. {RANDOM(0, 10.5, 3):.2f}" + used);
+  EXPECT_EQ(load_warnings(device_with("    dialogues:\n      - {q: A, r: 'RANDOM(0, 10.5, 1){:.2f}'}\n")),
             "bad.yaml:7:19: dialogue r 'RANDOM(0, 10.5, 1){:.2f}': Wrong RANDOM directive: expected {RANDOM(min, "
-            "max, count):format}, e.g. {RANDOM(0, 10.5, 3):.2f}");
-  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: '{RANDOM(0, 1, 1):d}'}\n")),
-            "bad.yaml:7:19: dialogue r '{RANDOM(0, 1, 1):d}': Unknown format code 'd' for object of type 'float'");
-  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: \"BYTES(\\u20ac)\"}\n")),
+            "max, count):format}, e.g. {RANDOM(0, 10.5, 3):.2f}" + used);
+  EXPECT_EQ(load_warnings(device_with("    dialogues:\n      - {q: A, r: '{RANDOM(0, 1, 1):d}'}\n")),
+            "bad.yaml:7:19: dialogue r '{RANDOM(0, 1, 1):d}': Unknown format code 'd' for object of type 'float'" + used);
+  EXPECT_EQ(load_warnings(device_with("    dialogues:\n      - {q: A, r: \"BYTES(\\u20ac)\"}\n")),
             "bad.yaml:7:19: dialogue r 'BYTES(\xe2\x82\xac)': BYTES(...) may only contain characters U+0000..U+00FF "
-            "(one byte each), e.g. \"BYTES(\\xaa\\x55)\"");
-  EXPECT_EQ(load_error(device_with("    dialogues:\n      - {q: A, r: 'BYTES(ab'}\n")),
-            "bad.yaml:7:19: dialogue r 'BYTES(ab': BYTES( without a closing parenthesis");
+            "(one byte each), e.g. \"BYTES(\\xaa\\x55)\"" + used);
+  EXPECT_EQ(load_warnings(device_with("    dialogues:\n      - {q: A, r: 'BYTES(ab'}\n")),
+            "bad.yaml:7:19: dialogue r 'BYTES(ab': BYTES( without a closing parenthesis" + used);
+  auto defs = load_definitions_text(device_with("    dialogues:\n      - {q: A, r: '{RANDOM(0, 10.5):.2f}'}\n"
+                                                "      - {q: B, r: '{RANDOM(0, 10.5, 1):.1f}'}\n"),
+                                    "bad.yaml");
+  const auto& dialogues = defs.devices.at(0)->dialogues;
+  PythonRandom rng(1);
+  try {
+    dialogues.at(0).response->tmpl.render(nullptr, rng);
+    FAIL() << "rendered";
+  } catch (const MalformedResponse& e) {
+    EXPECT_THAT(std::string(e.what()), StartsWith("bad.yaml:7:19: dialogue r '{RANDOM(0, 10.5):.2f}': Wrong RANDOM"));
+  }
+  EXPECT_EQ(dialogues.at(1).response->tmpl.render(nullptr, rng).size(), 3u);
+  // The bundled default.yaml has PyVISA-sim's two malformed dialogues of device 5.
+  auto bundled = load_definitions(source_path("data/sim/default.yaml"));
+  ASSERT_EQ(bundled.warnings.size(), 2u);
+  EXPECT_THAT(bundled.warnings[0], HasSubstr("default.yaml:140:"));
+  EXPECT_THAT(bundled.warnings[1], HasSubstr("default.yaml:141:"));
+  EXPECT_THAT(bundled.warnings[0], HasSubstr("dialogue r 'RANDOM(0, 10.5, 5){:.2f}': Wrong RANDOM directive"));
+  EXPECT_THAT(bundled.warnings[1], HasSubstr("dialogue r '{RANDOM(0, 10.5):.2f}': Wrong RANDOM directive"));
 }
 
 TEST(SimYaml, ErrorsEomChannelsAndExtensions) {

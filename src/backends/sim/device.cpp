@@ -373,6 +373,7 @@ void Device::discard_output_locked() {
 bool Device::write(std::span<const std::byte> data, bool end, bool unread_leftover) {
   bool srq = false;
   bool interrupted = false;
+  std::optional<MalformedResponse> failure;
   {
     std::lock_guard lk(mutex_);
     std::vector<Reply> replies;
@@ -399,7 +400,13 @@ bool Device::write(std::span<const std::byte> data, bool end, bool unread_leftov
         std::string message = std::move(input_);
         input_.clear();
         if (terminated) message.resize(message.size() - q.size());
-        process(message, replies);
+        try {
+          process(message, replies);
+        } catch (const MalformedResponse& e) {
+          // As PyVISA-sim: the replies of the pieces before it are kept, the rest of the
+          // message is dropped, and the write fails.
+          failure = e;
+        }
       }
     }
     enqueue(replies);
@@ -407,6 +414,7 @@ bool Device::write(std::span<const std::byte> data, bool end, bool unread_leftov
   }
   ready_.notify_all();
   notify(srq);
+  if (failure) throw *failure;
   return interrupted;
 }
 
@@ -506,7 +514,7 @@ void Device::trigger() {
   {
     std::lock_guard lk(mutex_);
     Reply r;
-    if (match_device("*TRG", r) || match_channels("*TRG", r)) {
+    if (match_device("*TRG", r) || match_channels("*TRG", r)) {  // may throw MalformedResponse
       std::vector<Reply> replies;
       if (r.respond) replies.push_back(std::move(r));
       enqueue(replies);

@@ -50,6 +50,8 @@ class Device {
   /// `unread_leftover`: the writing session still holds bytes of a reply), that output is
   /// discarded and ErrorKind::query_interrupted is recorded (-410 where the device has an error
   /// queue). Returns true when that happened (the session then drops its leftover too).
+  /// @throws MalformedResponse when a message used a response whose directive was malformed in
+  /// the file (replies of the pieces before it are queued; the bytes are consumed).
   bool write(std::span<const std::byte> data, bool end = false, bool unread_leftover = false);
   bool write(std::string_view text, bool end = false, bool unread_leftover = false) {
     return write(std::as_bytes(std::span(text.data(), text.size())), end, unread_leftover);
@@ -86,6 +88,7 @@ class Device {
   /// bit 5 a status register is non-zero, bit 6 (MSS) when the summary meets the enable mask.
   std::uint8_t status_byte() const;
   /// Group execute trigger: handled as the message "*TRG" when the device defines it, else ignored.
+  /// @throws MalformedResponse as write().
   void trigger();
 
   /// Called (outside the device's lock) when a service request is raised.

@@ -63,6 +63,11 @@ class Loader {
   [[noreturn]] void fail(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
     throw LoadError(mark(f, n), what);
   }
+  // What PyVISA-sim loads without complaint but is probably a mistake: the file loads, and the
+  // message ("FILE:LINE:COLUMN: what") is kept in Definitions::warnings.
+  void warn(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    warnings_.push_back(mark(f, n).str() + ": " + what);
+  }
   static std::string kind_of(const YAML::Node& n) {
     switch (n.Type()) {
       case YAML::NodeType::Map: return "a mapping";
@@ -97,7 +102,8 @@ class Loader {
   void require_seq(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
     if (!n.IsSequence()) fail(f, n, what + " must be a list, not " + kind_of(n));
   }
-  // Rejects keys not in `allowed` and duplicate keys.
+  // Warns about keys not in `allowed` (PyVISA-sim ignores them; a typo loses the setting) and
+  // rejects duplicate keys.
   void check_keys(const SourceFile& f, const YAML::Node& n, std::initializer_list<std::string_view> allowed,
                   const std::string& what) const {
     std::set<std::string> seen;
@@ -106,7 +112,7 @@ class Loader {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        fail(f, it->first, "unknown key '" + key + "' in " + what + " (allowed: " + list + ")");
+        warn(f, it->first, "unknown key '" + key + "' in " + what + " (ignored; allowed: " + list + ")");
       }
       if (!seen.insert(key).second) fail(f, it->first, "duplicate key '" + key + "' in " + what);
     }
@@ -147,7 +153,11 @@ class Loader {
       if (!channel_sample_id_.empty()) checked = replace_all(checked, "{ch_id}", channel_sample_id_);
       return Response{ResponseTemplate::parse(checked, mode), text};
     } catch (const FormatError& e) {
-      fail(f, n, what + " '" + text + "': " + e.what());
+      // PyVISA-sim loads a malformed directive and raises when the response is used; so does
+      // cppvisa (the write that uses it fails), and says where it is now.
+      std::string why = mark(f, n).str() + ": " + what + " '" + text + "': " + e.what();
+      warn(f, n, what + " '" + text + "': " + e.what() + " (an error when this response is used)");
+      return Response{ResponseTemplate::malformed(text, std::move(why)), text};
     }
   }
   bool boolean(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
@@ -185,6 +195,7 @@ class Loader {
   void parse(SourceFile& f);
 
   std::string channel_sample_id_;  // while parsing a channel group: its first id
+  mutable std::vector<std::string> warnings_;
   std::map<std::string, std::unique_ptr<SourceFile>> files_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const DeviceDef>> devices_;
 };
@@ -519,8 +530,11 @@ Property Loader::parse_property(const SourceFile& f, const YAML::Node& key, cons
         PythonRandom rng(0);
         try {
           render_getter(p.getter_response->tmpl, p.default_value, rng);
+        } catch (const MalformedResponse&) {
+          // already reported by response()
         } catch (const FormatError& e) {
-          fail(f, r, what + ": the getter format '" + p.getter_response->text + "' cannot format the value '" +
+          // PyVISA-sim loads it and fails at the query; the query answers a query error here.
+          warn(f, r, what + ": the getter format '" + p.getter_response->text + "' cannot format the value '" +
                          python_str(p.default_value) + "' (" + std::string(type_name(p.default_value)) +
                          (p.specs.type == ValueType::untyped ? ", the property has no specs type" : "") + "): " + e.what());
         }
@@ -642,6 +656,7 @@ Definitions Loader::load_top(std::string_view text, const std::string& path) {
       }
     }
   }
+  defs.warnings = std::move(warnings_);
   return defs;
 }
 

@@ -167,6 +167,9 @@ struct Definitions {
   std::string spec;
   std::vector<ResourceDef> resources;
   std::vector<std::shared_ptr<const DeviceDef>> devices;  ///< of the top file
+  /// "FILE:LINE:COLUMN: what": what PyVISA-sim loads but is probably wrong (an unknown key, a
+  /// malformed RANDOM/BYTES directive in a response, which fails only when that response is used).
+  std::vector<std::string> warnings;
 };
 
 }  // namespace cppvisa::sim

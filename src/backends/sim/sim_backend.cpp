@@ -10,6 +10,7 @@
 #include <cppvisa/status.hpp>
 #include <cppvisa/version.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -40,6 +41,9 @@ std::optional<std::uint64_t> environment_seed() {
 class SimBackend final : public core::SessionBackend {
  public:
   explicit SimBackend(std::string path) : path_(std::move(path)), defs_(load_definitions(path_)) {
+    // What loads but will fail when used, or was ignored: said now, where the user looks (stderr,
+    // as libvisa.so has no other channel; the C++ API also lists them in debug_info()).
+    for (const auto& w : defs_.warnings) std::fprintf(stderr, "cppvisa: warning: %s\n", w.c_str());
     for (const auto& r : defs_.resources) {
       ResourceName parsed;
       try {
@@ -61,8 +65,10 @@ class SimBackend final : public core::SessionBackend {
   std::string name() const override { return "sim"; }
   std::string library_path() const override { return path_; }
   std::vector<std::string> debug_info() const override {
-    return {std::string("Version: ") + version_string, "Spec version: 1.1", "Definitions: " + path_,
+    std::vector<std::string> info{std::string("Version: ") + version_string, "Spec version: 1.1", "Definitions: " + path_,
             "Resources: " + std::to_string(bindings_.size())};
+    for (const auto& w : defs_.warnings) info.push_back("Warning: " + w);
+    return info;
   }
 
   std::vector<std::string> list_resources(session_t) override {

@@ -3,6 +3,7 @@
 #include <cppvisa/status.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace cppvisa::sim {
 
@@ -93,6 +94,17 @@ void SimSession::device_write(std::span<const std::byte> data, bool end) {
 
 status_t SimSession::write(std::span<const std::byte> data, std::size_t& count, core::Deadline) {
   count = data.size();
+  try {
+    return write_to_device(data);
+  } catch (const MalformedResponse& e) {
+    // PyVISA-sim raises out of write() here. The VISA status cannot carry the text: it goes to
+    // stderr (the file was also named by a warning at load).
+    std::fprintf(stderr, "cppvisa: %s\n", e.what());
+    return status::ERROR_INV_SETUP;
+  }
+}
+
+status_t SimSession::write_to_device(std::span<const std::byte> data) {
   if (!serial()) {
     device_write(data, carries_end() && send_end());
     return status::SUCCESS;
@@ -129,7 +141,12 @@ status_t SimSession::clear(core::Deadline) {
 
 status_t SimSession::assert_trigger(TriggerProtocol protocol, core::Deadline) {
   if (protocol != TriggerProtocol::default_) return status::ERROR_INV_PROT;
-  device_->trigger();
+  try {
+    device_->trigger();
+  } catch (const MalformedResponse& e) {
+    std::fprintf(stderr, "cppvisa: %s\n", e.what());
+    return status::ERROR_INV_SETUP;
+  }
   return status::SUCCESS;
 }
 

@@ -46,6 +46,7 @@ class SimSession final : public core::Session, private core::ByteSource {
   /// Whether the interface carries END with the last byte (not SOCKET, RAW or ASRL).
   bool carries_end() const;
   void device_write(std::span<const std::byte> data, bool end);
+  status_t write_to_device(std::span<const std::byte> data);  // @throws MalformedResponse
 
   std::shared_ptr<Device> device_;
   core::MessageReader reader_;
