@@ -114,5 +114,20 @@ TEST(SimResourceManager, MalformedRandomFailsOnlyWhenQueried) {
   EXPECT_THAT(dmm->query(":SCAN?"), ::testing::MatchesRegex("[0-9.]+(, [0-9.]+){4}"));
 }
 
+TEST(SimResourceManager, GpibSecondaryAddressZeroFallsBackToThePrimary) {
+  // PyVISA 1.11.3 opens "GPIB0::8::INSTR" as "GPIB0::8::0::INSTR".
+  ResourceManager rm("@sim");
+  auto lsg = rm.open<MessageBasedResource>("GPIB0::8::0::INSTR");
+  lsg->set_read_termination("\n");
+  lsg->set_write_termination("\n");
+  EXPECT_EQ(lsg->query("?IDN"), "LSG Serial #1234");
+  try {
+    rm.open_resource("GPIB0::8::1::INSTR");  // only secondary address 0 falls back
+    ADD_FAILURE() << "opened";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_RSRC_NFOUND);
+  }
+}
+
 }  // namespace
 }  // namespace cppvisa

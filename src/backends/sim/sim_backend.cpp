@@ -78,7 +78,7 @@ class SimBackend final : public core::SessionBackend {
   }
 
   std::unique_ptr<core::Session> create_session(session_t rm, const ResourceName& name, status_t& st) override {
-    auto it = bindings_.find(name.canonical());
+    auto it = find_binding(name);
     if (it == bindings_.end()) {
       st = status::ERROR_RSRC_NFOUND;
       return nullptr;
@@ -109,6 +109,20 @@ class SimBackend final : public core::SessionBackend {
     const ResourceDef* def;
     std::string eom_key;
   };
+  // The binding of a resource name. Compatibility rule: GPIB "primary::0" with no instrument at
+  // secondary address 0 is the instrument at the primary address alone. PyVISA 1.11.3 (Debian's)
+  // rewrites "GPIB0::8::INSTR" to "GPIB0::8::0::INSTR" before viOpen (its resource-name
+  // canonicalisation fills in secondary address 0; fixed in later PyVISA), so without this rule it
+  // could open no simulated GPIB instrument.
+  std::map<std::string, Binding>::const_iterator find_binding(const ResourceName& name) const {
+    auto it = bindings_.find(name.canonical());
+    if (it != bindings_.end() || name.interface_type != InterfaceType::gpib || name.resource_class != "INSTR" ||
+        name.secondary_address() != 0 || !name.primary_address())
+      return it;
+    return bindings_.find(ResourceName::parse("GPIB" + name.board + "::" + std::to_string(*name.primary_address()) +
+                                              "::INSTR")
+                              .canonical());
+  }
   std::string path_;
   Definitions defs_;
   std::map<std::string, Binding> bindings_;
