@@ -43,7 +43,14 @@ struct SourceFile {
   std::string directory;
   std::string text;
   YAML::Node root;
+  bool bundled = false;  // in bundled_directory(): cppvisa's own files
 };
+
+// Whether `directory` is the bundled directory (the files cppvisa ships).
+bool is_bundled_directory(const std::string& directory) {
+  std::error_code ec;
+  return !directory.empty() && fs::equivalent(directory, bundled_directory(), ec) && !ec;
+}
 
 class Loader {
  public:
@@ -66,7 +73,7 @@ class Loader {
   // What PyVISA-sim loads without complaint but is probably a mistake: the file loads, and the
   // message ("FILE:LINE:COLUMN: what") is kept in Definitions::warnings.
   void warn(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
-    warnings_.push_back(mark(f, n).str() + ": " + what);
+    (f.bundled ? bundled_warnings_ : warnings_).push_back(mark(f, n).str() + ": " + what);
   }
   static std::string kind_of(const YAML::Node& n) {
     switch (n.Type()) {
@@ -196,6 +203,7 @@ class Loader {
 
   std::string channel_sample_id_;  // while parsing a channel group: its first id
   mutable std::vector<std::string> warnings_;
+  mutable std::vector<std::string> bundled_warnings_;
   std::map<std::string, std::unique_ptr<SourceFile>> files_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const DeviceDef>> devices_;
 };
@@ -265,6 +273,7 @@ const SourceFile& Loader::file(const std::string& resolved, const SourceFile& fr
   auto f = std::make_unique<SourceFile>();
   f->path = key;
   f->directory = fs::path(key).parent_path().string();
+  f->bundled = is_bundled_directory(f->directory);
   f->text = std::move(text);
   parse(*f);
   return *files_.emplace(key, std::move(f)).first->second;
@@ -590,6 +599,7 @@ Definitions Loader::load_top(std::string_view text, const std::string& path) {
   auto top = std::make_unique<SourceFile>();
   top->path = path;
   top->directory = fs::path(path).parent_path().string();
+  top->bundled = is_bundled_directory(top->directory);
   top->text = std::string(text);
   parse(*top);
   const SourceFile& f = *top;
@@ -657,6 +667,7 @@ Definitions Loader::load_top(std::string_view text, const std::string& path) {
     }
   }
   defs.warnings = std::move(warnings_);
+  defs.bundled_warnings = std::move(bundled_warnings_);
   return defs;
 }
 

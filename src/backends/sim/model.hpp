@@ -170,6 +170,9 @@ struct Definitions {
   /// "FILE:LINE:COLUMN: what": what PyVISA-sim loads but is probably wrong (an unknown key, a
   /// malformed RANDOM/BYTES directive in a response, which fails only when that response is used).
   std::vector<std::string> warnings;
+  /// The same about the bundled files (bundled_directory()): the deliberate ones of default.yaml
+  /// (PyVISA-sim's two malformed RANDOM dialogues of device 5), not printed when loading.
+  std::vector<std::string> bundled_warnings;
 };
 
 }  // namespace cppvisa::sim

@@ -42,7 +42,8 @@ class SimBackend final : public core::SessionBackend {
  public:
   explicit SimBackend(std::string path) : path_(std::move(path)), defs_(load_definitions(path_)) {
     // What loads but will fail when used, or was ignored: said now, where the user looks (stderr,
-    // as libvisa.so has no other channel; the C++ API also lists them in debug_info()).
+    // as libvisa.so has no other channel; the C++ API also lists them in debug_info()). Those of
+    // the bundled files are deliberate and documented: only in debug_info(), so "@sim" is quiet.
     for (const auto& w : defs_.warnings) std::fprintf(stderr, "cppvisa: warning: %s\n", w.c_str());
     for (const auto& r : defs_.resources) {
       ResourceName parsed;
@@ -68,6 +69,7 @@ class SimBackend final : public core::SessionBackend {
     std::vector<std::string> info{std::string("Version: ") + version_string, "Spec version: 1.1", "Definitions: " + path_,
             "Resources: " + std::to_string(bindings_.size())};
     for (const auto& w : defs_.warnings) info.push_back("Warning: " + w);
+    for (const auto& w : defs_.bundled_warnings) info.push_back("Warning: " + w);
     return info;
   }
 
