@@ -103,9 +103,9 @@ TEST(SimYaml, UnknownKeysAreIgnoredWithAWarning) {
   EXPECT_THAT(load_warnings(device_with("    dialogs: []\n")),
               StartsWith("bad.yaml:6:5: unknown key 'dialogs' in device 'dev' (ignored; allowed: eom, error, dialogues,"));
   EXPECT_EQ(load_warnings(device_with("    dialogues:\n      - {q: A, response: B}\n")),
-            "bad.yaml:7:16: unknown key 'response' in a dialogue (ignored; allowed: q, r, delay)");
+            "bad.yaml:7:16: unknown key 'response' in a dialogue (ignored; allowed: q, r, delay, when, set, fault, block)");
   EXPECT_EQ(load_warnings(device_with("    properties:\n      p: {default: 1, getter: {q: 'P?', r: '{}', e: X}}\n")),
-            "bad.yaml:7:50: unknown key 'e' in property 'p' getter (ignored; allowed: q, r, delay)");
+            "bad.yaml:7:50: unknown key 'e' in property 'p' getter (ignored; allowed: q, r, delay, fault)");
   EXPECT_EQ(load_warnings(device_with("    error: {response: {command_eror: X}}\n")),
             "bad.yaml:6:24: unknown key 'command_eror' in error response (ignored; allowed: command_error, query_error)");
   EXPECT_EQ(load_warnings("spec: \"1.1\"\ndevices: {d: {eom: {ASRL INSTR: {q: a, r: b}}}}\n"
@@ -216,6 +216,50 @@ TEST(SimYaml, MalformedDirectivesLoadWithAWarning) {
   EXPECT_TRUE(user.bundled_warnings.empty());
   ASSERT_EQ(user.warnings.size(), 2u);
   EXPECT_THAT(user.warnings[1], StartsWith("/tmp/copy/default.yaml:141:"));
+}
+
+TEST(SimYaml, StateFaultAndBlockExtensions) {
+  auto dialogue = [](const std::string& item) {
+    return load_error(device_with("    properties:\n      mode: {default: A, specs: {type: str, valid: [A, B]}}\n"
+                                  "      n: {default: 1, setter: {q: 'N {:d}', when: {mode: B}}, specs: {type: int}}\n"
+                                  "    dialogues:\n      - " + item + "\n"));
+  };
+  EXPECT_EQ(dialogue("{q: X, when: {mode: B}, set: {mode: A, n: 3}}"), "loaded");
+  EXPECT_EQ(dialogue("{q: X, when: {mod: B}}"), "bad.yaml:10:23: dialogue when: the device has no property named 'mod'");
+  EXPECT_EQ(dialogue("{q: X, set: {mode: C}}"),
+            "bad.yaml:10:28: dialogue set: 'C' is not a valid value of property 'mode' (its specs)");
+  EXPECT_EQ(dialogue("{q: X, when: B}"), "bad.yaml:10:22: dialogue when must be a mapping, not a string");
+  EXPECT_EQ(dialogue("{q: X, fault: timeout}"), "loaded");
+  EXPECT_EQ(dialogue("{q: X, fault: {kind: garbage, every: 3, probability: 0.25}}"), "loaded");
+  EXPECT_EQ(dialogue("{q: X, fault: crash}"),
+            "bad.yaml:10:23: dialogue fault: kind must be timeout, garbage or disconnect, not 'crash'");
+  EXPECT_EQ(dialogue("{q: X, fault: {kind: timeout, every: 0}}"),
+            "bad.yaml:10:46: dialogue fault every must be between 1 and 9223372036854775807, not 0");
+  EXPECT_EQ(dialogue("{q: X, fault: {kind: timeout, probability: 2}}"),
+            "bad.yaml:10:52: dialogue fault: probability must be a number from 0 to 1, not '2'");
+  EXPECT_EQ(dialogue("{q: X, fault: {every: 2}}"),
+            "bad.yaml:10:23: dialogue fault: kind is required (timeout, garbage or disconnect)");
+  EXPECT_EQ(dialogue("{q: X, block: {type: int16, byte_order: little, values: [1, -2], random: [0, 1, 10]}}"),
+            "loaded");
+  EXPECT_EQ(dialogue("{q: X, block: {type: int12, values: [1]}}"),
+            "bad.yaml:10:30: dialogue block: type must be int8, uint8, int16, uint16, int32, uint32, float32 or "
+            "float64, not 'int12'");
+  EXPECT_EQ(dialogue("{q: X, block: {type: uint8, values: [256]}}"),
+            "bad.yaml:10:46: dialogue block: the value '256' does not fit the block type");
+  EXPECT_EQ(dialogue("{q: X, block: {type: int8, random: [-200, 1, 3]}}"),
+            "bad.yaml:10:44: dialogue block: the random range does not fit the block type");
+  EXPECT_EQ(dialogue("{q: X, block: {type: float64, random: [0, 1, 3000000]}}"),
+            "bad.yaml:10:47: dialogue block: more than 16777216 bytes");
+  EXPECT_EQ(dialogue("{q: X, block: {type: int8}}"), "bad.yaml:10:23: dialogue block: values or random is required");
+  EXPECT_EQ(dialogue("{q: X, block: {byte_order: middle, values: []}}"),
+            "bad.yaml:10:36: dialogue block: byte_order must be big or little, not 'middle'");
+  // A setter's `when` names a property of the device, checked once every property is known.
+  EXPECT_EQ(load_error(device_with("    properties:\n      n: {default: 1, setter: {q: 'N {:d}', set: {later: 2}}}\n"
+                                   "      later: {default: 0, specs: {type: int, max: 1}}\n")),
+            "bad.yaml:7:58: property 'n' setter set: '2' is not a valid value of property 'later' (its specs)");
+  // The testing file of the unit tests loads without warnings.
+  auto defs = load_definitions(source_path("tests/data/sim/testing_extensions.yaml"));
+  EXPECT_TRUE(defs.warnings.empty());
 }
 
 TEST(SimYaml, ErrorsEomChannelsAndExtensions) {

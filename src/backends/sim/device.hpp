@@ -70,8 +70,14 @@ class Device {
   /// with `serial`, when a byte ends the read per its rule (the copy stops after that byte).
   /// Returns VI_SUCCESS or VI_ERROR_TMO (nothing copied); VI_ERROR_ABORT (nothing copied) when
   /// `cancel` is set, before or while waiting (see wake()).
+  /// With `epoch` (the connection_epoch() the session was opened in), a dropped connection
+  /// (an injected `disconnect` fault) makes it return VI_ERROR_CONN_LOST, also while waiting.
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end,
-                   const SerialEnd* serial = nullptr, const std::atomic<bool>* cancel = nullptr);
+                   const SerialEnd* serial = nullptr, const std::atomic<bool>* cancel = nullptr,
+                   const std::uint64_t* epoch = nullptr);
+  /// Counts the connection drops (injected `disconnect` faults): a session opened before the
+  /// last one has lost its connection.
+  std::uint64_t connection_epoch() const;
   /// Wakes the receives waiting on this device so that one whose `cancel` flag was set returns
   /// VI_ERROR_ABORT (the others wait on). Set the flag first (per session, Session::abort).
   void wake();
@@ -137,6 +143,11 @@ class Device {
   };
 
   void process(std::string_view message, std::vector<Reply>& replies);
+  // cppvisa extensions: state across properties, injected faults, binary blocks.
+  bool holds(const std::vector<PropertyValue>& when) const;
+  void assign(const std::vector<PropertyValue>& set);
+  Reply dialogue_reply(const Dialogue& d, const ResponseTemplate* override_tmpl = nullptr);
+  void apply_fault(const std::optional<FaultDef>& fault, Reply& reply);
   bool match_device(std::string_view msg, Reply& reply);
   bool match_channels(std::string_view msg, Reply& reply);
   void raise_error(ErrorKind kind, Reply& reply);
@@ -163,8 +174,12 @@ class Device {
   std::vector<std::int64_t> registers_;
   std::vector<std::deque<std::string>> queues_;
   std::vector<ChannelRuntime> channels_;
-  std::unordered_map<std::string, std::size_t> dialogue_index_, getter_index_, register_index_, queue_index_,
-      waveform_index_;
+  std::unordered_map<std::string, std::size_t> getter_index_, register_index_, queue_index_, waveform_index_;
+  // Per query: the dialogues with a `when` in file order, then the last one without (PyVISA-sim:
+  // a later dialogue with the same q replaces an earlier one).
+  std::unordered_map<std::string, std::vector<std::size_t>> dialogue_index_;
+  std::unordered_map<const FaultDef*, std::uint64_t> fault_uses_;
+  std::uint64_t connection_epoch_ = 0;
   std::int64_t enable_mask_ = 0;
   std::uint8_t last_summary_ = 0;
   bool rqs_ = false;

@@ -1,5 +1,6 @@
 #include "backends/sim/loader.hpp"
 
+#include "backends/sim/block.hpp"
 #include "core/install_paths.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -19,6 +20,7 @@ namespace {
 
 constexpr std::size_t max_file_size = 64u << 20;
 constexpr int max_nesting = 200;  // flow-collection depth accepted before YAML parsing
+constexpr std::size_t max_block_bytes = 16u << 20;  // data of a `block:` reply
 
 // Reads a regular file of bounded size (not a device, a FIFO or a directory, which could block
 // or never end). Returns the error message, or nullopt.
@@ -190,7 +192,15 @@ class Loader {
   std::shared_ptr<const DeviceDef> device(const SourceFile& f, const std::string& name);
   DeviceDef parse_device(const SourceFile& f, const YAML::Node& node, const std::string& name);
   ErrorHandling parse_errors(const SourceFile& f, const YAML::Node& node);
-  std::vector<Dialogue> parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where);
+  std::vector<Dialogue> parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where,
+                                        const std::vector<Property>& device_properties);
+  // cppvisa extensions: when/set (state across properties), fault injection, binary blocks.
+  std::vector<PropertyValue> property_values(const SourceFile& f, const YAML::Node& node,
+                                             const std::vector<Property>& device_properties, const std::string& what);
+  void parse_setter_states(const SourceFile& f, const YAML::Node& node, std::vector<Property>& properties,
+                           const std::vector<Property>& device_properties);
+  FaultDef parse_fault(const SourceFile& f, const YAML::Node& node, const std::string& what);
+  BlockDef parse_block(const SourceFile& f, const YAML::Node& node, const std::string& what);
   std::vector<Property> parse_properties(const SourceFile& f, const YAML::Node& node, const std::string& where);
   Property parse_property(const SourceFile& f, const YAML::Node& key, const YAML::Node& node,
                           const std::string& where);
@@ -338,8 +348,11 @@ DeviceDef Loader::parse_device(const SourceFile& f, const YAML::Node& node, cons
       fail(f, b, where + ": 'bases' (device inheritance) is reserved and not implemented");
   }
   if (auto e = node["error"]) dev.errors = parse_errors(f, e);
-  if (auto d = node["dialogues"]) dev.dialogues = parse_dialogues(f, d, where);
-  if (auto p = node["properties"]) dev.properties = parse_properties(f, p, where);
+  if (auto p = node["properties"]) {
+    dev.properties = parse_properties(f, p, where);
+    parse_setter_states(f, p, dev.properties, dev.properties);
+  }
+  if (auto d = node["dialogues"]) dev.dialogues = parse_dialogues(f, d, where, dev.properties);
   if (auto d = node["delay"]) dev.delay = duration(f, d, where + ": delay");
   if (auto s = node["seed"]) dev.seed = static_cast<std::uint64_t>(integer(f, s, where + ": seed", 0, INT64_MAX));
   if (auto q = node["query_error_on_empty_read"]) dev.query_error_on_empty_read = boolean(f, q, where + ": query_error_on_empty_read");
@@ -461,22 +474,129 @@ ErrorHandling Loader::parse_errors(const SourceFile& f, const YAML::Node& node) 
   return out;
 }
 
-std::vector<Dialogue> Loader::parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where) {
+std::vector<Dialogue> Loader::parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where,
+                                              const std::vector<Property>& device_properties) {
   std::vector<Dialogue> out;
   if (node.IsNull()) return out;
   require_seq(f, node, where + ": dialogues");
   for (const auto& item : node) {
     require_map(f, item, "a dialogue");
-    check_keys(f, item, {"q", "r", "delay"}, "a dialogue");
+    check_keys(f, item, {"q", "r", "delay", "when", "set", "fault", "block"}, "a dialogue");
     if (!item["q"]) fail(f, item, "malformed dialogue: q is required");
     Dialogue d;
     d.mark = mark(f, item);
     d.query = query_bytes(f, item["q"], "dialogue q");
     if (auto r = item["r"]) d.response = response(f, r, ResponseTemplate::Mode::verbatim, "dialogue r");
     if (auto dl = item["delay"]) d.delay = duration(f, dl, "dialogue delay");
+    if (auto w = item["when"]) d.when = property_values(f, w, device_properties, "dialogue when");
+    if (auto st = item["set"]) d.set = property_values(f, st, device_properties, "dialogue set");
+    if (auto ft = item["fault"]) d.fault = parse_fault(f, ft, "dialogue fault");
+    if (auto b = item["block"]) d.block = parse_block(f, b, "dialogue block");
     out.push_back(std::move(d));
   }
   return out;
+}
+
+std::vector<PropertyValue> Loader::property_values(const SourceFile& f, const YAML::Node& node,
+                                                   const std::vector<Property>& device_properties,
+                                                   const std::string& what) {
+  require_map(f, node, what);
+  std::vector<PropertyValue> out;
+  for (auto& [k, v] : entries(f, node, what)) {
+    std::string name = scalar(f, k, what + " property");
+    auto it = std::find_if(device_properties.begin(), device_properties.end(),
+                           [&](const Property& p) { return p.name == name; });
+    if (it == device_properties.end()) fail(f, k, what + ": the device has no property named '" + name + "'");
+    std::string text = scalar(f, v, what + " '" + name + "'");
+    auto value = it->specs.accept(Value(text));
+    if (!value) fail(f, v, what + ": '" + text + "' is not a valid value of property '" + name + "' (its specs)");
+    out.push_back(PropertyValue{static_cast<std::size_t>(it - device_properties.begin()), *value});
+  }
+  return out;
+}
+
+void Loader::parse_setter_states(const SourceFile& f, const YAML::Node& node, std::vector<Property>& properties,
+                                 const std::vector<Property>& device_properties) {
+  if (node.IsNull()) return;
+  for (auto& [k, v] : entries(f, node, "properties")) {
+    auto setter = v["setter"];
+    if (!setter) continue;
+    std::string name = scalar(f, k, "a property name");
+    auto it = std::find_if(properties.begin(), properties.end(), [&](const Property& p) { return p.name == name; });
+    const std::string what = "property '" + name + "' setter";
+    if (auto w = setter["when"]) it->setter_when = property_values(f, w, device_properties, what + " when");
+    if (auto st = setter["set"]) it->setter_set = property_values(f, st, device_properties, what + " set");
+  }
+}
+
+FaultDef Loader::parse_fault(const SourceFile& f, const YAML::Node& node, const std::string& what) {
+  FaultDef fd;
+  fd.mark = mark(f, node);
+  YAML::Node kind = node;
+  if (node.IsMap()) {
+    check_keys(f, node, {"kind", "every", "probability"}, what);
+    if (!node["kind"]) fail(f, node, what + ": kind is required (timeout, garbage or disconnect)");
+    kind.reset(node["kind"]);  // (operator= would assign into the node `kind` refers to)
+    if (auto e = node["every"]) fd.every = static_cast<std::uint64_t>(integer(f, e, what + " every", 1, INT64_MAX));
+    if (auto p = node["probability"]) {
+      std::string text = scalar(f, p, what + " probability");
+      auto v = convert_value(Value(text), ValueType::floating);
+      double d = v ? std::get<double>(*v) : -1;
+      if (!(d >= 0 && d <= 1)) fail(f, p, what + ": probability must be a number from 0 to 1, not '" + text + "'");
+      fd.probability = d;
+    }
+  }
+  std::string k = scalar(f, kind, what + " kind");
+  if (k == "timeout") fd.kind = FaultDef::Kind::timeout;
+  else if (k == "garbage") fd.kind = FaultDef::Kind::garbage;
+  else if (k == "disconnect") fd.kind = FaultDef::Kind::disconnect;
+  else fail(f, kind, what + ": kind must be timeout, garbage or disconnect, not '" + k + "'");
+  return fd;
+}
+
+BlockDef Loader::parse_block(const SourceFile& f, const YAML::Node& node, const std::string& what) {
+  require_map(f, node, what);
+  check_keys(f, node, {"type", "byte_order", "values", "random"}, what);
+  BlockDef b;
+  if (auto t = node["type"]) {
+    std::string name = scalar(f, t, what + " type");
+    auto type = block_data_type(name);
+    if (!type) fail(f, t, what + ": type must be int8, uint8, int16, uint16, int32, uint32, float32 or float64, not '" + name + "'");
+    b.type = *type;
+  }
+  if (auto o = node["byte_order"]) {
+    std::string order = scalar(f, o, what + " byte_order");
+    if (order != "big" && order != "little") fail(f, o, what + ": byte_order must be big or little, not '" + order + "'");
+    b.big_endian = order == "big";
+  }
+  auto number = [&](const YAML::Node& n, const std::string& label) {
+    std::string text = scalar(f, n, label);
+    auto v = convert_value(Value(text), ValueType::floating);
+    if (!v) fail(f, n, label + " must be a number, not '" + text + "'");
+    return std::get<double>(*v);
+  };
+  if (auto vs = node["values"]) {
+    require_seq(f, vs, what + " values");
+    for (const auto& item : vs) {
+      if (b.data.size() > max_block_bytes) fail(f, item, what + ": more than " + std::to_string(max_block_bytes) + " bytes");
+      if (!append_block_value(b.data, number(item, what + " value"), b.type, b.big_endian))
+        fail(f, item, what + ": the value '" + item.Scalar() + "' does not fit the block type");
+    }
+  }
+  if (auto r = node["random"]) {
+    require_seq(f, r, what + " random");
+    if (r.size() != 3) fail(f, r, what + ": random must be [min, max, count]");
+    double lo = number(r[0], what + " random min"), hi = number(r[1], what + " random max");
+    std::string probe;
+    if (!append_block_value(probe, lo, b.type, b.big_endian) || !append_block_value(probe, hi, b.type, b.big_endian))
+      fail(f, r, what + ": the random range does not fit the block type");
+    b.random_range = std::array<double, 2>{lo, hi};
+    b.random_count = static_cast<std::size_t>(integer(f, r[2], what + " random count", 0, max_block_bytes));
+    if (b.data.size() + b.random_count * (probe.size() / 2) > max_block_bytes)
+      fail(f, r, what + ": more than " + std::to_string(max_block_bytes) + " bytes");
+  }
+  if (!node["values"] && !node["random"]) fail(f, node, what + ": values or random is required");
+  return b;
 }
 
 std::vector<Property> Loader::parse_properties(const SourceFile& f, const YAML::Node& node, const std::string& where) {
@@ -530,7 +650,7 @@ Property Loader::parse_property(const SourceFile& f, const YAML::Node& key, cons
   }
   if (auto g = node["getter"]) {
     require_map(f, g, what + " getter");
-    check_keys(f, g, {"q", "r", "delay"}, what + " getter");
+    check_keys(f, g, {"q", "r", "delay", "fault"}, what + " getter");
     if (!g["q"]) fail(f, g, what + " getter: q is required");
     p.getter_query = query_bytes(f, g["q"], what + " getter q");
     if (auto r = g["r"]) {
@@ -550,10 +670,11 @@ Property Loader::parse_property(const SourceFile& f, const YAML::Node& key, cons
       }
     }
     if (auto d = g["delay"]) p.getter_delay = duration(f, d, what + " getter delay");
+    if (auto ft = g["fault"]) p.getter_fault = parse_fault(f, ft, what + " getter fault");
   }
   if (auto s = node["setter"]) {
     require_map(f, s, what + " setter");
-    check_keys(f, s, {"q", "r", "e"}, what + " setter");
+    check_keys(f, s, {"q", "r", "e", "when", "set"}, what + " setter");  // when, set: parse_setter_states
     if (!s["q"]) fail(f, s, what + " setter: q is required");
     p.setter_text = query_bytes(f, s["q"], what + " setter q");
     try {
@@ -583,8 +704,11 @@ ChannelGroup Loader::parse_channel_group(const SourceFile& f, const YAML::Node& 
   for (const auto& id : node["ids"]) g.ids.push_back(scalar(f, id, what + " id"));
   if (auto cs = node["can_select"]) g.can_select = boolean(f, cs, what + " can_select");
   channel_sample_id_ = g.ids.empty() ? std::string("1") : g.ids.front();
-  if (auto d = node["dialogues"]) g.dialogues = parse_dialogues(f, d, what);
-  if (auto p = node["properties"]) g.properties = parse_properties(f, p, what);
+  if (auto d = node["dialogues"]) g.dialogues = parse_dialogues(f, d, what, dev.properties);
+  if (auto p = node["properties"]) {
+    g.properties = parse_properties(f, p, what);
+    parse_setter_states(f, p, g.properties, dev.properties);
+  }
   channel_sample_id_.clear();
   if (!g.can_select && dev.property_index("selected_channel") < 0)
     fail(f, key, what + ": can_select is False, so the device needs a property named 'selected_channel'");
