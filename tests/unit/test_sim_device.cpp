@@ -454,6 +454,10 @@ TEST(SimExtensions, WaveformBlock) {
   EXPECT_EQ(WaveformMessage::sample(2, 2, 8), 25000);  // a quarter period: the peak
   dev.send("POIN 0");
   EXPECT_EQ(dev.query("CURV?"), "#10");
+  // 10^9 bytes need 10 length digits, more than a definite-length block has: a query error.
+  dev.send("POIN 500000000");
+  EXPECT_EQ(dev.query("CURV?"), "QUERY_ERROR");
+  EXPECT_EQ(dev.query("SYST:ERR?"), "-420,Query UNTERMINATED");
 }
 
 TEST(SimExtensions, WaveformMessageChunksMatchWhole) {

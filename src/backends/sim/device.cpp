@@ -248,6 +248,13 @@ bool Device::match_device(std::string_view msg, Reply& reply) {
     auto points = convert_value(values_[static_cast<std::size_t>(def_->property_index(w.points_property))],
                                 ValueType::integer);
     std::int64_t n = points ? std::get<std::int64_t>(*points) : 0;
+    if (!definite_block_header(static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)) *
+                               static_cast<std::uint64_t>(w.sample_bytes))) {
+      // More data than a definite-length block can announce (9 length digits): an execution
+      // error the instrument reports as a query error, with no reply.
+      raise_error(ErrorKind::query_error, reply);
+      return true;
+    }
     reply = Reply{};
     reply.respond = true;
     reply.message = std::make_shared<WaveformMessage>(static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)),
