@@ -129,5 +129,54 @@ TEST(SimResourceManager, GpibSecondaryAddressZeroFallsBackToThePrimary) {
   }
 }
 
+TEST(SimResourceManager, TestingExtensionsStateFaultsAndBlocks) {
+  ResourceManager rm(source_path("tests/data/sim/testing_extensions.yaml") + "@sim");
+  auto open = [&] {
+    auto psu = rm.open<MessageBasedResource>("TCPIP::psu::INSTR");
+    psu->set_read_termination("\n");
+    psu->set_write_termination("\n");
+    psu->set_timeout(2000);
+    return psu;
+  };
+  auto psu = open();
+  // A binary block declared in the file, read as PyVISA users do.
+  BinaryReadOptions big;
+  big.big_endian = true;
+  EXPECT_EQ(psu->query_binary_values<std::int16_t>("CURV?", big), (std::vector<std::int16_t>{0, 1, -1, 300}));
+  // State: a measurement cycle.
+  psu->write("INIT;*TRG");
+  EXPECT_EQ(psu->query("MEAS?"), "12.34");
+  // A timeout fault on every second use.
+  EXPECT_EQ(psu->query("FLAKY?"), "ok");
+  psu->set_timeout(100);
+  psu->write("FLAKY?");
+  try {
+    psu->read();
+    ADD_FAILURE() << "read a reply";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_TMO);
+  }
+  // The instrument drops its connections: this session, and another one open on it, lose theirs.
+  auto other = open();
+  try {
+    psu->write("REBOOT");
+    ADD_FAILURE() << "written";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_CONN_LOST);
+  }
+  for (auto* s : {psu.get(), other.get()}) {
+    try {
+      s->query("STAT?");
+      ADD_FAILURE() << "answered";
+    } catch (const VisaIOError& e) {
+      EXPECT_EQ(e.error_code(), status::ERROR_CONN_LOST);
+    }
+  }
+  // Reopened, it answers and kept its state.
+  psu->close();
+  auto again = open();
+  EXPECT_EQ(again->query("STAT?"), "RUNNING");
+}
+
 }  // namespace
 }  // namespace cppvisa
