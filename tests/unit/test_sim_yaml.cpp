@@ -116,6 +116,13 @@ TEST(SimYaml, UnknownKeysAreIgnoredWithAWarning) {
   EXPECT_THAT(load_warnings(device_with("    connections:\n      power: {q: READ1}\n")),
               StartsWith("bad.yaml:6:5: unknown key 'connections' in device 'dev' (ignored;"));
   EXPECT_EQ(load_warnings(device_with("")), "");
+  // Flags PyVISA-sim reads as text: anything but a boolean loads with its meaning there (true).
+  EXPECT_EQ(load_warnings(device_with("    channels:\n      ch: {ids: [1], can_select: maybe}\n")),
+            "bad.yaml:7:34: channel group 'ch' can_select 'maybe' is not true or false: taken as true, as PyVISA-sim "
+            "does");
+  EXPECT_THAT(load_warnings("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: device 1, filename: default.yaml, "
+                            "bundled: yep}\n"),
+              StartsWith("bad.yaml:3:69: resource 'ASRL1::INSTR' bundled 'yep' is not true or false: taken as true"));
   EXPECT_EQ(load_error(device_with("    eom: {}\n")), "bad.yaml:6:5: duplicate key 'eom' in device 'dev'");
 }
 

@@ -177,6 +177,18 @@ class Loader {
     if (l == "false" || l == "no" || l == "off" || l == "0") return false;
     fail(f, n, what + " must be true or false, not '" + s + "'");
   }
+  // PyVISA-sim's flags (can_select, bundled) read as text: a boolean as boolean() reads it; any
+  // other text loads, as PyVISA-sim loads it, with `pyvisa_sim_meaning` and a warning.
+  bool lenient_boolean(const SourceFile& f, const YAML::Node& n, const std::string& what, bool pyvisa_sim_meaning) const {
+    std::string s = scalar(f, n, what);
+    std::string l;
+    for (char c : s) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
+    if (l == "false" || l == "no" || l == "off" || l == "0") return false;
+    warn(f, n, what + " '" + s + "' is not true or false: taken as " + (pyvisa_sim_meaning ? "true" : "false") +
+                   ", as PyVISA-sim does");
+    return pyvisa_sim_meaning;
+  }
   std::int64_t integer(const SourceFile& f, const YAML::Node& n, const std::string& what, std::int64_t lo,
                        std::int64_t hi) const {
     std::string s = scalar(f, n, what);
@@ -702,7 +714,8 @@ ChannelGroup Loader::parse_channel_group(const SourceFile& f, const YAML::Node& 
   if (!node["ids"]) fail(f, node, what + ": ids is required");
   require_seq(f, node["ids"], what + " ids");
   for (const auto& id : node["ids"]) g.ids.push_back(scalar(f, id, what + " id"));
-  if (auto cs = node["can_select"]) g.can_select = boolean(f, cs, what + " can_select");
+  // PyVISA-sim: can_select is False only for the text "False".
+  if (auto cs = node["can_select"]) g.can_select = lenient_boolean(f, cs, what + " can_select", true);
   channel_sample_id_ = g.ids.empty() ? std::string("1") : g.ids.front();
   if (auto d = node["dialogues"]) g.dialogues = parse_dialogues(f, d, what, dev.properties);
   if (auto p = node["properties"]) {
@@ -756,7 +769,8 @@ Definitions Loader::load_top(std::string_view text, const std::string& path) {
         const SourceFile* source = &f;
         if (auto fn = v["filename"]) {
           std::string name = scalar(f, fn, what + " filename");
-          bool bundled = v["bundled"] && boolean(f, v["bundled"], what + " bundled");
+          // PyVISA-sim: any non-empty text means bundled.
+          bool bundled = v["bundled"] && lenient_boolean(f, v["bundled"], what + " bundled", true);
           fs::path p(name);
           std::string resolved = bundled          ? (fs::path(bundled_directory()) / p).string()
                                  : p.is_absolute() ? p.string()
