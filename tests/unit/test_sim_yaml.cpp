@@ -123,7 +123,17 @@ TEST(SimYaml, UnknownKeysAreIgnoredWithAWarning) {
   EXPECT_THAT(load_warnings("spec: \"1.1\"\nresources:\n  ASRL1::INSTR: {device: device 1, filename: default.yaml, "
                             "bundled: yep}\n"),
               StartsWith("bad.yaml:3:69: resource 'ASRL1::INSTR' bundled 'yep' is not true or false: taken as true"));
-  EXPECT_EQ(load_error(device_with("    eom: {}\n")), "bad.yaml:6:5: duplicate key 'eom' in device 'dev'");
+  // A key written twice: the later value is used (PyYAML, so PyVISA-sim), with a warning.
+  EXPECT_EQ(load_warnings(device_with("    eom: {}\n")),
+            "bad.yaml:6:5: duplicate key 'eom': the earlier value is ignored, as PyVISA-sim's YAML loader does");
+  auto twice = load_definitions_text(device_with("    dialogues:\n      - {q: A, r: first, r: second}\n"), "bad.yaml");
+  EXPECT_EQ(twice.devices.at(0)->dialogues.at(0).response->text, "second");
+  EXPECT_EQ(load_definitions_text(device_with("    eom: {}\n"), "bad.yaml").devices.at(0)->eom.size(), 0u);  // the later
+  // Aliases share their node: each is checked once.
+  EXPECT_EQ(load_warnings("spec: \"1.1\"\nx: &a {k: 1, k: 2}\ny: [*a, *a, *a]\n"),
+            "bad.yaml:2:14: duplicate key 'k': the earlier value is ignored, as PyVISA-sim's YAML loader does\n"
+            "bad.yaml:2:1: unknown key 'x' in the top level (ignored; allowed: spec, devices, resources)\n"
+            "bad.yaml:3:1: unknown key 'y' in the top level (ignored; allowed: spec, devices, resources)");
 }
 
 TEST(SimYaml, WrongTypes) {

@@ -111,11 +111,10 @@ class Loader {
   void require_seq(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
     if (!n.IsSequence()) fail(f, n, what + " must be a list, not " + kind_of(n));
   }
-  // Warns about keys not in `allowed` (PyVISA-sim ignores them; a typo loses the setting) and
-  // rejects duplicate keys.
+  // Warns about keys not in `allowed` (PyVISA-sim ignores them; a typo loses the setting).
+  // (Duplicate keys are gone: drop_duplicate_keys.)
   void check_keys(const SourceFile& f, const YAML::Node& n, std::initializer_list<std::string_view> allowed,
                   const std::string& what) const {
-    std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string key = scalar(f, it->first, "a key of " + what);
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -123,20 +122,36 @@ class Loader {
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
         warn(f, it->first, "unknown key '" + key + "' in " + what + " (ignored; allowed: " + list + ")");
       }
-      if (!seen.insert(key).second) fail(f, it->first, "duplicate key '" + key + "' in " + what);
     }
   }
-  // Map entries in file order, checking that keys are strings and unique.
+  // Map entries in file order, checking that keys are strings.
   std::vector<std::pair<YAML::Node, YAML::Node>> entries(const SourceFile& f, const YAML::Node& n,
                                                          const std::string& what) const {
     std::vector<std::pair<YAML::Node, YAML::Node>> out;
-    std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
-      std::string key = scalar(f, it->first, "a key of " + what);
-      if (!seen.insert(key).second) fail(f, it->first, "duplicate key '" + key + "' in " + what);
+      (void)scalar(f, it->first, "a key of " + what);
       out.emplace_back(it->first, it->second);
     }
     return out;
+  }
+  // PyVISA-sim's YAML loader (PyYAML) keeps the last value of a key written twice in a mapping:
+  // the earlier entries are removed, with a warning at each later one. Each node is visited once
+  // (an alias shares its anchor's node, found by its position), so aliases cannot make it explode.
+  void drop_duplicate_keys(const SourceFile& f, YAML::Node n, std::set<std::pair<int, int>>& visited) const {
+    if (!visited.insert({n.Mark().line, n.Mark().column}).second) return;
+    if (n.IsSequence()) {
+      for (auto child : n) drop_duplicate_keys(f, child, visited);
+    } else if (n.IsMap()) {
+      std::map<std::string, int> count;
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        if (!it->first.IsScalar()) continue;
+        if (++count[it->first.Scalar()] > 1)
+          warn(f, it->first, "duplicate key '" + it->first.Scalar() + "': the earlier value is ignored, as PyVISA-sim's YAML loader does");
+      }
+      for (auto& [key, c] : count)
+        for (; c > 1; --c) n.remove(key);  // removes the first entry with that key
+      for (auto it = n.begin(); it != n.end(); ++it) drop_duplicate_keys(f, it->second, visited);
+    }
   }
   // The q/r/e strings: stripped of spaces only (PyVISA-sim strips " ").
   std::string message_text(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
@@ -253,6 +268,8 @@ void Loader::parse(SourceFile& f) {
     throw LoadError(m, "YAML syntax error: " + e.msg);
   }
   if (f.root.IsNull()) throw LoadError(SourceMark{f.path, 1, 1}, "the file is empty (a 'spec' key is required)");
+  std::set<std::pair<int, int>> visited;
+  drop_duplicate_keys(f, f.root, visited);
   require_map(f, f.root, "the top level");
   check_keys(f, f.root, {"spec", "devices", "resources"}, "the top level");
   check_spec(f);
