@@ -1,13 +1,13 @@
 // The state behind libvisa.so (see library.hpp).
 #include "cabi/library.hpp"
 
+#include "core/diagnostics.hpp"
 #include "core/handles.hpp"
 
 #include <cppvisa/error.hpp>
 #include <cppvisa/status.hpp>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -25,11 +25,12 @@ void copy_out(char* dest, const std::string& text) {
 namespace {
 
 // Opens one backend into `out`; the exception becomes a status. With `report`, the reason also
-// goes to stderr: a status alone (VI_ERROR_LIBRARY_NFOUND at viOpenDefaultRM) cannot say which
-// file is missing or which line of it is wrong, and the C API has no other channel.
+// goes to the user (core::diagnostic: stderr and the debug log): a status alone
+// (VI_ERROR_LIBRARY_NFOUND at viOpenDefaultRM) cannot say which file is missing or which line of
+// it is wrong, and the C API has no other channel.
 status_t open_into(const std::string& spec, std::vector<std::shared_ptr<Backend>>& out, bool report) {
   auto say = [&](const char* what) {
-    if (report) std::fprintf(stderr, "cppvisa: %s\n", what);
+    if (report) core::diagnostic(what);
   };
   try {
     out.push_back(open_backend(spec));

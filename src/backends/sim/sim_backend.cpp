@@ -3,6 +3,7 @@
 #include "backends/sim/device.hpp"
 #include "backends/sim/loader.hpp"
 #include "backends/sim/sim_session.hpp"
+#include "core/diagnostics.hpp"
 #include "core/session_backend.hpp"
 
 #include <cppvisa/error.hpp>
@@ -10,7 +11,6 @@
 #include <cppvisa/status.hpp>
 #include <cppvisa/version.hpp>
 
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -41,10 +41,11 @@ std::optional<std::uint64_t> environment_seed() {
 class SimBackend final : public core::SessionBackend {
  public:
   explicit SimBackend(std::string path) : path_(std::move(path)), defs_(load_definitions(path_)) {
-    // What loads but will fail when used, or was ignored: said now, where the user looks (stderr,
-    // as libvisa.so has no other channel; the C++ API also lists them in debug_info()). Those of
+    // What loads but will fail when used, or was ignored: said now, where the user looks (stderr
+    // and the debug log, as libvisa.so has no other channel; the C++ API also lists them in
+    // debug_info()). Those of
     // the bundled files are deliberate and documented: only in debug_info(), so "@sim" is quiet.
-    for (const auto& w : defs_.warnings) std::fprintf(stderr, "cppvisa: warning: %s\n", w.c_str());
+    for (const auto& w : defs_.warnings) core::diagnostic("warning: " + w);
     for (const auto& r : defs_.resources) {
       ResourceName parsed;
       try {

@@ -1,9 +1,10 @@
 #include "backends/sim/sim_session.hpp"
 
+#include "core/diagnostics.hpp"
+
 #include <cppvisa/status.hpp>
 
 #include <algorithm>
-#include <cstdio>
 
 namespace cppvisa::sim {
 
@@ -102,8 +103,8 @@ status_t SimSession::write(std::span<const std::byte> data, std::size_t& count, 
     return connection_lost() ? status::ERROR_CONN_LOST : st;
   } catch (const MalformedResponse& e) {
     // PyVISA-sim raises out of write() here. The VISA status cannot carry the text: it goes to
-    // stderr (the file was also named by a warning at load).
-    std::fprintf(stderr, "cppvisa: %s\n", e.what());
+    // stderr and the debug log (the file was also named by a warning at load).
+    core::diagnostic(e.what());
     return status::ERROR_INV_SETUP;
   }
 }
@@ -151,7 +152,7 @@ status_t SimSession::assert_trigger(TriggerProtocol protocol, core::Deadline) {
   try {
     device_->trigger();
   } catch (const MalformedResponse& e) {
-    std::fprintf(stderr, "cppvisa: %s\n", e.what());
+    core::diagnostic(e.what());
     return status::ERROR_INV_SETUP;
   }
   return status::SUCCESS;
