@@ -158,9 +158,17 @@ TEST(SimResourceManager, TestingExtensionsStateFaultsAndBlocks) {
   }
   // The instrument drops its connections: this session, and another one open on it, lose theirs.
   auto other = open();
+  other->write("STAT?");
+  EXPECT_EQ(other->read_bytes(2).size(), 2u);  // "RU" read, the rest of the reply unread
   try {
     psu->write("REBOOT");
     ADD_FAILURE() << "written";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_CONN_LOST);
+  }
+  try {
+    other->read();  // not the rest "NNING": it was lost with the connection
+    ADD_FAILURE() << "read";
   } catch (const VisaIOError& e) {
     EXPECT_EQ(e.error_code(), status::ERROR_CONN_LOST);
   }

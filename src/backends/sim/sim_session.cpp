@@ -79,6 +79,11 @@ status_t SimSession::receive(std::span<std::byte> buffer, core::Deadline deadlin
 
 status_t SimSession::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
   core::AbortGate::Scope op(gate_);
+  if (connection_lost()) {
+    count = 0;
+    reader_.discard();  // what was buffered came over the lost connection
+    return status::ERROR_CONN_LOST;
+  }
   return reader_.read(*this, buffer, count, read_termination(), deadline);
 }
 
