@@ -3,7 +3,9 @@
 // queues and status byte. Fed with the bytes a session writes, it answers as PyVISA-sim
 // describes (matching order: dialogues, getters, [cppvisa: waveforms, status byte], status
 // registers, error queues, setters, channel groups), plus what PyVISA-sim lacks: response delays,
-// query errors on empty reads (opt-in), device clear, trigger, the status byte and service requests.
+// query errors on empty reads (opt-in), device clear, trigger, the status byte and service requests,
+// and for testing client code: state across properties (when/set), injected faults (timeout,
+// garbage, disconnect) and binary block replies.
 // Thread-safe: several sessions may share a device.
 #pragma once
 
