@@ -2,6 +2,7 @@
 #include "cabi/library.hpp"
 
 #include "core/error_detail.hpp"
+#include "core/diagnostics.hpp"
 #include "core/handles.hpp"
 
 #include <cppvisa/error.hpp>
@@ -26,16 +27,25 @@ void copy_out(char* dest, const std::string& text) {
 
 namespace {
 
-// Opens one backend into `out`; the exception becomes a status.
-status_t open_into(const std::string& spec, std::vector<std::shared_ptr<Backend>>& out) {
+// Opens one backend into `out`; the exception becomes a status. With `report`, the reason also
+// goes to the user (core::diagnostic: stderr and the debug log): a status alone
+// (VI_ERROR_LIBRARY_NFOUND at viOpenDefaultRM) cannot say which file is missing or which line of
+// it is wrong, and the C API has no other channel.
+status_t open_into(const std::string& spec, std::vector<std::shared_ptr<Backend>>& out, bool report) {
+  auto say = [&](const char* what) {
+    if (report) core::diagnostic(what);
+  };
   try {
     out.push_back(open_backend(spec));
     return status::SUCCESS;
   } catch (const VisaIOError& e) {
+    say(e.what());
     return core::fail(e.error_code(), fmt::format("backend '{}': {}", spec, e.detail().empty() ? e.what() : e.detail()));
   } catch (const std::bad_alloc&) {
+    say("out of memory opening a backend");
     return status::ERROR_ALLOC;
   } catch (const std::exception& e) {
+    say(e.what());
     return core::fail(status::ERROR_LIBRARY_NFOUND, fmt::format("backend '{}': {}", spec, e.what()));
   }
 }
@@ -58,10 +68,10 @@ status_t Library::backends(std::vector<std::shared_ptr<Backend>>& out) {
     // native backend is served whenever it opens.
     if (const char* sim = std::getenv("CPPVISA_SIM"); sim != nullptr && *sim != '\0') {
       std::string spec = std::string(sim) == "default" ? std::string("@sim") : std::string(sim) + "@sim";
-      backends_status_ = open_into(spec, backends_);
+      backends_status_ = open_into(spec, backends_, true);
     }
     if (backends_status_ >= 0) {
-      status_t native = open_into("@native", backends_);
+      status_t native = open_into("@native", backends_, backends_.empty());
       if (backends_.empty()) backends_status_ = native < 0 ? native : status::ERROR_LIBRARY_NFOUND;
     }
     if (backends_status_ < 0) backends_.clear();

@@ -78,15 +78,112 @@ TEST(SimResourceManager, UserFileAndUnknownResource) {
 
 TEST(SimResourceManager, BrokenUserFile) {
   auto path = std::filesystem::temp_directory_path() / ("cppvisa_sim_rm_" + std::to_string(::getpid()) + ".yaml");
-  { std::ofstream(path) << "spec: \"1.1\"\ndevices:\n  d:\n    dialogs: []\n"; }
+  { std::ofstream(path) << "spec: \"1.1\"\ndevices:\n  d:\n    dialogues: {q: A}\n"; }
   try {
     ResourceManager rm(path.string() + "@sim");
     ADD_FAILURE() << "loaded";
   } catch (const VisaIOError& e) {
     EXPECT_EQ(e.error_code(), status::ERROR_LIBRARY_NFOUND);
-    EXPECT_THAT(e.what(), HasSubstr(path.string() + ":4:5: unknown key 'dialogs' in device 'd'"));
+    EXPECT_THAT(e.what(), HasSubstr(path.string() + ":4:16: device 'd': dialogues must be a list, not a mapping"));
   }
   std::filesystem::remove(path);
+}
+
+TEST(SimResourceManager, MissingFileSaysSo) {
+  try {
+    ResourceManager rm("/nonexistent/cppvisa/sim.yaml@sim");
+    ADD_FAILURE() << "loaded";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_LIBRARY_NFOUND);
+    EXPECT_THAT(e.what(), HasSubstr("cannot open the simulation file '/nonexistent/cppvisa/sim.yaml': No such file or directory"));
+  }
+}
+
+TEST(SimResourceManager, MalformedRandomFailsOnlyWhenQueried) {
+  ResourceManager rm("@sim");
+  auto dmm = rm.open<MessageBasedResource>("GPIB::5::INSTR");
+  dmm->set_read_termination("\n");
+  dmm->set_write_termination("\n");
+  EXPECT_EQ(dmm->query(":SYST:ERR?"), "0, No Error");
+  try {
+    dmm->write(":BAD:SCAN:INSIDE?");
+    ADD_FAILURE() << "written";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_INV_SETUP);
+  }
+  EXPECT_THAT(dmm->query(":SCAN?"), ::testing::MatchesRegex("[0-9.]+(, [0-9.]+){4}"));
+}
+
+TEST(SimResourceManager, GpibSecondaryAddressZeroFallsBackToThePrimary) {
+  // PyVISA 1.11.3 opens "GPIB0::8::INSTR" as "GPIB0::8::0::INSTR".
+  ResourceManager rm("@sim");
+  auto lsg = rm.open<MessageBasedResource>("GPIB0::8::0::INSTR");
+  lsg->set_read_termination("\n");
+  lsg->set_write_termination("\n");
+  EXPECT_EQ(lsg->query("?IDN"), "LSG Serial #1234");
+  try {
+    rm.open_resource("GPIB0::8::1::INSTR");  // only secondary address 0 falls back
+    ADD_FAILURE() << "opened";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_RSRC_NFOUND);
+  }
+}
+
+TEST(SimResourceManager, TestingExtensionsStateFaultsAndBlocks) {
+  ResourceManager rm(source_path("tests/data/sim/testing_extensions.yaml") + "@sim");
+  auto open = [&] {
+    auto psu = rm.open<MessageBasedResource>("TCPIP::psu::INSTR");
+    psu->set_read_termination("\n");
+    psu->set_write_termination("\n");
+    psu->set_timeout(2000);
+    return psu;
+  };
+  auto psu = open();
+  // A binary block declared in the file, read as PyVISA users do.
+  BinaryReadOptions big;
+  big.big_endian = true;
+  EXPECT_EQ(psu->query_binary_values<std::int16_t>("CURV?", big), (std::vector<std::int16_t>{0, 1, -1, 300}));
+  // State: a measurement cycle.
+  psu->write("INIT;*TRG");
+  EXPECT_EQ(psu->query("MEAS?"), "12.34");
+  // A timeout fault on every second use.
+  EXPECT_EQ(psu->query("FLAKY?"), "ok");
+  psu->set_timeout(100);
+  psu->write("FLAKY?");
+  try {
+    psu->read();
+    ADD_FAILURE() << "read a reply";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_TMO);
+  }
+  // The instrument drops its connections: this session, and another one open on it, lose theirs.
+  auto other = open();
+  other->write("STAT?");
+  EXPECT_EQ(other->read_bytes(2).size(), 2u);  // "RU" read, the rest of the reply unread
+  try {
+    psu->write("REBOOT");
+    ADD_FAILURE() << "written";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_CONN_LOST);
+  }
+  try {
+    other->read();  // not the rest "NNING": it was lost with the connection
+    ADD_FAILURE() << "read";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_CONN_LOST);
+  }
+  for (auto* s : {psu.get(), other.get()}) {
+    try {
+      s->query("STAT?");
+      ADD_FAILURE() << "answered";
+    } catch (const VisaIOError& e) {
+      EXPECT_EQ(e.error_code(), status::ERROR_CONN_LOST);
+    }
+  }
+  // Reopened, it answers and kept its state.
+  psu->close();
+  auto again = open();
+  EXPECT_EQ(again->query("STAT?"), "RUNNING");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // and channels fixture on the bundled file, error queues, status
 // registers, RANDOM with a fixed seed, Python formatting, setter patterns, and cppvisa's
 // extensions (delays, null_response, query errors, status byte, waveform blocks, BYTES).
+#include "backends/sim/block.hpp"
 #include "backends/sim/device.hpp"
 #include "backends/sim/loader.hpp"
 #include "backends/sim/py_format.hpp"
@@ -221,6 +222,30 @@ TEST(SimRandom, FixedSeedGivesPythonsStream) {
   EXPECT_EQ(dmm.query(":READ?"), "6.71");
   EXPECT_EQ(dmm.query(":SCAN?"), "0.26, 2.89, 2.34, 7.73, 7.11");
   EXPECT_EQ(dmm.query(":VOLT:IMM:AMPL?"), "3.92");
+}
+
+TEST(SimRandom, MalformedDirectiveFailsWhenQueriedAndTheRestWorks) {
+  // PyVISA-sim's device 5 has two malformed RANDOM dialogues; the file loads and only a write of
+  // those queries fails (PyVISA-sim raises out of write()).
+  Instrument dmm(bundled(), "ASRL5::INSTR", "ASRL INSTR", "\r\n", 42);
+  EXPECT_EQ(dmm.query(":READ?"), "6.71");
+  for (const char* bad : {":BAD:SCAN:OUTSIDE?", ":BAD:SCAN:INSIDE?"}) {
+    try {
+      dmm.send(bad);
+      FAIL() << bad << " answered";
+    } catch (const MalformedResponse& e) {
+      EXPECT_NE(std::string(e.what()).find("default.yaml:14"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("Wrong RANDOM directive"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(dmm.read(30).has_value());  // nothing was queued
+  }
+  // The pieces of a message before the malformed one are answered, as PyVISA-sim does.
+  // (Python after random.seed(42): uniform(0, 10.5) draws 6.71, 0.26, 2.89, 2.34, 7.73, 7.11, 9.37.)
+  EXPECT_THROW(dmm.send(":READ?;:BAD:SCAN:INSIDE?;:READ?"), MalformedResponse);
+  EXPECT_EQ(dmm.read(), "0.26");
+  EXPECT_FALSE(dmm.read(30).has_value());
+  EXPECT_EQ(dmm.query(":SYST:ERR?"), "0, No Error");  // not a command error: the write failed
+  EXPECT_EQ(dmm.query(":SCAN?"), "2.89, 2.34, 7.73, 7.11, 9.37");
 }
 
 TEST(SimRandom, SameSeedSameValues) {
@@ -450,6 +475,10 @@ TEST(SimExtensions, WaveformBlock) {
   EXPECT_EQ(WaveformMessage::sample(2, 2, 8), 25000);  // a quarter period: the peak
   dev.send("POIN 0");
   EXPECT_EQ(dev.query("CURV?"), "#10");
+  // 10^9 bytes need 10 length digits, more than a definite-length block has: a query error.
+  dev.send("POIN 500000000");
+  EXPECT_EQ(dev.query("CURV?"), "QUERY_ERROR");
+  EXPECT_EQ(dev.query("SYST:ERR?"), "-420,Query UNTERMINATED");
 }
 
 TEST(SimExtensions, WaveformMessageChunksMatchWhole) {
@@ -622,6 +651,110 @@ TEST(SimOutputState, NonePendingReadyWithoutReading) {
   EXPECT_EQ(dev.device().output_state(), core::OutputState::ready);  // asking does not consume
   EXPECT_EQ(dev.read(1000), "done");
   EXPECT_EQ(dev.device().output_state(), core::OutputState::none);
+}
+
+// ---- cppvisa extensions for testing client code: state, faults, binary blocks ----
+
+const Definitions& testing_extensions() {
+  static const Definitions defs = load_definitions(source_path("tests/data/sim/testing_extensions.yaml"));
+  return defs;
+}
+
+TEST(SimState, WhenAndSetMakeAStateMachineAcrossProperties) {
+  Instrument psu(testing_extensions(), "TCPIP::psu::INSTR", "TCPIP INSTR", "\n");
+  EXPECT_EQ(psu.query("STAT?"), "IDLE");
+  EXPECT_EQ(psu.query("MEAS?"), "NOT RUNNING");  // the dialogue without `when` is the fallback
+  psu.send("*TRG");                               // not armed: no dialogue holds, a command error
+  EXPECT_EQ(psu.query("SYST:ERR?"), "-100,Command error");
+  psu.send("INIT");
+  EXPECT_EQ(psu.query("STAT?"), "ARMED");
+  psu.send("INIT");  // only when idle
+  EXPECT_EQ(psu.query("SYST:ERR?"), "-100,Command error");
+  psu.send("*TRG");
+  EXPECT_EQ(psu.query("STAT?"), "RUNNING");
+  EXPECT_EQ(psu.query("MEAS?"), "12.34");
+  // A setter guarded by another property, whose accepted value also sets a third.
+  psu.send("OUTP 1");
+  psu.send("VOLT 5.00");  // refused while the output is on: a command error, nothing changes
+  EXPECT_EQ(psu.query("SYST:ERR?"), "-100,Command error");
+  EXPECT_EQ(psu.query("STAT?"), "RUNNING");
+  psu.send("OUTP 0;VOLT 5.00");
+  EXPECT_EQ(psu.query("SYST:ERR?"), "0,No error");
+  EXPECT_EQ(psu.device().property("voltage"), Value(5.0));
+  EXPECT_EQ(psu.query("STAT?"), "IDLE");  // the voltage change disarmed
+  psu.send("INIT;*TRG;OUTP 1;*RST");       // *RST sets three properties
+  EXPECT_EQ(psu.device().property("state"), Value(std::string("IDLE")));
+  EXPECT_EQ(psu.device().property("output"), Value(std::int64_t{0}));
+  EXPECT_EQ(psu.device().property("voltage"), Value(1.0));
+}
+
+TEST(SimFaults, TimeoutEveryNthUseAndWithAProbability) {
+  Instrument psu(testing_extensions(), "TCPIP::psu::INSTR", "TCPIP INSTR", "\n");
+  for (int i = 1; i <= 4; ++i) {
+    psu.send("FLAKY?");
+    auto r = psu.read(i % 2 == 0 ? 100 : 2000);
+    if (i % 2 == 0) EXPECT_FALSE(r.has_value()) << "use " << i;  // every second use gets no reply
+    else EXPECT_EQ(r, "ok") << "use " << i;
+  }
+  // probability 0.5 with seed 7: Python's random() < 0.5 gives True, True, False, True, False, True
+  // (a timeout each time it is True).
+  const bool timeout[] = {true, true, false, true, false, true};
+  for (bool t : timeout) {
+    psu.send("MAYBE?");
+    auto r = psu.read(t ? 100 : 2000);
+    if (t) EXPECT_FALSE(r.has_value());
+    else EXPECT_EQ(r, "ok");
+  }
+}
+
+TEST(SimFaults, GarbageKeepsTheLengthAndTheTerminator) {
+  Instrument psu(testing_extensions(), "TCPIP::psu::INSTR", "TCPIP INSTR", "\n");
+  std::string a = psu.query("NOISY?");
+  std::string b = psu.query("NOISY?");
+  EXPECT_EQ(a.size(), std::string("clean reply").size());
+  EXPECT_NE(a, "clean reply");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.find('\n'), std::string::npos);
+  // Reproducible: the same seed gives the same bytes.
+  Instrument again(testing_extensions(), "TCPIP::psu::INSTR", "TCPIP INSTR", "\n");
+  EXPECT_EQ(again.query("NOISY?"), a);
+  // A getter's fault: every third VOLT? is garbage.
+  EXPECT_EQ(psu.query("VOLT?"), "1.00");
+  EXPECT_EQ(psu.query("VOLT?"), "1.00");
+  std::string third = psu.query("VOLT?");
+  EXPECT_EQ(third.size(), 4u);
+  EXPECT_NE(third, "1.00");
+  EXPECT_EQ(psu.query("VOLT?"), "1.00");
+}
+
+TEST(SimFaults, DisconnectDropsTheConnectionsOfTheInstrument) {
+  Instrument psu(testing_extensions(), "TCPIP::psu::INSTR", "TCPIP INSTR", "\n");
+  auto epoch = psu.device().connection_epoch();
+  psu.send("MEAS?;REBOOT");  // the reply of MEAS? is lost with the connection
+  EXPECT_EQ(psu.device().connection_epoch(), epoch + 1);
+  EXPECT_EQ(psu.device().queued_messages(), 0u);
+  std::byte buf[16];
+  std::size_t n = 0;
+  bool end = false;
+  EXPECT_EQ(psu.device().receive(buf, core::Deadline::after_ms(2000), n, end, nullptr, nullptr, &epoch),
+            status::ERROR_CONN_LOST);
+  // A session of the new epoch works; the instrument kept its state.
+  auto now = psu.device().connection_epoch();
+  psu.send("STAT?");
+  EXPECT_EQ(psu.device().receive(buf, core::Deadline::after_ms(2000), n, end, nullptr, nullptr, &now), status::SUCCESS);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf), n), "IDLE\n");
+}
+
+TEST(SimBlocks, DefiniteLengthBlocksFromValuesAndRandom) {
+  Instrument psu(testing_extensions(), "TCPIP::psu::INSTR", "TCPIP INSTR", "\n");
+  EXPECT_EQ(psu.query("CURV?"), std::string("#18\x00\x00\x00\x01\xff\xff\x01\x2c", 11));
+  EXPECT_EQ(psu.query("NONE?"), "#10");
+  // float32 little-endian, Python's random.Random(7).uniform(-1, 1) four times:
+  // struct.pack('<4f', ...) = 2f65b4be e6c332bf 918e9a3e a2e95abf.
+  EXPECT_EQ(psu.query("DATA?"), std::string("DATA,#216\x2f\x65\xb4\xbe\xe6\xc3\x32\xbf\x91\x8e\x9a\x3e\xa2\xe9\x5a\xbf", 25));
+  EXPECT_EQ(definite_block_header(0), "#10");
+  EXPECT_EQ(definite_block_header(999999999), "#9999999999");
+  EXPECT_FALSE(definite_block_header(1000000000).has_value());
 }
 
 }  // namespace

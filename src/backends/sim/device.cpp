@@ -1,5 +1,6 @@
 #include "backends/sim/device.hpp"
 
+#include "backends/sim/block.hpp"
 #include "backends/sim/waveform.hpp"
 
 #include <cppvisa/status.hpp>
@@ -37,7 +38,15 @@ std::optional<ResponseTemplate> substituted(const std::optional<Response>& r, Re
 Device::Device(std::shared_ptr<const DeviceDef> def, const std::string& eom_key,
                std::map<std::string, std::vector<std::string>> channel_ids, std::optional<std::uint64_t> seed)
     : def_(std::move(def)), eom_(def_->eom_for(eom_key)), rng_(seed ? *seed : def_->seed ? *def_->seed : random_seed()) {
-  for (std::size_t i = 0; i < def_->dialogues.size(); ++i) dialogue_index_[def_->dialogues[i].query] = i;
+  {
+    std::unordered_map<std::string, std::size_t> unguarded;
+    for (std::size_t i = 0; i < def_->dialogues.size(); ++i) {
+      const auto& d = def_->dialogues[i];
+      if (d.when.empty()) unguarded[d.query] = i;
+      else dialogue_index_[d.query].push_back(i);
+    }
+    for (const auto& [q, i] : unguarded) dialogue_index_[q].push_back(i);
+  }
   for (std::size_t i = 0; i < def_->properties.size(); ++i) {
     values_.push_back(def_->properties[i].default_value);
     if (def_->properties[i].getter_query) getter_index_[*def_->properties[i].getter_query] = i;
@@ -153,16 +162,85 @@ void Device::raise_error(ErrorKind kind, Reply& reply) {
   }
 }
 
+bool Device::holds(const std::vector<PropertyValue>& when) const {
+  // A property without specs may hold what a setter field parsed (an int from {:d}): compared as
+  // Python's str() of both then.
+  return std::all_of(when.begin(), when.end(), [&](const PropertyValue& c) {
+    const Value& v = values_[c.property];
+    return v == c.value || python_str(v) == python_str(c.value);
+  });
+}
+
+void Device::assign(const std::vector<PropertyValue>& set) {
+  for (const auto& a : set) values_[a.property] = a.value;
+}
+
+Device::Reply Device::dialogue_reply(const Dialogue& d, const ResponseTemplate* override_tmpl) {
+  Reply reply;
+  if (d.block) {
+    // The r text (if any) then the block, as one reply.
+    std::string text;
+    if (d.response) text = (override_tmpl ? *override_tmpl : d.response->tmpl).render(nullptr, rng_);
+    reply = text_reply(text + render_block(*d.block, rng_), d.delay);
+  } else {
+    reply = render_reply(d.response, nullptr, d.delay, override_tmpl);
+  }
+  assign(d.set);
+  apply_fault(d.fault, reply);
+  return reply;
+}
+
+void Device::apply_fault(const std::optional<FaultDef>& fault, Reply& reply) {
+  if (!fault) return;
+  std::uint64_t use = ++fault_uses_[&*fault];
+  if (use % fault->every != 0) return;
+  if (fault->probability < 1.0 && !(rng_.random() < fault->probability)) return;
+  switch (fault->kind) {
+    case FaultDef::Kind::timeout: reply = Reply{}; break;
+    case FaultDef::Kind::garbage: {
+      // As many bytes as the reply had (8 for a command without one), none of the terminator's.
+      const std::string& term = eom_.response_termination;
+      std::uint64_t n = reply.respond && reply.message ? reply.message->size() - term.size() : 8;
+      n = std::min<std::uint64_t>(std::max<std::uint64_t>(n, 1), max_queued_bytes / 2);
+      std::string junk;
+      while (junk.size() < n) {
+        auto b = static_cast<char>(rng_.getrandbits(8));
+        if (term.find(b) == std::string::npos) junk.push_back(b);
+      }
+      auto delay = reply.respond ? reply.delay : def_->delay;
+      reply = text_reply(junk, delay);
+      break;
+    }
+    case FaultDef::Kind::disconnect:
+      // Every session of the instrument loses its connection; what was pending is gone.
+      ++connection_epoch_;
+      input_.clear();
+      discard_output_locked();
+      reply = Reply{};
+      ready_.notify_all();
+      break;
+  }
+}
+
+std::uint64_t Device::connection_epoch() const {
+  std::lock_guard lk(mutex_);
+  return connection_epoch_;
+}
+
 bool Device::match_device(std::string_view msg, Reply& reply) {
   const std::string key(msg);
   if (auto it = dialogue_index_.find(key); it != dialogue_index_.end()) {
-    const auto& d = def_->dialogues[it->second];
-    reply = render_reply(d.response, nullptr, d.delay);
-    return true;
+    for (std::size_t i : it->second) {
+      const auto& d = def_->dialogues[i];
+      if (!holds(d.when)) continue;
+      reply = dialogue_reply(d);
+      return true;
+    }
   }
   if (auto it = getter_index_.find(key); it != getter_index_.end()) {
     const auto& p = def_->properties[it->second];
     reply = render_reply(p.getter_response, &values_[it->second], p.getter_delay);
+    apply_fault(p.getter_fault, reply);
     return true;
   }
   if (auto it = waveform_index_.find(key); it != waveform_index_.end()) {
@@ -170,6 +248,13 @@ bool Device::match_device(std::string_view msg, Reply& reply) {
     auto points = convert_value(values_[static_cast<std::size_t>(def_->property_index(w.points_property))],
                                 ValueType::integer);
     std::int64_t n = points ? std::get<std::int64_t>(*points) : 0;
+    if (!definite_block_header(static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)) *
+                               static_cast<std::uint64_t>(w.sample_bytes))) {
+      // More data than a definite-length block can announce (9 length digits): an execution
+      // error the instrument reports as a query error, with no reply.
+      raise_error(ErrorKind::query_error, reply);
+      return true;
+    }
     reply = Reply{};
     reply.respond = true;
     reply.message = std::make_shared<WaveformMessage>(static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)),
@@ -214,11 +299,12 @@ bool Device::match_device(std::string_view msg, Reply& reply) {
   }
   for (std::size_t i = 0; i < def_->properties.size(); ++i) {
     const auto& p = def_->properties[i];
-    if (!p.setter) continue;
+    if (!p.setter || !holds(p.setter_when)) continue;
     auto m = p.setter->match(msg);
     if (!m) continue;
     if (auto v = p.specs.accept(m->values.at(0))) {
       values_[i] = *v;
+      assign(p.setter_set);
       reply = render_reply(p.setter_response, nullptr, std::nullopt);
       return true;
     }
@@ -241,20 +327,21 @@ bool Device::match_channels(std::string_view msg, Reply& reply) {
       if (std::find(ch.ids.begin(), ch.ids.end(), selected) == ch.ids.end()) continue;
     }
     std::string key = g.can_select ? std::string(msg) : selected + '\0' + std::string(msg);
-    if (auto it = ch.dialogues.find(key); it != ch.dialogues.end()) {
+    if (auto it = ch.dialogues.find(key); it != ch.dialogues.end() && holds(g.dialogues[it->second.index].when)) {
       const auto& d = g.dialogues[it->second.index];
-      reply = it->second.response ? render_reply(d.response, nullptr, d.delay, &*it->second.response) : Reply{};
+      reply = dialogue_reply(d, it->second.response ? &*it->second.response : nullptr);
       return true;
     }
     if (auto it = ch.getters.find(key); it != ch.getters.end()) {
       const auto& p = g.properties[it->second.index];
       Value v = channel_values(ch, it->second.id)[it->second.index];
       reply = it->second.response ? render_reply(p.getter_response, &v, p.getter_delay, &*it->second.response) : Reply{};
+      apply_fault(p.getter_fault, reply);
       return true;
     }
     for (std::size_t i = 0; i < g.properties.size(); ++i) {
       const auto& p = g.properties[i];
-      if (!p.setter) continue;
+      if (!p.setter || !holds(p.setter_when)) continue;
       auto m = p.setter->match(msg);
       if (!m) continue;
       std::string id = selected;
@@ -265,6 +352,7 @@ bool Device::match_channels(std::string_view msg, Reply& reply) {
       }
       if (auto v = p.specs.accept(m->values.at(0))) {
         channel_values(ch, id)[i] = *v;
+        assign(p.setter_set);
         reply = render_reply(p.setter_response, nullptr, std::nullopt);
         return true;
       }
@@ -278,10 +366,18 @@ bool Device::match_channels(std::string_view msg, Reply& reply) {
 }
 
 void Device::process(std::string_view message, std::vector<Reply>& replies) {
+  const std::uint64_t epoch = connection_epoch_;
+  // Returns false when the piece dropped the connection (a `disconnect` fault): the replies of
+  // the message and the rest of it are lost with it.
   auto handle = [&](std::string_view piece) {
     Reply r;
     if (!match_device(piece, r) && !match_channels(piece, r)) raise_error(ErrorKind::command_error, r);
+    if (connection_epoch_ != epoch) {
+      replies.clear();
+      return false;
+    }
     if (r.respond) replies.push_back(std::move(r));
+    return true;
   };
   const std::string& delim = def_->delimiter;
   if (delim.empty()) {
@@ -295,7 +391,7 @@ void Device::process(std::string_view message, std::vector<Reply>& replies) {
       handle(message.substr(start));
       break;
     }
-    handle(message.substr(start, pos - start));
+    if (!handle(message.substr(start, pos - start))) break;
     start = pos + delim.size();
   }
 }
@@ -373,6 +469,7 @@ void Device::discard_output_locked() {
 bool Device::write(std::span<const std::byte> data, bool end, bool unread_leftover) {
   bool srq = false;
   bool interrupted = false;
+  std::optional<MalformedResponse> failure;
   {
     std::lock_guard lk(mutex_);
     std::vector<Reply> replies;
@@ -399,7 +496,13 @@ bool Device::write(std::span<const std::byte> data, bool end, bool unread_leftov
         std::string message = std::move(input_);
         input_.clear();
         if (terminated) message.resize(message.size() - q.size());
-        process(message, replies);
+        try {
+          process(message, replies);
+        } catch (const MalformedResponse& e) {
+          // As PyVISA-sim: the replies of the pieces before it are kept, the rest of the
+          // message is dropped, and the write fails.
+          failure = e;
+        }
       }
     }
     enqueue(replies);
@@ -407,11 +510,12 @@ bool Device::write(std::span<const std::byte> data, bool end, bool unread_leftov
   }
   ready_.notify_all();
   notify(srq);
+  if (failure) throw *failure;
   return interrupted;
 }
 
 status_t Device::receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end,
-                         const SerialEnd* serial, const std::atomic<bool>* cancel) {
+                         const SerialEnd* serial, const std::atomic<bool>* cancel, const std::uint64_t* epoch) {
   count = 0;
   end = false;
   bool srq = false;
@@ -427,6 +531,10 @@ status_t Device::receive(std::span<std::byte> buffer, core::Deadline deadline, s
     while (true) {
       if (cancel && cancel->load()) {
         st = status::ERROR_ABORT;
+        break;
+      }
+      if (epoch && *epoch != connection_epoch_) {
+        st = status::ERROR_CONN_LOST;
         break;
       }
       auto now = core::Deadline::clock::now();
@@ -506,7 +614,7 @@ void Device::trigger() {
   {
     std::lock_guard lk(mutex_);
     Reply r;
-    if (match_device("*TRG", r) || match_channels("*TRG", r)) {
+    if (match_device("*TRG", r) || match_channels("*TRG", r)) {  // may throw MalformedResponse
       std::vector<Reply> replies;
       if (r.respond) replies.push_back(std::move(r));
       enqueue(replies);

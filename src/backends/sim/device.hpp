@@ -3,7 +3,9 @@
 // queues and status byte. Fed with the bytes a session writes, it answers as PyVISA-sim
 // describes (matching order: dialogues, getters, [cppvisa: waveforms, status byte], status
 // registers, error queues, setters, channel groups), plus what PyVISA-sim lacks: response delays,
-// query errors on empty reads (opt-in), device clear, trigger, the status byte and service requests.
+// query errors on empty reads (opt-in), device clear, trigger, the status byte and service requests,
+// and for testing client code: state across properties (when/set), injected faults (timeout,
+// garbage, disconnect) and binary block replies.
 // Thread-safe: several sessions may share a device.
 #pragma once
 
@@ -50,6 +52,8 @@ class Device {
   /// `unread_leftover`: the writing session still holds bytes of a reply), that output is
   /// discarded and ErrorKind::query_interrupted is recorded (-410 where the device has an error
   /// queue). Returns true when that happened (the session then drops its leftover too).
+  /// @throws MalformedResponse when a message used a response whose directive was malformed in
+  /// the file (replies of the pieces before it are queued; the bytes are consumed).
   bool write(std::span<const std::byte> data, bool end = false, bool unread_leftover = false);
   bool write(std::string_view text, bool end = false, bool unread_leftover = false) {
     return write(std::as_bytes(std::span(text.data(), text.size())), end, unread_leftover);
@@ -68,8 +72,14 @@ class Device {
   /// with `serial`, when a byte ends the read per its rule (the copy stops after that byte).
   /// Returns VI_SUCCESS or VI_ERROR_TMO (nothing copied); VI_ERROR_ABORT (nothing copied) when
   /// `cancel` is set, before or while waiting (see wake()).
+  /// With `epoch` (the connection_epoch() the session was opened in), a dropped connection
+  /// (an injected `disconnect` fault) makes it return VI_ERROR_CONN_LOST, also while waiting.
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end,
-                   const SerialEnd* serial = nullptr, const std::atomic<bool>* cancel = nullptr);
+                   const SerialEnd* serial = nullptr, const std::atomic<bool>* cancel = nullptr,
+                   const std::uint64_t* epoch = nullptr);
+  /// Counts the connection drops (injected `disconnect` faults): a session opened before the
+  /// last one has lost its connection.
+  std::uint64_t connection_epoch() const;
   /// Wakes the receives waiting on this device so that one whose `cancel` flag was set returns
   /// VI_ERROR_ABORT (the others wait on). Set the flag first (per session, Session::abort).
   void wake();
@@ -86,6 +96,7 @@ class Device {
   /// bit 5 a status register is non-zero, bit 6 (MSS) when the summary meets the enable mask.
   std::uint8_t status_byte() const;
   /// Group execute trigger: handled as the message "*TRG" when the device defines it, else ignored.
+  /// @throws MalformedResponse as write().
   void trigger();
 
   /// Called (outside the device's lock) when a service request is raised.
@@ -134,6 +145,11 @@ class Device {
   };
 
   void process(std::string_view message, std::vector<Reply>& replies);
+  // cppvisa extensions: state across properties, injected faults, binary blocks.
+  bool holds(const std::vector<PropertyValue>& when) const;
+  void assign(const std::vector<PropertyValue>& set);
+  Reply dialogue_reply(const Dialogue& d, const ResponseTemplate* override_tmpl = nullptr);
+  void apply_fault(const std::optional<FaultDef>& fault, Reply& reply);
   bool match_device(std::string_view msg, Reply& reply);
   bool match_channels(std::string_view msg, Reply& reply);
   void raise_error(ErrorKind kind, Reply& reply);
@@ -160,8 +176,12 @@ class Device {
   std::vector<std::int64_t> registers_;
   std::vector<std::deque<std::string>> queues_;
   std::vector<ChannelRuntime> channels_;
-  std::unordered_map<std::string, std::size_t> dialogue_index_, getter_index_, register_index_, queue_index_,
-      waveform_index_;
+  std::unordered_map<std::string, std::size_t> getter_index_, register_index_, queue_index_, waveform_index_;
+  // Per query: the dialogues with a `when` in file order, then the last one without (PyVISA-sim:
+  // a later dialogue with the same q replaces an earlier one).
+  std::unordered_map<std::string, std::vector<std::size_t>> dialogue_index_;
+  std::unordered_map<const FaultDef*, std::uint64_t> fault_uses_;
+  std::uint64_t connection_epoch_ = 0;
   std::int64_t enable_mask_ = 0;
   std::uint8_t last_summary_ = 0;
   bool rqs_ = false;

@@ -1,5 +1,6 @@
 #include "backends/sim/loader.hpp"
 
+#include "backends/sim/block.hpp"
 #include "core/install_paths.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -19,6 +20,7 @@ namespace {
 
 constexpr std::size_t max_file_size = 64u << 20;
 constexpr int max_nesting = 200;  // flow-collection depth accepted before YAML parsing
+constexpr std::size_t max_block_bytes = 16u << 20;  // data of a `block:` reply
 
 // Reads a regular file of bounded size (not a device, a FIFO or a directory, which could block
 // or never end). Returns the error message, or nullopt.
@@ -43,7 +45,14 @@ struct SourceFile {
   std::string directory;
   std::string text;
   YAML::Node root;
+  bool bundled = false;  // in bundled_directory(): cppvisa's own files
 };
+
+// Whether `directory` is the bundled directory (the files cppvisa ships).
+bool is_bundled_directory(const std::string& directory) {
+  std::error_code ec;
+  return !directory.empty() && fs::equivalent(directory, bundled_directory(), ec) && !ec;
+}
 
 class Loader {
  public:
@@ -62,6 +71,11 @@ class Loader {
   }
   [[noreturn]] void fail(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
     throw LoadError(mark(f, n), what);
+  }
+  // What PyVISA-sim loads without complaint but is probably a mistake: the file loads, and the
+  // message ("FILE:LINE:COLUMN: what") is kept in Definitions::warnings.
+  void warn(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
+    (f.bundled ? bundled_warnings_ : warnings_).push_back(mark(f, n).str() + ": " + what);
   }
   static std::string kind_of(const YAML::Node& n) {
     switch (n.Type()) {
@@ -97,31 +111,47 @@ class Loader {
   void require_seq(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
     if (!n.IsSequence()) fail(f, n, what + " must be a list, not " + kind_of(n));
   }
-  // Rejects keys not in `allowed` and duplicate keys.
+  // Warns about keys not in `allowed` (PyVISA-sim ignores them; a typo loses the setting).
+  // (Duplicate keys are gone: drop_duplicate_keys.)
   void check_keys(const SourceFile& f, const YAML::Node& n, std::initializer_list<std::string_view> allowed,
                   const std::string& what) const {
-    std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string key = scalar(f, it->first, "a key of " + what);
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        fail(f, it->first, "unknown key '" + key + "' in " + what + " (allowed: " + list + ")");
+        warn(f, it->first, "unknown key '" + key + "' in " + what + " (ignored; allowed: " + list + ")");
       }
-      if (!seen.insert(key).second) fail(f, it->first, "duplicate key '" + key + "' in " + what);
     }
   }
-  // Map entries in file order, checking that keys are strings and unique.
+  // Map entries in file order, checking that keys are strings.
   std::vector<std::pair<YAML::Node, YAML::Node>> entries(const SourceFile& f, const YAML::Node& n,
                                                          const std::string& what) const {
     std::vector<std::pair<YAML::Node, YAML::Node>> out;
-    std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
-      std::string key = scalar(f, it->first, "a key of " + what);
-      if (!seen.insert(key).second) fail(f, it->first, "duplicate key '" + key + "' in " + what);
+      (void)scalar(f, it->first, "a key of " + what);
       out.emplace_back(it->first, it->second);
     }
     return out;
+  }
+  // PyVISA-sim's YAML loader (PyYAML) keeps the last value of a key written twice in a mapping:
+  // the earlier entries are removed, with a warning at each later one. Each node is visited once
+  // (an alias shares its anchor's node, found by its position), so aliases cannot make it explode.
+  void drop_duplicate_keys(const SourceFile& f, YAML::Node n, std::set<std::pair<int, int>>& visited) const {
+    if (!visited.insert({n.Mark().line, n.Mark().column}).second) return;
+    if (n.IsSequence()) {
+      for (auto child : n) drop_duplicate_keys(f, child, visited);
+    } else if (n.IsMap()) {
+      std::map<std::string, int> count;
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        if (!it->first.IsScalar()) continue;
+        if (++count[it->first.Scalar()] > 1)
+          warn(f, it->first, "duplicate key '" + it->first.Scalar() + "': the earlier value is ignored, as PyVISA-sim's YAML loader does");
+      }
+      for (auto& [key, c] : count)
+        for (; c > 1; --c) n.remove(key);  // removes the first entry with that key
+      for (auto it = n.begin(); it != n.end(); ++it) drop_duplicate_keys(f, it->second, visited);
+    }
   }
   // The q/r/e strings: stripped of spaces only (PyVISA-sim strips " ").
   std::string message_text(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
@@ -147,7 +177,11 @@ class Loader {
       if (!channel_sample_id_.empty()) checked = replace_all(checked, "{ch_id}", channel_sample_id_);
       return Response{ResponseTemplate::parse(checked, mode), text};
     } catch (const FormatError& e) {
-      fail(f, n, what + " '" + text + "': " + e.what());
+      // PyVISA-sim loads a malformed directive and raises when the response is used; so does
+      // cppvisa (the write that uses it fails), and says where it is now.
+      std::string why = mark(f, n).str() + ": " + what + " '" + text + "': " + e.what();
+      warn(f, n, what + " '" + text + "': " + e.what() + " (an error when this response is used)");
+      return Response{ResponseTemplate::malformed(text, std::move(why)), text};
     }
   }
   bool boolean(const SourceFile& f, const YAML::Node& n, const std::string& what) const {
@@ -157,6 +191,18 @@ class Loader {
     if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
     if (l == "false" || l == "no" || l == "off" || l == "0") return false;
     fail(f, n, what + " must be true or false, not '" + s + "'");
+  }
+  // PyVISA-sim's flags (can_select, bundled) read as text: a boolean as boolean() reads it; any
+  // other text loads, as PyVISA-sim loads it, with `pyvisa_sim_meaning` and a warning.
+  bool lenient_boolean(const SourceFile& f, const YAML::Node& n, const std::string& what, bool pyvisa_sim_meaning) const {
+    std::string s = scalar(f, n, what);
+    std::string l;
+    for (char c : s) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
+    if (l == "false" || l == "no" || l == "off" || l == "0") return false;
+    warn(f, n, what + " '" + s + "' is not true or false: taken as " + (pyvisa_sim_meaning ? "true" : "false") +
+                   ", as PyVISA-sim does");
+    return pyvisa_sim_meaning;
   }
   std::int64_t integer(const SourceFile& f, const YAML::Node& n, const std::string& what, std::int64_t lo,
                        std::int64_t hi) const {
@@ -173,7 +219,15 @@ class Loader {
   std::shared_ptr<const DeviceDef> device(const SourceFile& f, const std::string& name);
   DeviceDef parse_device(const SourceFile& f, const YAML::Node& node, const std::string& name);
   ErrorHandling parse_errors(const SourceFile& f, const YAML::Node& node);
-  std::vector<Dialogue> parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where);
+  std::vector<Dialogue> parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where,
+                                        const std::vector<Property>& device_properties);
+  // cppvisa extensions: when/set (state across properties), fault injection, binary blocks.
+  std::vector<PropertyValue> property_values(const SourceFile& f, const YAML::Node& node,
+                                             const std::vector<Property>& device_properties, const std::string& what);
+  void parse_setter_states(const SourceFile& f, const YAML::Node& node, std::vector<Property>& properties,
+                           const std::vector<Property>& device_properties);
+  FaultDef parse_fault(const SourceFile& f, const YAML::Node& node, const std::string& what);
+  BlockDef parse_block(const SourceFile& f, const YAML::Node& node, const std::string& what);
   std::vector<Property> parse_properties(const SourceFile& f, const YAML::Node& node, const std::string& where);
   Property parse_property(const SourceFile& f, const YAML::Node& key, const YAML::Node& node,
                           const std::string& where);
@@ -185,6 +239,8 @@ class Loader {
   void parse(SourceFile& f);
 
   std::string channel_sample_id_;  // while parsing a channel group: its first id
+  mutable std::vector<std::string> warnings_;
+  mutable std::vector<std::string> bundled_warnings_;
   std::map<std::string, std::unique_ptr<SourceFile>> files_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const DeviceDef>> devices_;
 };
@@ -212,6 +268,8 @@ void Loader::parse(SourceFile& f) {
     throw LoadError(m, "YAML syntax error: " + e.msg);
   }
   if (f.root.IsNull()) throw LoadError(SourceMark{f.path, 1, 1}, "the file is empty (a 'spec' key is required)");
+  std::set<std::pair<int, int>> visited;
+  drop_duplicate_keys(f, f.root, visited);
   require_map(f, f.root, "the top level");
   check_keys(f, f.root, {"spec", "devices", "resources"}, "the top level");
   check_spec(f);
@@ -254,6 +312,7 @@ const SourceFile& Loader::file(const std::string& resolved, const SourceFile& fr
   auto f = std::make_unique<SourceFile>();
   f->path = key;
   f->directory = fs::path(key).parent_path().string();
+  f->bundled = is_bundled_directory(f->directory);
   f->text = std::move(text);
   parse(*f);
   return *files_.emplace(key, std::move(f)).first->second;
@@ -318,8 +377,11 @@ DeviceDef Loader::parse_device(const SourceFile& f, const YAML::Node& node, cons
       fail(f, b, where + ": 'bases' (device inheritance) is reserved and not implemented");
   }
   if (auto e = node["error"]) dev.errors = parse_errors(f, e);
-  if (auto d = node["dialogues"]) dev.dialogues = parse_dialogues(f, d, where);
-  if (auto p = node["properties"]) dev.properties = parse_properties(f, p, where);
+  if (auto p = node["properties"]) {
+    dev.properties = parse_properties(f, p, where);
+    parse_setter_states(f, p, dev.properties, dev.properties);
+  }
+  if (auto d = node["dialogues"]) dev.dialogues = parse_dialogues(f, d, where, dev.properties);
   if (auto d = node["delay"]) dev.delay = duration(f, d, where + ": delay");
   if (auto s = node["seed"]) dev.seed = static_cast<std::uint64_t>(integer(f, s, where + ": seed", 0, INT64_MAX));
   if (auto q = node["query_error_on_empty_read"]) dev.query_error_on_empty_read = boolean(f, q, where + ": query_error_on_empty_read");
@@ -441,22 +503,129 @@ ErrorHandling Loader::parse_errors(const SourceFile& f, const YAML::Node& node) 
   return out;
 }
 
-std::vector<Dialogue> Loader::parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where) {
+std::vector<Dialogue> Loader::parse_dialogues(const SourceFile& f, const YAML::Node& node, const std::string& where,
+                                              const std::vector<Property>& device_properties) {
   std::vector<Dialogue> out;
   if (node.IsNull()) return out;
   require_seq(f, node, where + ": dialogues");
   for (const auto& item : node) {
     require_map(f, item, "a dialogue");
-    check_keys(f, item, {"q", "r", "delay"}, "a dialogue");
+    check_keys(f, item, {"q", "r", "delay", "when", "set", "fault", "block"}, "a dialogue");
     if (!item["q"]) fail(f, item, "malformed dialogue: q is required");
     Dialogue d;
     d.mark = mark(f, item);
     d.query = query_bytes(f, item["q"], "dialogue q");
     if (auto r = item["r"]) d.response = response(f, r, ResponseTemplate::Mode::verbatim, "dialogue r");
     if (auto dl = item["delay"]) d.delay = duration(f, dl, "dialogue delay");
+    if (auto w = item["when"]) d.when = property_values(f, w, device_properties, "dialogue when");
+    if (auto st = item["set"]) d.set = property_values(f, st, device_properties, "dialogue set");
+    if (auto ft = item["fault"]) d.fault = parse_fault(f, ft, "dialogue fault");
+    if (auto b = item["block"]) d.block = parse_block(f, b, "dialogue block");
     out.push_back(std::move(d));
   }
   return out;
+}
+
+std::vector<PropertyValue> Loader::property_values(const SourceFile& f, const YAML::Node& node,
+                                                   const std::vector<Property>& device_properties,
+                                                   const std::string& what) {
+  require_map(f, node, what);
+  std::vector<PropertyValue> out;
+  for (auto& [k, v] : entries(f, node, what)) {
+    std::string name = scalar(f, k, what + " property");
+    auto it = std::find_if(device_properties.begin(), device_properties.end(),
+                           [&](const Property& p) { return p.name == name; });
+    if (it == device_properties.end()) fail(f, k, what + ": the device has no property named '" + name + "'");
+    std::string text = scalar(f, v, what + " '" + name + "'");
+    auto value = it->specs.accept(Value(text));
+    if (!value) fail(f, v, what + ": '" + text + "' is not a valid value of property '" + name + "' (its specs)");
+    out.push_back(PropertyValue{static_cast<std::size_t>(it - device_properties.begin()), *value});
+  }
+  return out;
+}
+
+void Loader::parse_setter_states(const SourceFile& f, const YAML::Node& node, std::vector<Property>& properties,
+                                 const std::vector<Property>& device_properties) {
+  if (node.IsNull()) return;
+  for (auto& [k, v] : entries(f, node, "properties")) {
+    auto setter = v["setter"];
+    if (!setter) continue;
+    std::string name = scalar(f, k, "a property name");
+    auto it = std::find_if(properties.begin(), properties.end(), [&](const Property& p) { return p.name == name; });
+    const std::string what = "property '" + name + "' setter";
+    if (auto w = setter["when"]) it->setter_when = property_values(f, w, device_properties, what + " when");
+    if (auto st = setter["set"]) it->setter_set = property_values(f, st, device_properties, what + " set");
+  }
+}
+
+FaultDef Loader::parse_fault(const SourceFile& f, const YAML::Node& node, const std::string& what) {
+  FaultDef fd;
+  fd.mark = mark(f, node);
+  YAML::Node kind = node;
+  if (node.IsMap()) {
+    check_keys(f, node, {"kind", "every", "probability"}, what);
+    if (!node["kind"]) fail(f, node, what + ": kind is required (timeout, garbage or disconnect)");
+    kind.reset(node["kind"]);  // (operator= would assign into the node `kind` refers to)
+    if (auto e = node["every"]) fd.every = static_cast<std::uint64_t>(integer(f, e, what + " every", 1, INT64_MAX));
+    if (auto p = node["probability"]) {
+      std::string text = scalar(f, p, what + " probability");
+      auto v = convert_value(Value(text), ValueType::floating);
+      double d = v ? std::get<double>(*v) : -1;
+      if (!(d >= 0 && d <= 1)) fail(f, p, what + ": probability must be a number from 0 to 1, not '" + text + "'");
+      fd.probability = d;
+    }
+  }
+  std::string k = scalar(f, kind, what + " kind");
+  if (k == "timeout") fd.kind = FaultDef::Kind::timeout;
+  else if (k == "garbage") fd.kind = FaultDef::Kind::garbage;
+  else if (k == "disconnect") fd.kind = FaultDef::Kind::disconnect;
+  else fail(f, kind, what + ": kind must be timeout, garbage or disconnect, not '" + k + "'");
+  return fd;
+}
+
+BlockDef Loader::parse_block(const SourceFile& f, const YAML::Node& node, const std::string& what) {
+  require_map(f, node, what);
+  check_keys(f, node, {"type", "byte_order", "values", "random"}, what);
+  BlockDef b;
+  if (auto t = node["type"]) {
+    std::string name = scalar(f, t, what + " type");
+    auto type = block_data_type(name);
+    if (!type) fail(f, t, what + ": type must be int8, uint8, int16, uint16, int32, uint32, float32 or float64, not '" + name + "'");
+    b.type = *type;
+  }
+  if (auto o = node["byte_order"]) {
+    std::string order = scalar(f, o, what + " byte_order");
+    if (order != "big" && order != "little") fail(f, o, what + ": byte_order must be big or little, not '" + order + "'");
+    b.big_endian = order == "big";
+  }
+  auto number = [&](const YAML::Node& n, const std::string& label) {
+    std::string text = scalar(f, n, label);
+    auto v = convert_value(Value(text), ValueType::floating);
+    if (!v) fail(f, n, label + " must be a number, not '" + text + "'");
+    return std::get<double>(*v);
+  };
+  if (auto vs = node["values"]) {
+    require_seq(f, vs, what + " values");
+    for (const auto& item : vs) {
+      if (b.data.size() > max_block_bytes) fail(f, item, what + ": more than " + std::to_string(max_block_bytes) + " bytes");
+      if (!append_block_value(b.data, number(item, what + " value"), b.type, b.big_endian))
+        fail(f, item, what + ": the value '" + item.Scalar() + "' does not fit the block type");
+    }
+  }
+  if (auto r = node["random"]) {
+    require_seq(f, r, what + " random");
+    if (r.size() != 3) fail(f, r, what + ": random must be [min, max, count]");
+    double lo = number(r[0], what + " random min"), hi = number(r[1], what + " random max");
+    std::string probe;
+    if (!append_block_value(probe, lo, b.type, b.big_endian) || !append_block_value(probe, hi, b.type, b.big_endian))
+      fail(f, r, what + ": the random range does not fit the block type");
+    b.random_range = std::array<double, 2>{lo, hi};
+    b.random_count = static_cast<std::size_t>(integer(f, r[2], what + " random count", 0, max_block_bytes));
+    if (b.data.size() + b.random_count * (probe.size() / 2) > max_block_bytes)
+      fail(f, r, what + ": more than " + std::to_string(max_block_bytes) + " bytes");
+  }
+  if (!node["values"] && !node["random"]) fail(f, node, what + ": values or random is required");
+  return b;
 }
 
 std::vector<Property> Loader::parse_properties(const SourceFile& f, const YAML::Node& node, const std::string& where) {
@@ -510,7 +679,7 @@ Property Loader::parse_property(const SourceFile& f, const YAML::Node& key, cons
   }
   if (auto g = node["getter"]) {
     require_map(f, g, what + " getter");
-    check_keys(f, g, {"q", "r", "delay"}, what + " getter");
+    check_keys(f, g, {"q", "r", "delay", "fault"}, what + " getter");
     if (!g["q"]) fail(f, g, what + " getter: q is required");
     p.getter_query = query_bytes(f, g["q"], what + " getter q");
     if (auto r = g["r"]) {
@@ -519,18 +688,22 @@ Property Loader::parse_property(const SourceFile& f, const YAML::Node& key, cons
         PythonRandom rng(0);
         try {
           render_getter(p.getter_response->tmpl, p.default_value, rng);
+        } catch (const MalformedResponse&) {
+          // already reported by response()
         } catch (const FormatError& e) {
-          fail(f, r, what + ": the getter format '" + p.getter_response->text + "' cannot format the value '" +
+          // PyVISA-sim loads it and fails at the query; the query answers a query error here.
+          warn(f, r, what + ": the getter format '" + p.getter_response->text + "' cannot format the value '" +
                          python_str(p.default_value) + "' (" + std::string(type_name(p.default_value)) +
                          (p.specs.type == ValueType::untyped ? ", the property has no specs type" : "") + "): " + e.what());
         }
       }
     }
     if (auto d = g["delay"]) p.getter_delay = duration(f, d, what + " getter delay");
+    if (auto ft = g["fault"]) p.getter_fault = parse_fault(f, ft, what + " getter fault");
   }
   if (auto s = node["setter"]) {
     require_map(f, s, what + " setter");
-    check_keys(f, s, {"q", "r", "e"}, what + " setter");
+    check_keys(f, s, {"q", "r", "e", "when", "set"}, what + " setter");  // when, set: parse_setter_states
     if (!s["q"]) fail(f, s, what + " setter: q is required");
     p.setter_text = query_bytes(f, s["q"], what + " setter q");
     try {
@@ -558,10 +731,14 @@ ChannelGroup Loader::parse_channel_group(const SourceFile& f, const YAML::Node& 
   if (!node["ids"]) fail(f, node, what + ": ids is required");
   require_seq(f, node["ids"], what + " ids");
   for (const auto& id : node["ids"]) g.ids.push_back(scalar(f, id, what + " id"));
-  if (auto cs = node["can_select"]) g.can_select = boolean(f, cs, what + " can_select");
+  // PyVISA-sim: can_select is False only for the text "False".
+  if (auto cs = node["can_select"]) g.can_select = lenient_boolean(f, cs, what + " can_select", true);
   channel_sample_id_ = g.ids.empty() ? std::string("1") : g.ids.front();
-  if (auto d = node["dialogues"]) g.dialogues = parse_dialogues(f, d, what);
-  if (auto p = node["properties"]) g.properties = parse_properties(f, p, what);
+  if (auto d = node["dialogues"]) g.dialogues = parse_dialogues(f, d, what, dev.properties);
+  if (auto p = node["properties"]) {
+    g.properties = parse_properties(f, p, what);
+    parse_setter_states(f, p, g.properties, dev.properties);
+  }
   channel_sample_id_.clear();
   if (!g.can_select && dev.property_index("selected_channel") < 0)
     fail(f, key, what + ": can_select is False, so the device needs a property named 'selected_channel'");
@@ -576,6 +753,7 @@ Definitions Loader::load_top(std::string_view text, const std::string& path) {
   auto top = std::make_unique<SourceFile>();
   top->path = path;
   top->directory = fs::path(path).parent_path().string();
+  top->bundled = is_bundled_directory(top->directory);
   top->text = std::string(text);
   parse(*top);
   const SourceFile& f = *top;
@@ -608,7 +786,8 @@ Definitions Loader::load_top(std::string_view text, const std::string& path) {
         const SourceFile* source = &f;
         if (auto fn = v["filename"]) {
           std::string name = scalar(f, fn, what + " filename");
-          bool bundled = v["bundled"] && boolean(f, v["bundled"], what + " bundled");
+          // PyVISA-sim: any non-empty text means bundled.
+          bool bundled = v["bundled"] && lenient_boolean(f, v["bundled"], what + " bundled", true);
           fs::path p(name);
           std::string resolved = bundled          ? (fs::path(bundled_directory()) / p).string()
                                  : p.is_absolute() ? p.string()
@@ -642,6 +821,8 @@ Definitions Loader::load_top(std::string_view text, const std::string& path) {
       }
     }
   }
+  defs.warnings = std::move(warnings_);
+  defs.bundled_warnings = std::move(bundled_warnings_);
   return defs;
 }
 

@@ -1,9 +1,12 @@
 // Loading PyVISA-sim definition files (YAML, spec 1.0 and 1.1) into sim::Definitions.
 // Every scalar is read as text, as PyVISA-sim's BaseLoader does ("1.0", "true" and "null" are
-// strings until a spec converts them). Anything wrong — YAML syntax, an unknown key, a wrong
-// type, an invalid default, a getter format that cannot format its property, a setter pattern
-// that cannot parse, a missing included file, an unknown device — throws LoadError whose what()
-// starts with "FILE:LINE:COLUMN: ". See docs/simulation.md for the format.
+// strings until a spec converts them). What PyVISA-sim refuses at load — YAML syntax, a wrong
+// type, an invalid default, a setter pattern that cannot parse, a missing included file, an
+// unknown device — throws LoadError whose what() starts with "FILE:LINE:COLUMN: ". What it loads
+// and only fails on when used (a malformed RANDOM or BYTES directive in a response, a getter format
+// that cannot format its default) or ignores (an unknown key) loads, with a warning of the same
+// form in Definitions::warnings; a malformed response throws MalformedResponse when used.
+// See docs/simulation.md for the format.
 #pragma once
 
 #include "backends/sim/model.hpp"

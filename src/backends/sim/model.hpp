@@ -8,6 +8,7 @@
 #include "backends/sim/setter_pattern.hpp"
 #include "backends/sim/value.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -42,10 +43,50 @@ struct Response {
   std::string text;  ///< the source text (after space stripping), for channel substitution
 };
 
+/// cppvisa extension (state machines across properties): a device-level property and a value,
+/// converted and checked with the property's specs at load. In `when:` a condition (the property
+/// holds that value), in `set:` an assignment made when the command is accepted.
+struct PropertyValue {
+  std::size_t property = 0;  ///< index in DeviceDef::properties
+  Value value;
+};
+
+/// cppvisa extension: an injected fault, declared on a dialogue or a getter, to test client code.
+/// The `every`-th use of the command (every use by default) is faulted, each with `probability`
+/// (drawn from the device's random stream, so a seed makes it reproducible).
+struct FaultDef {
+  enum class Kind {
+    timeout,     ///< no reply: the read times out
+    garbage,     ///< the reply's bytes replaced by as many random bytes (not the terminator's)
+    disconnect,  ///< the connection drops: every open session of the instrument gets VI_ERROR_CONN_LOST
+  };
+  Kind kind = Kind::timeout;
+  std::uint64_t every = 1;
+  double probability = 1.0;
+  SourceMark mark;
+};
+
+/// cppvisa extension: a reply that is an IEEE 488.2 definite-length arbitrary block (§7.7.6.2,
+/// "#<n><length><data>"), its data given as numbers of one type, or drawn with Python's
+/// random.uniform (RANDOM); written after the reply's `r` text if any.
+struct BlockDef {
+  enum class DataType { int8, uint8, int16, uint16, int32, uint32, float32, float64 };
+  DataType type = DataType::int8;
+  bool big_endian = true;   ///< IEEE 488.2 §7.7.6.2 (definite-length block of binary integers): big-endian
+  std::string data;         ///< the encoded `values`
+  std::optional<std::array<double, 2>> random_range;  ///< `random: [min, max, count]`
+  std::size_t random_count = 0;
+};
+
 struct Dialogue {
   std::string query;                 ///< bytes to match exactly
   std::optional<Response> response;  ///< none: nothing is sent (also for `r: null_response`)
   std::optional<Duration> delay;     ///< cppvisa: the response appears after this time
+  // cppvisa extensions
+  std::vector<PropertyValue> when;   ///< answers only while these properties hold these values
+  std::vector<PropertyValue> set;    ///< assignments when it answers
+  std::optional<FaultDef> fault;
+  std::optional<BlockDef> block;
   SourceMark mark;
 };
 
@@ -74,6 +115,10 @@ struct Property {
   std::string setter_text;                  ///< setter q as written (for channel substitution)
   std::optional<Response> setter_response;  ///< on success
   std::optional<Response> setter_error;     ///< `e`: on a rejected value, instead of command_error
+  // cppvisa extensions
+  std::optional<FaultDef> getter_fault;
+  std::vector<PropertyValue> setter_when;  ///< the setter matches only while these hold
+  std::vector<PropertyValue> setter_set;   ///< other assignments when a value is accepted
   SourceMark mark;
 };
 
@@ -167,6 +212,12 @@ struct Definitions {
   std::string spec;
   std::vector<ResourceDef> resources;
   std::vector<std::shared_ptr<const DeviceDef>> devices;  ///< of the top file
+  /// "FILE:LINE:COLUMN: what": what PyVISA-sim loads but is probably wrong (an unknown key, a
+  /// malformed RANDOM/BYTES directive in a response, which fails only when that response is used).
+  std::vector<std::string> warnings;
+  /// The same about the bundled files (bundled_directory()): the deliberate ones of default.yaml
+  /// (PyVISA-sim's two malformed RANDOM dialogues of device 5), not printed when loading.
+  std::vector<std::string> bundled_warnings;
 };
 
 }  // namespace cppvisa::sim

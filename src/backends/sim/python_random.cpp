@@ -64,4 +64,30 @@ double PythonRandom::random() {
   return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
 }
 
+std::uint64_t PythonRandom::getrandbits(int k) {
+  if (k <= 0) return 0;
+  if (k > 64) k = 64;
+  std::uint64_t out = 0;
+  for (int shift = 0; k > 0; shift += 32, k -= 32) {
+    std::uint64_t word = next();
+    if (k < 32) word >>= 32 - k;
+    out |= word << shift;
+  }
+  return out;
+}
+
+std::uint64_t PythonRandom::randbelow(std::uint64_t n) {
+  if (n == 0) return 0;
+  int k = 64 - __builtin_clzll(n);  // n.bit_length()
+  std::uint64_t r = getrandbits(k);
+  while (r >= n) r = getrandbits(k);
+  return r;
+}
+
+std::int64_t PythonRandom::randint(std::int64_t a, std::int64_t b) {
+  if (b < a) return a;
+  auto width = static_cast<std::uint64_t>(b) - static_cast<std::uint64_t>(a) + 1;
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + randbelow(width));
+}
+
 }  // namespace cppvisa::sim

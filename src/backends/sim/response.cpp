@@ -125,7 +125,15 @@ ResponseTemplate ResponseTemplate::parse(std::string_view text, Mode mode) {
   return t;
 }
 
+ResponseTemplate ResponseTemplate::malformed(std::string_view text, std::string why) {
+  ResponseTemplate t;
+  t.source_ = std::string(text);
+  t.malformed_ = why.empty() ? std::string("malformed response") : std::move(why);
+  return t;
+}
+
 std::string ResponseTemplate::render(const Value* value, PythonRandom& rng) const {
+  if (!malformed_.empty()) throw MalformedResponse(malformed_);
   std::string out;
   auto bounded = [&] {
     if (out.size() > max_response_size)
@@ -183,6 +191,6 @@ std::string render_getter(const ResponseTemplate& t, const Value& value, PythonR
   }
 }
 
-bool ResponseTemplate::is_static() const noexcept { return !uses_random() && !uses_value(); }
+bool ResponseTemplate::is_static() const noexcept { return malformed_.empty() && !uses_random() && !uses_value(); }
 
 }  // namespace cppvisa::sim

@@ -12,6 +12,7 @@
 #include "backends/sim/python_random.hpp"
 #include "backends/sim/value.hpp"
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,19 +26,31 @@ inline constexpr std::size_t max_response_size = 16u << 20;
 /// Backslash-r/backslash-n escapes and BYTES(...) directives to bytes. @throws FormatError.
 std::string to_bytes(std::string_view text);
 
+/// Raised when a response whose directive was malformed in the file is used. PyVISA-sim loads
+/// such a file and raises only when the dialogue answers; so does cppvisa (the write fails).
+class MalformedResponse : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class ResponseTemplate {
  public:
   enum class Mode { verbatim, getter };
   ResponseTemplate() = default;
   /// @throws FormatError for a malformed RANDOM or BYTES directive or (getter mode) template.
   static ResponseTemplate parse(std::string_view text, Mode mode);
+  /// A response that could not be parsed: render() throws MalformedResponse(`why`).
+  static ResponseTemplate malformed(std::string_view text, std::string why);
   /// The bytes of one response. `value` is used by getter templates (may be null otherwise).
-  /// @throws FormatError when the value does not suit the template.
+  /// @throws FormatError when the value does not suit the template; MalformedResponse for a
+  /// malformed() one.
   std::string render(const Value* value, PythonRandom& rng) const;
   /// Whether the response is the same every time (no RANDOM, no value field).
   bool is_static() const noexcept;
   bool uses_random() const noexcept;
   bool uses_value() const noexcept;
+  /// Why the source text could not be parsed (empty for a well-formed template).
+  const std::string& malformed_reason() const noexcept { return malformed_; }
   const std::string& source() const noexcept { return source_; }
 
  private:
@@ -54,6 +67,7 @@ class ResponseTemplate {
   };
   std::vector<Piece> pieces_;
   std::string source_;
+  std::string malformed_;
 };
 
 /// Renders a getter response for a property value. A value held as text (a property without

@@ -4,6 +4,7 @@
 #include "backends/sim/loader.hpp"
 #include "backends/sim/sim_session.hpp"
 #include "core/error_detail.hpp"
+#include "core/diagnostics.hpp"
 #include "core/session_backend.hpp"
 
 #include <cppvisa/error.hpp>
@@ -44,6 +45,11 @@ std::optional<std::uint64_t> environment_seed() {
 class SimBackend final : public core::SessionBackend {
  public:
   explicit SimBackend(std::string path) : path_(std::move(path)), defs_(load_definitions(path_)) {
+    // What loads but will fail when used, or was ignored: said now, where the user looks (stderr
+    // and the debug log, as libvisa.so has no other channel; the C++ API also lists them in
+    // debug_info()). Those of
+    // the bundled files are deliberate and documented: only in debug_info(), so "@sim" is quiet.
+    for (const auto& w : defs_.warnings) core::diagnostic("warning: " + w);
     for (const auto& r : defs_.resources) {
       ResourceName parsed;
       try {
@@ -65,8 +71,11 @@ class SimBackend final : public core::SessionBackend {
   std::string name() const override { return "sim"; }
   std::string library_path() const override { return path_; }
   std::vector<std::string> debug_info() const override {
-    return {std::string("Version: ") + version_string, "Spec version: 1.1", "Definitions: " + path_,
+    std::vector<std::string> info{std::string("Version: ") + version_string, "Spec version: 1.1", "Definitions: " + path_,
             "Resources: " + std::to_string(bindings_.size())};
+    for (const auto& w : defs_.warnings) info.push_back("Warning: " + w);
+    for (const auto& w : defs_.bundled_warnings) info.push_back("Warning: " + w);
+    return info;
   }
 
   std::vector<std::string> list_resources(session_t) override {
@@ -76,7 +85,7 @@ class SimBackend final : public core::SessionBackend {
   }
 
   std::unique_ptr<core::Session> create_session(session_t rm, const ResourceName& name, status_t& st) override {
-    auto it = bindings_.find(name.canonical());
+    auto it = find_binding(name);
     if (it == bindings_.end()) {
       std::vector<std::string> known;
       for (const auto& [n, b] : bindings_) known.push_back(n);
@@ -111,6 +120,20 @@ class SimBackend final : public core::SessionBackend {
     const ResourceDef* def;
     std::string eom_key;
   };
+  // The binding of a resource name. Compatibility rule: GPIB "primary::0" with no instrument at
+  // secondary address 0 is the instrument at the primary address alone. PyVISA 1.11.3 (Debian's)
+  // rewrites "GPIB0::8::INSTR" to "GPIB0::8::0::INSTR" before viOpen (its resource-name
+  // canonicalisation fills in secondary address 0; fixed in later PyVISA), so without this rule it
+  // could open no simulated GPIB instrument.
+  std::map<std::string, Binding>::const_iterator find_binding(const ResourceName& name) const {
+    auto it = bindings_.find(name.canonical());
+    if (it != bindings_.end() || name.interface_type != InterfaceType::gpib || name.resource_class != "INSTR" ||
+        name.secondary_address() != 0 || !name.primary_address())
+      return it;
+    return bindings_.find(ResourceName::parse("GPIB" + name.board + "::" + std::to_string(*name.primary_address()) +
+                                              "::INSTR")
+                              .canonical());
+  }
   std::string path_;
   Definitions defs_;
   std::map<std::string, Binding> bindings_;

@@ -1,5 +1,7 @@
 #include "backends/sim/sim_session.hpp"
 
+#include "core/diagnostics.hpp"
+
 #include <cppvisa/status.hpp>
 
 #include <algorithm>
@@ -7,7 +9,7 @@
 namespace cppvisa::sim {
 
 SimSession::SimSession(const ResourceName& name, std::shared_ptr<Device> device)
-    : Session(name, {event::service_request}), device_(std::move(device)) {
+    : Session(name, {event::service_request}), device_(std::move(device)), epoch_(device_->connection_epoch()) {
   // Attributes a real session of this kind reports, from the resource name.
   switch (name.interface_type) {
     case InterfaceType::tcpip:
@@ -62,7 +64,7 @@ void SimSession::disconnect() {
 }
 
 status_t SimSession::receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) {
-  if (!serial()) return device_->receive(buffer, deadline, count, end, nullptr, &cancel_);
+  if (!serial()) return device_->receive(buffer, deadline, count, end, nullptr, &cancel_, &epoch_);
   // Serial sessions see no message boundaries: END comes from VI_ATTR_ASRL_END_IN.
   Device::SerialEnd rule;
   auto mode = integer_attribute(attr::ASRL_END_IN, 2);
@@ -72,11 +74,16 @@ status_t SimSession::receive(std::span<std::byte> buffer, core::Deadline deadlin
                           : Device::SerialEnd::Kind::none;
   rule.termchar = static_cast<std::uint8_t>(integer_attribute(attr::TERMCHAR, '\n'));
   rule.last_bit_mask = static_cast<std::uint8_t>(1u << (data_bits >= 5 && data_bits <= 8 ? data_bits - 1 : 7));
-  return device_->receive(buffer, deadline, count, end, &rule, &cancel_);
+  return device_->receive(buffer, deadline, count, end, &rule, &cancel_, &epoch_);
 }
 
 status_t SimSession::read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) {
   core::AbortGate::Scope op(gate_);
+  if (connection_lost()) {
+    count = 0;
+    reader_.discard();  // what was buffered came over the lost connection
+    return status::ERROR_CONN_LOST;
+  }
   return reader_.read(*this, buffer, count, read_termination(), deadline);
 }
 
@@ -92,7 +99,22 @@ void SimSession::device_write(std::span<const std::byte> data, bool end) {
 }
 
 status_t SimSession::write(std::span<const std::byte> data, std::size_t& count, core::Deadline) {
+  count = 0;
+  if (connection_lost()) return status::ERROR_CONN_LOST;
   count = data.size();
+  try {
+    status_t st = write_to_device(data);
+    // The message made the instrument drop the connection (a `disconnect` fault).
+    return connection_lost() ? status::ERROR_CONN_LOST : st;
+  } catch (const MalformedResponse& e) {
+    // PyVISA-sim raises out of write() here. The VISA status cannot carry the text: it goes to
+    // stderr and the debug log (the file was also named by a warning at load).
+    core::diagnostic(e.what());
+    return status::ERROR_INV_SETUP;
+  }
+}
+
+status_t SimSession::write_to_device(std::span<const std::byte> data) {
   if (!serial()) {
     device_write(data, carries_end() && send_end());
     return status::SUCCESS;
@@ -117,11 +139,13 @@ status_t SimSession::write(std::span<const std::byte> data, std::size_t& count, 
 }
 
 status_t SimSession::read_stb(std::uint16_t& stb, core::Deadline) {
+  if (connection_lost()) return status::ERROR_CONN_LOST;
   stb = device_->serial_poll();
   return status::SUCCESS;
 }
 
 status_t SimSession::clear(core::Deadline) {
+  if (connection_lost()) return status::ERROR_CONN_LOST;
   reader_.discard();
   device_->clear();
   return status::SUCCESS;
@@ -129,7 +153,13 @@ status_t SimSession::clear(core::Deadline) {
 
 status_t SimSession::assert_trigger(TriggerProtocol protocol, core::Deadline) {
   if (protocol != TriggerProtocol::default_) return status::ERROR_INV_PROT;
-  device_->trigger();
+  if (connection_lost()) return status::ERROR_CONN_LOST;
+  try {
+    device_->trigger();
+  } catch (const MalformedResponse& e) {
+    core::diagnostic(e.what());
+    return status::ERROR_INV_SETUP;
+  }
   return status::SUCCESS;
 }
 

@@ -46,8 +46,13 @@ class SimSession final : public core::Session, private core::ByteSource {
   /// Whether the interface carries END with the last byte (not SOCKET, RAW or ASRL).
   bool carries_end() const;
   void device_write(std::span<const std::byte> data, bool end);
+  status_t write_to_device(std::span<const std::byte> data);  // @throws MalformedResponse
+
+  /// VI_ERROR_CONN_LOST once the instrument dropped the connections (a `disconnect` fault).
+  bool connection_lost() const { return device_->connection_epoch() != epoch_; }
 
   std::shared_ptr<Device> device_;
+  std::uint64_t epoch_;  // the device's connection epoch when this session was opened
   core::MessageReader reader_;
   // The device's service-request listener reaches the session through this link, which
   // disconnect() cuts (under its mutex) so that no event is raised on a closed session.

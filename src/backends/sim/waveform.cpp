@@ -1,5 +1,7 @@
 #include "backends/sim/waveform.hpp"
 
+#include "backends/sim/block.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -14,9 +16,9 @@ WaveformMessage::WaveformMessage(std::uint64_t points, int sample_bytes, bool bi
       period_(period < 2 ? 2 : period),
       terminator_(std::move(terminator)),
       data_size_(points * static_cast<std::uint64_t>(sample_bytes_)) {
-  // IEEE 488.2 §7.7.6.2: '#', one digit giving the number of length digits, the length, the data.
-  std::string length = std::to_string(data_size_);
-  header_ = "#" + std::to_string(length.size()) + length;
+  // IEEE 488.2 §7.7.6.2: '#', one digit giving the number of length digits, the length, the data
+  // (at most 9 digits: the device refuses larger records, Device::match_device).
+  header_ = definite_block_header(data_size_).value_or("#0");
   if (period_ <= (1 << 20)) {
     period_bytes_.resize(static_cast<std::size_t>(period_) * static_cast<std::size_t>(sample_bytes_));
     for (std::int64_t i = 0; i < period_; ++i)
