@@ -2,11 +2,15 @@
 
 #include "protocols/oncrpc/portmapper.hpp"
 
+#include <condition_variable>
+#include <functional>
 #include <string>
+#include <thread>
 
 namespace cppvisa::native {
 
-NativeBackend::NativeBackend(std::span<const Transport> table) : table_(table.begin(), table.end()) {}
+NativeBackend::NativeBackend(std::span<const Transport> table, std::span<const LanEnumerator> lan)
+    : table_(table.begin(), table.end()), lan_(lan.begin(), lan.end()) {}
 NativeBackend::~NativeBackend() = default;
 
 std::vector<std::string> NativeBackend::debug_info() const {
@@ -17,6 +21,12 @@ std::vector<std::string> NativeBackend::debug_info() const {
     else if (const char* detail = t.detail ? t.detail() : nullptr) line += " -- " + std::string(detail);
     lines.push_back(std::move(line));
   }
+  const auto options = discovery_options();
+  for (const auto& e : lan_)
+    lines.push_back(std::string("LAN discovery: ") + e.name + (options.lan ? "" : " -- off (CPPVISA_DISCOVERY=off)"));
+  lines.push_back("Listing deadline " + std::to_string(options.deadline.count()) + " ms, cache " +
+                  std::to_string(options.cache_lifetime.count()) +
+                  " ms (CPPVISA_DISCOVERY_TIMEOUT_MS, CPPVISA_LIST_CACHE_MS)");
   lines.push_back("VXI-11 portmapper port: " + std::to_string(oncrpc::portmapper_port()) +
                   " (CPPVISA_PORTMAPPER_PORT overrides 111)");
   return lines;
@@ -24,15 +34,105 @@ std::vector<std::string> NativeBackend::debug_info() const {
 
 std::vector<std::string> NativeBackend::list_resources(session_t rm) { return list_resources(rm, "?*::INSTR"); }
 
-std::vector<std::string> NativeBackend::list_resources(session_t, std::string_view expression) {
-  std::vector<std::string> names;
-  const ListRequest request{expression};
+namespace {
+
+// What the enumerators of one listing share: each runs on a thread of its own and adds what it
+// found; the listing waits for all of them or the deadline, whichever comes first. A thread still
+// running at the deadline keeps the state alive and its findings are dropped.
+struct Gathering {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<core::Discovered> found;
+  std::size_t running = 0;
+};
+
+void run_on_thread(const std::shared_ptr<Gathering>& g, std::function<std::vector<core::Discovered>()> job) {
+  {
+    std::lock_guard guard(g->mutex);
+    ++g->running;
+  }
+  auto body = [g, job = std::move(job)] {
+    std::vector<core::Discovered> found;
+    try {
+      found = job();
+    } catch (const std::exception&) {
+      // An enumerator that fails finds nothing; the others' findings stand.
+    }
+    std::lock_guard guard(g->mutex);
+    for (auto& d : found) g->found.push_back(std::move(d));
+    --g->running;
+    g->done.notify_all();
+  };
+  try {
+    std::thread(body).detach();
+  } catch (const std::system_error&) {
+    body();  // no thread to be had: run it here
+  }
+}
+
+}  // namespace
+
+std::vector<core::Discovered> NativeBackend::enumerate(std::string_view expression, bool lan,
+                                                       core::Deadline deadline) const {
+  auto g = std::make_shared<Gathering>();
   for (const auto& t : table_) {
     if (!t.list || t.unavailable_reason()) continue;
-    auto found = t.list(request);
-    names.insert(names.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+    run_on_thread(g, [list = t.list, e = std::string(expression), name = std::string(t.name)] {
+      std::vector<core::Discovered> out;
+      for (auto& n : list(ListRequest{e})) {
+        core::Discovered d;
+        d.name = std::move(n);
+        d.found_by = name;
+        out.push_back(std::move(d));
+      }
+      return out;
+    });
   }
-  return names;
+  if (lan) {
+    // The LAN enumerators stop a little before the listing's deadline so their answers count.
+    const auto lan_deadline = core::Deadline::at(deadline.when() - std::chrono::milliseconds(5));
+    for (const auto& e : lan_)
+      if (e.find) run_on_thread(g, [find = e.find, lan_deadline] { return find(lan_deadline); });
+  }
+  std::unique_lock lock(g->mutex);
+  g->done.wait_until(lock, deadline.when(), [&] { return g->running == 0; });
+  return merge_findings(std::move(g->found));
+}
+
+std::vector<std::string> NativeBackend::list_resources(session_t, std::string_view expression) {
+  const auto options = discovery_options();
+  const bool lan = options.lan && !lan_.empty() && expression_may_match_tcpip(expression);
+  const bool raw = ListRequest{expression}.names_class("RAW");
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard guard(listing_mutex_);
+    for (const auto& l : listings_)
+      if (l.options == options && l.raw == raw && (l.lan || !lan) && now - l.when < options.cache_lifetime)
+        return l.names;
+  }
+  auto found = enumerate(expression, lan, core::Deadline::at(now + options.deadline));
+  Listing listing{now, options, lan, raw, {}};
+  std::lock_guard guard(listing_mutex_);
+  for (auto& d : found) {
+    listing.names.push_back(d.name);
+    if (lan && d.name.starts_with("TCPIP")) found_[d.name] = std::move(d);
+  }
+  std::erase_if(listings_, [&](const Listing& l) { return l.lan == lan && l.raw == raw; });
+  listings_.push_back(listing);
+  return listing.names;
+}
+
+status_t NativeBackend::parse_resource(session_t rm, std::string_view name, ResourceInfo& info) {
+  status_t st = SessionBackend::parse_resource(rm, name, info);
+  if (st < 0) return st;
+  std::lock_guard guard(listing_mutex_);
+  if (auto it = found_.find(info.resource_name); it != found_.end()) {
+    info.found_by = it->second.found_by;
+    info.manufacturer = it->second.manufacturer;
+    info.model = it->second.model;
+    info.serial_number = it->second.serial_number;
+  }
+  return st;
 }
 
 std::unique_ptr<core::Session> NativeBackend::create_session(session_t, const ResourceName& name, status_t& st) {

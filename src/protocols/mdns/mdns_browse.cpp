@@ -1,0 +1,259 @@
+#include "protocols/mdns/mdns_browse.hpp"
+
+#include "protocols/net/interfaces.hpp"
+#include "protocols/net/socket.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <set>
+
+namespace cppvisa::mdns {
+namespace {
+
+constexpr std::string_view kTypes[] = {"_lxi._tcp.local", "_vxi-11._tcp.local", "_hislip._tcp.local",
+                                       "_scpi-raw._tcp.local", "_scpi-telnet._tcp.local"};
+// IVI-6.1 §2.1 / HiSLIP: the IANA port of HiSLIP, left out of resource names that use it.
+constexpr std::uint16_t kHislipPort = 4880;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string text_address(const Record& r) {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(r.type == rr_type::a ? AF_INET : AF_INET6, r.address.data(), text, sizeof text);
+  return text;
+}
+
+bool link_local_v6(const Record& r) { return r.address[0] == 0xFE && (r.address[1] & 0xC0) == 0x80; }
+
+struct Instance {
+  std::string type;  // one of kTypes, lower case
+  const Received* srv = nullptr;
+  const Received* txt = nullptr;
+};
+
+}  // namespace
+
+std::span<const std::string_view> instrument_service_types() { return kTypes; }
+
+std::vector<core::Discovered> resources_from_records(const std::vector<Received>& records) {
+  // Instances named by PTR records of our service types.
+  std::map<std::string, Instance> instances;  // lower-case instance name -> instance
+  for (const auto& r : records)
+    if (r.record.type == rr_type::ptr)
+      for (auto type : kTypes)
+        if (same_name(r.record.name, type)) instances[lower(r.record.target)].type = std::string(type);
+  // Their SRV and TXT (also when an SRV arrived without its PTR: the instance name says its type).
+  for (const auto& r : records) {
+    if (r.record.type != rr_type::srv && r.record.type != rr_type::txt) continue;
+    auto key = lower(r.record.name);
+    auto it = instances.find(key);
+    if (it == instances.end()) {
+      for (auto type : kTypes)
+        if (key.size() > type.size() && key.ends_with(lower(type)) && key[key.size() - type.size() - 1] == '.')
+          it = instances.emplace(key, Instance{std::string(type)}).first;
+      if (it == instances.end()) continue;
+    }
+    (r.record.type == rr_type::srv ? it->second.srv : it->second.txt) = &r;
+  }
+  // Host addresses: IPv4 first, then a global IPv6 address.
+  std::map<std::string, std::string> v4, v6;  // lower-case host name -> address
+  for (const auto& r : records) {
+    if (r.record.type == rr_type::a) v4.emplace(lower(r.record.name), text_address(r.record));
+    if (r.record.type == rr_type::aaaa && !link_local_v6(r.record))
+      v6.emplace(lower(r.record.name), "[" + text_address(r.record) + "]");
+  }
+  // Identity per host from any TXT of its instances (the _lxi._tcp one usually carries it).
+  struct Identity {
+    std::string manufacturer, model, serial, firmware;
+  };
+  std::map<std::string, Identity> identity;  // host address -> identity
+  auto host_of = [&](const Instance& in) -> std::string {
+    auto target = lower(in.srv->record.target);
+    if (auto a = v4.find(target); a != v4.end()) return a->second;
+    if (auto a = v6.find(target); a != v6.end()) return a->second;
+    return in.srv->from.find(':') != std::string::npos ? "[" + in.srv->from + "]" : in.srv->from;
+  };
+  for (const auto& [name, in] : instances) {
+    if (!in.srv || !in.txt) continue;
+    const auto& txt = in.txt->record.txt;
+    Identity& id = identity[host_of(in)];
+    auto take = [&](std::string& field, std::string_view key) {
+      if (field.empty()) field = txt_value(txt, key);
+    };
+    take(id.manufacturer, "Manufacturer");
+    take(id.model, "Model");
+    take(id.serial, "SerialNumber");
+    take(id.firmware, "FirmwareVersion");
+  }
+
+  std::map<std::string, core::Discovered> out;
+  for (const auto& [name, in] : instances) {
+    if (!in.srv || in.type == "_lxi._tcp.local") continue;
+    const std::string host = host_of(in);
+    if (host.empty()) continue;
+    const std::uint16_t port = in.srv->record.port;
+    std::string resource;
+    if (in.type == "_hislip._tcp.local")
+      resource = "TCPIP0::" + host + "::hislip0" + (port && port != kHislipPort ? "," + std::to_string(port) : "") +
+                 "::INSTR";
+    else if (in.type == "_vxi-11._tcp.local")
+      resource = "TCPIP0::" + host + "::inst0::INSTR";
+    else if (port != 0)
+      resource = "TCPIP0::" + host + "::" + std::to_string(port) + "::SOCKET";
+    if (resource.empty() || out.contains(resource)) continue;
+    core::Discovered d;
+    d.name = resource;
+    d.found_by = "mDNS " + in.type.substr(0, in.type.size() - 6);  // without ".local"
+    d.host_name = in.srv->record.target;
+    const Identity& id = identity[host];
+    d.manufacturer = id.manufacturer;
+    d.model = id.model;
+    d.serial_number = id.serial;
+    d.firmware = id.firmware;
+    out.emplace(resource, std::move(d));
+  }
+  std::vector<core::Discovered> result;
+  for (auto& [name, d] : out) result.push_back(std::move(d));
+  return result;
+}
+
+std::vector<std::byte> browse_query() {
+  Message m;
+  for (auto type : kTypes) m.questions.push_back({std::string(type), rr_type::ptr, class_in | class_top_bit});
+  return encode(m);
+}
+
+namespace {
+
+// One socket per family, bound to an ephemeral port: the answers come back to it by unicast.
+struct Querier {
+  net::UdpSocket v4, v6;
+  std::vector<unsigned> v4_interfaces, v6_interfaces;
+
+  void open() {
+    std::set<unsigned> seen4, seen6;
+    for (const auto& a : net::interface_addresses()) {
+      if (!a.multicast || a.index == 0) continue;
+      if (a.ipv6 ? seen6.insert(a.index).second : seen4.insert(a.index).second)
+        (a.ipv6 ? v6_interfaces : v4_interfaces).push_back(a.index);
+    }
+    // RFC 6762 §11: multicast DNS packets are sent with IP TTL / hop limit 255.
+    int ttl = 255;
+    if (!v4_interfaces.empty() && v4.open("0.0.0.0", 0) == status::SUCCESS)
+      ::setsockopt(v4.fd(), IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
+    if (!v6_interfaces.empty() && v6.open("::", 0) == status::SUCCESS)
+      ::setsockopt(v6.fd(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof ttl);
+  }
+
+  void send(std::span<const std::byte> query) {
+    if (v4.valid()) {
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(mdns_port);
+      inet_pton(AF_INET, ipv4_group, &to.sin_addr);
+      for (unsigned index : v4_interfaces) {
+        ip_mreqn via{};
+        via.imr_ifindex = static_cast<int>(index);
+        if (::setsockopt(v4.fd(), IPPROTO_IP, IP_MULTICAST_IF, &via, sizeof via) != 0) continue;
+        ::sendto(v4.fd(), query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+      }
+    }
+    if (v6.valid()) {
+      sockaddr_in6 to{};
+      to.sin6_family = AF_INET6;
+      to.sin6_port = htons(mdns_port);
+      inet_pton(AF_INET6, ipv6_group, &to.sin6_addr);
+      for (unsigned index : v6_interfaces) {
+        if (::setsockopt(v6.fd(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof index) != 0) continue;
+        to.sin6_scope_id = index;
+        ::sendto(v6.fd(), query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+      }
+    }
+  }
+};
+
+// Follow-up questions for what the answers so far leave open: SRV and TXT of instances, A and
+// AAAA of hosts (RFC 6763 §12 lets responders leave them out of the additional section).
+Message follow_up(const std::vector<Received>& records, std::set<std::string>& asked) {
+  std::set<std::string> have_srv_txt, have_address, instances, hosts;
+  for (const auto& r : records) {
+    const auto key = lower(r.record.name);
+    switch (r.record.type) {
+      case rr_type::ptr:
+        for (auto type : kTypes)
+          if (same_name(r.record.name, type)) instances.insert(lower(r.record.target));
+        break;
+      case rr_type::srv:
+        have_srv_txt.insert(key);
+        hosts.insert(lower(r.record.target));
+        break;
+      case rr_type::a:
+      case rr_type::aaaa: have_address.insert(key); break;
+      default: break;
+    }
+  }
+  Message m;
+  for (const auto& in : instances)
+    if (!have_srv_txt.contains(in) && asked.insert("srv " + in).second) {
+      m.questions.push_back({in, rr_type::srv, class_in | class_top_bit});
+      m.questions.push_back({in, rr_type::txt, class_in | class_top_bit});
+    }
+  for (const auto& h : hosts)
+    if (!have_address.contains(h) && asked.insert("addr " + h).second) {
+      m.questions.push_back({h, rr_type::a, class_in | class_top_bit});
+      m.questions.push_back({h, rr_type::aaaa, class_in | class_top_bit});
+    }
+  return m;
+}
+
+}  // namespace
+
+std::vector<core::Discovered> browse(core::Deadline deadline) {
+  Querier q;
+  q.open();
+  if (!q.v4.valid() && !q.v6.valid()) return {};
+  const auto query = browse_query();
+  q.send(query);
+
+  std::vector<Received> records;
+  std::set<std::string> asked;
+  std::array<std::byte, max_message_size> buffer;
+  while (!deadline.expired()) {
+    pollfd fds[2] = {{q.v4.fd(), POLLIN, 0}, {q.v6.fd(), POLLIN, 0}};
+    int ready = ::poll(fds, 2, deadline.poll_ms());
+    if (ready <= 0) continue;  // timeout (the loop ends) or EINTR
+    bool grew = false;
+    for (int i = 0; i < 2; ++i) {
+      if (!(fds[i].revents & POLLIN)) continue;
+      net::UdpSocket& s = i == 0 ? q.v4 : q.v6;
+      std::size_t n = 0;
+      net::Endpoint from;
+      if (s.recv_from(buffer, n, from, core::Deadline::after_ms(0)) != status::SUCCESS) continue;
+      Message m;
+      // A query (ours looped back, or another host's) or a malformed datagram tells nothing.
+      if (!decode(std::span(buffer).first(n), m) || !(m.flags & flag_response)) continue;
+      for (auto& r : m.answers) {
+        if (records.size() >= max_kept_records) break;
+        records.push_back({std::move(r), from.host});
+        grew = true;
+      }
+    }
+    if (grew) {
+      Message more = follow_up(records, asked);
+      if (!more.questions.empty() && more.questions.size() <= 64) q.send(encode(more));
+    }
+  }
+  return resources_from_records(records);
+}
+
+}  // namespace cppvisa::mdns
