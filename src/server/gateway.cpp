@@ -3,6 +3,8 @@
 #include <cppvisa/gateway.hpp>
 
 #include "protocols/hislip/hislip_server.hpp"
+#include "protocols/mdns/mdns_browse.hpp"
+#include "protocols/mdns/mdns_responder.hpp"
 #include "protocols/net/address_filter.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
@@ -73,6 +75,7 @@ struct Gateway::Impl {
   std::unique_ptr<vxi11::Vxi11Server> vxi11_server;
   std::unique_ptr<oncrpc::PortmapperServer> portmapper;
   std::unique_ptr<hislip::Server> hislip_server;
+  std::unique_ptr<mdns::Responder> responder;
   net::AddressFilter allow;
   std::vector<GatewayEndpoint> endpoints;
   std::vector<std::string> warnings;
@@ -88,6 +91,7 @@ struct Gateway::Impl {
   status_t start_socket();
   status_t start_vxi11();
   status_t start_hislip();
+  status_t start_advertising();
   void warn_wildcard(const char* what, const GatewayAddress& a) {
     if (wildcard(a.host))
       warnings.push_back(fmt::format("{} binds every interface ({}): anyone who reaches this machine can use the "
@@ -248,8 +252,45 @@ status_t Gateway::Impl::start_hislip() {
   return status::SUCCESS;
 }
 
+// DNS-SD (RFC 6763) services for the endpoints: one _scpi-raw._tcp instance per raw socket (each
+// resource has its port), one _hislip._tcp and one _vxi-11._tcp instance for the first resource of
+// those servers (a service names a port, not a sub-address: hislip0 and inst0 are what a browser
+// makes of them). Only with a portmapper on 111 is VXI-11 advertised: a client reaches it there.
+status_t Gateway::Impl::start_advertising() {
+  const std::string host = mdns::local_host_label();
+  std::vector<mdns::Service> services;
+  bool hislip = false, vxi11 = false;
+  for (const auto& e : endpoints) {
+    mdns::Service s;
+    s.txt = {"txtvers=1", "Manufacturer=cppvisa", "Model=visa-serve", "Resource=" + e.serves};
+    if (e.protocol == "socket") {
+      s.type = "_scpi-raw._tcp";
+      s.instance = fmt::format("{} {} on {}", e.serves, "socket", host);
+      s.port = e.port;
+    } else if (e.protocol == "hislip" && !hislip) {
+      hislip = true;
+      s.type = "_hislip._tcp";
+      s.instance = fmt::format("{} on {}", e.serves, host);
+      s.port = e.port;
+    } else if (e.protocol == "vxi11" && !vxi11 && portmapper && portmapper->port() == oncrpc::pmap::default_port) {
+      vxi11 = true;
+      s.type = "_vxi-11._tcp";
+      s.instance = fmt::format("{} on {}", e.serves, host);
+      s.port = oncrpc::pmap::default_port;
+    } else {
+      continue;
+    }
+    services.push_back(std::move(s));
+  }
+  responder = std::make_unique<mdns::Responder>();
+  if (status_t st = responder->start(host, std::move(services)); st < 0)
+    return fail(st, fmt::format("cannot advertise over mDNS: UDP port {} cannot be bound", mdns::mdns_port));
+  return status::SUCCESS;
+}
+
 void Gateway::Impl::teardown() {
   // Servers first (they end every client's calls), then the devices, then the sessions.
+  responder.reset();
   socket_servers.clear();
   vxi11_server.reset();
   portmapper.reset();
@@ -293,6 +334,7 @@ void Gateway::start(std::error_code& ec) {
   if (st >= 0 && g.options.socket) st = g.start_socket();
   if (st >= 0 && g.options.vxi11) st = g.start_vxi11();
   if (st >= 0 && g.options.hislip) st = g.start_hislip();
+  if (st >= 0 && g.options.advertise) st = g.start_advertising();
   if (st < 0) {
     g.teardown();
     ec = make_error_code(st);

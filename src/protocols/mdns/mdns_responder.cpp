@@ -1,0 +1,273 @@
+#include "protocols/mdns/mdns_responder.hpp"
+
+#include "protocols/mdns/dns_message.hpp"
+#include "protocols/mdns/mdns_browse.hpp"
+#include "protocols/net/interfaces.hpp"
+#include "protocols/net/socket.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <set>
+#include <thread>
+
+namespace cppvisa::mdns {
+namespace {
+
+constexpr std::uint32_t kTtl = 120;
+// RFC 6762 §6.7: answers to legacy unicast queries carry a TTL of at most 10 s.
+constexpr std::uint32_t kLegacyTtl = 10;
+constexpr std::string_view kServicesName = "_services._dns-sd._udp.local";
+
+int bound_socket(int family) {
+  int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+  int ttl = 255;  // RFC 6762 §11
+  bool ok;
+  if (family == AF_INET) {
+    ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+    ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(mdns_port);
+    ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  } else {
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof ttl);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(mdns_port);
+    ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  if (!ok) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+struct Responder::Impl {
+  std::string host;  // "name.local"
+  std::vector<Service> services;
+  int v4 = -1, v6 = -1;
+  net::Waker wake;
+  std::thread thread;
+
+  ~Impl() {
+    if (v4 >= 0) ::close(v4);
+    if (v6 >= 0) ::close(v6);
+  }
+
+  void join_groups() {
+    std::set<unsigned> done4, done6;
+    for (const auto& a : net::interface_addresses()) {
+      if (!a.multicast || a.index == 0) continue;
+      if (!a.ipv6 && v4 >= 0 && done4.insert(a.index).second) {
+        ip_mreqn m{};
+        inet_pton(AF_INET, ipv4_group, &m.imr_multiaddr);
+        m.imr_ifindex = static_cast<int>(a.index);
+        ::setsockopt(v4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m);
+      }
+      if (a.ipv6 && v6 >= 0 && done6.insert(a.index).second) {
+        ipv6_mreq m{};
+        inet_pton(AF_INET6, ipv6_group, &m.ipv6mr_multiaddr);
+        m.ipv6mr_interface = a.index;
+        ::setsockopt(v6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof m);
+      }
+    }
+  }
+
+  std::string full_name(const Service& s) const { return escape_label(s.instance) + "." + s.type + ".local"; }
+
+  void add_addresses(std::vector<Record>& out, unsigned index, std::uint32_t ttl) const {
+    for (const auto& a : net::interface_addresses()) {
+      if (a.index != index) continue;
+      Record r;
+      r.name = host;
+      r.type = a.ipv6 ? rr_type::aaaa : rr_type::a;
+      r.ttl = ttl;
+      inet_pton(a.ipv6 ? AF_INET6 : AF_INET, a.address.c_str(), r.address.data());
+      out.push_back(std::move(r));
+    }
+  }
+
+  void add_service(std::vector<Record>& out, const Service& s, std::uint16_t qtype, std::uint32_t ttl) const {
+    if (qtype == rr_type::srv || qtype == rr_type::any || qtype == rr_type::ptr) {
+      Record r;
+      r.name = full_name(s);
+      r.type = rr_type::srv;
+      r.ttl = ttl;
+      r.port = s.port;
+      r.target = host;
+      out.push_back(std::move(r));
+    }
+    if (qtype == rr_type::txt || qtype == rr_type::any || qtype == rr_type::ptr) {
+      Record r;
+      r.name = full_name(s);
+      r.type = rr_type::txt;
+      r.ttl = ttl;
+      r.txt = s.txt;
+      out.push_back(std::move(r));
+    }
+  }
+
+  // The records answering `q` (RFC 6763 §12: a PTR answer brings the SRV, TXT and addresses along).
+  void answer(const Question& q, unsigned index, std::uint32_t ttl, std::vector<Record>& out) const {
+    const std::uint16_t type = q.type;
+    bool addresses = false;
+    if (same_name(q.name, kServicesName) && (type == rr_type::ptr || type == rr_type::any)) {
+      std::set<std::string> types;
+      for (const auto& s : services)
+        if (types.insert(s.type).second) {
+          Record r;
+          r.name = std::string(kServicesName);
+          r.type = rr_type::ptr;
+          r.ttl = ttl;
+          r.target = s.type + ".local";
+          out.push_back(std::move(r));
+        }
+    }
+    for (const auto& s : services) {
+      if (same_name(q.name, s.type + ".local") && (type == rr_type::ptr || type == rr_type::any)) {
+        Record r;
+        r.name = s.type + ".local";
+        r.type = rr_type::ptr;
+        r.ttl = ttl;
+        r.target = full_name(s);
+        out.push_back(std::move(r));
+        add_service(out, s, rr_type::ptr, ttl);
+        addresses = true;
+      } else if (same_name(q.name, full_name(s))) {
+        add_service(out, s, type, ttl);
+        addresses = addresses || type != rr_type::txt;
+      }
+    }
+    if (same_name(q.name, host) && (type == rr_type::a || type == rr_type::aaaa || type == rr_type::any))
+      addresses = true;
+    if (addresses) add_addresses(out, index, ttl);
+  }
+
+  void handle(int fd, bool ipv6) {
+    std::array<std::byte, max_message_size> buffer;
+    sockaddr_storage from{};
+    alignas(cmsghdr) char control[256];
+    iovec iov{buffer.data(), buffer.size()};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd, &msg, 0);
+    if (n <= 0) return;
+    unsigned index = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+        index = static_cast<unsigned>(reinterpret_cast<const in_pktinfo*>(CMSG_DATA(c))->ipi_ifindex);
+      if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+        index = reinterpret_cast<const in6_pktinfo*>(CMSG_DATA(c))->ipi6_ifindex;
+    }
+    Message query;
+    if (!decode(std::span(buffer).first(static_cast<std::size_t>(n)), query) || (query.flags & flag_response)) return;
+    const std::uint16_t source_port =
+        ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&from)->sin6_port : reinterpret_cast<sockaddr_in*>(&from)->sin_port);
+    const bool legacy = source_port != mdns_port;
+    Message reply;
+    reply.flags = flag_response | flag_authoritative;
+    std::vector<Record> records;
+    for (const auto& q : query.questions) answer(q, index, legacy ? kLegacyTtl : kTtl, records);
+    if (records.empty()) return;
+    // One copy of each record (several questions may name the same ones).
+    for (auto& r : records) {
+      bool seen = false;
+      for (const auto& k : reply.answers)
+        seen = seen || (k.type == r.type && same_name(k.name, r.name) && k.target == r.target && k.address == r.address);
+      if (!seen) reply.answers.push_back(std::move(r));
+    }
+    if (legacy) {
+      reply.id = query.id;  // RFC 6762 §6.7: the id and the questions of the query
+      reply.questions = query.questions;
+    }
+    auto bytes = encode(reply);
+    if (bytes.size() > max_message_size) return;
+    if (legacy) {
+      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&from), msg.msg_namelen);
+    } else if (!ipv6) {
+      ip_mreqn via{};
+      via.imr_ifindex = static_cast<int>(index);
+      ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &via, sizeof via);
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(mdns_port);
+      inet_pton(AF_INET, ipv4_group, &to.sin_addr);
+      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    } else {
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof index);
+      sockaddr_in6 to{};
+      to.sin6_family = AF_INET6;
+      to.sin6_port = htons(mdns_port);
+      to.sin6_scope_id = index;
+      inet_pton(AF_INET6, ipv6_group, &to.sin6_addr);
+      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    }
+  }
+
+  void run() {
+    for (;;) {
+      pollfd fds[3] = {{v4, POLLIN, 0}, {v6, POLLIN, 0}, {wake.fd(), POLLIN, 0}};
+      if (::poll(fds, 3, -1) < 0) continue;
+      if (fds[2].revents) return;
+      if (fds[0].revents & POLLIN) handle(v4, false);
+      if (fds[1].revents & POLLIN) handle(v6, true);
+    }
+  }
+};
+
+Responder::Responder() = default;
+Responder::~Responder() { stop(); }
+
+status_t Responder::start(std::string host, std::vector<Service> services) {
+  stop();
+  auto impl = std::make_unique<Impl>();
+  impl->host = escape_label(host) + ".local";
+  impl->services = std::move(services);
+  impl->v4 = bound_socket(AF_INET);
+  impl->v6 = bound_socket(AF_INET6);
+  if (impl->v4 < 0 && impl->v6 < 0) return status::ERROR_IO;
+  impl->join_groups();
+  impl_ = std::move(impl);
+  impl_->thread = std::thread([i = impl_.get()] { i->run(); });
+  return status::SUCCESS;
+}
+
+void Responder::stop() {
+  if (!impl_) return;
+  impl_->wake.wake();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_.reset();
+}
+
+const std::string& Responder::host_name() const noexcept {
+  static const std::string none;
+  return impl_ ? impl_->host : none;
+}
+
+std::string local_host_label() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || !name[0]) return "cppvisa";
+  std::string s(name);
+  return s.substr(0, s.find('.'));
+}
+
+}  // namespace cppvisa::mdns
