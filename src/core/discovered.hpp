@@ -2,7 +2,9 @@
 // told of the instrument (LAN discovery: mDNS TXT keys, a VXI-11 broadcast answer).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace cppvisa::core {
 
@@ -15,5 +17,10 @@ struct Discovered {
   std::string firmware;
   std::string host_name;     ///< the host's name when it has one ("scope.local"), else empty
 };
+
+/// Where an enumerator that runs until a deadline reports what it has found so far: each report
+/// replaces the previous ones. A listing that stops waiting at its deadline keeps the last report,
+/// however late the enumerator's own thread is scheduled to return.
+using Progress = std::function<void(const std::vector<Discovered>&)>;
 
 }  // namespace cppvisa::core

@@ -17,7 +17,7 @@ namespace {
 
 std::atomic<int> g_fast_calls{0};
 
-std::vector<core::Discovered> fast(core::Deadline) {
+std::vector<core::Discovered> fast(core::Deadline, const core::Progress&) {
   ++g_fast_calls;
   core::Discovered d;
   d.name = "TCPIP0::10.250.9.2::hislip0::INSTR";
@@ -30,11 +30,24 @@ std::vector<core::Discovered> fast(core::Deadline) {
   return {d, b};
 }
 
-std::vector<core::Discovered> slow(core::Deadline) {
+std::vector<core::Discovered> slow(core::Deadline, const core::Progress&) {
   std::this_thread::sleep_for(std::chrono::seconds(3));  // ignores its deadline: the listing must not
   core::Discovered d;
   d.name = "TCPIP0::10.250.9.3::inst0::INSTR";
   return {d};
+}
+
+// Reports a finding at once, then returns long after the deadline (as a thread of a loaded machine
+// may): what it reported before the deadline is listed.
+std::vector<core::Discovered> late(core::Deadline, const core::Progress& progress) {
+  core::Discovered d;
+  d.name = "TCPIP0::10.250.9.4::5025::SOCKET";
+  d.found_by = "mDNS _scpi-raw._tcp";
+  progress({d});
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  core::Discovered e;
+  e.name = "TCPIP0::10.250.9.5::5025::SOCKET";
+  return {d, e};
 }
 
 const native::Transport kRows[] = {
@@ -49,7 +62,7 @@ const native::Transport kRows[] = {
         .list = [](const native::ListRequest&) { return std::vector<std::string>{"ASRL/dev/ttyS7::INSTR"}; },
     },
 };
-const native::LanEnumerator kLan[] = {{"fast", fast}, {"slow", slow}};
+const native::LanEnumerator kLan[] = {{"fast", fast}, {"slow", slow}, {"late", late}};
 
 struct Options {
   explicit Options(DiscoveryOptions o) { set_discovery_options(o); }
@@ -78,7 +91,9 @@ TEST(NativeDiscovery, EveryEnumeratorWithinOneDeadlineMergedAndCached) {
                                              "TCPIP0::10.250.9.2::inst0::INSTR"}));
   EXPECT_EQ(g_fast_calls, 1);
   ASSERT_EQ(backend.find_resources(rm, "TCPIP?*", names), status::SUCCESS);
-  EXPECT_EQ(names.size(), 2u);
+  EXPECT_EQ(names, (std::vector<std::string>{"TCPIP0::10.250.9.2::hislip0::INSTR", "TCPIP0::10.250.9.2::inst0::INSTR",
+                                             "TCPIP0::10.250.9.4::5025::SOCKET"}))
+      << "the late enumerator's report before the deadline counts, what it returned after does not";
   EXPECT_EQ(g_fast_calls, 1) << "the cached listing is reused";
 
   ResourceInfo info;

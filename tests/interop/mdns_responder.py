@@ -59,6 +59,9 @@ def main():
     p.add_argument("--host", required=True)
     p.add_argument("--counts", required=True)
     p.add_argument("--count-port", type=int)
+    p.add_argument("--hostile", action="store_true",
+                   help="before each answer, send malformed ones: a compression loop, a length past the end, "
+                        "a header claiming 10 000 records, 10 000 records of junk over several datagrams")
     p.add_argument("services", nargs="*")
     a = p.parse_args()
     host = a.host + ".local"
@@ -139,7 +142,24 @@ def main():
                                  len(qs) if legacy else 0, len(rr), 0, 0)
             body = header + (qsection[:_question_length(data)] if legacy else b"") + b"".join(rr)
             dest = src if legacy else (("224.0.0.251", 5353) if s is v4 else ("ff02::fb", 5353, 0, index))
+            if a.hostile:
+                for junk in hostile_answers(struct.unpack(">H", data[:2])[0]):
+                    s.sendto(junk, dest)
             s.sendto(body, dest)
+
+
+def hostile_answers(qid):
+    header = lambda an: struct.pack(">HHHHHH", qid, 0x8400, 0, an, 0, 0)  # noqa: E731
+    out = [header(1) + b"\x01a\xc0\x0c" + struct.pack(">HHIH", 12, 1, 120, 2) + b"\xc0\x0c",  # pointer loop
+           header(1) + encode_name("_hislip._tcp.local") + struct.pack(">HHIH", 12, 1, 120, 60000) + b"\x05x",
+           header(10000) + b"\x00" + struct.pack(">HHIH", 99, 1, 120, 0)]
+    # 10 000 PTR records (of the type to itself), 600 to a datagram (within mDNS's 9000 bytes).
+    for start in range(0, 10000, 600):
+        n = min(600, 10000 - start)
+        out.append(header(n) + b"".join(
+            (encode_name("_scpi-raw._tcp.local") if i == 0 else b"\xc0\x0c") + struct.pack(">HHIH", 12, 1, 120, 2)
+            + b"\xc0\x0c" for i in range(n)))
+    return out
 
 
 def _question_length(data):

@@ -14,8 +14,9 @@ namespace cppvisa::native {
 /// One way of finding instruments on the LAN (network traffic: runs only when LAN discovery is on).
 struct LanEnumerator {
   const char* name = nullptr;  ///< for people ("mDNS/DNS-SD", "VXI-11 broadcast")
-  /// What it finds before `deadline` (must return by then).
-  std::vector<core::Discovered> (*find)(core::Deadline deadline) = nullptr;
+  /// What it finds before `deadline` (must return by then), reporting what it has found so far
+  /// to `progress` as it goes (the listing keeps the last report if the return comes late).
+  std::vector<core::Discovered> (*find)(core::Deadline deadline, const core::Progress& progress) = nullptr;
 };
 
 /// The built-in LAN enumerators.

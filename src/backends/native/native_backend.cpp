@@ -36,30 +36,39 @@ std::vector<std::string> NativeBackend::list_resources(session_t rm) { return li
 
 namespace {
 
-// What the enumerators of one listing share: each runs on a thread of its own and adds what it
-// found; the listing waits for all of them or the deadline, whichever comes first. A thread still
-// running at the deadline keeps the state alive and its findings are dropped.
+// What the enumerators of one listing share: each runs on a thread of its own and keeps, in its
+// slot, the last report of what it found (a LAN enumerator reports as it goes, a row's list hook
+// once, when it returns); the listing waits for all of them or the deadline, whichever comes first,
+// and takes the slots as they are then. A thread still running at the deadline keeps the state
+// alive and its later reports are dropped.
 struct Gathering {
   std::mutex mutex;
   std::condition_variable done;
-  std::vector<core::Discovered> found;
+  std::vector<std::vector<core::Discovered>> slots;
   std::size_t running = 0;
 };
 
-void run_on_thread(const std::shared_ptr<Gathering>& g, std::function<std::vector<core::Discovered>()> job) {
+using Job = std::function<std::vector<core::Discovered>(const core::Progress&)>;
+
+void run_on_thread(const std::shared_ptr<Gathering>& g, Job job) {
+  std::size_t slot = 0;
   {
     std::lock_guard guard(g->mutex);
+    slot = g->slots.size();
+    g->slots.emplace_back();
     ++g->running;
   }
-  auto body = [g, job = std::move(job)] {
-    std::vector<core::Discovered> found;
+  auto body = [g, slot, job = std::move(job)] {
+    auto report = [&g, slot](const std::vector<core::Discovered>& found) {
+      std::lock_guard guard(g->mutex);
+      g->slots[slot] = found;
+    };
     try {
-      found = job();
+      report(job(report));
     } catch (const std::exception&) {
-      // An enumerator that fails finds nothing; the others' findings stand.
+      // An enumerator that fails keeps what it reported; the others' findings stand.
     }
     std::lock_guard guard(g->mutex);
-    for (auto& d : found) g->found.push_back(std::move(d));
     --g->running;
     g->done.notify_all();
   };
@@ -77,7 +86,7 @@ std::vector<core::Discovered> NativeBackend::enumerate(std::string_view expressi
   auto g = std::make_shared<Gathering>();
   for (const auto& t : table_) {
     if (!t.list || t.unavailable_reason()) continue;
-    run_on_thread(g, [list = t.list, e = std::string(expression), name = std::string(t.name)] {
+    run_on_thread(g, [list = t.list, e = std::string(expression), name = std::string(t.name)](const core::Progress&) {
       std::vector<core::Discovered> out;
       for (auto& n : list(ListRequest{e})) {
         core::Discovered d;
@@ -92,11 +101,16 @@ std::vector<core::Discovered> NativeBackend::enumerate(std::string_view expressi
     // The LAN enumerators stop a little before the listing's deadline so their answers count.
     const auto lan_deadline = core::Deadline::at(deadline.when() - std::chrono::milliseconds(5));
     for (const auto& e : lan_)
-      if (e.find) run_on_thread(g, [find = e.find, lan_deadline] { return find(lan_deadline); });
+      if (e.find)
+        run_on_thread(g, [find = e.find, lan_deadline](const core::Progress& progress) {
+          return find(lan_deadline, progress);
+        });
   }
   std::unique_lock lock(g->mutex);
   g->done.wait_until(lock, deadline.when(), [&] { return g->running == 0; });
-  return merge_findings(std::move(g->found));
+  std::vector<core::Discovered> found;
+  for (auto& slot : g->slots) found.insert(found.end(), slot.begin(), slot.end());
+  return merge_findings(std::move(found));
 }
 
 std::vector<std::string> NativeBackend::list_resources(session_t, std::string_view expression) {

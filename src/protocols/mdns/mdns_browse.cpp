@@ -33,6 +33,16 @@ std::string text_address(const Record& r) {
   return text;
 }
 
+// The service type of a DNS-SD instance name ("Scope._hislip._tcp.local"), or empty when the name is
+// no instance of one of kTypes.
+std::string_view instance_type(std::string_view lower_name) {
+  for (auto type : kTypes)
+    if (lower_name.size() > type.size() + 1 && lower_name.ends_with(type) &&
+        lower_name[lower_name.size() - type.size() - 1] == '.')
+      return type;
+  return {};
+}
+
 bool link_local_v6(const Record& r) { return r.address[0] == 0xFE && (r.address[1] & 0xC0) == 0x80; }
 
 struct Instance {
@@ -58,10 +68,9 @@ std::vector<core::Discovered> resources_from_records(const std::vector<Received>
     auto key = lower(r.record.name);
     auto it = instances.find(key);
     if (it == instances.end()) {
-      for (auto type : kTypes)
-        if (key.size() > type.size() && key.ends_with(lower(type)) && key[key.size() - type.size() - 1] == '.')
-          it = instances.emplace(key, Instance{std::string(type)}).first;
-      if (it == instances.end()) continue;
+      auto type = instance_type(key);
+      if (type.empty()) continue;
+      it = instances.emplace(key, Instance{std::string(type)}).first;
     }
     (r.record.type == rr_type::srv ? it->second.srv : it->second.txt) = &r;
   }
@@ -149,10 +158,23 @@ struct Querier {
     }
     // RFC 6762 §11: multicast DNS packets are sent with IP TTL / hop limit 255.
     int ttl = 255;
-    if (!v4_interfaces.empty() && v4.open("0.0.0.0", 0) == status::SUCCESS)
+    if (!v4_interfaces.empty() && v4.open("0.0.0.0", 0) == status::SUCCESS) {
       ::setsockopt(v4.fd(), IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
-    if (!v6_interfaces.empty() && v6.open("::", 0) == status::SUCCESS)
+      widen_receive_buffer(v4);
+    }
+    if (!v6_interfaces.empty() && v6.open("::", 0) == status::SUCCESS) {
       ::setsockopt(v6.fd(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof ttl);
+      widen_receive_buffer(v6);
+    }
+  }
+
+  // Every responder on the link answers the one query at once (with up to 9000-byte datagrams,
+  // RFC 6762 §17), and others' chatter arrives too: the default receive buffer (about 200 KiB of
+  // kernel memory, fragments included) can overflow before the first answer is read, dropping
+  // answers. 1 MiB (the kernel caps it at net.core.rmem_max) keeps a busy link's answers.
+  static void widen_receive_buffer(net::UdpSocket& s) {
+    int bytes = 1 << 20;
+    ::setsockopt(s.fd(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
   }
 
   void send(std::span<const std::byte> query) {
@@ -216,9 +238,34 @@ Message follow_up(const std::vector<Received>& records, std::set<std::string>& a
   return m;
 }
 
+// Only records that can name an instrument are kept (PTR of our types, SRV/TXT of their
+// instances, addresses), each once: a peer repeating records, or answering about other services,
+// does not crowd out the answers of others.
+bool relevant(const Record& r) {
+  switch (r.type) {
+    case rr_type::ptr: {
+      const auto type = instance_type(lower(r.target));
+      return !type.empty() && same_name(r.name, type);
+    }
+    case rr_type::srv:
+    case rr_type::txt: return !instance_type(lower(r.name)).empty();
+    case rr_type::a:
+    case rr_type::aaaa: return true;
+    default: return false;
+  }
+}
+
+std::string identity_of(const Record& r) {
+  std::string key = lower(r.name) + '\0' + std::to_string(r.type) + '\0' + lower(r.target) + '\0' +
+                    std::to_string(r.port) + '\0';
+  key.append(reinterpret_cast<const char*>(r.address.data()), r.address.size());
+  for (const auto& t : r.txt) key += '\0' + t;
+  return key;
+}
+
 }  // namespace
 
-std::vector<core::Discovered> browse(core::Deadline deadline) {
+std::vector<core::Discovered> browse(core::Deadline deadline, const core::Progress& progress) {
   Querier q;
   q.open();
   if (!q.v4.valid() && !q.v6.valid()) return {};
@@ -226,7 +273,7 @@ std::vector<core::Discovered> browse(core::Deadline deadline) {
   q.send(query);
 
   std::vector<Received> records;
-  std::set<std::string> asked;
+  std::set<std::string> asked, seen;
   std::array<std::byte, max_message_size> buffer;
   while (!deadline.expired()) {
     pollfd fds[2] = {{q.v4.fd(), POLLIN, 0}, {q.v6.fd(), POLLIN, 0}};
@@ -244,6 +291,7 @@ std::vector<core::Discovered> browse(core::Deadline deadline) {
       if (!decode(std::span(buffer).first(n), m) || !(m.flags & flag_response)) continue;
       for (auto& r : m.answers) {
         if (records.size() >= max_kept_records) break;
+        if (!relevant(r) || !seen.insert(identity_of(r)).second) continue;
         records.push_back({std::move(r), from.host});
         grew = true;
       }
@@ -251,6 +299,7 @@ std::vector<core::Discovered> browse(core::Deadline deadline) {
     if (grew) {
       Message more = follow_up(records, asked);
       if (!more.questions.empty() && more.questions.size() <= 64) q.send(encode(more));
+      if (progress) progress(resources_from_records(records));
     }
   }
   return resources_from_records(records);

@@ -41,8 +41,9 @@ std::vector<core::Discovered> resources_from_records(const std::vector<Received>
 std::vector<std::byte> browse_query();
 
 /// Queries on every multicast interface and collects answers until `deadline`. At most
-/// `max_kept_records` records are kept, whatever the peers send.
-std::vector<core::Discovered> browse(core::Deadline deadline);
+/// `max_kept_records` records are kept, whatever the peers send. Each time answers add to the
+/// resources found, `progress` (when given) is told them all.
+std::vector<core::Discovered> browse(core::Deadline deadline, const core::Progress& progress = {});
 
 inline constexpr std::size_t max_kept_records = 4096;
 

@@ -30,7 +30,22 @@ std::uint16_t getport_reply_port(std::span<const std::byte> datagram, std::uint3
   return r.ok() && port > 0 && port <= 0xFFFF ? static_cast<std::uint16_t>(port) : 0;
 }
 
-std::vector<core::Discovered> broadcast_discover(core::Deadline deadline) {
+namespace {
+
+std::vector<core::Discovered> resources_of(const std::set<std::string>& hosts) {
+  std::vector<core::Discovered> out;
+  for (const auto& h : hosts) {
+    core::Discovered d;
+    d.name = "TCPIP0::" + h + "::inst0::INSTR";
+    d.found_by = "VXI-11 broadcast";
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<core::Discovered> broadcast_discover(core::Deadline deadline, const core::Progress& progress) {
   std::set<std::string> broadcasts;
   for (const auto& a : net::interface_addresses())
     if (!a.ipv6 && !a.loopback && !a.broadcast.empty()) broadcasts.insert(a.broadcast);
@@ -50,16 +65,10 @@ std::vector<core::Discovered> broadcast_discover(core::Deadline deadline) {
     std::size_t n = 0;
     net::Endpoint from;
     if (s.recv_from(buffer, n, from, deadline) != status::SUCCESS) break;
-    if (getport_reply_port(std::span(buffer).first(n), xid) != 0) hosts.insert(from.host);
+    if (getport_reply_port(std::span(buffer).first(n), xid) != 0 && hosts.insert(from.host).second && progress)
+      progress(resources_of(hosts));
   }
-  std::vector<core::Discovered> out;
-  for (const auto& h : hosts) {
-    core::Discovered d;
-    d.name = "TCPIP0::" + h + "::inst0::INSTR";
-    d.found_by = "VXI-11 broadcast";
-    out.push_back(std::move(d));
-  }
-  return out;
+  return resources_of(hosts);
 }
 
 }  // namespace cppvisa::vxi11

@@ -22,7 +22,7 @@ std::uint16_t getport_reply_port(std::span<const std::byte> datagram, std::uint3
 
 /// Broadcasts on every interface with an IPv4 broadcast address (to the portmapper port,
 /// oncrpc::portmapper_port()) and collects answers until `deadline`; one resource per answering
-/// address, sorted.
-std::vector<core::Discovered> broadcast_discover(core::Deadline deadline);
+/// address, sorted. Each new answering host, `progress` (when given) is told them all.
+std::vector<core::Discovered> broadcast_discover(core::Deadline deadline, const core::Progress& progress = {});
 
 }  // namespace cppvisa::vxi11
