@@ -12,7 +12,8 @@ namespace cppvisa::native {
 namespace {
 
 const LanEnumerator kLan[] = {
-    {"mDNS/DNS-SD (_lxi, _vxi-11, _hislip, _scpi-raw, _scpi-telnet)", mdns::browse},
+    {"mDNS/DNS-SD (_lxi, _vxi-11, _hislip, _scpi-raw, _scpi-telnet; through the Avahi daemon when one answers)",
+     mdns::discover},
     {"VXI-11 broadcast (portmapper GETPORT)", vxi11::broadcast_discover},
 };
 

@@ -1,5 +1,6 @@
 #include "protocols/mdns/mdns_browse.hpp"
 
+#include "protocols/mdns/avahi_browse.hpp"
 #include "protocols/net/interfaces.hpp"
 #include "protocols/net/socket.hpp"
 
@@ -303,6 +304,12 @@ std::vector<core::Discovered> browse(core::Deadline deadline, const core::Progre
     }
   }
   return resources_from_records(records);
+}
+
+std::vector<core::Discovered> discover(core::Deadline deadline, const core::Progress& progress) {
+  std::vector<core::Discovered> found;
+  if (avahi_browse(deadline, progress, found)) return found;
+  return browse(deadline, progress);
 }
 
 }  // namespace cppvisa::mdns

@@ -47,4 +47,8 @@ std::vector<core::Discovered> browse(core::Deadline deadline, const core::Progre
 
 inline constexpr std::size_t max_kept_records = 4096;
 
+/// LAN discovery over mDNS/DNS-SD: through the Avahi daemon when one answers (avahi_browse.hpp),
+/// else by a query of our own (browse()).
+std::vector<core::Discovered> discover(core::Deadline deadline, const core::Progress& progress = {});
+
 }  // namespace cppvisa::mdns
