@@ -93,16 +93,21 @@ class Far:
         os.unlink(self.counts)
 
 
-def visa_info(*args, env_extra=None):
+def listing_env(extra=None):
+    """The environment of a listing on the near side: LAN discovery on, by cppvisa's own query."""
     env = dict(os.environ)
     env.pop("CPPVISA_DISCOVERY", None)
     # An Avahi daemon of the machine (reached over D-Bus, whatever the network namespace) browses
     # the machine's interfaces, not these: cppvisa queries by itself unless the test gives a bus.
     env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=/nonexistent/cppvisa-test-bus"
-    env.update(env_extra or {})
+    env.update(extra or {})
+    return env
+
+
+def visa_info(*args, env_extra=None):
     start = time.monotonic()
     out = subprocess.run([VISA_INFO, "-b", "@native", "-q", "TCPIP?*", *args], capture_output=True, text=True,
-                         timeout=60, env=env)
+                         timeout=60, env=listing_env(env_extra))
     return out.stdout, time.monotonic() - start
 
 
