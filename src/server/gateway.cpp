@@ -3,6 +3,7 @@
 #include <cppvisa/gateway.hpp>
 
 #include "protocols/hislip/hislip_server.hpp"
+#include "protocols/mdns/avahi_publish.hpp"
 #include "protocols/mdns/mdns_browse.hpp"
 #include "protocols/mdns/mdns_responder.hpp"
 #include "protocols/net/address_filter.hpp"
@@ -76,6 +77,7 @@ struct Gateway::Impl {
   std::unique_ptr<oncrpc::PortmapperServer> portmapper;
   std::unique_ptr<hislip::Server> hislip_server;
   std::unique_ptr<mdns::Responder> responder;
+  std::unique_ptr<mdns::AvahiPublisher> avahi;
   net::AddressFilter allow;
   std::vector<GatewayEndpoint> endpoints;
   std::vector<std::string> warnings;
@@ -256,8 +258,12 @@ status_t Gateway::Impl::start_hislip() {
 // resource has its port), one _hislip._tcp and one _vxi-11._tcp instance for the first resource of
 // those servers (a service names a port, not a sub-address: hislip0 and inst0 are what a browser
 // makes of them). Only with a portmapper on 111 is VXI-11 advertised: a client reaches it there.
+// Through the Avahi daemon when one answers (the host's one responder: it probes the names and
+// answers for every program), else with a responder of our own.
 status_t Gateway::Impl::start_advertising() {
-  const std::string host = mdns::local_host_label();
+  auto publisher = std::make_unique<mdns::AvahiPublisher>();
+  const bool through_avahi = publisher->connect();
+  const std::string host = through_avahi ? publisher->host_label() : mdns::local_host_label();
   std::vector<mdns::Service> services;
   bool hislip = false, vxi11 = false;
   for (const auto& e : endpoints) {
@@ -282,6 +288,13 @@ status_t Gateway::Impl::start_advertising() {
     }
     services.push_back(std::move(s));
   }
+  if (through_avahi) {
+    // RFC 6762 §8: probing takes about 750 ms; collisions are reported at once.
+    if (!publisher->publish(services, core::Deadline::after_ms(5000)))
+      return fail(status::ERROR_INV_SETUP, "cannot advertise through the Avahi daemon: " + publisher->error());
+    avahi = std::move(publisher);
+    return status::SUCCESS;
+  }
   responder = std::make_unique<mdns::Responder>();
   if (status_t st = responder->start(host, std::move(services)); st < 0)
     return fail(st, fmt::format("cannot advertise over mDNS: UDP port {} cannot be bound", mdns::mdns_port));
@@ -291,6 +304,7 @@ status_t Gateway::Impl::start_advertising() {
 void Gateway::Impl::teardown() {
   // Servers first (they end every client's calls), then the devices, then the sessions.
   responder.reset();
+  avahi.reset();
   socket_servers.clear();
   vxi11_server.reset();
   portmapper.reset();

@@ -93,13 +93,22 @@ class Far:
         os.unlink(self.counts)
 
 
+NO_BUS = "unix:path=/nonexistent/cppvisa-test-bus"
+
+
+def far_side(pid, bus=NO_BUS):
+    """The prefix of a command run in the far namespace: with the D-Bus system bus `bus` (by
+    default none: a program there finds no Avahi daemon, not even the machine's)."""
+    return ["nsenter", "-t", str(pid), "-n", "env", f"DBUS_SYSTEM_BUS_ADDRESS={bus}"]
+
+
 def listing_env(extra=None):
     """The environment of a listing on the near side: LAN discovery on, by cppvisa's own query."""
     env = dict(os.environ)
     env.pop("CPPVISA_DISCOVERY", None)
     # An Avahi daemon of the machine (reached over D-Bus, whatever the network namespace) browses
     # the machine's interfaces, not these: cppvisa queries by itself unless the test gives a bus.
-    env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=/nonexistent/cppvisa-test-bus"
+    env["DBUS_SYSTEM_BUS_ADDRESS"] = NO_BUS
     env.update(extra or {})
     return env
 
