@@ -14,7 +14,7 @@ namespace cppvisa {
 /// sets the deadline and `CPPVISA_LIST_CACHE_MS` the cache lifetime (0: no cache).
 struct DiscoveryOptions {
   /// Whether listing sends LAN discovery traffic (mDNS/DNS-SD queries, VXI-11 broadcasts). Only
-  /// expressions that can match TCPIP names (such as `?*::INSTR`) ever do.
+  /// expressions that can match TCPIP names (such as "?*::INSTR") ever do.
   bool lan = true;
   /// One deadline for every enumerator of one listing (serial, USB, GPIB, LAN), run in parallel.
   std::chrono::milliseconds deadline{400};
