@@ -15,6 +15,7 @@ from lan_fixtures import BUILD_DIR
 
 HOST_IF, FAR_IF = "cvdisc0", "cvdisc1"
 HOST_ADDR, FAR_ADDR = "10.250.1.1", "10.250.1.2"
+HOST_ADDR6, FAR_ADDR6 = "fd00:250:1::1", "fd00:250:1::2"  # unique local (RFC 4193), on the veth pair only
 VISA_INFO = os.path.join(BUILD_DIR, "tools", "visa-info")
 RESPONDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mdns_responder.py")
 SERVICES = ["_lxi._tcp:Scope:80:txtvers=1,Manufacturer=ACME,Model=SC-1000,SerialNumber=S42",
@@ -59,18 +60,22 @@ class Far:
         run(["ip", "link", "set", HOST_IF, "up"])
         run(["ip", "link", "set", "lo", "up"], pid)
         run(["ip", "addr", "add", f"{FAR_ADDR}/24", "brd", "+", "dev", FAR_IF], pid)
+        run(["ip", "-6", "addr", "add", f"{HOST_ADDR6}/64", "dev", HOST_IF, "nodad"])
+        run(["ip", "-6", "addr", "add", f"{FAR_ADDR6}/64", "dev", FAR_IF, "nodad"], pid)
         run(["ip", "link", "set", FAR_IF, "up"], pid)
         self.pid = pid
         self.responder = None
         self.counts = tempfile.NamedTemporaryFile(prefix="cppvisa-disc-", suffix=".json", delete=False).name
 
-    def start_responder(self, count_port=None, hostile=False):
+    def start_responder(self, count_port=None, hostile=False, ipv6_only=False):
         cmd = ["nsenter", "-t", str(self.pid), "-n", sys.executable, RESPONDER, "--interface", FAR_IF,
                "--address", FAR_ADDR, "--host", "scope", "--counts", self.counts]
         if count_port:
             cmd += ["--count-port", str(count_port)]
         if hostile:
             cmd += ["--hostile"]
+        if ipv6_only:
+            cmd += ["--address6", FAR_ADDR6, "--ipv6-only"]
         self.responder = subprocess.Popen(cmd + SERVICES, stdout=subprocess.PIPE, text=True)
         if self.responder.stdout.readline().strip() != "ready":
             raise RuntimeError("the mDNS responder did not start")

@@ -1,11 +1,12 @@
 """A small independent mDNS/DNS-SD responder for the LAN discovery tests (Python's standard library
-only): answers PTR/SRV/TXT/A questions for the services given on the command line, over IPv4
+only): answers PTR/SRV/TXT/A/AAAA questions for the services given on the command line, over IPv4
 (224.0.0.251) and IPv6 (ff02::fb) on one interface, by unicast to a query's source port when it is
 not 5353 (RFC 6762 §6.7) and by multicast otherwise. With --count-port P it also counts UDP
 datagrams to port P (a VXI-11 broadcast). Every datagram received is counted in --counts FILE
 (JSON: {"v4": n, "v6": n, "port": n}).
 
 usage: mdns_responder.py --interface IF --address A --host NAME --counts FILE [--count-port P]
+                         [--address6 A6 [--ipv6-only]] [--hostile]
                          TYPE:INSTANCE:PORT[:KEY=VALUE,...] ..."""
 import argparse
 import json
@@ -59,6 +60,8 @@ def main():
     p.add_argument("--host", required=True)
     p.add_argument("--counts", required=True)
     p.add_argument("--count-port", type=int)
+    p.add_argument("--address6", help="also an AAAA record with this IPv6 address")
+    p.add_argument("--ipv6-only", action="store_true", help="no A record, and no IPv4 socket: IPv6 mDNS only")
     p.add_argument("--hostile", action="store_true",
                    help="before each answer, send malformed ones: a compression loop, a length past the end, "
                         "a header claiming 10 000 records, 10 000 records of junk over several datagrams")
@@ -73,26 +76,29 @@ def main():
 
     def answers(qs):
         out = []
-        a_record = record(host, 1, socket.inet_aton(a.address))
+        addresses = ([] if a.ipv6_only else [record(host, 1, socket.inet_aton(a.address))]) + (
+            [record(host, 28, socket.inet_pton(socket.AF_INET6, a.address6))] if a.address6 else [])
         for qname, qtype in qs:
             for stype, inst, port, txt in services:
                 srv = record(inst, 33, struct.pack(">HHH", 0, 0, port) + encode_name(host))
                 txt_record = record(inst, 16, b"".join(bytes([len(t)]) + t.encode() for t in txt) or b"\0")
                 if qname == stype and qtype in (12, 255):
-                    out += [record(stype, 12, encode_name(inst)), srv, txt_record, a_record]
+                    out += [record(stype, 12, encode_name(inst)), srv, txt_record, *addresses]
                 if qname == inst.lower():
-                    out += ([srv, a_record] if qtype in (33, 255) else []) + ([txt_record] if qtype in (16, 255) else [])
-            if qname == host.lower() and qtype in (1, 255):
-                out.append(a_record)
+                    out += ([srv, *addresses] if qtype in (33, 255) else []) + ([txt_record] if qtype in (16, 255) else [])
+            if qname == host.lower() and qtype in (1, 28, 255):
+                out += addresses
         return list(dict.fromkeys(out))
 
     index = socket.if_nametoindex(a.interface)
-    v4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    v4.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    v4.bind(("", 5353))
-    v4.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
-                  socket.inet_aton("224.0.0.251") + socket.inet_aton(a.address))
-    v4.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(a.address))
+    v4 = None
+    if not a.ipv6_only:
+        v4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        v4.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        v4.bind(("", 5353))
+        v4.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                      socket.inet_aton("224.0.0.251") + socket.inet_aton(a.address))
+        v4.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(a.address))
     v6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     v6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -117,7 +123,7 @@ def main():
     save()
     print("ready", flush=True)
     while True:
-        ready, _, _ = select.select([v4, v6, *extra], [], [])
+        ready, _, _ = select.select([x for x in (v4, v6, *extra) if x], [], [])
         for s in ready:
             data, src = s.recvfrom(9000)
             if s in extra:

@@ -91,6 +91,30 @@ TEST(MdnsBrowse, RecordsBecomeResourceNamesWithIdentity) {
   EXPECT_EQ(result[3].found_by, "mDNS _hislip._tcp");
 }
 
+Received aaaa(std::string host, std::array<std::uint8_t, 16> address) {
+  Record r = record(host, rr::aaaa);
+  r.address = address;
+  return {r, "fe80::1"};
+}
+
+TEST(MdnsBrowse, HostsAreNamedByIpv4ThenGlobalIpv6ThenTheSender) {
+  const std::array<std::uint8_t, 16> link_local = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+  const std::array<std::uint8_t, 16> global = {0xfd, 0, 0x02, 0x50, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  std::vector<Received> records = {
+      ptr("_scpi-raw._tcp.local", "A._scpi-raw._tcp.local"), srv("A._scpi-raw._tcp.local", "a.local", 5025),
+      aaaa("a.local", link_local), aaaa("a.local", global), a("a.local", {10, 0, 0, 1}),
+      ptr("_scpi-raw._tcp.local", "B._scpi-raw._tcp.local"), srv("B._scpi-raw._tcp.local", "b.local", 5025),
+      aaaa("b.local", link_local), aaaa("b.local", global),
+      ptr("_scpi-raw._tcp.local", "C._scpi-raw._tcp.local"), srv("C._scpi-raw._tcp.local", "c.local", 5025),
+      aaaa("c.local", link_local),  // a link-local address names nothing without its zone: the sender
+  };
+  EXPECT_EQ(names(mdns::resources_from_records(records)), (std::vector<std::string>{
+                                                              "TCPIP0::10.0.0.1::5025::SOCKET",
+                                                              "TCPIP0::10.250.1.2::5025::SOCKET",
+                                                              "TCPIP0::[fd00:250:1::2]::5025::SOCKET",
+                                                          }));
+}
+
 TEST(MdnsBrowse, TheQueryAsksForEveryInstrumentType) {
   mdns::Message m;
   ASSERT_TRUE(mdns::decode(mdns::browse_query(), m));
