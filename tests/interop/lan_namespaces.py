@@ -67,7 +67,12 @@ class Far:
         self.responder = None
         self.counts = tempfile.NamedTemporaryFile(prefix="cppvisa-disc-", suffix=".json", delete=False).name
 
-    def start_responder(self, count_port=None, hostile=False, ipv6_only=False):
+    def link_local(self):
+        """The far side's link-local IPv6 address."""
+        out = run(["ip", "-6", "-o", "addr", "show", "dev", FAR_IF, "scope", "link"], self.pid)
+        return out.split()[3].split("/")[0]
+
+    def start_responder(self, count_port=None, hostile=False, ipv6_only=False, address6=FAR_ADDR6):
         cmd = ["nsenter", "-t", str(self.pid), "-n", sys.executable, RESPONDER, "--interface", FAR_IF,
                "--address", FAR_ADDR, "--host", "scope", "--counts", self.counts]
         if count_port:
@@ -75,7 +80,7 @@ class Far:
         if hostile:
             cmd += ["--hostile"]
         if ipv6_only:
-            cmd += ["--address6", FAR_ADDR6, "--ipv6-only"]
+            cmd += (["--address6", address6] if address6 else []) + ["--ipv6-only"]
         self.responder = subprocess.Popen(cmd + SERVICES, stdout=subprocess.PIPE, text=True)
         if self.responder.stdout.readline().strip() != "ready":
             raise RuntimeError("the mDNS responder did not start")

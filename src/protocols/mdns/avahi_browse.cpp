@@ -10,6 +10,8 @@
 #include <avahi-common/simple-watch.h>
 #include <avahi-common/strlst.h>
 
+#include <net/if.h>
+
 #include <cstring>
 #include <memory>
 
@@ -24,13 +26,20 @@ struct Browse {
   const core::Progress* progress = nullptr;
 };
 
-void add_resolved(Browse& b, const char* name, const char* type, const char* domain, const char* host,
-                  const AvahiAddress* address, std::uint16_t port, AvahiStringList* txt) {
+void add_resolved(Browse& b, AvahiIfIndex interface, const char* name, const char* type, const char* domain,
+                  const char* host, const AvahiAddress* address, std::uint16_t port, AvahiStringList* txt) {
   if (b.records.size() + 4 > max_kept_records) return;
   const std::string service = std::string(type) + "." + domain;
   const std::string instance = escape_label(name) + "." + service;
-  char text[AVAHI_ADDRESS_STR_MAX] = {};
-  avahi_address_snprint(text, sizeof text, address);
+  char address_text[AVAHI_ADDRESS_STR_MAX] = {};
+  avahi_address_snprint(address_text, sizeof address_text, address);
+  // A link-local IPv6 address with the zone it was found on (RFC 6874), as a query of our own gives.
+  std::string text = address_text;
+  char zone[IF_NAMESIZE] = {};
+  if (address->proto == AVAHI_PROTO_INET6 && address->data.ipv6.address[0] == 0xFE &&
+      (address->data.ipv6.address[1] & 0xC0) == 0x80 && interface > 0 &&
+      if_indextoname(static_cast<unsigned>(interface), zone))
+    text += std::string("%") + zone;
 
   Received ptr{{}, text};
   ptr.record.name = service;
@@ -60,11 +69,11 @@ void add_resolved(Browse& b, const char* name, const char* type, const char* dom
   }
 }
 
-void on_resolved(AvahiServiceResolver* r, AvahiIfIndex, AvahiProtocol, AvahiResolverEvent event, const char* name,
+void on_resolved(AvahiServiceResolver* r, AvahiIfIndex interface, AvahiProtocol, AvahiResolverEvent event, const char* name,
                  const char* type, const char* domain, const char* host, const AvahiAddress* address,
                  std::uint16_t port, AvahiStringList* txt, AvahiLookupResultFlags, void* data) {
   if (event == AVAHI_RESOLVER_FOUND && name && type && domain && host && address)
-    add_resolved(*static_cast<Browse*>(data), name, type, domain, host, address, port, txt);
+    add_resolved(*static_cast<Browse*>(data), interface, name, type, domain, host, address, port, txt);
   avahi_service_resolver_free(r);
 }
 

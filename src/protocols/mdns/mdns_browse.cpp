@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -256,6 +257,23 @@ bool relevant(const Record& r) {
   }
 }
 
+// The sender's numeric address; a link-local IPv6 one with the zone it came in on (RFC 6874
+// "%ifname"), without which it names nothing a client can reach.
+std::string sender_text(const sockaddr_storage& ss) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
+    return text;
+  }
+  const auto& a = *reinterpret_cast<const sockaddr_in6*>(&ss);
+  inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof text);
+  std::string out = text;
+  char name[IF_NAMESIZE] = {};
+  if (IN6_IS_ADDR_LINKLOCAL(&a.sin6_addr) && a.sin6_scope_id && if_indextoname(a.sin6_scope_id, name))
+    out += std::string("%") + name;
+  return out;
+}
+
 std::string identity_of(const Record& r) {
   std::string key = lower(r.name) + '\0' + std::to_string(r.type) + '\0' + lower(r.target) + '\0' +
                     std::to_string(r.port) + '\0';
@@ -284,16 +302,20 @@ std::vector<core::Discovered> browse(core::Deadline deadline, const core::Progre
     for (int i = 0; i < 2; ++i) {
       if (!(fds[i].revents & POLLIN)) continue;
       net::UdpSocket& s = i == 0 ? q.v4 : q.v6;
-      std::size_t n = 0;
-      net::Endpoint from;
-      if (s.recv_from(buffer, n, from, core::Deadline::after_ms(0)) != status::SUCCESS) continue;
+      sockaddr_storage from{};
+      socklen_t from_size = sizeof from;
+      const ssize_t got = ::recvfrom(s.fd(), buffer.data(), buffer.size(), MSG_DONTWAIT,
+                                     reinterpret_cast<sockaddr*>(&from), &from_size);
+      if (got < 0) continue;
+      const auto n = std::min(static_cast<std::size_t>(got), buffer.size());
       Message m;
       // A query (ours looped back, or another host's) or a malformed datagram tells nothing.
       if (!decode(std::span(buffer).first(n), m) || !(m.flags & flag_response)) continue;
+      const std::string sender = sender_text(from);
       for (auto& r : m.answers) {
         if (records.size() >= max_kept_records) break;
         if (!relevant(r) || !seen.insert(identity_of(r)).second) continue;
-        records.push_back({std::move(r), from.host});
+        records.push_back({std::move(r), sender});
         grew = true;
       }
     }
