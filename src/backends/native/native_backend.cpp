@@ -127,6 +127,9 @@ std::vector<std::string> NativeBackend::list_resources(session_t, std::string_vi
   auto found = enumerate(expression, lan, core::Deadline::at(now + options.deadline));
   Listing listing{now, options, lan, raw, {}};
   std::lock_guard guard(listing_mutex_);
+  // What the latest LAN listing found: an instrument no longer found is forgotten (the map stays
+  // as large as one listing, however long the process lists a changing network).
+  if (lan) found_.clear();
   for (auto& d : found) {
     listing.names.push_back(d.name);
     if (lan && d.name.starts_with("TCPIP")) found_[d.name] = std::move(d);

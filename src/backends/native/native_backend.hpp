@@ -56,7 +56,7 @@ class NativeBackend : public core::SessionBackend {
   std::vector<LanEnumerator> lan_;
   std::mutex listing_mutex_;
   std::vector<Listing> listings_;                 // at most one per (lan, raw)
-  std::map<std::string, core::Discovered> found_;  // what LAN discovery told of each name
+  std::map<std::string, core::Discovered> found_;  // what the latest LAN listing told of each name
 };
 
 /// A new native backend.
