@@ -143,5 +143,42 @@ TEST(DnsMessage, OtherClassesAreSkipped) {
   EXPECT_TRUE(out.answers.empty());
 }
 
+TEST(DnsMessage, ALargeAnswerIsEncodedInPartsThatEachFit) {
+  Message m;
+  m.id = 7;
+  m.flags = flag_response;
+  m.questions.push_back({"_scpi-raw._tcp.local", rr_type::ptr, class_in});
+  for (int i = 0; i < 100; ++i) {
+    Record r;
+    r.name = "_scpi-raw._tcp.local";
+    r.type = rr_type::ptr;
+    r.target = "Resource " + std::to_string(i) + "._scpi-raw._tcp.local";
+    m.answers.push_back(r);
+  }
+  Record huge;
+  huge.name = "big._scpi-raw._tcp.local";
+  huge.type = rr_type::txt;
+  huge.txt.assign(10, std::string(200, 'x'));  // about 2 KB: fits no part
+  m.answers.push_back(huge);
+  const auto parts = encode_in_parts(m, 1452);
+  ASSERT_GT(parts.size(), 1u);
+  std::vector<std::string> targets;
+  for (const auto& p : parts) {
+    EXPECT_LE(p.size(), 1452u);
+    Message d;
+    ASSERT_TRUE(decode(p, d));
+    EXPECT_EQ(d.id, 7);
+    EXPECT_EQ(d.flags, flag_response);
+    ASSERT_EQ(d.questions.size(), 1u);
+    for (const auto& r : d.answers) {
+      EXPECT_EQ(r.type, rr_type::ptr) << "the record too large for a part is left out";
+      targets.push_back(r.target);
+    }
+  }
+  ASSERT_EQ(targets.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(targets[i], "Resource " + std::to_string(i) + "._scpi-raw._tcp.local");
+  EXPECT_TRUE(encode_in_parts(Message{}, 1452).empty()) << "no record, no message";
+}
+
 }  // namespace
 }  // namespace cppvisa::mdns

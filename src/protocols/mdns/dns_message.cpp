@@ -259,6 +259,31 @@ std::vector<std::byte> encode(const Message& m) {
   return out;
 }
 
+std::vector<std::vector<std::byte>> encode_in_parts(const Message& message, std::size_t limit) {
+  // encode() compresses no name: a message's size is its header and questions plus each record's.
+  Message part = message;
+  part.answers.clear();
+  const std::size_t base = encode(part).size();
+  std::vector<std::vector<std::byte>> parts;
+  std::size_t size = base;
+  auto flush = [&] {
+    if (!part.answers.empty()) parts.push_back(encode(part));
+    part.answers.clear();
+    size = base;
+  };
+  for (const auto& r : message.answers) {
+    Message alone;
+    alone.answers = {r};
+    const std::size_t n = encode(alone).size() - 12;  // without its header
+    if (base + n > limit) continue;
+    if (size + n > limit) flush();
+    part.answers.push_back(r);
+    size += n;
+  }
+  flush();
+  return parts;
+}
+
 std::string txt_value(const std::vector<std::string>& txt, std::string_view key) {
   for (const auto& s : txt) {
     auto eq = s.find('=');

@@ -83,6 +83,11 @@ bool decode(std::span<const std::byte> data, Message& out);
 /// answer). Names are text as above.
 std::vector<std::byte> encode(const Message& message);
 
+/// Encodes `message` over as many messages as its records need, each at most `limit` bytes and
+/// each with the message's id, flags and questions (RFC 6762 §17: an answer that does not fit one
+/// packet goes out in several); a record that does not fit even alone is left out.
+std::vector<std::vector<std::byte>> encode_in_parts(const Message& message, std::size_t limit);
+
 /// The value of `key` (case-insensitive, RFC 6763 §6.4) in TXT strings, or empty.
 std::string txt_value(const std::vector<std::string>& txt, std::string_view key);
 

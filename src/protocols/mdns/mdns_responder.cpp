@@ -19,6 +19,9 @@ namespace cppvisa::mdns {
 namespace {
 
 constexpr std::uint32_t kTtl = 120;
+// RFC 6762 §17: a packet should fit the interface's MTU (Ethernet's 1500 bytes less the IPv6 and
+// UDP headers); a larger answer goes out in several packets.
+constexpr std::size_t kPacketBudget = 1500 - 40 - 8;
 // RFC 6762 §6.7: answers to legacy unicast queries carry a TTL of at most 10 s.
 constexpr std::uint32_t kLegacyTtl = 10;
 constexpr std::string_view kServicesName = "_services._dns-sd._udp.local";
@@ -199,10 +202,14 @@ struct Responder::Impl {
       reply.id = query.id;  // RFC 6762 §6.7: the id and the questions of the query
       reply.questions = query.questions;
     }
-    auto bytes = encode(reply);
-    if (bytes.size() > max_message_size) return;
+    for (const auto& bytes : encode_in_parts(reply, kPacketBudget)) send(fd, ipv6, legacy, from, msg.msg_namelen, index, bytes);
+  }
+
+  // To the querier (legacy unicast) or the group on the interface the query came in on.
+  static void send(int fd, bool ipv6, bool legacy, const sockaddr_storage& from, socklen_t from_size, unsigned index,
+                   const std::vector<std::byte>& bytes) {
     if (legacy) {
-      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&from), msg.msg_namelen);
+      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&from), from_size);
     } else if (!ipv6) {
       ip_mreqn via{};
       via.imr_ifindex = static_cast<int>(index);
