@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -71,8 +73,11 @@ struct Responder::Impl {
     if (v6 >= 0) ::close(v6);
   }
 
+  std::set<unsigned> joined4, joined6;  // interfaces whose groups the sockets joined
+
   void join_groups() {
-    std::set<unsigned> done4, done6;
+    std::set<unsigned>& done4 = joined4;
+    std::set<unsigned>& done6 = joined6;
     for (const auto& a : net::interface_addresses()) {
       if (!a.multicast || a.index == 0) continue;
       if (!a.ipv6 && v4 >= 0 && done4.insert(a.index).second) {
@@ -191,18 +196,41 @@ struct Responder::Impl {
     std::vector<Record> records;
     for (const auto& q : query.questions) answer(q, index, legacy ? kLegacyTtl : kTtl, records);
     if (records.empty()) return;
-    // One copy of each record (several questions may name the same ones).
-    for (auto& r : records) {
-      bool seen = false;
-      for (const auto& k : reply.answers)
-        seen = seen || (k.type == r.type && same_name(k.name, r.name) && k.target == r.target && k.address == r.address);
-      if (!seen) reply.answers.push_back(std::move(r));
-    }
+    reply.answers = unique(std::move(records));
     if (legacy) {
       reply.id = query.id;  // RFC 6762 §6.7: the id and the questions of the query
       reply.questions = query.questions;
     }
     for (const auto& bytes : encode_in_parts(reply, kPacketBudget)) send(fd, ipv6, legacy, from, msg.msg_namelen, index, bytes);
+  }
+
+  // One copy of each record (several questions may name the same ones).
+  static std::vector<Record> unique(std::vector<Record> records) {
+    std::vector<Record> out;
+    for (auto& r : records) {
+      bool seen = false;
+      for (const auto& k : out)
+        seen = seen || (k.type == r.type && same_name(k.name, r.name) && k.target == r.target && k.address == r.address);
+      if (!seen) out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  // Every record of every service, unsolicited, to the group of every joined interface: with
+  // kTtl an announcement (RFC 6762 §8.3), with TTL 0 a goodbye (§10.1) that makes caches drop them.
+  void announce(std::uint32_t ttl) const {
+    for (bool ipv6 : {false, true}) {
+      const int fd = ipv6 ? v6 : v4;
+      if (fd < 0) continue;
+      for (unsigned index : ipv6 ? joined6 : joined4) {
+        std::vector<Record> records;
+        for (const auto& s : services) answer({s.type + ".local", rr_type::ptr, class_in}, index, ttl, records);
+        Message m;
+        m.flags = flag_response | flag_authoritative;
+        m.answers = unique(std::move(records));
+        for (const auto& bytes : encode_in_parts(m, kPacketBudget)) send(fd, ipv6, false, {}, 0, index, bytes);
+      }
+    }
   }
 
   // To the querier (legacy unicast) or the group on the interface the query came in on.
@@ -231,10 +259,23 @@ struct Responder::Impl {
   }
 
   void run() {
+    // RFC 6762 §8.3: at least two announcements, one second apart (no probing: the names are the
+    // host's own and the gateway's endpoints, see mdns_responder.hpp).
+    announce(kTtl);
+    auto second = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    bool announced = false;
     for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(second - std::chrono::steady_clock::now());
       pollfd fds[3] = {{v4, POLLIN, 0}, {v6, POLLIN, 0}, {wake.fd(), POLLIN, 0}};
-      if (::poll(fds, 3, -1) < 0) continue;
-      if (fds[2].revents) return;
+      if (::poll(fds, 3, announced ? -1 : static_cast<int>(std::max<long long>(0, left.count()))) < 0) continue;
+      if (fds[2].revents) {
+        announce(0);  // goodbye
+        return;
+      }
+      if (!announced && std::chrono::steady_clock::now() >= second) {
+        announce(kTtl);
+        announced = true;
+      }
       if (fds[0].revents & POLLIN) handle(v4, false);
       if (fds[1].revents & POLLIN) handle(v6, true);
     }

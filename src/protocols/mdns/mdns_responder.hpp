@@ -2,7 +2,11 @@
 // answers PTR, SRV, TXT and A/AAAA questions about them on every multicast interface, IPv4 and
 // IPv6, with the addresses of the interface the question came in on; by unicast to a query's
 // source port when that is not 5353 (RFC 6762 §6.7, legacy unicast: one-shot queriers such as
-// cppvisa's own browse), by multicast otherwise (Avahi, Bonjour, liblxi through them).
+// cppvisa's own browse), by multicast otherwise (Avahi, Bonjour, liblxi through them). It announces
+// every record when it starts (twice, one second apart, RFC 6762 §8.3) and says goodbye (TTL 0,
+// §10.1) when it stops, so that caches learn and forget the gateway at once. It does not probe
+// (§8.1): the gateway uses it only when no Avahi daemon answers (avahi_publish.hpp), and its names
+// are the host's own and the instances' names that include it.
 #pragma once
 
 #include <cppvisa/status.hpp>
