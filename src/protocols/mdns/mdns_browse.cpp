@@ -1,6 +1,7 @@
 #include "protocols/mdns/mdns_browse.hpp"
 
 #include "protocols/mdns/avahi_browse.hpp"
+#include "protocols/mdns/mdns_group.hpp"
 #include "protocols/net/interfaces.hpp"
 #include "protocols/net/socket.hpp"
 
@@ -180,29 +181,10 @@ struct Querier {
   }
 
   void send(std::span<const std::byte> query) {
-    if (v4.valid()) {
-      sockaddr_in to{};
-      to.sin_family = AF_INET;
-      to.sin_port = htons(mdns_port);
-      inet_pton(AF_INET, ipv4_group, &to.sin_addr);
-      for (unsigned index : v4_interfaces) {
-        ip_mreqn via{};
-        via.imr_ifindex = static_cast<int>(index);
-        if (::setsockopt(v4.fd(), IPPROTO_IP, IP_MULTICAST_IF, &via, sizeof via) != 0) continue;
-        ::sendto(v4.fd(), query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-      }
-    }
-    if (v6.valid()) {
-      sockaddr_in6 to{};
-      to.sin6_family = AF_INET6;
-      to.sin6_port = htons(mdns_port);
-      inet_pton(AF_INET6, ipv6_group, &to.sin6_addr);
-      for (unsigned index : v6_interfaces) {
-        if (::setsockopt(v6.fd(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof index) != 0) continue;
-        to.sin6_scope_id = index;
-        ::sendto(v6.fd(), query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-      }
-    }
+    if (v4.valid())
+      for (unsigned index : v4_interfaces) send_to_group(v4.fd(), false, index, query);
+    if (v6.valid())
+      for (unsigned index : v6_interfaces) send_to_group(v6.fd(), true, index, query);
   }
 };
 

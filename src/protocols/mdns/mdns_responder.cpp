@@ -2,6 +2,7 @@
 
 #include "protocols/mdns/dns_message.hpp"
 #include "protocols/mdns/mdns_browse.hpp"
+#include "protocols/mdns/mdns_group.hpp"
 #include "protocols/net/interfaces.hpp"
 #include "protocols/net/socket.hpp"
 
@@ -236,26 +237,10 @@ struct Responder::Impl {
   // To the querier (legacy unicast) or the group on the interface the query came in on.
   static void send(int fd, bool ipv6, bool legacy, const sockaddr_storage& from, socklen_t from_size, unsigned index,
                    const std::vector<std::byte>& bytes) {
-    if (legacy) {
+    if (legacy)
       ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&from), from_size);
-    } else if (!ipv6) {
-      ip_mreqn via{};
-      via.imr_ifindex = static_cast<int>(index);
-      ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &via, sizeof via);
-      sockaddr_in to{};
-      to.sin_family = AF_INET;
-      to.sin_port = htons(mdns_port);
-      inet_pton(AF_INET, ipv4_group, &to.sin_addr);
-      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-    } else {
-      ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof index);
-      sockaddr_in6 to{};
-      to.sin6_family = AF_INET6;
-      to.sin6_port = htons(mdns_port);
-      to.sin6_scope_id = index;
-      inet_pton(AF_INET6, ipv6_group, &to.sin6_addr);
-      ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-    }
+    else
+      send_to_group(fd, ipv6, index, bytes);
   }
 
   void run() {
