@@ -30,7 +30,10 @@ std::vector<core::Discovered> fast(core::Deadline, const core::Progress&) {
   return {d, b};
 }
 
+std::atomic<int> g_slow_calls{0};
+
 std::vector<core::Discovered> slow(core::Deadline, const core::Progress&) {
+  ++g_slow_calls;
   std::this_thread::sleep_for(std::chrono::seconds(3));  // ignores its deadline: the listing must not
   core::Discovered d;
   d.name = "TCPIP0::10.250.9.3::inst0::INSTR";
@@ -105,16 +108,18 @@ TEST(NativeDiscovery, EveryEnumeratorWithinOneDeadlineMergedAndCached) {
   EXPECT_EQ(backend.close(rm), status::SUCCESS);
 }
 
-TEST(NativeDiscovery, NoCacheListsAgain) {
+TEST(NativeDiscovery, NoCacheListsAgainButAnEnumeratorStillRunningIsNotStartedAgain) {
   Options scope(options(true, 100, 0));
   native::NativeBackend backend(kRows, kLan);
   session_t rm = 0;
   ASSERT_EQ(backend.open_default_rm(rm), status::SUCCESS);
   g_fast_calls = 0;
+  g_slow_calls = 0;
   std::vector<std::string> names;
   ASSERT_EQ(backend.find_resources(rm, "?*::INSTR", names), status::SUCCESS);
   ASSERT_EQ(backend.find_resources(rm, "?*::INSTR", names), status::SUCCESS);
   EXPECT_EQ(g_fast_calls, 2);
+  EXPECT_EQ(g_slow_calls, 1) << "the slow enumerator (3 s) was started again while its first run went on";
   EXPECT_EQ(backend.close(rm), status::SUCCESS);
 }
 

@@ -2,6 +2,7 @@
 
 #include "protocols/oncrpc/portmapper.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <string>
@@ -10,7 +11,9 @@
 namespace cppvisa::native {
 
 NativeBackend::NativeBackend(std::span<const Transport> table, std::span<const LanEnumerator> lan)
-    : table_(table.begin(), table.end()), lan_(lan.begin(), lan.end()) {}
+    : table_(table.begin(), table.end()), lan_(lan.begin(), lan.end()) {
+  for (std::size_t i = 0; i < table_.size() + lan_.size(); ++i) busy_.push_back(std::make_shared<std::atomic<bool>>(false));
+}
 NativeBackend::~NativeBackend() = default;
 
 std::vector<std::string> NativeBackend::debug_info() const {
@@ -50,7 +53,11 @@ struct Gathering {
 
 using Job = std::function<std::vector<core::Discovered>(const core::Progress&)>;
 
-void run_on_thread(const std::shared_ptr<Gathering>& g, Job job) {
+// `busy` is the enumerator's own flag: set while a run of it has not returned, so that an
+// enumerator stuck past its deadline (a list hook blocked in a driver) is not started again by
+// every later listing, piling up threads; its findings are missing until it returns.
+void run_on_thread(const std::shared_ptr<Gathering>& g, const std::shared_ptr<std::atomic<bool>>& busy, Job job) {
+  if (busy->exchange(true)) return;
   std::size_t slot = 0;
   {
     std::lock_guard guard(g->mutex);
@@ -58,7 +65,7 @@ void run_on_thread(const std::shared_ptr<Gathering>& g, Job job) {
     g->slots.emplace_back();
     ++g->running;
   }
-  auto body = [g, slot, job = std::move(job)] {
+  auto body = [g, busy, slot, job = std::move(job)] {
     auto report = [&g, slot](const std::vector<core::Discovered>& found) {
       std::lock_guard guard(g->mutex);
       g->slots[slot] = found;
@@ -68,6 +75,7 @@ void run_on_thread(const std::shared_ptr<Gathering>& g, Job job) {
     } catch (const std::exception&) {
       // An enumerator that fails keeps what it reported; the others' findings stand.
     }
+    busy->store(false);
     std::lock_guard guard(g->mutex);
     --g->running;
     g->done.notify_all();
@@ -84,9 +92,10 @@ void run_on_thread(const std::shared_ptr<Gathering>& g, Job job) {
 std::vector<core::Discovered> NativeBackend::enumerate(std::string_view expression, bool lan,
                                                        core::Deadline deadline) const {
   auto g = std::make_shared<Gathering>();
-  for (const auto& t : table_) {
+  for (std::size_t i = 0; i < table_.size(); ++i) {
+    const auto& t = table_[i];
     if (!t.list || t.unavailable_reason()) continue;
-    run_on_thread(g, [list = t.list, e = std::string(expression), name = std::string(t.name)](const core::Progress&) {
+    run_on_thread(g, busy_[i], [list = t.list, e = std::string(expression), name = std::string(t.name)](const core::Progress&) {
       std::vector<core::Discovered> out;
       for (auto& n : list(ListRequest{e})) {
         core::Discovered d;
@@ -100,9 +109,9 @@ std::vector<core::Discovered> NativeBackend::enumerate(std::string_view expressi
   if (lan) {
     // The LAN enumerators stop a little before the listing's deadline so their answers count.
     const auto lan_deadline = core::Deadline::at(deadline.when() - std::chrono::milliseconds(5));
-    for (const auto& e : lan_)
-      if (e.find)
-        run_on_thread(g, [find = e.find, lan_deadline](const core::Progress& progress) {
+    for (std::size_t i = 0; i < lan_.size(); ++i)
+      if (const auto find = lan_[i].find)
+        run_on_thread(g, busy_[table_.size() + i], [find, lan_deadline](const core::Progress& progress) {
           return find(lan_deadline, progress);
         });
   }

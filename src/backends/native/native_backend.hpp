@@ -10,6 +10,7 @@
 
 #include <cppvisa/discovery.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -54,6 +55,8 @@ class NativeBackend : public core::SessionBackend {
 
   std::vector<Transport> table_;
   std::vector<LanEnumerator> lan_;
+  // Per table row, then per LAN enumerator: a run of it has not returned yet (shared with its thread).
+  std::vector<std::shared_ptr<std::atomic<bool>>> busy_;
   std::mutex listing_mutex_;
   std::vector<Listing> listings_;                 // at most one per (lan, raw)
   std::map<std::string, core::Discovered> found_;  // what the latest LAN listing told of each name
