@@ -9,6 +9,7 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <future>
 #include <iostream>
 
@@ -60,12 +61,17 @@ void print_backend(const std::string& spec, const std::string& label, const std:
       fmt::print("      Resources: none found\n");
     } else {
       fmt::print("      Resources:\n");
-      // Asked of every resource at once: an instrument that does not answer costs its timeout once.
-      std::vector<std::future<std::string>> idns;
-      for (auto& n : names)
-        idns.push_back(std::async(ask_idn ? std::launch::async : std::launch::deferred,
-                                  [&rm, n, ask_idn] { return ask_idn ? identify(rm, n) : std::string(); }));
-      for (std::size_t i = 0; i < names.size(); ++i) print_resource(rm, names[i], idns[i].get());
+      // Asked of up to 16 resources at once: an instrument that does not answer costs its timeout
+      // once per batch, and a long listing does not start a thread per resource.
+      constexpr std::size_t batch = 16;
+      for (std::size_t first = 0; first < names.size(); first += batch) {
+        std::vector<std::future<std::string>> idns;
+        const std::size_t end = std::min(names.size(), first + batch);
+        for (std::size_t i = first; i < end; ++i)
+          idns.push_back(std::async(ask_idn ? std::launch::async : std::launch::deferred,
+                                    [&rm, n = names[i], ask_idn] { return ask_idn ? identify(rm, n) : std::string(); }));
+        for (std::size_t i = first; i < end; ++i) print_resource(rm, names[i], idns[i - first].get());
+      }
     }
   } catch (const std::exception& e) {
     fmt::print("      Could not instantiate backend\n      -> {}\n", e.what());
