@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: bash bench/run.sh BUILD_DIR. Runs the Google Benchmark programs briefly, then the
-# comparison scripts (served_block.sh). Exit status 1 when a program fails or a target is missed.
+# comparison scripts (list_resources.py, served_block.sh). Exit status 1 when a program fails or a target is missed.
 set -u
 BUILD=${1:-build}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,6 +15,10 @@ if [[ -x "$BUILD/bench/usb_transfer_bench" ]] && command -v umockdev-wrapper > /
   echo "== usb_transfer_bench (libusb under umockdev)"
   umockdev-wrapper "$BUILD/bench/usb_transfer_bench" || status=1
 fi
+echo "== list_resources.py"
+"$here/list_resources.py" "$BUILD"
+rc=$?
+if ((rc == 77)); then echo "(skipped: no network namespaces here)"; elif ((rc != 0)); then status=1; fi
 echo "== served_block.sh"
 bash "$here/served_block.sh" "$BUILD" || status=1
 exit $status

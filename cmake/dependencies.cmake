@@ -49,6 +49,7 @@ set_package_properties(AVAHI PROPERTIES TYPE OPTIONAL DESCRIPTION "Avahi client 
   URL "https://avahi.org" PURPOSE "mDNS/DNS-SD discovery of LAN instruments")
 if(AVAHI_FOUND)
   list(APPEND CPPVISA_FEATURE_DEFINITIONS CPPVISA_HAVE_AVAHI=1)
+  list(APPEND CPPVISA_FEATURE_LIBRARIES PkgConfig::AVAHI)
 endif()
 add_feature_info(mdns AVAHI_FOUND "mDNS discovery of LAN instruments with Avahi")
 

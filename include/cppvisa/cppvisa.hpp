@@ -5,6 +5,7 @@
 #include <cppvisa/aliases.hpp>
 #include <cppvisa/attributes.hpp>
 #include <cppvisa/backend.hpp>
+#include <cppvisa/discovery.hpp>
 #include <cppvisa/error.hpp>
 #include <cppvisa/export.hpp>
 #include <cppvisa/log.hpp>

@@ -73,6 +73,11 @@ struct GatewayOptions {
   std::uint32_t vxi11_max_recv_size = 65536;    ///< VXI-11 maxRecvSize announced to clients (>= 1024)
   std::uint32_t response_hold_ms = 2000;        ///< how long an unread answer holds off other clients (ms)
   std::uint32_t open_timeout_ms = 2000;         ///< opening each resource on the backend (ms)
+  /// Announce the endpoints over mDNS/DNS-SD (`_scpi-raw._tcp`, `_hislip._tcp`, `_vxi-11._tcp`):
+  /// through the host's Avahi daemon when one answers (start() fails when it refuses them, e.g. a
+  /// name collision), else with a responder of the gateway's own on UDP 5353 of every multicast
+  /// interface.
+  bool advertise = false;
 };
 
 /// One endpoint a client can open.

@@ -11,6 +11,14 @@
 
 namespace cppvisa {
 
+/// What is known of one listed resource beyond its name.
+struct ResourceReport {
+  std::string name;      ///< the resource name, as in BackendReport::resources
+  std::string found_by;  ///< how LAN discovery found it ("mDNS _vxi-11._tcp", ...); empty when not discovered
+  std::string identity;  ///< manufacturer, model and serial the discovery answer announced; may be empty
+  std::string idn;       ///< the instrument's *IDN? answer (or why none), when system_info() was asked to identify
+};
+
 /// One backend as system_info() found it.
 struct BackendReport {
   std::string specification;           ///< "@native", "@sim", "file.yaml@sim", a library path
@@ -18,6 +26,7 @@ struct BackendReport {
   std::string error;                   ///< why it did not open (error_cause()), when not available
   std::vector<std::string> details;    ///< Backend::debug_info() lines
   std::vector<std::string> resources;  ///< the resources it lists for the query
+  std::vector<ResourceReport> found;   ///< one per entry of `resources`, in the same order
   std::string list_error;              ///< why listing failed, when it did
 };
 
@@ -31,12 +40,15 @@ struct SystemInfo {
 
 /// Collects the report: `specifications` empty means every backend of list_backends(); each lists
 /// resources matching `query`. Never throws for a backend that cannot open: that is in its report.
-CPPVISA_API SystemInfo system_info(std::string_view query = "?*", const std::vector<std::string>& specifications = {});
+/// With `identify`, every listed instrument is opened and asked *IDN? (up to 16 at once, 1 s each).
+CPPVISA_API SystemInfo system_info(std::string_view query = "?*", const std::vector<std::string>& specifications = {},
+                                   bool identify = false);
 
 /// The report as visa-info prints it (pyvisa-info's layout).
 CPPVISA_API std::string to_text(const SystemInfo& info);
 /// The report as one JSON object: platform, processor, version, backends[] (backend, available,
-/// error, details[], resources[], list_error; absent values are null).
+/// error, details[], resources[], found[] (name, found_by, identity, idn), list_error; absent
+/// values are null).
 CPPVISA_API std::string to_json(const SystemInfo& info);
 
 }  // namespace cppvisa

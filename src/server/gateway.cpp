@@ -4,6 +4,9 @@
 
 #include "core/error_detail.hpp"
 #include "protocols/hislip/hislip_server.hpp"
+#include "protocols/mdns/avahi_publish.hpp"
+#include "protocols/mdns/mdns_browse.hpp"
+#include "protocols/mdns/mdns_responder.hpp"
 #include "protocols/net/address_filter.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
@@ -79,6 +82,8 @@ struct Gateway::Impl {
   std::unique_ptr<hislip::Server> hislip_server;
   std::vector<std::unique_ptr<vicp::Server>> vicp_servers;
   std::unique_ptr<prologix::AdapterServer> prologix_server;
+  std::unique_ptr<mdns::Responder> responder;
+  std::unique_ptr<mdns::AvahiPublisher> avahi;
   net::AddressFilter allow;
   std::vector<GatewayEndpoint> endpoints;
   std::vector<std::string> warnings;
@@ -112,6 +117,7 @@ struct Gateway::Impl {
     return o;
   }
   status_t start_prologix();
+  status_t start_advertising();
   void warn_wildcard(const char* what, const GatewayAddress& a) {
     if (wildcard(a.host))
       warnings.push_back(fmt::format("{} binds every interface ({}): anyone who reaches this machine can use the "
@@ -342,8 +348,57 @@ status_t Gateway::Impl::start_prologix() {
   return status::SUCCESS;
 }
 
+// DNS-SD (RFC 6763) services for the endpoints: one _scpi-raw._tcp instance per raw socket (each
+// resource has its port), one _hislip._tcp and one _vxi-11._tcp instance for the first resource of
+// those servers (a service names a port, not a sub-address: hislip0 and inst0 are what a browser
+// makes of them). Only with a portmapper on 111 is VXI-11 advertised: a client reaches it there.
+// Through the Avahi daemon when one answers (the host's one responder: it probes the names and
+// answers for every program), else with a responder of our own.
+status_t Gateway::Impl::start_advertising() {
+  auto publisher = std::make_unique<mdns::AvahiPublisher>();
+  const bool through_avahi = publisher->connect();
+  const std::string host = through_avahi ? publisher->host_label() : mdns::local_host_label();
+  std::vector<mdns::Service> services;
+  bool hislip = false, vxi11 = false;
+  for (const auto& e : endpoints) {
+    mdns::Service s;
+    s.txt = {"txtvers=1", "Manufacturer=cppvisa", "Model=visa-serve", "Resource=" + e.serves};
+    if (e.protocol == "socket") {
+      s.type = "_scpi-raw._tcp";
+      s.instance = fmt::format("{} {} on {}", e.serves, "socket", host);
+      s.port = e.port;
+    } else if (e.protocol == "hislip" && !hislip) {
+      hislip = true;
+      s.type = "_hislip._tcp";
+      s.instance = fmt::format("{} on {}", e.serves, host);
+      s.port = e.port;
+    } else if (e.protocol == "vxi11" && !vxi11 && portmapper && portmapper->port() == oncrpc::pmap::default_port) {
+      vxi11 = true;
+      s.type = "_vxi-11._tcp";
+      s.instance = fmt::format("{} on {}", e.serves, host);
+      s.port = oncrpc::pmap::default_port;
+    } else {
+      continue;
+    }
+    services.push_back(std::move(s));
+  }
+  if (through_avahi) {
+    // RFC 6762 §8: probing takes about 750 ms; collisions are reported at once.
+    if (!publisher->publish(services, core::Deadline::after_ms(5000)))
+      return fail(status::ERROR_INV_SETUP, "cannot advertise through the Avahi daemon: " + publisher->error());
+    avahi = std::move(publisher);
+    return status::SUCCESS;
+  }
+  responder = std::make_unique<mdns::Responder>();
+  if (status_t st = responder->start(host, std::move(services)); st < 0)
+    return fail(st, fmt::format("cannot advertise over mDNS: UDP port {} cannot be bound", mdns::mdns_port));
+  return status::SUCCESS;
+}
+
 void Gateway::Impl::teardown() {
   // Servers first (they end every client's calls), then the devices, then the sessions.
+  responder.reset();
+  avahi.reset();
   socket_servers.clear();
   vicp_servers.clear();
   prologix_server.reset();
@@ -391,6 +446,7 @@ void Gateway::start(std::error_code& ec) {
   if (st >= 0 && g.options.hislip) st = g.start_hislip();
   if (st >= 0 && g.options.vicp) st = g.start_vicp();
   if (st >= 0 && g.options.prologix) st = g.start_prologix();
+  if (st >= 0 && g.options.advertise) st = g.start_advertising();
   if (st < 0) {
     g.teardown();
     ec = make_error_code(st);

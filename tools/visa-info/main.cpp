@@ -1,5 +1,7 @@
 // visa-info: cppvisa's version, the backends available with their libraries, and the resources
-// each finds (like pyvisa-info). The same report as `visa info` (cppvisa::system_info()).
+// each finds (like pyvisa-info), with what LAN discovery told of each instrument (how it was found,
+// its identity) and, with --identify, the instruments' own *IDN? answers. The same report as
+// `visa info` (cppvisa::system_info()).
 #include <cppvisa/cppvisa.hpp>
 #include <cppvisa/resource_query.hpp>
 
@@ -17,7 +19,17 @@ int main(int argc, char** argv) {
   app.add_option("-b,--backend", backends, "backend specifications to show (default: every available backend)");
   app.add_flag("--json", json, "the report as JSON");
   app.set_version_flag("--version", std::string("visa-info (cppvisa) ") + cppvisa::version_string);
+  bool no_discovery = false, ask_idn = false;
+  int discovery_ms = -1;
+  app.add_flag("--no-discovery", no_discovery, "no LAN discovery (as CPPVISA_DISCOVERY=off)");
+  app.add_option("--discovery-timeout", discovery_ms, "deadline of the listing in ms (CPPVISA_DISCOVERY_TIMEOUT_MS)")
+      ->check(CLI::Range(0, 600000));
+  app.add_flag("--identify", ask_idn, "ask every listed instrument *IDN? (opens each one)");
   CLI11_PARSE(app, argc, argv);
+  auto options = cppvisa::discovery_options();
+  if (no_discovery) options.lan = false;
+  if (discovery_ms >= 0) options.deadline = std::chrono::milliseconds(discovery_ms);
+  cppvisa::set_discovery_options(options);
   // A malformed expression is the user's mistake, not a backend's: said once, before anything.
   try {
     cppvisa::ResourceQuery check(query);
@@ -27,7 +39,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto info = cppvisa::system_info(query, backends);
+  auto info = cppvisa::system_info(query, backends, ask_idn);
   fmt::print("{}", json ? cppvisa::to_json(info) + "\n" : cppvisa::to_text(info));
   std::fflush(stdout);
   // Every backend this build has is shown when none is named: one that cannot be opened here (no

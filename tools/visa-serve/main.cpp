@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-hislip-sessions", o.max_hislip_sessions, "HiSLIP sessions in total")->capture_default_str();
   app.add_flag("--read-only", o.read_only, "Refuse writes and triggers (clients may read and poll)");
+  app.add_flag("--advertise", o.advertise, "Announce the endpoints over mDNS/DNS-SD (_scpi-raw, _hislip, _vxi-11): through the Avahi daemon when one runs, else on UDP 5353 itself");
   app.add_option("--max-recv-size", o.vxi11_max_recv_size, "VXI-11 maxRecvSize announced to clients (>= 1024)")
       ->capture_default_str();
   app.add_option("--hold", o.response_hold_ms, "How long (ms) an unread answer holds off other clients")

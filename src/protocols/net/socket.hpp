@@ -124,6 +124,8 @@ class UdpSocket {
   status_t open(std::string_view host, std::uint16_t port);
   bool valid() const noexcept { return socket_.valid(); }
   std::uint16_t port() const noexcept { return port_; }
+  /// The descriptor, for socket options (multicast interface, broadcast) and poll().
+  int fd() const noexcept { return socket_.fd(); }
   /// Receives one datagram (truncated to the buffer). ERROR_TMO / ERROR_ABORT / ERROR_IO.
   status_t recv_from(std::span<std::byte> buffer, std::size_t& count, Endpoint& from, core::Deadline deadline,
                      const Waker* cancel = nullptr);
