@@ -2,6 +2,8 @@
 // lacks: GPIB SERVANT, GPIB-VXI, PXI INSTR) and the checks of each field's text.
 #include "core/resource_name_grammar.hpp"
 
+#include "core/ascii.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -107,9 +109,8 @@ constexpr std::string_view class_words[] = {"INSTR", "INTFC", "SOCKET", "RAW", "
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 char upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  return core::is_ascii_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 std::string check_host(std::string_view host) {
@@ -137,7 +138,7 @@ std::string check_host(std::string_view host) {
       host.find(':', colon + 1) == std::string_view::npos) {
     std::string_view port = host.substr(colon + 1);
     bool digits = !port.empty() && port.size() <= 5;
-    for (char c : port) digits = digits && is_digit(c);
+    for (char c : port) digits = digits && core::is_ascii_digit(c);
     if (digits) host = host.substr(0, colon);
   }
   for (char c : host) {
@@ -162,7 +163,7 @@ std::string check_lan_device(std::string_view name) {
   auto comma = rest.find(',');
   std::string_view sub = rest.substr(0, comma);
   for (char c : sub)
-    if (!is_digit(c)) return fmt::format("a HiSLIP device name is hislipN[,port], not '{}'", printable(name));
+    if (!core::is_ascii_digit(c)) return fmt::format("a HiSLIP device name is hislipN[,port], not '{}'", printable(name));
   if (comma != std::string_view::npos) {
     auto port = parse_decimal(rest.substr(comma + 1), 65535);
     if (!port || *port < 1)
@@ -221,7 +222,7 @@ std::optional<std::int64_t> parse_decimal(std::string_view text, std::int64_t ma
   if (text.empty()) return std::nullopt;
   std::int64_t value = 0;
   for (char c : text) {
-    if (!is_digit(c)) return std::nullopt;
+    if (!core::is_ascii_digit(c)) return std::nullopt;
     value = value * 10 + (c - '0');
     if (value > max) return std::nullopt;
   }
@@ -233,7 +234,7 @@ std::optional<std::int64_t> parse_usb_id(std::string_view text) noexcept {
     std::int64_t value = 0;
     for (char c : text.substr(2)) {
       int digit;
-      if (is_digit(c)) digit = c - '0';
+      if (core::is_ascii_digit(c)) digit = c - '0';
       else if (lower(c) >= 'a' && lower(c) <= 'f') digit = lower(c) - 'a' + 10;
       else return std::nullopt;
       value = value * 16 + digit;

@@ -2,6 +2,8 @@
 // checks, and a three-valued evaluator.
 #include "core/resource_query_filter.hpp"
 
+#include "core/ascii.hpp"
+
 #include "core/resource_name_grammar.hpp"
 
 #include <cppvisa/error.hpp>
@@ -40,9 +42,8 @@ struct Token {
   std::size_t pos = 0;
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_ident_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-bool is_ident(char c) { return is_ident_start(c) || is_digit(c); }
+bool is_ident(char c) { return is_ident_start(c) || core::is_ascii_digit(c); }
 
 /// Integer literal: decimal or 0x hex, optionally negative; nullopt when malformed or out of range.
 std::optional<std::int64_t> parse_integer(std::string_view text) {
@@ -54,7 +55,7 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
     for (char c : text.substr(2)) {
       int digit;
-      if (is_digit(c)) digit = c - '0';
+      if (core::is_ascii_digit(c)) digit = c - '0';
       else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
       else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
       else return std::nullopt;
@@ -63,7 +64,7 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
     }
   } else {
     for (char c : text) {
-      if (!is_digit(c)) return std::nullopt;
+      if (!core::is_ascii_digit(c)) return std::nullopt;
       auto digit = static_cast<unsigned>(c - '0');
       if (value > (limit - digit) / 10) return std::nullopt;
       value = value * 10 + digit;
@@ -113,7 +114,7 @@ std::vector<Token> tokenize(std::string_view s) {
       while (i < s.size() && is_ident(s[i])) ++i;
       t.kind = Tok::identifier;
       t.text = std::string(s.substr(start, i - start));
-    } else if (is_digit(c) || (c == '-' && i + 1 < s.size() && is_digit(s[i + 1]))) {
+    } else if (core::is_ascii_digit(c) || (c == '-' && i + 1 < s.size() && core::is_ascii_digit(s[i + 1]))) {
       std::size_t start = i++;
       while (i < s.size() && (is_ident(s[i]))) ++i;
       auto text = s.substr(start, i - start);

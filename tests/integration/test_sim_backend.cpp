@@ -18,13 +18,15 @@
 #include <fstream>
 #include <thread>
 
+#include "support/source_tree.hpp"
+
+using cppvisa::testing::source_path;
+
 namespace cppvisa {
 namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-
-std::string source_path(const std::string& rel) { return std::string(CPPVISA_SOURCE_DIR) + "/" + rel; }
 
 class SimBackendTest : public ::testing::Test {
  protected:

@@ -8,12 +8,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/source_tree.hpp"
+
+using cppvisa::testing::source_path;
+
 namespace cppvisa {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string source_path(const std::string& rel) { return std::string(CPPVISA_SOURCE_DIR) + "/" + rel; }
 
 TEST(SimResourceManager, BundledInstruments) {
   ResourceManager rm("@sim");

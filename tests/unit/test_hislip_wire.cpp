@@ -10,22 +10,13 @@
 #include <deque>
 #include <string>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::byte_vector;
+using cppvisa::testing::from_hex;
+
 namespace cppvisa::hislip {
 namespace {
-
-std::vector<std::byte> hex(std::string_view text) {
-  std::vector<std::byte> out;
-  std::string digits;
-  for (char c : text)
-    if (std::isxdigit(static_cast<unsigned char>(c))) digits += c;
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
-    out.push_back(static_cast<std::byte>(std::stoi(digits.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
-std::vector<std::byte> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), reinterpret_cast<const std::byte*>(s.data()) + s.size()};
-}
 
 std::vector<std::byte> encoded(const Header& h) {
   auto a = encode_header(h);
@@ -34,16 +25,16 @@ std::vector<std::byte> encoded(const Header& h) {
 
 TEST(HislipWire, HeaderVectors) {
   EXPECT_EQ(encoded(make_header(MessageType::initialize, 0, initialize_parameter(0x0100, "GT"), 7)),
-            hex("48530000 01004754 00000000 00000007"));
-  EXPECT_EQ(encoded(make_header(MessageType::initialize_response, 0, 0x01001234)), hex("48530100 01001234 00000000 00000000"));
-  EXPECT_EQ(encoded(make_header(MessageType::async_initialize, 0, 0x1234)), hex("48531100 00001234 00000000 00000000"));
+            from_hex("48530000 01004754 00000000 00000007"));
+  EXPECT_EQ(encoded(make_header(MessageType::initialize_response, 0, 0x01001234)), from_hex("48530100 01001234 00000000 00000000"));
+  EXPECT_EQ(encoded(make_header(MessageType::async_initialize, 0, 0x1234)), from_hex("48531100 00001234 00000000 00000000"));
   EXPECT_EQ(encoded(make_header(MessageType::data_end, rmt_delivered, 0xffffff00, 4)),
-            hex("48530701 ffffff00 00000000 00000004"));
+            from_hex("48530701 ffffff00 00000000 00000004"));
   EXPECT_EQ(encoded(make_header(MessageType::async_status_query, rmt_delivered, no_message_id)),
-            hex("48531501 fffffefe 00000000 00000000"));
-  EXPECT_EQ(encoded(make_header(MessageType::async_status_response, 0x50)), hex("48531650 00000000 00000000 00000000"));
+            from_hex("48531501 fffffefe 00000000 00000000"));
+  EXPECT_EQ(encoded(make_header(MessageType::async_status_response, 0x50)), from_hex("48531650 00000000 00000000 00000000"));
   EXPECT_EQ(encoded(make_header(MessageType::async_lock, lock::request, 5000, 10)),
-            hex("48530401 00001388 00000000 0000000a"));
+            from_hex("48530401 00001388 00000000 0000000a"));
 }
 
 TEST(HislipWire, DecodeRoundTripAndBigLength) {
@@ -58,7 +49,7 @@ TEST(HislipWire, DecodeRoundTripAndBigLength) {
 }
 
 TEST(HislipWire, DecodeIsPermissiveButChecksThePrologue) {
-  auto raw = hex("4853ff7f 00000000 00000000 00000000");  // vendor type 255, odd control code
+  auto raw = from_hex("4853ff7f 00000000 00000000 00000000");  // vendor type 255, odd control code
   Header h;
   ASSERT_TRUE(decode_header(std::span<const std::byte, 16>(raw.data(), 16), h));
   EXPECT_EQ(h.type, 255);
@@ -103,7 +94,7 @@ std::vector<std::byte> message(const Header& h, std::string_view payload) {
   Header copy = h;
   copy.length = payload.size();
   auto out = encoded(copy);
-  auto p = bytes(payload);
+  auto p = byte_vector(payload);
   out.insert(out.end(), p.begin(), p.end());
   return out;
 }
@@ -170,7 +161,7 @@ TEST(HislipWire, OversizedPayloadIsSkippedNotAllocated) {
 
 TEST(HislipWire, HugeDeclaredLengthNeverAllocates) {
   ScriptedInput in;
-  in.chunks.push_back(hex("48530600 00000001 ffffffff ffffffff 41424344"));
+  in.chunks.push_back(from_hex("48530600 00000001 ffffffff ffffffff 41424344"));
   MessageStream stream(in);
   Message m;
   // The stream ends while skipping: CONN_LOST, and nothing was sized from the length.
@@ -180,7 +171,7 @@ TEST(HislipWire, HugeDeclaredLengthNeverAllocates) {
 
 TEST(HislipWire, BadPrologueIsAFormatError) {
   ScriptedInput in;
-  in.chunks.push_back(bytes("GET / HTTP/1.1\r\n\r\n"));
+  in.chunks.push_back(byte_vector("GET / HTTP/1.1\r\n\r\n"));
   MessageStream stream(in);
   Header h;
   EXPECT_EQ(stream.next_header(h, core::Deadline::never()), status::ERROR_INV_FMT);
@@ -189,15 +180,15 @@ TEST(HislipWire, BadPrologueIsAFormatError) {
 TEST(HislipWire, InitializeParsing) {
   Message m;
   m.header = make_header(MessageType::initialize, 0, initialize_parameter(0x0100, "CV"));
-  m.payload = bytes("hislip3");
+  m.payload = byte_vector("hislip3");
   InitializeRequest r;
   ASSERT_TRUE(parse_initialize(m, r));
   EXPECT_EQ(r.version, 0x0100);
   EXPECT_EQ(r.vendor, "CV");
   EXPECT_EQ(r.sub_address, "hislip3");
-  m.payload = bytes(std::string(257, 'a'));
+  m.payload = byte_vector(std::string(257, 'a'));
   EXPECT_FALSE(parse_initialize(m, r));
-  m.payload = bytes(std::string("hi\0slip", 7));
+  m.payload = byte_vector(std::string("hi\0slip", 7));
   EXPECT_FALSE(parse_initialize(m, r));
   m.payload.clear();
   ASSERT_TRUE(parse_initialize(m, r));
@@ -218,7 +209,7 @@ TEST(HislipWire, MaximumMessageSizePayload) {
   m.header = make_header(MessageType::async_maximum_message_size);
   auto e = encode_u64(0x0000000100000400ull);
   m.payload.assign(e.begin(), e.end());
-  EXPECT_EQ(m.payload, hex("00000001 00000400"));
+  EXPECT_EQ(m.payload, from_hex("00000001 00000400"));
   EXPECT_EQ(parse_maximum_message_size(m), 0x0000000100000400ull);
   m.payload.pop_back();
   EXPECT_EQ(parse_maximum_message_size(m), std::nullopt);

@@ -7,10 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::byte_view;
+
 namespace cppvisa::raw_socket {
 namespace {
-
-std::span<const std::byte> bytes(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
 
 /// Feeds `stream` in pieces of `chunk` bytes and returns the messages found (the rest unended).
 std::vector<std::string> split(std::string_view stream, std::size_t chunk, std::string* rest = nullptr) {
@@ -20,7 +22,7 @@ std::vector<std::string> split(std::string_view stream, std::size_t chunk, std::
   for (std::size_t at = 0; at < stream.size(); at += chunk) {
     std::string_view piece = stream.substr(at, chunk);
     while (!piece.empty()) {
-      std::size_t len = splitter.find_end(bytes(piece));
+      std::size_t len = splitter.find_end(byte_view(piece));
       if (len == 0) {
         current += piece;
         break;

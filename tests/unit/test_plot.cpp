@@ -8,24 +8,24 @@
 #include <cmath>
 #include <string>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::byte_vector;
+
 using namespace cppvisa;
 
 namespace {
-std::vector<std::byte> bytes(std::string_view s) {
-  auto b = std::as_bytes(std::span(s.data(), s.size()));
-  return {b.begin(), b.end()};
-}
 }  // namespace
 
 TEST(Plot, WaveformValues) {
-  EXPECT_EQ(waveform_values(bytes(std::string("#14\x01\xff\x7f\x80\n", 9))), (std::vector<double>{1, -1, 127, -128}));
-  EXPECT_EQ(waveform_values(bytes(std::string("#14\x01\xff\x7f\x80", 8)), 'B'), (std::vector<double>{1, 255, 127, 128}));
-  EXPECT_EQ(waveform_values(bytes(std::string("#14\x01\x02\xff\xfe", 8)), 'h'), (std::vector<double>{258, -2}));
-  EXPECT_EQ(waveform_values(bytes(std::string("#14\x01\x02\xff\xfe", 8)), 'h', false), (std::vector<double>{513, -257}));
-  EXPECT_EQ(waveform_values(bytes("1.5,-2,3e2\r\n")), (std::vector<double>{1.5, -2, 300}));
-  EXPECT_THROW(waveform_values(bytes("#14\x01\x02"), 'b'), InvalidBinaryFormat);  // short block
-  EXPECT_THROW(waveform_values(bytes("#12\x01\x02"), 'x'), InvalidBinaryFormat);
-  EXPECT_THROW(waveform_values(bytes("1,two,3")), InvalidAsciiFormat);
+  EXPECT_EQ(waveform_values(byte_vector(std::string("#14\x01\xff\x7f\x80\n", 9))), (std::vector<double>{1, -1, 127, -128}));
+  EXPECT_EQ(waveform_values(byte_vector(std::string("#14\x01\xff\x7f\x80", 8)), 'B'), (std::vector<double>{1, 255, 127, 128}));
+  EXPECT_EQ(waveform_values(byte_vector(std::string("#14\x01\x02\xff\xfe", 8)), 'h'), (std::vector<double>{258, -2}));
+  EXPECT_EQ(waveform_values(byte_vector(std::string("#14\x01\x02\xff\xfe", 8)), 'h', false), (std::vector<double>{513, -257}));
+  EXPECT_EQ(waveform_values(byte_vector("1.5,-2,3e2\r\n")), (std::vector<double>{1.5, -2, 300}));
+  EXPECT_THROW(waveform_values(byte_vector("#14\x01\x02"), 'b'), InvalidBinaryFormat);  // short block
+  EXPECT_THROW(waveform_values(byte_vector("#12\x01\x02"), 'x'), InvalidBinaryFormat);
+  EXPECT_THROW(waveform_values(byte_vector("1,two,3")), InvalidAsciiFormat);
 }
 
 TEST(Plot, AxisTicks) {

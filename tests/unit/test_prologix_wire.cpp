@@ -6,19 +6,22 @@
 
 #include <string>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::byte_view;
+
 namespace cppvisa::prologix {
 namespace {
 
-std::span<const std::byte> bytes(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
 std::string text(std::span<const std::byte> b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 TEST(PrologixWire, DataLinesEscapeCrLfEscAndPlus) {
   // The manual's example: 00 01 02 0D 03 0A 04 1B 05 2B 06.
   std::vector<std::byte> out;
-  append_data_line(bytes(std::string("\x00\x01\x02\x0D\x03\x0A\x04\x1B\x05\x2B\x06", 11)), out);
+  append_data_line(byte_view(std::string("\x00\x01\x02\x0D\x03\x0A\x04\x1B\x05\x2B\x06", 11)), out);
   EXPECT_EQ(text(out), std::string("\x00\x01\x02\x1B\x0D\x03\x1B\x0A\x04\x1B\x1B\x05\x1B\x2B\x06\n", 16));
   out.clear();
-  append_data_line(bytes("*IDN?\n"), out);
+  append_data_line(byte_view("*IDN?\n"), out);
   EXPECT_EQ(text(out), "*IDN?\x1b\n\n");  // the device gets the LF too; the last LF ends the line
 }
 
@@ -30,14 +33,14 @@ TEST(PrologixWire, AddressCommands) {
 TEST(PrologixWire, ReplyReaderTakesOneLine) {
   ReplyReader r;
   std::size_t used = 0;
-  EXPECT_EQ(r.feed(bytes("12"), used), ReplyReader::Result::need_more);
+  EXPECT_EQ(r.feed(byte_view("12"), used), ReplyReader::Result::need_more);
   EXPECT_EQ(used, 2u);
-  EXPECT_EQ(r.feed(bytes("3\r\nrest"), used), ReplyReader::Result::line);
+  EXPECT_EQ(r.feed(byte_view("3\r\nrest"), used), ReplyReader::Result::line);
   EXPECT_EQ(used, 3u);  // stops after the LF
   EXPECT_EQ(r.line(), "123");
   r.reset();
   std::string flood(ReplyReader::max_line + 10, 'x');
-  EXPECT_EQ(r.feed(bytes(flood), used), ReplyReader::Result::too_long);
+  EXPECT_EQ(r.feed(byte_view(flood), used), ReplyReader::Result::too_long);
 }
 
 TEST(PrologixWire, NumbersAndCommands) {
@@ -73,10 +76,10 @@ TEST(PrologixWire, HostParserSplitsCommandsAndUnescapesData) {
   HostParser p;
   Collected c;
   std::vector<std::byte> line;
-  append_data_line(bytes("a+\r\n\x1b++b"), line);
+  append_data_line(byte_view("a+\r\n\x1b++b"), line);
   std::string stream = "++addr 5\r\n" + text(line) + "\r\n+x\n++read eoi\n";
   // Fed one byte at a time: a sequence cut anywhere parses the same.
-  for (char ch : stream) p.feed(bytes(std::string_view(&ch, 1)), std::ref(c));
+  for (char ch : stream) p.feed(byte_view(std::string_view(&ch, 1)), std::ref(c));
   EXPECT_EQ(c.events, (std::vector<std::string>{"C:++addr 5", "D:a+\r\n\x1b++b", "E", "D:+x", "E", "C:++read eoi"}));
 }
 
@@ -84,7 +87,7 @@ TEST(PrologixWire, HostParserBoundsCommands) {
   HostParser p;
   Collected c;
   std::string stream = "++" + std::string(1000, 'z') + "\n++ver\n";
-  p.feed(bytes(stream), std::ref(c));
+  p.feed(byte_view(stream), std::ref(c));
   EXPECT_EQ(c.events, (std::vector<std::string>{"L", "C:++ver"}));
 }
 

@@ -4,22 +4,24 @@
 
 #include <string_view>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::byte_view;
+
 namespace {
 
 using cppvisa::server::QueryScanner;
 
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
-
 bool is_query(std::string_view message) {
   QueryScanner q;
-  q.feed(bytes(message));
+  q.feed(byte_view(message));
   return q.saw_query();
 }
 
 // Fed one byte at a time: the answer must not depend on how the message was cut.
 bool is_query_bytewise(std::string_view message) {
   QueryScanner q;
-  for (std::size_t i = 0; i < message.size(); ++i) q.feed(bytes(message.substr(i, 1)));
+  for (std::size_t i = 0; i < message.size(); ++i) q.feed(byte_view(message.substr(i, 1)));
   return q.saw_query();
 }
 
@@ -63,20 +65,20 @@ TEST(QueryScanner, SameAnswerWhateverThePieces) {
 
 TEST(QueryScanner, ResetStartsANewMessage) {
   QueryScanner q;
-  q.feed(bytes("*IDN?"));
+  q.feed(byte_view("*IDN?"));
   EXPECT_TRUE(q.saw_query());
   q.reset();
-  q.feed(bytes("*RST"));
+  q.feed(byte_view("*RST"));
   EXPECT_FALSE(q.saw_query());
-  q.feed(bytes(":DATA \"open string ?"));
+  q.feed(byte_view(":DATA \"open string ?"));
   q.reset();  // an unterminated string does not leak into the next message
-  q.feed(bytes("*CLS;*OPC?"));
+  q.feed(byte_view("*CLS;*OPC?"));
   EXPECT_TRUE(q.saw_query());
 }
 
 TEST(QueryScanner, HugeBlockLengthIsBounded) {
   QueryScanner q;
-  q.feed(bytes(":DATA #999999999999ab?"));  // 9 digits: the rest is block data
+  q.feed(byte_view(":DATA #999999999999ab?"));  // 9 digits: the rest is block data
   EXPECT_FALSE(q.saw_query());
 }
 

@@ -18,10 +18,12 @@
 #include <chrono>
 #include <thread>
 
+#include "support/source_tree.hpp"
+
+using cppvisa::testing::source_path;
+
 namespace cppvisa::sim {
 namespace {
-
-std::string source_path(const std::string& rel) { return std::string(CPPVISA_SOURCE_DIR) + "/" + rel; }
 
 const Definitions& bundled() {
   static const Definitions defs = load_definitions(source_path("data/sim/default.yaml"));

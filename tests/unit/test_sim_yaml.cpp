@@ -10,13 +10,15 @@
 #include <fstream>
 #include <iterator>
 
+#include "support/source_tree.hpp"
+
+using cppvisa::testing::source_path;
+
 namespace cppvisa::sim {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-std::string source_path(const std::string& rel) { return std::string(CPPVISA_SOURCE_DIR) + "/" + rel; }
 
 // The LoadError message for `text`, or "loaded".
 std::string load_error(const std::string& text, const std::string& path = "bad.yaml") {

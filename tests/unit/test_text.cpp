@@ -5,14 +5,17 @@
 
 #include <gtest/gtest.h>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::byte_view;
+
 using namespace cppvisa;
 
 namespace {
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 }  // namespace
 
 TEST(Text, TextIsQuotedWithEscapes) {
-  EXPECT_TRUE(is_text(bytes("1.0\r\n\t")));
+  EXPECT_TRUE(is_text(byte_view("1.0\r\n\t")));
   EXPECT_EQ(show_bytes(std::string_view("*IDN?\n")), "\"*IDN?\\n\"");
   EXPECT_EQ(show_bytes(std::string_view("a\"b\\c\r")), "\"a\\\"b\\\\c\\r\"");
   EXPECT_EQ(show_bytes(std::string_view("")), "\"\"");
@@ -20,7 +23,7 @@ TEST(Text, TextIsQuotedWithEscapes) {
 
 TEST(Text, BinaryIsHex) {
   std::string data("#10\x00\xff", 5);
-  EXPECT_FALSE(is_text(bytes(data)));
+  EXPECT_FALSE(is_text(byte_view(data)));
   EXPECT_EQ(show_bytes(data), "hex 23 31 30 00 ff");
 }
 
@@ -33,7 +36,7 @@ TEST(Text, LongDataIsCutWithItsLength) {
 TEST(Text, HexDumpLikeHexdumpC) {
   std::string data = "0123456789abcdefXY";
   data.push_back('\0');
-  EXPECT_EQ(hex_dump(bytes(data)),
+  EXPECT_EQ(hex_dump(byte_view(data)),
             "00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|\n"
             "00000010  58 59 00                                          |XY.|\n");
   EXPECT_EQ(hex_dump({}), "");

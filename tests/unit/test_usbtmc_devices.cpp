@@ -8,21 +8,15 @@
 #include <cctype>
 #include <string>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::from_hex;
+
 namespace cppvisa::usbtmc {
 namespace {
 
-std::vector<std::byte> hex(std::string_view text) {
-  std::vector<std::byte> out;
-  std::string digits;
-  for (char c : text)
-    if (std::isxdigit(static_cast<unsigned char>(c))) digits += c;
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
-    out.push_back(static_cast<std::byte>(std::stoi(digits.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
 // A vendor interface 0 (FF/FF) and a USB488 interface 1 with an alternate setting.
-const std::vector<std::byte> kTwoInterfaces = hex(
+const std::vector<std::byte> kTwoInterfaces = from_hex(
     "12 01 00 02 00 00 00 40 57 09 96 17 00 01 01 02 03 01"
     "09 02 45 00 02 01 00 c0 32"
     "09 04 00 00 01 ff ff ff 00  07 05 01 02 40 00 00"

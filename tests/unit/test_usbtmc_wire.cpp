@@ -8,43 +8,36 @@
 #include <cctype>
 #include <string>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::byte_view;
+using cppvisa::testing::from_hex;
+
 namespace cppvisa::usbtmc {
 namespace {
-
-std::vector<std::byte> hex(std::string_view text) {
-  std::vector<std::byte> out;
-  std::string digits;
-  for (char c : text)
-    if (std::isxdigit(static_cast<unsigned char>(c))) digits += c;
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
-    out.push_back(static_cast<std::byte>(std::stoi(digits.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
 TEST(UsbtmcWire, DevDepMsgOutMatchesTheDigestExample) {
   // USBTMC/USB488: "*IDN?\n" with bTag 1.
   std::vector<std::byte> out;
-  append_dev_dep_msg_out(out, 1, bytes("*IDN?\n"), true);
-  EXPECT_EQ(out, hex("01 01 fe 00  06 00 00 00  01 00 00 00  2a 49 44 4e 3f 0a 00 00"));
+  append_dev_dep_msg_out(out, 1, byte_view("*IDN?\n"), true);
+  EXPECT_EQ(out, from_hex("01 01 fe 00  06 00 00 00  01 00 00 00  2a 49 44 4e 3f 0a 00 00"));
 }
 
 TEST(UsbtmcWire, RequestMatchesTheDigestExample) {
   auto r = request_dev_dep_msg_in(2, 1024, std::nullopt);
-  EXPECT_EQ(std::vector<std::byte>(r.begin(), r.end()), hex("02 02 fd 00  00 04 00 00  00 00 00 00"));
+  EXPECT_EQ(std::vector<std::byte>(r.begin(), r.end()), from_hex("02 02 fd 00  00 04 00 00  00 00 00 00"));
 }
 
 TEST(UsbtmcWire, RequestWithTermChar) {
   auto r = request_dev_dep_msg_in(7, 0x12345678, std::byte{'\n'});
-  EXPECT_EQ(std::vector<std::byte>(r.begin(), r.end()), hex("02 07 f8 00  78 56 34 12  02 0a 00 00"));
+  EXPECT_EQ(std::vector<std::byte>(r.begin(), r.end()), from_hex("02 07 f8 00  78 56 34 12  02 0a 00 00"));
 }
 
 TEST(UsbtmcWire, NoEomAndPaddingForEveryLength) {
   for (std::size_t n = 0; n < 9; ++n) {
     std::string data(n, 'x');
     std::vector<std::byte> out;
-    append_dev_dep_msg_out(out, 9, bytes(data), false);
+    append_dev_dep_msg_out(out, 9, byte_view(data), false);
     EXPECT_EQ(out.size() % 4, 0u) << n;
     EXPECT_EQ(out.size(), header_size + n + padding(n));
     EXPECT_EQ(out[8], std::byte{0});
@@ -59,7 +52,7 @@ TEST(UsbtmcWire, NoEomAndPaddingForEveryLength) {
 
 TEST(UsbtmcWire, TriggerMessage) {
   auto t = trigger_message(0x10);
-  EXPECT_EQ(std::vector<std::byte>(t.begin(), t.end()), hex("80 10 ef 00  00 00 00 00  00 00 00 00"));
+  EXPECT_EQ(std::vector<std::byte>(t.begin(), t.end()), from_hex("80 10 ef 00  00 00 00 00  00 00 00 00"));
 }
 
 TEST(UsbtmcWire, TagsRunFrom1To255AndSkip0) {
@@ -134,7 +127,7 @@ TEST(UsbtmcWire, BulkInHeaderChecks) {
 
 TEST(UsbtmcWire, CapabilitiesBitPositions) {
   // USB488 bits live in bytes 14/15 (Linux driver, pyvisa-py), not in byte 4 (python-usbtmc).
-  auto c = hex("01 00 00 01  05 01 00 00  00 00 00 00  00 01 07 0f  00 00 00 00 00 00 00 00");
+  auto c = from_hex("01 00 00 01  05 01 00 00  00 00 00 00  00 01 07 0f  00 00 00 00 00 00 00 00");
   Capabilities caps;
   ASSERT_EQ(parse_capabilities(c, caps), status::SUCCESS);
   EXPECT_EQ(caps.bcd_usbtmc, 0x0100);
@@ -147,7 +140,7 @@ TEST(UsbtmcWire, CapabilitiesBitPositions) {
   EXPECT_TRUE(caps.usb4882 && caps.ren_control && caps.trigger);
   EXPECT_TRUE(caps.scpi && caps.sr1 && caps.rl1 && caps.dt1);
 
-  auto only_trigger = hex("01 00 00 01  00 00 00 00  00 00 00 00  00 01 01 08");
+  auto only_trigger = from_hex("01 00 00 01  00 00 00 00  00 00 00 00  00 01 01 08");
   ASSERT_EQ(parse_capabilities(only_trigger, caps), status::SUCCESS);
   EXPECT_TRUE(caps.trigger);
   EXPECT_FALSE(caps.ren_control || caps.usb4882 || caps.sr1 || caps.rl1 || caps.dt1 || caps.termchar);
@@ -157,12 +150,12 @@ TEST(UsbtmcWire, CapabilitiesBitPositions) {
 TEST(UsbtmcWire, CapabilitiesRefused) {
   Capabilities caps;
   caps.trigger = true;
-  EXPECT_EQ(parse_capabilities(hex("80 00 00 01 07 01"), caps), status::ERROR_IO) << "status FAILED";
-  EXPECT_EQ(parse_capabilities(hex("01 00 00 01 07"), caps), status::ERROR_IO) << "5 bytes";
+  EXPECT_EQ(parse_capabilities(from_hex("80 00 00 01 07 01"), caps), status::ERROR_IO) << "status FAILED";
+  EXPECT_EQ(parse_capabilities(from_hex("01 00 00 01 07"), caps), status::ERROR_IO) << "5 bytes";
   EXPECT_EQ(parse_capabilities({}, caps), status::ERROR_IO);
   EXPECT_TRUE(caps.trigger) << "left alone on error";
   // A plain USBTMC device answering only the first bytes has no USB488 part.
-  ASSERT_EQ(parse_capabilities(hex("01 00 00 01 04 00 00 00"), caps), status::SUCCESS);
+  ASSERT_EQ(parse_capabilities(from_hex("01 00 00 01 04 00 00 00"), caps), status::SUCCESS);
   EXPECT_FALSE(caps.has_usb488);
   EXPECT_FALSE(caps.trigger);
   EXPECT_TRUE(caps.indicator_pulse);
@@ -170,43 +163,43 @@ TEST(UsbtmcWire, CapabilitiesRefused) {
 
 TEST(UsbtmcWire, ControlResponses) {
   InitiateResponse i;
-  EXPECT_FALSE(parse_initiate(hex("01"), i));
-  ASSERT_TRUE(parse_initiate(hex("01 07"), i));
+  EXPECT_FALSE(parse_initiate(from_hex("01"), i));
+  ASSERT_TRUE(parse_initiate(from_hex("01 07"), i));
   EXPECT_EQ(i.status, ctrl_status::success);
   EXPECT_EQ(i.tag, 7);
 
   CheckAbortResponse a;
-  EXPECT_FALSE(parse_check_abort(hex("02 01 00 00 10 00 00"), a));
-  ASSERT_TRUE(parse_check_abort(hex("02 01 00 00 10 00 00 00"), a));
+  EXPECT_FALSE(parse_check_abort(from_hex("02 01 00 00 10 00 00"), a));
+  ASSERT_TRUE(parse_check_abort(from_hex("02 01 00 00 10 00 00 00"), a));
   EXPECT_EQ(a.status, ctrl_status::pending);
   EXPECT_TRUE(a.more_data);
   EXPECT_EQ(a.nbytes, 16u);
 
   CheckClearResponse c;
-  EXPECT_FALSE(parse_check_clear(hex("02"), c));
-  ASSERT_TRUE(parse_check_clear(hex("02 01"), c));
+  EXPECT_FALSE(parse_check_clear(from_hex("02"), c));
+  ASSERT_TRUE(parse_check_clear(from_hex("02 01"), c));
   EXPECT_TRUE(c.more_data);
 
   StatusByteResponse s;
-  EXPECT_FALSE(parse_status_byte(hex("01 02"), s));
-  ASSERT_TRUE(parse_status_byte(hex("01 02 50"), s));
+  EXPECT_FALSE(parse_status_byte(from_hex("01 02"), s));
+  ASSERT_TRUE(parse_status_byte(from_hex("01 02 50"), s));
   EXPECT_EQ(s.tag, 2);
   EXPECT_EQ(s.stb, 0x50);
 }
 
 TEST(UsbtmcWire, InterruptNotifications) {
   Notification n;
-  EXPECT_FALSE(parse_notification(hex("81"), n));
-  ASSERT_TRUE(parse_notification(hex("81 50"), n));
+  EXPECT_FALSE(parse_notification(from_hex("81"), n));
+  ASSERT_TRUE(parse_notification(from_hex("81 50"), n));
   EXPECT_EQ(n.kind, Notification::srq);
   EXPECT_EQ(n.stb, 0x50);
-  ASSERT_TRUE(parse_notification(hex("85 10"), n));
+  ASSERT_TRUE(parse_notification(from_hex("85 10"), n));
   EXPECT_EQ(n.kind, Notification::status_byte);
   EXPECT_EQ(n.tag, 5);
   EXPECT_EQ(n.stb, 0x10);
-  ASSERT_TRUE(parse_notification(hex("80 00"), n));
+  ASSERT_TRUE(parse_notification(from_hex("80 00"), n));
   EXPECT_EQ(n.kind, Notification::other) << "bTag 0 is no READ_STATUS_BYTE tag";
-  ASSERT_TRUE(parse_notification(hex("01 00"), n));
+  ASSERT_TRUE(parse_notification(from_hex("01 00"), n));
   EXPECT_EQ(n.kind, Notification::other) << "bit 7 clear: vendor specific";
 }
 

@@ -12,22 +12,21 @@
 #include <string>
 #include <vector>
 
+#include "support/bytes.hpp"
+
+using cppvisa::testing::byte_vector;
+
 using namespace cppvisa;
 using namespace std::string_literals;
 
 namespace {
 
-std::vector<std::byte> bytes(std::string_view s) {
-  auto span = as_byte_span(s);
-  return {span.begin(), span.end()};
-}
-
 std::string text(const std::vector<std::byte>& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 std::vector<std::byte> concat(std::string_view head, const std::vector<std::byte>& tail, std::string_view end = "") {
-  auto out = bytes(head);
+  auto out = byte_vector(head);
   out.insert(out.end(), tail.begin(), tail.end());
-  auto e = bytes(end);
+  auto e = byte_vector(end);
   out.insert(out.end(), e.begin(), e.end());
   return out;
 }
@@ -152,7 +151,7 @@ TEST(ValuesEncode, HpRejects64KiB) {
 }
 
 TEST(ValuesEncode, AppendsToCallersBufferAfterCommandText) {
-  std::vector<std::byte> out = bytes("CURV ");
+  std::vector<std::byte> out = byte_vector("CURV ");
   append_block(out, std::vector<std::int16_t>{1, 2}, BlockFormat::ieee, false);
   out.push_back(std::byte{'\n'});
   EXPECT_EQ(text(out), "CURV #14" + int16_bytes({1, 2}, false) + "\n");

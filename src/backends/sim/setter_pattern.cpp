@@ -1,5 +1,7 @@
 #include "backends/sim/setter_pattern.hpp"
 
+#include "core/ascii.hpp"
+
 #include "backends/sim/py_format.hpp"
 
 #include <algorithm>
@@ -9,17 +11,15 @@ namespace cppvisa::sim {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 // [0-9]+\.?[0-9]+ from i; returns the end or npos.
 std::size_t scan_two_digit_number(std::string_view s, std::size_t i) {
   std::size_t start = i;
-  while (i < s.size() && is_digit(s[i])) ++i;
+  while (i < s.size() && core::is_ascii_digit(s[i])) ++i;
   std::size_t int_digits = i - start;
   if (int_digits == 0) return std::string_view::npos;
   if (i < s.size() && s[i] == '.') {
     std::size_t j = i + 1, f = j;
-    while (j < s.size() && is_digit(s[j])) ++j;
+    while (j < s.size() && core::is_ascii_digit(s[j])) ++j;
     if (j == f) return std::string_view::npos;
     return j;
   }
@@ -36,7 +36,7 @@ bool whole_number(std::string_view s, const char* exp_chars) {
   std::size_t j = end + 1;
   if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
   std::size_t d = j;
-  while (j < s.size() && is_digit(s[j])) ++j;
+  while (j < s.size() && core::is_ascii_digit(s[j])) ++j;
   return j > d && j == s.size();
 }
 

@@ -10,10 +10,6 @@
 
 namespace cppvisa::hislip {
 
-namespace {
-constexpr std::uint64_t max_async_payload = 4096;
-}
-
 /// The synchronous channel as a ByteSource for core::MessageReader: payload bytes of accepted
 /// Data/DataEnd messages, END after the last byte of a DataEnd.
 class Client::SyncSource : public core::ByteSource {

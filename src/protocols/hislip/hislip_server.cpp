@@ -67,7 +67,6 @@ core::Deadline ms_deadline(std::uint32_t ms) { return core::Deadline::after_ms(m
 
 std::span<const std::byte> text_bytes(std::string_view text) { return std::as_bytes(std::span(text.data(), text.size())); }
 
-constexpr std::uint64_t max_async_payload = 4096;  // lock strings, sizes, error texts
 constexpr std::uint8_t rqs_bit = 0x40;
 constexpr std::uint8_t mav_bit = 0x10;
 constexpr std::uint32_t access_slice_ms = 200;     // waits under another client's lock check the session this often

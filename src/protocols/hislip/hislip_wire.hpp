@@ -37,6 +37,8 @@ inline constexpr std::uint32_t unknown_message_id = 0xFFFFFFFFu;
 inline constexpr std::size_t max_sub_address = 256;
 /// Longest Error/FatalError text kept (the rest is skipped).
 inline constexpr std::size_t max_error_text = 1024;
+/// The largest asynchronous-channel payload either side accepts: lock strings, sizes, error texts.
+inline constexpr std::uint64_t max_async_payload = 4096;
 
 /// Message types (IVI-6.1 Table 4).
 enum class MessageType : std::uint8_t {
