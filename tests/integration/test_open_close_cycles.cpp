@@ -1,5 +1,6 @@
-// Issue #12 point 5: 10 000 open/close cycles on each LAN protocol (the native backend against
-// the gateway serving a simulated instrument, client and server in this process) leave no file
+// Issue #12 point 5: 10 000 open/close cycles on each LAN protocol, VICP and Prologix over TCP
+// included (the native backend against the gateway serving a simulated instrument, client and
+// server in this process) leave no file
 // descriptor, thread or memory behind: /proc/self/fd and the thread count return to where they
 // were, and the bytes malloc has handed out (mallinfo2) grow by less than 16 bytes per cycle.
 // A raw-socket open sends nothing, so the client runs ahead of the server's connection threads:
@@ -23,7 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Proto { socket, vxi11, hislip };
+enum class Proto { socket, vxi11, hislip, vicp, prologix };
 
 constexpr std::size_t warmup_cycles = 200;  // arenas, caches and the first allocations settle
 
@@ -45,15 +46,27 @@ TEST_P(OpenCloseCycles, LeaveNoDescriptorThreadOrMemoryBehind) {
     case Proto::socket: o.socket = GatewayAddress{}; break;
     case Proto::vxi11: o.vxi11 = GatewayAddress{}; break;
     case Proto::hislip: o.hislip = GatewayAddress{}; break;
+    case Proto::vicp: o.vicp = GatewayAddress{}; break;
+    case Proto::prologix:
+      o.resources = {"GPIB0::7::INSTR"};  // the simulated scope on the adapter's bus
+      o.prologix = GatewayAddress{};
+      break;
   }
   Gateway gateway(open_backend("@sim"), o);
   gateway.start();
   const std::string port = std::to_string(gateway.endpoints().front().port);
-  std::string resource;
+  std::string resource, adapter;
   switch (GetParam()) {
     case Proto::socket: resource = "TCPIP::127.0.0.1::" + port + "::SOCKET"; break;
     case Proto::vxi11: resource = "TCPIP::127.0.0.1:" + port + "::inst0::INSTR"; break;
     case Proto::hislip: resource = "TCPIP::127.0.0.1::hislip0," + port + "::INSTR"; break;
+    case Proto::vicp: resource = "VICP::127.0.0.1:" + port + "::INSTR"; break;
+    case Proto::prologix:
+      // A cycle opens the adapter (connect, settings, ++ver) and the instrument behind it; the
+      // connection closes with the adapter's last session.
+      adapter = "PRLGX-TCPIP::127.0.0.1::" + port + "::INTFC";
+      resource = "GPIB0::7::INSTR";
+      break;
   }
   auto backend = native::make_backend();
   session_t rm = 0;
@@ -61,8 +74,11 @@ TEST_P(OpenCloseCycles, LeaveNoDescriptorThreadOrMemoryBehind) {
 
   double open_s = 0, close_s = 0;
   auto cycle = [&](bool query) {
-    session_t s = 0;
+    session_t s = 0, a = 0;
     auto t0 = Clock::now();
+    if (!adapter.empty()) {
+      ASSERT_EQ(backend->open(rm, adapter, AccessMode::no_lock, 2000, a), status::SUCCESS);
+    }
     ASSERT_EQ(backend->open(rm, resource, AccessMode::no_lock, 2000, s), status::SUCCESS);
     open_s += std::chrono::duration<double>(Clock::now() - t0).count();
     if (query) {
@@ -77,6 +93,9 @@ TEST_P(OpenCloseCycles, LeaveNoDescriptorThreadOrMemoryBehind) {
     }
     auto t1 = Clock::now();
     ASSERT_EQ(backend->close(s), status::SUCCESS);
+    if (a) {
+      ASSERT_EQ(backend->close(a), status::SUCCESS);
+    }
     close_s += std::chrono::duration<double>(Clock::now() - t1).count();
   };
   // The server ends a connection's thread shortly after the client closes: the baseline is taken
@@ -131,11 +150,13 @@ std::string proto_name(const ::testing::TestParamInfo<Proto>& info) {
     case Proto::socket: return "Socket";
     case Proto::vxi11: return "Vxi11";
     case Proto::hislip: return "Hislip";
+    case Proto::vicp: return "Vicp";
+    case Proto::prologix: return "Prologix";
   }
   return "?";
 }
 
-INSTANTIATE_TEST_SUITE_P(Lan, OpenCloseCycles, ::testing::Values(Proto::socket, Proto::vxi11, Proto::hislip),
+INSTANTIATE_TEST_SUITE_P(Lan, OpenCloseCycles, ::testing::Values(Proto::socket, Proto::vxi11, Proto::hislip, Proto::vicp, Proto::prologix),
                          proto_name);
 
 }  // namespace

@@ -177,6 +177,29 @@ TEST(PrologixLoopback, BinaryDataWithEveryByteValue) {
   EXPECT_EQ(reply, data);  // and the adapter passes its answer on unmodified
 }
 
+TEST(PrologixLoopback, AClientThatHangsUpMidReadFreesTheDeviceAtOnce) {
+  // A controller asks the (silent) device at 7 for a read with the longest ++read_tmo_ms and
+  // hangs up: the adapter stops reading for it at once, and the next controller's query is
+  // answered within its 1 s timeout (not after the 3 s the read would have waited).
+  Bus bus;
+  {
+    net::Socket gone;
+    ASSERT_EQ(net::connect_tcp("127.0.0.1", bus.server.port(), core::Deadline::after_ms(2000), gone), status::SUCCESS);
+    const std::string ask = "++addr 7\n++read_tmo_ms 3000\n++read eoi\n";
+    ASSERT_EQ(gone.send_all(bytes_of(ask), core::Deadline::after_ms(2000)), status::SUCCESS);
+    std::this_thread::sleep_for(100ms);  // the adapter is in the read
+  }
+  Client c;
+  session_t intfc = 0, instr = 0;
+  ASSERT_EQ(c.open(bus.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB0::7::INSTR", instr), status::SUCCESS);
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 1000), status::SUCCESS);
+  ASSERT_EQ(c.write(instr, "*IDN?\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_GE(c.read(instr, reply), 0);
+  EXPECT_EQ(reply, "FAKE,LAN-TEST,0,1.0\n");
+}
+
 TEST(PrologixLoopback, StatusByteTriggerClearRemoteLocalAndServiceRequest) {
   Bus bus;
   Client c;
@@ -338,6 +361,50 @@ TEST(PrologixHostile, SilenceGarbageAndHangUp) {
 
 namespace cppvisa {
 namespace {
+
+TEST(PrologixHostile, AnAnswerInPiecesEndsAtItsTerminationCharacter) {
+  // The adapter's TCP stack may send an answer in many segments: the read ends at the
+  // termination character in whichever segment it comes (VI_SUCCESS_TERM_CHAR), not at the quiet
+  // gap after it (which would be END, VI_SUCCESS), and not later when more bytes follow at once.
+  std::atomic<bool> stop{false};
+  ScriptedAdapter peer([&](net::Socket& s) {
+    s.set_nodelay(true);  // each piece its own segment at once (no Nagle wait for an ACK)
+    ScriptedAdapter::expect(s, "++ver\n");
+    ScriptedAdapter::send(s, "Prologix GPIB-ETHERNET Controller version 01.06.06.00\r\n");
+    ScriptedAdapter::expect(s, "++read eoi\n");
+    for (const char* piece : {"1", ".2", "5\n"}) {
+      ScriptedAdapter::send(s, piece);
+      std::this_thread::sleep_for(1ms);
+    }
+    ScriptedAdapter::expect(s, "++read eoi\n");
+    for (const char* piece : {"4", ".5", "6\n"}) {
+      ScriptedAdapter::send(s, piece);
+      std::this_thread::sleep_for(1ms);
+    }
+    // Then a stream that never goes quiet (another message on its way).
+    while (!stop) {
+      ScriptedAdapter::send(s, "x");
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  struct Stop {
+    std::atomic<bool>& flag;
+    ~Stop() { flag = true; }  // before the peer is joined, whatever the test's outcome
+  } stopper{stop};
+  Client c;
+  session_t intfc = 0, instr = 0;
+  ASSERT_EQ(c.open(peer.intfc(), intfc), status::SUCCESS);
+  ASSERT_EQ(c.open("GPIB0::5::INSTR", instr), status::SUCCESS);
+  ASSERT_EQ(c.set(instr, attr::TMO_VALUE, 2000), status::SUCCESS);
+  ASSERT_EQ(c.set(instr, attr::TERMCHAR_EN, 1), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(c.read(instr, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "1.25\n");
+  auto start = Clock::now();
+  EXPECT_EQ(c.read(instr, reply), status::SUCCESS_TERM_CHAR);
+  EXPECT_EQ(reply, "4.56\n");
+  EXPECT_LT(Clock::now() - start, 1500ms);  // not at the timeout's end
+}
 
 TEST(PrologixHostile, AWriteCutByItsTimeoutEndsItsLineBeforeTheNextCommand) {
   std::atomic<bool> cut{false};

@@ -3,11 +3,14 @@
 // backend (what libvisa.so uses) against our servers; the session works again after viClear.
 // The same for a write the instrument does not take (its input held).
 // VXI-11 twice: an instrument that answers its io_timeout with error 15, and one that ignores it
-// (silent: the client's RPC grace and the abort must fit in the 10%).
+// (silent: the client's RPC grace and the abort must fit in the 10%). VICP and Prologix (GPIB
+// address 5 behind the simulated GPIB-ETHERNET adapter) too.
 #include "backends/native/native_backend.hpp"
 #include "integration/fake_device.hpp"
 #include "protocols/hislip/hislip_server.hpp"
+#include "protocols/prologix/prologix_server.hpp"
 #include "protocols/socket/socket_server.hpp"
+#include "protocols/vicp/vicp_server.hpp"
 #include "protocols/vxi11/vxi11_server.hpp"
 
 #include <gtest/gtest.h>
@@ -26,7 +29,7 @@ using testing::FakeDevice;
 using testing::text_of;
 using Clock = std::chrono::steady_clock;
 
-enum class Proto { socket, vxi11, vxi11_silent, hislip };
+enum class Proto { socket, vxi11, vxi11_silent, hislip, vicp, prologix };
 
 std::string proto_name(const ::testing::TestParamInfo<Proto>& info) {
   switch (info.param) {
@@ -34,6 +37,8 @@ std::string proto_name(const ::testing::TestParamInfo<Proto>& info) {
     case Proto::vxi11: return "Vxi11";
     case Proto::vxi11_silent: return "Vxi11SilentInstrument";
     case Proto::hislip: return "Hislip";
+    case Proto::vicp: return "Vicp";
+    case Proto::prologix: return "Prologix";
   }
   return "?";
 }
@@ -64,12 +69,29 @@ class ExactTimeout : public ::testing::TestWithParam<Proto> {
         resource = "TCPIP::127.0.0.1::hislip0," + std::to_string(hislip_server->port()) + "::INSTR";
         break;
       }
+      case Proto::vicp: {
+        vicp_server = std::make_unique<vicp::Server>(device, vicp::Server::Options{});
+        ASSERT_EQ(vicp_server->start(), status::SUCCESS);
+        resource = "VICP::127.0.0.1:" + std::to_string(vicp_server->port()) + "::INSTR";
+        break;
+      }
+      case Proto::prologix: {
+        prologix_server = std::make_unique<prologix::AdapterServer>(
+            std::vector<prologix::AdapterServer::Instrument>{{5, std::nullopt, device}}, prologix::AdapterServer::Options{});
+        ASSERT_EQ(prologix_server->start(), status::SUCCESS);
+        adapter = "PRLGX-TCPIP::127.0.0.1::" + std::to_string(prologix_server->port()) + "::INTFC";
+        resource = "GPIB0::5::INSTR";
+        break;
+      }
     }
     backend = native::make_backend();
     ASSERT_EQ(backend->open_default_rm(rm), status::SUCCESS);
     open_session();
   }
   void open_session() {
+    if (!adapter.empty() && !intfc) {  // the GPIB name routes through the open adapter
+      ASSERT_EQ(backend->open(rm, adapter, AccessMode::no_lock, 2000, intfc), status::SUCCESS) << adapter;
+    }
     ASSERT_EQ(backend->open(rm, resource, AccessMode::no_lock, 2000, session), status::SUCCESS) << resource;
     if (GetParam() == Proto::socket) {  // a socket read ends at the termination character
       ASSERT_EQ(backend->set_attribute(session, attr::TERMCHAR_EN, std::int64_t{1}), status::SUCCESS);
@@ -80,9 +102,12 @@ class ExactTimeout : public ::testing::TestWithParam<Proto> {
     device->release_input();
     if (backend) {
       backend->close(session);
+      if (intfc) backend->close(intfc);
       backend->close(rm);
     }
     if (socket_server) socket_server->stop();
+    if (vicp_server) vicp_server->stop();
+    if (prologix_server) prologix_server->stop();
     if (vxi11_server) vxi11_server->stop();
     if (hislip_server) hislip_server->stop();
   }
@@ -99,9 +124,12 @@ class ExactTimeout : public ::testing::TestWithParam<Proto> {
   std::unique_ptr<raw_socket::SocketServer> socket_server;
   std::unique_ptr<vxi11::Vxi11Server> vxi11_server;
   std::unique_ptr<hislip::Server> hislip_server;
+  std::unique_ptr<vicp::Server> vicp_server;
+  std::unique_ptr<prologix::AdapterServer> prologix_server;
   std::string resource;
+  std::string adapter;  ///< Prologix: the adapter's INTFC name
   std::shared_ptr<Backend> backend;
-  session_t rm = 0, session = 0;
+  session_t rm = 0, session = 0, intfc = 0;
 };
 
 TEST_P(ExactTimeout, ReadWithoutAnswerEndsWithinTimeoutPlusTenPercentAndClearMakesItUsable) {
@@ -146,16 +174,21 @@ TEST_P(ExactTimeout, WriteTheInstrumentDoesNotTakeEndsWithinTimeoutPlusTenPercen
     EXPECT_GE(device->writes_held.load(), 1);
     device->ignore_deadlines = false;
     device->release_input();
-    if (GetParam() == Proto::socket || GetParam() == Proto::hislip) {
+    if (GetParam() != Proto::vxi11 && GetParam() != Proto::vxi11_silent) {
       // Half a message cannot be taken back. A raw socket: the server closes a connection whose
       // data the device refused. HiSLIP: a message cut mid-payload leaves the synchronous
       // channel out of step (IVI-6.1 has no way to abandon it), so the client closes the
-      // session and says so. The way on is a new session (docs/reliability.md).
-      if (GetParam() == Proto::hislip) {
+      // session and says so; VICP likewise (a block cut mid-payload). Prologix: the simulated
+      // adapter closes the connection when its device refuses data, as the raw-socket server
+      // does (a real adapter cannot report it). The way on is a new session, for Prologix a
+      // new connection to the adapter (docs/reliability.md).
+      if (GetParam() == Proto::hislip || GetParam() == Proto::vicp) {
         EXPECT_EQ(backend->clear(session), status::ERROR_CONN_LOST);
       }
       backend->close(session);
       session = 0;
+      if (intfc) backend->close(intfc);
+      intfc = 0;
       open_session();
       ASSERT_EQ(backend->set_attribute(session, attr::TMO_VALUE, std::int64_t{timeout_ms}), status::SUCCESS);
     } else {
@@ -171,7 +204,8 @@ TEST_P(ExactTimeout, StatusByteTriggerAndClearTheInstrumentDoesNotAnswerEndWithi
   // A raw socket has no serial poll, trigger or clear of its own: with VI_PROT_4882_STRS its
   // status byte is the query *STB? (the fake instrument does not answer it); a trigger is "*TRG"
   // written and viClear is local. A HiSLIP trigger is a message without an answer (IVI-6.1
-  // §6.7). What is left waits for the instrument.
+  // §6.7). What is left waits for the instrument: VICP's serial poll (in band: a SERIALPOLL
+  // block, the status byte comes back as a data block), Prologix's ++spoll.
   struct Op {
     const char* name;
     std::function<status_t()> call;
@@ -186,7 +220,8 @@ TEST_P(ExactTimeout, StatusByteTriggerAndClearTheInstrumentDoesNotAnswerEndWithi
   if (GetParam() == Proto::vxi11 || GetParam() == Proto::vxi11_silent) {
     ops.push_back({"assert_trigger", [&] { return backend->assert_trigger(session, TriggerProtocol::default_); }});
   }
-  if (GetParam() != Proto::socket) {
+  // VICP's CLEAR block and Prologix's ++clr get no answer: nothing to wait for.
+  if (GetParam() != Proto::socket && GetParam() != Proto::vicp && GetParam() != Proto::prologix) {
     ops.push_back({"clear", [&] { return backend->clear(session); }});
   }
   constexpr std::uint32_t timeout_ms = 1000;
@@ -210,7 +245,9 @@ TEST_P(ExactTimeout, StatusByteTriggerAndClearTheInstrumentDoesNotAnswerEndWithi
 }
 
 INSTANTIATE_TEST_SUITE_P(Lan, ExactTimeout,
-                         ::testing::Values(Proto::socket, Proto::vxi11, Proto::vxi11_silent, Proto::hislip), proto_name);
+                         ::testing::Values(Proto::socket, Proto::vxi11, Proto::vxi11_silent, Proto::hislip, Proto::vicp,
+                                           Proto::prologix),
+                         proto_name);
 
 }  // namespace
 }  // namespace cppvisa

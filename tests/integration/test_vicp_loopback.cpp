@@ -300,5 +300,46 @@ TEST(VicpServer, HostileClientsAreBounded) {
   EXPECT_TRUE(testing::eventually([&] { return server.connection_count() == 0; }));
 }
 
+TEST(VicpHostile, ALateSerialPollAnswerIsNotTheNextQuerysAnswer) {
+  // A VICP 1a instrument (it echoes sequence numbers) answers an in-band serial poll after the
+  // client's timeout: that status byte block must not be read as the answer to the next query.
+  auto receive = [](net::Socket& s, vicp::Header& header) {
+    std::array<std::byte, vicp::header_size> h{};
+    if (s.recv_exact(h, core::Deadline::after_ms(5000)) != status::SUCCESS) return false;
+    auto decoded = vicp::decode_header(h, false);
+    if (!decoded) return false;
+    header = *decoded;
+    std::vector<std::byte> payload(header.length);
+    return payload.empty() || s.recv_exact(payload, core::Deadline::after_ms(5000)) == status::SUCCESS;
+  };
+  auto answer = [](net::Socket& s, std::uint8_t sequence, std::string_view payload) {
+    vicp::Header h;
+    h.operation = static_cast<std::uint8_t>(vicp::op::data | vicp::op::eoi);
+    h.sequence = sequence;
+    h.length = static_cast<std::uint32_t>(payload.size());
+    s.send_all(h.encode(), core::Deadline::after_ms(2000));
+    testing::ScriptedPeer::send(s, payload);
+  };
+  ScriptedPeer peer([&](net::Socket& s) {
+    vicp::Header h;
+    if (!receive(s, h) || !h.has(vicp::op::serial_poll)) return;
+    std::this_thread::sleep_for(600ms);  // the client has given up
+    answer(s, h.sequence, "\x10");
+    while (receive(s, h))
+      if (h.has(vicp::op::eoi) && h.length > 0) answer(s, h.sequence, "ANSWER\n");
+  });
+  Client c;
+  ASSERT_EQ(c.open(peer.port()), status::SUCCESS);
+  ASSERT_EQ(c.set(attr::TMO_VALUE, 300), status::SUCCESS);
+  std::uint16_t stb = 0;
+  EXPECT_EQ(c.backend().read_stb(c.session(), stb), status::ERROR_TMO);
+  std::this_thread::sleep_for(500ms);  // the late status byte has come
+  EXPECT_EQ(c.backend().clear(c.session()), status::SUCCESS);
+  ASSERT_EQ(c.write("*IDN?\n"), status::SUCCESS);
+  std::string reply;
+  EXPECT_EQ(c.read(reply), status::SUCCESS);
+  EXPECT_EQ(reply, "ANSWER\n");
+}
+
 }  // namespace
 }  // namespace cppvisa

@@ -1,6 +1,8 @@
-// soak: clients on every LAN protocol (SOCKET, VXI-11, HiSLIP; the native backend as libvisa.so
-// uses it) query visa-serve's gateway, serving a simulated instrument, through one
-// testing::FaultProxy per protocol, while a scheduler arms a random fault on each proxy now and
+// soak: clients on every LAN protocol (SOCKET, VXI-11, HiSLIP, VICP, Prologix GPIB-ETHERNET; the
+// native backend as libvisa.so uses it) query visa-serve's gateway, serving a simulated
+// instrument (for Prologix, on the bus of its simulated adapter: each client opens its own
+// adapter, board number = client number, and the instrument GPIB<board>::7::INSTR behind it),
+// through one testing::FaultProxy per protocol, while a scheduler arms a random fault on each proxy now and
 // then (issue #12 point 6). Counts operations, right answers, wrong data, errors by VISA status
 // and calls that overran their timeout by more than 10%, and samples memory (RSS, heap),
 // descriptors and threads over time. `make soak` runs it (not part of `make test`):
@@ -47,6 +49,7 @@ struct Counters {
 
 struct Protocol {
   std::string name, resource;
+  std::string adapter;  ///< Prologix: the adapter's INTFC name, "{}" where the board number goes (also in resource)
   std::unique_ptr<FaultProxy> proxy;
   Counters counters;
 };
@@ -78,10 +81,23 @@ Fault random_fault(std::mt19937& rng) {
   return on_request(rng) ? f.to_server() : f;
 }
 
-void client_loop(Protocol& p, const std::atomic<bool>& stop) {
+std::string with_board(std::string name, unsigned board) {
+  if (auto at = name.find("{}"); at != std::string::npos) name.replace(at, 2, std::to_string(board));
+  return name;
+}
+
+void client_loop(Protocol& p, unsigned index, const std::atomic<bool>& stop) {
   auto backend = native::make_backend();
-  session_t rm = 0, session = 0;
+  session_t rm = 0, session = 0, intfc = 0;
   if (backend->open_default_rm(rm) != status::SUCCESS) return;
+  const std::string resource = with_board(p.resource, index), adapter = with_board(p.adapter, index);
+  // A new session; for Prologix a new connection (closing the adapter's last session closes it).
+  auto close_session = [&] {
+    backend->close(session);
+    session = 0;
+    if (intfc) backend->close(intfc);
+    intfc = 0;
+  };
   std::vector<std::byte> buffer(4096);
   auto count_status = [&](status_t st) {
     std::lock_guard lock(p.counters.mutex);
@@ -89,8 +105,12 @@ void client_loop(Protocol& p, const std::atomic<bool>& stop) {
   };
   while (!stop) {
     if (!session) {
-      if (status_t st = backend->open(rm, p.resource, AccessMode::no_lock, 2000, session); st != status::SUCCESS) {
+      status_t st = adapter.empty() ? status::SUCCESS : backend->open(rm, adapter, AccessMode::no_lock, 2000, intfc);
+      if (st == status::SUCCESS) st = backend->open(rm, resource, AccessMode::no_lock, 2000, session);
+      if (st != status::SUCCESS) {
         session = 0;
+        if (intfc) backend->close(intfc);
+        intfc = 0;
         std::lock_guard lock(p.counters.mutex);
         ++p.counters.open_failures;
         ++p.counters.statuses[std::string("open:") + status_name(st)];  // the fault hit the open's handshake
@@ -122,16 +142,17 @@ void client_loop(Protocol& p, const std::atomic<bool>& stop) {
       }
     }
     if (!right) count_status(st);
-    if (st == status::ERROR_CONN_LOST || st == status::ERROR_IO) {
-      backend->close(session);
-      session = 0;
+    // Prologix has no framing: after a damaged or cut answer, the rest of it may still come and
+    // cannot be told from the next answer; a new connection is the way on (docs/reliability.md).
+    if (st == status::ERROR_CONN_LOST || st == status::ERROR_IO || (!right && !adapter.empty())) {
+      close_session();
       std::lock_guard lock(p.counters.mutex);
       ++p.counters.reopens;
     } else if (!right) {
       backend->clear(session);  // a late or damaged answer: start clean
     }
   }
-  if (session) backend->close(session);
+  if (session) close_session();
   backend->close(rm);
 }
 
@@ -153,35 +174,53 @@ int main(int argc, char** argv) {
   }
   if (interval == 0) interval = 1;
 
+  // The LAN protocols serve the simulated scope; a second gateway puts the same simulated scope
+  // at GPIB address 7 on its Prologix adapter's bus.
   GatewayOptions o;
   o.resources = {"TCPIP::sim-scope::INSTR"};
   o.socket = GatewayAddress{};
   o.vxi11 = GatewayAddress{};
   o.hislip = GatewayAddress{};
+  o.vicp = GatewayAddress{};
   o.response_hold_ms = 300;
-  Gateway gateway(open_backend("@sim"), o);
-  std::error_code ec;
-  gateway.start(ec);
-  if (ec) {
-    std::fprintf(stderr, "soak: gateway: %s\n", gateway.error_text().c_str());
-    return 1;
-  }
+  GatewayOptions bus = o;
+  bus.resources = {"GPIB0::7::INSTR"};
+  bus.socket = bus.vxi11 = bus.hislip = bus.vicp = std::nullopt;
+  bus.prologix = GatewayAddress{};
+  std::vector<std::unique_ptr<Gateway>> gateways;
+  gateways.push_back(std::make_unique<Gateway>(open_backend("@sim"), o));
+  gateways.push_back(std::make_unique<Gateway>(open_backend("@sim"), bus));
   std::vector<std::unique_ptr<Protocol>> protocols;
-  for (const auto& e : gateway.endpoints()) {
-    auto p = std::make_unique<Protocol>();
-    p->name = e.protocol;
-    p->proxy = std::make_unique<FaultProxy>(e.port);
-    const std::string port = std::to_string(p->proxy->port());
-    if (e.protocol == "socket") p->resource = "TCPIP::127.0.0.1::" + port + "::SOCKET";
-    else if (e.protocol == "vxi11") p->resource = "TCPIP::127.0.0.1:" + port + "::inst0::INSTR";
-    else p->resource = "TCPIP::127.0.0.1::hislip0," + port + "::INSTR";
-    protocols.push_back(std::move(p));
+  for (auto& gateway : gateways) {
+    std::error_code ec;
+    gateway->start(ec);
+    if (ec) {
+      std::fprintf(stderr, "soak: gateway: %s\n", gateway->error_text().c_str());
+      return 1;
+    }
+    for (const auto& e : gateway->endpoints()) {
+      // Prologix: the adapter's endpoint (the instrument's has the same port).
+      if (e.protocol == "prologix" && e.resource.rfind("PRLGX-TCPIP::", 0) != 0) continue;
+      auto p = std::make_unique<Protocol>();
+      p->name = e.protocol;
+      p->proxy = std::make_unique<FaultProxy>(e.port);
+      const std::string port = std::to_string(p->proxy->port());
+      if (e.protocol == "socket") p->resource = "TCPIP::127.0.0.1::" + port + "::SOCKET";
+      else if (e.protocol == "vxi11") p->resource = "TCPIP::127.0.0.1:" + port + "::inst0::INSTR";
+      else if (e.protocol == "hislip") p->resource = "TCPIP::127.0.0.1::hislip0," + port + "::INSTR";
+      else if (e.protocol == "vicp") p->resource = "VICP::127.0.0.1:" + port + "::INSTR";
+      else {
+        p->adapter = "PRLGX-TCPIP{}::127.0.0.1::" + port + "::INTFC";
+        p->resource = "GPIB{}::7::INSTR";
+      }
+      protocols.push_back(std::move(p));
+    }
   }
 
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   for (auto& p : protocols)
-    for (unsigned i = 0; i < per_protocol; ++i) threads.emplace_back([&p, &stop] { client_loop(*p, stop); });
+    for (unsigned i = 0; i < per_protocol; ++i) threads.emplace_back([&p, i, &stop] { client_loop(*p, i, stop); });
   // Faults: every 2 s each proxy gets a random fault for 1 s (about one in eight is "none"), on
   // the answers or on the requests.
   std::map<std::string, std::uint64_t> armed;
@@ -220,7 +259,7 @@ int main(int argc, char** argv) {
   faults.join();
   for (auto& t : threads) t.join();
   for (auto& p : protocols) p->proxy->stop();
-  gateway.stop();
+  for (auto& gateway : gateways) gateway->stop();
 
   std::FILE* f = std::fopen(out.c_str(), "w");
   if (!f) {

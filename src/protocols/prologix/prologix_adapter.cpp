@@ -59,11 +59,14 @@ class Adapter::Source : public core::ByteSource {
     end = false;
     status_t st = link_.receive(buffer, deadline, count, cancel_);
     if (st != status::SUCCESS || term_.suppress_end) return st;
-    // Take what follows until the adapter goes quiet (END) or the buffer is full (no END).
-    for (std::size_t checked = 0; count < buffer.size(); checked = count) {
+    // Take what follows until the adapter goes quiet (END) or the buffer is full (no END). Every
+    // piece is looked at for the termination character as it comes (an answer in many TCP
+    // segments ends at its character, not at the quiet gap after it).
+    for (std::size_t checked = 0; count < buffer.size();) {
       if (term_.termchar_enabled &&
           std::memchr(buffer.data() + checked, static_cast<int>(term_.termchar), count - checked) != nullptr)
         return status::SUCCESS;  // the reader ends at the character without waiting for the quiet gap
+      checked = count;
       std::size_t more = 0;
       status_t quiet = link_.receive(buffer.subspan(count),
                                      core::Deadline::earliest(core::Deadline::after_ms(quiet_ms), deadline), more, cancel_);

@@ -15,6 +15,9 @@ namespace {
 constexpr std::size_t input_chunk = 65536;
 constexpr std::size_t write_piece = 65536;  // device write size while a long data line comes
 constexpr std::uint32_t access_slice_ms = 200;
+// A ++read waits for the device in slices of this, so that a client that hangs up mid-read frees
+// the device at once rather than after ++read_tmo_ms of silence (up to 3 s, others waiting).
+constexpr std::uint32_t read_slice_ms = 100;
 
 std::optional<int> number_arg(const std::string& text, int low, int high) {
   auto v = parse_number(text, static_cast<unsigned>(high));
@@ -55,6 +58,13 @@ class AdapterServer::Connection {
     bool listen_only = false;
     int status = 0;
   };
+
+  /// The client has hung up (closed or reset its connection; this server takes the end of its
+  /// input as the end of the connection, see serve()).
+  bool client_gone() const {
+    pollfd p{socket_.fd(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
 
   Slot* addressed() { return settings_.controller ? server_.find(settings_.pad, settings_.sad) : nullptr; }
 
@@ -123,9 +133,13 @@ class AdapterServer::Connection {
     if (buffer_.size() != server_.options_.read_chunk) buffer_.resize(server_.options_.read_chunk);
     std::optional<std::byte> termchar;
     if (until == ReadUntil::character) termchar = static_cast<std::byte>(character);
+    // ++read_tmo_ms is the longest wait for a byte (Prologix manual): it starts again with every
+    // byte that comes.
+    auto byte_deadline = core::Deadline::after_ms(settings_.read_tmo_ms);
     for (;;) {
       server::ReadResult r;
-      status_t st = d.read(id_, buffer_, termchar, r, core::Deadline::after_ms(settings_.read_tmo_ms));
+      status_t st = d.read(id_, buffer_, termchar, r,
+                           core::Deadline::earliest(core::Deadline::after_ms(read_slice_ms), byte_deadline));
       std::size_t count = std::min(r.count, buffer_.size());
       if (count > 0 && socket_.send_all(std::span<const std::byte>(buffer_).first(count),
                                         core::Deadline::after_ms(server_.options_.send_timeout_ms), nullptr,
@@ -139,6 +153,11 @@ class AdapterServer::Connection {
           return false;
       }
       if (stop_.woken()) return false;
+      if (count > 0) byte_deadline = core::Deadline::after_ms(settings_.read_tmo_ms);
+      if (st == status::ERROR_TMO && !byte_deadline.expired()) {
+        if (client_gone()) return false;  // nobody to stream to: the connection closes
+        continue;
+      }
       if (st < 0) return true;  // the adapter's read timed out (or the device failed): the read ends
       if (until != ReadUntil::timeout && (end || (until == ReadUntil::character && r.termchar))) return true;
     }

@@ -244,6 +244,11 @@ status_t VicpSession::serial_poll_in_band(std::uint8_t& stb, core::Deadline dead
   // VICP 1: the answer is the next data block, after any unread output (which is dropped).
   drop_current_response();
   if (status_t st = send_block(op::serial_poll, {}, deadline); st < 0) return st;
+  // The poll's answer carries the poll's sequence number (a VICP 1a instrument echoes the number
+  // of the block that asked): the next message gets a new one, so that a status byte that comes
+  // after this call has timed out is an old block, dropped, and never the next query's answer.
+  // (A VICP 1 instrument numbers nothing: its late status byte cannot be told from data.)
+  next_seq_ = next_sequence(next_seq_);
   expected_.reset();
   drop_numbered_ = false;
   if (status_t st = next_block(deadline, true); st < 0) return st;

@@ -13,7 +13,8 @@
 // - viClear: a CLEAR block; unread and in-flight response blocks are dropped;
 // - viReadSTB: VICP 1a out-of-band request ('S' as TCP urgent data, the status byte comes back
 //   as urgent data) once the instrument has shown 1a sequence numbers, else the VICP 1 in-band
-//   request (a SERIALPOLL block; unread output is discarded first, the answer is the next block);
+//   request (a SERIALPOLL block; unread output is discarded first, the answer is the next block;
+//   the next message is numbered anew, so that a late status byte is dropped as an old block);
 // - service requests: SRQ blocks (payload "1") raise VI_EVENT_SERVICE_REQ; while the event is
 //   enabled, a monitor thread also takes them when no read is in progress;
 // - viGpibControlREN: REMOTE / LOCKOUT bits (sent at once in an empty block);
