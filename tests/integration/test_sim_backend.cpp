@@ -335,6 +335,48 @@ TEST_F(SimBackendTest, RandomSeedFromTheEnvironment) {
   backend->close(rm2);
 }
 
+// CPPVISA_SIM_SEED=pyvisa-sim:42: PyVISA-sim's stream. The numbers are Python's (/usr/bin/python3):
+//   random.seed(42); rm = randint(1000000, 9999999); s1 = randint(...)  # viOpenDefaultRM, viOpen
+//   '%.2f' % uniform(0, 10.5) -> 7.79; 5 more -> 2.57, 1.47, 1.08, 7.78, 5.73; uniform(-5, 5) -> 0.90
+//   s2 = randint(...); uniform(0, 10.5) -> 0.31; uniform(0, 10.5) -> 2.30
+// (PyVISA-sim's own test suite expects 7.79 / 2.57, 1.47, 1.08, 7.78, 5.73 / 0.90.)
+TEST_F(SimBackendTest, PyvisaSimStreamSharedByTheResourceManager) {
+  ::setenv("CPPVISA_SIM_SEED", "pyvisa-sim:42", 1);
+  session_t rm2 = 0;
+  status_t opened = backend->open_default_rm(rm2);
+  ::unsetenv("CPPVISA_SIM_SEED");
+  ASSERT_EQ(opened, status::SUCCESS);
+  auto dmm = open("GPIB0::5::INSTR", rm2);
+  // A resource that does not exist draws nothing (PyVISA-sim returns before _register).
+  session_t none = 0;
+  EXPECT_EQ(backend->open(rm2, "GPIB0::29::INSTR", AccessMode::no_lock, 0, none), status::ERROR_RSRC_NFOUND);
+  EXPECT_EQ(query(dmm, ":READ?\n"), "7.79\n");
+  EXPECT_EQ(query(dmm, ":SCAN?\n"), "2.57, 1.47, 1.08, 7.78, 5.73\n");
+  EXPECT_EQ(query(dmm, ":VOLT:IMM:AMPL?\n"), "0.90\n");
+  // Another instrument: its open draws a handle, then both draw from the one stream.
+  auto other = open("ASRL5::INSTR", rm2);
+  EXPECT_EQ(query(other, ":READ?\r\n"), "0.31\n");
+  EXPECT_EQ(query(dmm, ":READ?\n"), "2.30\n");
+  backend->close(rm2);
+  // Another resource manager starts its own stream from the seed.
+  ::setenv("CPPVISA_SIM_SEED", "pyvisa-sim:42", 1);
+  session_t rm3 = 0;
+  opened = backend->open_default_rm(rm3);
+  ::unsetenv("CPPVISA_SIM_SEED");
+  ASSERT_EQ(opened, status::SUCCESS);
+  EXPECT_EQ(query(open("ASRL5::INSTR", rm3), ":READ?\r\n"), "7.79\n");
+  backend->close(rm3);
+}
+
+TEST_F(SimBackendTest, BadSeedSettingIsRefused) {
+  ::setenv("CPPVISA_SIM_SEED", "pyvisa-sim:x", 1);
+  session_t rm2 = 0;
+  status_t st = backend->open_default_rm(rm2);
+  ::unsetenv("CPPVISA_SIM_SEED");
+  EXPECT_EQ(st, status::ERROR_INV_SETUP);
+  EXPECT_EQ(rm2, 0u);
+}
+
 TEST_F(SimBackendTest, LocksBetweenTwoSessions) {
   auto a = open("GPIB::9::INSTR");
   auto b = open("GPIB::9::INSTR");

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "support/source_tree.hpp"
 
@@ -114,6 +115,36 @@ TEST(SimResourceManager, MalformedRandomFailsOnlyWhenQueried) {
     EXPECT_EQ(e.error_code(), status::ERROR_INV_SETUP);
   }
   EXPECT_THAT(dmm->query(":SCAN?"), ::testing::MatchesRegex("[0-9.]+(, [0-9.]+){4}"));
+}
+
+// PyVISA-sim's test_all.py (test_multiple_outputs) with random.seed(42) before
+// ResourceManager("@sim"): the handles of the resource manager and of the open are drawn as
+// PyVISA-sim draws them, then RANDOM gives PyVISA-sim's expected values.
+TEST(SimResourceManager, PyvisaSimSeedGivesPyvisaSimsValues) {
+  ::setenv("CPPVISA_SIM_SEED", "pyvisa-sim:42", 1);
+  std::optional<ResourceManager> rm;
+  try {
+    rm.emplace("@sim");
+  } catch (...) {
+    ::unsetenv("CPPVISA_SIM_SEED");
+    throw;
+  }
+  ::unsetenv("CPPVISA_SIM_SEED");
+  auto dmm = rm->open<MessageBasedResource>("GPIB0::5::INSTR");
+  dmm->set_read_termination("\n");
+  dmm->set_write_termination("\n");
+  EXPECT_EQ(dmm->query(":READ?"), "7.79");
+  EXPECT_EQ(dmm->query(":SCAN?"), "2.57, 1.47, 1.08, 7.78, 5.73");
+  EXPECT_EQ(dmm->query(":VOLT:IMM:AMPL?"), "0.90");
+  // A bad setting is refused when the resource manager opens.
+  ::setenv("CPPVISA_SIM_SEED", "forty-two", 1);
+  try {
+    ResourceManager bad("@sim");
+    ADD_FAILURE() << "CPPVISA_SIM_SEED=forty-two accepted";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_INV_SETUP);
+  }
+  ::unsetenv("CPPVISA_SIM_SEED");
 }
 
 TEST(SimResourceManager, GpibSecondaryAddressZeroFallsBackToThePrimary) {

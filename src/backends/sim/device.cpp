@@ -6,7 +6,6 @@
 #include <cppvisa/status.hpp>
 
 #include <algorithm>
-#include <random>
 
 namespace cppvisa::sim {
 
@@ -16,11 +15,6 @@ constexpr std::uint8_t stb_error_queue = 0x04;     // SCPI: error/event queue no
 constexpr std::uint8_t stb_message_available = 0x10;  // IEEE 488.2 §11.2.1.2 MAV
 constexpr std::uint8_t stb_event_summary = 0x20;   // IEEE 488.2 ESB
 constexpr std::uint8_t stb_request_service = 0x40;  // RQS (serial poll) / MSS (*STB?)
-
-std::uint64_t random_seed() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) | rd();
-}
 
 std::optional<ResponseTemplate> substituted(const std::optional<Response>& r, ResponseTemplate::Mode mode,
                                             const std::string& id) {
@@ -36,8 +30,12 @@ std::optional<ResponseTemplate> substituted(const std::optional<Response>& r, Re
 }  // namespace
 
 Device::Device(std::shared_ptr<const DeviceDef> def, const std::string& eom_key,
-               std::map<std::string, std::vector<std::string>> channel_ids, std::optional<std::uint64_t> seed)
-    : def_(std::move(def)), eom_(def_->eom_for(eom_key)), rng_(seed ? *seed : def_->seed ? *def_->seed : random_seed()) {
+               std::map<std::string, std::vector<std::string>> channel_ids, std::optional<std::uint64_t> seed,
+               std::shared_ptr<RandomStream> shared)
+    : def_(std::move(def)),
+      eom_(def_->eom_for(eom_key)),
+      stream_(shared ? std::move(shared)
+                     : std::make_shared<RandomStream>(seed ? *seed : def_->seed ? *def_->seed : random_seed())) {
   {
     std::unordered_map<std::string, std::size_t> unguarded;
     for (std::size_t i = 0; i < def_->dialogues.size(); ++i) {
@@ -129,7 +127,8 @@ Device::Reply Device::render_reply(const std::optional<Response>& resp, const Va
   if (!resp) return Reply{};
   const ResponseTemplate& t = override_tmpl ? *override_tmpl : resp->tmpl;
   try {
-    return text_reply(value ? render_getter(t, *value, rng_) : t.render(nullptr, rng_), delay);
+    auto r = stream_->lock();
+    return text_reply(value ? render_getter(t, *value, r.rng) : t.render(nullptr, r.rng), delay);
   } catch (const FormatError&) {
     Reply r;
     raise_error(ErrorKind::query_error, r);  // the value cannot be shown with this format
@@ -156,7 +155,8 @@ void Device::raise_error(ErrorKind kind, Reply& reply) {
   reply = Reply{};
   if (resp) {
     try {
-      reply = text_reply(resp->tmpl.render(nullptr, rng_));
+      auto r = stream_->lock();
+      reply = text_reply(resp->tmpl.render(nullptr, r.rng));
     } catch (const FormatError&) {
     }
   }
@@ -180,8 +180,12 @@ Device::Reply Device::dialogue_reply(const Dialogue& d, const ResponseTemplate* 
   if (d.block) {
     // The r text (if any) then the block, as one reply.
     std::string text;
-    if (d.response) text = (override_tmpl ? *override_tmpl : d.response->tmpl).render(nullptr, rng_);
-    reply = text_reply(text + render_block(*d.block, rng_), d.delay);
+    {
+      auto r = stream_->lock();
+      if (d.response) text = (override_tmpl ? *override_tmpl : d.response->tmpl).render(nullptr, r.rng);
+      text += render_block(*d.block, r.rng);
+    }
+    reply = text_reply(text, d.delay);
   } else {
     reply = render_reply(d.response, nullptr, d.delay, override_tmpl);
   }
@@ -194,7 +198,7 @@ void Device::apply_fault(const std::optional<FaultDef>& fault, Reply& reply) {
   if (!fault) return;
   std::uint64_t use = ++fault_uses_[&*fault];
   if (use % fault->every != 0) return;
-  if (fault->probability < 1.0 && !(rng_.random() < fault->probability)) return;
+  if (fault->probability < 1.0 && !(stream_->lock().rng.random() < fault->probability)) return;
   switch (fault->kind) {
     case FaultDef::Kind::timeout: reply = Reply{}; break;
     case FaultDef::Kind::garbage: {
@@ -203,8 +207,9 @@ void Device::apply_fault(const std::optional<FaultDef>& fault, Reply& reply) {
       std::uint64_t n = reply.respond && reply.message ? reply.message->size() - term.size() : 8;
       n = std::min<std::uint64_t>(std::max<std::uint64_t>(n, 1), max_queued_bytes / 2);
       std::string junk;
+      auto r = stream_->lock();
       while (junk.size() < n) {
-        auto b = static_cast<char>(rng_.getrandbits(8));
+        auto b = static_cast<char>(r.rng.getrandbits(8));
         if (term.find(b) == std::string::npos) junk.push_back(b);
       }
       auto delay = reply.respond ? reply.delay : def_->delay;

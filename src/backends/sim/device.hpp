@@ -11,7 +11,7 @@
 
 #include "backends/sim/model.hpp"
 #include "backends/sim/output_message.hpp"
-#include "backends/sim/python_random.hpp"
+#include "backends/sim/random_stream.hpp"
 #include "core/deadline.hpp"
 #include "core/session.hpp"
 
@@ -35,9 +35,12 @@ namespace cppvisa::sim {
 class Device {
  public:
   /// `eom_key` is "<INTERFACE> <CLASS>" of the resource (e.g. "ASRL INSTR"); `channel_ids`
-  /// overrides the ids of channel groups; `seed` overrides the definition's seed (else a random one).
+  /// overrides the ids of channel groups; `seed` overrides the definition's seed (else a random one);
+  /// `shared`, when given, is the stream the device draws from instead of a stream of its own
+  /// (PyVISA-sim's stream shared by a resource manager's instruments).
   Device(std::shared_ptr<const DeviceDef> def, const std::string& eom_key,
-         std::map<std::string, std::vector<std::string>> channel_ids = {}, std::optional<std::uint64_t> seed = {});
+         std::map<std::string, std::vector<std::string>> channel_ids = {}, std::optional<std::uint64_t> seed = {},
+         std::shared_ptr<RandomStream> shared = {});
   ~Device();
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
@@ -185,7 +188,7 @@ class Device {
   std::int64_t enable_mask_ = 0;
   std::uint8_t last_summary_ = 0;
   bool rqs_ = false;
-  PythonRandom rng_;
+  std::shared_ptr<RandomStream> stream_;  // locked after mutex_, never before
   // Delayed replies: a timer thread (started at the first one) updates MAV and service requests
   // when a reply becomes ready.
   void run_timer();

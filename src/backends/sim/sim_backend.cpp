@@ -2,6 +2,7 @@
 
 #include "backends/sim/device.hpp"
 #include "backends/sim/loader.hpp"
+#include "backends/sim/random_stream.hpp"
 #include "backends/sim/sim_session.hpp"
 #include "core/error_detail.hpp"
 #include "core/diagnostics.hpp"
@@ -32,15 +33,6 @@ const std::set<std::string>& simulated_kinds() {
   return kinds;
 }
 
-// CPPVISA_SIM_SEED: the RANDOM seed of devices whose file gives none (reproducible test runs).
-std::optional<std::uint64_t> environment_seed() {
-  const char* env = std::getenv("CPPVISA_SIM_SEED");
-  if (!env || !*env) return std::nullopt;
-  char* end = nullptr;
-  auto v = std::strtoull(env, &end, 10);
-  if (*end) return std::nullopt;
-  return v;
-}
 
 class SimBackend final : public core::SessionBackend {
  public:
@@ -69,6 +61,32 @@ class SimBackend final : public core::SessionBackend {
   ~SimBackend() override = default;
 
   std::string name() const override { return "sim"; }
+
+  /// CPPVISA_SIM_SEED is read here, once per resource manager (random_stream.hpp). In PyVISA-sim's
+  /// stream mode the resource manager's session handle is drawn first, as PyVISA-sim's
+  /// open_default_resource_manager does, for ResourceManager("@sim") in the C++ API and
+  /// viOpenDefaultRM in libvisa.so alike.
+  status_t open_default_rm(session_t& rm) override {
+    rm = 0;
+    const char* env = std::getenv("CPPVISA_SIM_SEED");
+    std::string why;
+    auto setting = parse_seed_setting(env ? env : "", why);
+    if (!setting) {
+      std::string text = "CPPVISA_SIM_SEED=" + why;
+      core::diagnostic(text);
+      return core::fail(status::ERROR_INV_SETUP, text);
+    }
+    RmState state;
+    state.seed = *setting;
+    if (setting->mode == SeedSetting::Mode::pyvisa_sim) {
+      state.stream = std::make_shared<RandomStream>(setting->seed ? *setting->seed : random_seed());
+      state.rm_handle = SessionHandleLease(state.stream);
+    }
+    if (status_t st = core::SessionBackend::open_default_rm(rm); st < 0) return st;
+    std::lock_guard g(mutex_);
+    rms_[rm] = std::move(state);
+    return status::SUCCESS;
+  }
   std::string library_path() const override { return path_; }
   std::vector<std::string> debug_info() const override {
     std::vector<std::string> info{std::string("Version: ") + version_string, "Spec version: 1.1", "Definitions: " + path_,
@@ -95,24 +113,31 @@ class SimBackend final : public core::SessionBackend {
       return nullptr;
     }
     std::shared_ptr<Device> device;
+    std::shared_ptr<RandomStream> stream;
     {
       std::lock_guard g(mutex_);
-      auto& slot = devices_[rm][it->first];
+      auto& rm_state = rms_[rm];
+      stream = rm_state.stream;
+      auto& slot = rm_state.devices[it->first];
       if (!slot) {
+        // A seed in the file gives the instrument its own stream; else CPPVISA_SIM_SEED decides.
         const auto& def = it->second.def->device;
         std::optional<std::uint64_t> seed;
-        if (!def->seed) seed = environment_seed();
-        slot = std::make_shared<Device>(def, it->second.eom_key, it->second.def->channel_ids, seed);
+        std::shared_ptr<RandomStream> shared;
+        if (!def->seed && rm_state.seed.mode == SeedSetting::Mode::per_instrument) seed = rm_state.seed.seed;
+        if (!def->seed) shared = rm_state.stream;
+        slot = std::make_shared<Device>(def, it->second.eom_key, it->second.def->channel_ids, seed, std::move(shared));
       }
       device = slot;
     }
     st = status::SUCCESS;
-    return std::make_unique<SimSession>(name, std::move(device));
+    // PyVISA-sim draws the session handle once the resource is found (its open's _register).
+    return std::make_unique<SimSession>(name, std::move(device), SessionHandleLease(std::move(stream)));
   }
 
   void resource_manager_closed(session_t rm) override {
     std::lock_guard g(mutex_);
-    devices_.erase(rm);
+    rms_.erase(rm);
   }
 
  private:
@@ -137,8 +162,16 @@ class SimBackend final : public core::SessionBackend {
   std::string path_;
   Definitions defs_;
   std::map<std::string, Binding> bindings_;
+  // Per resource manager: the seed setting, PyVISA-sim's stream and handle (that mode only), the
+  // instruments.
+  struct RmState {
+    SeedSetting seed;
+    std::shared_ptr<RandomStream> stream;
+    SessionHandleLease rm_handle;
+    std::map<std::string, std::shared_ptr<Device>> devices;
+  };
   std::mutex mutex_;
-  std::map<session_t, std::map<std::string, std::shared_ptr<Device>>> devices_;  // per resource manager
+  std::map<session_t, RmState> rms_;
 };
 
 }  // namespace

@@ -8,8 +8,11 @@
 
 namespace cppvisa::sim {
 
-SimSession::SimSession(const ResourceName& name, std::shared_ptr<Device> device)
-    : Session(name, {event::service_request}), device_(std::move(device)), epoch_(device_->connection_epoch()) {
+SimSession::SimSession(const ResourceName& name, std::shared_ptr<Device> device, SessionHandleLease handle)
+    : Session(name, {event::service_request}),
+      device_(std::move(device)),
+      epoch_(device_->connection_epoch()),
+      pyvisa_sim_handle_(std::move(handle)) {
   // Attributes a real session of this kind reports, from the resource name.
   switch (name.interface_type) {
     case InterfaceType::tcpip:
@@ -59,6 +62,7 @@ status_t SimSession::connect(core::Deadline) {
 void SimSession::disconnect() {
   if (listener_) device_->remove_service_request_listener(listener_);
   listener_ = 0;
+  pyvisa_sim_handle_.reset();  // closed: PyVISA-sim forgets the handle
   std::lock_guard g(link_->mutex);
   link_->session = nullptr;
 }

@@ -7,7 +7,9 @@
 //   data (VI_ATTR_ASRL_END_OUT);
 // - a write that interrupts a query (Device::write) also drops this session's read leftover;
 // - abort() (viTerminate) makes a read waiting for the device return VI_ERROR_ABORT (this
-//   session only); output_state() from the read leftover and the device's queue.
+//   session only); output_state() from the read leftover and the device's queue;
+// - in PyVISA-sim's stream mode (random_stream.hpp) it holds its PyVISA-sim session handle, live
+//   until disconnect().
 #pragma once
 
 #include "backends/sim/device.hpp"
@@ -22,7 +24,7 @@ namespace cppvisa::sim {
 
 class SimSession final : public core::Session, private core::ByteSource {
  public:
-  SimSession(const ResourceName& name, std::shared_ptr<Device> device);
+  SimSession(const ResourceName& name, std::shared_ptr<Device> device, SessionHandleLease handle = {});
   ~SimSession() override;
 
   status_t connect(core::Deadline deadline) override;
@@ -53,6 +55,7 @@ class SimSession final : public core::Session, private core::ByteSource {
 
   std::shared_ptr<Device> device_;
   std::uint64_t epoch_;  // the device's connection epoch when this session was opened
+  SessionHandleLease pyvisa_sim_handle_;
   core::MessageReader reader_;
   // The device's service-request listener reaches the session through this link, which
   // disconnect() cuts (under its mutex) so that no event is raised on a closed session.
