@@ -26,8 +26,6 @@ build: deps $(BUILD)/CMakeCache.txt
 demo: build
 	@bash scripts/demo.sh $(BUILD)
 
-# The sanitizer and fuzz trees are unity builds: from scratch on CI's 2 cores they compile in a
-# third of the time; the normal tree compiles file by file, as users build it.
 test: deps
 	@$(MAKE) --no-print-directory test-main test-asan test-fuzz
 
@@ -35,7 +33,7 @@ test-main: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCPPVISA_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON \
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCPPVISA_SANITIZE=ON \
 	      -DCPPVISA_BUILD_BENCH=OFF -DCPPVISA_BUILD_EXAMPLES=OFF -DCPPVISA_BUILD_CABI=ON
 
 test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
@@ -45,7 +43,7 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 
 $(FUZZ_BUILD)/CMakeCache.txt:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCPPVISA_FUZZ=ON \
-	      -DCMAKE_UNITY_BUILD=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+	      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
 	      -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined"
 
 test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt

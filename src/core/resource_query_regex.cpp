@@ -26,9 +26,9 @@ bool is_word(unsigned char c) noexcept {
                     fmt::format("in '{}' at position {}: {}", std::string(pattern.substr(0, 200)), pos, why));
 }
 
-struct Node {
+struct RegexNode {
   enum class Kind : std::uint8_t { empty, literal, any, any_but_newline, set, concat, alternation, star, plus, assertion };
-  explicit Node(Kind k) : kind(k) {}
+  explicit RegexNode(Kind k) : kind(k) {}
   Kind kind;
   unsigned char ch = 0;
   int set = 0;
@@ -37,9 +37,9 @@ struct Node {
 };
 
 /// Recursive-descent parser of both dialects into a tree of Nodes (depth bounded by max_nesting).
-class Parser {
+class RegexParser {
  public:
-  Parser(std::string_view pattern, RegexDialect dialect, std::vector<std::bitset<256>>& sets)
+  RegexParser(std::string_view pattern, RegexDialect dialect, std::vector<std::bitset<256>>& sets)
       : p_(pattern), dialect_(dialect), sets_(sets) {}
 
   int parse() {
@@ -47,21 +47,21 @@ class Parser {
     if (pos_ < p_.size()) invalid(p_, pos_, "unbalanced ')'");
     return root;
   }
-  std::vector<Node> nodes;
+  std::vector<RegexNode> nodes;
 
  private:
   bool python() const { return dialect_ == RegexDialect::python; }
   bool at_end() const { return pos_ >= p_.size(); }
   char peek() const { return p_[pos_]; }
 
-  int add(Node n) {
+  int add(RegexNode n) {
     nodes.push_back(std::move(n));
     return static_cast<int>(nodes.size()) - 1;
   }
 
   int alternation(int depth) {
     if (depth > max_nesting) invalid(p_, pos_, fmt::format("more than {} nested groups", max_nesting));
-    Node alt{Node::Kind::alternation};
+    RegexNode alt{RegexNode::Kind::alternation};
     alt.kids.push_back(sequence(depth));
     while (!at_end() && peek() == '|') {
       ++pos_;
@@ -72,27 +72,27 @@ class Parser {
   }
 
   int sequence(int depth) {
-    Node seq{Node::Kind::concat};
+    RegexNode seq{RegexNode::Kind::concat};
     std::size_t start = pos_;
     while (!at_end() && peek() != '|' && peek() != ')') {
       char c = peek();
       if (c == '*' || c == '+') invalid(p_, pos_, fmt::format("'{}' follows nothing it could repeat", c));
       int atom = this->atom(depth);
-      bool repeatable = nodes[atom].kind != Node::Kind::assertion;
+      bool repeatable = nodes[atom].kind != RegexNode::Kind::assertion;
       int quantifiers = 0;
       while (!at_end() && (peek() == '*' || peek() == '+')) {
         if (!repeatable) invalid(p_, pos_, "an anchor cannot be repeated");
         // Python rejects a second quantifier ("multiple repeat"; from 3.11 '*+' is possessive,
         // which this matcher does not implement). In the VISA dialect 'a**' is simply 'a*'.
         if (python() && quantifiers > 0) invalid(p_, pos_, "multiple repeat");
-        Node::Kind kind = peek() == '*' ? Node::Kind::star : Node::Kind::plus;
+        RegexNode::Kind kind = peek() == '*' ? RegexNode::Kind::star : RegexNode::Kind::plus;
         ++pos_;
         if (quantifiers++ > 0) {
           // x** = x*+ = x+* = x*, x++ = x+: merged, so that a run of quantifiers cannot nest deeply.
-          if (kind == Node::Kind::star) nodes[static_cast<std::size_t>(atom)].kind = Node::Kind::star;
+          if (kind == RegexNode::Kind::star) nodes[static_cast<std::size_t>(atom)].kind = RegexNode::Kind::star;
           continue;
         }
-        Node rep{kind};
+        RegexNode rep{kind};
         rep.kids.push_back(atom);
         atom = add(std::move(rep));
       }
@@ -101,14 +101,14 @@ class Parser {
     if (seq.kids.empty()) {
       // VPP-4.3's grammar has no empty expression; Python accepts "a|" and "()".
       if (!python()) invalid(p_, start, at_end() && start == 0 ? "empty expression" : "empty alternative or group");
-      return add(Node{Node::Kind::empty});
+      return add(RegexNode{RegexNode::Kind::empty});
     }
     if (seq.kids.size() == 1) return seq.kids[0];
     return add(std::move(seq));
   }
 
   int literal(unsigned char c) {
-    Node n{Node::Kind::literal};
+    RegexNode n{RegexNode::Kind::literal};
     n.ch = fold(c);
     return add(std::move(n));
   }
@@ -128,10 +128,10 @@ class Parser {
       case '\\':
         return escape();
       case '?':
-        if (!python()) return add(Node{Node::Kind::any});
+        if (!python()) return add(RegexNode{RegexNode::Kind::any});
         invalid(p_, pos_ - 1, "unexpected '?'");  // never reached: PyVISA turns '?' into '.'
       case '.':
-        if (python()) return add(Node{Node::Kind::any_but_newline});
+        if (python()) return add(RegexNode{RegexNode::Kind::any_but_newline});
         return literal('.');  // VPP-4.3: '.' is an ordinary character
       case '^':
         if (python()) return assertion(Assertion::line_start);
@@ -145,7 +145,7 @@ class Parser {
   }
 
   int assertion(Assertion a) {
-    Node n{Node::Kind::assertion};
+    RegexNode n{RegexNode::Kind::assertion};
     n.assertion = a;
     return add(std::move(n));
   }
@@ -232,7 +232,7 @@ class Parser {
       }
     if (negate) s.flip();
     sets_.push_back(s);
-    Node n{Node::Kind::set};
+    RegexNode n{RegexNode::Kind::set};
     n.set = static_cast<int>(sets_.size()) - 1;
     return add(std::move(n));
   }
@@ -286,38 +286,38 @@ class Parser {
 /// Thompson construction.
 class CodeGenerator {
  public:
-  CodeGenerator(const std::vector<Node>& nodes, std::vector<Instruction>& program) : nodes_(nodes), prog_(program) {}
+  CodeGenerator(const std::vector<RegexNode>& nodes, std::vector<Instruction>& program) : nodes_(nodes), prog_(program) {}
 
   void emit(int index) {
-    const Node& n = nodes_[static_cast<std::size_t>(index)];
+    const RegexNode& n = nodes_[static_cast<std::size_t>(index)];
     switch (n.kind) {
-      case Node::Kind::empty:
+      case RegexNode::Kind::empty:
         break;
-      case Node::Kind::literal:
+      case RegexNode::Kind::literal:
         prog_.push_back({Op::character, n.ch});
         break;
-      case Node::Kind::any:
+      case RegexNode::Kind::any:
         prog_.push_back({Op::any});
         break;
-      case Node::Kind::any_but_newline:
+      case RegexNode::Kind::any_but_newline:
         prog_.push_back({Op::any_but_newline});
         break;
-      case Node::Kind::set: {
+      case RegexNode::Kind::set: {
         Instruction i{Op::set};
         i.x = n.set;
         prog_.push_back(i);
         break;
       }
-      case Node::Kind::assertion: {
+      case RegexNode::Kind::assertion: {
         Instruction i{Op::assertion};
         i.assertion = n.assertion;
         prog_.push_back(i);
         break;
       }
-      case Node::Kind::concat:
+      case RegexNode::Kind::concat:
         for (int kid : n.kids) emit(kid);
         break;
-      case Node::Kind::alternation: {
+      case RegexNode::Kind::alternation: {
         std::vector<std::size_t> jumps;
         for (std::size_t k = 0; k + 1 < n.kids.size(); ++k) {
           std::size_t split = prog_.size();
@@ -332,7 +332,7 @@ class CodeGenerator {
         for (auto j : jumps) prog_[j].x = static_cast<int>(prog_.size());
         break;
       }
-      case Node::Kind::star: {
+      case RegexNode::Kind::star: {
         std::size_t split = prog_.size();
         prog_.push_back({Op::split});
         prog_[split].x = static_cast<int>(split + 1);
@@ -343,7 +343,7 @@ class CodeGenerator {
         prog_[split].y = static_cast<int>(prog_.size());
         break;
       }
-      case Node::Kind::plus: {
+      case RegexNode::Kind::plus: {
         std::size_t start = prog_.size();
         emit(n.kids[0]);
         Instruction again{Op::split};
@@ -356,7 +356,7 @@ class CodeGenerator {
   }
 
  private:
-  const std::vector<Node>& nodes_;
+  const std::vector<RegexNode>& nodes_;
   std::vector<Instruction>& prog_;
 };
 
@@ -366,7 +366,7 @@ NameRegex::NameRegex(std::string_view pattern, RegexDialect dialect) {
   if (pattern.size() > max_pattern_length)
     throw VisaIOError(status::ERROR_INV_EXPR, {},
                       fmt::format("the expression is longer than {} characters", max_pattern_length));
-  Parser parser(pattern, dialect, sets_);
+  RegexParser parser(pattern, dialect, sets_);
   int root = parser.parse();
   CodeGenerator(parser.nodes, program_).emit(root);
   program_.push_back({Op::match});
