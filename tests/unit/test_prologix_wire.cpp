@@ -25,6 +25,15 @@ TEST(PrologixWire, DataLinesEscapeCrLfEscAndPlus) {
   EXPECT_EQ(text(out), "*IDN?\x1b\n\n");  // the device gets the LF too; the last LF ends the line
 }
 
+TEST(PrologixWire, ALineEscapedInPiecesIsTheLineEscapedAtOnce) {
+  const std::string data("+a\r\n\x1b+b\n", 8);
+  std::vector<std::byte> whole, pieces;
+  append_data_line(byte_view(data), whole);
+  for (std::size_t i = 0; i < data.size(); i += 3) append_escaped(byte_view(data.substr(i, 3)), pieces);
+  pieces.push_back(std::byte{'\n'});
+  EXPECT_EQ(text(pieces), text(whole));
+}
+
 TEST(PrologixWire, AddressCommands) {
   EXPECT_EQ(address_command(5, std::nullopt), "++addr 5\n");
   EXPECT_EQ(address_command(3, 4), "++addr 3 100\n");  // secondary addresses are 96 + sad

@@ -9,12 +9,16 @@ constexpr std::byte cr{'\r'}, lf{'\n'}, plus{'+'};
 bool line_end(std::byte b) { return b == cr || b == lf; }
 }  // namespace
 
-void append_data_line(std::span<const std::byte> data, std::vector<std::byte>& out) {
+void append_escaped(std::span<const std::byte> data, std::vector<std::byte>& out) {
   out.reserve(out.size() + data.size() + data.size() / 16 + 1);
   for (std::byte b : data) {
     if (line_end(b) || b == esc || b == plus) out.push_back(esc);
     out.push_back(b);
   }
+}
+
+void append_data_line(std::span<const std::byte> data, std::vector<std::byte>& out) {
+  append_escaped(data, out);
   out.push_back(lf);
 }
 

@@ -26,8 +26,11 @@ namespace cppvisa::prologix {
 constexpr std::uint16_t default_port = 1234;  ///< GPIB-ETHERNET's TCP port
 constexpr std::byte esc{0x1B};
 
-/// Appends `data` escaped (ESC before CR, LF, ESC and '+'), then an unescaped LF ending the line:
-/// the device receives exactly `data`.
+/// Appends `data` escaped: ESC before CR, LF, ESC and '+'. A line may be sent in escaped pieces;
+/// an unescaped LF ends it.
+void append_escaped(std::span<const std::byte> data, std::vector<std::byte>& out);
+
+/// Appends `data` escaped, then an unescaped LF ending the line: the device receives exactly `data`.
 void append_data_line(std::span<const std::byte> data, std::vector<std::byte>& out);
 
 /// "++addr 5\n" or "++addr 5 96\n" (secondary addresses go on the wire as 96 + sad).
