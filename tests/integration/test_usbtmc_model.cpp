@@ -453,7 +453,7 @@ TEST_F(UsbtmcModel, OpenCloseCyclesLeaveNothingBehind) {
   };
   for (int i = 0; i < 200; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 10 == 0));
   auto before = cppvisa::testing::process_stats();
-  constexpr std::size_t n = 10000;
+  const std::size_t n = cppvisa::testing::open_close_cycles();
   for (std::size_t i = 0; i < n; ++i) ASSERT_NO_FATAL_FAILURE(cycle(i % 100 == 0));
   auto after = cppvisa::testing::process_stats();
   EXPECT_EQ(after.fds, before.fds);

@@ -57,9 +57,11 @@ bool ipv4_u32(const std::string& host, std::uint32_t& out) {
 std::uint32_t Vxi11Client::grace_ms(std::uint32_t timeout_ms) noexcept {
   // 5% for the reply to travel, then up to 2.5% for device_abort: the call is over within the
   // caller's timeout + 7.5% (10% promised; the rest is scheduling). Capped at 1 s: that is plenty
-  // for a LAN round trip, and a 10 min timeout need not wait 30 s more.
+  // for a LAN round trip, and a 10 min timeout need not wait 30 s more. At least 50 ms: a reply
+  // needs a round trip whatever the timeout (a lock with timeout 0 on a free device got 1 ms and
+  // timed out on a loaded machine); from 1 s up the 5% is the larger.
   if (timeout_ms == 0xFFFFFFFFu) return 0;
-  return std::clamp<std::uint32_t>(timeout_ms / 20, 1, 1000);
+  return std::clamp<std::uint32_t>(timeout_ms / 20, 50, 1000);
 }
 
 Vxi11Client::Vxi11Client() : core_(max_reply_record) {}
