@@ -2,6 +2,7 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 10
 SOAK_SECONDS ?= 180
@@ -10,7 +11,7 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: all deps build demo test test-main test-asan test-fuzz soak bench install deb docs clean
+.PHONY: all deps build demo test test-main test-asan test-tsan test-fuzz soak bench install deb docs clean
 
 all: build
 
@@ -40,6 +41,20 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
+
+# ThreadSanitizer over the threaded tests (not part of `make test`: a full extra build): the
+# thread-safety stress test, asynchronous I/O, events, locks. TSan must report nothing.
+TSAN_TESTS ?= ThreadSafety|CabiAsync|CabiTest.Async|SessionEvents|ResourceLock|EventDispatcher|GatewayTest
+$(TSAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	      -DCPPVISA_BUILD_BENCH=OFF -DCPPVISA_BUILD_EXAMPLES=OFF \
+	      -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
+	      -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread"
+
+test-tsan: deps $(TSAN_BUILD)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target unit_tests integration_tests
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
 
 $(FUZZ_BUILD)/CMakeCache.txt:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCPPVISA_FUZZ=ON \
@@ -73,4 +88,4 @@ docs: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) --target docs
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

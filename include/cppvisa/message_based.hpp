@@ -6,8 +6,12 @@
 /// VISA error (VI_ERROR_TMO when VI_ATTR_TMO_VALUE expires, VI_ERROR_IO, VI_ERROR_CONN_LOST, ...);
 /// the `std::error_code&` forms put VISA errors (VI_ERROR_INV_OBJECT when closed) in `ec` but still
 /// throw Error for text the encoding cannot represent. Sizes and counts are in bytes.
-/// Thread safety: as Resource; the settings below (chunk_size, terminations, encoding, query_delay)
-/// are plain members, not synchronised.
+/// Thread safety: as Resource. Every operation (write, read, query, the value and block forms,
+/// read_stb, assert_trigger, flush) and every setter holds the object's call lock for the whole
+/// call: a query's write and read are not separated by another thread's call on this object, and
+/// its reply reaches the thread that asked. The getters of the settings kept by this object
+/// (chunk_size() ... read_termination()) return a copy and do not wait for an operation in
+/// progress; encode() and decode() use one consistent encoding per call.
 ///
 /// Read semantics are VISA's: a read ends on END, on the termination character when enabled
 /// (read_termination's last character), or when the requested count is reached; data beyond what
@@ -27,6 +31,8 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <cstddef>
 #include <span>
@@ -124,6 +130,18 @@ class CPPVISA_API MessageBasedResource : public Resource {
   /// query() sleeping `delay` seconds between write and read
   std::string query(std::string_view message, std::chrono::duration<double> delay);
 
+  // ---- asynchronous forms ----
+  /// query() on the library's small fixed pool of threads (shared by all resources; jobs of one
+  /// resource run in order, one at a time); returns at once. The future holds the answer or the
+  /// exception query() threw; VisaIOError(VI_ERROR_ABORT) when the resource closed before the
+  /// query started. The resource must outlive the call (close() and the destructor wait for a
+  /// running one). @throws InvalidSession when closed.
+  std::future<std::string> query_async(std::string message);
+  /// write() on the pool (as query_async()); the future holds the bytes written.
+  std::future<std::size_t> write_async(std::string message);
+  /// read() on the pool (as query_async()); the future holds the message read.
+  std::future<std::string> read_async();
+
   // ---- binary and ASCII values ----
   /// Writes message + a binary block of `values` (IEEE 488.2 §7.7.6 definite length with the
   /// default `header`) + write_termination, in one write; returns the bytes written.
@@ -131,6 +149,7 @@ class CPPVISA_API MessageBasedResource : public Resource {
   template <BlockRange R>
   std::size_t write_binary_values(std::string_view message, const R& values, BlockFormat header = BlockFormat::ieee,
                                   bool big_endian = false) {
+    auto serial = serialise();
     std::vector<std::byte> payload = encoded_bytes(message);
     append_block(payload, values, header, big_endian);
     auto term = encode(write_termination_);
@@ -156,6 +175,7 @@ class CPPVISA_API MessageBasedResource : public Resource {
   /// write(message), sleep query_delay(), read_ascii_values<T>(converter, separator).
   std::vector<T> query_ascii_values(std::string_view message, std::string_view converter = "f",
                                     std::string_view separator = ",") {
+    auto serial = serialise();  // the write and the read of one query together
     write(message);
     wait_query_delay();
     return read_ascii_values<T>(converter, separator);
@@ -178,6 +198,7 @@ class CPPVISA_API MessageBasedResource : public Resource {
   /// write(message), wait query_delay, read_binary_values<T>(options).
   template <BlockValue T>
   std::vector<T> query_binary_values(std::string_view message, const BinaryReadOptions& options = {}) {
+    auto serial = serialise();  // the write and the read of one query together
     write(message);
     wait_query_delay();
     return read_binary_values<T>(options);
@@ -199,24 +220,24 @@ class CPPVISA_API MessageBasedResource : public Resource {
   /// The most bytes read_raw(), read() and query() keep for one message (default
   /// default_max_message_size, 64 MiB): a longer message fails with VI_ERROR_ALLOC and the bytes
   /// received so far; the rest stays to be read. Also the "max_message_size" property.
-  std::size_t max_message_size() const noexcept { return max_message_size_; }
+  std::size_t max_message_size() const;
   void set_max_message_size(std::size_t n);  ///< sets max_message_size(); @throws Error when `n` is 0
   /// Bytes per viRead of read_raw()/read() (default 20480)
-  std::size_t chunk_size() const noexcept { return chunk_size_; }
+  std::size_t chunk_size() const;
   void set_chunk_size(std::size_t n);  ///< sets chunk_size(); @throws Error when `n` is 0
   /// The sleep between write and read of query() (seconds; default 0)
-  std::chrono::duration<double> query_delay() const noexcept { return query_delay_; }
+  std::chrono::duration<double> query_delay() const;
   /// Sets query_delay(); zero or negative: no sleep
-  void set_query_delay(std::chrono::duration<double> d) { query_delay_ = d; }
+  void set_query_delay(std::chrono::duration<double> d);
   /// "ascii" (default; non-ASCII bytes are an error), "utf-8" (validated) or "latin-1".
-  const std::string& encoding() const noexcept { return encoding_; }
+  std::string encoding() const;
   /// "ascii"/"us-ascii", "utf-8"/"utf8", "latin-1"/"latin1"/"iso-8859-1"; @throws Error otherwise
   void set_encoding(std::string_view encoding);
   /// Appended by write() (default "\r\n")
-  const std::string& write_termination() const noexcept { return write_termination_; }
+  std::string write_termination() const;
   void set_write_termination(std::string_view t);  ///< sets write_termination(); any bytes, may be empty
   /// Stripped by read() when the message ends with it (default empty)
-  const std::string& read_termination() const noexcept { return read_termination_; }
+  std::string read_termination() const;
   /// Its last character becomes VI_ATTR_TERMCHAR with VI_ATTR_TERMCHAR_EN true; empty disables
   /// the termination character (TERMCHAR back to '\n'). A last character that also appears earlier
   /// is ambiguous and refused (as PyVISA does).
@@ -262,6 +283,8 @@ class CPPVISA_API MessageBasedResource : public Resource {
   std::string encoding_ = "ascii";  ///< see encoding()
   std::string write_termination_ = "\r\n";  ///< see write_termination()
   std::string read_termination_;  ///< see read_termination()
+  /// Guards the settings above for their getters; setters hold it and the call lock.
+  mutable std::mutex settings_mutex_;
 };
 
 }  // namespace cppvisa

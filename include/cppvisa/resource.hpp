@@ -10,10 +10,12 @@
 #include <cppvisa/resource_info.hpp>
 #include <cppvisa/types.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,10 +54,33 @@ using EventCallback = std::function<void(event_type_t type, const std::map<attr_
 class ResourceManager;
 
 /// The base of all resources. Not copyable; closing is idempotent; the destructor closes.
-/// Thread safety: the backend serialises I/O per session, but a Resource object is not itself
-/// synchronised: every call records last_status(), and install_handler(), uninstall_handler() and
-/// close() change the handler table without a lock. Concurrent calls on one Resource need external
-/// synchronisation; different Resource objects may be used from different threads.
+///
+/// Thread safety (what may run concurrently with what, on one Resource object):
+/// - Every member except the destructor may be called from several threads at once. Each call is
+///   atomic with respect to the other calls on this object that change or use the session's
+///   state: operations (clear(), and in MessageBasedResource write/read/query and the value forms,
+///   a query's write and read together) and setters (set_visa_attribute(), set_timeout(),
+///   set_property(), the settings of derived classes) run one at a time, in the order they obtain
+///   the object's call lock; a reply goes to the thread whose query asked for it.
+/// - Getters of VISA attributes, lock()/unlock(), wait_on_event(), the event enabling calls and
+///   handler (un)installation do not wait for an operation in progress on another thread (the
+///   backend keeps them atomic on their own), so a thread may watch a resource that another one
+///   is reading from.
+/// - Asynchronous calls (MessageBasedResource::query_async() ...) run on a small fixed pool of
+///   library threads shared by all resources, in order per resource; close() fails the ones not
+///   yet started (VI_ERROR_ABORT in their future) and returns after the running one returned.
+/// - close() may be called from any thread while other calls run, and does not wait for them to
+///   finish their own work first: the backend aborts the operation in progress (where the session
+///   can abort a transfer; otherwise close waits for it, within its timeout) and wakes every thread
+///   waiting on the session: wait_on_event(), a lock() waiting for the resource, and calls waiting
+///   for the operation in progress, which all fail with VI_ERROR_INV_OBJECT (InvalidSession or
+///   VisaIOError). Calls made after close() throw InvalidSession.
+/// - The destructor must not run while another thread still uses the object.
+/// - last_status() is the status recorded by the call that finished last, from any thread: with
+///   several threads, use each call's own result (the `std::error_code&` forms) instead.
+/// - Event handlers run on a library thread, never while a lock of the library is held; a handler
+///   may call any member of any Resource (including this one, which waits for the operation in
+///   progress on another thread as any other call does).
 ///
 /// Errors: each operation comes in a throwing form (InvalidSession when closed, VisaIOError for
 /// a negative status) and, where listed, a `std::error_code&` form. Attribute accessors throw as
@@ -74,7 +99,7 @@ class CPPVISA_API Resource {
   /// The backend this resource belongs to.
   const std::shared_ptr<Backend>& backend() const noexcept { return backend_; }
   /// The status of the last operation (including warnings such as VI_SUCCESS_MAX_CNT).
-  status_t last_status() const noexcept { return last_status_; }
+  status_t last_status() const noexcept { return last_status_.load(std::memory_order_relaxed); }
   /// Parsed information about the resource (through the backend, with alias).
   /// @throws VisaIOError (VI_ERROR_INV_RSRC_NAME).
   ResourceInfo resource_info() const;
@@ -198,8 +223,10 @@ class CPPVISA_API Resource {
   /// Installs a handler; returns an id for uninstall_handler. Enable the handler mechanism to receive
   /// events; `callback` runs on a library thread. @throws InvalidSession when closed; VisaIOError.
   int install_handler(event_type_t type, EventCallback callback);
-  /// Removes the handler `id` from install_handler(); a handler running on another thread may still
-  /// finish its call, later occurrences do not reach it. @throws Error for an unknown id.
+  /// Removes the handler `id` from install_handler(). When it returns, the handler is not running
+  /// and will not be called again (a call running on another thread has returned first; from the
+  /// handler itself, it returns at once and the handler is not called again).
+  /// @throws Error for an unknown id.
   void uninstall_handler(int id);
 
  protected:
@@ -218,11 +245,22 @@ class CPPVISA_API Resource {
   std::shared_ptr<Backend> backend_;  ///< the backend owning the session
   std::shared_ptr<detail::SessionLink> link_;  ///< the session, shared with the manager (which may close it)
   std::string name_;  ///< the resource name as given to open_resource
-  mutable status_t last_status_ = 0;  ///< the status recorded by check()
+  mutable std::atomic<status_t> last_status_{0};  ///< the status recorded by check()
+
+  /// Runs `job` on the library's fixed pool of threads, after this resource's earlier jobs (in
+  /// order, one at a time); `job(true)` instead when the resource closes before it started.
+  /// close() waits for a running job to return. @throws InvalidSession when closed.
+  void post_async(std::function<void(bool cancelled)> job);
+
+  /// Holds the object's call lock (recursive: a call may make others) for the rest of a call that
+  /// operates on the session or changes its settings; see the thread-safety notes above.
+  std::unique_lock<std::recursive_mutex> serialise() const { return std::unique_lock(call_mutex_); }
 
  private:
   friend class ResourceManager;
   struct HandlerSlot;
+  mutable std::recursive_mutex call_mutex_;  // see serialise()
+  std::mutex handlers_mutex_;                // guards handlers_ and next_handler_id_
   std::map<int, std::unique_ptr<HandlerSlot>> handlers_;
   int next_handler_id_ = 1;
 };

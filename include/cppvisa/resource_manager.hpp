@@ -16,6 +16,7 @@
 #include <cppvisa/resource_query.hpp>
 #include <cppvisa/resources.hpp>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,8 +39,9 @@ struct OpenOptions {
 };
 
 /// The resource manager. Closing it (or destroying it) closes every resource it opened.
-/// Thread safety: all members may be called from several threads, except that last_status() is a
-/// plain member written by every call (not meaningful, and a data race, under concurrent use).
+/// Thread safety: every member except the destructor may be called from several threads at once;
+/// close() closes the resources opened here as Resource::close() does (waking their waiters).
+/// last_status() is the status of the call that finished last, from any thread.
 class CPPVISA_API ResourceManager {
  public:
   /// Opens a resource manager on the backend named by `specification` (see open_backend()).
@@ -55,7 +57,7 @@ class CPPVISA_API ResourceManager {
   const std::shared_ptr<Backend>& backend() const noexcept { return backend_; }
   /// The RM session. @throws InvalidSession after close().
   session_t session() const;
-  status_t last_status() const noexcept { return last_status_; }  ///< the status of the last call (warnings included)
+  status_t last_status() const noexcept { return last_status_.load(std::memory_order_relaxed); }  ///< the status of the last call (warnings included)
 
   /// Canonical names of the resources matching a VISA resource expression (default "?*::INSTR").
   /// No match gives an empty list. @throws VisaIOError (VI_ERROR_INV_EXPR) for a bad expression.
@@ -108,7 +110,7 @@ class CPPVISA_API ResourceManager {
   struct State;
   std::shared_ptr<Backend> backend_;
   std::shared_ptr<State> state_;
-  mutable status_t last_status_ = 0;
+  mutable std::atomic<status_t> last_status_{0};
 };
 
 }  // namespace cppvisa

@@ -42,10 +42,13 @@ void MessageBasedResource::set_encoding(std::string_view encoding) {
   else if (e == "utf-8" || e == "utf8") e = "utf-8";
   else if (e == "latin-1" || e == "latin1" || e == "iso-8859-1") e = "latin-1";
   else throw Error(fmt::format("unknown encoding: {} (supported: ascii, utf-8, latin-1)", encoding));
+  auto serial = serialise();
+  std::lock_guard guard(settings_mutex_);
   encoding_ = e;
 }
 
 std::string MessageBasedResource::encode(std::string_view text) const {
+  const std::string encoding_ = encoding();  // one snapshot (set_encoding() may run on another thread)
   if (encoding_ == "latin-1") {
     // Text is UTF-8 in C++; latin-1 takes code points up to U+00FF.
     std::string out;
@@ -73,6 +76,7 @@ std::string MessageBasedResource::encode(std::string_view text) const {
 }
 
 std::string MessageBasedResource::decode(std::span<const std::byte> data) const {
+  const std::string encoding_ = encoding();  // one snapshot (set_encoding() may run on another thread)
   if (encoding_ == "latin-1") {
     std::string out;
     out.reserve(data.size());
@@ -101,6 +105,7 @@ std::string MessageBasedResource::decode(std::span<const std::byte> data) const 
 // ---- writing ----
 
 std::size_t MessageBasedResource::write_raw(std::span<const std::byte> data, std::error_code& ec) {
+  auto serial = serialise();
   std::size_t count = 0;
   if (!is_open()) {
     ec = make_error_code(status::ERROR_INV_OBJECT);
@@ -111,6 +116,7 @@ std::size_t MessageBasedResource::write_raw(std::span<const std::byte> data, std
 }
 
 std::size_t MessageBasedResource::write_raw(std::span<const std::byte> data) {
+  auto serial = serialise();
   std::size_t count = 0;
   check(backend_->write(session(), data, count));
   return count;
@@ -118,12 +124,14 @@ std::size_t MessageBasedResource::write_raw(std::span<const std::byte> data) {
 
 std::size_t MessageBasedResource::write(std::string_view message, std::string_view termination,
                                         std::error_code& ec) {
+  auto serial = serialise();
   std::string payload = encode(message);
   payload += encode(termination);
   return write_raw(as_bytes(payload), ec);
 }
 
 std::size_t MessageBasedResource::write(std::string_view message, std::string_view termination) {
+  auto serial = serialise();
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   std::size_t n = write(message, termination, ec);
@@ -131,8 +139,12 @@ std::size_t MessageBasedResource::write(std::string_view message, std::string_vi
   return n;
 }
 
-std::size_t MessageBasedResource::write(std::string_view message) { return write(message, write_termination_); }
+std::size_t MessageBasedResource::write(std::string_view message) {
+  auto serial = serialise();
+  return write(message, write_termination_);
+}
 std::size_t MessageBasedResource::write(std::string_view message, std::error_code& ec) {
+  auto serial = serialise();
   return write(message, write_termination_, ec);
 }
 
@@ -164,6 +176,7 @@ void MessageBasedResource::throw_read_error(const std::error_code& ec, std::vect
 }
 
 std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_t& st, std::error_code& ec) {
+  auto serial = serialise();
   std::size_t count = 0;
   if (!is_open()) {
     ec = make_error_code(status::ERROR_INV_OBJECT);
@@ -175,6 +188,7 @@ std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_
 }
 
 std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_t& st) {
+  auto serial = serialise();
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   std::size_t n = read_into(buffer, st, ec);
@@ -183,6 +197,7 @@ std::size_t MessageBasedResource::read_into(std::span<std::byte> buffer, status_
 }
 
 std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::error_code& ec) {
+  auto serial = serialise();
   std::vector<std::byte> out;
   const std::size_t chunk = size ? size : chunk_size_;
   const auto deadline = call_deadline();
@@ -218,6 +233,7 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::err
 }
 
 std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size) {
+  auto serial = serialise();
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto out = read_raw(size, ec);
@@ -234,6 +250,7 @@ std::string MessageBasedResource::decode_message(std::span<const std::byte> raw)
 }
 
 std::string MessageBasedResource::read(std::error_code& ec) {
+  auto serial = serialise();
   auto raw = read_raw(0, ec);
   if (!ec) return decode_message(raw);
   try {
@@ -244,6 +261,7 @@ std::string MessageBasedResource::read(std::error_code& ec) {
 }
 
 std::string MessageBasedResource::read() {
+  auto serial = serialise();
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto raw = read_raw(0, ec);
@@ -252,6 +270,7 @@ std::string MessageBasedResource::read() {
 }
 
 std::string MessageBasedResource::read(std::string_view termination) {
+  auto serial = serialise();
   std::string saved = read_termination_;
   set_read_termination(termination);
   try {
@@ -266,6 +285,7 @@ std::string MessageBasedResource::read(std::string_view termination) {
 
 std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::size_t chunk_size,
                                                         bool break_on_termchar, std::error_code& ec) {
+  auto serial = serialise();
   // Storage grows with the bytes received, never to `count` at once.
   std::vector<std::byte> out;
   std::size_t chunk = chunk_size ? chunk_size : chunk_size_;
@@ -288,6 +308,7 @@ std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::
 
 std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::size_t chunk_size,
                                                         bool break_on_termchar) {
+  auto serial = serialise();
   session();  // a closed resource throws InvalidSession
   std::error_code ec;
   auto out = read_bytes(count, chunk_size, break_on_termchar, ec);
@@ -298,18 +319,66 @@ std::vector<std::byte> MessageBasedResource::read_bytes(std::size_t count, std::
 // ---- query ----
 
 std::string MessageBasedResource::query(std::string_view message, std::chrono::duration<double> delay) {
+  auto serial = serialise();
   write(message);
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
   return read();
 }
 
-std::string MessageBasedResource::query(std::string_view message) { return query(message, query_delay_); }
+std::string MessageBasedResource::query(std::string_view message) {
+  auto serial = serialise();
+  return query(message, query_delay_);
+}
 
 std::string MessageBasedResource::query(std::string_view message, std::error_code& ec) {
+  auto serial = serialise();
   write(message, ec);
   if (ec) return {};
   if (query_delay_.count() > 0) std::this_thread::sleep_for(query_delay_);
   return read(ec);
+}
+
+// ---- asynchronous forms ----
+
+namespace {
+/// A pool job that fulfils `promise` with `call()` (or its exception; VI_ERROR_ABORT when cancelled).
+template <class T, class Call>
+std::function<void(bool)> fulfil(std::shared_ptr<std::promise<T>> promise, Call call, std::string name) {
+  return [promise = std::move(promise), call = std::move(call), name = std::move(name)](bool cancelled) {
+    if (cancelled) {
+      promise->set_exception(std::make_exception_ptr(
+          VisaIOError(status::ERROR_ABORT, fmt::format("(resource {})", name),
+                      "the resource was closed before the asynchronous call started")));
+      return;
+    }
+    try {
+      promise->set_value(call());
+    } catch (...) {
+      promise->set_exception(std::current_exception());
+    }
+  };
+}
+}  // namespace
+
+std::future<std::string> MessageBasedResource::query_async(std::string message) {
+  auto promise = std::make_shared<std::promise<std::string>>();
+  auto future = promise->get_future();
+  post_async(fulfil(promise, [this, message = std::move(message)] { return query(message); }, resource_name()));
+  return future;
+}
+
+std::future<std::size_t> MessageBasedResource::write_async(std::string message) {
+  auto promise = std::make_shared<std::promise<std::size_t>>();
+  auto future = promise->get_future();
+  post_async(fulfil(promise, [this, message = std::move(message)] { return write(message); }, resource_name()));
+  return future;
+}
+
+std::future<std::string> MessageBasedResource::read_async() {
+  auto promise = std::make_shared<std::promise<std::string>>();
+  auto future = promise->get_future();
+  post_async(fulfil(promise, [this] { return read(); }, resource_name()));
+  return future;
 }
 
 // ---- values ----
@@ -326,6 +395,7 @@ void MessageBasedResource::wait_query_delay() const {
 
 void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std::size_t itemsize,
                                            const std::function<std::span<std::byte>(std::size_t)>& resize) {
+  auto serial = serialise();
   session();
   core::BlockSpec spec;
   spec.format = options.header;
@@ -412,46 +482,103 @@ void MessageBasedResource::read_block_into(const BinaryReadOptions& options, std
 // ---- status, trigger, flush ----
 
 std::uint16_t MessageBasedResource::read_stb() {
+  auto serial = serialise();
   std::uint16_t stb = 0;
   check(backend_->read_stb(session(), stb));
   return stb;
 }
 
 std::uint16_t MessageBasedResource::read_stb(std::error_code& ec) {
+  auto serial = serialise();
   std::uint16_t stb = 0;
   if (!is_open()) return (ec = make_error_code(status::ERROR_INV_OBJECT)), 0;
   check(backend_->read_stb(link_->session, stb), ec);
   return stb;
 }
 
-void MessageBasedResource::assert_trigger() { check(backend_->assert_trigger(session(), TriggerProtocol::default_)); }
+void MessageBasedResource::assert_trigger() {
+  auto serial = serialise();
+  check(backend_->assert_trigger(session(), TriggerProtocol::default_));
+}
 void MessageBasedResource::assert_trigger(std::error_code& ec) {
   if (!is_open()) return (void)(ec = make_error_code(status::ERROR_INV_OBJECT));
+  auto serial = serialise();
   check(backend_->assert_trigger(link_->session, TriggerProtocol::default_), ec);
 }
 
-void MessageBasedResource::flush(std::uint16_t mask) { check(backend_->flush(session(), mask)); }
+void MessageBasedResource::flush(std::uint16_t mask) {
+  auto serial = serialise();
+  check(backend_->flush(session(), mask));
+}
 void MessageBasedResource::flush(std::uint16_t mask, std::error_code& ec) {
   if (!is_open()) return (void)(ec = make_error_code(status::ERROR_INV_OBJECT));
+  auto serial = serialise();
   check(backend_->flush(link_->session, mask), ec);
 }
 
 // ---- settings ----
 
+// Settings are written holding both the call lock (so that no operation sees a change half-way)
+// and settings_mutex_; operations read them under the call lock, the getters under settings_mutex_.
+
+std::size_t MessageBasedResource::max_message_size() const {
+  std::lock_guard guard(settings_mutex_);
+  return max_message_size_;
+}
+
 void MessageBasedResource::set_max_message_size(std::size_t n) {
   if (n == 0) throw Error("max_message_size must be at least 1");
+  auto serial = serialise();
+  std::lock_guard guard(settings_mutex_);
   max_message_size_ = n;
+}
+
+std::size_t MessageBasedResource::chunk_size() const {
+  std::lock_guard guard(settings_mutex_);
+  return chunk_size_;
 }
 
 void MessageBasedResource::set_chunk_size(std::size_t n) {
   if (n == 0) throw Error("chunk_size must be at least 1");
+  auto serial = serialise();
+  std::lock_guard guard(settings_mutex_);
   chunk_size_ = n;
 }
 
-// Out of line: GCC 12 gives a false -Wrestrict warning when this assignment is inlined at -O2.
-void MessageBasedResource::set_write_termination(std::string_view t) { write_termination_.assign(t.data(), t.size()); }
+std::chrono::duration<double> MessageBasedResource::query_delay() const {
+  std::lock_guard guard(settings_mutex_);
+  return query_delay_;
+}
+
+void MessageBasedResource::set_query_delay(std::chrono::duration<double> d) {
+  auto serial = serialise();
+  std::lock_guard guard(settings_mutex_);
+  query_delay_ = d;
+}
+
+std::string MessageBasedResource::encoding() const {
+  std::lock_guard guard(settings_mutex_);
+  return encoding_;
+}
+
+std::string MessageBasedResource::write_termination() const {
+  std::lock_guard guard(settings_mutex_);
+  return write_termination_;
+}
+
+void MessageBasedResource::set_write_termination(std::string_view t) {
+  auto serial = serialise();
+  std::lock_guard guard(settings_mutex_);
+  write_termination_.assign(t.data(), t.size());
+}
+
+std::string MessageBasedResource::read_termination() const {
+  std::lock_guard guard(settings_mutex_);
+  return read_termination_;
+}
 
 void MessageBasedResource::set_read_termination(std::string_view t) {
+  auto serial = serialise();
   if (!t.empty()) {
     char last = t.back();
     if (t.substr(0, t.size() - 1).find(last) != std::string_view::npos)
@@ -462,6 +589,7 @@ void MessageBasedResource::set_read_termination(std::string_view t) {
     set_visa_attribute(attr::TERMCHAR, std::int64_t{'\n'});
     set_visa_attribute(attr::TERMCHAR_EN, std::int64_t{0});
   }
+  std::lock_guard guard(settings_mutex_);
   read_termination_ = t;
 }
 

@@ -1,6 +1,7 @@
 #include <cppvisa/resource.hpp>
 
 #include "api/session_link.hpp"
+#include "core/work_pool.hpp"
 
 #include <cppvisa/status.hpp>
 
@@ -81,21 +82,31 @@ bool Resource::is_open() const noexcept { return link_ && link_->open; }
 
 void Resource::close() noexcept {
   if (!link_) return;
-  for (auto& [id, slot] : handlers_) {
+  {
+    std::lock_guard handlers(handlers_mutex_);
     std::lock_guard guard(g_handlers_mutex);
-    g_handlers.erase(slot->key);
+    for (auto& [id, slot] : handlers_) g_handlers.erase(slot->key);
+    handlers_.clear();
   }
-  handlers_.clear();
+  // Asynchronous calls not yet started fail (VI_ERROR_ABORT); a running one is woken below.
+  for (auto& job : core::WorkPool::shared().take_all(link_->session)) job(true);
+  // Not under the call lock: closing wakes the calls in progress on other threads (the backend
+  // aborts their operation and they return VI_ERROR_INV_OBJECT), which then release it.
   if (link_->open.exchange(false)) {
     try {
       backend_->close(link_->session);
     } catch (...) {
     }
   }
+  core::WorkPool::shared().wait_idle(link_->session);  // a running asynchronous call has returned
   if (auto reg = link_->registry.lock()) {
     std::lock_guard guard(reg->mutex);
     reg->resources.erase(this);
   }
+}
+
+void Resource::post_async(std::function<void(bool cancelled)> job) {
+  core::WorkPool::shared().post(session(), std::move(job));
 }
 
 status_t Resource::check(status_t st) const {
@@ -138,6 +149,7 @@ AttrValue Resource::get_visa_attribute(attr_id_t id, std::error_code& ec) const 
 }
 
 void Resource::set_visa_attribute(attr_id_t id, const AttrValue& value) {
+  auto serial = serialise();
   check(backend_->set_attribute(session(), id, value));
 }
 
@@ -146,6 +158,7 @@ void Resource::set_visa_attribute(attr_id_t id, const AttrValue& value, std::err
     ec = make_error_code(status::ERROR_INV_OBJECT);
     return;
   }
+  auto serial = serialise();
   check(backend_->set_attribute(link_->session, id, value), ec);
 }
 
@@ -260,9 +273,13 @@ PropertyValue Resource::get_property(std::string_view name) const {
 
 // ---- operations ----
 
-void Resource::clear() { check(backend_->clear(session())); }
+void Resource::clear() {
+  auto serial = serialise();
+  check(backend_->clear(session()));
+}
 void Resource::clear(std::error_code& ec) {
   if (!is_open()) return (void)(ec = make_error_code(status::ERROR_INV_OBJECT));
+  auto serial = serialise();
   check(backend_->clear(link_->session), ec);
 }
 
@@ -338,7 +355,7 @@ WaitResponse Resource::wait_on_event(event_type_t type, std::uint32_t timeout_ms
   session_t context = 0;
   status_t st = backend_->wait_on_event(session(), type, timeout_ms, out.event_type, context, true);
   out.status = st;
-  last_status_ = st;
+  last_status_.store(st, std::memory_order_relaxed);
   if (st == status::ERROR_TMO && capture_timeout) {
     out.event_type = type;
     out.timed_out = true;
@@ -367,25 +384,32 @@ int Resource::install_handler(event_type_t type, EventCallback callback) {
     g_handlers.erase(slot->key);
   }
   check(st);
+  std::lock_guard handlers(handlers_mutex_);
   int id = next_handler_id_++;
   handlers_.emplace(id, std::move(slot));
   return id;
 }
 
 void Resource::uninstall_handler(int id) {
-  auto it = handlers_.find(id);
-  if (it == handlers_.end()) throw Error("UnknownHandler: no handler with that id is installed");
-  auto& slot = *it->second;
+  std::unique_ptr<HandlerSlot> slot;
+  {
+    std::lock_guard handlers(handlers_mutex_);
+    auto it = handlers_.find(id);
+    if (it == handlers_.end()) throw Error("UnknownHandler: no handler with that id is installed");
+    slot = std::move(it->second);
+    handlers_.erase(it);
+  }
   {
     std::lock_guard guard(g_handlers_mutex);
-    g_handlers.erase(slot.key);
+    g_handlers.erase(slot->key);
   }
+  // The backend's uninstall returns once a call of the handler in progress has returned (not
+  // under handlers_mutex_: the handler may call install_handler() itself).
   std::error_code ec;
   if (is_open())
-    check(backend_->uninstall_handler(link_->session, slot.type, &handler_trampoline,
-                                      reinterpret_cast<void*>(slot.key)),
+    check(backend_->uninstall_handler(link_->session, slot->type, &handler_trampoline,
+                                      reinterpret_cast<void*>(slot->key)),
           ec);
-  handlers_.erase(it);
 }
 
 }  // namespace cppvisa

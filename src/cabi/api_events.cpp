@@ -1,5 +1,6 @@
 // Locking, events and handlers, viTerminate. VI_EVENT_IO_COMPLETION is served by the C layer
 // (io_events); every other event type belongs to the session's backend.
+#include "cabi/async_io.hpp"
 #include "cabi/guard.hpp"
 #include "cabi/io_events.hpp"
 
@@ -175,7 +176,11 @@ CPPVISA_C_API ViStatus viTerminate(ViObject vi, ViUInt16 degree, ViJobId jobId) 
     ViStatus st;
     if (!route_session(vi, r, st)) return st;
     if (degree != VI_NULL) return VI_ERROR_INV_DEGREE;
-    // The C layer's asynchronous jobs complete before their call returns: none is ever pending.
+    bool found = false;
+    st = terminate_async(*r.session, jobId, found);
+    if (found) return st;
+    if (jobId != VI_NULL) return VI_ERROR_INV_JOB_ID;  // finished, or never one of this session
+    // No asynchronous job: the synchronous operation in progress on another thread is aborted.
     st = r.backend->terminate(vi, degree, jobId);
     if (st == VI_ERROR_NSUP_OPER) return jobId == VI_NULL ? VI_SUCCESS : VI_ERROR_INV_JOB_ID;
     return st;

@@ -1,5 +1,6 @@
 // Basic and buffered I/O: viRead, viWrite, viReadAsync, viWriteAsync, viReadToFile,
 // viWriteFromFile, viReadSTB, viClear, viAssertTrigger, viFlush, viSetBuf, viBufRead, viBufWrite.
+#include "cabi/async_io.hpp"
 #include "cabi/buffered_io.hpp"
 #include "cabi/guard.hpp"
 #include "cabi/io_events.hpp"
@@ -56,8 +57,10 @@ CPPVISA_C_API ViStatus viWrite(ViSession vi, ViConstBuf buf, ViUInt32 cnt, ViPUI
   });
 }
 
-// Asynchronous I/O completes before returning (VI_SUCCESS_SYNC, allowed by VPP-4.3 §6.1.2); the
-// VI_EVENT_IO_COMPLETION occurrence carries the status, count, buffer and job id.
+// Asynchronous I/O: with VI_EVENT_IO_COMPLETION enabled the call returns VI_SUCCESS at once and
+// the transfer runs on the C layer's pool (async_io.hpp), completing with the event (status,
+// count, buffer, job id). Without the event enabled nobody could learn the outcome: the transfer
+// is done before returning (VI_SUCCESS_SYNC, allowed by VPP-4.3 §6.1.2) and an error returned.
 CPPVISA_C_API ViStatus viReadAsync(ViSession vi, ViPBuf buf, ViUInt32 cnt, ViPJobId jobId) {
   return guarded([&]() -> ViStatus {
     Route r;
@@ -66,6 +69,11 @@ CPPVISA_C_API ViStatus viReadAsync(ViSession vi, ViPBuf buf, ViUInt32 cnt, ViPJo
     if (buf == nullptr && cnt > 0) return VI_ERROR_INV_PARAMETER;
     std::uint32_t job = Library::instance().next_job_id();
     if (jobId) *jobId = job;
+    if (io_enabled(*r.session)) {
+      auto s = r.session;
+      start_async(s, job, "viReadAsync", buf, [s, buf, cnt](std::size_t& count) { return read_into(*s, buf, cnt, count); });
+      return VI_SUCCESS;
+    }
     std::size_t count = 0;
     st = read_into(*r.session, buf, cnt, count);
     bool enabled = post_io_completion(*r.session, st, job, buf, count, "viReadAsync");
@@ -82,6 +90,13 @@ CPPVISA_C_API ViStatus viWriteAsync(ViSession vi, ViConstBuf buf, ViUInt32 cnt, 
     if (buf == nullptr && cnt > 0) return VI_ERROR_INV_PARAMETER;
     std::uint32_t job = Library::instance().next_job_id();
     if (jobId) *jobId = job;
+    if (io_enabled(*r.session)) {
+      auto s = r.session;
+      start_async(s, job, "viWriteAsync", const_cast<ViPBuf>(buf), [s, buf, cnt](std::size_t& count) {
+        return s->backend->write(s->handle, std::as_bytes(std::span(buf, cnt)), count);
+      });
+      return VI_SUCCESS;
+    }
     std::size_t count = 0;
     st = r.backend->write(vi, std::as_bytes(std::span(buf, cnt)), count);
     bool enabled = post_io_completion(*r.session, st, job, const_cast<ViPBuf>(buf), count, "viWriteAsync");

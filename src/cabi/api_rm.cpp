@@ -1,5 +1,7 @@
 // Resource manager operations: viOpenDefaultRM, viFindRsrc, viFindNext, viParseRsrc(Ex), viOpen, viClose.
+#include "cabi/async_io.hpp"
 #include "cabi/guard.hpp"
+#include "cabi/io_events.hpp"
 
 #include <cppvisa/resource_info.hpp>
 
@@ -11,16 +13,14 @@ using namespace cppvisa::cabi;
 namespace {
 
 // Closes a session on its backend and forgets its C-layer state; waiters on its events wake up.
+// viClose also ends the session's asynchronous jobs (VPP-4.3: closing terminates them): the
+// queued ones complete aborted, the backend's close aborts the transfer in progress, and it has
+// returned (so no longer touches the caller's buffer) when viClose does.
 ViStatus close_session(const std::shared_ptr<SessionState>& s) {
+  cancel_async_jobs(*s);
   ViStatus st = s->backend->close(s->handle);
-  {
-    std::lock_guard lock(s->event_mutex);
-    s->io_mechanisms = 0;
-    s->io_queue.clear();
-    s->io_suspended.clear();
-    s->io_handlers.clear();
-  }
-  s->event_posted.notify_all();
+  wait_async_jobs(*s);
+  io_close(*s);
   return st;
 }
 

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -67,7 +68,7 @@ struct SessionState {
   std::uint16_t read_oper_mode = 3;   ///< VI_FLUSH_DISABLE
   std::uint16_t write_oper_mode = 2;  ///< VI_FLUSH_WHEN_FULL
 
-  // VI_EVENT_IO_COMPLETION, guarded by event_mutex.
+  // VI_EVENT_IO_COMPLETION and the asynchronous jobs, guarded by event_mutex.
   std::mutex event_mutex;
   std::condition_variable event_posted;
   std::uint16_t io_mechanisms = 0;
@@ -75,6 +76,21 @@ struct SessionState {
   std::deque<std::shared_ptr<IoEvent>> io_suspended;
   std::vector<IoHandler> io_handlers;
   std::uint32_t max_queue_length = 50;
+  bool io_overflowed = false;  ///< completions were dropped (queue full) since the last wait
+  bool closed = false;         ///< viClose began: waiters return VI_ERROR_INV_OBJECT
+  /// Handler calls in progress (handler, calling thread): uninstall and close wait for them.
+  std::vector<std::pair<IoHandler, std::thread::id>> io_calls;
+  std::condition_variable io_call_done;
+  /// An asynchronous job (viReadAsync/viWriteAsync) not yet completed, by job id.
+  struct AsyncJob {
+    std::uint64_t pool_id = 0;  ///< its id in core::WorkPool::shared()
+    bool running = false;       ///< its transfer has begun
+    bool terminated = false;    ///< viTerminate asked for its end
+  };
+  std::map<std::uint32_t, AsyncJob> jobs;
+  std::condition_variable jobs_done;  ///< notified when a job leaves `jobs`
+  /// The pool queue of this session's jobs: one per resource (set at the first job), see async_io.cpp.
+  std::uint64_t pool_key = 0;
 };
 
 /// What a handle designates.

@@ -1,6 +1,7 @@
 #include "core/events.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace cppvisa::core {
 namespace {
@@ -34,8 +35,14 @@ void EventDispatcher::drain() {
   state_->idle.wait(guard, [&] { return state_->jobs.empty() && !state_->busy; });
 }
 
+bool EventDispatcher::on_dispatcher_thread() const {
+  std::lock_guard guard(state_->mutex);
+  return state_->id == std::this_thread::get_id();
+}
+
 void EventDispatcher::run(std::shared_ptr<State> st) {
   std::unique_lock guard(st->mutex);
+  st->id = std::this_thread::get_id();
   for (;;) {
     st->wake.wait(guard, [&] { return st->stop || !st->jobs.empty(); });
     if (st->jobs.empty()) return;  // stopping
@@ -93,7 +100,7 @@ status_t SessionEvents::disable(event_type_t type, std::uint16_t mechanism) {
   auto apply = [&](event_type_t t) {
     auto it = types_.find(t);
     if (it == types_.end()) return;
-    std::uint16_t m = mechanism == kAllMech ? (kQueue | kHandler | kSuspend) : mechanism;
+    const std::uint16_t m = mechanism == kAllMech ? (kQueue | kHandler | kSuspend) : mechanism;
     if (it->second.mechanisms & m) changed = true;
     it->second.mechanisms &= ~m;
   };
@@ -117,6 +124,7 @@ status_t SessionEvents::discard(event_type_t type, std::uint16_t mechanism) {
     if (mechanism & kQueue) {
       had |= !it->second.queue.empty();
       it->second.queue.clear();
+      it->second.overflowed = false;
     }
     if (mechanism & (kSuspend | kHandler)) {
       had |= !it->second.suspended.empty();
@@ -139,12 +147,14 @@ status_t SessionEvents::wait(event_type_t type, Deadline deadline, std::shared_p
     return it != types_.end() && (it->second.mechanisms & kQueue);
   };
   if (type != event::all_enabled && !queue_enabled(type)) return status::ERROR_NENABLED;
+  bool overflowed = false;
   auto find = [&]() -> bool {
     if (closed_) return true;
     for (auto& [t, pt] : types_) {
       if ((type == event::all_enabled || t == type) && !pt.queue.empty()) {
         event = pt.queue.front();
         pt.queue.pop_front();
+        overflowed = std::exchange(pt.overflowed, false);
         return true;
       }
     }
@@ -153,6 +163,10 @@ status_t SessionEvents::wait(event_type_t type, Deadline deadline, std::shared_p
   bool got = deadline.infinite() ? (arrived_.wait(guard, find), true) : arrived_.wait_until(guard, deadline.when(), find);
   if (closed_) return status::ERROR_INV_OBJECT;
   if (!got || !event) return status::ERROR_TMO;
+  // VPP-4.3 §6.9 (as summarised in the VISA C API reference): occurrences past
+  // VI_ATTR_MAX_QUEUE_LENGTH are dropped and reported as VI_WARN_QUEUE_OVERFLOW, here by the first
+  // wait that takes an event of the type after the loss (the warning outranks QUEUE_NEMPTY).
+  if (overflowed) return status::WARN_QUEUE_OVERFLOW;
   // VI_SUCCESS_QUEUE_NEMPTY: more events of the requested type are still queued.
   for (auto& [t, pt] : types_)
     if ((type == event::all_enabled || t == type) && !pt.queue.empty()) return status::SUCCESS_QUEUE_NEMPTY;
@@ -167,15 +181,39 @@ status_t SessionEvents::install(event_type_t type, EventHandlerFn fn, void* user
   return status::SUCCESS;
 }
 
-status_t SessionEvents::uninstall(event_type_t type, EventHandlerFn fn, void* user) {
+status_t SessionEvents::uninstall(event_type_t type, EventHandlerFn fn, void* user, bool wait_for_call) {
   if (!valid_type(type)) return status::ERROR_INV_EVENT;
-  std::lock_guard guard(mutex_);
+  std::unique_lock guard(mutex_);
   auto before = handlers_.size();
   // A null handler (VI_ANY_HNDLR) removes every handler of the type.
-  std::erase_if(handlers_, [&](const HandlerEntry& h) {
+  auto removed = [&](const HandlerEntry& h) {
     return (type == event::all_enabled || h.type == type) && (!fn || (h.fn == fn && h.user == user));
+  };
+  std::erase_if(handlers_, removed);
+  if (handlers_.size() == before) return status::ERROR_INV_HNDLR_REF;
+  // The handler may be running on the dispatcher thread now: when uninstall returns it is not.
+  if (wait_for_call) call_done_.wait(guard, [&] { return !calling_ || !removed(calling_entry_); });
+  return status::SUCCESS;
+}
+
+bool SessionEvents::begin_handler_call(const HandlerEntry& h) {
+  std::lock_guard guard(mutex_);
+  if (closed_) return false;
+  bool installed = std::any_of(handlers_.begin(), handlers_.end(), [&](const HandlerEntry& e) {
+    return e.type == h.type && e.fn == h.fn && e.user == h.user;
   });
-  return handlers_.size() == before ? status::ERROR_INV_HNDLR_REF : status::SUCCESS;
+  if (!installed) return false;
+  calling_ = true;
+  calling_entry_ = h;
+  return true;
+}
+
+void SessionEvents::end_handler_call() {
+  {
+    std::lock_guard guard(mutex_);
+    calling_ = false;
+  }
+  call_done_.notify_all();
 }
 
 std::vector<HandlerEntry> SessionEvents::deliver(const std::shared_ptr<Event>& event) {
@@ -186,8 +224,10 @@ std::vector<HandlerEntry> SessionEvents::deliver(const std::shared_ptr<Event>& e
   if (it == types_.end()) return out;
   auto& pt = it->second;
   if (pt.mechanisms & kQueue) {
-    // Past VI_ATTR_MAX_QUEUE_LENGTH occurrences are dropped (VI_WARN_QUEUE_OVERFLOW).
+    // Past VI_ATTR_MAX_QUEUE_LENGTH occurrences are dropped, reported by the next wait() as
+    // VI_WARN_QUEUE_OVERFLOW.
     if (pt.queue.size() < max_queue_) pt.queue.push_back(event);
+    else pt.overflowed = true;
     arrived_.notify_all();
   }
   if (pt.mechanisms & kSuspend) {
@@ -223,12 +263,13 @@ bool SessionEvents::ever_enabled() const {
   return ever_enabled_;
 }
 
-void SessionEvents::close() {
-  std::lock_guard guard(mutex_);
+void SessionEvents::close(bool wait_for_call) {
+  std::unique_lock guard(mutex_);
   closed_ = true;
   types_.clear();
   handlers_.clear();
   arrived_.notify_all();
+  if (wait_for_call) call_done_.wait(guard, [&] { return !calling_; });
 }
 
 }  // namespace cppvisa::core

@@ -39,6 +39,8 @@ class EventDispatcher {
   void post(std::function<void()> job);
   /// Waits until every job posted so far has run (not from the dispatcher thread itself).
   void drain();
+  /// Whether the calling thread is the dispatcher's (a handler calling back into the library).
+  bool on_dispatcher_thread() const;
 
  private:
   struct State {
@@ -46,6 +48,7 @@ class EventDispatcher {
     std::condition_variable wake, idle;
     std::deque<std::function<void()>> jobs;
     bool stop = false, busy = false;
+    std::thread::id id;  // the dispatcher thread's, once it runs
   };
   static void run(std::shared_ptr<State> state);
   std::shared_ptr<State> state_ = std::make_shared<State>();
@@ -68,29 +71,45 @@ class SessionEvents {
   status_t enable(event_type_t type, std::uint16_t mechanism, std::size_t max_queue);
   status_t disable(event_type_t type, std::uint16_t mechanism);
   status_t discard(event_type_t type, std::uint16_t mechanism);
-  /// Waits for a queued event of `type` (or any enabled type for all_enabled).
+  /// Waits for a queued event of `type` (or any enabled type for all_enabled). VI_SUCCESS,
+  /// VI_SUCCESS_QUEUE_NEMPTY (more of the type are queued), VI_WARN_QUEUE_OVERFLOW (the first
+  /// wait on a type after occurrences of it were dropped because its queue was full; the event
+  /// returned is the oldest kept), VI_ERROR_TMO, VI_ERROR_NENABLED, VI_ERROR_INV_OBJECT (closed,
+  /// also when the session closes during the wait).
   status_t wait(event_type_t type, Deadline deadline, std::shared_ptr<Event>& event);
   status_t install(event_type_t type, EventHandlerFn fn, void* user);
-  status_t uninstall(event_type_t type, EventHandlerFn fn, void* user);
+  /// Removes the handler(s). With `wait_for_call`, returns only once a call of a removed handler
+  /// in progress on the dispatcher thread has returned (false when called from that thread: the
+  /// handler itself, which is then not called again).
+  status_t uninstall(event_type_t type, EventHandlerFn fn, void* user, bool wait_for_call = true);
 
-  /// Records an occurrence: queued if the queue mechanism is enabled for its type (dropped with
-  /// a warning when full), and returns the handlers to call if the handler mechanism is enabled.
-  /// While suspended (VI_SUSPEND_HNDLR) occurrences are kept and delivered on re-enabling.
+  /// Records an occurrence: queued if the queue mechanism is enabled for its type (dropped when
+  /// full, reported by the next wait() as VI_WARN_QUEUE_OVERFLOW), and returns the handlers to
+  /// call if the handler mechanism is enabled. While suspended (VI_SUSPEND_HNDLR) occurrences are
+  /// kept (as many as the queue length) and delivered on re-enabling.
   std::vector<HandlerEntry> deliver(const std::shared_ptr<Event>& event);
+  /// The dispatcher thread brackets each handler call with these: begin_handler_call() returns
+  /// false (do not call) when `h` was uninstalled or the session closed since deliver(); no lock
+  /// is held during the call itself.
+  bool begin_handler_call(const HandlerEntry& h);
+  void end_handler_call();
   /// Occurrences held while handlers were suspended, taken when handlers are enabled again.
   std::vector<std::shared_ptr<Event>> take_suspended(event_type_t type);
   bool enabled(event_type_t type) const;
   bool supports(event_type_t type) const { return supported_.count(type) != 0; }
   /// Whether any event of this type was ever enabled (VI_ATTR_MAX_QUEUE_LENGTH becomes read-only).
   bool ever_enabled() const;
-  /// viClose: disables everything, discards queues, removes handlers, wakes waiters.
-  void close();
+  /// viClose: disables everything, discards queues, removes handlers, wakes waiters (whose wait()
+  /// returns VI_ERROR_INV_OBJECT). With `wait_for_call`, returns once a handler call in progress
+  /// on the dispatcher thread has returned.
+  void close(bool wait_for_call = true);
 
  private:
   struct PerType {
     std::uint16_t mechanisms = 0;   // VI_QUEUE | VI_HNDLR | VI_SUSPEND_HNDLR currently enabled
     std::deque<std::shared_ptr<Event>> queue;
     std::deque<std::shared_ptr<Event>> suspended;
+    bool overflowed = false;  // occurrences were dropped since the last wait() on this type
   };
   bool valid_type(event_type_t type) const;
   std::set<event_type_t> supported_;
@@ -101,6 +120,9 @@ class SessionEvents {
   std::size_t max_queue_ = 50;
   bool ever_enabled_ = false;
   bool closed_ = false;
+  bool calling_ = false;         // a handler call is in progress (between begin/end_handler_call)
+  HandlerEntry calling_entry_{};  // which one
+  std::condition_variable call_done_;
 };
 
 }  // namespace cppvisa::core

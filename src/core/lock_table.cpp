@@ -32,15 +32,20 @@ bool ResourceLock::can_lock_shared(session_t s, std::string_view key) const {
 }
 
 status_t ResourceLock::lock(session_t s, AccessMode type, Deadline deadline, bool immediate,
-                            std::string_view requested_key, std::string& key) {
+                            std::string_view requested_key, std::string& key, const std::atomic<bool>* closed) {
   if (type != AccessMode::exclusive_lock && type != AccessMode::shared_lock) return status::ERROR_INV_LOCK_TYPE;
   std::unique_lock guard(mutex_);
+  auto is_closed = [&] { return closed && closed->load(std::memory_order_acquire); };
   auto ready = [&] {
     return type == AccessMode::exclusive_lock ? can_lock_exclusive(s) : can_lock_shared(s, requested_key);
   };
+  // The closed flag is set before release_all() takes mutex_ and notifies: a waiter sees it.
+  auto done = [&] { return is_closed() || ready(); };
+  if (is_closed()) return status::ERROR_INV_OBJECT;
   if (!ready()) {
     if (immediate) return status::ERROR_RSRC_LOCKED;
-    bool ok = deadline.infinite() ? (released_.wait(guard, ready), true) : released_.wait_until(guard, deadline.when(), ready);
+    bool ok = deadline.infinite() ? (released_.wait(guard, done), true) : released_.wait_until(guard, deadline.when(), done);
+    if (is_closed()) return status::ERROR_INV_OBJECT;
     if (!ok) return status::ERROR_TMO;
   }
   if (type == AccessMode::exclusive_lock) {

@@ -7,6 +7,7 @@
 #include <cppvisa/status.hpp>
 #include <cppvisa/types.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -19,13 +20,14 @@ class ResourceLock {
  public:
   /// viLock. Shared locks: an empty requested key generates one. The granted key is stored in
   /// `key`. Returns SUCCESS, SUCCESS_NESTED_EXCLUSIVE/SHARED, ERROR_RSRC_LOCKED (timeout 0),
-  /// ERROR_TMO (waited), ERROR_INV_LOCK_TYPE.
+  /// ERROR_TMO (waited), ERROR_INV_LOCK_TYPE; ERROR_INV_OBJECT when `closed` (the session's
+  /// closed flag, set before release_all() of that session is called) becomes true while waiting.
   status_t lock(session_t session, AccessMode type, Deadline deadline, bool immediate, std::string_view requested_key,
-                std::string& key);
+                std::string& key, const std::atomic<bool>* closed = nullptr);
   /// viUnlock: releases one level (exclusive first). SUCCESS when the session holds no lock any
   /// more, SUCCESS_NESTED_* while some remain, ERROR_SESN_NLOCKED when it held none.
   status_t unlock(session_t session);
-  /// Drops every lock the session holds (viClose).
+  /// Drops every lock the session holds and wakes the waiters (viClose).
   void release_all(session_t session);
   /// Whether the session may perform operations (no lock of another session excludes it).
   bool may_access(session_t session) const;

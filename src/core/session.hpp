@@ -13,6 +13,7 @@
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/status.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -154,6 +155,10 @@ class Session {
 
   /// Serialises operations on this session (SessionBackend takes it around each operation).
   std::mutex& io_mutex() noexcept { return io_mutex_; }
+  /// Whether viClose has begun on this session (set before it wakes the session's waiters).
+  bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  /// Set when viClose begins; what a waiter of this session (a lock wait) watches.
+  const std::atomic<bool>& closed_flag() const noexcept { return closed_; }
 
  protected:
   /// Declares (or overrides) an attribute value, bypassing validation: for fixed values such as
@@ -181,6 +186,7 @@ class Session {
   std::map<attr_id_t, AttrValue> local_;     // LOCAL attributes and define()d ones
   std::set<attr_id_t> defined_;              // ids that define() declared
   std::mutex io_mutex_;
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace cppvisa::core

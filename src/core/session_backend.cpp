@@ -222,7 +222,19 @@ status_t SessionBackend::close_session(session_t handle, bool detach_from_rm) {
     }
   }
   CPPVISA_LOG("session", "closing session {} ({})", handle, s->canonical_name());
-  s->events().close();
+  // Wake every thread waiting on the session (issue #16 point 4): the flag first (lock waiters
+  // watch it; calls that get the io mutex next find the handle gone), then the operation in
+  // progress is aborted where the session can abort its transfer (otherwise it ends within its
+  // timeout), event waiters and lock waiters are woken. Each of them returns VI_ERROR_INV_OBJECT.
+  s->closed_.store(true, std::memory_order_release);
+  try {
+    (void)s->abort();
+  } catch (const std::exception&) {
+    // closing goes on: the operation then ends by its own timeout
+  }
+  // A handler of this session running on the dispatcher has returned when events().close()
+  // does (unless this is that thread: a handler closing its own session).
+  s->events().close(!dispatcher_.on_dispatcher_thread());
   s->resource().lock.release_all(handle);
   std::lock_guard io(s->io_mutex());  // wait for an operation in progress to return
   s->disconnect();
@@ -342,7 +354,12 @@ status_t SessionBackend::with_session(session_t handle, Op&& op) {
   std::lock_guard io(s->io_mutex());
   if (!owns(handle)) return status::ERROR_INV_OBJECT;  // closed while we waited
   try {
-    return op(*s, Deadline::after_ms(s->timeout_ms()));
+    status_t st = op(*s, Deadline::after_ms(s->timeout_ms()));
+    // Closed by another thread during the operation (which close aborted): the session is gone.
+    if (st < 0 && s->closed())
+      return fail(status::ERROR_INV_OBJECT,
+                  fmt::format("the session was closed by another thread during the operation ({})", status_name(st)));
+    return st;
   } catch (const VisaIOError& e) {
     return fail(e.error_code(), e.detail());
   } catch (const std::bad_alloc&) {
@@ -493,7 +510,13 @@ status_t SessionBackend::lock(session_t h, AccessMode type, std::uint32_t timeou
   auto s = session(h);
   if (!s) return status::ERROR_INV_OBJECT;
   Deadline deadline = Deadline::after_ms(timeout);
-  status_t st = s->resource().lock.lock(h, type, deadline, timeout == tmo_immediate, requested_key, access_key);
+  status_t st = s->resource().lock.lock(h, type, deadline, timeout == tmo_immediate, requested_key, access_key,
+                                        &s->closed_flag());
+  if (st >= 0 && s->closed()) {
+    // Granted as the session closed: close's release_all may have run before the grant.
+    s->resource().lock.release_all(h);
+    return status::ERROR_INV_OBJECT;
+  }
   if (st == status::SUCCESS && s->resource().lock.state() != AccessMode::no_lock) {
     // The first lock of this session: protocols with device-side locks (VXI-11, HiSLIP) take it too.
     std::lock_guard io(s->io_mutex());
@@ -533,10 +556,25 @@ void SessionBackend::deliver_event(Session& s, const std::shared_ptr<Event>& eve
   auto handlers = s.events().deliver(event);
   if (handlers.empty()) return;
   session_t handle = s.handle();
-  dispatcher_.post([this, handle, event, handlers = std::move(handlers)] {
+  std::weak_ptr<Session> weak = session(handle);
+  dispatcher_.post([this, handle, weak, event, handlers = std::move(handlers)] {
+    auto s = weak.lock();
+    if (!s) return;  // closed meanwhile
     session_t ctx = register_event(handle, event);
-    for (const auto& h : handlers)
-      if (h.fn(handle, event->type, ctx, h.user) == status::SUCCESS_NCHAIN) break;
+    for (const auto& h : handlers) {
+      // Skipped when uninstalled since the occurrence; no lock of ours is held during the call
+      // (uninstall and close wait for it to return, from any thread but this one).
+      if (!s->events().begin_handler_call(h)) continue;
+      status_t st = status::SUCCESS;
+      try {
+        st = h.fn(handle, event->type, ctx, h.user);
+      } catch (...) {
+        // a handler must not take the dispatcher down
+      }
+      s->events().end_handler_call();
+      if (st == status::SUCCESS_NCHAIN) break;
+    }
+    s.reset();
     std::unique_lock guard(table_mutex_);
     objects_.erase(ctx);  // the context is valid only during the call
   });
@@ -588,7 +626,7 @@ status_t SessionBackend::install_handler(session_t h, event_type_t type, EventHa
 status_t SessionBackend::uninstall_handler(session_t h, event_type_t type, EventHandlerFn handler, void* user) {
   auto s = session(h);
   if (!s) return status::ERROR_INV_OBJECT;
-  return s->events().uninstall(type, handler, user);
+  return s->events().uninstall(type, handler, user, !dispatcher_.on_dispatcher_thread());
 }
 
 }  // namespace cppvisa::core

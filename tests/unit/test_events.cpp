@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 using namespace cppvisa;
 using namespace cppvisa::core;
@@ -64,6 +66,95 @@ TEST(SessionEvents, QueueIsBounded) {
   int n = 0;
   while (ev.wait(event::service_request, Deadline::after_ms(0), got) >= 0) ++n;
   EXPECT_EQ(n, 3);
+}
+
+TEST(SessionEvents, QueueOverflowIsReportedByTheNextWaitOnce) {
+  auto ev = make();
+  ev.enable(event::service_request, kQueue, 2);
+  std::vector<std::shared_ptr<Event>> sent;
+  for (int i = 0; i < 5; ++i) {
+    sent.push_back(srq());
+    ev.deliver(sent.back());
+  }
+  std::shared_ptr<Event> got;
+  // The oldest occurrences are kept; the loss is reported once, by the first wait after it.
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::after_ms(0), got), status::WARN_QUEUE_OVERFLOW);
+  EXPECT_EQ(got, sent[0]);
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::after_ms(0), got), status::SUCCESS);
+  EXPECT_EQ(got, sent[1]);
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::after_ms(0), got), status::ERROR_TMO);
+  ev.deliver(srq());
+  EXPECT_EQ(ev.wait(event::all_enabled, Deadline::after_ms(0), got), status::SUCCESS);
+  // Discarding the queue forgets an unreported loss.
+  for (int i = 0; i < 3; ++i) ev.deliver(srq());
+  EXPECT_EQ(ev.discard(event::service_request, kQueue), status::SUCCESS);
+  ev.deliver(srq());
+  EXPECT_EQ(ev.wait(event::service_request, Deadline::after_ms(0), got), status::SUCCESS);
+}
+
+TEST(SessionEvents, AnUninstalledHandlerIsNotCalledForEarlierOccurrences) {
+  auto ev = make();
+  int a = 1;
+  ev.install(event::service_request, dummy, &a);
+  ev.enable(event::service_request, kHandler, 50);
+  auto hs = ev.deliver(srq());
+  ASSERT_EQ(hs.size(), 1u);
+  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a), status::SUCCESS);
+  EXPECT_FALSE(ev.begin_handler_call(hs[0]));  // the dispatcher skips it
+}
+
+TEST(SessionEvents, UninstallReturnsOnlyOnceARunningCallHasReturned) {
+  auto ev = make();
+  int a = 1;
+  ev.install(event::service_request, dummy, &a);
+  ev.enable(event::service_request, kHandler, 50);
+  auto hs = ev.deliver(srq());
+  ASSERT_EQ(hs.size(), 1u);
+  std::atomic<bool> in_call{false}, returned{false};
+  std::thread dispatcher([&] {
+    ASSERT_TRUE(ev.begin_handler_call(hs[0]));
+    in_call = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the handler's work
+    returned = true;
+    ev.end_handler_call();
+  });
+  while (!in_call) std::this_thread::yield();
+  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a), status::SUCCESS);
+  EXPECT_TRUE(returned);  // not before
+  dispatcher.join();
+}
+
+TEST(SessionEvents, CloseReturnsOnlyOnceARunningCallHasReturned) {
+  auto ev = make();
+  int a = 1;
+  ev.install(event::service_request, dummy, &a);
+  ev.enable(event::service_request, kHandler, 50);
+  auto hs = ev.deliver(srq());
+  std::atomic<bool> in_call{false}, returned{false};
+  std::thread dispatcher([&] {
+    ASSERT_TRUE(ev.begin_handler_call(hs.at(0)));
+    in_call = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    returned = true;
+    ev.end_handler_call();
+  });
+  while (!in_call) std::this_thread::yield();
+  ev.close();
+  EXPECT_TRUE(returned);
+  dispatcher.join();
+  EXPECT_FALSE(ev.begin_handler_call(hs.at(0)));
+}
+
+TEST(SessionEvents, UninstallFromTheHandlerItselfDoesNotWait) {
+  auto ev = make();
+  int a = 1;
+  ev.install(event::service_request, dummy, &a);
+  ev.enable(event::service_request, kHandler, 50);
+  auto hs = ev.deliver(srq());
+  ASSERT_TRUE(ev.begin_handler_call(hs.at(0)));
+  // On the dispatcher thread (wait_for_call false): returns at once, no self-deadlock.
+  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a, false), status::SUCCESS);
+  ev.end_handler_call();
 }
 
 TEST(SessionEvents, HandlersNewestFirstAndSuspension) {

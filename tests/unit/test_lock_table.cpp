@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -92,4 +93,24 @@ TEST(ResourceLock, ReleaseAllAndBadType) {
   lock.release_all(1);
   EXPECT_EQ(lock.state(), AccessMode::no_lock);
   EXPECT_EQ(lock.lock(1, AccessMode::no_lock, now(), true, {}, key), status::ERROR_INV_LOCK_TYPE);
+}
+
+TEST(ResourceLock, AWaiterWhoseSessionClosesReturnsInvObjectAndTakesNoLock) {
+  ResourceLock lock;
+  std::string key;
+  ASSERT_EQ(lock.lock(1, AccessMode::exclusive_lock, now(), true, {}, key), status::SUCCESS);
+  std::atomic<bool> closed{false};
+  status_t waited = 0;
+  std::thread waiter([&] {
+    waited = lock.lock(2, AccessMode::exclusive_lock, Deadline::never(), false, {}, key, &closed);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  closed = true;           // viClose of session 2: the flag, then release_all wakes the waiters
+  lock.release_all(2);
+  waiter.join();
+  EXPECT_EQ(waited, status::ERROR_INV_OBJECT);
+  EXPECT_EQ(lock.unlock(1), status::SUCCESS);
+  EXPECT_EQ(lock.state(), AccessMode::no_lock);  // session 2 got nothing on the way out
+  // A closed session never gets a lock, even a free one.
+  EXPECT_EQ(lock.lock(2, AccessMode::shared_lock, now(), true, {}, key, &closed), status::ERROR_INV_OBJECT);
 }
