@@ -1,5 +1,6 @@
 // Benchmarks of the binary values codec: decoding and encoding a 10 M-point float block
-// (40 MB), in host byte order (a copy) and in the swapped order (copy + byte swap), plus the
+// (40 MB), in host byte order (a copy) and in the swapped order (copy + byte swap), 40 MB of each
+// other item type (int8, int16, int32, double) decoded, plus the
 // in-place fix used when a reply is read straight into a std::vector<float>. Bytes/s = MB/s
 // of payload. ASCII formatting/parsing of 100 k points for comparison.
 #include <cppvisa/values.hpp>
@@ -7,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <bit>
+#include <cstdint>
 #include <numeric>
 #include <vector>
 
@@ -39,6 +41,25 @@ void BM_DecodeIeeeFloat(benchmark::State& state) {
   state.SetLabel(swapped(state) ? "byte swap" : "host order");
 }
 BENCHMARK(BM_DecodeIeeeFloat)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// Decoding per datatype: a 40 MB block of each item type, host order (Arg 0) and swapped (Arg 1).
+template <class T>
+void BM_DecodeIeeeType(benchmark::State& state) {
+  bool be = big_endian_for(swapped(state));
+  std::vector<T> values(points * sizeof(float) / sizeof(T));
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<T>(i % 100);
+  auto block = to_ieee_block(values, be);
+  for (auto _ : state) {
+    auto out = from_ieee_block<T>(block, be);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * values.size() * sizeof(T)));
+  state.SetLabel(swapped(state) ? "byte swap" : "host order");
+}
+BENCHMARK(BM_DecodeIeeeType<std::int8_t>)->Arg(0)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeIeeeType<std::int16_t>)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeIeeeType<std::int32_t>)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeIeeeType<double>)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 // The reader's path: header from the first chunk, payload decoded into a preallocated vector.
 void BM_DecodeIntoPreallocated(benchmark::State& state) {

@@ -5,6 +5,9 @@
  * + LEN data bytes + "\n" ("#9100000000..." for 10^8 bytes), the same framing and size the served
  * simulated oscilloscope sends for "CURV?" with a record length of LEN int8 points. The block is prepared once in memory and sent with writev:
  * nothing a server could do faster over TCP, so it is what served throughput is compared to.
+ * Like the simulated oscilloscope, ":WAV:POIN N" (1 <= N <= LEN) sets the length of this
+ * connection's later blocks (the first N bytes of the prepared block), and "*IDN?" gets one short
+ * line instead of a block (bench/compare.py's query round trip).
  *
  *   plain_block_server LEN [HOST [PORT]]     (defaults 127.0.0.1, port 0 = a free port)
  *
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -32,30 +36,52 @@
 
 enum { max_line = 4096 };
 
-static char header[16];
-static size_t header_len;
 static unsigned char* block;
 static size_t block_len;
+static const char idn[] = "CPPVISA,PLAIN-BLOCK-SERVER,0,1.0\n";
 
-/* Sends header + block + "\n" completely; returns 0, or -1 when the peer is gone or stalled. */
-static int send_block(int fd) {
-  static const char nl = '\n';
-  struct iovec iov[3] = {{header, header_len}, {block, block_len}, {(void*)&nl, 1}};
+/* Sends iov[0..count) completely; returns 0, or -1 when the peer is gone or stalled. */
+static int send_all(int fd, struct iovec* iov, int count) {
   int first = 0;
-  while (first < 3) {
-    ssize_t n = writev(fd, iov + first, 3 - first);
+  while (first < count) {
+    ssize_t n = writev(fd, iov + first, count - first);
     if (n < 0) {
       if (errno == EINTR) continue;
       return -1;
     }
     size_t left = (size_t)n;
-    while (first < 3 && left >= iov[first].iov_len) left -= iov[first++].iov_len;
-    if (first < 3) {
+    while (first < count && left >= iov[first].iov_len) left -= iov[first++].iov_len;
+    if (first < count) {
       iov[first].iov_base = (char*)iov[first].iov_base + left;
       iov[first].iov_len -= left;
     }
   }
   return 0;
+}
+
+/* Sends "#" + digit count + len + the first len bytes of the block + "\n". */
+static int send_block(int fd, size_t len) {
+  static const char nl = '\n';
+  /* As few length digits as the length needs (IEEE 488.2 §8.7.9.2 allows leading zeros; the
+   * simulated instrument writes none). */
+  char digits[12], header[16];
+  snprintf(digits, sizeof digits, "%zu", len);
+  int header_len = snprintf(header, sizeof header, "#%zu%s", strlen(digits), digits);
+  struct iovec iov[3] = {{header, (size_t)header_len}, {block, len}, {(void*)&nl, 1}};
+  return send_all(fd, iov, 3);
+}
+
+/* ":WAV:POIN N" (any case, as SCPI): returns N, or 0 when the line is not that command. */
+static size_t points_command(const char* line, size_t len) {
+  static const char name[] = ":WAV:POIN ";
+  size_t n = sizeof name - 1;
+  if (len <= n || strncasecmp(line, name, n) != 0) return 0;
+  size_t v = 0;
+  for (size_t i = n; i < len && line[i] != '\r'; ++i) {
+    if (line[i] < '0' || line[i] > '9' || v > block_len) return 0;
+    v = v * 10 + (size_t)(line[i] - '0');
+  }
+  return v <= block_len ? v : 0;
 }
 
 static int is_query(const char* line, size_t len) {
@@ -68,6 +94,7 @@ static void* serve(void* arg) {
   char line[max_line];
   size_t have = 0;
   int overlong = 0;
+  size_t len = block_len; /* this connection's block length (":WAV:POIN N") */
   char in[4096];
   for (;;) {
     ssize_t n = recv(fd, in, sizeof in, 0);
@@ -79,7 +106,16 @@ static void* serve(void* arg) {
         else overlong = 1;
         continue;
       }
-      if (!overlong && is_query(line, have) && send_block(fd) != 0) goto done;
+      if (!overlong) {
+        size_t points = points_command(line, have);
+        if (points) len = points;
+        if (have >= 5 && strncasecmp(line, "*IDN?", 5) == 0) {
+          struct iovec iov = {(void*)idn, sizeof idn - 1};
+          if (send_all(fd, &iov, 1) != 0) goto done;
+        } else if (is_query(line, have) && send_block(fd, len) != 0) {
+          goto done;
+        }
+      }
       have = 0;
       overlong = 0;
     }
@@ -114,11 +150,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (size_t i = 0; i < block_len; ++i) block[i] = (unsigned char)(i * 7u + 3u);  /* touched once */
-  /* "#" + the count of length digits + the length: as few digits as the length needs (IEEE 488.2
-   * §8.7.9.2 allows leading zeros; the simulated instrument writes none). */
-  char digits[12];
-  snprintf(digits, sizeof digits, "%zu", block_len);
-  header_len = (size_t)snprintf(header, sizeof header, "#%zu%s", strlen(digits), digits);
 
   signal(SIGPIPE, SIG_IGN); /* a client gone mid-block is an error from writev, not a signal */
   int listener = socket(AF_INET, SOCK_STREAM, 0);

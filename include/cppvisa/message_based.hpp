@@ -195,6 +195,36 @@ class CPPVISA_API MessageBasedResource : public Resource {
     fix_byte_order(std::span<T>(values), options.big_endian);
     return values;
   }
+  /// read_binary_values() into the caller's vector, which ends up holding exactly the block's
+  /// items. Its storage is reused: a vector that already has the size or capacity for the block
+  /// (reserve(), or the previous block of a loop) is neither reallocated nor cleared, so reading
+  /// an N-item block costs the vector plus a few KiB, where a returned vector grows by
+  /// reallocation (briefly holding old and new storage). @throws as read_binary_values(); after
+  /// an error `values` holds the items stored before it.
+  template <BlockValue T>
+  void read_binary_values_into(std::vector<T>& values, const BinaryReadOptions& options = {}) {
+    std::size_t items = 0;
+    try {
+      read_block_into(options, sizeof(T), [&](std::size_t nbytes) {
+        items = nbytes / sizeof(T);
+        if (values.size() < items) values.resize(items);  // growing only: no shrink and re-clear
+        return std::as_writable_bytes(std::span<T>(values).first(items));
+      });
+    } catch (...) {
+      values.resize(items);  // the items stored before the error (none before the header)
+      throw;
+    }
+    values.resize(items);
+    fix_byte_order(std::span<T>(values), options.big_endian);
+  }
+  /// write(message), wait query_delay, read_binary_values_into(values, options).
+  template <BlockValue T>
+  void query_binary_values_into(std::string_view message, std::vector<T>& values,
+                                const BinaryReadOptions& options = {}) {
+    write(message);
+    wait_query_delay();
+    read_binary_values_into(values, options);
+  }
   /// write(message), wait query_delay, read_binary_values<T>(options).
   template <BlockValue T>
   std::vector<T> query_binary_values(std::string_view message, const BinaryReadOptions& options = {}) {

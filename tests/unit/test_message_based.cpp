@@ -227,6 +227,58 @@ TEST_F(MbFixture, QueryBinaryValuesBigEndianAndLarge) {
   EXPECT_EQ(inst->query_binary_values<float>("CURV?", opts), v);
 }
 
+TEST_F(MbFixture, BinaryValuesIntoTheCallersVectorReuseItsStorage) {
+  std::vector<float> v(100000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i) * 0.25f;
+  auto be = v;
+  fix_byte_order(std::span<float>(be), true);
+  std::vector<float> short_be{1.5f, -2};
+  fix_byte_order(std::span<float>(short_be), true);
+  dev->respond = [&](const std::string& q) {
+    if (q.starts_with("SHORT?")) return std::vector<std::string>{"#18" + raw_bytes(short_be) + "\n"};
+    return std::vector<std::string>{"#6400000" + raw_bytes(be) + "\n"};
+  };
+  inst->set_read_termination("\n");
+  BinaryReadOptions opts;
+  opts.big_endian = true;
+  std::vector<float> into;
+  into.reserve(v.size());
+  const float* storage = into.data();
+  inst->query_binary_values_into("CURV?", into, opts);
+  EXPECT_EQ(into, v);
+  EXPECT_EQ(into.data(), storage);  // reserved: never reallocated
+  // A shorter block after a longer one: exactly its items, in the same storage.
+  inst->query_binary_values_into("SHORT?", into, opts);
+  EXPECT_EQ(into, (std::vector<float>{1.5f, -2}));
+  EXPECT_EQ(into.data(), storage);
+  // Then the longer one again into the storage kept.
+  inst->query_binary_values_into("CURV?", into, opts);
+  EXPECT_EQ(into, v);
+  EXPECT_EQ(into.data(), storage);
+  // An empty vector grows as the data arrive.
+  std::vector<float> fresh;
+  inst->query_binary_values_into("CURV?", fresh, opts);
+  EXPECT_EQ(fresh, v);
+}
+
+TEST_F(MbFixture, BinaryValuesIntoKeepOnlyTheItemsReceivedOnAnError) {
+  inst->set_timeout(200);
+  inst->set_read_termination("\n");
+  std::vector<std::uint8_t> into(1000, 7);  // a previous, longer block
+  dev->push("#210abc\nd", false);           // 5 of the 10 data bytes, then silence
+  try {
+    inst->read_binary_values_into(into);
+    FAIL();
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_TMO);
+    EXPECT_EQ(str(e.received()), "abc\nd");
+  }
+  EXPECT_EQ(into, (std::vector<std::uint8_t>{'a', 'b', 'c', '\n', 'd'}));
+  dev->push("no block here");
+  EXPECT_THROW(inst->read_binary_values_into(into), InvalidBinaryFormat);
+  EXPECT_TRUE(into.empty());
+}
+
 TEST_F(MbFixture, IndefiniteAndDataPoints) {
   std::vector<std::uint8_t> v{1, 2, 3};
   dev->push("#0" + raw_bytes(v) + "\n");

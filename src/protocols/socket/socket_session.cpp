@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <poll.h>
+
 namespace cppvisa::raw_socket {
 
 namespace {
@@ -15,16 +17,27 @@ constexpr std::int64_t prot_4882_strings = 4;  // VI_PROT_4882_STRS
 }
 
 /// The socket as a ByteSource: no END in the stream, so "END" means "no more bytes waiting".
+/// Asked only while VI_ATTR_SUPPRESS_END_EN is false (a reader with it true ignores END): the
+/// default spares a FIONREAD per receive.
 class SocketSession::Source : public core::ByteSource {
  public:
   Source(net::Socket& s, const net::Waker& cancel) : socket_(s), cancel_(cancel) {}
   status_t receive(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count, bool& end) override {
     end = false;
+    count = 0;
+    if (poll_first) {
+      // The first receive after a write (a query's answer) would find nothing yet: wait first
+      // rather than try, fail with EAGAIN and then wait.
+      poll_first = false;
+      if (status_t st = net::wait_fd(socket_.fd(), POLLIN, deadline, &cancel_); st != status::SUCCESS) return st;
+    }
     status_t st = socket_.recv_some(buffer, deadline, count, &cancel_);
     if (st != status::SUCCESS) return st;
-    end = !socket_.readable_now();
+    end = report_end && !socket_.readable_now();
     return status::SUCCESS;
   }
+  bool report_end = true;
+  bool poll_first = false;  ///< the next receive waits before trying (set after a write)
 
  private:
   net::Socket& socket_;
@@ -74,13 +87,18 @@ status_t SocketSession::read(std::span<std::byte> buffer, std::size_t& count, co
   count = 0;
   if (!socket_.valid()) return status::ERROR_CONN_LOST;
   core::AbortGate::Scope op(gate_);
-  return reader_.read(*source_, buffer, count, read_termination(), deadline);
+  const core::ReadTermination term = read_termination();
+  source_->report_end = !term.suppress_end;
+  source_->poll_first = wrote_;
+  wrote_ = false;
+  return reader_.read(*source_, buffer, count, term, deadline);
 }
 
 status_t SocketSession::write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) {
   count = 0;
   if (!socket_.valid()) return status::ERROR_CONN_LOST;
   core::AbortGate::Scope op(gate_);
+  wrote_ = true;
   return socket_.send_all(data, deadline, &count, &waker_);
 }
 
