@@ -10,6 +10,8 @@
 
 #include <visa.h>
 
+#include "support/served_gateway.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -51,14 +53,7 @@ struct Completion {
 class CabiAsync : public ::testing::Test {
  protected:
   void SetUp() override {
-    GatewayOptions o;
-    o.resources = {"TCPIP::sim-scope::INSTR"};
-    o.socket = GatewayAddress{};
-    o.vxi11 = GatewayAddress{};
-    o.hislip = GatewayAddress{};
-    gateway_ = std::make_unique<Gateway>(open_backend("@sim"), std::move(o));
-    gateway_->start();
-    for (const auto& e : gateway_->endpoints()) names_[e.protocol] = e.resource;
+    served_.start(cppvisa::testing::every_protocol("TCPIP::sim-scope::INSTR"));
     cabi::Library::instance().set_backends({open_backend("@native")});
     ASSERT_EQ(viOpenDefaultRM(&rm_), VI_SUCCESS);
   }
@@ -69,7 +64,7 @@ class CabiAsync : public ::testing::Test {
 
   ViSession open(const std::string& protocol, ViUInt32 timeout_ms = 5000) {
     ViSession s = VI_NULL;
-    EXPECT_EQ(viOpen(rm_, names_.at(protocol).c_str(), VI_NULL, VI_NULL, &s), VI_SUCCESS);
+    EXPECT_EQ(viOpen(rm_, served_.name(protocol).c_str(), VI_NULL, VI_NULL, &s), VI_SUCCESS);
     EXPECT_EQ(viSetAttribute(s, VI_ATTR_TMO_VALUE, timeout_ms), VI_SUCCESS);
     EXPECT_EQ(viSetAttribute(s, VI_ATTR_TERMCHAR_EN, VI_TRUE), VI_SUCCESS);
     return s;
@@ -96,8 +91,7 @@ class CabiAsync : public ::testing::Test {
     return c;
   }
 
-  std::unique_ptr<Gateway> gateway_;
-  std::map<std::string, std::string> names_;
+  cppvisa::testing::ServedGateway served_;
   ViSession rm_ = VI_NULL;
 };
 

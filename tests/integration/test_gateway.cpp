@@ -4,6 +4,8 @@
 #include <cppvisa/cppvisa.hpp>
 #include <cppvisa/gateway.hpp>
 
+#include "support/served_gateway.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,49 +21,34 @@ constexpr const char* scope = "TCPIP::sim-scope::INSTR";
 constexpr const char* scope_idn = "CPPVISA,SIMSCOPE-1000,SIM0001,1.0";
 
 GatewayOptions all_protocols() {
-  GatewayOptions o;
-  o.resources = {scope};
-  o.socket = GatewayAddress{};
-  o.vxi11 = GatewayAddress{};
-  o.hislip = GatewayAddress{};
+  GatewayOptions o = cppvisa::testing::every_protocol(scope);
   o.response_hold_ms = 1000;
   return o;
 }
 
 class GatewayTest : public ::testing::Test {
  protected:
-  void SetUp() override { start(all_protocols()); }
-
-  void start(GatewayOptions o) {
-    gateway_ = std::make_unique<Gateway>(open_backend("@sim"), std::move(o));
-    gateway_->start();
-    for (const auto& e : gateway_->endpoints()) names_[e.protocol] = e.resource;
-  }
+  void SetUp() override { served_.start(all_protocols()); }
 
   std::unique_ptr<MessageBasedResource> open(const std::string& protocol, std::uint32_t timeout_ms = 2000) {
-    auto r = rm_.open<MessageBasedResource>(names_.at(protocol));
-    r->set_timeout(timeout_ms);
-    r->set_read_termination("\n");
-    r->set_write_termination("\n");
-    return r;
+    return cppvisa::testing::open_lines(rm_, served_.name(protocol), timeout_ms);
   }
 
   ResourceManager rm_{"@native"};
-  std::unique_ptr<Gateway> gateway_;
-  std::map<std::string, std::string> names_;
+  cppvisa::testing::ServedGateway served_;
 };
 
 const char* protocols[] = {"socket", "vxi11", "hislip"};
 
 TEST_F(GatewayTest, ServesOneInstrumentOverEveryProtocol) {
-  ASSERT_EQ(gateway_->endpoints().size(), 3u);
+  ASSERT_EQ(served_.gateway().endpoints().size(), 3u);
   for (const char* p : protocols) {
     SCOPED_TRACE(p);
     auto inst = open(p);
     EXPECT_EQ(inst->query("*IDN?"), scope_idn);
-    EXPECT_EQ(gateway_->endpoints().front().serves, scope);
+    EXPECT_EQ(served_.gateway().endpoints().front().serves, scope);
   }
-  EXPECT_TRUE(gateway_->warnings().empty());  // loopback, named resource
+  EXPECT_TRUE(served_.gateway().warnings().empty());  // loopback, named resource
 }
 
 TEST_F(GatewayTest, EndAloneEndsAProgramMessage) {

@@ -7,6 +7,8 @@
 #include <cppvisa/cppvisa.hpp>
 #include <cppvisa/gateway.hpp>
 
+#include "support/served_gateway.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -30,28 +32,14 @@ const char* protocols[] = {"socket", "vxi11", "hislip"};
 
 class ThreadSafety : public ::testing::Test {
  protected:
-  void SetUp() override {
-    GatewayOptions o;
-    o.resources = {scope};
-    o.socket = GatewayAddress{};
-    o.vxi11 = GatewayAddress{};
-    o.hislip = GatewayAddress{};
-    gateway_ = std::make_unique<Gateway>(open_backend("@sim"), std::move(o));
-    gateway_->start();
-    for (const auto& e : gateway_->endpoints()) names_[e.protocol] = e.resource;
-  }
+  void SetUp() override { served_.start(cppvisa::testing::every_protocol(scope)); }
 
   std::unique_ptr<MessageBasedResource> open(const std::string& protocol, std::uint32_t timeout_ms = 5000) {
-    auto r = rm_.open<MessageBasedResource>(names_.at(protocol));
-    r->set_timeout(timeout_ms);
-    r->set_read_termination("\n");
-    r->set_write_termination("\n");
-    return r;
+    return cppvisa::testing::open_lines(rm_, served_.name(protocol), timeout_ms);
   }
 
   ResourceManager rm_{"@native"};
-  std::unique_ptr<Gateway> gateway_;
-  std::map<std::string, std::string> names_;
+  cppvisa::testing::ServedGateway served_;
 };
 
 /// Whether `answer` is the scope's answer to `query` (each query has an answer no other one gives).
@@ -79,11 +67,7 @@ TEST_F(ThreadSafety, ThreadsSharingSessionsEachGetTheirOwnReplies) {
       (std::string(p) == "socket" ? o.socket : std::string(p) == "vxi11" ? o.vxi11 : o.hislip) = GatewayAddress{};
       gateways.push_back(std::make_unique<Gateway>(open_backend("@sim"), std::move(o)));
       gateways.back()->start();
-      auto r = rm_.open<MessageBasedResource>(gateways.back()->endpoints().at(0).resource);
-      r->set_timeout(5000);
-      r->set_read_termination("\n");
-      r->set_write_termination("\n");
-      sessions.push_back(std::move(r));
+      sessions.push_back(cppvisa::testing::open_lines(rm_, gateways.back()->endpoints().at(0).resource, 5000));
     }
   }
   constexpr int threads_per_session = 3, rounds = 150;
