@@ -39,11 +39,10 @@ AbortGate::AbortGate(std::function<void()> wake, std::function<void()> reset)
     : wake_(std::move(wake)), reset_(std::move(reset)) {}
 
 AbortGate::Scope::Scope(AbortGate& gate) : gate_(gate) {
+  // Nothing to reset: `wake` runs only while an operation is in progress, and the operation it
+  // woke resets it as it ends (a reset per operation would cost a system call each).
   std::lock_guard guard(gate_.mutex_);
-  if (gate_.depth_++ == 0) {
-    gate_.aborted_ = false;
-    if (gate_.reset_) gate_.reset_();
-  }
+  ++gate_.depth_;
 }
 
 AbortGate::Scope::~Scope() {

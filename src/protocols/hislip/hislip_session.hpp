@@ -56,18 +56,7 @@ class HislipSession : public core::Session {
   std::unique_ptr<Client> client_;
   bool device_locked_ = false;
   // A read in progress (abort wakes it) / another operation in progress (abort cannot).
-  // Whether abort_read() was called since the last reset: the gate calls both functions under its
-  // mutex and nothing else calls them, so a read that was not aborted skips the reset (a system
-  // call per read less).
-  bool read_aborted_ = false;
-  core::AbortGate read_gate_{[this] {
-                               read_aborted_ = true;
-                               client_->abort_read();
-                             },
-                             [this] {
-                               if (client_ && read_aborted_) client_->reset_read_abort();
-                               read_aborted_ = false;
-                             }};
+  core::AbortGate read_gate_{[this] { client_->abort_read(); }, [this] { if (client_) client_->reset_read_abort(); }};
   core::AbortGate other_gate_{nullptr, nullptr};
 };
 

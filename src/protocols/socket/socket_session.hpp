@@ -52,18 +52,7 @@ class SocketSession : public core::Session {
   std::unique_ptr<Source> source_;
   bool wrote_ = false;  // a write since the last read: the read's first receive waits first
   net::Waker waker_;  // abort(): every wait of an operation watches it
-  // Whether waker_ was woken since its last reset. The gate calls both functions under its mutex
-  // and nothing else wakes waker_, so an operation that was not aborted skips the reset (one
-  // system call per operation less: a query is two operations).
-  bool woken_ = false;
-  core::AbortGate gate_{[this] {
-                          woken_ = true;
-                          waker_.wake();
-                        },
-                        [this] {
-                          if (woken_) waker_.reset();
-                          woken_ = false;
-                        }};
+  core::AbortGate gate_{[this] { waker_.wake(); }, [this] { waker_.reset(); }};
 };
 
 }  // namespace cppvisa::raw_socket
