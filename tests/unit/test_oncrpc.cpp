@@ -2,11 +2,14 @@
 // and the portmapper (TCP and the UDP GETPORT that discovery sends).
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
+#include "protocols/oncrpc/record_stream.hpp"
 #include "protocols/oncrpc/rpc_client.hpp"
 #include "protocols/oncrpc/rpc_message.hpp"
 #include "protocols/oncrpc/rpc_server.hpp"
 
 #include <gtest/gtest.h>
+
+#include <sys/socket.h>
 
 #include <chrono>
 #include <thread>
@@ -63,6 +66,72 @@ TEST(RecordReader, OversizeFragmentOrRecordFails) {
   RecordReader r3(1 << 20);
   r3.feed(bytes({0xFF, 0xFF, 0xFF, 0xFF}));  // 2 GiB claimed: refused before any allocation
   EXPECT_TRUE(r3.failed());
+}
+
+TEST(RecordReader, DirectSpaceTakesFragmentBodiesInPlace) {
+  RecordReader r(1 << 20);
+  EXPECT_EQ(r.body_pending(), 0u);
+  EXPECT_TRUE(r.direct_space(100).empty());  // no fragment yet: nothing to receive into
+  r.feed(bytes({0, 0, 0, 6}));               // a first fragment of 6 bytes
+  EXPECT_EQ(r.body_pending(), 6u);
+  auto space = r.direct_space(4);
+  ASSERT_EQ(space.size(), 4u);
+  space[0] = std::byte{'a'};
+  space[1] = std::byte{'b'};
+  r.commit_direct(2);  // two of the four arrived; the other two are given back
+  EXPECT_EQ(r.body_pending(), 4u);
+  space = r.direct_space(100);  // never past the fragment
+  ASSERT_EQ(space.size(), 4u);
+  for (char c : {'c', 'd', 'e', 'f'}) space[static_cast<std::size_t>(c - 'c')] = std::byte(c);
+  r.commit_direct(4);
+  EXPECT_EQ(r.body_pending(), 0u);
+  EXPECT_FALSE(r.has_record());
+  EXPECT_EQ(r.feed(bytes({0x80, 0, 0, 1})), 4u);  // the last fragment: 1 byte
+  space = r.direct_space(100);
+  ASSERT_EQ(space.size(), 1u);
+  space[0] = std::byte{'g'};
+  r.commit_direct(1);
+  ASSERT_TRUE(r.has_record());
+  EXPECT_EQ(r.take_record(), bytes({'a', 'b', 'c', 'd', 'e', 'f', 'g'}));
+  EXPECT_FALSE(r.in_progress());
+}
+
+TEST(RecordStream, RecordsOfAnySizeArriveWholeWhateverTheSocketHandsOver) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  RecordStream stream(net::Socket(fds[0]), 8 << 20);
+  net::Socket peer(fds[1]);
+  // Three fragments (big, small, big) then a small record, written in odd-sized pieces so that
+  // headers and bodies straddle receives; the bodies go straight into the record.
+  std::vector<std::byte> big(3'000'001), tail{std::byte{1}, std::byte{2}};
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 7 + i / 251);
+  std::vector<std::byte> wire;
+  auto fragment = [&](std::span<const std::byte> body, bool last) {
+    std::uint32_t word = static_cast<std::uint32_t>(body.size()) | (last ? last_fragment_bit : 0u);
+    for (int shift : {24, 16, 8, 0}) wire.push_back(std::byte(word >> shift));
+    wire.insert(wire.end(), body.begin(), body.end());
+  };
+  std::span<const std::byte> all(big);
+  fragment(all.first(1'000'000), false);
+  fragment(all.subspan(1'000'000, 1), false);
+  fragment(all.subspan(1'000'001), true);
+  fragment(tail, true);
+  std::thread writer([&] {
+    std::size_t at = 0, piece = 1;
+    while (at < wire.size()) {
+      std::size_t n = std::min(piece, wire.size() - at);
+      ASSERT_EQ(peer.send_all(std::span(wire).subspan(at, n), core::Deadline::after_ms(10000)), status::SUCCESS);
+      at += n;
+      piece = piece * 3 + 1;  // 1, 4, 13, ... then large
+      if (piece > 700'000) piece = 3;
+    }
+  });
+  std::vector<std::byte> record;
+  ASSERT_EQ(stream.receive(record, core::Deadline::after_ms(10000)), status::SUCCESS);
+  EXPECT_TRUE(record == big);
+  ASSERT_EQ(stream.receive(record, core::Deadline::after_ms(10000)), status::SUCCESS);
+  EXPECT_EQ(record, tail);
+  writer.join();
 }
 
 TEST(RpcMessage, CallRoundTrip) {

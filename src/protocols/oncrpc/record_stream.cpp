@@ -19,8 +19,22 @@ status_t RecordStream::receive(std::vector<std::byte>& record, core::Deadline de
       }
     }
     buffered_begin_ = buffered_end_ = 0;
+    const core::Deadline until = partial ? core::Deadline::earliest(deadline, *partial) : deadline;
     std::size_t n = 0;
-    status_t st = socket_.recv_some(buffer_, partial ? core::Deadline::earliest(deadline, *partial) : deadline, n, cancel);
+    // Inside a fragment's body, bytes go straight into the record: no staging copy for the
+    // megabytes of a block (the buffer is for headers and the small replies around them).
+    if (reader_.body_pending() >= buffer_.size()) {
+      std::span<std::byte> direct = reader_.direct_space(kDirectChunk);
+      status_t st = socket_.recv_some(direct, until, n, cancel);
+      reader_.commit_direct(st == status::SUCCESS ? n : 0);
+      if (st != status::SUCCESS) return st;
+      if (reader_.has_record()) {
+        reader_.take_record_into(record);
+        return status::SUCCESS;
+      }
+      continue;
+    }
+    status_t st = socket_.recv_some(buffer_, until, n, cancel);
     if (st != status::SUCCESS) return st;
     buffered_end_ = n;
   }

@@ -32,6 +32,8 @@ class RecordStream {
   net::Socket& socket() noexcept { return socket_; }
 
  private:
+  static constexpr std::size_t kDirectChunk = 256 * 1024;  // most a receive straight into a record asks
+
   net::Socket socket_;
   RecordReader reader_;
   std::array<std::byte, 16384> buffer_{};

@@ -159,6 +159,26 @@ std::size_t RecordReader::feed(std::span<const std::byte> data) {
   return used;
 }
 
+std::span<std::byte> RecordReader::direct_space(std::size_t limit) {
+  if (!in_fragment_ || complete_ || failed_ || fragment_left_ == 0) return {};
+  const std::size_t take = std::min(fragment_left_, limit);
+  const std::size_t old = record_.size();
+  record_.resize(old + take);
+  direct_ = take;
+  return std::span(record_).subspan(old, take);
+}
+
+void RecordReader::commit_direct(std::size_t received) {
+  received = std::min(received, direct_);
+  record_.resize(record_.size() - (direct_ - received));
+  direct_ = 0;
+  fragment_left_ -= received;
+  if (fragment_left_ == 0) {
+    in_fragment_ = false;
+    if (last_) complete_ = true;
+  }
+}
+
 void RecordReader::take_record_into(std::vector<std::byte>& out) {
   out.swap(record_);  // `out`'s old storage is kept for the next record: no regrowth per reply
   record_.clear();

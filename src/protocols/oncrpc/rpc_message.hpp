@@ -99,6 +99,15 @@ class RecordReader {
   void take_record_into(std::vector<std::byte>& out);
   /// A fragment or record exceeded the maximum: the stream cannot be resynchronised.
   bool failed() const noexcept { return failed_; }
+  /// Bytes of the current fragment's body still to come (0 between fragments).
+  std::size_t body_pending() const noexcept { return in_fragment_ && !complete_ && !failed_ ? fragment_left_ : 0; }
+  /// Room for up to `limit` bytes of the current fragment's body at the end of the record, for a
+  /// caller that receives straight into it instead of copying through feed() (a block of megabytes
+  /// then crosses memory once more, not twice). Empty when no fragment body is pending. The record
+  /// grows by what the caller asks for, never by what a fragment header announces.
+  std::span<std::byte> direct_space(std::size_t limit);
+  /// Counts `received` bytes of the space direct_space() gave (the rest of it is given back).
+  void commit_direct(std::size_t received);
   /// Bytes of an unfinished record are pending.
   bool in_progress() const noexcept { return header_have_ > 0 || !record_.empty() || fragment_left_ > 0; }
 
@@ -108,6 +117,7 @@ class RecordReader {
   std::byte header_[4]{};
   std::size_t header_have_ = 0;
   std::size_t fragment_left_ = 0;
+  std::size_t direct_ = 0;  // bytes of direct_space() not yet committed
   bool in_fragment_ = false;
   bool last_ = false;
   bool complete_ = false;
