@@ -1,0 +1,213 @@
+// Serial events (NI-VISA VI_EVENT_ASRL_*) on ASRL INSTR sessions over pseudo-terminals: the test
+// plays the instrument on the master side. CHAR and TERMCHAR come from real bytes on the pty.
+// A pty has no modem lines and no break counter (TIOCGICOUNT and TIOCMGET fail on it), so the
+// line events (CTS, DSR, DCD, RI, BREAK) are driven by a stand-in for the driver's counters
+// (Port::set_line_probe); the port's watcher, the change detection and the delivery are the real ones.
+#include "protocols/serial/serial_port.hpp"
+#include "support/pty.hpp"
+#include "support/serial_test_backend.hpp"
+
+#include <cppvisa/resource_manager.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cppvisa {
+namespace {
+
+using namespace std::chrono_literals;
+using cppvisa::testing::Pty;
+
+constexpr auto kQueue = static_cast<std::uint16_t>(EventMechanism::queue);
+constexpr auto kHandler = static_cast<std::uint16_t>(EventMechanism::handler);
+
+class SerialEvents : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pty.ok()) << "no pseudo-terminals here";
+    ASSERT_EQ(backend.open_default_rm(rm), status::SUCCESS);
+    ASSERT_EQ(backend.open(rm, pty.resource(), AccessMode::no_lock, 0, s), status::SUCCESS);
+  }
+  void TearDown() override { backend.close(rm); }
+
+  /// The next queued event of `type` (event::all_enabled: any), 0 when none came within `ms`.
+  event_type_t next(event_type_t type, std::uint32_t ms = 5000) {
+    event_type_t got = 0;
+    session_t ctx = 0;
+    return backend.wait_on_event(s, type, ms, got, ctx, false) >= 0 ? got : 0;
+  }
+  std::string read(std::size_t max = 100) {
+    std::string buf(max, '\0');
+    std::size_t n = 0;
+    EXPECT_GE(backend.read(s, std::as_writable_bytes(std::span(buf.data(), buf.size())), n), 0);
+    return buf.substr(0, n);
+  }
+
+  Pty pty;
+  testing::SerialTestBackend backend;
+  session_t rm = 0, s = 0;
+};
+
+TEST_F(SerialEvents, CharArrivesWithoutTakingTheBytes) {
+  ASSERT_EQ(backend.enable_event(s, event::asrl_char, kQueue), status::SUCCESS);
+  pty.send("hello\n");
+  EXPECT_EQ(next(event::asrl_char), event::asrl_char);
+  // The bytes stay for viRead (the watcher moved them to the port's queue, not to the event).
+  EXPECT_EQ(read(), "hello\n");
+  // No byte, no event.
+  EXPECT_EQ(next(event::asrl_char, 100), 0u);
+  pty.send("x");
+  EXPECT_EQ(next(event::asrl_char), event::asrl_char);
+}
+
+TEST_F(SerialEvents, TermcharOncePerTerminationCharacter) {
+  ASSERT_EQ(backend.set_attribute(s, attr::TERMCHAR, AttrValue{std::int64_t{'\r'}}), status::SUCCESS);
+  ASSERT_EQ(backend.enable_event(s, event::asrl_termchar, kQueue), status::SUCCESS);
+  pty.send("no termchar\n");
+  EXPECT_EQ(next(event::asrl_termchar, 200), 0u);
+  pty.send("one\rtwo\r");
+  EXPECT_EQ(next(event::asrl_termchar), event::asrl_termchar);
+  EXPECT_EQ(next(event::asrl_termchar), event::asrl_termchar);
+  EXPECT_EQ(next(event::asrl_termchar, 100), 0u);
+  EXPECT_EQ(read(), "no termchar\none\r");  // END_IN TERMCHAR: up to the '\r'
+}
+
+TEST_F(SerialEvents, BytesTakenByAReadInProgressStillRaiseTheEvents) {
+  ASSERT_EQ(backend.enable_event(s, event::asrl_termchar, kQueue), status::SUCCESS);
+  std::string got;
+  std::thread reader([&] { got = read(); });
+  std::this_thread::sleep_for(50ms);  // the read is usually waiting on the port by now
+  pty.send("answer\n");
+  reader.join();
+  EXPECT_EQ(got, "answer\n");
+  EXPECT_EQ(next(event::asrl_termchar), event::asrl_termchar);
+}
+
+TEST_F(SerialEvents, EverySessionOfThePortSeesTheBytes) {
+  session_t other = 0;
+  ASSERT_EQ(backend.open(rm, pty.resource(), AccessMode::no_lock, 0, other), status::SUCCESS);
+  ASSERT_EQ(backend.enable_event(s, event::asrl_char, kQueue), status::SUCCESS);
+  ASSERT_EQ(backend.enable_event(other, event::asrl_char, kQueue), status::SUCCESS);
+  pty.send("z");
+  EXPECT_EQ(next(event::asrl_char), event::asrl_char);
+  event_type_t got = 0;
+  session_t ctx = 0;
+  EXPECT_EQ(backend.wait_on_event(other, event::asrl_char, 5000, got, ctx, false), status::SUCCESS);
+  // Closing one session stops its events; the other goes on.
+  EXPECT_EQ(backend.close(other), status::SUCCESS);
+  pty.send("y");
+  EXPECT_EQ(next(event::asrl_char), event::asrl_char);
+}
+
+/// A stand-in for the driver's line counters (a pty has none).
+struct FakeLines {
+  std::mutex mutex;
+  serial::LineStatus status;
+  bool counters = true;
+  serial::LineProbe probe() {
+    return [this](int, serial::LineStatus& out) {
+      std::lock_guard guard(mutex);
+      out = status;
+      out.counters = counters;
+      out.levels_known = true;
+      return true;
+    };
+  }
+  template <class Fn>
+  void change(Fn fn) {
+    std::lock_guard guard(mutex);
+    fn(status);
+  }
+};
+
+TEST_F(SerialEvents, ModemLineChangesAndBreaksFromTheDriverCounters) {
+  auto port = serial::Port::find(pty.slave());
+  ASSERT_NE(port, nullptr);
+  FakeLines lines;
+  port->set_line_probe(lines.probe());
+  for (auto t : {event::asrl_cts, event::asrl_dsr, event::asrl_dcd, event::asrl_ri, event::asrl_break})
+    ASSERT_EQ(backend.enable_event(s, t, kQueue), status::SUCCESS);
+  std::this_thread::sleep_for(100ms);  // the watcher's first reading is the reference
+  EXPECT_EQ(next(event::all_enabled, 100), 0u) << "no change yet";
+  lines.change([](serial::LineStatus& l) { l.cts += 1; });
+  EXPECT_EQ(next(event::all_enabled), event::asrl_cts);
+  lines.change([](serial::LineStatus& l) { l.dsr += 1; });
+  EXPECT_EQ(next(event::all_enabled), event::asrl_dsr);
+  lines.change([](serial::LineStatus& l) { l.dcd += 1; });
+  EXPECT_EQ(next(event::all_enabled), event::asrl_dcd);
+  lines.change([](serial::LineStatus& l) { l.ri += 1; });
+  EXPECT_EQ(next(event::all_enabled), event::asrl_ri);
+  lines.change([](serial::LineStatus& l) { l.breaks += 1; });
+  EXPECT_EQ(next(event::all_enabled), event::asrl_break);
+  // A pulse shorter than the polling period (two changes counted) is two events.
+  lines.change([](serial::LineStatus& l) { l.cts += 2; });
+  EXPECT_EQ(next(event::asrl_cts), event::asrl_cts);
+  EXPECT_EQ(next(event::asrl_cts), event::asrl_cts);
+  EXPECT_EQ(next(event::all_enabled, 100), 0u);
+  // A driver without counters: the levels tell (one event per line that changed).
+  lines.change([](serial::LineStatus&) {});
+  {
+    std::lock_guard guard(lines.mutex);
+    lines.counters = false;
+  }
+  std::this_thread::sleep_for(100ms);
+  lines.change([](serial::LineStatus& l) { l.levels ^= TIOCM_CTS | TIOCM_RNG; });
+  std::vector<event_type_t> got{next(event::all_enabled), next(event::all_enabled)};
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<event_type_t>{event::asrl_cts, event::asrl_ri}));
+}
+
+TEST_F(SerialEvents, OnlyEnabledLineEventsAreRaised) {
+  auto port = serial::Port::find(pty.slave());
+  ASSERT_NE(port, nullptr);
+  FakeLines lines;
+  port->set_line_probe(lines.probe());
+  ASSERT_EQ(backend.enable_event(s, event::asrl_dcd, kQueue), status::SUCCESS);
+  std::this_thread::sleep_for(100ms);
+  lines.change([](serial::LineStatus& l) { l.cts += 1; l.dcd += 1; });
+  EXPECT_EQ(next(event::all_enabled), event::asrl_dcd);
+  EXPECT_EQ(next(event::all_enabled, 150), 0u);
+}
+
+TEST_F(SerialEvents, APseudoTerminalHasNoLineEventsButKeepsItsData) {
+  // The real probe: a pty answers neither TIOCGICOUNT nor TIOCMGET, so the watcher stops polling
+  // the lines (no event, no error) while CHAR still works.
+  for (auto t : {event::asrl_cts, event::asrl_break, event::asrl_char})
+    ASSERT_EQ(backend.enable_event(s, t, kQueue), status::SUCCESS);
+  EXPECT_EQ(next(event::all_enabled, 150), 0u);
+  pty.send("k");
+  EXPECT_EQ(next(event::all_enabled), event::asrl_char);
+  EXPECT_EQ(read(1), "k");
+}
+
+// Handlers run on the library's event thread with the session's context; through the C++ API.
+TEST(SerialEventsCpp, HandlerOfTheCppApiSeesTermchar) {
+  Pty pty;
+  ASSERT_TRUE(pty.ok());
+  ResourceManager rm(std::make_shared<testing::SerialTestBackend>());
+  auto r = rm.open_resource(pty.resource());
+  std::atomic<int> calls{0};
+  std::atomic<event_type_t> type{0};
+  r->install_handler(event::asrl_termchar, [&](event_type_t t, const std::map<attr_id_t, AttrValue>&) {
+    type = t;
+    ++calls;
+  });
+  r->enable_event(event::asrl_termchar, EventMechanism::handler);
+  pty.send("line\n");
+  for (int i = 0; i < 500 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(type.load(), event::asrl_termchar);
+}
+
+}  // namespace
+}  // namespace cppvisa
