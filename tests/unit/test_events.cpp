@@ -146,28 +146,19 @@ TEST(SessionEvents, CloseReturnsOnlyOnceARunningCallHasReturned) {
 }
 
 TEST(SessionEvents, UninstallFromTheHandlerItselfDoesNotWait) {
-  auto ev = make();
-  int a = 1;
-  ev.install(event::service_request, dummy, &a);
-  ev.enable(event::service_request, kHandler, 50);
-  auto hs = ev.deliver(srq());
-  ASSERT_TRUE(ev.begin_handler_call(hs.at(0)));
-  // On the dispatcher thread (wait_for_call false): returns at once, no self-deadlock.
-  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a, false), status::SUCCESS);
-  ev.end_handler_call();
-}
-
-TEST(SessionEvents, UninstallFromTheCallingThreadDoesNotWaitEvenWhenAskedTo) {
-  // An exception handler runs on the thread of the failed operation, not the dispatcher's: a
-  // call in progress on the calling thread is never waited for.
-  auto ev = make();
-  int a = 1;
-  ev.install(event::service_request, dummy, &a);
-  ev.enable(event::service_request, kHandler, 50);
-  auto hs = ev.deliver(srq());
-  ASSERT_TRUE(ev.begin_handler_call(hs.at(0)));
-  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a, true), status::SUCCESS);
-  ev.end_handler_call();
+  // On the dispatcher thread (wait_for_call false), and on any thread with a call of its own in
+  // progress (an exception handler runs on the thread of the failed operation): returns at once,
+  // no self-deadlock.
+  for (bool wait_for_call : {false, true}) {
+    auto ev = make();
+    int a = 1;
+    ev.install(event::service_request, dummy, &a);
+    ev.enable(event::service_request, kHandler, 50);
+    auto hs = ev.deliver(srq());
+    ASSERT_TRUE(ev.begin_handler_call(hs.at(0)));
+    EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a, wait_for_call), status::SUCCESS);
+    ev.end_handler_call();
+  }
 }
 
 TEST(SessionEvents, CallsOnTwoThreadsAreEachWaitedFor) {
