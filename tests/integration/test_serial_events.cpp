@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -114,11 +115,12 @@ struct FakeLines {
   std::mutex mutex;
   serial::LineStatus status;
   bool counters = true;
-  serial::LineProbe probe() {
-    return [this](int, serial::LineStatus& out) {
-      std::lock_guard guard(mutex);
-      out = status;
-      out.counters = counters;
+  /// The probe keeps the stand-in alive: the port (and its watcher) may outlive the test body.
+  static serial::LineProbe probe(std::shared_ptr<FakeLines> self) {
+    return [self](int, serial::LineStatus& out) {
+      std::lock_guard guard(self->mutex);
+      out = self->status;
+      out.counters = self->counters;
       out.levels_known = true;
       return true;
     };
@@ -133,8 +135,9 @@ struct FakeLines {
 TEST_F(SerialEvents, ModemLineChangesAndBreaksFromTheDriverCounters) {
   auto port = serial::Port::find(pty.slave());
   ASSERT_NE(port, nullptr);
-  FakeLines lines;
-  port->set_line_probe(lines.probe());
+  auto shared_lines = std::make_shared<FakeLines>();
+  FakeLines& lines = *shared_lines;
+  port->set_line_probe(FakeLines::probe(shared_lines));
   for (auto t : {event::asrl_cts, event::asrl_dsr, event::asrl_dcd, event::asrl_ri, event::asrl_break})
     ASSERT_EQ(backend.enable_event(s, t, kQueue), status::SUCCESS);
   std::this_thread::sleep_for(100ms);  // the watcher's first reading is the reference
@@ -170,8 +173,9 @@ TEST_F(SerialEvents, ModemLineChangesAndBreaksFromTheDriverCounters) {
 TEST_F(SerialEvents, OnlyEnabledLineEventsAreRaised) {
   auto port = serial::Port::find(pty.slave());
   ASSERT_NE(port, nullptr);
-  FakeLines lines;
-  port->set_line_probe(lines.probe());
+  auto shared_lines = std::make_shared<FakeLines>();
+  FakeLines& lines = *shared_lines;
+  port->set_line_probe(FakeLines::probe(shared_lines));
   ASSERT_EQ(backend.enable_event(s, event::asrl_dcd, kQueue), status::SUCCESS);
   std::this_thread::sleep_for(100ms);
   lines.change([](serial::LineStatus& l) { l.cts += 1; l.dcd += 1; });

@@ -78,9 +78,11 @@ void EventMonitor::watch_board() {
     if (before < 0) before = now & ~(sta::SRQI | received);
     if (now != before) on_change_(before, now);
     if (now & received) {
-      // DCAS and DTAS stay set until an ibwait for them (linux-gpib): acknowledge, so that the
-      // next clear or trigger is seen as a new one. It returns at once (the bits are set).
-      lib_.api().ibwait(ud_, now & received);
+      // DCAS and DTAS stay set until an ibwait for them (linux-gpib clears the DTAS/DCAS bits
+      // of the wait mask as it returns): acknowledge, so that the next clear or trigger is seen
+      // as a new one. CMPL in the mask (set: cppvisa starts no asynchronous I/O) makes it
+      // return at once even if an I/O call cleared the bits meanwhile.
+      lib_.api().ibwait(ud_, (now & received) | sta::CMPL);
       now &= ~received;
     }
     before = now;

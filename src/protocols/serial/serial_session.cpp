@@ -53,7 +53,7 @@ SerialSession::SerialSession(const ResourceName& name, std::string device_path)
                      event::asrl_dcd, event::asrl_ri}),
       path_(std::move(device_path)) {}
 
-SerialSession::~SerialSession() = default;
+SerialSession::~SerialSession() { SerialSession::disconnect(); }  // the port's watcher must not call us any more
 
 LineSettings SerialSession::settings_from_attributes() const {
   LineSettings s;
