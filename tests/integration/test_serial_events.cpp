@@ -3,11 +3,14 @@
 // A pty has no modem lines and no break counter (TIOCGICOUNT and TIOCMGET fail on it), so the
 // line events (CTS, DSR, DCD, RI, BREAK) are driven by a stand-in for the driver's counters
 // (Port::set_line_probe); the port's watcher, the change detection and the delivery are the real ones.
+#include "cabi/library.hpp"
 #include "protocols/serial/serial_port.hpp"
 #include "support/pty.hpp"
 #include "support/serial_test_backend.hpp"
 
 #include <cppvisa/resource_manager.hpp>
+
+#include <visa.h>
 
 #include <gtest/gtest.h>
 
@@ -211,6 +214,37 @@ TEST(SerialEventsCpp, HandlerOfTheCppApiSeesTermchar) {
   for (int i = 0; i < 500 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(calls.load(), 1);
   EXPECT_EQ(type.load(), event::asrl_termchar);
+}
+
+// Through libvisa's C API: viEnableEvent / viWaitOnEvent with NI's VI_EVENT_ASRL_* values.
+TEST(SerialEventsCApi, WaitOnTermcharThenReadTheLine) {
+  Pty pty;
+  ASSERT_TRUE(pty.ok());
+  cabi::Library::instance().set_backends({std::make_shared<testing::SerialTestBackend>()});
+  ViSession rm = VI_NULL, s = VI_NULL;
+  ASSERT_EQ(viOpenDefaultRM(&rm), VI_SUCCESS);
+  ASSERT_EQ(viOpen(rm, pty.resource().c_str(), VI_NULL, VI_NULL, &s), VI_SUCCESS);
+  ASSERT_EQ(viEnableEvent(s, VI_EVENT_ASRL_TERMCHAR, VI_QUEUE, VI_NULL), VI_SUCCESS);
+  ASSERT_EQ(viEnableEvent(s, VI_EVENT_ASRL_CHAR, VI_QUEUE, VI_NULL), VI_SUCCESS);
+  pty.send("22.5\n");
+  ViEventType type = 0;
+  ViEvent ctx = VI_NULL;
+  ASSERT_GE(viWaitOnEvent(s, VI_EVENT_ASRL_TERMCHAR, 5000, &type, &ctx), VI_SUCCESS);
+  EXPECT_EQ(type, static_cast<ViEventType>(VI_EVENT_ASRL_TERMCHAR));
+  ViEventType in_context = 0;
+  EXPECT_EQ(viGetAttribute(ctx, VI_ATTR_EVENT_TYPE, &in_context), VI_SUCCESS);
+  EXPECT_EQ(in_context, type);
+  viClose(ctx);
+  ASSERT_GE(viWaitOnEvent(s, VI_EVENT_ASRL_CHAR, 5000, &type, VI_NULL), VI_SUCCESS);
+  char buf[32] = {};
+  ViUInt32 n = 0;
+  EXPECT_EQ(viRead(s, reinterpret_cast<ViPBuf>(buf), sizeof buf, &n), VI_SUCCESS);
+  EXPECT_EQ(std::string(buf, n), "22.5\n");
+  // USB interrupts are not serial events.
+  EXPECT_EQ(viEnableEvent(s, VI_EVENT_USB_INTR, VI_QUEUE, VI_NULL), VI_ERROR_INV_EVENT);
+  viClose(s);
+  viClose(rm);
+  cabi::Library::instance().set_backends({});
 }
 
 }  // namespace
