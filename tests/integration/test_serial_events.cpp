@@ -118,10 +118,17 @@ struct FakeLines {
   std::mutex mutex;
   serial::LineStatus status;
   bool counters = true;
+  std::atomic<int> reads{0};  // readings the watcher took
+  /// Waits until the watcher took two more readings (so a change made now is seen as one).
+  void settle() {
+    const int target = reads + 2;
+    for (int i = 0; i < 1000 && reads < target; ++i) std::this_thread::sleep_for(5ms);
+  }
   /// The probe keeps the stand-in alive: the port (and its watcher) may outlive the test body.
   static serial::LineProbe probe(std::shared_ptr<FakeLines> self) {
     return [self](int, serial::LineStatus& out) {
       std::lock_guard guard(self->mutex);
+      ++self->reads;
       out = self->status;
       out.counters = self->counters;
       out.levels_known = true;
@@ -143,7 +150,7 @@ TEST_F(SerialEvents, ModemLineChangesAndBreaksFromTheDriverCounters) {
   port->set_line_probe(FakeLines::probe(shared_lines));
   for (auto t : {event::asrl_cts, event::asrl_dsr, event::asrl_dcd, event::asrl_ri, event::asrl_break})
     ASSERT_EQ(backend.enable_event(s, t, kQueue), status::SUCCESS);
-  std::this_thread::sleep_for(100ms);  // the watcher's first reading is the reference
+  lines.settle();  // the watcher's first reading is the reference
   EXPECT_EQ(next(event::all_enabled, 100), 0u) << "no change yet";
   lines.change([](serial::LineStatus& l) { l.cts += 1; });
   EXPECT_EQ(next(event::all_enabled), event::asrl_cts);
@@ -166,7 +173,7 @@ TEST_F(SerialEvents, ModemLineChangesAndBreaksFromTheDriverCounters) {
     std::lock_guard guard(lines.mutex);
     lines.counters = false;
   }
-  std::this_thread::sleep_for(100ms);
+  lines.settle();
   lines.change([](serial::LineStatus& l) { l.levels ^= TIOCM_CTS | TIOCM_RNG; });
   std::vector<event_type_t> got{next(event::all_enabled), next(event::all_enabled)};
   std::sort(got.begin(), got.end());
@@ -180,7 +187,7 @@ TEST_F(SerialEvents, OnlyEnabledLineEventsAreRaised) {
   FakeLines& lines = *shared_lines;
   port->set_line_probe(FakeLines::probe(shared_lines));
   ASSERT_EQ(backend.enable_event(s, event::asrl_dcd, kQueue), status::SUCCESS);
-  std::this_thread::sleep_for(100ms);
+  lines.settle();
   lines.change([](serial::LineStatus& l) { l.cts += 1; l.dcd += 1; });
   EXPECT_EQ(next(event::all_enabled), event::asrl_dcd);
   EXPECT_EQ(next(event::all_enabled, 150), 0u);
