@@ -113,6 +113,40 @@ TEST_F(SerialEvents, EverySessionOfThePortSeesTheBytes) {
   EXPECT_EQ(next(event::asrl_char), event::asrl_char);
 }
 
+TEST_F(SerialEvents, InputNobodyReadsIsBoundedAndNothingIsLost) {
+  // With CHAR enabled the watcher takes input as it comes, up to 1 MiB unread; past that it
+  // leaves input in the driver (flow control of the line), and takes it again once read.
+  ASSERT_EQ(backend.enable_event(s, event::asrl_char, kQueue), status::SUCCESS);
+  ASSERT_EQ(backend.set_attribute(s, attr::ASRL_END_IN, AttrValue{std::int64_t{0}}), status::SUCCESS);  // NONE
+  std::string data(1536 * 1024, '\0');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 23);
+  std::thread sender([&] { pty.send(data); });  // blocks while the line is held
+  auto avail = [&] {
+    AttrValue v;
+    EXPECT_EQ(backend.get_attribute(s, attr::ASRL_AVAIL_NUM, v), status::SUCCESS);
+    return std::get<std::int64_t>(v);
+  };
+  for (int i = 0; i < 2000 && avail() < (1 << 20); ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_GE(avail(), 1 << 20) << "the watcher took the input nobody read";
+  std::this_thread::sleep_for(200ms);
+  // Held at the limit (plus one driver read and the pty's own buffer), not the whole 1.5 MiB.
+  EXPECT_LT(avail(), (1 << 20) + 256 * 1024);
+  std::string got;
+  while (got.size() < data.size()) {
+    std::string chunk(64 * 1024, '\0');
+    std::size_t n = 0;
+    status_t st = backend.read(s, std::as_writable_bytes(std::span(chunk.data(), chunk.size())), n);
+    ASSERT_TRUE(st >= 0 || st == status::ERROR_TMO) << st;
+    got.append(chunk, 0, n);
+    if (st == status::ERROR_TMO && n == 0) break;
+  }
+  sender.join();
+  EXPECT_TRUE(got == data) << got.size() << " bytes of " << data.size();
+  backend.discard_events(s, event::asrl_char, kQueue);
+  pty.send("x");
+  EXPECT_EQ(next(event::asrl_char), event::asrl_char);
+}
+
 /// A stand-in for the driver's line counters (a pty has none).
 struct FakeLines {
   std::mutex mutex;

@@ -435,6 +435,7 @@ void Port::watch() {
   constexpr int kLinePeriodMs = 10;
   constexpr int kBusyRetryMs = 5;         // a read holds the read lock: it will take the input
   constexpr std::size_t kQueueLimit = 1 << 20;  // input nobody reads stays in the driver past this
+  constexpr int kFullRetryMs = 100;
   LineStatus last;
   bool have_last = false, lines_silent = false;
   for (;;) {
@@ -447,10 +448,13 @@ void Port::watch() {
     }
     if (stop_) return;
     if (!(wants & kWatchLines)) have_last = false;  // a change while nobody watched is not reported later
-    const bool data = (wants & kWatchData) && !lost_ && queued_.load() < kQueueLimit;
+    const bool full = queued_.load() >= kQueueLimit;
+    const bool data = (wants & kWatchData) && !lost_ && !full;
     const bool lines = (wants & kWatchLines) && !lost_ && !lines_silent;
+    // Full: look again later (a read drains the queue without telling the watcher).
+    const int timeout = lines ? kLinePeriodMs : ((wants & kWatchData) && full && !lost_) ? kFullRetryMs : -1;
     pollfd fds[2] = {{rewatch_.fd(), POLLIN, 0}, {fd_, static_cast<short>(data ? POLLIN : 0), 0}};
-    int r = ::poll(fds, 2, lines ? kLinePeriodMs : -1);
+    int r = ::poll(fds, 2, timeout);
     if (r < 0 && errno != EINTR) return;
     if (fds[0].revents & POLLIN) {
       rewatch_.reset();
