@@ -564,6 +564,14 @@ ViStatus _VI_FUNC  viPxiReserveTriggers(ViSession vi, ViInt16 cnt, ViAInt16 trig
 #define VI_EVENT_PXI_INTR           (0x3FFF2022UL)
 #define VI_EVENT_TCPIP_CONNECT      (0x3FFF2036UL)
 #define VI_EVENT_USB_INTR           (0x3FFF2037UL)
+/* NI-VISA extensions (serial events, as in NI's visa.h) */
+#define VI_EVENT_ASRL_BREAK         (0x3FFF2023UL)
+#define VI_EVENT_ASRL_TERMCHAR      (0x3FFF2024UL)
+#define VI_EVENT_ASRL_CTS           (0x3FFF2029UL)
+#define VI_EVENT_ASRL_DSR           (0x3FFF202AUL)
+#define VI_EVENT_ASRL_DCD           (0x3FFF202CUL)
+#define VI_EVENT_ASRL_RI            (0x3FFF202EUL)
+#define VI_EVENT_ASRL_CHAR          (0x3FFF2035UL)
 
 #define VI_ALL_ENABLED_EVENTS       (0x3FFF7FFFUL)
 

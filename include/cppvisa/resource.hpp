@@ -221,7 +221,8 @@ class CPPVISA_API Resource {
   /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_TMO, VI_ERROR_NENABLED, ...).
   WaitResponse wait_on_event(event_type_t type, std::uint32_t timeout_ms, bool capture_timeout = false);
   /// Installs a handler; returns an id for uninstall_handler. Enable the handler mechanism to receive
-  /// events; `callback` runs on a library thread. @throws InvalidSession when closed; VisaIOError.
+  /// events; `callback` runs on a library thread (for event::exception: on the thread whose call
+  /// failed, before that call throws). @throws InvalidSession when closed; VisaIOError.
   int install_handler(event_type_t type, EventCallback callback);
   /// Removes the handler `id` from install_handler(). When it returns, the handler is not running
   /// and will not be called again (a call running on another thread has returned first; from the

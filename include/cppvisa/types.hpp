@@ -82,6 +82,16 @@ inline constexpr event_type_t pxi_interrupt = 0x3FFF2022u;  ///< VI_EVENT_PXI_IN
 /// VI_EVENT_TCPIP_CONNECT: a client connected to a TCPIP SOCKET server resource
 inline constexpr event_type_t tcpip_connect = 0x3FFF2036u;
 inline constexpr event_type_t usb_interrupt = 0x3FFF2037u;  ///< VI_EVENT_USB_INTR: a USB interrupt-IN packet arrived
+/// VI_EVENT_ASRL_BREAK (NI): a break was received on the serial line
+inline constexpr event_type_t asrl_break = 0x3FFF2023u;
+/// VI_EVENT_ASRL_TERMCHAR (NI): the termination character (VI_ATTR_TERMCHAR) was received
+inline constexpr event_type_t asrl_termchar = 0x3FFF2024u;
+inline constexpr event_type_t asrl_cts = 0x3FFF2029u;  ///< VI_EVENT_ASRL_CTS (NI): the CTS line changed state
+inline constexpr event_type_t asrl_dsr = 0x3FFF202Au;  ///< VI_EVENT_ASRL_DSR (NI): the DSR line changed state
+inline constexpr event_type_t asrl_dcd = 0x3FFF202Cu;  ///< VI_EVENT_ASRL_DCD (NI): the DCD line changed state
+inline constexpr event_type_t asrl_ri = 0x3FFF202Eu;   ///< VI_EVENT_ASRL_RI (NI): the RI line changed state
+/// VI_EVENT_ASRL_CHAR (NI): data bytes were received (they stay for viRead)
+inline constexpr event_type_t asrl_char = 0x3FFF2035u;
 /// VI_ALL_ENABLED_EVENTS: every enabled event type (wait_on_event, discard_events)
 inline constexpr event_type_t all_enabled = 0x3FFF7FFFu;
 }  // namespace event

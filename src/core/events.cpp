@@ -64,6 +64,15 @@ void EventDispatcher::run(std::shared_ptr<State> st) {
 
 // ---- SessionEvents ----
 
+SessionEvents::SessionEvents(std::set<event_type_t> supported) : supported_(std::move(supported)) {
+  supported_.insert(event::exception);
+}
+
+bool SessionEvents::calling_elsewhere(const std::function<bool(const HandlerEntry&)>& which) const {
+  const auto me = std::this_thread::get_id();
+  return std::any_of(calls_.begin(), calls_.end(), [&](const Call& c) { return c.thread != me && which(c.entry); });
+}
+
 bool SessionEvents::valid_type(event_type_t type) const { return type == event::all_enabled || supports(type); }
 
 status_t SessionEvents::enable(event_type_t type, std::uint16_t mechanism, std::size_t max_queue) {
@@ -71,12 +80,17 @@ status_t SessionEvents::enable(event_type_t type, std::uint16_t mechanism, std::
   // VI_HNDLR and VI_SUSPEND_HNDLR exclude each other; VI_QUEUE combines with either.
   if (mechanism == 0 || (mechanism & ~(kQueue | kHandler | kSuspend)) || ((mechanism & kHandler) && (mechanism & kSuspend)))
     return status::ERROR_INV_MECH;
+  // VPP-4.3: VI_EVENT_EXCEPTION is delivered to handlers only, in the context of the failing
+  // operation (there is nothing to queue or hold back).
+  if (type == event::exception && mechanism != kHandler) return status::ERROR_INV_MECH;
   std::lock_guard guard(mutex_);
   max_queue_ = std::max<std::size_t>(1, max_queue);
   bool already = true;
   auto apply = [&](event_type_t t) {
-    auto& pt = types_[t];
     std::uint16_t wanted = mechanism;
+    if (t == event::exception) wanted &= kHandler;
+    if (!wanted) return;
+    auto& pt = types_[t];
     if (wanted & kHandler) pt.mechanisms &= ~kSuspend;
     if (wanted & kSuspend) pt.mechanisms &= ~kHandler;
     if ((pt.mechanisms & wanted) != wanted) already = false;
@@ -192,7 +206,7 @@ status_t SessionEvents::uninstall(event_type_t type, EventHandlerFn fn, void* us
   std::erase_if(handlers_, removed);
   if (handlers_.size() == before) return status::ERROR_INV_HNDLR_REF;
   // The handler may be running on the dispatcher thread now: when uninstall returns it is not.
-  if (wait_for_call) call_done_.wait(guard, [&] { return !calling_ || !removed(calling_entry_); });
+  if (wait_for_call) call_done_.wait(guard, [&] { return !calling_elsewhere(removed); });
   return status::SUCCESS;
 }
 
@@ -203,17 +217,31 @@ bool SessionEvents::begin_handler_call(const HandlerEntry& h) {
     return e.type == h.type && e.fn == h.fn && e.user == h.user;
   });
   if (!installed) return false;
-  calling_ = true;
-  calling_entry_ = h;
+  calls_.push_back({h, std::this_thread::get_id()});
   return true;
 }
 
 void SessionEvents::end_handler_call() {
   {
     std::lock_guard guard(mutex_);
-    calling_ = false;
+    const auto me = std::this_thread::get_id();
+    // Calls on one thread nest (a handler whose own call fails raises an exception event): the
+    // innermost ends first.
+    for (auto it = calls_.rbegin(); it != calls_.rend(); ++it) {
+      if (it->thread == me) {
+        calls_.erase(std::next(it).base());
+        break;
+      }
+    }
   }
   call_done_.notify_all();
+}
+
+bool SessionEvents::handler_enabled(event_type_t type) const {
+  std::lock_guard guard(mutex_);
+  auto it = types_.find(type);
+  if (it == types_.end() || !(it->second.mechanisms & kHandler)) return false;
+  return std::any_of(handlers_.begin(), handlers_.end(), [&](const HandlerEntry& h) { return h.type == type; });
 }
 
 std::vector<HandlerEntry> SessionEvents::deliver(const std::shared_ptr<Event>& event) {
@@ -269,7 +297,7 @@ void SessionEvents::close(bool wait_for_call) {
   types_.clear();
   handlers_.clear();
   arrived_.notify_all();
-  if (wait_for_call) call_done_.wait(guard, [&] { return !calling_; });
+  if (wait_for_call) call_done_.wait(guard, [&] { return !calling_elsewhere([](const HandlerEntry&) { return true; }); });
 }
 
 }  // namespace cppvisa::core

@@ -65,8 +65,9 @@ struct HandlerEntry {
 /// The event state of one session.
 class SessionEvents {
  public:
-  /// `supported`: the event types this session can generate.
-  explicit SessionEvents(std::set<event_type_t> supported) : supported_(std::move(supported)) {}
+  /// `supported`: the event types this session can generate. VI_EVENT_EXCEPTION is added: every
+  /// session raises it (VPP-4.3: an operation that fails), with the handler mechanism only.
+  explicit SessionEvents(std::set<event_type_t> supported);
 
   status_t enable(event_type_t type, std::uint16_t mechanism, std::size_t max_queue);
   status_t disable(event_type_t type, std::uint16_t mechanism);
@@ -79,8 +80,8 @@ class SessionEvents {
   status_t wait(event_type_t type, Deadline deadline, std::shared_ptr<Event>& event);
   status_t install(event_type_t type, EventHandlerFn fn, void* user);
   /// Removes the handler(s). With `wait_for_call`, returns only once a call of a removed handler
-  /// in progress on the dispatcher thread has returned (false when called from that thread: the
-  /// handler itself, which is then not called again).
+  /// in progress on another thread (the dispatcher, or an operation calling its exception handler)
+  /// has returned; a call in progress on the calling thread (the handler itself) is not waited for.
   status_t uninstall(event_type_t type, EventHandlerFn fn, void* user, bool wait_for_call = true);
 
   /// Records an occurrence: queued if the queue mechanism is enabled for its type (dropped when
@@ -88,11 +89,15 @@ class SessionEvents {
   /// call if the handler mechanism is enabled. While suspended (VI_SUSPEND_HNDLR) occurrences are
   /// kept (as many as the queue length) and delivered on re-enabling.
   std::vector<HandlerEntry> deliver(const std::shared_ptr<Event>& event);
-  /// The dispatcher thread brackets each handler call with these: begin_handler_call() returns
-  /// false (do not call) when `h` was uninstalled or the session closed since deliver(); no lock
-  /// is held during the call itself.
+  /// Each handler call is bracketed with these (on the dispatcher thread, or on the thread of a
+  /// failed operation for VI_EVENT_EXCEPTION): begin_handler_call() returns false (do not call)
+  /// when `h` was uninstalled or the session closed since deliver(); no lock is held during the
+  /// call itself.
   bool begin_handler_call(const HandlerEntry& h);
   void end_handler_call();
+  /// Whether a handler of `type` is installed and the handler mechanism enabled (cheap test
+  /// before building an occurrence, e.g. VI_EVENT_EXCEPTION on every failure).
+  bool handler_enabled(event_type_t type) const;
   /// Occurrences held while handlers were suspended, taken when handlers are enabled again.
   std::vector<std::shared_ptr<Event>> take_suspended(event_type_t type);
   bool enabled(event_type_t type) const;
@@ -100,8 +105,8 @@ class SessionEvents {
   /// Whether any event of this type was ever enabled (VI_ATTR_MAX_QUEUE_LENGTH becomes read-only).
   bool ever_enabled() const;
   /// viClose: disables everything, discards queues, removes handlers, wakes waiters (whose wait()
-  /// returns VI_ERROR_INV_OBJECT). With `wait_for_call`, returns once a handler call in progress
-  /// on the dispatcher thread has returned.
+  /// returns VI_ERROR_INV_OBJECT). With `wait_for_call`, returns once the handler calls in progress
+  /// on other threads have returned.
   void close(bool wait_for_call = true);
 
  private:
@@ -120,8 +125,12 @@ class SessionEvents {
   std::size_t max_queue_ = 50;
   bool ever_enabled_ = false;
   bool closed_ = false;
-  bool calling_ = false;         // a handler call is in progress (between begin/end_handler_call)
-  HandlerEntry calling_entry_{};  // which one
+  struct Call {
+    HandlerEntry entry;
+    std::thread::id thread;
+  };
+  std::vector<Call> calls_;  // handler calls in progress (between begin/end_handler_call)
+  bool calling_elsewhere(const std::function<bool(const HandlerEntry&)>& which) const;  // mutex_ held
   std::condition_variable call_done_;
 };
 

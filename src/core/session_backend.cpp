@@ -318,8 +318,10 @@ status_t SessionBackend::set_attribute(session_t object, attr_id_t id, const Att
   if (auto* s = std::get_if<std::shared_ptr<Session>>(&obj)) {
     const AttrInfo* info = find_attribute(id);
     // Setting a global attribute is an operation on the resource: a lock of another session excludes it.
-    if (info && !info->local && !(*s)->resource().lock.may_access(object)) return status::ERROR_RSRC_LOCKED;
-    return (*s)->set_attribute(id, value);
+    status_t st = info && !info->local && !(*s)->resource().lock.may_access(object) ? status::ERROR_RSRC_LOCKED
+                                                                                 : (*s)->set_attribute(id, value);
+    if (st < 0) raise_exception(**s, st, "viSetAttribute");
+    return st;
   }
   if (std::holds_alternative<std::shared_ptr<EventObject>>(obj)) {
     return find_attribute(id) ? status::ERROR_ATTR_READONLY : status::ERROR_NSUP_ATTR;
@@ -346,9 +348,19 @@ status_t SessionBackend::set_attribute(session_t object, attr_id_t id, const Att
 constexpr std::size_t kLoggedBytes = 40;
 
 template <class Op>
-status_t SessionBackend::with_session(session_t handle, Op&& op) {
+status_t SessionBackend::with_session(session_t handle, const char* operation, Op&& op) {
+  std::shared_ptr<Session> s;
+  status_t st = run_locked(handle, s, std::forward<Op>(op));
+  // The session's io mutex is released: an exception handler may call any function, on this
+  // session too (VPP-4.3: it runs in the context of the failed operation, i.e. on this thread).
+  if (st < 0 && s && st != status::ERROR_INV_OBJECT) raise_exception(*s, st, operation);
+  return st;
+}
+
+template <class Op>
+status_t SessionBackend::run_locked(session_t handle, std::shared_ptr<Session>& s, Op&& op) {
   clear_detail();
-  auto s = session(handle);
+  s = session(handle);
   if (!s) return status::ERROR_INV_OBJECT;
   if (!s->resource().lock.may_access(handle)) return status::ERROR_RSRC_LOCKED;
   std::lock_guard io(s->io_mutex());
@@ -372,7 +384,7 @@ status_t SessionBackend::with_session(session_t handle, Op&& op) {
 status_t SessionBackend::read_bounded(session_t h, std::span<std::byte> buffer, std::size_t& count,
                                       Deadline call_deadline) {
   count = 0;
-  return with_session(h, [&](Session& s, Deadline d) {
+  return with_session(h, "viRead", [&](Session& s, Deadline d) {
     status_t st = s.read(buffer, count, Deadline::earliest(d, call_deadline));
     if (st < 0) {
       // The bytes stay the caller's (count); the cause says how many and how they ended, after
@@ -404,7 +416,7 @@ status_t SessionBackend::read_until(session_t h, std::span<std::byte> buffer, st
 
 status_t SessionBackend::write(session_t h, std::span<const std::byte> data, std::size_t& count) {
   count = 0;
-  return with_session(h, [&](Session& s, Deadline d) {
+  return with_session(h, "viWrite", [&](Session& s, Deadline d) {
     status_t st = s.write(data, count, d);
     if (st < 0) {
       std::string sent = fmt::format("{} of the {} bytes sent", count, data.size());
@@ -420,7 +432,7 @@ status_t SessionBackend::write(session_t h, std::span<const std::byte> data, std
 }
 
 status_t SessionBackend::read_stb(session_t h, std::uint16_t& stb) {
-  return with_session(h, [&](Session& s, Deadline d) {
+  return with_session(h, "viReadSTB", [&](Session& s, Deadline d) {
     status_t st = s.read_stb(stb, d);
     CPPVISA_LOG("io", "read_stb {}: {}, {}{}", s.canonical_name(), st < 0 ? std::string("-") : fmt::format("0x{:02x}", stb),
                 status_name(st), st < 0 ? ": " + detail_for(st) : std::string());
@@ -429,7 +441,7 @@ status_t SessionBackend::read_stb(session_t h, std::uint16_t& stb) {
 }
 
 status_t SessionBackend::clear(session_t h) {
-  return with_session(h, [&](Session& s, Deadline d) {
+  return with_session(h, "viClear", [&](Session& s, Deadline d) {
     status_t st = s.clear(d);
     CPPVISA_LOG("io", "clear {}: {}{}", s.canonical_name(), status_name(st),
                 st < 0 ? ": " + detail_for(st) : std::string());
@@ -438,7 +450,7 @@ status_t SessionBackend::clear(session_t h) {
 }
 
 status_t SessionBackend::assert_trigger(session_t h, TriggerProtocol p) {
-  return with_session(h, [&](Session& s, Deadline d) {
+  return with_session(h, "viAssertTrigger", [&](Session& s, Deadline d) {
     status_t st = s.assert_trigger(p, d);
     CPPVISA_LOG("io", "trigger {}: {}{}", s.canonical_name(), status_name(st),
                 st < 0 ? ": " + detail_for(st) : std::string());
@@ -448,33 +460,33 @@ status_t SessionBackend::assert_trigger(session_t h, TriggerProtocol p) {
 
 status_t SessionBackend::flush(session_t h, std::uint16_t mask) {
   if (mask == 0 || (mask & ~0xFFu)) return owns(h) ? status::ERROR_INV_MASK : status::ERROR_INV_OBJECT;
-  return with_session(h, [&](Session& s, Deadline d) { return s.flush(mask, d); });
+  return with_session(h, "viFlush", [&](Session& s, Deadline d) { return s.flush(mask, d); });
 }
 
 status_t SessionBackend::gpib_control_ren(session_t h, RenMode mode) {
-  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_control_ren(mode, d); });
+  return with_session(h, "viGpibControlREN", [&](Session& s, Deadline d) { return s.gpib_control_ren(mode, d); });
 }
 status_t SessionBackend::gpib_control_atn(session_t h, std::uint16_t mode) {
-  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_control_atn(mode, d); });
+  return with_session(h, "viGpibControlATN", [&](Session& s, Deadline d) { return s.gpib_control_atn(mode, d); });
 }
 status_t SessionBackend::gpib_command(session_t h, std::span<const std::byte> data, std::size_t& count) {
   count = 0;
-  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_command(data, count, d); });
+  return with_session(h, "viGpibCommand", [&](Session& s, Deadline d) { return s.gpib_command(data, count, d); });
 }
 status_t SessionBackend::gpib_pass_control(session_t h, std::uint16_t primary, std::uint16_t secondary) {
-  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_pass_control(primary, secondary, d); });
+  return with_session(h, "viGpibPassControl", [&](Session& s, Deadline d) { return s.gpib_pass_control(primary, secondary, d); });
 }
 status_t SessionBackend::gpib_send_ifc(session_t h) {
-  return with_session(h, [&](Session& s, Deadline d) { return s.gpib_send_ifc(d); });
+  return with_session(h, "viGpibSendIFC", [&](Session& s, Deadline d) { return s.gpib_send_ifc(d); });
 }
 status_t SessionBackend::usb_control_out(session_t h, std::int16_t rt, std::int16_t rq, std::uint16_t value,
                                          std::uint16_t index, std::span<const std::byte> data) {
-  return with_session(h, [&](Session& s, Deadline d) { return s.usb_control_out(rt, rq, value, index, data, d); });
+  return with_session(h, "viUsbControlOut", [&](Session& s, Deadline d) { return s.usb_control_out(rt, rq, value, index, data, d); });
 }
 status_t SessionBackend::usb_control_in(session_t h, std::int16_t rt, std::int16_t rq, std::uint16_t value,
                                         std::uint16_t index, std::span<std::byte> buffer, std::size_t& count) {
   count = 0;
-  return with_session(h, [&](Session& s, Deadline d) {
+  return with_session(h, "viUsbControlIn", [&](Session& s, Deadline d) {
     return s.usb_control_in(rt, rq, value, index, buffer, count, d);
   });
 }
@@ -580,13 +592,44 @@ void SessionBackend::deliver_event(Session& s, const std::shared_ptr<Event>& eve
   });
 }
 
+void SessionBackend::raise_exception(Session& s, status_t st, const char* operation) {
+  if (!s.events().handler_enabled(event::exception)) return;
+  auto event = std::make_shared<Event>(event::exception);
+  event->attributes[attr::STATUS] = static_cast<std::int64_t>(st);
+  event->attributes[attr::OPER_NAME] = std::string(operation);
+  auto handlers = s.events().deliver(event);
+  if (handlers.empty()) return;
+  // The handlers may call the library and so overwrite this thread's error detail: the caller
+  // still gets the cause of its own failure.
+  std::string cause = detail_for(st);
+  session_t handle = s.handle();
+  session_t ctx = register_event(handle, event);
+  for (const auto& h : handlers) {
+    if (!s.events().begin_handler_call(h)) continue;
+    status_t hst = status::SUCCESS;
+    try {
+      hst = h.fn(handle, event->type, ctx, h.user);
+    } catch (...) {
+      // VPP-4.3 lets a C++ handler throw out of the failed operation; here the operation
+      // returns its status instead (an exception must not cross the C API).
+    }
+    s.events().end_handler_call();
+    if (hst == status::SUCCESS_NCHAIN) break;
+  }
+  {
+    std::unique_lock guard(table_mutex_);
+    objects_.erase(ctx);  // the context is valid only during the call
+  }
+  if (!cause.empty()) fail(st, std::move(cause));
+}
+
 status_t SessionBackend::enable_event(session_t h, event_type_t type, std::uint16_t mechanism) {
   auto s = session(h);
   if (!s) return status::ERROR_INV_OBJECT;
   auto max_queue = static_cast<std::size_t>(s->integer_attribute(attr::MAX_QUEUE_LENGTH, 50));
   status_t st = s->events().enable(type, mechanism, max_queue);
   if (st < 0) return st;
-  s->event_enabled(type);
+  if (type != event::exception) s->event_enabled(type);  // raised here, not by the session
   // Occurrences held while handlers were suspended are delivered now (VI_SUSPEND_HNDLR -> VI_HNDLR).
   for (auto& ev : s->events().take_suspended(type)) deliver_event(*s, ev);
   return st;

@@ -114,9 +114,16 @@ class SessionBackend : public Backend {
   using Object = std::variant<std::shared_ptr<RmObject>, std::shared_ptr<Session>, std::shared_ptr<EventObject>>;
 
   std::shared_ptr<Session> session(session_t handle) const;
-  /// Runs an I/O operation: session lookup, lock check, io mutex, deadline from TMO_VALUE.
+  /// Runs an I/O operation: session lookup, lock check, io mutex, deadline from TMO_VALUE; when it
+  /// fails, raises VI_EVENT_EXCEPTION for `operation` (its VISA name) after the io mutex is released.
   template <class Op>
-  status_t with_session(session_t handle, Op&& op);
+  status_t with_session(session_t handle, const char* operation, Op&& op);
+  /// with_session() without the exception event; `s` is the session found (null if none).
+  template <class Op>
+  status_t run_locked(session_t handle, std::shared_ptr<Session>& s, Op&& op);
+  /// Calls the session's VI_EVENT_EXCEPTION handlers (if enabled) on this thread, with
+  /// VI_ATTR_STATUS = `st` and VI_ATTR_OPER_NAME = `operation` in the context; no lock held.
+  void raise_exception(Session& s, status_t st, const char* operation);
   /// The read of read() and read_until(), bounded by the session's timeout and `call_deadline`.
   status_t read_bounded(session_t handle, std::span<std::byte> buffer, std::size_t& count, Deadline call_deadline);
   session_t register_event(session_t session, std::shared_ptr<Event> event);

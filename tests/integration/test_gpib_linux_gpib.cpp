@@ -36,6 +36,7 @@ struct Fake {
   long (*commands)(int, unsigned char*, long) = nullptr;
   int (*last_descriptor)(const char*) = nullptr;
   int (*open_descriptors)() = nullptr;
+  void (*bus_commands)(int, const unsigned char*, long) = nullptr;
 };
 
 class Gpib : public ::testing::Test {
@@ -54,6 +55,7 @@ class Gpib : public ::testing::Test {
     bind(h, "fake_gpib_commands", fake.commands);
     bind(h, "fake_gpib_last_descriptor", fake.last_descriptor);
     bind(h, "fake_gpib_open_descriptors", fake.open_descriptors);
+    bind(h, "fake_gpib_bus_commands", fake.bus_commands);
     dlclose(h);
     fake.reset();
     ASSERT_GE(backend.open_default_rm(rm), 0);
@@ -452,6 +454,41 @@ TEST_F(Gpib, InterfaceEventsForControlTalkAndListen) {
   // An INSTR session has none of these events.
   session_t dev = open("GPIB0::5::INSTR");
   EXPECT_LT(backend.enable_event(dev, event::gpib_talk, static_cast<std::uint16_t>(EventMechanism::queue)), 0);
+}
+
+// VI_EVENT_CLEAR and VI_EVENT_TRIG on GPIB INTFC (VPP-4.3): the board, acting as a device, is
+// cleared (DCL, or SDC while addressed to listen) or triggered (GET while addressed to listen) by
+// another controller on the bus; the status bits DCAS/DTAS carry it (acknowledged after each).
+TEST_F(Gpib, InterfaceEventsForClearAndTriggerReceived) {
+  fake.set_board(0, 1, 0, 1);  // another controller is in charge
+  session_t b = open("GPIB0::INTFC");
+  ASSERT_EQ(backend.enable_event(b, event::clear, static_cast<std::uint16_t>(EventMechanism::queue)), status::SUCCESS);
+  ASSERT_EQ(backend.enable_event(b, event::trig, static_cast<std::uint16_t>(EventMechanism::queue)), status::SUCCESS);
+  event_type_t type = 0;
+  session_t ctx = 0;
+  auto bus = [&](std::initializer_list<unsigned char> bytes) {
+    std::vector<unsigned char> v(bytes);
+    fake.bus_commands(0, v.data(), static_cast<long>(v.size()));
+  };
+  // Not addressed: an SDC and a GET are for other devices.
+  bus({0x3F, 0x25, 0x04, 0x08});  // UNL, LAD 5, SDC, GET
+  EXPECT_EQ(backend.wait_on_event(b, event::all_enabled, 300, type, ctx, false), status::ERROR_TMO);
+  bus({0x3F, 0x20 | 0, 0x04});  // UNL, LAD of the board, SDC
+  ASSERT_EQ(backend.wait_on_event(b, event::all_enabled, 5000, type, ctx, false), status::SUCCESS);
+  EXPECT_EQ(type, event::clear);
+  bus({0x08});  // GET, still addressed
+  ASSERT_EQ(backend.wait_on_event(b, event::trig, 5000, type, ctx, true), status::SUCCESS);
+  EXPECT_EQ(get(ctx, attr::RECV_TRIG_ID), -1);  // VI_TRIG_SW
+  backend.close(ctx);
+  // A second clear is a new event (the first was acknowledged), also the universal DCL.
+  bus({0x3F, 0x14});  // UNL, DCL
+  EXPECT_EQ(backend.wait_on_event(b, event::clear, 5000, type, ctx, false), status::SUCCESS);
+  EXPECT_EQ(backend.wait_on_event(b, event::all_enabled, 200, type, ctx, false), status::ERROR_TMO);
+  // INSTR sessions do not receive clears or triggers.
+  fake.set_board(0, 1, 1, 1);
+  session_t dev = open("GPIB0::5::INSTR");
+  EXPECT_EQ(backend.enable_event(dev, event::clear, static_cast<std::uint16_t>(EventMechanism::queue)),
+            status::ERROR_INV_EVENT);
 }
 
 TEST_F(Gpib, SessionsOnOneBoardFromSeveralThreads) {

@@ -16,6 +16,7 @@ using testing::ModelTransport;
 using testing::UsbtmcDeviceModel;
 
 constexpr const char* kRawName = "USB0::0x0957::0x1796::MY123::0::RAW";
+constexpr const char* kInstrName = "USB0::0x0957::0x1796::MY123::0::INSTR";
 
 TransportOpener opener_for(std::shared_ptr<UsbtmcDeviceModel> model) {
   return [model](const ResourceName&, core::Deadline, status_t& st) -> std::unique_ptr<UsbTransport> {
@@ -133,9 +134,10 @@ TEST_F(UsbRaw, UnplugGivesConnectionLost) {
 class RawBackend : public core::SessionBackend {
  public:
   explicit RawBackend(std::shared_ptr<UsbtmcDeviceModel> m) : model_(std::move(m)) {}
-  std::vector<std::string> list_resources(session_t) override { return {kRawName}; }
+  std::vector<std::string> list_resources(session_t) override { return {kRawName, kInstrName}; }
   std::unique_ptr<core::Session> create_session(session_t, const ResourceName& name, status_t& st) override {
     st = status::SUCCESS;
+    if (name.resource_class == "INSTR") return std::make_unique<UsbtmcSession>(name, opener_for(model_));
     return std::make_unique<UsbRawSession>(name, opener_for(model_));
   }
   std::string name() const override { return "usbraw-model"; }
@@ -145,28 +147,57 @@ class RawBackend : public core::SessionBackend {
   std::shared_ptr<UsbtmcDeviceModel> model_;
 };
 
-TEST(UsbRawBackend, InterruptInIsAUsbInterruptEvent) {
+// VI_EVENT_USB_INTR on both classes that have it: a vendor-specific interrupt-IN packet from the
+// device reaches the session with its bytes; on USB INSTR the USB488 SRQ packet is a service
+// request, not a USB_INTR (VPP-4.3 USB INSTR events), while RAW reports every packet.
+class UsbInterruptEvent : public ::testing::TestWithParam<const char*> {
+ protected:
+  /// The next VI_EVENT_USB_INTR of `s` carries `packet`.
+  static void expect_interrupt(core::SessionBackend& backend, session_t s, const std::string& packet) {
+    event_type_t type = 0;
+    session_t context = 0;
+    ASSERT_EQ(backend.wait_on_event(s, event::usb_interrupt, 2000, type, context, true), status::SUCCESS);
+    EXPECT_EQ(type, event::usb_interrupt);
+    AttrValue v;
+    ASSERT_EQ(backend.get_attribute(context, attr::USB_RECV_INTR_SIZE, v), status::SUCCESS);
+    EXPECT_EQ(std::get<std::int64_t>(v), static_cast<std::int64_t>(packet.size()));
+    ASSERT_EQ(backend.get_attribute(context, attr::USB_RECV_INTR_DATA, v), status::SUCCESS);
+    EXPECT_EQ(std::get<std::string>(v), packet);
+    ASSERT_EQ(backend.get_attribute(context, attr::STATUS, v), status::SUCCESS);
+    EXPECT_EQ(std::get<std::int64_t>(v), status::SUCCESS);
+    backend.close(context);
+  }
+};
+
+TEST_P(UsbInterruptEvent, VendorPacketCarriesItsBytes) {
+  const bool instr = std::string(GetParam()) == kInstrName;
   auto model = std::make_shared<UsbtmcDeviceModel>();
   RawBackend backend(model);
   session_t rm = 0, s = 0;
   ASSERT_EQ(backend.open_default_rm(rm), status::SUCCESS);
-  ASSERT_EQ(backend.open(rm, kRawName, AccessMode::no_lock, 1000, s), status::SUCCESS);
+  ASSERT_EQ(backend.open(rm, GetParam(), AccessMode::no_lock, 1000, s), status::SUCCESS);
   ASSERT_EQ(backend.enable_event(s, event::usb_interrupt, static_cast<std::uint16_t>(EventMechanism::queue)),
             status::SUCCESS);
-  model->request_service(0x01);  // the model's SRQ notification: 0x81, STB
+  if (instr)
+    ASSERT_EQ(backend.enable_event(s, event::service_request, static_cast<std::uint16_t>(EventMechanism::queue)),
+              status::SUCCESS);
   event_type_t type = 0;
   session_t context = 0;
-  ASSERT_EQ(backend.wait_on_event(s, event::usb_interrupt, 2000, type, context, true), status::SUCCESS);
-  EXPECT_EQ(type, event::usb_interrupt);
-  AttrValue v;
-  ASSERT_EQ(backend.get_attribute(context, attr::USB_RECV_INTR_SIZE, v), status::SUCCESS);
-  EXPECT_EQ(std::get<std::int64_t>(v), 2);
-  ASSERT_EQ(backend.get_attribute(context, attr::USB_RECV_INTR_DATA, v), status::SUCCESS);
-  EXPECT_EQ(std::get<std::string>(v), std::string("\x81\x41", 2));
-  backend.close(context);
+  model->request_service(0x01);  // 0x81, STB: USB488's SRQ
+  if (instr) {
+    ASSERT_EQ(backend.wait_on_event(s, event::service_request, 2000, type, context, false), status::SUCCESS);
+  } else {
+    expect_interrupt(backend, s, std::string("\x81\x41", 2));  // RQS with the device's status
+  }
+  model->send_interrupt({std::byte{0x05}, std::byte{0x2A}});  // bNotify1 D7 = 0: vendor specific
+  expect_interrupt(backend, s, std::string("\x05\x2A", 2));
+  // Nothing else arrived: on INSTR the SRQ packet was not also a USB_INTR.
+  EXPECT_EQ(backend.wait_on_event(s, event::usb_interrupt, 100, type, context, false), status::ERROR_TMO);
   EXPECT_EQ(backend.close(s), status::SUCCESS);
   EXPECT_EQ(backend.close(rm), status::SUCCESS);
 }
+
+INSTANTIATE_TEST_SUITE_P(Classes, UsbInterruptEvent, ::testing::Values(kInstrName, kRawName));
 
 }  // namespace
 }  // namespace cppvisa::usbtmc

@@ -136,6 +136,13 @@ class UsbtmcDeviceModel {
     if (cfg_.info.interrupt_in) interrupts_.push_back({std::byte{0x81}, std::byte{stb_}});
     cv_.notify_all();
   }
+  /// The device sends an interrupt-IN packet of its own (e.g. a vendor-specific notification:
+  /// bNotify1 bit 7 clear, USBTMC 1.0 §3.4).
+  void send_interrupt(std::vector<std::byte> packet) {
+    std::lock_guard g(m_);
+    if (cfg_.info.interrupt_in) interrupts_.push_back(std::move(packet));
+    cv_.notify_all();
+  }
   void set_stb(std::uint8_t stb) {
     std::lock_guard g(m_);
     stb_ = stb;

@@ -146,15 +146,61 @@ TEST(SessionEvents, CloseReturnsOnlyOnceARunningCallHasReturned) {
 }
 
 TEST(SessionEvents, UninstallFromTheHandlerItselfDoesNotWait) {
+  // On the dispatcher thread (wait_for_call false), and on any thread with a call of its own in
+  // progress (an exception handler runs on the thread of the failed operation): returns at once,
+  // no self-deadlock.
+  for (bool wait_for_call : {false, true}) {
+    auto ev = make();
+    int a = 1;
+    ev.install(event::service_request, dummy, &a);
+    ev.enable(event::service_request, kHandler, 50);
+    auto hs = ev.deliver(srq());
+    ASSERT_TRUE(ev.begin_handler_call(hs.at(0)));
+    EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a, wait_for_call), status::SUCCESS);
+    ev.end_handler_call();
+  }
+}
+
+TEST(SessionEvents, CallsOnTwoThreadsAreEachWaitedFor) {
   auto ev = make();
   int a = 1;
   ev.install(event::service_request, dummy, &a);
   ev.enable(event::service_request, kHandler, 50);
   auto hs = ev.deliver(srq());
-  ASSERT_TRUE(ev.begin_handler_call(hs.at(0)));
-  // On the dispatcher thread (wait_for_call false): returns at once, no self-deadlock.
-  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a, false), status::SUCCESS);
-  ev.end_handler_call();
+  std::atomic<int> in_call{0}, returned{0};
+  auto call = [&](int ms) {
+    ASSERT_TRUE(ev.begin_handler_call(hs.at(0)));
+    ++in_call;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    ++returned;
+    ev.end_handler_call();
+  };
+  std::thread first(call, 50), second(call, 250);
+  while (in_call < 2) std::this_thread::yield();
+  EXPECT_EQ(ev.uninstall(event::service_request, dummy, &a), status::SUCCESS);
+  EXPECT_EQ(returned.load(), 2);  // the longer call too, not only the first to end
+  first.join();
+  second.join();
+}
+
+TEST(SessionEvents, ExceptionIsEverySessionsAndHandlerOnly) {
+  auto ev = make();  // not among the types given: every session supports it
+  EXPECT_TRUE(ev.supports(event::exception));
+  EXPECT_EQ(ev.enable(event::exception, kQueue, 50), status::ERROR_INV_MECH);
+  EXPECT_EQ(ev.enable(event::exception, kSuspend, 50), status::ERROR_INV_MECH);
+  EXPECT_EQ(ev.enable(event::exception, kQueue | kHandler, 50), status::ERROR_INV_MECH);
+  EXPECT_FALSE(ev.handler_enabled(event::exception));
+  EXPECT_EQ(ev.enable(event::exception, kHandler, 50), status::SUCCESS);
+  EXPECT_FALSE(ev.handler_enabled(event::exception)) << "no handler installed";
+  int a = 1;
+  ev.install(event::exception, dummy, &a);
+  EXPECT_TRUE(ev.handler_enabled(event::exception));
+  // Enabling the queue of every type leaves the exception's mechanisms alone.
+  ev.disable(event::exception, kHandler);
+  EXPECT_GE(ev.enable(event::all_enabled, kQueue, 50), 0);
+  EXPECT_FALSE(ev.handler_enabled(event::exception));
+  std::shared_ptr<Event> got;
+  EXPECT_EQ(ev.wait(event::exception, Deadline::after_ms(0), got), status::ERROR_NENABLED);
 }
 
 TEST(SessionEvents, HandlersNewestFirstAndSuspension) {

@@ -69,6 +69,14 @@ TEST(VisaH, PlatformDependentAliasesResolveToThe64BitIds) {
   EXPECT_EQ(VI_ALL_ENABLED_EVENTS, 0x3FFF7FFFUL);
   EXPECT_EQ(VI_EVENT_IO_COMPLETION, cppvisa::event::io_completion);
   EXPECT_EQ(VI_EVENT_SERVICE_REQ, cppvisa::event::service_request);
+  // NI's serial events, with NI-VISA's values.
+  EXPECT_EQ(VI_EVENT_ASRL_BREAK, cppvisa::event::asrl_break);
+  EXPECT_EQ(VI_EVENT_ASRL_TERMCHAR, cppvisa::event::asrl_termchar);
+  EXPECT_EQ(VI_EVENT_ASRL_CTS, cppvisa::event::asrl_cts);
+  EXPECT_EQ(VI_EVENT_ASRL_DSR, cppvisa::event::asrl_dsr);
+  EXPECT_EQ(VI_EVENT_ASRL_DCD, cppvisa::event::asrl_dcd);
+  EXPECT_EQ(VI_EVENT_ASRL_RI, cppvisa::event::asrl_ri);
+  EXPECT_EQ(VI_EVENT_ASRL_CHAR, cppvisa::event::asrl_char);
   EXPECT_EQ(VI_SPEC_VERSION, cppvisa::visa_spec_version);
   EXPECT_EQ(VI_VERSION_MAJOR(0x00700200UL), 7u);
   EXPECT_EQ(VI_VERSION_MINOR(0x00700200UL), 2u);

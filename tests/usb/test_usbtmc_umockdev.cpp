@@ -197,6 +197,23 @@ TEST_F(UmockdevUsbtmc, UnplugMidTransfer) {
   pull.join();
 }
 
+// VI_EVENT_USB_INTR through the real libusb path and the C++ API: a vendor-specific interrupt-IN
+// packet (bNotify1 bit 7 clear) of the emulated device, on USB INSTR and on USB RAW.
+TEST_F(UmockdevUsbtmc, VendorInterruptPacketIsAUsbInterruptEventThroughLibusb) {
+  ResourceManager rm("@native");
+  for (const char* name : {kName, "USB0::0x0957::0x1796::MY123::0::RAW"}) {
+    SCOPED_TRACE(name);
+    auto r = rm.open_resource(name);
+    r->enable_event(event::usb_interrupt, EventMechanism::queue);
+    model->send_interrupt({std::byte{0x05}, std::byte{0x2A}});
+    auto w = r->wait_on_event(event::usb_interrupt, 5000);
+    EXPECT_EQ(w.event_type, event::usb_interrupt);
+    EXPECT_EQ(std::get<std::int64_t>(w.attributes.at(attr::USB_RECV_INTR_SIZE)), 2);
+    EXPECT_EQ(std::get<std::string>(w.attributes.at(attr::USB_RECV_INTR_DATA)), std::string("\x05\x2A", 2));
+    r->close();
+  }
+}
+
 TEST(UmockdevUsbRaw, AlternateSettingsControlPipeAndPipeStatus) {
   auto model = std::make_shared<UsbtmcDeviceModel>();
   testing::UmockdevUsbSpec spec;

@@ -68,14 +68,23 @@ void EventMonitor::watch_device() {
 }
 
 void EventMonitor::watch_board() {
-  constexpr int watched = sta::SRQI | sta::CIC | sta::TACS | sta::LACS;
+  constexpr int received = sta::DCAS | sta::DTAS;  // the board as a device was cleared / triggered
+  constexpr int watched = sta::SRQI | sta::CIC | sta::TACS | sta::LACS | received;
   int before = -1;
   do {
     const int ibsta = lib_.api().ibwait(ud_, 0);  // the status now, without waiting
     if (lib_.last().failed()) continue;            // board offline...: try again next period
-    const int now = ibsta & watched;
-    if (before < 0) before = now & ~sta::SRQI;
+    int now = ibsta & watched;
+    if (before < 0) before = now & ~(sta::SRQI | received);
     if (now != before) on_change_(before, now);
+    if (now & received) {
+      // DCAS and DTAS stay set until an ibwait for them (linux-gpib clears the DTAS/DCAS bits
+      // of the wait mask as it returns): acknowledge, so that the next clear or trigger is seen
+      // as a new one. CMPL in the mask (set: cppvisa starts no asynchronous I/O) makes it
+      // return at once even if an I/O call cleared the bits meanwhile.
+      lib_.api().ibwait(ud_, (now & received) | sta::CMPL);
+      now &= ~received;
+    }
     before = now;
   } while (pause(kBoardPeriod));
 }

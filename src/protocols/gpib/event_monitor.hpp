@@ -5,7 +5,8 @@
 //   callback per request: the next comes after the request was polled away.
 // - For a board (INTFC): the board's descriptor is the session's too (its timeout is not the
 //   monitor's to change), so the monitor reads the board's ibsta (ibwait with an empty mask
-//   returns at once) every 20 ms and calls back when SRQI, CIC, TACS or LACS changed. A change
+//   returns at once) every 20 ms and calls back when SRQI, CIC, TACS or LACS changed, or DCAS or
+//   DTAS were set (then acknowledged with an ibwait for them, which clears them). A change
 //   undone within one period is not seen (docs/gpib.md).
 #pragma once
 
@@ -25,7 +26,7 @@ class EventMonitor {
   /// Watches the device (board, pad, sad) through a descriptor of its own.
   EventMonitor(const Libgpib& lib, int board, int pad, int sad, std::function<void()> on_request);
   /// Watches the status of `board`: `on_change(before, now)` with the ibsta bits SRQI, CIC,
-  /// TACS and LACS, when one of them changed. The first reading is compared with the board's
+  /// TACS, LACS, DCAS and DTAS, when one of them changed (DCAS and DTAS: when set). The first reading is compared with the board's
   /// state at start, SRQI counted as unasserted (a request already pending is reported).
   EventMonitor(const Libgpib& lib, int board, std::function<void(int before, int now)> on_change);
   /// Stops the thread (within one wait period, 100 ms) and closes its descriptor.

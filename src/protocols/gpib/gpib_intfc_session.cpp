@@ -16,7 +16,7 @@ constexpr std::int64_t kHs488NotImplemented = -1;
 
 GpibIntfcSession::GpibIntfcSession(const ResourceName& name)
     : GpibSession(name, {event::service_request, event::gpib_controller_in_charge, event::gpib_talk,
-                         event::gpib_listen}) {
+                         event::gpib_listen, event::clear, event::trig}) {
   board_ = name.board_number().value_or(0);
 }
 
@@ -46,12 +46,17 @@ std::unique_ptr<EventMonitor> GpibIntfcSession::make_monitor() {
       auto e = std::make_shared<core::Event>(type);
       if (type == event::gpib_controller_in_charge)
         e->attributes[attr::GPIB_RECV_CIC_STATE] = std::int64_t{(now & sta::CIC) ? 1 : 0};
+      if (type == event::trig) e->attributes[attr::RECV_TRIG_ID] = std::int64_t{-1};  // VI_TRIG_SW: a GET
       raise_event(std::move(e));
     };
     if (rose(sta::SRQI)) raise(event::service_request);
     if ((now ^ before) & sta::CIC) raise(event::gpib_controller_in_charge);
     if (rose(sta::TACS)) raise(event::gpib_talk);
     if (rose(sta::LACS)) raise(event::gpib_listen);
+    // The board as a device (VPP-4.3 GPIB INTFC): VI_EVENT_CLEAR for a DCL, or an SDC while
+    // addressed to listen (DCAS); VI_EVENT_TRIG for a GET while addressed to listen (DTAS).
+    if (rose(sta::DCAS)) raise(event::clear);
+    if (rose(sta::DTAS)) raise(event::trig);
   });
 }
 

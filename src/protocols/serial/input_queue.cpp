@@ -69,6 +69,11 @@ status_t InputQueue::take(std::span<std::byte> buffer, const EndRule& rule, std:
   return status::SUCCESS;
 }
 
+void InputQueue::copy_tail(std::size_t n, std::vector<std::byte>& out) const {
+  n = std::min(n, bytes_.size());
+  out.insert(out.end(), bytes_.end() - static_cast<std::ptrdiff_t>(n), bytes_.end());
+}
+
 void InputQueue::clear() noexcept {
   taken_ += bytes_.size();
   bytes_.clear();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <span>
+#include <vector>
 
 namespace cppvisa::serial {
 
@@ -47,6 +48,8 @@ class InputQueue {
   /// then true) and before an error mark. When an error mark is first, consumes it and returns
   /// its status with `count` 0. Else VI_SUCCESS (`count` 0 when the queue is empty).
   status_t take(std::span<std::byte> buffer, const EndRule& rule, std::size_t& count, bool& end);
+  /// Appends the last `n` bytes queued (n <= size()) to `out`: what the latest decode() added.
+  void copy_tail(std::size_t n, std::vector<std::byte>& out) const;
   /// Bytes waiting (not counting marks).
   std::size_t size() const noexcept { return bytes_.size(); }
   bool empty() const noexcept { return bytes_.empty() && marks_.empty(); }

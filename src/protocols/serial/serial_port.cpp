@@ -166,6 +166,9 @@ Port::Port(int fd, std::string device) : fd_(fd), device_(std::move(device)) {
 }
 
 Port::~Port() {
+  stop_ = true;
+  rewatch_.wake();
+  if (watcher_.joinable()) watcher_.join();
   ::ioctl(fd_, TIOCNXCL);
   ::close(fd_);
 }
@@ -221,8 +224,16 @@ status_t Port::fill(core::Deadline deadline, int cancel_fd) {
         frame_errors_ = c.frame;
         parity_errors_ = c.parity;
       }
+      const std::size_t before = input_.size();
       input_.decode(std::span<const std::byte>(raw, static_cast<std::size_t>(n)), marked, options);
       queued_ = input_.size();
+      if (input_.size() > before) {
+        std::vector<std::byte> received;
+        input_.copy_tail(input_.size() - before, received);
+        PortActivity activity;
+        activity.received = received;
+        notify(activity);
+      }
       return status::SUCCESS;
     }
     // With VMIN 1 and O_NONBLOCK, 0 means the line hung up (a closed pty master, a modem hang-up).
@@ -379,6 +390,101 @@ status_t Port::set_transmit(bool on) {
   if (lost_) return status::ERROR_CONN_LOST;
   if (::tcflow(fd_, on ? TCOON : TCOOFF) == 0) return status::SUCCESS;
   return errno_status(errno);
+}
+
+// ---- activity for the serial events ----
+
+std::shared_ptr<Port> Port::find(const std::string& path) {
+  char resolved[PATH_MAX];
+  if (!::realpath(path.c_str(), resolved)) return nullptr;
+  std::lock_guard guard(registry_mutex);
+  auto it = registry.find(resolved);
+  return it == registry.end() ? nullptr : it->second.lock();
+}
+
+int Port::add_listener(Listener listener) {
+  std::lock_guard guard(listeners_mutex_);
+  int id = next_listener_++;
+  listeners_.emplace(id, std::move(listener));
+  if (!watcher_.joinable()) watcher_ = std::thread([this] { watch(); });
+  rewatch_.wake();
+  return id;
+}
+
+void Port::remove_listener(int id) {
+  std::lock_guard guard(listeners_mutex_);  // waits for a notification in progress
+  listeners_.erase(id);
+}
+
+void Port::set_line_probe(LineProbe probe) {
+  std::lock_guard guard(listeners_mutex_);
+  probe_ = std::move(probe);
+  rewatch_.wake();
+}
+
+void Port::notify(const PortActivity& activity) {
+  std::lock_guard guard(listeners_mutex_);
+  for (auto& [id, l] : listeners_) l.notify(activity);
+}
+
+// The watcher: while a listener wants data, input is taken from the driver as it arrives (into
+// the port's queue, where reads find it: the CHAR event leaves the bytes to viRead); while one
+// wants lines, the lines are read every kLinePeriod and changes reported. Reads by sessions go on
+// as before: a read holding the read lock takes (and reports) the input itself.
+void Port::watch() {
+  constexpr int kLinePeriodMs = 10;
+  constexpr int kBusyRetryMs = 5;         // a read holds the read lock: it will take the input
+  constexpr std::size_t kQueueLimit = 1 << 20;  // input nobody reads stays in the driver past this
+  constexpr int kFullRetryMs = 100;
+  LineStatus last;
+  bool have_last = false, lines_silent = false;
+  for (;;) {
+    unsigned wants = 0;
+    LineProbe probe;
+    {
+      std::lock_guard guard(listeners_mutex_);
+      for (auto& [id, l] : listeners_) wants |= l.wants();
+      probe = probe_;
+    }
+    if (stop_) return;
+    if (!(wants & kWatchLines)) have_last = false;  // a change while nobody watched is not reported later
+    const bool full = queued_.load() >= kQueueLimit;
+    const bool data = (wants & kWatchData) && !lost_ && !full;
+    const bool lines = (wants & kWatchLines) && !lost_ && !lines_silent;
+    // Full: look again later (a read drains the queue without telling the watcher).
+    const int timeout = lines ? kLinePeriodMs : ((wants & kWatchData) && full && !lost_) ? kFullRetryMs : -1;
+    pollfd fds[2] = {{rewatch_.fd(), POLLIN, 0}, {fd_, static_cast<short>(data ? POLLIN : 0), 0}};
+    int r = ::poll(fds, 2, timeout);
+    if (r < 0 && errno != EINTR) return;
+    if (fds[0].revents & POLLIN) {
+      rewatch_.reset();
+      lines_silent = false;  // a new probe or listener: try the lines again
+      continue;
+    }
+    if (data && (fds[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) {
+      if (read_lock_.lock_until(core::Deadline::after_ms(0))) {
+        (void)fill(core::Deadline::after_ms(0), -1);  // reports what it read; marks a hang-up
+        read_lock_.unlock();
+      } else {
+        pollfd w{rewatch_.fd(), POLLIN, 0};
+        ::poll(&w, 1, kBusyRetryMs);
+      }
+    }
+    if (lines) {
+      LineStatus now;
+      if (!probe || !probe(fd_, now)) {
+        lines_silent = true;  // this driver tells nothing (a pseudo-terminal): stop polling
+        have_last = false;
+        continue;
+      }
+      if (have_last) {
+        PortActivity activity = line_changes(last, now);
+        if (activity.any_line_change()) notify(activity);
+      }
+      last = now;
+      have_last = true;
+    }
+  }
 }
 
 }  // namespace cppvisa::serial

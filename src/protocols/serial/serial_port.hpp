@@ -5,6 +5,8 @@
 #include "core/deadline.hpp"
 #include "protocols/serial/input_queue.hpp"
 #include "protocols/serial/line_settings.hpp"
+#include "protocols/serial/line_watch.hpp"
+#include "protocols/net/socket.hpp"
 
 #include <cppvisa/status.hpp>
 
@@ -13,11 +15,13 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 
 namespace cppvisa::serial {
 
@@ -86,9 +90,35 @@ class Port {
   bool lost() const noexcept { return lost_.load(); }
   const std::string& device() const noexcept { return device_; }
 
+  // ---- activity for the serial events ----
+  static constexpr unsigned kWatchData = 1;   ///< read input as it arrives (CHAR, TERMCHAR events)
+  static constexpr unsigned kWatchLines = 2;  ///< poll the modem lines and the break counter
+  /// A session with serial events enabled.
+  struct Listener {
+    /// Called with each batch of bytes received (by any session's read, or by the watcher) and
+    /// with line changes, on the thread that noticed, under the port's listener mutex (the
+    /// listener only queues events: it must not call the port).
+    std::function<void(const PortActivity&)> notify;
+    /// What the listener wants watched now (kWatch* bits); asked on each round of the watcher.
+    std::function<unsigned()> wants;
+  };
+  /// Adds a listener (starting the watcher thread on first use); returns its id.
+  int add_listener(Listener listener);
+  /// Removes a listener; when it returns, the listener is not being called and will not be.
+  void remove_listener(int id);
+  /// Tells the watcher that the listeners' wants changed (an event was enabled).
+  void rewatch() noexcept { rewatch_.wake(); }
+  /// Replaces how the watcher reads the lines (default read_line_status). For tests: a
+  /// pseudo-terminal has no modem lines and no break counter, so a test stands in for the driver.
+  void set_line_probe(LineProbe probe);
+  /// The port this process has open for `path` (after realpath), or null.
+  static std::shared_ptr<Port> find(const std::string& path);
+
  private:
   Port(int fd, std::string device);
   status_t fill(core::Deadline deadline, int cancel_fd);  // read_lock_ held
+  void notify(const PortActivity& activity);
+  void watch();  // the watcher thread
   status_t hang_up();                       // marks the port lost; returns VI_ERROR_CONN_LOST
   status_t errno_status(int err);
 
@@ -104,6 +134,14 @@ class Port {
   std::atomic<bool> lost_{false};
   bool have_counters_ = true;  // TIOCGICOUNT works (real UARTs, most USB adapters)
   int frame_errors_ = 0, parity_errors_ = 0, overruns_ = 0;
+
+  std::mutex listeners_mutex_;  // listeners_, next_listener_, probe_; held while notifying
+  std::map<int, Listener> listeners_;
+  int next_listener_ = 1;
+  LineProbe probe_ = read_line_status;
+  net::Waker rewatch_;  // wakes the watcher: wants changed, or stopping
+  std::atomic<bool> stop_{false};
+  std::thread watcher_;
 };
 
 }  // namespace cppvisa::serial

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -48,9 +49,11 @@ std::unique_ptr<core::Session> make_session(const ResourceName& name, status_t& 
 }
 
 SerialSession::SerialSession(const ResourceName& name, std::string device_path)
-    : Session(name, {}), path_(std::move(device_path)) {}
+    : Session(name, {event::asrl_char, event::asrl_termchar, event::asrl_break, event::asrl_cts, event::asrl_dsr,
+                     event::asrl_dcd, event::asrl_ri}),
+      path_(std::move(device_path)) {}
 
-SerialSession::~SerialSession() = default;
+SerialSession::~SerialSession() { SerialSession::disconnect(); }  // the port's watcher must not call us any more
 
 LineSettings SerialSession::settings_from_attributes() const {
   LineSettings s;
@@ -101,7 +104,50 @@ status_t SerialSession::connect(core::Deadline) {
 
 void SerialSession::disconnect() {
   std::lock_guard guard(port_mutex_);
+  if (port_ && listener_) port_->remove_listener(listener_);
+  listener_ = 0;
   port_.reset();
+}
+
+void SerialSession::event_enabled(event_type_t) {
+  std::lock_guard guard(port_mutex_);
+  if (!port_) return;
+  if (listener_) {
+    port_->rewatch();
+    return;
+  }
+  listener_ = port_->add_listener({[this](const PortActivity& a) { port_activity(a); }, [this] { return watch_wanted(); }});
+}
+
+unsigned SerialSession::watch_wanted() {
+  unsigned wants = 0;
+  auto& ev = events();
+  if (ev.enabled(event::asrl_char) || ev.enabled(event::asrl_termchar)) wants |= Port::kWatchData;
+  if (ev.enabled(event::asrl_break) || ev.enabled(event::asrl_cts) || ev.enabled(event::asrl_dsr) ||
+      ev.enabled(event::asrl_dcd) || ev.enabled(event::asrl_ri))
+    wants |= Port::kWatchLines;
+  return wants;
+}
+
+void SerialSession::port_activity(const PortActivity& a) {
+  auto raise = [this](event_type_t type, int times) {
+    if (times <= 0 || !events().enabled(type)) return;
+    for (int i = 0; i < times; ++i) raise_event(std::make_shared<core::Event>(type));
+  };
+  if (!a.received.empty()) {
+    // VI_EVENT_ASRL_CHAR: "at least one data byte has been received" (NI-VISA): one per batch
+    // read from the driver. TERMCHAR: one per termination character (VI_ATTR_TERMCHAR) received.
+    raise(event::asrl_char, 1);
+    if (events().enabled(event::asrl_termchar)) {
+      const auto termchar = static_cast<std::byte>(integer_attribute(attr::TERMCHAR, 0x0A));
+      raise(event::asrl_termchar, static_cast<int>(std::count(a.received.begin(), a.received.end(), termchar)));
+    }
+  }
+  raise(event::asrl_break, a.breaks);
+  raise(event::asrl_cts, a.cts);
+  raise(event::asrl_dsr, a.dsr);
+  raise(event::asrl_dcd, a.dcd);
+  raise(event::asrl_ri, a.ri);
 }
 
 std::shared_ptr<Port> SerialSession::port() const {

@@ -62,6 +62,9 @@ class SerialSession : public core::Session, private core::ByteSource {
   /// else unknown (a serial line cannot tell whether the instrument is preparing an answer).
   core::OutputState output_state() override;
 
+  /// The serial events (NI-VISA): starts watching the port (Port::add_listener) for this session.
+  void event_enabled(event_type_t type) override;
+
   /// The device this session opened (after connect).
   const std::string& device_path() const noexcept { return path_; }
 
@@ -79,10 +82,14 @@ class SerialSession : public core::Session, private core::ByteSource {
 
   /// The port, for attribute calls (which the backend does not serialise with close).
   std::shared_ptr<Port> port() const;
+  /// Raises the serial events this activity of the port means for this session.
+  void port_activity(const PortActivity& activity);
+  unsigned watch_wanted();
 
   std::string path_;
   mutable std::mutex port_mutex_;  // guards port_ itself (not the port)
   std::shared_ptr<Port> port_;     // set by connect, reset by disconnect
+  int listener_ = 0;               // our Port listener (0: none); guarded by port_mutex_
   core::MessageReader reader_;
   EndRule rule_;  // END rule of the read in progress
   net::Waker waker_;  // abort(): the port's waits watch it

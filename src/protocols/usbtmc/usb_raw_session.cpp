@@ -94,10 +94,7 @@ void UsbRawSession::interrupt_loop(std::uint8_t endpoint, std::size_t size) {
       continue;
     }
     errors = 0;
-    auto e = std::make_shared<core::Event>(event::usb_interrupt);
-    e->attributes[attr::USB_RECV_INTR_SIZE] = static_cast<std::int64_t>(n);
-    e->attributes[attr::USB_RECV_INTR_DATA] = std::string(reinterpret_cast<const char*>(buf.data()), n);
-    raise_event(std::move(e));
+    raise_event(usb_interrupt_event(std::span(buf.data(), n)));
   }
 }
 

@@ -24,7 +24,7 @@ void pause(int attempt, core::Deadline d) {
 }  // namespace
 
 UsbtmcSession::UsbtmcSession(const ResourceName& name, TransportOpener opener, SessionOptions options)
-    : Session(name, {event::service_request}), opener_(std::move(opener)), options_(options) {}
+    : Session(name, {event::service_request, event::usb_interrupt}), opener_(std::move(opener)), options_(options) {}
 
 UsbtmcSession::~UsbtmcSession() { disconnect(); }
 
@@ -93,6 +93,14 @@ void UsbtmcSession::disconnect() {
 
 // ---------------------------------------------------------------------------------- interrupt-IN
 
+std::shared_ptr<core::Event> usb_interrupt_event(std::span<const std::byte> packet) {
+  auto e = std::make_shared<core::Event>(event::usb_interrupt);
+  e->attributes[attr::STATUS] = std::int64_t{status::SUCCESS};
+  e->attributes[attr::USB_RECV_INTR_SIZE] = static_cast<std::int64_t>(packet.size());
+  e->attributes[attr::USB_RECV_INTR_DATA] = std::string(reinterpret_cast<const char*>(packet.data()), packet.size());
+  return e;
+}
+
 void UsbtmcSession::interrupt_loop() {
   std::vector<std::byte> buf(std::max<std::size_t>(info_.interrupt_max_packet, 2));
   int errors = 0;
@@ -114,7 +122,12 @@ void UsbtmcSession::interrupt_loop() {
     }
     errors = 0;
     Notification note;
-    if (!parse_notification(std::span(buf.data(), n), note)) continue;
+    if (!parse_notification(std::span(buf.data(), n), note) || note.kind == Notification::other) {
+      // USBTMC 1.0 §3.4: bNotify1 with D7 = 0 is vendor specific; VISA reports such packets on
+      // USB INSTR as VI_EVENT_USB_INTR with the packet (as on USB RAW).
+      raise_event(usb_interrupt_event(std::span(buf.data(), n)));
+      continue;
+    }
     if (note.kind == Notification::srq) {
       raise_event(std::make_shared<core::Event>(event::service_request));
     } else if (note.kind == Notification::status_byte) {

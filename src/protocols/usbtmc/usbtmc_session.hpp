@@ -40,6 +40,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -70,6 +71,10 @@ struct SessionOptions {
   /// known by model: usbtmc_quirks.hpp); it may change the options above.
   std::function<void(std::string_view idn, SessionOptions& options)> identify;
 };
+
+/// VI_EVENT_USB_INTR for an interrupt-IN packet (USB RAW: every packet; USB INSTR: the
+/// vendor-specific ones): VI_ATTR_STATUS, VI_ATTR_USB_RECV_INTR_SIZE and _DATA.
+std::shared_ptr<core::Event> usb_interrupt_event(std::span<const std::byte> packet);
 
 class UsbtmcSession : public core::Session, private core::ByteSource {
  public:

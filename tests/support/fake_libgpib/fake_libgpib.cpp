@@ -37,7 +37,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int LACS = 0x4, TACS = 0x8, ATN = 0x10, CIC = 0x20, CMPL = 0x100,
+constexpr int DCAS = 0x1, DTAS = 0x2, LACS = 0x4, TACS = 0x8, ATN = 0x10, CIC = 0x20, CMPL = 0x100,
               RQS = 0x800, SRQI = 0x1000, END = 0x2000, TIMO = 0x4000, ERR = 0x8000;
 constexpr int ENOL = 2, ECIC = 1, EARG = 4, ESAC = 5, EABO = 6, ENEB = 7, ECAP = 11, ETAB = 20;
 constexpr int kBoards = 16;
@@ -70,7 +70,8 @@ struct Board {
   bool present = false, cic = true, sc = true, ren = false, atn = false;
   int pad = 0, sad = 0, rsv = 0, ifc = 0, tmo = 13;
   int controller_pad = -1;       // to whom control was passed
-  bool listener = false, talker = false;  // the board addressed by its own commands
+  bool listener = false, talker = false;  // the board addressed (by its own commands or another controller's)
+  bool dcas = false, dtas = false;        // the board, as a device, was cleared / triggered (until ibwait acknowledges)
   std::vector<std::uint8_t> commands;
   std::vector<std::pair<int, int>> listeners;  // addressed by the last LAD/SAD bytes
 };
@@ -245,13 +246,20 @@ void commands(Board& b, int board, const std::uint8_t* data, long n) {
       };
       switch (c) {
         case 0x01: each_listener([](Instrument& i) { i.remote = false; }); break;  // GTL
-        case 0x04: each_listener([](Instrument& i) { ++i.clears; i.output.clear(); }); break;  // SDC
-        case 0x08: each_listener([](Instrument& i) { ++i.triggers; }); break;  // GET
+        case 0x04:  // SDC
+          each_listener([](Instrument& i) { ++i.clears; i.output.clear(); });
+          if (b.listener) b.dcas = true;
+          break;
+        case 0x08:  // GET
+          each_listener([](Instrument& i) { ++i.triggers; });
+          if (b.listener) b.dtas = true;
+          break;
         case 0x11:  // LLO, universal
           for (auto& i : g_instruments) if (i.board == board) i.lockout = b.ren;
           break;
         case 0x14:  // DCL, universal
           for (auto& i : g_instruments) if (i.board == board) { ++i.clears; i.output.clear(); }
+          b.dcas = true;
           break;
         default: break;
       }
@@ -280,6 +288,8 @@ int board_status(int board) {
   if (b.atn) sta |= ATN;
   if (b.listener) sta |= LACS;
   if (b.talker) sta |= TACS;
+  if (b.dcas) sta |= DCAS;
+  if (b.dtas) sta |= DTAS;
   for (const auto& i : g_instruments)
     if (i.board == board && i.srq_pending) sta |= SRQI;
   return sta;
@@ -504,12 +514,18 @@ EXPORT int ibwait(int ud, int mask) {
   if (!is_board && !g_boards[dp->board].cic) return fail(ECIC);  // as linux-gpib's device waits
   const int tmo = is_board ? g_boards[ud].tmo : dp->tmo;
   const Descriptor d = dp ? *dp : Descriptor{};
-  auto status = [&] { tick(); return is_board ? board_status(ud) : device_status(d); };
+  // CMPL: no asynchronous I/O in progress (this fake has none), so a wait for it returns at once.
+  auto status = [&] { tick(); return (is_board ? board_status(ud) : device_status(d)) | CMPL; };
   if (mask == 0) return done(status());
   const auto deadline = (mask & TIMO) ? deadline_of(tmo) : std::nullopt;
   for (;;) {
     const int now = status();
-    if (now & mask & ~TIMO) return done(now);
+    if (now & mask & ~TIMO) {
+      // linux-gpib: a board's DCAS and DTAS are cleared by the ibwait that waited for them.
+      if (is_board && (mask & DCAS)) g_boards[ud].dcas = false;
+      if (is_board && (mask & DTAS)) g_boards[ud].dtas = false;
+      return done(now);
+    }
     if (!wait(lock, deadline)) return done(status() | ((mask & TIMO) ? TIMO : 0));
   }
 }
@@ -682,6 +698,14 @@ EXPORT int fake_gpib_board(int board, const char* what) {
   if (w == "pad") return b.pad;
   if (w == "controller") return b.controller_pad;
   return -1;
+}
+
+/// Another controller on the bus sends command bytes on `board` (whose board is then not the
+/// controller-in-charge, fake_gpib_set_board): its own listen/talk address, SDC, DCL, GET reach
+/// the board as a device (LACS/TACS, DCAS, DTAS in its status).
+EXPORT void fake_gpib_bus_commands(int board, const unsigned char* data, long count) {
+  std::lock_guard lock(g_mutex);
+  commands(g_boards[board], board, data, count);
 }
 
 /// The command bytes sent on `board` since the reset (up to `capacity`); returns their number.
