@@ -2,6 +2,8 @@
 // deadline; cancelled watches never fire; many descriptors on the one thread.
 #include "core/reactor.hpp"
 
+#include "support/pipe.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,14 +18,7 @@ using namespace cppvisa::core;
 using namespace std::chrono_literals;
 
 namespace {
-struct Pipe {
-  int fds[2] = {-1, -1};
-  Pipe() { EXPECT_EQ(::pipe(fds), 0); }
-  ~Pipe() {
-    ::close(fds[0]);
-    ::close(fds[1]);
-  }
-};
+using cppvisa::testing::Pipe;
 
 template <class Pred>
 bool eventually(Pred pred) {

@@ -3,6 +3,8 @@
 // descriptor (no thread held), resumed when readable, at their deadline or interrupted.
 #include "core/work_pool.hpp"
 
+#include "support/pipe.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -137,15 +139,7 @@ TEST(WorkPool, DestructionCancelsWhatIsQueued) {
 // ---- parking (await_readable): a job waiting for a descriptor holds no thread ----
 
 namespace {
-struct Pipe {
-  int fds[2] = {-1, -1};
-  Pipe() { EXPECT_EQ(::pipe(fds), 0); }
-  ~Pipe() {
-    ::close(fds[0]);
-    ::close(fds[1]);
-  }
-  void put() { ASSERT_EQ(::write(fds[1], "x", 1), 1); }
-};
+using cppvisa::testing::Pipe;
 }  // namespace
 
 TEST(WorkPool, ParkedJobsHoldNoThreadAndResumeWhenReadable) {
