@@ -136,12 +136,18 @@ TEST_F(AsyncMany, QueriesInOrderWithCallbacksAndAnswersInPieces) {
 TEST_F(AsyncMany, ATimeoutKeepsTheBytesReceived) {
   Listener l;
   auto r = open(l, 300);
+  const auto start = std::chrono::steady_clock::now();
   auto reply = r->read_async();
   l.send(0, "partial");  // no termination: the read times out with these bytes
   try {
     reply.get();
     ADD_FAILURE() << "the read ended without its termination";
   } catch (const VisaIOError& e) {
+    // The timeout counts from the read's start, not from the last byte or a wake of the reactor
+    // (generous above: a loaded machine may be late, never early).
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    EXPECT_GE(elapsed.count(), 299);
+    EXPECT_LT(elapsed.count(), 5000);
     EXPECT_EQ(e.error_code(), status::ERROR_TMO);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(e.received().data()), e.received().size()), "partial");
   }
