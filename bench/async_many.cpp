@@ -53,6 +53,13 @@ long status_field(const char* name) {
   return -1;
 }
 
+/// CPU time (user + system) this process (the client; the server is the child) used so far, in s.
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 void raise_open_file_limit() {
   rlimit r{};
   if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
@@ -176,6 +183,7 @@ int main(int argc, char** argv) {
       r->set_timeout(10000);
       for (int i = 0; i < 50; ++i) r->query("*IDN?");  // warm-up
       long count = 0;
+      const double cpu_start = cpu_seconds();
       auto start = clock_type::now();
       auto until = start + std::chrono::duration<double>(seconds);
       while (clock_type::now() < until) {
@@ -183,7 +191,8 @@ int main(int argc, char** argv) {
         ++count;
       }
       sync_rate = count / std::chrono::duration<double>(clock_type::now() - start).count();
-      std::printf("sync  1 session     : %8.0f queries/s (%ld queries)\n", sync_rate, count);
+      std::printf("sync  1 session     : %8.0f queries/s (%ld queries), client CPU %.1f us per query\n", sync_rate,
+                  count, (cpu_seconds() - cpu_start) * 1e6 / count);
     }
 
     // 2. N sessions, one query each, all in flight at once.
@@ -229,6 +238,7 @@ int main(int argc, char** argv) {
     pollers.reserve(rs.size());
     for (int i = 0; i < n; ++i)
       pollers.push_back(Poller{rs[i].get(), cppvisa::testing::many_idn(i), &stop, &replies, &wrong, &in_flight});
+    const double cpu_start = cpu_seconds();
     auto start = clock_type::now();
     for (auto& p : pollers) p.next();
     auto until = start + std::chrono::duration<double>(seconds);
@@ -240,8 +250,10 @@ int main(int argc, char** argv) {
     while (in_flight.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const double s = std::chrono::duration<double>(clock_type::now() - start).count();
     const double async_rate = replies.load() / s;
-    std::printf("async %d sessions  : %8.0f queries/s (%ld replies, %ld wrong, in %.2f s) = %.1f x the sync rate\n",
-                n, async_rate, replies.load(), wrong.load(), s, async_rate / sync_rate);
+    const double cpu_per_query = (cpu_seconds() - cpu_start) * 1e6 / std::max(1L, replies.load());
+    std::printf("async %d sessions  : %8.0f queries/s (%ld replies, %ld wrong, in %.2f s) = %.2f x the sync rate, "
+                "client CPU %.1f us per query\n",
+                n, async_rate, replies.load(), wrong.load(), s, async_rate / sync_rate, cpu_per_query);
     std::printf("client threads      : %ld at start (main), peak %ld (library pool 4 + reactor 1 + event dispatcher)\n",
                 threads_at_start, threads_peak);
     std::printf("parked in reactor   : peak %zu jobs waiting at once without a thread\n", parked_peak);

@@ -37,6 +37,9 @@ struct MessageBasedResource::AsyncRead : std::enable_shared_from_this<AsyncRead>
   core::Deadline deadline;
   Completion<std::string> done;
   std::vector<std::byte> out;
+  // Many reads may wait at once: the first asks for at most 4 KiB (a typical answer), so that a
+  // waiting read does not hold chunk_size() bytes; each next one doubles, up to chunk_size().
+  std::size_t ask = 4096;
   bool starting = false;  // next() is starting a chunk's read (its end may come before it returns)
   bool again = false;     // that chunk ended full: next() reads another (a loop, not a recursion)
 
@@ -68,7 +71,9 @@ struct MessageBasedResource::AsyncRead : std::enable_shared_from_this<AsyncRead>
       std::error_code ec;
       if (!self->room_for_more(out, ec)) return failed(ec);
       const std::size_t old = out.size();
-      out.resize(old + std::min(chunk, self->max_message_size_ - old));
+      ask = std::min(ask, chunk);
+      out.resize(old + std::min(ask, self->max_message_size_ - old));
+      ask *= 2;
       // A parked read resumes only after this job returned: `starting` is not raced.
       starting = true;
       core::async_read(core::WorkPool::shared(), *self->backend_, session, std::span(out).subspan(old), deadline,

@@ -157,6 +157,31 @@ TEST_F(AsyncMany, ATimeoutKeepsTheBytesReceived) {
   EXPECT_EQ(next.get(), " rest");
 }
 
+TEST_F(AsyncMany, ALongAnswerAndMaxMessageSize) {
+  Listener l;
+  auto r = open(l);
+  // 100 kB in several pieces: the read grows past its first 4 KiB request and parks between pieces.
+  std::string big(100000, 'x');
+  auto reply = r->read_async();
+  for (std::size_t at = 0; at < big.size(); at += 30000) {
+    l.send(0, big.substr(at, 30000));
+    std::this_thread::sleep_for(5ms);
+  }
+  l.send(0, "\n");
+  EXPECT_EQ(reply.get(), big);
+  // The caller's limit holds as in read(): VI_ERROR_ALLOC with the bytes kept so far.
+  r->set_max_message_size(10);
+  auto limited = r->read_async();
+  l.send(0, "0123456789abcdef\n");
+  try {
+    limited.get();
+    ADD_FAILURE() << "a message longer than max_message_size was read whole";
+  } catch (const VisaIOError& e) {
+    EXPECT_EQ(e.error_code(), status::ERROR_ALLOC);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(e.received().data()), e.received().size()), "0123456789");
+  }
+}
+
 TEST_F(AsyncMany, CloseWakesAParkedRead) {
   Listener l;
   auto r = open(l, 60000);
