@@ -17,6 +17,10 @@ if [[ -x "$BUILD/bench/usb_transfer_bench" ]] && command -v umockdev-wrapper > /
   echo "== usb_transfer_bench (libusb under umockdev)"
   umockdev-wrapper "$BUILD/bench/usb_transfer_bench" || status=1
 fi
+if [[ -x "$BUILD/bench/async_many" ]]; then
+  echo "== async_many (1000 served instruments through the asynchronous API)"
+  "$BUILD/bench/async_many" 1000 3 || status=1
+fi
 echo "== list_resources.py"
 "$here/list_resources.py" "$BUILD"
 rc=$?

@@ -133,6 +133,11 @@ class CPPVISA_API Backend {
                                   std::size_t& count);
   /// viTerminate: aborts an asynchronous job (or every job of the session when job_id is 0).
   virtual status_t terminate(session_t session, std::uint16_t degree, std::uint32_t job_id);
+  /// For asynchronous reads that wait without a thread: a file descriptor that becomes readable
+  /// (poll(2)) when input for `session` arrives, or -1 when the session's reads can only block
+  /// (the default; serial, USB, GPIB, a vendor library). A read that found nothing yet may wait
+  /// for it, then read again with `read_until` and a deadline of now. Valid until the session closes.
+  virtual int input_fd(session_t session);
 
   /// Whether this backend owns a live handle (used by the C ABI to route handles).
   virtual bool owns(session_t object) const = 0;

@@ -131,16 +131,32 @@ class CPPVISA_API MessageBasedResource : public Resource {
   std::string query(std::string_view message, std::chrono::duration<double> delay);
 
   // ---- asynchronous forms ----
-  /// query() on the library's small fixed pool of threads (shared by all resources; jobs of one
-  /// resource run in order, one at a time); returns at once. The future holds the answer or the
-  /// exception query() threw; VisaIOError(VI_ERROR_ABORT) when the resource closed before the
-  /// query started. The resource must outlive the call (close() and the destructor wait for a
-  /// running one). @throws InvalidSession when closed.
+  /// query() on the library's small fixed pool of threads (shared by all resources; calls of one
+  /// resource run in order, one at a time, and hold the object's call lock from their start to
+  /// their end as a synchronous call does); returns at once. While the answer has not arrived, a
+  /// session over a socket (raw socket, HiSLIP) waits in the library's reactor (epoll), not on a
+  /// pool thread, so any number of resources can wait at once; other sessions block a pool
+  /// thread for the read. The future holds the answer or the exception query() threw;
+  /// VisaIOError(VI_ERROR_ABORT) when the resource closed before the query started,
+  /// VI_ERROR_INV_OBJECT when it closed during the call. The resource must outlive the call
+  /// (close() and the destructor wait for a running one). @throws InvalidSession when closed.
   std::future<std::string> query_async(std::string message);
   /// write() on the pool (as query_async()); the future holds the bytes written.
   std::future<std::size_t> write_async(std::string message);
   /// read() on the pool (as query_async()); the future holds the message read.
   std::future<std::string> read_async();
+
+  /// The handler of the callback forms: called once, on a pool thread, with no lock of the
+  /// library held (it may call this resource), with `error` null and the value, or with the
+  /// exception the synchronous call would have thrown (and an empty value).
+  template <class T>
+  using Completion = std::function<void(std::exception_ptr error, T value)>;
+  /// query_async() calling `done` instead of fulfilling a future. @throws InvalidSession when closed.
+  void query_async(std::string message, Completion<std::string> done);
+  /// write_async() calling `done`. @throws InvalidSession when closed.
+  void write_async(std::string message, Completion<std::size_t> done);
+  /// read_async() calling `done`. @throws InvalidSession when closed.
+  void read_async(Completion<std::string> done);
 
   // ---- binary and ASCII values ----
   /// Writes message + a binary block of `values` (IEEE 488.2 §7.7.6 definite length with the
@@ -302,6 +318,11 @@ class CPPVISA_API MessageBasedResource : public Resource {
   /// decode() of a whole message, without read_termination when it ends with it.
   std::string decode_message(std::span<const std::byte> raw) const;
   void wait_query_delay() const;  ///< sleeps query_delay() when positive
+  /// read_raw()'s check before another chunk: false (and `ec`, the cause recorded) when `out`
+  /// already holds max_message_size() bytes.
+  bool room_for_more(const std::vector<std::byte>& out, std::error_code& ec) const;
+  /// Records the cause of a failed read of the message `out` (read_raw() and read_async()).
+  void record_read_error(status_t st, const std::vector<std::byte>& out) const;
   /// Adds chunk_size, query_delay, encoding, terminations, send_end, io_protocol, stb
   const Property* find_property(std::string_view name) const override;
   /// Appends the names find_property() adds
@@ -315,6 +336,17 @@ class CPPVISA_API MessageBasedResource : public Resource {
   std::string read_termination_;  ///< see read_termination()
   /// Guards the settings above for their getters; setters hold it and the call lock.
   mutable std::mutex settings_mutex_;
+
+ private:
+  struct AsyncRead;  // a read() waiting without a thread (message_based_async.cpp)
+  /// The future forms over the callback forms: `start(completion)` fulfils the future.
+  template <class T, class Start>
+  static std::future<T> future_of(Start start);
+  /// Posts `call(done)` as this resource's next asynchronous call: `call` runs on a pool thread
+  /// with the call reserved (reserve_call()) and must end it with finish_call(); cancelled, `done`
+  /// gets VI_ERROR_ABORT.
+  template <class T>
+  void post_call(std::function<void(Completion<T>)> call, Completion<T> done);
 };
 
 }  // namespace cppvisa

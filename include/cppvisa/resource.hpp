@@ -11,6 +11,7 @@
 #include <cppvisa/types.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -254,13 +255,21 @@ class CPPVISA_API Resource {
   void post_async(std::function<void(bool cancelled)> job);
 
   /// Holds the object's call lock (recursive: a call may make others) for the rest of a call that
-  /// operates on the session or changes its settings; see the thread-safety notes above.
-  std::unique_lock<std::recursive_mutex> serialise() const { return std::unique_lock(call_mutex_); }
+  /// operates on the session or changes its settings; see the thread-safety notes above. Also
+  /// waits while an asynchronous call holds the object between two of its steps (reserve_call()).
+  std::unique_lock<std::recursive_mutex> serialise() const;
+  /// From the asynchronous call holding the call lock: keeps the object reserved for it after it
+  /// releases the lock (while it waits for the instrument without a thread), until end_reserve().
+  void reserve_call() const;
+  /// Ends reserve_call() (from any thread) and lets waiting calls in.
+  void end_reserve() const;
 
  private:
   friend class ResourceManager;
   struct HandlerSlot;
   mutable std::recursive_mutex call_mutex_;  // see serialise()
+  mutable std::condition_variable_any call_free_;  // signalled by end_reserve()
+  mutable bool call_reserved_ = false;  // guarded by call_mutex_
   std::mutex handlers_mutex_;                // guards handlers_ and next_handler_id_
   std::map<int, std::unique_ptr<HandlerSlot>> handlers_;
   int next_handler_id_ = 1;

@@ -203,33 +203,39 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::err
   const auto deadline = call_deadline();
   status_t st = status::SUCCESS_MAX_CNT;
   while (st == status::SUCCESS_MAX_CNT) {
-    if (out.size() >= max_message_size_) {
-      // The limit keeps memory bounded by what the caller allows, not by what the peer sends.
-      check(core::fail(status::ERROR_ALLOC,
-                       fmt::format("the message is longer than max_message_size ({} bytes): {}; the rest is "
-                                   "still to be read (set_max_message_size() raises the limit)",
-                                   max_message_size_, core::received_summary(out, {}, {}))),
-            ec);
-      break;
-    }
+    if (!room_for_more(out, ec)) break;
     std::size_t old = out.size();
     out.resize(old + std::min(chunk, max_message_size_ - old));
     std::size_t n = read_until(std::span(out).subspan(old), st, deadline, ec);
     out.resize(old + n);
     if (ec) {
-      if (st != status::ERROR_INV_OBJECT) {
-        // The summary of the whole message replaces the last read's; a lower layer's cause
-        // ("the peer closed the connection", an errno) stays in front, as the backend put it.
-        std::string text = core::received_summary(out, read_termination_, "read_termination");
-        if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", timeout(), text);
-        else if (std::string lower = core::detail_for(st); lower.find("; ") != std::string::npos)
-          text = lower.substr(0, lower.find("; ")) + "; " + text;
-        core::fail(st, std::move(text));
-      }
+      record_read_error(st, out);
       break;
     }
   }
   return out;
+}
+
+bool MessageBasedResource::room_for_more(const std::vector<std::byte>& out, std::error_code& ec) const {
+  if (out.size() < max_message_size_) return true;
+  // The limit keeps memory bounded by what the caller allows, not by what the peer sends.
+  check(core::fail(status::ERROR_ALLOC,
+                   fmt::format("the message is longer than max_message_size ({} bytes): {}; the rest is "
+                               "still to be read (set_max_message_size() raises the limit)",
+                               max_message_size_, core::received_summary(out, {}, {}))),
+        ec);
+  return false;
+}
+
+void MessageBasedResource::record_read_error(status_t st, const std::vector<std::byte>& out) const {
+  if (st == status::ERROR_INV_OBJECT) return;
+  // The summary of the whole message replaces the last read's; a lower layer's cause
+  // ("the peer closed the connection", an errno) stays in front, as the backend put it.
+  std::string text = core::received_summary(out, read_termination_, "read_termination");
+  if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", timeout(), text);
+  else if (std::string lower = core::detail_for(st); lower.find("; ") != std::string::npos)
+    text = lower.substr(0, lower.find("; ")) + "; " + text;
+  core::fail(st, std::move(text));
 }
 
 std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size) {
@@ -336,49 +342,6 @@ std::string MessageBasedResource::query(std::string_view message, std::error_cod
   if (ec) return {};
   if (query_delay_.count() > 0) std::this_thread::sleep_for(query_delay_);
   return read(ec);
-}
-
-// ---- asynchronous forms ----
-
-namespace {
-/// A pool job that fulfils `promise` with `call()` (or its exception; VI_ERROR_ABORT when cancelled).
-template <class T, class Call>
-std::function<void(bool)> fulfil(std::shared_ptr<std::promise<T>> promise, Call call, std::string name) {
-  return [promise = std::move(promise), call = std::move(call), name = std::move(name)](bool cancelled) {
-    if (cancelled) {
-      promise->set_exception(std::make_exception_ptr(
-          VisaIOError(status::ERROR_ABORT, fmt::format("(resource {})", name),
-                      "the resource was closed before the asynchronous call started")));
-      return;
-    }
-    try {
-      promise->set_value(call());
-    } catch (...) {
-      promise->set_exception(std::current_exception());
-    }
-  };
-}
-}  // namespace
-
-std::future<std::string> MessageBasedResource::query_async(std::string message) {
-  auto promise = std::make_shared<std::promise<std::string>>();
-  auto future = promise->get_future();
-  post_async(fulfil(promise, [this, message = std::move(message)] { return query(message); }, resource_name()));
-  return future;
-}
-
-std::future<std::size_t> MessageBasedResource::write_async(std::string message) {
-  auto promise = std::make_shared<std::promise<std::size_t>>();
-  auto future = promise->get_future();
-  post_async(fulfil(promise, [this, message = std::move(message)] { return write(message); }, resource_name()));
-  return future;
-}
-
-std::future<std::string> MessageBasedResource::read_async() {
-  auto promise = std::make_shared<std::promise<std::string>>();
-  auto future = promise->get_future();
-  post_async(fulfil(promise, [this] { return read(); }, resource_name()));
-  return future;
 }
 
 // ---- values ----

@@ -98,11 +98,31 @@ void Resource::close() noexcept {
     } catch (...) {
     }
   }
-  core::WorkPool::shared().wait_idle(link_->session);  // a running asynchronous call has returned
+  // A call waiting for its answer in the reactor ends now (VI_ERROR_INV_OBJECT), then has returned.
+  core::WorkPool::shared().interrupt_key(link_->session);
+  core::WorkPool::shared().wait_idle(link_->session);
   if (auto reg = link_->registry.lock()) {
     std::lock_guard guard(reg->mutex);
     reg->resources.erase(this);
   }
+}
+
+std::unique_lock<std::recursive_mutex> Resource::serialise() const {
+  std::unique_lock lock(call_mutex_);
+  // Reserved only by an asynchronous call that released the lock (never by a holder of it), so
+  // this thread holds the lock once here and the wait releases it entirely.
+  call_free_.wait(lock, [this] { return !call_reserved_; });
+  return lock;
+}
+
+void Resource::reserve_call() const { call_reserved_ = true; }  // the caller holds call_mutex_
+
+void Resource::end_reserve() const {
+  {
+    std::lock_guard lock(call_mutex_);
+    call_reserved_ = false;
+  }
+  call_free_.notify_all();
 }
 
 void Resource::post_async(std::function<void(bool cancelled)> job) {

@@ -4,6 +4,7 @@
 #include "cabi/buffered_io.hpp"
 #include "cabi/guard.hpp"
 #include "cabi/io_events.hpp"
+#include "core/async_read.hpp"
 
 #include <cppvisa/attributes.hpp>
 
@@ -71,7 +72,15 @@ CPPVISA_C_API ViStatus viReadAsync(ViSession vi, ViPBuf buf, ViUInt32 cnt, ViPJo
     if (jobId) *jobId = job;
     if (io_enabled(*r.session)) {
       auto s = r.session;
-      start_async(s, job, "viReadAsync", buf, [s, buf, cnt](std::size_t& count) { return read_into(*s, buf, cnt, count); });
+      start_async(s, job, "viReadAsync", buf, [s, buf, cnt](TransferDone done) {
+        // The read's timeout counts from its start, as viRead's.
+        AttrValue tmo;
+        std::uint32_t ms = 2000;
+        if (s->backend->get_attribute(s->handle, attr::TMO_VALUE, tmo) >= 0)
+          if (auto* v = std::get_if<std::int64_t>(&tmo)) ms = static_cast<std::uint32_t>(*v);
+        core::async_read(core::WorkPool::shared(), *s->backend, s->handle, std::as_writable_bytes(std::span(buf, cnt)),
+                         core::Deadline::after_ms(ms), std::move(done));
+      });
       return VI_SUCCESS;
     }
     std::size_t count = 0;
@@ -92,8 +101,12 @@ CPPVISA_C_API ViStatus viWriteAsync(ViSession vi, ViConstBuf buf, ViUInt32 cnt, 
     if (jobId) *jobId = job;
     if (io_enabled(*r.session)) {
       auto s = r.session;
-      start_async(s, job, "viWriteAsync", const_cast<ViPBuf>(buf), [s, buf, cnt](std::size_t& count) {
-        return s->backend->write(s->handle, std::as_bytes(std::span(buf, cnt)), count);
+      // A write blocks its pool thread until the bytes are handed to the transport (a socket's
+      // send buffer takes a command at once).
+      start_async(s, job, "viWriteAsync", const_cast<ViPBuf>(buf), [s, buf, cnt](TransferDone done) {
+        std::size_t count = 0;
+        status_t st = s->backend->write(s->handle, std::as_bytes(std::span(buf, cnt)), count);
+        done(st, count);
       });
       return VI_SUCCESS;
     }

@@ -42,11 +42,17 @@ std::uint64_t pool_key(SessionState& s) {
 }  // namespace
 
 void start_async(const std::shared_ptr<SessionState>& s, std::uint32_t job, std::string operation, void* buffer,
-                 std::function<status_t(std::size_t& count)> transfer) {
+                 Transfer transfer) {
   const std::uint64_t key = pool_key(*s);
   auto run = [s, job, operation = std::move(operation), buffer, transfer = std::move(transfer)](bool cancelled) {
-    status_t st = VI_ERROR_ABORT;
-    std::size_t count = 0;
+    auto complete = [s, job, buffer, operation](status_t st, std::size_t count) {
+      {
+        std::lock_guard lock(s->event_mutex);
+        s->jobs.erase(job);
+      }
+      s->jobs_done.notify_all();
+      post_io_completion(*s, st, job, buffer, count, operation);
+    };
     bool go = false;
     {
       std::lock_guard lock(s->event_mutex);
@@ -56,13 +62,9 @@ void start_async(const std::shared_ptr<SessionState>& s, std::uint32_t job, std:
         go = true;
       }
     }
-    if (go) st = transfer(count);  // viTerminate aborts it through the session: VI_ERROR_ABORT
-    {
-      std::lock_guard lock(s->event_mutex);
-      s->jobs.erase(job);
-    }
-    s->jobs_done.notify_all();
-    post_io_completion(*s, st, job, buffer, count, operation);
+    // viTerminate aborts it through the session (or wakes its parked read): VI_ERROR_ABORT.
+    if (go) transfer(std::move(complete));
+    else complete(VI_ERROR_ABORT, 0);
   };
   // Registered before it is posted, so that viTerminate finds it from the start.
   std::lock_guard lock(s->event_mutex);
@@ -71,22 +73,22 @@ void start_async(const std::shared_ptr<SessionState>& s, std::uint32_t job, std:
 
 status_t terminate_async(SessionState& s, std::uint32_t job, bool& found) {
   found = false;
-  std::vector<std::uint64_t> queued;
-  bool running = false;
+  std::vector<std::uint64_t> queued, started;
   {
     std::lock_guard lock(s.event_mutex);
     for (auto& [id, j] : s.jobs) {
       if (job != VI_NULL && id != job) continue;
       found = true;
       j.terminated = true;  // a job that starts from now on completes with VI_ERROR_ABORT at once
-      if (j.running) running = true;
-      else queued.push_back(j.pool_id);
+      (j.running ? started : queued).push_back(j.pool_id);
     }
   }
   // Queued jobs complete now, on this thread (a job that started meanwhile saw `terminated`).
   for (auto pool_id : queued)
     if (auto f = core::WorkPool::shared().take(pool_id)) f(true);
-  if (!running) return VI_SUCCESS;
+  if (started.empty()) return VI_SUCCESS;
+  // A read parked in the reactor ends now; one reading ends when it would park next.
+  for (auto pool_id : started) core::WorkPool::shared().interrupt(pool_id);
   // The transfer in progress: a real abort where the session can abort its transfer.
   status_t st = s.backend->terminate(s.handle, 0, job);
   if (st == VI_ERROR_NSUP_OPER) {
@@ -98,16 +100,18 @@ status_t terminate_async(SessionState& s, std::uint32_t job, bool& found) {
 }
 
 void cancel_async_jobs(SessionState& s) {
-  std::vector<std::uint64_t> queued;
+  std::vector<std::uint64_t> queued, started;
   {
     std::lock_guard lock(s.event_mutex);
     for (auto& [id, j] : s.jobs) {
       j.terminated = true;
-      if (!j.running) queued.push_back(j.pool_id);
+      (j.running ? started : queued).push_back(j.pool_id);
     }
   }
   for (auto pool_id : queued)
     if (auto f = core::WorkPool::shared().take(pool_id)) f(true);
+  // A read parked in the reactor ends now (the backend's close aborts one in progress).
+  for (auto pool_id : started) core::WorkPool::shared().interrupt(pool_id);
 }
 
 void wait_async_jobs(SessionState& s) {

@@ -34,4 +34,6 @@ status_t Backend::usb_control_in(session_t s, std::int16_t, std::int16_t, std::u
 }
 status_t Backend::terminate(session_t s, std::uint16_t, std::uint32_t) { return owns(s) ? status::ERROR_NSUP_OPER : status::ERROR_INV_OBJECT; }
 
+int Backend::input_fd(session_t) { return -1; }
+
 }  // namespace cppvisa

@@ -75,6 +75,7 @@ Session::~Session() = default;
 status_t Session::connect(Deadline) { return status::SUCCESS; }
 status_t Session::abort() { return status::ERROR_NSUP_OPER; }
 OutputState Session::output_state() { return OutputState::unknown; }
+int Session::input_fd() { return -1; }
 void Session::disconnect() {}
 
 status_t Session::read(std::span<std::byte>, std::size_t& count, Deadline) {

@@ -127,6 +127,9 @@ class Session {
   /// Whether a read would find output now, non-destructively (never reads or disturbs the
   /// device). Called with the io mutex held. Default: OutputState::unknown.
   virtual OutputState output_state();
+  /// The descriptor that becomes readable when input for read() arrives (Backend::input_fd), or
+  /// -1 (the default: reads only block). Called with the io mutex held.
+  virtual int input_fd();
 
   // ---- attributes ----
   /// Values for attributes this session supports. The default handles every attribute of the

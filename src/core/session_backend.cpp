@@ -501,6 +501,14 @@ status_t SessionBackend::terminate(session_t h, std::uint16_t, std::uint32_t) {
   }
 }
 
+int SessionBackend::input_fd(session_t h) {
+  auto s = session(h);
+  if (!s) return -1;
+  std::lock_guard io(s->io_mutex());
+  if (!owns(h) || s->closed()) return -1;
+  return s->input_fd();
+}
+
 status_t SessionBackend::output_state(session_t h, core::OutputState& state) {
   state = OutputState::unknown;
   auto s = session(h);

@@ -92,6 +92,8 @@ class SessionBackend : public Backend {
   /// Session::output_state() of `session` under its io mutex (taken briefly: waits for an
   /// operation in progress). VI_ERROR_INV_OBJECT for a handle that is not a session.
   status_t output_state(session_t session, core::OutputState& state);
+  /// Session::input_fd() of `session` under its io mutex; -1 for a handle that is not a session.
+  int input_fd(session_t session) override;
 
   /// Delivers an event raised by a session (queue and/or handlers on the dispatcher thread).
   void deliver_event(Session& session, const std::shared_ptr<Event>& event);

@@ -1,12 +1,23 @@
 #include "core/work_pool.hpp"
 
+#include "core/reactor.hpp"
+
 #include <algorithm>
+#include <tuple>
 
 namespace cppvisa::core {
 namespace {
 // The pool and key of the job the current thread runs (for wait_idle() from inside a job).
 thread_local const WorkPool* tl_pool = nullptr;
 thread_local std::uint64_t tl_key = 0;
+// What the running job asked with await_readable(), taken when it returns.
+struct ParkRequest {
+  bool wanted = false;
+  int fd = -1;
+  Deadline deadline = Deadline::never();
+  std::function<void(WorkPool::Wake)> resume;
+};
+thread_local ParkRequest tl_park;
 }  // namespace
 
 WorkPool::WorkPool(unsigned threads) : max_threads_(std::max(1u, threads)) {}
@@ -25,6 +36,22 @@ WorkPool::~WorkPool() {
   for (auto& job : cancelled) job(true);
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+  // Parked jobs (and ones woken after the threads left) finish here, interrupted.
+  std::vector<Job> left;
+  {
+    std::lock_guard guard(mutex_);
+    for (auto& [key, ks] : keys_) {
+      if (ks.parked) {
+        Reactor::shared().cancel(ks.token);
+        ks.parked = false;
+        left.push_back([c = std::move(ks.continuation)](bool) { c(Wake::interrupted); });
+      } else if (ks.resume) {
+        left.push_back(std::move(ks.resume));
+      }
+    }
+  }
+  Reactor::shared().quiesce();  // a watch that fired meanwhile has finished with this pool
+  for (auto& job : left) job(true);
 }
 
 WorkPool& WorkPool::shared() {
@@ -96,6 +123,76 @@ void WorkPool::wait_idle(std::uint64_t key) {
   idle_.wait(guard, [&] { return keys_.count(key) == 0; });
 }
 
+bool WorkPool::await_readable(int fd, Deadline deadline, std::function<void(Wake)> resume) {
+  if (tl_pool != this) return false;
+  tl_park.wanted = true;
+  tl_park.fd = fd;
+  tl_park.deadline = deadline;
+  tl_park.resume = std::move(resume);
+  return true;
+}
+
+void WorkPool::park(std::uint64_t key, std::uint64_t id, int fd, Deadline deadline,
+                    std::function<void(Wake)> resume) {
+  // mutex_ held. Lock order: the pool's mutex, then the reactor's (whose callbacks run without
+  // its own lock, so that a wake taking ours cannot deadlock).
+  auto& ks = keys_.at(key);
+  ks.continuation = std::move(resume);
+  ks.parked = true;
+  ++parked_;
+  if (stop_ || interrupted_.count(id)) {
+    wake(id, ks.token, Wake::interrupted);
+    return;
+  }
+  ks.token = Reactor::shared().watch(fd, deadline, [this, id, generation = ++ks.generation](Reactor::Fired f) {
+    std::lock_guard guard(mutex_);
+    wake(id, generation, f == Reactor::Fired::readable ? Wake::readable : Wake::deadline);
+  });
+}
+
+void WorkPool::wake(std::uint64_t id, std::uint64_t generation, Wake why) {
+  // mutex_ held.
+  auto k = key_of_.find(id);
+  if (k == key_of_.end()) return;
+  auto& ks = keys_.at(k->second);
+  if (ks.current != id || !ks.parked) return;
+  if (why != Wake::interrupted && generation != ks.generation) return;  // a watch of an earlier park
+  if (why == Wake::interrupted) Reactor::shared().cancel(ks.token);
+  ks.parked = false;
+  --parked_;
+  ks.resume = [c = std::move(ks.continuation), why](bool cancelled) { c(cancelled ? Wake::interrupted : why); };
+  ks.continuation = nullptr;
+  ready_.push_back(k->second);
+  work_.notify_one();
+}
+
+bool WorkPool::interrupt(std::uint64_t id) {
+  std::lock_guard guard(mutex_);
+  auto k = key_of_.find(id);
+  if (k == key_of_.end()) return false;
+  auto& ks = keys_.at(k->second);
+  if (!ks.running || ks.current != id) return false;  // queued
+  interrupted_.insert(id);
+  if (ks.parked) wake(id, 0, Wake::interrupted);
+  return true;
+}
+
+void WorkPool::interrupt_key(std::uint64_t key) {
+  std::uint64_t id = 0;
+  {
+    std::lock_guard guard(mutex_);
+    auto it = keys_.find(key);
+    if (it == keys_.end() || !it->second.running) return;
+    id = it->second.current;
+  }
+  interrupt(id);
+}
+
+std::size_t WorkPool::parked() const {
+  std::lock_guard guard(mutex_);
+  return parked_;
+}
+
 void WorkPool::run() {
   std::unique_lock guard(mutex_);
   for (;;) {
@@ -104,12 +201,22 @@ void WorkPool::run() {
     std::uint64_t key = ready_.front();
     ready_.pop_front();
     auto& ks = keys_.at(key);
-    auto [id, job] = std::move(ks.queue.front());
-    ks.queue.pop_front();
-    ks.running = true;
+    Job job;
+    std::uint64_t id = 0;
+    if (ks.resume) {  // a parked job woke up
+      job = std::move(ks.resume);
+      ks.resume = nullptr;
+      id = ks.current;
+    } else {
+      std::tie(id, job) = std::move(ks.queue.front());
+      ks.queue.pop_front();
+      ks.running = true;
+      ks.current = id;
+    }
     guard.unlock();
     tl_pool = this;
     tl_key = key;
+    tl_park = {};
     try {
       job(false);
     } catch (...) {
@@ -117,10 +224,18 @@ void WorkPool::run() {
     }
     job = nullptr;  // what the job held is released outside the lock
     tl_pool = nullptr;
+    ParkRequest request = std::move(tl_park);
+    tl_park = {};
     guard.lock();
+    if (request.wanted) {
+      park(key, id, request.fd, request.deadline, std::move(request.resume));
+      continue;
+    }
     key_of_.erase(id);
+    interrupted_.erase(id);
     auto it = keys_.find(key);
     it->second.running = false;
+    it->second.current = 0;
     if (!it->second.queue.empty() && !stop_) {
       ready_.push_back(key);
       work_.notify_one();

@@ -27,11 +27,12 @@ inline GatewayOptions every_protocol(std::string resource) {
   return o;
 }
 
-/// A gateway over `@sim`, started with the given options.
+/// A gateway over `@sim` (or another backend specification, e.g. "file.yaml@sim"), started with
+/// the given options.
 class ServedGateway {
  public:
-  void start(GatewayOptions options) {
-    gateway_ = std::make_unique<Gateway>(open_backend("@sim"), std::move(options));
+  void start(GatewayOptions options, const std::string& backend = "@sim") {
+    gateway_ = std::make_unique<Gateway>(open_backend(backend), std::move(options));
     gateway_->start();
     for (const auto& e : gateway_->endpoints()) names_[e.protocol] = e.resource;
   }

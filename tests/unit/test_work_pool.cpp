@@ -1,15 +1,21 @@
 // Tests of core/work_pool.hpp: jobs in order per key, keys side by side on a bounded number of
-// threads, queued jobs taken out (cancelled), waiting for a key to be idle.
+// threads, queued jobs taken out (cancelled), waiting for a key to be idle, jobs parked on a
+// descriptor (no thread held), resumed when readable, at their deadline or interrupted.
 #include "core/work_pool.hpp"
+
+#include "support/pipe.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace cppvisa::core;
 using namespace std::chrono_literals;
@@ -128,4 +134,120 @@ TEST(WorkPool, DestructionCancelsWhatIsQueued) {
   }
   EXPECT_EQ(ran.load(), 1);
   EXPECT_EQ(cancelled.load(), 4);
+}
+
+// ---- parking (await_readable): a job waiting for a descriptor holds no thread ----
+
+namespace {
+using cppvisa::testing::Pipe;
+}  // namespace
+
+TEST(WorkPool, ParkedJobsHoldNoThreadAndResumeWhenReadable) {
+  WorkPool pool(1);  // one thread: every job below must park for the others to run
+  constexpr int n = 16;
+  std::vector<std::unique_ptr<Pipe>> pipes;
+  for (int i = 0; i < n; ++i) pipes.push_back(std::make_unique<Pipe>());
+  std::atomic<int> parked{0}, resumed{0};
+  std::vector<WorkPool::Wake> why(n, WorkPool::Wake::deadline);
+  for (int i = 0; i < n; ++i)
+    pool.post(100 + i, [&, i](bool cancelled) {
+      ASSERT_FALSE(cancelled);
+      ASSERT_TRUE(pool.await_readable(pipes[i]->fds[0], Deadline::never(), [&, i](WorkPool::Wake w) {
+        why[i] = w;
+        ++resumed;
+      }));
+      ++parked;
+    });
+  for (int i = 0; i < 2000 && pool.parked() < n; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(pool.parked(), static_cast<std::size_t>(n));
+  EXPECT_EQ(parked.load(), n);
+  EXPECT_EQ(resumed.load(), 0);
+  for (int i = n - 1; i >= 0; --i) pipes[i]->put();
+  for (int i = 0; i < n; ++i) pool.wait_idle(100 + i);
+  EXPECT_EQ(resumed.load(), n);
+  for (int i = 0; i < n; ++i) EXPECT_EQ(why[i], WorkPool::Wake::readable);
+  EXPECT_EQ(pool.parked(), 0u);
+}
+
+TEST(WorkPool, AParkedJobHoldsItsKeyUntilItEnds) {
+  WorkPool pool(2);
+  Pipe p;
+  std::vector<int> order;
+  std::mutex m;
+  auto note = [&](int v) {
+    std::lock_guard g(m);
+    order.push_back(v);
+  };
+  std::uint64_t first = pool.post(5, [&](bool) {
+    note(1);
+    pool.await_readable(p.fds[0], Deadline::never(), [&](WorkPool::Wake) { note(2); });
+  });
+  pool.post(5, [&](bool) { note(3); });
+  for (int i = 0; i < 2000 && pool.parked() < 1; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(pool.pending(first));
+  EXPECT_FALSE(pool.take(first));  // parked counts as running
+  p.put();
+  pool.wait_idle(5);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(WorkPool, AParkedJobEndsAtItsDeadlineOrWhenInterrupted) {
+  WorkPool pool(1);
+  Pipe silent;
+  std::atomic<int> deadline_wakes{0}, interrupted_wakes{0};
+  pool.post(1, [&](bool) {
+    pool.await_readable(silent.fds[0], Deadline::after_ms(50), [&](WorkPool::Wake w) {
+      if (w == WorkPool::Wake::deadline) ++deadline_wakes;
+    });
+  });
+  std::uint64_t id = pool.post(2, [&](bool) {
+    pool.await_readable(silent.fds[0], Deadline::never(), [&](WorkPool::Wake w) {
+      if (w == WorkPool::Wake::interrupted) ++interrupted_wakes;
+    });
+  });
+  pool.wait_idle(1);
+  EXPECT_EQ(deadline_wakes.load(), 1);
+  for (int i = 0; i < 2000 && pool.parked() < 1; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(pool.interrupt(id));
+  pool.wait_idle(2);
+  EXPECT_EQ(interrupted_wakes.load(), 1);
+  EXPECT_FALSE(pool.interrupt(id));  // finished
+}
+
+TEST(WorkPool, AnInterruptBeforeTheParkEndsItAtOnce) {
+  WorkPool pool(1);
+  Pipe silent;
+  std::atomic<bool> go{false};
+  std::atomic<int> interrupted_wakes{0};
+  std::uint64_t id = pool.post(1, [&](bool) {
+    while (!go) std::this_thread::sleep_for(1ms);  // interrupt() arrives while the job runs
+    pool.await_readable(silent.fds[0], Deadline::never(), [&](WorkPool::Wake w) {
+      if (w == WorkPool::Wake::interrupted) ++interrupted_wakes;
+    });
+  });
+  for (int i = 0; i < 2000 && !pool.interrupt(id); ++i) std::this_thread::sleep_for(1ms);
+  go = true;
+  pool.wait_idle(1);
+  EXPECT_EQ(interrupted_wakes.load(), 1);
+}
+
+TEST(WorkPool, AwaitReadableOutsideAJobDoesNotPark) {
+  WorkPool pool(1);
+  Pipe p;
+  EXPECT_FALSE(pool.await_readable(p.fds[0], Deadline::never(), [](WorkPool::Wake) {}));
+}
+
+TEST(WorkPool, DestructionEndsParkedJobsInterrupted) {
+  Pipe silent;
+  std::atomic<int> interrupted_wakes{0};
+  {
+    WorkPool pool(1);
+    pool.post(1, [&](bool) {
+      pool.await_readable(silent.fds[0], Deadline::never(), [&](WorkPool::Wake w) {
+        if (w == WorkPool::Wake::interrupted) ++interrupted_wakes;
+      });
+    });
+    for (int i = 0; i < 2000 && pool.parked() < 1; ++i) std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(interrupted_wakes.load(), 1);
 }

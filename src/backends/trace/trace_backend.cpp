@@ -315,6 +315,9 @@ class TracingBackend final : public Backend {
     return st;
   }
 
+  // Not a VISA call (nothing to trace): the wrapped backend's descriptor, so that asynchronous
+  // reads of a traced session wait without a thread too (each read step is traced as viRead).
+  int input_fd(session_t session) override { return inner_->input_fd(session); }
   bool owns(session_t object) const override { return inner_->owns(object); }
 
  private:

@@ -54,6 +54,8 @@ class Client {
   /// Closes both channels (locks held on the server are released by it). Idempotent.
   void close();
   bool is_open() const noexcept { return sync_.valid(); }
+  /// The synchronous channel's socket (readable when a response arrives), -1 when closed.
+  int sync_fd() const noexcept { return sync_.fd(); }
 
   /// Sends `data` as Data messages, the last one DataEnd when `end`. `count` = bytes sent.
   status_t write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline);

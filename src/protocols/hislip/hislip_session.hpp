@@ -44,6 +44,8 @@ class HislipSession : public core::Session {
   status_t device_unlock() override;
 
   status_t abort() override;
+  /// The synchronous channel: responses arrive there.
+  int input_fd() override { return client_ && client_->is_open() ? client_->sync_fd() : -1; }
 
   /// The protocol client (for tests).
   Client& client() noexcept { return *client_; }

@@ -38,6 +38,7 @@ class SocketSession : public core::Session {
   status_t flush(std::uint16_t mask, core::Deadline deadline) override;
   status_t abort() override;
   core::OutputState output_state() override;
+  int input_fd() override { return socket_.valid() ? socket_.fd() : -1; }
 
  protected:
   void attribute_changed(attr_id_t id, const AttrValue& value) override;
