@@ -1,7 +1,8 @@
-// hislip::Client: the client side of one HiSLIP 1.0 session (IVI-6.1): the
+// hislip::Client: the client side of one HiSLIP 1.0/1.1/2.0 session (IVI-6.1): the
 // synchronous channel (Data/DataEnd, Trigger, device clear) and the asynchronous channel (status
 // query, locks, remote/local, maximum message size, service requests), with deadlines everywhere.
-// - open: Initialize (sub-address) -> InitializeResponse, AsyncInitialize -> AsyncInitializeResponse,
+// - open: Initialize (sub-address, Options::version offered) -> InitializeResponse (the version
+//   both speak), AsyncInitialize -> AsyncInitializeResponse,
 //   AsyncMaximumMessageSize; the connection starts in the mode the server prefers;
 // - writes are split into messages of at most the server's maximum (header included, as
 //   pyvisa-py counts it); DataEnd on the last one when `end`;
@@ -40,6 +41,9 @@ class Client {
   struct Options {
     std::uint64_t max_message_size = 1u << 20;  ///< largest message we accept (told to the server)
     std::string vendor_id = "CV";               ///< 2 characters (VPP-9)
+    /// The protocol version offered (version_1_0, version_1_1, version_2_0); the server may
+    /// answer with a lower one.
+    std::uint16_t version = protocol_version;
   };
 
   Client();
@@ -90,7 +94,9 @@ class Client {
   void set_service_request_handler(std::function<void(std::uint8_t stb)> handler);
 
   std::uint16_t session_id() const noexcept { return session_id_; }
-  std::uint16_t version() const noexcept { return version_; }          ///< negotiated (0x0100 = 1.0)
+  std::uint16_t version() const noexcept { return version_; }          ///< negotiated (0x0100 = 1.0, 0x0200 = 2.0)
+  /// 2.0: the server announced the secure-connection capability (AsyncInitializeResponse bit 0).
+  bool server_secure_capable() const noexcept { return secure_capable_; }
   std::uint16_t server_vendor_id() const noexcept { return server_vendor_; }
   std::uint64_t server_max_message_size() const;
   std::uint64_t max_message_size() const;  ///< ours, as last told to the server
@@ -103,6 +109,23 @@ class Client {
                          Header& reply, core::Deadline deadline, std::vector<std::byte>* reply_payload = nullptr);
   void async_reader();
   void connection_lost();
+  /// ERROR_CONN_LOST with the reason recorded as the error detail (mutex_ held / not held).
+  status_t lost_status_locked() const;
+  status_t lost_status() const;
+  status_t lost_status_if_lost() const {
+    std::lock_guard lock(mutex_);
+    return lost_ ? lost_status_locked() : status::SUCCESS;
+  }
+  /// A FatalError from the server: the connection is lost, with its code and text as the reason.
+  status_t fatal_from_server(std::uint8_t code, std::string_view text);
+  /// Sends FatalError `code` on both channels (best effort), then the connection is lost.
+  void fatal_to_server(std::uint8_t code, std::string_view text);
+  /// Answers a message the client does not take on that channel with Error 1 (3: vendor-specific).
+  void refuse_message(const Header& h, bool async, core::Deadline deadline);
+  /// Interrupted / AsyncInterrupted bookkeeping (§6.10, docs/hislip.md).
+  bool awaiting_interrupted() const;
+  void sync_interrupted();
+  status_t wait_interrupted_pair(core::Deadline deadline);
   std::uint8_t take_rmt_flag();
   void drop_responses();  // synchronized mode: a new message makes unread responses stale
 
@@ -119,6 +142,7 @@ class Client {
   std::uint16_t session_id_ = 0;
   std::uint16_t version_ = 0;
   std::uint16_t server_vendor_ = 0;
+  bool secure_capable_ = false;
 
   // Sync-channel state (the io mutex of the caller serialises it).
   std::uint32_t next_id_ = initial_message_id;
@@ -135,6 +159,9 @@ class Client {
   // or an Error, is the oldest owed one and must not be taken for a later request's answer.
   std::deque<MessageType> owed_;
   bool lost_ = false;
+  std::string lost_reason_;  // why, for the error detail of every later call
+  int async_interrupts_ = 0;  // AsyncInterrupted received, Interrupted not yet: sync Data is dropped
+  int sync_interrupts_ = 0;   // Interrupted received, AsyncInterrupted not yet: nothing is sent
   bool overlap_ = false;
   std::uint64_t server_max_ = 1u << 20;
   std::uint64_t our_max_ = 1u << 20;

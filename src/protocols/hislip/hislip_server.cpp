@@ -1,5 +1,6 @@
 #include "protocols/hislip/hislip_server.hpp"
 
+#include "core/log.hpp"
 #include "protocols/hislip/hislip_channel.hpp"
 
 #include <algorithm>
@@ -22,6 +23,7 @@ struct Server::Session {
   Session& operator=(const Session&) = delete;
 
   std::uint16_t id = 0;
+  std::uint16_t version = version_1_0;  // negotiated at Initialize
   const server::ClientId client = server::new_client_id();
   Device* device;
   std::shared_ptr<server::ServedDevice> served;
@@ -86,6 +88,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   options_.max_sessions = std::clamp<std::size_t>(options_.max_sessions, 1, 0xFFFF);
   if (options_.max_connections == 0) options_.max_connections = 2 * options_.max_sessions + 8;
   options_.vendor_id.resize(2, ' ');
+  options_.max_version = std::max(negotiate_version(options_.max_version, protocol_version), version_1_0);
 }
 
 Server::~Server() { stop(); }
@@ -257,6 +260,13 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& inp
     send_fatal(*socket, fatal::invalid_init_sequence, "malformed Initialize (sub-address)");
     return;
   }
+  // IVI-6.1 §6.1: the server answers with the version both speak (the lower of the two).
+  std::uint16_t version = negotiate_version(request.version, options_.max_version);
+  if (version == 0) {
+    send_fatal(*socket, fatal::invalid_init_sequence,
+               "unsupported HiSLIP protocol version " + version_name(request.version) + " (1.0 or later needed)");
+    return;
+  }
   std::shared_ptr<Session> session;
   {
     std::lock_guard lock(mutex_);
@@ -279,13 +289,13 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& inp
     session = std::make_shared<Session>(device);
     while (next_session_id_ == 0 || sessions_.count(next_session_id_)) ++next_session_id_;
     session->id = next_session_id_++;
+    session->version = version;
     session->sync = socket;
     session->overlap = options_.prefer_overlap;
     session->client_max = options_.max_message_size;
     sessions_[session->id] = session;
   }
   input.attach(*session);
-  std::uint16_t version = std::min(request.version, protocol_version);
   Header response = make_header(MessageType::initialize_response, options_.prefer_overlap ? feature_overlap : 0,
                                 (std::uint32_t{version} << 16) | session->id);
   bool ok = send_sync(*session, response) == status::SUCCESS;
@@ -427,8 +437,17 @@ bool Server::handle_sync(Session& s, const Message& m) {
       changed_.notify_all();
       return send_sync(s, make_header(MessageType::device_clear_acknowledge, features)) == status::SUCCESS;
     }
-    case MessageType::fatal_error: return false;
-    case MessageType::error: return true;  // nothing to do: the client discarded something of ours
+    case MessageType::get_descriptors:
+      if (s.version < version_2_0) break;
+      return handle_get_descriptors(s, false);
+    case MessageType::fatal_error:
+      CPPVISA_LOG("hislip", "session {}: FatalError {} ({}) from the client: {}", s.id, h.control,
+                  fatal_error_name(h.control), m.text());
+      return false;
+    case MessageType::error:  // the client discarded something of ours: nothing to undo
+      CPPVISA_LOG("hislip", "session {}: Error {} ({}) from the client: {}", s.id, h.control, error_name(h.control),
+                  m.text());
+      return true;
     case MessageType::initialize:
     case MessageType::async_initialize:
       fatal_both(s, fatal::invalid_init_sequence, "initialization repeated on an established session");
@@ -705,8 +724,17 @@ bool Server::handle_async(Session& s, const Message& m) {
     }
     case MessageType::async_device_clear: return handle_device_clear(s);
     case MessageType::async_status_query: return handle_status_query(s, m);
-    case MessageType::fatal_error: return false;
-    case MessageType::error: return true;
+    case MessageType::get_descriptors:
+      if (s.version < version_2_0) break;
+      return handle_get_descriptors(s, true);
+    case MessageType::fatal_error:
+      CPPVISA_LOG("hislip", "session {}: FatalError {} ({}) from the client: {}", s.id, h.control,
+                  fatal_error_name(h.control), m.text());
+      return false;
+    case MessageType::error:
+      CPPVISA_LOG("hislip", "session {}: Error {} ({}) from the client: {}", s.id, h.control, error_name(h.control),
+                  m.text());
+      return true;
     case MessageType::initialize:
     case MessageType::async_initialize:
       fatal_both(s, fatal::invalid_init_sequence, "initialization repeated on an established session");
@@ -741,6 +769,15 @@ bool Server::handle_device_clear(Session& s) {
   // after it, so that the client can still complete the transaction.
   if (ok && st < 0) ok = send_device_error(s, true, "device clear failed", st) == status::SUCCESS;
   return ok;
+}
+
+bool Server::handle_get_descriptors(Session& s, bool async) {
+  // Without the secure-connection capability there is no TLS version or TLS information to
+  // describe: the list is empty (IVI-6.1 2.0 §6.2 defines only TLS descriptors besides vendor ones).
+  std::vector<Descriptor> descriptors;
+  auto payload = encode_descriptors(descriptors);
+  Header h = make_header(MessageType::get_descriptors_response);
+  return (async ? send_async(s, h, payload) : send_sync(s, h, payload)) == status::SUCCESS;
 }
 
 bool Server::handle_status_query(Session& s, const Message& m) {

@@ -1,4 +1,7 @@
-// hislip::Server: serves server::ServedDevice instruments over HiSLIP 1.0 (IVI-6.1).
+// hislip::Server: serves server::ServedDevice instruments over HiSLIP 1.0, 1.1 and 2.0 (IVI-6.1).
+// - version negotiation (§6.1): the highest version known to both sides that is at most the
+//   client's and Options::max_version; a client offering less than 1.0 gets FatalError 3;
+// - 2.0: GetDescriptors is answered (on the channel it came on) with the server's descriptors;
 // - one TCP port for both channels; the first message of a connection decides its role
 //   (Initialize -> synchronous, AsyncInitialize -> asynchronous, paired by SessionID);
 // - devices by sub-address ("hislip0", case-insensitive); an empty sub-address is the first device
@@ -40,7 +43,8 @@
 // - connections come through net::TcpAcceptor (allow list, limits in total and per client
 //   address, back-off on accept errors); a refused client gets FatalError 4 ("maximum number of
 //   clients exceeded") for a limit, FatalError 0 naming the reason for the allow list, then the close.
-// Not supported: HiSLIP 2.0 (secure connection, SASL, descriptors).
+// Not supported yet: the 2.0 secure connection (StartTLS, SASL): AsyncInitializeResponse does not
+// announce the capability and their messages get Error 1.
 #pragma once
 
 #include "protocols/hislip/hislip_wire.hpp"
@@ -73,6 +77,9 @@ class Server {
     net::AddressFilter allow;                   ///< clients allowed (empty: everyone)
     bool prefer_overlap = false;                ///< InitializeResponse / device-clear preference
     std::string vendor_id = "CV";               ///< 2 characters (VPP-9)
+    /// The highest protocol version served (version_1_0, version_1_1 or version_2_0): a client
+    /// offering more is answered with this one.
+    std::uint16_t max_version = protocol_version;
     std::uint32_t init_timeout_ms = 10000;      ///< a new connection must send its first message by then (or by the idle timeout, if shorter)
     std::uint32_t send_timeout_ms = 30000;      ///< a client that stops reading is dropped after this
     std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
@@ -126,6 +133,8 @@ class Server {
   bool handle_remote_local(Session& s, const Message& m);
   bool handle_status_query(Session& s, const Message& m);
   bool handle_device_clear(Session& s);
+  /// GetDescriptors (2.0): answered on the channel it came on.
+  bool handle_get_descriptors(Session& s, bool async);
   /// Waits until no other client's lock keeps `s` out; false when the session ends or a clear starts.
   bool wait_for_access(Session& s);
   /// Ends the pump's device read (repeating the abort until it has ended). mutex_ held via `lock`.
