@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 namespace cppvisa::hislip {
@@ -80,6 +81,7 @@ class Client::SyncSource : public core::ByteSource {
           // Synchronized mode: only answers to our latest message count; older ones are stale
           // (e.g. the late answer to a query whose read timed out).
           if (overlap || h.parameter == client_.last_sent_id_ || h.parameter == unknown_message_id) {
+            client_.last_received_id_ = h.parameter;
             in_message_ = true;
             current_end_ = h.is(MessageType::data_end);
           }
@@ -200,11 +202,11 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
     owed_.clear();
     async_interrupts_ = sync_interrupts_ = 0;
   }
-  if (connect_tcp(target.host, target.port, deadline, sync_) != status::SUCCESS)
+  if (connect_tcp(target.host, target.port, deadline, sync_.socket()) != status::SUCCESS)
     return core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP synchronous channel");
-  sync_.set_nodelay(true);
-  sync_.set_keepalive(true);
-  sync_input_ = std::make_unique<SocketInput>(sync_, &sync_cancel_);
+  sync_.socket().set_nodelay(true);
+  sync_.socket().set_keepalive(true);
+  sync_input_ = std::make_unique<LinkInput>(sync_, &sync_cancel_);
   sync_stream_ = std::make_unique<MessageStream>(*sync_input_);
   source_ = std::make_unique<SyncSource>(*this);
   auto fail = [&](status_t st) {
@@ -236,19 +238,18 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
   if (version_ == 0)
     return fail(core::fail(status::ERROR_IO, fmt::format("HiSLIP server answered protocol version {} to our {}",
                                                          version_name(result.version), version_name(options_.version))));
-  if (version_ >= version_2_0 && (result.encryption_mandatory || result.initial_encryption))
-    return fail(core::fail(status::ERROR_NSUP_OPER,
-                           "HiSLIP server requires an encrypted connection (InitializeResponse control code "
-                           "bits 1/2), which this client does not support"));
+  const bool server_requires_tls = version_ >= version_2_0 && (result.encryption_mandatory || result.initial_encryption);
+  encryption_mandatory_ = version_ >= version_2_0 && result.encryption_mandatory;
+  host_ = target.host;
   {
     std::lock_guard lock(mutex_);
     overlap_ = result.prefer_overlap;  // the connection starts in the server's preferred mode
   }
 
-  if (connect_tcp(target.host, target.port, deadline, async_) != status::SUCCESS)
+  if (connect_tcp(target.host, target.port, deadline, async_.socket()) != status::SUCCESS)
     return fail(core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP asynchronous channel"));
-  async_.set_nodelay(true);
-  async_.set_keepalive(true);
+  async_.socket().set_nodelay(true);
+  async_.socket().set_keepalive(true);
   async_thread_ = std::thread([this] { async_reader(); });
   Header reply;
   status_t st = async_request(make_header(MessageType::async_initialize, 0, session_id_), {},
@@ -258,10 +259,24 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
   secure_capable_ = version_ >= version_2_0 && (reply.control & secure_connection_capable) != 0;
   next_id_ = initial_message_id;
   last_sent_id_ = no_message_id;
+  last_received_id_ = no_message_id;
   rmt_pending_ = false;
   // Recommended right after initialization (§6.1); a server that refuses it keeps the defaults.
   st = set_max_message_size(options_.max_message_size, deadline);
   if (st == status::ERROR_TMO || st == status::ERROR_CONN_LOST) return fail(st);
+  // §3.4 step 8 (IVI-6.1 2.0): a server requiring encryption allows only the maximum message size
+  // before the secure connection; a user requiring it gets no plain-text fallback.
+  if (server_requires_tls || options_.require_encryption) {
+    if (version_ < version_2_0 || !secure_capable_)
+      return fail(core::fail(
+          options_.require_encryption ? status::ERROR_NSUP_OPER : status::ERROR_IO,
+          options_.require_encryption
+              ? fmt::format("HiSLIP server cannot encrypt (protocol {}, secure-connection capability {}): "
+                            "encryption is required, no fallback to plain text",
+                            version_name(version_), secure_capable_ ? "announced" : "not announced")
+              : std::string("HiSLIP server requires encryption but does not announce the secure-connection capability")));
+    if (status_t t = start_tls(deadline); t != status::SUCCESS) return fail(t);
+  }
   CPPVISA_LOG("hislip", "session {} with {}:{} ('{}'): protocol {} (offered {}, server said {}), server vendor 0x{:04x}",
               session_id_, target.host, target.port, target.sub_address, version_name(version_),
               version_name(options_.version), version_name(result.version), server_vendor_);
@@ -276,8 +291,10 @@ void Client::close() {
   sync_stream_.reset();
   sync_input_.reset();
   reader_.discard();
-  sync_.close();
-  async_.close();
+  sync_.socket().close();
+  sync_.forget_tls();
+  async_.socket().close();
+  async_.forget_tls();
 }
 
 void Client::connection_lost() {
@@ -368,7 +385,7 @@ status_t Client::wait_interrupted_pair(core::Deadline deadline) {
 }
 
 void Client::async_reader() {
-  SocketInput input(async_);
+  LinkInput input(async_);
   MessageStream stream(input, 4096);
   Message m;
   for (;;) {
@@ -416,6 +433,33 @@ void Client::async_reader() {
       refuse_message(m.header, true, core::Deadline::after_ms(1000));
       continue;
     }
+    bool tls_broken = false;
+    if ((m.header.is(MessageType::async_start_tls_response) || m.header.is(MessageType::async_end_tls_response)) &&
+        m.header.control == 1) {
+      // The server switches right after its response: so does this channel, before anything
+      // else is read from it (the requester learns the outcome with the response).
+      std::shared_ptr<net::TlsContext> context;
+      core::Deadline deadline = core::Deadline::never();
+      {
+        std::lock_guard lock(mutex_);
+        context = tls_context_;
+        deadline = tls_deadline_;
+      }
+      std::string why;
+      status_t tls_st = status::ERROR_IO;
+      if (m.header.is(MessageType::async_end_tls_response))
+        tls_st = async_.end_tls(deadline, why);
+      else if (context)
+        tls_st = async_.start_tls(*context, stream.take_buffered(), deadline, why);
+      else
+        why = "AsyncStartTLSResponse without a request";
+      {
+        std::lock_guard lock(mutex_);
+        async_tls_status_ = tls_st;
+        async_tls_error_ = why;
+      }
+      tls_broken = tls_st != status::SUCCESS;
+    }
     {
       std::lock_guard lock(mutex_);
       if (!owed_.empty()) {
@@ -434,6 +478,10 @@ void Client::async_reader() {
       if (responses_.size() < 64) responses_.emplace_back(m.header, std::move(m.payload));
     }
     changed_.notify_all();
+    if (tls_broken) {  // the channel is out of step with the server: nothing more can be read
+      connection_lost();
+      return;
+    }
   }
 }
 
@@ -616,6 +664,7 @@ status_t Client::clear(core::Deadline deadline) {
   }
   next_id_ = initial_message_id;
   last_sent_id_ = no_message_id;
+  last_received_id_ = no_message_id;
   rmt_pending_ = false;
   return status::SUCCESS;
 }
@@ -680,6 +729,122 @@ status_t Client::set_max_message_size(std::uint64_t size, core::Deadline deadlin
   std::lock_guard lock(mutex_);
   server_max_ = std::max<std::uint64_t>(*server_max, header_size + 1);
   our_max_ = size;
+  return status::SUCCESS;
+}
+
+// ---- secure connection (IVI-6.1 2.0) ----
+
+status_t Client::start_tls(core::Deadline deadline) {
+  if (!is_open()) return status::ERROR_CONN_LOST;
+  if (version_ < version_2_0 || !secure_capable_)
+    return core::fail(status::ERROR_NSUP_OPER,
+                      fmt::format("HiSLIP server does not offer secure connections (protocol {}, capability {})",
+                                  version_name(version_), secure_capable_ ? "announced" : "not announced"));
+  if (encrypted()) return status::SUCCESS;
+  net::TlsClientConfig config = options_.tls;
+  if (config.server_name.empty()) config.server_name = net::strip_brackets(host_);
+  status_t st = status::SUCCESS;
+  std::string why;
+  auto context = net::TlsContext::client(config, st, why);
+  if (!context) return core::fail(st, why);
+  {
+    std::lock_guard lock(mutex_);
+    tls_context_ = context;
+    tls_deadline_ = deadline;
+    async_tls_status_ = status::ERROR_IO;
+    async_tls_error_ = "no handshake";
+  }
+  for (int attempt = 0;; ++attempt) {
+    Header reply;
+    std::uint8_t flag = take_rmt_flag();
+    std::array<std::byte, 4> last_received;
+    for (int i = 0; i < 4; ++i) last_received[i] = static_cast<std::byte>(last_received_id_ >> (24 - 8 * i));
+    st = async_request(make_header(MessageType::async_start_tls, flag, last_sent_id_), last_received,
+                       MessageType::async_start_tls_response, reply, deadline);
+    if (st != status::SUCCESS) {
+      if (flag) rmt_pending_ = true;
+      return st;
+    }
+    if (reply.control == 0 && attempt == 0) {
+      // Busy: data still on its way. §3.9: a device clear empties the channels, then again.
+      if (status_t c = clear(deadline); c != status::SUCCESS) return c;
+      continue;
+    }
+    if (reply.control != 1)
+      return core::fail(status::ERROR_IO, fmt::format("HiSLIP server refused AsyncStartTLS ({})",
+                                                      reply.control == 0 ? "busy" : "error"));
+    break;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    st = async_tls_status_;
+    why = async_tls_error_;
+  }
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(st, "HiSLIP asynchronous channel: " + why);
+  }
+  std::size_t sent = 0;
+  st = send_message(sync_, make_header(MessageType::start_tls), {}, deadline, nullptr, &sent);
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(status::ERROR_CONN_LOST, "HiSLIP: StartTLS could not be sent");
+  }
+  st = sync_.start_tls(*context, sync_stream_->take_buffered(), deadline, why);
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(st, "HiSLIP synchronous channel: " + why);
+  }
+  CPPVISA_LOG("hislip", "session {}: encrypted ({} {})", session_id_, sync_.tls_info().version, sync_.tls_info().cipher);
+  return status::SUCCESS;
+}
+
+status_t Client::end_tls(core::Deadline deadline) {
+  if (!is_open()) return status::ERROR_CONN_LOST;
+  if (!sync_.encrypted() && !async_.encrypted()) return status::SUCCESS;
+  if (encryption_mandatory_)
+    return core::fail(status::ERROR_NSUP_OPER, "HiSLIP server made encryption mandatory: it cannot be ended");
+  {
+    std::lock_guard lock(mutex_);
+    tls_deadline_ = deadline;
+    async_tls_status_ = status::ERROR_IO;
+    async_tls_error_ = "no close";
+  }
+  Header reply;
+  status_t st = status::SUCCESS;
+  for (int attempt = 0;; ++attempt) {
+    std::uint8_t flag = take_rmt_flag();
+    std::array<std::byte, 4> last_received;
+    for (int i = 0; i < 4; ++i) last_received[i] = static_cast<std::byte>(last_received_id_ >> (24 - 8 * i));
+    st = async_request(make_header(MessageType::async_end_tls, flag, last_sent_id_), last_received,
+                       MessageType::async_end_tls_response, reply, deadline);
+    if (st != status::SUCCESS) {
+      if (flag) rmt_pending_ = true;
+      return st;
+    }
+    if (reply.control != 0 || attempt > 0) break;
+    if (status_t c = clear(deadline); c != status::SUCCESS) return c;  // busy: as for AsyncStartTLS
+  }
+  if (reply.control != 1)
+    return core::fail(reply.control == 3 ? status::ERROR_NSUP_OPER : status::ERROR_IO,
+                      fmt::format("HiSLIP server refused AsyncEndTLS ({})", reply.control == 0 ? "busy" : "error"));
+  std::string why;
+  {
+    std::lock_guard lock(mutex_);
+    st = async_tls_status_;
+    why = async_tls_error_;
+  }
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(status::ERROR_CONN_LOST, "HiSLIP asynchronous channel: " + why);
+  }
+  std::size_t sent = 0;
+  st = send_message(sync_, make_header(MessageType::end_tls), {}, deadline, nullptr, &sent);
+  if (st == status::SUCCESS) st = sync_.end_tls(deadline, why);
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(status::ERROR_CONN_LOST, "HiSLIP synchronous channel: " + why);
+  }
   return status::SUCCESS;
 }
 

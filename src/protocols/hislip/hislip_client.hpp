@@ -19,6 +19,7 @@
 #include "core/message_reader.hpp"
 #include "protocols/hislip/hislip_wire.hpp"
 #include "protocols/net/socket.hpp"
+#include "protocols/net/tls_link.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -44,6 +45,12 @@ class Client {
     /// The protocol version offered (version_1_0, version_1_1, version_2_0); the server may
     /// answer with a lower one.
     std::uint16_t version = protocol_version;
+    /// Refuse a server that cannot encrypt (no 2.0, or no secure-connection capability) instead
+    /// of falling back to plain text; encrypt even when the server does not require it.
+    bool require_encryption = false;
+    /// How the server's certificate is checked (verification on by default; server_name "" =
+    /// the target host).
+    net::TlsClientConfig tls;
   };
 
   Client();
@@ -90,6 +97,23 @@ class Client {
   /// AsyncMaximumMessageSize: tells the server our maximum, learns its one.
   status_t set_max_message_size(std::uint64_t size, core::Deadline deadline);
 
+  /// The secure connection (IVI-6.1 2.0): AsyncStartTLS -> response -> TLS handshake on the
+  /// asynchronous channel, then StartTLS -> TLS handshake on the synchronous one. A busy server
+  /// (a response still on its way) gets a device clear and one more try. ERROR_NSUP_OPER when
+  /// the server does not offer it; ERROR_SERVER_CERT_* when its certificate is refused (the
+  /// connection is then lost).
+  status_t start_tls(core::Deadline deadline);
+  /// Back to plain text: AsyncEndTLS -> response -> close_notify on the asynchronous channel,
+  /// then EndTLS -> close_notify on the synchronous one. ERROR_NSUP_OPER when the server made
+  /// encryption mandatory.
+  status_t end_tls(core::Deadline deadline);
+  /// Both channels are encrypted.
+  bool encrypted() const { return sync_.encrypted() && async_.encrypted(); }
+  /// What the synchronous channel's handshake agreed on (empty fields when plain).
+  net::TlsInfo tls_info() const { return sync_.tls_info(); }
+  /// 2.0: the server said encryption is mandatory (InitializeResponse bit 1).
+  bool encryption_mandatory() const noexcept { return encryption_mandatory_; }
+
   /// Called (on the async reader thread) with the status byte of each AsyncServiceRequest.
   void set_service_request_handler(std::function<void(std::uint8_t stb)> handler);
 
@@ -130,8 +154,8 @@ class Client {
   void drop_responses();  // synchronized mode: a new message makes unread responses stale
 
   Options options_;
-  net::Socket sync_;
-  net::Socket async_;
+  net::Link sync_{std::make_shared<net::Socket>()};   // plain, or TLS after start_tls()
+  net::Link async_{std::make_shared<net::Socket>()};
   net::Waker sync_cancel_;  // watched by sync_input_ (abort_read)
   std::unique_ptr<ByteInput> sync_input_;
   std::unique_ptr<MessageStream> sync_stream_;
@@ -143,10 +167,13 @@ class Client {
   std::uint16_t version_ = 0;
   std::uint16_t server_vendor_ = 0;
   bool secure_capable_ = false;
+  bool encryption_mandatory_ = false;
+  std::string host_;  // the target host: the certificate's expected name by default
 
   // Sync-channel state (the io mutex of the caller serialises it).
   std::uint32_t next_id_ = initial_message_id;
   std::uint32_t last_sent_id_ = no_message_id;
+  std::uint32_t last_received_id_ = no_message_id;  // of the last Data/DataEnd taken (AsyncStartTLS)
   bool rmt_pending_ = false;  // a DataEnd was delivered: the next flag-carrying message says so
   std::optional<bool> requested_overlap_;  // the mode the next device clear asks for
 
@@ -162,6 +189,11 @@ class Client {
   std::string lost_reason_;  // why, for the error detail of every later call
   int async_interrupts_ = 0;  // AsyncInterrupted received, Interrupted not yet: sync Data is dropped
   int sync_interrupts_ = 0;   // Interrupted received, AsyncInterrupted not yet: nothing is sent
+  // TLS on the asynchronous channel starts/ends on the reader thread, right after the response.
+  std::shared_ptr<net::TlsContext> tls_context_;
+  core::Deadline tls_deadline_ = core::Deadline::never();
+  status_t async_tls_status_ = status::SUCCESS;
+  std::string async_tls_error_;
   bool overlap_ = false;
   std::uint64_t server_max_ = 1u << 20;
   std::uint64_t our_max_ = 1u << 20;

@@ -27,13 +27,16 @@ struct Server::Session {
   const server::ClientId client = server::new_client_id();
   Device* device;
   std::shared_ptr<server::ServedDevice> served;
-  std::shared_ptr<net::Socket> sync;
-  std::shared_ptr<net::Socket> async;  // set once the async channel is initialized (under mutex_)
+  std::shared_ptr<net::Link> sync;
+  std::shared_ptr<net::Link> async;  // set once the async channel is initialized (under mutex_)
   std::mutex sync_send, async_send;
   std::thread pump;
 
   // Guarded by Server::mutex_.
   bool async_ready = false;
+  bool sync_tls = false, async_tls = false;  // the channels are encrypted
+  bool async_switching = false;  // the asynchronous channel's handshake / close is in progress
+  bool secured = false;  // both channels were encrypted once ("initial encryption" is then met)
   bool async_active = false;   // the async channel's thread runs (it may wait for a lock)
   bool pump_done = false;
   bool closing = false;
@@ -105,6 +108,14 @@ status_t Server::start() {
   {
     std::lock_guard lock(mutex_);
     if (running_ || stopping_) return status::ERROR_IO;
+  }
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    status_t st = status::SUCCESS;
+    tls_ = net::TlsContext::server({options_.tls_cert_file, options_.tls_key_file}, st, tls_error_);
+    if (!tls_) return st;
+  } else if (options_.encryption != Options::Encryption::optional) {
+    tls_error_ = "HiSLIP: encryption required but no certificate and key given";
+    return status::ERROR_INV_SETUP;
   }
   net::TcpAcceptor::Options o;
   o.host = options_.host;
@@ -185,7 +196,7 @@ void Server::refuse(net::Socket& socket, const net::TcpAcceptor::RefusalInfo& in
 /// traffic for idle_ms: both channels and both directions count (Session::touch).
 class Server::IdleInput : public ByteInput {
  public:
-  IdleInput(net::Socket& socket, std::uint32_t idle_ms) : socket_(socket), idle_(idle_ms) {}
+  IdleInput(net::Link& socket, std::uint32_t idle_ms) : socket_(socket), idle_(idle_ms) {}
   void attach(Session& s) noexcept { session_ = &s; }
   status_t recv_some(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count) override {
     for (;;) {
@@ -211,7 +222,7 @@ class Server::IdleInput : public ByteInput {
     if (session_) session_->touch();
     else own_ = std::chrono::steady_clock::now();
   }
-  net::Socket& socket_;
+  net::Link& socket_;
   std::chrono::milliseconds idle_;
   Session* session_ = nullptr;
   time_point own_ = std::chrono::steady_clock::now();
@@ -224,11 +235,12 @@ void Server::close_idle(Session& s) {
   close_session(s);
 }
 
-void Server::send_fatal(net::Socket& socket, std::uint8_t code, std::string_view text) {
+void Server::send_fatal(net::Link& socket, std::uint8_t code, std::string_view text) {
   send_message(socket, make_header(MessageType::fatal_error, code), text, ms_deadline(1000));
 }
 
-void Server::serve(const std::shared_ptr<net::Socket>& socket) {
+void Server::serve(const std::shared_ptr<net::Socket>& tcp) {
+  auto socket = std::make_shared<net::Link>(tcp);  // plain until the client starts TLS
   IdleInput input(*socket, options_.idle_timeout_ms);
   MessageStream stream(input);
   Message first;
@@ -253,7 +265,7 @@ void Server::serve(const std::shared_ptr<net::Socket>& socket) {
 
 // ---- synchronous channel ----
 
-void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+void Server::run_sync(const std::shared_ptr<net::Link>& socket, IdleInput& input, MessageStream& stream,
                       const Message& init) {
   InitializeRequest request;
   if (!parse_initialize(init, request)) {
@@ -296,7 +308,11 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& inp
     sessions_[session->id] = session;
   }
   input.attach(*session);
-  Header response = make_header(MessageType::initialize_response, options_.prefer_overlap ? feature_overlap : 0,
+  std::uint8_t control = options_.prefer_overlap ? feature_overlap : 0;
+  if (must_encrypt() && version >= version_2_0)
+    control |= options_.encryption == Options::Encryption::mandatory ? feature_encryption_mandatory
+                                                                     : feature_initial_encryption;
+  Header response = make_header(MessageType::initialize_response, control,
                                 (std::uint32_t{version} << 16) | session->id);
   bool ok = send_sync(*session, response) == status::SUCCESS;
   if (ok) {
@@ -317,7 +333,8 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& inp
       break;
     }
     if (st != status::SUCCESS) break;
-    ok = handle_sync(*session, m);
+    int secure = secure_sync(*session, m, stream);
+    ok = secure == 0 ? handle_sync(*session, m) : secure > 0;
   }
   close_session(*session);
   {
@@ -348,7 +365,7 @@ void Server::close_session(Session& s) {
   s.served->abort(s.client);
   changed_.notify_all();
   if (s.sync) s.sync->shutdown();
-  std::shared_ptr<net::Socket> async;
+  std::shared_ptr<net::Link> async;
   {
     std::lock_guard lock(mutex_);
     async = s.async;
@@ -361,7 +378,7 @@ void Server::fatal_both(Session& s, std::uint8_t code, std::string_view text) {
     std::lock_guard lock(s.sync_send);
     send_fatal(*s.sync, code, text);
   }
-  std::shared_ptr<net::Socket> async;
+  std::shared_ptr<net::Link> async;
   {
     std::lock_guard lock(mutex_);
     async = s.async;
@@ -379,7 +396,7 @@ status_t Server::send_sync(Session& s, const Header& h, std::span<const std::byt
 }
 
 status_t Server::send_async(Session& s, const Header& h, std::span<const std::byte> payload) {
-  std::shared_ptr<net::Socket> async;
+  std::shared_ptr<net::Link> async;
   {
     std::lock_guard lock(mutex_);
     async = s.async;
@@ -637,7 +654,7 @@ void Server::pump(std::shared_ptr<Session> s) {
 
 // ---- asynchronous channel ----
 
-void Server::run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+void Server::run_async(const std::shared_ptr<net::Link>& socket, IdleInput& input, MessageStream& stream,
                        const Message& init) {
   auto id = static_cast<std::uint16_t>(init.header.parameter & 0xFFFF);
   std::shared_ptr<Session> session;
@@ -662,7 +679,9 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& in
     session->async_ready = true;
   }
   changed_.notify_all();
-  bool ok = send_async(*session, make_header(MessageType::async_initialize_response, 0, vendor)) == status::SUCCESS;
+  std::uint8_t capability = tls_ && session->version >= version_2_0 ? secure_connection_capable : 0;
+  bool ok = send_async(*session, make_header(MessageType::async_initialize_response, capability, vendor)) ==
+            status::SUCCESS;
   if (!ok) {
     std::lock_guard lock(mutex_);
     session->async_ready = false;
@@ -679,7 +698,8 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& in
       break;
     }
     if (st != status::SUCCESS) break;
-    ok = handle_async(*session, m);
+    int secure = secure_async(*session, m, stream);
+    ok = secure == 0 ? handle_async(*session, m) : secure > 0;
   }
   close_session(*session);  // the sync thread finishes the session
   {
@@ -771,10 +791,133 @@ bool Server::handle_device_clear(Session& s) {
   return ok;
 }
 
+int Server::secure_sync(Session& s, const Message& m, MessageStream& stream) {
+  const Header& h = m.header;
+  const bool capable = tls_ && s.version >= version_2_0;
+  bool async_tls = false, sync_tls = false, secured = false;
+  {
+    std::unique_lock lock(mutex_);
+    // The client sends StartTLS/EndTLS as soon as its side of the asynchronous switch is done,
+    // which may be before ours (TLS 1.3: the server finishes last): wait for it.
+    if (h.is(MessageType::start_tls) || h.is(MessageType::end_tls))
+      wait_for_deadline(changed_, lock, ms_deadline(options_.device_timeout_ms),
+                        [&] { return !s.async_switching || s.closing || stopping_; });
+    async_tls = s.async_tls;
+    sync_tls = s.sync_tls;
+    secured = s.secured;
+  }
+  auto refuse = [&](std::string_view text) {
+    return send_sync(s, make_header(MessageType::error, error::unidentified), text_bytes(text)) == status::SUCCESS ? 1
+                                                                                                                 : -1;
+  };
+  if (capable && (h.is(MessageType::start_tls) || h.is(MessageType::end_tls))) {
+    bool start = h.is(MessageType::start_tls);
+    // The asynchronous channel switches first (AsyncStartTLS / AsyncEndTLS), then this one.
+    if (start && (!async_tls || sync_tls)) return refuse("StartTLS out of order (AsyncStartTLS first, once)");
+    if (!start && (async_tls || !sync_tls)) return refuse("EndTLS out of order (AsyncEndTLS first)");
+    std::string why;
+    status_t st;
+    {
+      std::lock_guard send(s.sync_send);  // nothing of the pump's between the two modes
+      st = start ? s.sync->start_tls(*tls_, stream.take_buffered(), ms_deadline(options_.device_timeout_ms), why)
+                 : s.sync->end_tls(ms_deadline(options_.device_timeout_ms), why);
+    }
+    s.touch();
+    if (st != status::SUCCESS) {
+      CPPVISA_LOG("hislip", "session {}: synchronous channel {}: {}", s.id, start ? "StartTLS" : "EndTLS", why);
+      return -1;  // out of step with the client: nothing more can be said on this channel
+    }
+    std::lock_guard lock(mutex_);
+    s.sync_tls = start;
+    if (start) s.secured = true;
+    return 1;
+  }
+  if (must_encrypt() && !secured && !h.is(MessageType::get_descriptors) && !h.is(MessageType::error) &&
+      !h.is(MessageType::fatal_error)) {
+    // §3.4 step 8: encryption first (FatalError 5, "secure connection failed").
+    fatal_both(s, fatal::secure_connection_failed,
+               "this server requires a secure connection (AsyncStartTLS, StartTLS) before " +
+                   message_type_name(h.type));
+    return -1;
+  }
+  return 0;
+}
+
+int Server::secure_async(Session& s, const Message& m, MessageStream& stream) {
+  const Header& h = m.header;
+  const bool capable = tls_ && s.version >= version_2_0;
+  if (capable && (h.is(MessageType::async_start_tls) || h.is(MessageType::async_end_tls))) {
+    bool start = h.is(MessageType::async_start_tls);
+    MessageType answer = start ? MessageType::async_start_tls_response : MessageType::async_end_tls_response;
+    std::uint8_t result = 1;
+    bool wanted = false;
+    {
+      std::lock_guard lock(mutex_);
+      wanted = s.output_wanted;
+    }
+    // An answer still to come from the device (the pump clears output_wanted only on its next
+    // turn, after the last DataEnd went out).
+    const bool answer_coming = wanted && s.served->response_pending(s.client);
+    {
+      std::lock_guard lock(mutex_);
+      if (h.control & rmt_delivered) {  // carries RMT-delivered like AsyncStatusQuery (§3.6)
+        s.rmt_expected = false;
+        s.mav = false;
+      }
+      if (start ? (s.async_tls || s.sync_tls) : (!s.async_tls || options_.encryption == Options::Encryption::mandatory))
+        result = 3;  // already encrypted / not encrypted / mandatory encryption refuses to end
+      else if (answer_coming || s.reading || s.writing || s.mid_message)
+        result = 0;  // busy: a message or a response is on its way (device clear, then again)
+      s.async_switching = result == 1;
+    }
+    auto switched = [&](bool on) {
+      {
+        std::lock_guard lock(mutex_);
+        s.async_switching = false;
+        s.async_tls = on;
+      }
+      changed_.notify_all();
+    };
+    std::lock_guard send(s.async_send);  // the response and the switch, nothing in between
+    s.touch();
+    auto deadline = ms_deadline(options_.send_timeout_ms);
+    if (send_message(*s.async, make_header(answer, result), std::span<const std::byte>{}, deadline) != status::SUCCESS) {
+      switched(!start);
+      return -1;
+    }
+    if (result != 1) return 1;
+    std::string why;
+    status_t st = start ? s.async->start_tls(*tls_, stream.take_buffered(), ms_deadline(options_.device_timeout_ms), why)
+                        : s.async->end_tls(ms_deadline(options_.device_timeout_ms), why);
+    if (st != status::SUCCESS) {
+      CPPVISA_LOG("hislip", "session {}: asynchronous channel {}: {}", s.id, start ? "AsyncStartTLS" : "AsyncEndTLS", why);
+      switched(false);
+      return -1;
+    }
+    switched(start);
+    return 1;
+  }
+  bool secured = false;
+  {
+    std::lock_guard lock(mutex_);
+    secured = s.secured;
+  }
+  if (must_encrypt() && !secured && !h.is(MessageType::async_maximum_message_size) &&
+      !h.is(MessageType::get_descriptors) && !h.is(MessageType::error) && !h.is(MessageType::fatal_error)) {
+    fatal_both(s, fatal::secure_connection_failed,
+               "this server requires a secure connection (AsyncStartTLS, StartTLS) before " +
+                   message_type_name(h.type));
+    return -1;
+  }
+  return 0;
+}
+
 bool Server::handle_get_descriptors(Session& s, bool async) {
-  // Without the secure-connection capability there is no TLS version or TLS information to
-  // describe: the list is empty (IVI-6.1 2.0 §6.2 defines only TLS descriptors besides vendor ones).
+  // IVI-6.1 2.0 defines only TLS descriptors besides vendor ones: without the secure-connection
+  // capability the list is empty; with it, the TLS versions served (1.2 and 1.3, OpenSSL's).
   std::vector<Descriptor> descriptors;
+  if (tls_)
+    descriptors.push_back({descriptor::tls_versions, {std::byte{3}, std::byte{3}, std::byte{3}, std::byte{4}}});
   auto payload = encode_descriptors(descriptors);
   Header h = make_header(MessageType::get_descriptors_response);
   return (async ? send_async(s, h, payload) : send_sync(s, h, payload)) == status::SUCCESS;

@@ -296,6 +296,13 @@ status_t MessageStream::read_payload(std::span<std::byte> buffer, core::Deadline
   return status::SUCCESS;
 }
 
+std::vector<std::byte> MessageStream::take_buffered() {
+  std::vector<std::byte> out(buffer_.begin() + static_cast<std::ptrdiff_t>(begin_),
+                             buffer_.begin() + static_cast<std::ptrdiff_t>(end_));
+  begin_ = end_ = 0;
+  return out;
+}
+
 status_t MessageStream::next_message(Message& m, std::uint64_t max_payload, core::Deadline deadline) {
   m.payload.clear();
   m.oversized = false;

@@ -266,6 +266,9 @@ class MessageStream {
   /// skipped and `m.oversized` set. Not resumable after a timeout in the middle of the payload:
   /// use it without a deadline (server channels, the client's async reader) or close on timeout.
   status_t next_message(Message& m, std::uint64_t max_payload, core::Deadline deadline);
+  /// Takes the bytes read ahead past the current message (the start of a TLS handshake that
+  /// followed StartTLS): the stream forgets them. Only between messages (payload_left() == 0).
+  std::vector<std::byte> take_buffered();
 
  private:
   status_t fill(core::Deadline deadline);  // receives more bytes into the read-ahead buffer
