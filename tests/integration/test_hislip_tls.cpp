@@ -9,6 +9,9 @@
 #include "protocols/hislip/hislip_client.hpp"
 #include "protocols/hislip/hislip_server.hpp"
 
+#include <cppvisa/backend.hpp>
+#include <cppvisa/gateway.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -290,6 +293,38 @@ TEST_F(HislipTls, DescriptorsNameTheTlsVersions) {
   ASSERT_TRUE(hislip::parse_descriptors(m.payload, list));
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].type, hislip::descriptor::tls_versions);
+}
+
+TEST_F(HislipTls, TheGatewayServesEncryptionMandatory) {
+  // What `visa-serve --hislip 0 --tls-cert F --tls-key K --tls-required` does.
+  GatewayOptions o;
+  o.resources = {"TCPIP::sim-scope::INSTR"};
+  o.hislip = GatewayAddress{};
+  o.hislip_tls_cert = good_.cert;
+  o.hislip_tls_key = good_.key;
+  o.hislip_tls_required = true;
+  Gateway g(open_backend("@sim"), o);
+  std::error_code ec;
+  g.start(ec);
+  ASSERT_FALSE(ec) << g.error_text();
+  std::uint16_t port = 0;
+  for (const auto& e : g.endpoints())
+    if (e.protocol == "hislip") port = e.port;
+  ASSERT_NE(port, 0);
+  hislip::Client c(trusting());
+  ASSERT_EQ(c.open({"127.0.0.1", port, "hislip0"}, soon()), status::SUCCESS);
+  EXPECT_TRUE(c.encrypted());
+  EXPECT_TRUE(c.encryption_mandatory());
+  EXPECT_EQ(query(c, "*IDN?\n"), "CPPVISA,SIMSCOPE-1000,SIM0001,1.0\n");
+  hislip::Client unverified;  // the system store does not know the test certificate
+  EXPECT_EQ(unverified.open({"127.0.0.1", port, "hislip0"}, soon()), status::ERROR_SERVER_CERT_UNTRUSTED);
+  GatewayOptions bad = o;
+  bad.hislip_tls_cert = (dir_ / "missing.crt").string();
+  Gateway h(open_backend("@sim"), bad);
+  h.start(ec);
+  EXPECT_TRUE(ec);
+  EXPECT_NE(h.error_text().find("missing.crt"), std::string::npos) << h.error_text();
+  g.stop();
 }
 
 }  // namespace
