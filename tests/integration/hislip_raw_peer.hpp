@@ -1,8 +1,11 @@
-// Helpers of the HiSLIP loopback tests: one channel opened by hand (RawPeer) and a whole session
-// opened by hand (RawSession), to send any message and see every message the server sends.
+// Helpers of the HiSLIP loopback tests: one channel opened by hand (RawPeer), a whole session
+// opened by hand (RawSession), to send any message and see every message the server sends, a
+// scripted server (ScriptedServer) and a backend of HiSLIP sessions only (HislipOnlyBackend).
 #pragma once
 
+#include "core/session_backend.hpp"
 #include "protocols/hislip/hislip_channel.hpp"
+#include "protocols/hislip/hislip_session.hpp"
 #include "protocols/hislip/hislip_wire.hpp"
 #include "protocols/net/socket.hpp"
 #include "integration/fake_device.hpp"
@@ -16,6 +19,17 @@
 #include <thread>
 
 namespace cppvisa::testing {
+
+/// A backend that opens only HiSLIP sessions (hislip::make_session), for the VISA-level tests.
+class HislipOnlyBackend : public core::SessionBackend {
+ public:
+  std::string name() const override { return "hislip-test"; }
+  std::string library_path() const override { return "built-in"; }
+  std::vector<std::string> list_resources(session_t) override { return {}; }
+  std::unique_ptr<core::Session> create_session(session_t, const ResourceName& name, status_t& st) override {
+    return hislip::make_session(name, st);
+  }
+};
 
 /// One TCP connection to a HiSLIP server, messages sent and received by hand (2 s each).
 class RawPeer {

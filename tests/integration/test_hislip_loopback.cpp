@@ -983,15 +983,7 @@ TEST(HislipServer, OutOfDescriptorsTheAcceptLoopBacksOff) {
 namespace cppvisa {
 namespace {
 
-class HislipOnlyBackend : public core::SessionBackend {
- public:
-  std::string name() const override { return "hislip-test"; }
-  std::string library_path() const override { return "built-in"; }
-  std::vector<std::string> list_resources(session_t) override { return {}; }
-  std::unique_ptr<core::Session> create_session(session_t, const ResourceName& name, status_t& st) override {
-    return hislip::make_session(name, st);
-  }
-};
+using testing::HislipOnlyBackend;
 
 class HislipBackend : public HislipLoopback {
  protected:

@@ -135,21 +135,11 @@ TEST(HislipDescriptors, RoundTripAndTruncation) {
 }
 
 /// The negotiated version through a session (VI_ATTR_TCPIP_HISLIP_VERSION, ViVersion).
-class HislipOnly : public core::SessionBackend {
- public:
-  std::string name() const override { return "hislip-test"; }
-  std::string library_path() const override { return "built-in"; }
-  std::vector<std::string> list_resources(session_t) override { return {}; }
-  std::unique_ptr<core::Session> create_session(session_t, const ResourceName& name, status_t& st) override {
-    return hislip::make_session(name, st);
-  }
-};
-
 TEST_F(HislipVersions, TheNegotiatedVersionIsAnAttribute) {
   for (std::uint16_t server_version : {hislip::version_2_0, hislip::version_1_1, hislip::version_1_0}) {
     if (server) server->stop();
     start(server_version);
-    HislipOnly backend;
+    testing::HislipOnlyBackend backend;
     session_t rm = 0, s = 0;
     ASSERT_EQ(backend.open_default_rm(rm), status::SUCCESS);
     ASSERT_EQ(backend.open(rm, "TCPIP::127.0.0.1::hislip0," + std::to_string(server->port()) + "::INSTR",

@@ -11,31 +11,21 @@
 
 namespace cppvisa::hislip {
 
-/// Reads a socket for a MessageStream (optionally cancellable with a Waker).
-class SocketInput : public ByteInput {
+/// Reads a socket or a link (plain or TLS) for a MessageStream (optionally cancellable with a Waker).
+template <class Channel>
+class ChannelInput : public ByteInput {
  public:
-  explicit SocketInput(net::Socket& socket, const net::Waker* cancel = nullptr) : socket_(socket), cancel_(cancel) {}
+  explicit ChannelInput(Channel& channel, const net::Waker* cancel = nullptr) : channel_(channel), cancel_(cancel) {}
   status_t recv_some(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count) override {
-    return socket_.recv_some(buffer, deadline, count, cancel_);
+    return channel_.recv_some(buffer, deadline, count, cancel_);
   }
 
  private:
-  net::Socket& socket_;
+  Channel& channel_;
   const net::Waker* cancel_;
 };
-
-/// Reads a link (plain or TLS) for a MessageStream (optionally cancellable with a Waker).
-class LinkInput : public ByteInput {
- public:
-  explicit LinkInput(net::Link& link, const net::Waker* cancel = nullptr) : link_(link), cancel_(cancel) {}
-  status_t recv_some(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count) override {
-    return link_.recv_some(buffer, deadline, count, cancel_);
-  }
-
- private:
-  net::Link& link_;
-  const net::Waker* cancel_;
-};
+using SocketInput = ChannelInput<net::Socket>;
+using LinkInput = ChannelInput<net::Link>;
 
 /// Sends one message (header with the payload's length, then the payload). Small messages go out
 /// in one send so that TCP_NODELAY does not split them. Not thread-safe: callers hold a mutex per

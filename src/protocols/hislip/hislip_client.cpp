@@ -757,8 +757,7 @@ status_t Client::start_tls(core::Deadline deadline) {
   for (int attempt = 0;; ++attempt) {
     Header reply;
     std::uint8_t flag = take_rmt_flag();
-    std::array<std::byte, 4> last_received;
-    for (int i = 0; i < 4; ++i) last_received[i] = static_cast<std::byte>(last_received_id_ >> (24 - 8 * i));
+    auto last_received = encode_u32(last_received_id_);
     st = async_request(make_header(MessageType::async_start_tls, flag, last_sent_id_), last_received,
                        MessageType::async_start_tls_response, reply, deadline);
     if (st != status::SUCCESS) {
@@ -814,8 +813,7 @@ status_t Client::end_tls(core::Deadline deadline) {
   status_t st = status::SUCCESS;
   for (int attempt = 0;; ++attempt) {
     std::uint8_t flag = take_rmt_flag();
-    std::array<std::byte, 4> last_received;
-    for (int i = 0; i < 4; ++i) last_received[i] = static_cast<std::byte>(last_received_id_ >> (24 - 8 * i));
+    auto last_received = encode_u32(last_received_id_);
     st = async_request(make_header(MessageType::async_end_tls, flag, last_sent_id_), last_received,
                        MessageType::async_end_tls_response, reply, deadline);
     if (st != status::SUCCESS) {

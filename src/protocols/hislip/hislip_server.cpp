@@ -458,13 +458,7 @@ bool Server::handle_sync(Session& s, const Message& m) {
       if (s.version < version_2_0) break;
       return handle_get_descriptors(s, false);
     case MessageType::fatal_error:
-      CPPVISA_LOG("hislip", "session {}: FatalError {} ({}) from the client: {}", s.id, h.control,
-                  fatal_error_name(h.control), m.text());
-      return false;
-    case MessageType::error:  // the client discarded something of ours: nothing to undo
-      CPPVISA_LOG("hislip", "session {}: Error {} ({}) from the client: {}", s.id, h.control, error_name(h.control),
-                  m.text());
-      return true;
+    case MessageType::error: return peer_error(s, m);  // Error: the client discarded something of ours
     case MessageType::initialize:
     case MessageType::async_initialize:
       fatal_both(s, fatal::invalid_init_sequence, "initialization repeated on an established session");
@@ -474,6 +468,13 @@ bool Server::handle_sync(Session& s, const Message& m) {
   std::uint8_t code = h.type >= first_vendor_specific ? error::unrecognized_vendor : error::unrecognized_type;
   std::string text = "unexpected " + message_type_name(h.type) + " on the synchronous channel";
   return send_sync(s, make_header(MessageType::error, code), text_bytes(text)) == status::SUCCESS;
+}
+
+bool Server::peer_error(Session& s, const Message& m) {
+  const bool fatal = m.header.is(MessageType::fatal_error);
+  CPPVISA_LOG("hislip", "session {}: {} {} ({}) from the client: {}", s.id, fatal ? "FatalError" : "Error",
+              m.header.control, fatal ? fatal_error_name(m.header.control) : error_name(m.header.control), m.text());
+  return !fatal;  // nothing to undo after an Error; a FatalError ends the session
 }
 
 bool Server::wait_for_access(Session& s) {
@@ -748,13 +749,7 @@ bool Server::handle_async(Session& s, const Message& m) {
       if (s.version < version_2_0) break;
       return handle_get_descriptors(s, true);
     case MessageType::fatal_error:
-      CPPVISA_LOG("hislip", "session {}: FatalError {} ({}) from the client: {}", s.id, h.control,
-                  fatal_error_name(h.control), m.text());
-      return false;
-    case MessageType::error:
-      CPPVISA_LOG("hislip", "session {}: Error {} ({}) from the client: {}", s.id, h.control, error_name(h.control),
-                  m.text());
-      return true;
+    case MessageType::error: return peer_error(s, m);
     case MessageType::initialize:
     case MessageType::async_initialize:
       fatal_both(s, fatal::invalid_init_sequence, "initialization repeated on an established session");
@@ -789,6 +784,13 @@ bool Server::handle_device_clear(Session& s) {
   // after it, so that the client can still complete the transaction.
   if (ok && st < 0) ok = send_device_error(s, true, "device clear failed", st) == status::SUCCESS;
   return ok;
+}
+
+int Server::refuse_unencrypted(Session& s, const Header& h) {
+  // §3.4 step 8 (IVI-6.1 2.0): encryption first, else FatalError 5 ("secure connection failed").
+  fatal_both(s, fatal::secure_connection_failed,
+             "this server requires a secure connection (AsyncStartTLS, StartTLS) before " + message_type_name(h.type));
+  return -1;
 }
 
 int Server::secure_sync(Session& s, const Message& m, MessageStream& stream) {
@@ -835,10 +837,7 @@ int Server::secure_sync(Session& s, const Message& m, MessageStream& stream) {
   if (must_encrypt() && !secured && !h.is(MessageType::get_descriptors) && !h.is(MessageType::error) &&
       !h.is(MessageType::fatal_error)) {
     // §3.4 step 8: encryption first (FatalError 5, "secure connection failed").
-    fatal_both(s, fatal::secure_connection_failed,
-               "this server requires a secure connection (AsyncStartTLS, StartTLS) before " +
-                   message_type_name(h.type));
-    return -1;
+    return refuse_unencrypted(s, h);
   }
   return 0;
 }
@@ -904,10 +903,7 @@ int Server::secure_async(Session& s, const Message& m, MessageStream& stream) {
   }
   if (must_encrypt() && !secured && !h.is(MessageType::async_maximum_message_size) &&
       !h.is(MessageType::get_descriptors) && !h.is(MessageType::error) && !h.is(MessageType::fatal_error)) {
-    fatal_both(s, fatal::secure_connection_failed,
-               "this server requires a secure connection (AsyncStartTLS, StartTLS) before " +
-                   message_type_name(h.type));
-    return -1;
+    return refuse_unencrypted(s, h);
   }
   return 0;
 }

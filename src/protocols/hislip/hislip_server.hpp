@@ -153,6 +153,9 @@ class Server {
   /// 0 = not handled here, 1 = handled, -1 = the session ends.
   int secure_sync(Session& s, const Message& m, MessageStream& stream);
   int secure_async(Session& s, const Message& m, MessageStream& stream);
+  int refuse_unencrypted(Session& s, const Header& h);
+  /// Error / FatalError from the client: logged; false (the session ends) for a FatalError.
+  bool peer_error(Session& s, const Message& m);
   bool must_encrypt() const noexcept { return tls_ && options_.encryption != Options::Encryption::optional; }
   /// GetDescriptors (2.0): answered on the channel it came on.
   bool handle_get_descriptors(Session& s, bool async);

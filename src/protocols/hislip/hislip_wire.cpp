@@ -202,6 +202,12 @@ std::array<std::byte, 8> encode_u64(std::uint64_t value) noexcept {
   return out;
 }
 
+std::array<std::byte, 4> encode_u32(std::uint32_t value) noexcept {
+  std::array<std::byte, 4> out{};
+  put_be(out.data(), value, 4);
+  return out;
+}
+
 std::vector<std::byte> encode_descriptors(std::span<const Descriptor> descriptors) {
   std::vector<std::byte> out;
   for (const Descriptor& d : descriptors) {

@@ -237,6 +237,8 @@ std::vector<std::byte> encode_descriptors(std::span<const Descriptor> descriptor
 /// False when a descriptor's length runs past the payload.
 bool parse_descriptors(std::span<const std::byte> payload, std::vector<Descriptor>& out);
 std::array<std::byte, 8> encode_u64(std::uint64_t value) noexcept;
+/// 4 bytes big-endian (the MessageID payload of AsyncStartTLS / AsyncEndTLS).
+std::array<std::byte, 4> encode_u32(std::uint32_t value) noexcept;
 
 /// The byte source a MessageStream reads from (a socket, or memory in tests and fuzzing).
 class ByteInput {

@@ -20,6 +20,8 @@ namespace cppvisa::net {
 namespace {
 
 constexpr std::size_t record_chunk = 16 * 1024;  // the largest TLS record's plaintext
+[[maybe_unused]] constexpr const char* no_openssl =
+    "TLS: this build of cppvisa has no OpenSSL (libssl-dev was missing at build time)";
 
 #ifdef CPPVISA_HAVE_OPENSSL
 SSL_CTX* ctx_of(const TlsContext& c) { return static_cast<SSL_CTX*>(c.native()); }
@@ -121,6 +123,20 @@ bool tls_available() noexcept {
 
 // ---- TlsContext ----
 
+#ifdef CPPVISA_HAVE_OPENSSL
+SSL_CTX* TlsContext::new_context(TlsContext& c, const void* method, status_t& st, std::string& error) {
+  SSL_CTX* ctx = SSL_CTX_new(static_cast<const SSL_METHOD*>(method));
+  if (!ctx) {
+    st = status::ERROR_ALLOC;
+    error = "TLS: " + openssl_errors();
+    return nullptr;
+  }
+  c.ctx_ = ctx;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);  // IVI-6.1 2.0: TLS 1.2 or later
+  return ctx;
+}
+#endif
+
 TlsContext::~TlsContext() {
 #ifdef CPPVISA_HAVE_OPENSSL
   if (ctx_) SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
@@ -136,14 +152,8 @@ std::shared_ptr<TlsContext> TlsContext::client(const TlsClientConfig& config, st
     error = "TLS: the pinned fingerprint must be 32 hexadecimal bytes (SHA-256), got '" + config.fingerprint + "'";
     return nullptr;
   }
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (!ctx) {
-    st = status::ERROR_ALLOC;
-    error = "TLS: " + openssl_errors();
-    return nullptr;
-  }
-  c->ctx_ = ctx;
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);  // IVI-6.1 2.0: TLS 1.2 or later
+  SSL_CTX* ctx = new_context(*c, TLS_client_method(), st, error);
+  if (!ctx) return nullptr;
   if (config.verify && c->pin_.empty()) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     int ok = config.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx)
@@ -163,7 +173,7 @@ std::shared_ptr<TlsContext> TlsContext::client(const TlsClientConfig& config, st
 #else
   (void)config;
   st = status::ERROR_NSUP_OPER;
-  error = "TLS: this build of cppvisa has no OpenSSL (libssl-dev was missing at build time)";
+  error = no_openssl;
   return nullptr;
 #endif
 }
@@ -172,14 +182,8 @@ std::shared_ptr<TlsContext> TlsContext::server(const TlsServerConfig& config, st
 #ifdef CPPVISA_HAVE_OPENSSL
   std::shared_ptr<TlsContext> c(new TlsContext);
   c->server_ = true;
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (!ctx) {
-    st = status::ERROR_ALLOC;
-    error = "TLS: " + openssl_errors();
-    return nullptr;
-  }
-  c->ctx_ = ctx;
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX* ctx = new_context(*c, TLS_server_method(), st, error);
+  if (!ctx) return nullptr;
   SSL_CTX_set_num_tickets(ctx, 0);  // no session resumption: nothing arrives after the handshake
   if (SSL_CTX_use_certificate_chain_file(ctx, config.cert_file.c_str()) != 1) {
     st = status::ERROR_FILE_ACCESS;
@@ -209,7 +213,7 @@ std::shared_ptr<TlsContext> TlsContext::server(const TlsServerConfig& config, st
 #else
   (void)config;
   st = status::ERROR_NSUP_OPER;
-  error = "TLS: this build of cppvisa has no OpenSSL (libssl-dev was missing at build time)";
+  error = no_openssl;
   return nullptr;
 #endif
 }
@@ -478,7 +482,7 @@ status_t Link::start_tls(const TlsContext& context, std::span<const std::byte> r
   (void)context;
   (void)read_ahead;
   (void)deadline;
-  error = "TLS: this build of cppvisa has no OpenSSL (libssl-dev was missing at build time)";
+  error = no_openssl;
   return status::ERROR_NSUP_OPER;
 #endif
 }

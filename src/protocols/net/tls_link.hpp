@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace cppvisa::net {
 
 /// Whether this build has TLS (OpenSSL).
@@ -65,6 +67,8 @@ class TlsContext {
 
  private:
   TlsContext() = default;
+  /// SSL_CTX_new(method) owned by `c`, TLS 1.2 at least; nullptr with st/error on failure.
+  static ::ssl_ctx_st* new_context(TlsContext& c, const void* method, status_t& st, std::string& error);
   void* ctx_ = nullptr;
   bool server_ = false;
   TlsClientConfig client_config_;
