@@ -295,6 +295,53 @@ TEST_F(HislipTls, DescriptorsNameTheTlsVersions) {
   EXPECT_EQ(list[0].type, hislip::descriptor::tls_versions);
 }
 
+TEST_F(HislipTls, VisaSessionsFollowTheServerAndShowTheConnection) {
+  start(Encryption::mandatory);
+  testing::HislipOnlyBackend backend;
+  session_t rm = 0, s = 0;
+  ASSERT_EQ(backend.open_default_rm(rm), status::SUCCESS);
+  const std::string name = "TCPIP::127.0.0.1::hislip0," + std::to_string(server->port()) + "::INSTR";
+  // The system's trust store does not know the test's certificate: refused at open.
+  ::unsetenv("SSL_CERT_FILE");
+  EXPECT_EQ(backend.open(rm, name, AccessMode::no_lock, 0, s), status::ERROR_SERVER_CERT_UNTRUSTED);
+  // OpenSSL's SSL_CERT_FILE names the trust store a VISA session uses.
+  ::setenv("SSL_CERT_FILE", good_.cert.c_str(), 1);
+  ASSERT_EQ(backend.open(rm, name, AccessMode::no_lock, 0, s), status::SUCCESS);
+  ::unsetenv("SSL_CERT_FILE");
+  AttrValue v;
+  ASSERT_EQ(backend.get_attribute(s, attr::TCPIP_HISLIP_ENCRYPTION_EN, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::int64_t>(v), 1);
+  ASSERT_EQ(backend.get_attribute(s, attr::TCPIP_TLS_CIPHER_SUITE, v), status::SUCCESS);
+  EXPECT_FALSE(std::get<std::string>(v).empty());
+  ASSERT_EQ(backend.get_attribute(s, attr::TCPIP_SERVER_CERT_SUBJECT_NAME, v), status::SUCCESS);
+  EXPECT_NE(std::get<std::string>(v).find("cppvisa-test-good"), std::string::npos);
+  ASSERT_EQ(backend.get_attribute(s, attr::TCPIP_SERVER_CERT_EXPIRATION_DATE, v), status::SUCCESS);
+  EXPECT_FALSE(std::get<std::string>(v).empty());
+  EXPECT_EQ(backend.set_attribute(s, attr::TCPIP_HISLIP_ENCRYPTION_EN, std::int64_t{0}), status::ERROR_NSUP_OPER);
+  std::size_t n = 0;
+  ASSERT_EQ(backend.write(s, bytes_of("ECHO? visa\n"), n), status::SUCCESS);
+  std::vector<std::byte> buffer(64);
+  ASSERT_EQ(backend.read(s, buffer, n), status::SUCCESS);
+  EXPECT_EQ(text_of(std::span(buffer).first(n)), "visa\n");
+  EXPECT_EQ(backend.close(s), status::SUCCESS);
+  // An optional server: plain at open, encrypted on request through the attribute, and back.
+  start(Encryption::optional);
+  const std::string plain_name = "TCPIP::127.0.0.1::hislip0," + std::to_string(server->port()) + "::INSTR";
+  ASSERT_EQ(backend.open(rm, plain_name, AccessMode::no_lock, 0, s), status::SUCCESS);
+  ASSERT_EQ(backend.get_attribute(s, attr::TCPIP_HISLIP_ENCRYPTION_EN, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::int64_t>(v), 0);
+  ::setenv("SSL_CERT_FILE", good_.cert.c_str(), 1);
+  EXPECT_EQ(backend.set_attribute(s, attr::TCPIP_HISLIP_ENCRYPTION_EN, std::int64_t{1}), status::SUCCESS);
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_EQ(backend.get_attribute(s, attr::TCPIP_HISLIP_ENCRYPTION_EN, v), status::SUCCESS);
+  EXPECT_EQ(std::get<std::int64_t>(v), 1);
+  EXPECT_EQ(backend.set_attribute(s, attr::TCPIP_HISLIP_ENCRYPTION_EN, std::int64_t{0}), status::SUCCESS);
+  ASSERT_EQ(backend.write(s, bytes_of("ECHO? plain\n"), n), status::SUCCESS);
+  ASSERT_EQ(backend.read(s, buffer, n), status::SUCCESS);
+  EXPECT_EQ(text_of(std::span(buffer).first(n)), "plain\n");
+  backend.close(rm);
+}
+
 TEST_F(HislipTls, TheGatewayServesEncryptionMandatory) {
   // What `visa-serve --hislip 0 --tls-cert F --tls-key K --tls-required` does.
   GatewayOptions o;
