@@ -548,13 +548,19 @@ bool Server::handle_data(Session& s, const Message& m) {
   // Interrupted, carrying this message's MessageID.
   if (interrupted && device.response_pending(s.client)) {
     device.interrupt(s.client, ms_deadline(options_.device_timeout_ms));
+    bool clearing = false;
     {
       std::lock_guard lock(mutex_);
       s.output_wanted = false;
       s.mav = false;
+      clearing = s.clearing;
     }
-    send_async(s, make_header(MessageType::async_interrupted, 0, h.parameter));
-    if (send_sync(s, make_header(MessageType::interrupted, 0, h.parameter)) != status::SUCCESS) return finish(false);
+    // A device clear that started meanwhile ends this transaction anyway; an AsyncInterrupted
+    // after its acknowledgement would outlive it on the client.
+    if (!clearing) {
+      send_async(s, make_header(MessageType::async_interrupted, 0, h.parameter));
+      if (send_sync(s, make_header(MessageType::interrupted, 0, h.parameter)) != status::SUCCESS) return finish(false);
+    }
   }
   status_t st = status::SUCCESS;
   if (h.is(MessageType::trigger)) {
