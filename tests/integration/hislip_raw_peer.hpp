@@ -74,8 +74,10 @@ struct RawSession {
 /// then waits until the client closes. Checks record the first problem: verdict() after the script.
 class ScriptedServer {
  public:
-  explicit ScriptedServer(std::function<void(ScriptedServer&)> script) : sync_in(sync), async_in(async),
-      sync_stream(sync_in), async_stream(async_in) {
+  /// `async_init_control`: the control code of AsyncInitializeResponse (1: secure connections).
+  explicit ScriptedServer(std::function<void(ScriptedServer&)> script, std::uint8_t async_init_control = 0)
+      : sync_in(sync), async_in(async), sync_stream(sync_in), async_stream(async_in),
+        async_init_control_(async_init_control) {
     EXPECT_EQ(listener_.open("127.0.0.1", 0), status::SUCCESS);
     thread_ = std::thread([this, script = std::move(script)] {
       if (initialize()) script(*this);
@@ -136,13 +138,14 @@ class ScriptedServer {
     send_sync(hislip::make_header(MessageType::initialize_response, 0, (std::uint32_t{hislip::version_2_0} << 16) | 7));
     if (listener_.accept(async, soon()) != status::SUCCESS) return check(false, "no async connection"), false;
     if (!next_async(m) || !m.header.is(MessageType::async_initialize)) return check(false, "AsyncInitialize"), false;
-    send_async(hislip::make_header(MessageType::async_initialize_response, 0, 0x5859));
+    send_async(hislip::make_header(MessageType::async_initialize_response, async_init_control_, 0x5859));
     if (!next_async(m) || !m.header.is(MessageType::async_maximum_message_size))
       return check(false, "AsyncMaximumMessageSize"), false;
     auto size = hislip::encode_u64(1u << 20);
     hislip::send_message(async, hislip::make_header(MessageType::async_maximum_message_size_response), size, soon());
     return true;
   }
+  std::uint8_t async_init_control_;
   net::TcpListener listener_;
   std::thread thread_;
   std::promise<std::string> done_;

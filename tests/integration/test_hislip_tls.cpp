@@ -342,6 +342,41 @@ TEST_F(HislipTls, VisaSessionsFollowTheServerAndShowTheConnection) {
   backend.close(rm);
 }
 
+TEST_F(HislipTls, ABusyServerGetsADeviceClearThenOneMoreTry) {
+  using testing::ScriptedServer;
+  using hislip::make_header;
+  ScriptedServer scripted(
+      [&](ScriptedServer& s) {
+        s.expect_sync(MessageType::data_end, "Q1\n");
+        s.send_sync(make_header(MessageType::data_end, 0, hislip::initial_message_id), "A1\n");
+        hislip::Message m = s.expect_async(MessageType::async_start_tls);
+        const auto last_received = hislip::encode_u32(hislip::initial_message_id);
+        // RMT-delivered (A1 was read), the last MessageID sent, the last received in the payload.
+        s.check(m.header.control == hislip::rmt_delivered && m.header.parameter == hislip::initial_message_id &&
+                    std::equal(m.payload.begin(), m.payload.end(), last_received.begin(), last_received.end()),
+                "AsyncStartTLS fields: control " + std::to_string(m.header.control) + " parameter " +
+                    std::to_string(m.header.parameter) + " payload " + std::to_string(m.payload.size()) + " bytes");
+        s.send_async(make_header(MessageType::async_start_tls_response, 0));  // busy
+        s.expect_async(MessageType::async_device_clear);
+        s.send_async(make_header(MessageType::async_device_clear_acknowledge));
+        s.expect_sync(MessageType::device_clear_complete);
+        s.send_sync(make_header(MessageType::device_clear_acknowledge));
+        m = s.expect_async(MessageType::async_start_tls);
+        s.check(m.header.parameter == hislip::no_message_id, "MessageIDs restart after the clear");
+        s.send_async(make_header(MessageType::async_start_tls_response, 3));  // error this time
+      },
+      hislip::secure_connection_capable);
+  hislip::Client c;
+  ASSERT_EQ(c.open({"127.0.0.1", scripted.port(), "hislip0"}, soon()), status::SUCCESS);
+  EXPECT_TRUE(c.server_secure_capable());
+  EXPECT_EQ(query(c, "Q1\n"), "A1\n");
+  core::clear_detail();
+  EXPECT_EQ(c.start_tls(soon()), status::ERROR_IO);
+  EXPECT_NE(core::detail_for(status::ERROR_IO).find("refused AsyncStartTLS (error)"), std::string::npos);
+  EXPECT_FALSE(c.encrypted());
+  EXPECT_EQ(scripted.verdict(), "");
+}
+
 TEST_F(HislipTls, TheGatewayServesEncryptionMandatory) {
   // What `visa-serve --hislip 0 --tls-cert F --tls-key K --tls-required` does.
   GatewayOptions o;
