@@ -39,6 +39,7 @@ set_package_properties(OpenSSL PROPERTIES TYPE OPTIONAL DESCRIPTION "OpenSSL (De
   URL "https://www.openssl.org" PURPOSE "TLS for HiSLIP (IVI-6.1 version 2.0 secure connections)")
 if(OpenSSL_FOUND)
   list(APPEND CPPVISA_FEATURE_DEFINITIONS CPPVISA_HAVE_OPENSSL=1)
+  list(APPEND CPPVISA_FEATURE_LIBRARIES OpenSSL::SSL OpenSSL::Crypto)
 endif()
 add_feature_info(tls OpenSSL_FOUND "HiSLIP over TLS with OpenSSL")
 

@@ -69,6 +69,12 @@ struct GatewayOptions {
   /// long is closed, so that idle clients cannot hold the limits above forever (ms; 0 = never).
   std::uint32_t idle_timeout_ms = 600000;
   std::size_t max_hislip_sessions = 64;         ///< HiSLIP sessions in total
+  /// HiSLIP 2.0 secure connections: a PEM certificate and its private key (both, or neither).
+  std::string hislip_tls_cert;
+  std::string hislip_tls_key;
+  /// With a certificate: clients must encrypt before anything else and may not end it
+  /// ("encryption mandatory"); otherwise they choose.
+  bool hislip_tls_required = false;
   bool read_only = false;                       ///< writes and triggers are refused (VI_ERROR_NSUP_OPER)
   std::uint32_t vxi11_max_recv_size = 65536;    ///< VXI-11 maxRecvSize announced to clients (>= 1024)
   std::uint32_t response_hold_ms = 2000;        ///< how long an unread answer holds off other clients (ms)

@@ -269,6 +269,9 @@ status_t Gateway::Impl::start_hislip() {
   o.max_per_address = 2 * options.max_connections_per_client;
   o.allow = allow;
   o.idle_timeout_ms = options.idle_timeout_ms;
+  o.tls_cert_file = options.hislip_tls_cert;
+  o.tls_key_file = options.hislip_tls_key;
+  if (options.hislip_tls_required) o.encryption = hislip::Server::Options::Encryption::mandatory;
   hislip_server = std::make_unique<hislip::Server>(o);
   for (std::size_t i = 0; i < served.size(); ++i) hislip_server->add_device("hislip" + std::to_string(i), served[i].device);
   if (status_t st = hislip_server->start(); st < 0)

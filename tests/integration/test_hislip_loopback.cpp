@@ -2,6 +2,7 @@
 // (hislip::Server) on loopback, with a fake instrument.
 #include "core/session_backend.hpp"
 #include "integration/fake_device.hpp"
+#include "integration/hislip_raw_peer.hpp"
 #include "protocols/hislip/hislip_channel.hpp"
 #include "protocols/hislip/hislip_client.hpp"
 #include "protocols/hislip/hislip_server.hpp"
@@ -25,6 +26,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::bytes_of;
 using testing::FakeDevice;
+using testing::RawPeer;
+using testing::RawSession;
 using testing::text_of;
 using Clock = std::chrono::steady_clock;
 using hislip::Header;
@@ -155,7 +158,7 @@ class HislipLoopback : public ::testing::Test {
 TEST_F(HislipLoopback, OpenQueryClose) {
   hislip::Client c;
   ASSERT_EQ(open(c), status::SUCCESS);
-  EXPECT_EQ(c.version(), 0x0100);
+  EXPECT_EQ(c.version(), hislip::version_2_0);
   EXPECT_EQ(c.server_max_message_size(), 1024u);
   EXPECT_EQ(c.server_vendor_id(), ('C' << 8) | 'V');
   EXPECT_FALSE(c.overlap());
@@ -477,23 +480,6 @@ TEST_F(HislipLoopback, TwoSessionsAtOnce) {
 
 // ---- malformed traffic: raw sockets speaking bad HiSLIP ----
 
-class RawPeer {
- public:
-  explicit RawPeer(std::uint16_t port) : input(socket), stream(input) {
-    EXPECT_EQ(net::connect_tcp("127.0.0.1", port, in(2s), socket), status::SUCCESS);
-  }
-  status_t send(const Header& h, std::string_view payload = {}) {
-    return hislip::send_message(socket, h, payload, in(2s));
-  }
-  status_t send_raw(std::string_view bytes) { return socket.send_all(bytes_of(bytes), in(2s)); }
-  /// The next message (2 s at most).
-  status_t next(hislip::Message& m) { return stream.next_message(m, 4096, in(2s)); }
-
-  net::Socket socket;
-  hislip::SocketInput input;
-  hislip::MessageStream stream;
-};
-
 TEST_F(HislipLoopback, MalformedTrafficDoesNotHurtTheServer) {
   {  // not HiSLIP at all: FatalError 1, then closed
     RawPeer p(server->port());
@@ -576,7 +562,8 @@ TEST_F(HislipLoopback, MalformedTrafficDoesNotHurtTheServer) {
 
 // Our client against a scripted server that checks what the client puts on the wire: MessageIDs
 // (0xFFFFFF00, +2), RMT-delivered once after a delivered answer, the status query's MessageID,
-// and that stale answers and Interrupted are skipped while 0xFFFFFFFF Data is accepted.
+// and that stale answers and Interrupted (with its AsyncInterrupted) are skipped while 0xFFFFFFFF
+// Data is accepted.
 TEST(HislipClientWire, MessageIdsRmtDeliveredAndStaleAnswers) {
   using namespace hislip;
   net::TcpListener listener;
@@ -594,7 +581,7 @@ TEST(HislipClientWire, MessageIdsRmtDeliveredAndStaleAnswers) {
     MessageStream ss(sync_in);
     Message m;
     check(ss.next_message(m, 4096, in(5s)) == status::SUCCESS && m.header.is(MessageType::initialize) &&
-              m.text() == "hislip0" && (m.header.parameter >> 16) == 0x0100,
+              m.text() == "hislip0" && (m.header.parameter >> 16) == protocol_version,
           "Initialize");
     send_message(sync, make_header(MessageType::initialize_response, 0, 0x01000007), std::string_view{}, in(5s));
     if (listener.accept(async, in(5s)) != status::SUCCESS) return verdict.set_value("no async connection");
@@ -617,6 +604,8 @@ TEST(HislipClientWire, MessageIdsRmtDeliveredAndStaleAnswers) {
     send_message(sync, make_header(MessageType::interrupted, 0, initial_message_id), std::string_view{}, in(5s));
     send_message(sync, make_header(MessageType::data, 0, unknown_message_id), "an", in(5s));
     send_message(sync, make_header(MessageType::data_end, 0, initial_message_id), "swer\n", in(5s));
+    // Interrupted came alone: the client sends nothing more until AsyncInterrupted (§6.10).
+    send_message(async, make_header(MessageType::async_interrupted, 0, initial_message_id), std::string_view{}, in(5s));
     // Query 2: the answer was delivered, so RMT-delivered is set, once.
     check(ss.next_message(m, 4096, in(5s)) == status::SUCCESS && m.header.is(MessageType::data_end) &&
               m.header.parameter == initial_message_id + 2 && m.header.control == rmt_delivered,
@@ -699,22 +688,6 @@ TEST_F(HislipLoopback, TooManyClientsIsBusy) {
   EXPECT_TRUE(wait_sessions(0));
   EXPECT_EQ(open(b), status::SUCCESS);
 }
-
-/// Both channels of a session opened by hand, to see every message the server sends.
-struct RawSession {
-  RawSession(std::uint16_t port, std::string_view sub) : sync(port), async(port) {
-    EXPECT_EQ(sync.send(hislip::make_header(MessageType::initialize, 0, hislip::initialize_parameter(0x0100, "XX")), sub),
-              status::SUCCESS);
-    hislip::Message m;
-    EXPECT_EQ(sync.next(m), status::SUCCESS);
-    hislip::InitializeResult r;
-    EXPECT_TRUE(hislip::parse_initialize_response(m.header, r));
-    EXPECT_EQ(async.send(hislip::make_header(MessageType::async_initialize, 0, r.session_id)), status::SUCCESS);
-    EXPECT_EQ(async.next(m), status::SUCCESS);
-    EXPECT_TRUE(m.header.is(MessageType::async_initialize_response));
-  }
-  RawPeer sync, async;
-};
 
 TEST_F(HislipLoopback, TwoClientsInterleavingEachGetOnlyTheirOwnAnswers) {
   {  // A asks the slow device and goes away before the answer; B asks next.
@@ -1010,15 +983,7 @@ TEST(HislipServer, OutOfDescriptorsTheAcceptLoopBacksOff) {
 namespace cppvisa {
 namespace {
 
-class HislipOnlyBackend : public core::SessionBackend {
- public:
-  std::string name() const override { return "hislip-test"; }
-  std::string library_path() const override { return "built-in"; }
-  std::vector<std::string> list_resources(session_t) override { return {}; }
-  std::unique_ptr<core::Session> create_session(session_t, const ResourceName& name, status_t& st) override {
-    return hislip::make_session(name, st);
-  }
-};
+using testing::HislipOnlyBackend;
 
 class HislipBackend : public HislipLoopback {
  protected:
@@ -1073,7 +1038,7 @@ TEST_F(HislipBackend, QueryAndAttributes) {
   ASSERT_EQ(backend->get_attribute(s, attr::TCPIP_IS_HISLIP, v), status::SUCCESS);
   EXPECT_EQ(std::get<std::int64_t>(v), 1);
   ASSERT_EQ(backend->get_attribute(s, attr::TCPIP_HISLIP_VERSION, v), status::SUCCESS);
-  EXPECT_EQ(std::get<std::int64_t>(v), 0x00100000);
+  EXPECT_EQ(std::get<std::int64_t>(v), 0x00200000);  // ViVersion of HiSLIP 2.0
   ASSERT_EQ(backend->get_attribute(s, attr::TCPIP_DEVICE_NAME, v), status::SUCCESS);
   EXPECT_EQ(std::get<std::string>(v), "hislip0");
   ASSERT_EQ(backend->get_attribute(s, attr::TCPIP_ADDR, v), status::SUCCESS);

@@ -65,6 +65,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0u, 4000000u))
       ->capture_default_str();
   app.add_option("--max-hislip-sessions", o.max_hislip_sessions, "HiSLIP sessions in total")->capture_default_str();
+  auto* tls_cert = app.add_option("--tls-cert", o.hislip_tls_cert,
+                                  "HiSLIP 2.0 secure connections: PEM certificate (with --tls-key)")
+                       ->check(CLI::ExistingFile);
+  auto* tls_key = app.add_option("--tls-key", o.hislip_tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
+  app.add_flag("--tls-required", o.hislip_tls_required,
+               "HiSLIP clients must encrypt before anything else (encryption mandatory)")
+      ->needs(tls_cert);
   app.add_flag("--read-only", o.read_only, "Refuse writes and triggers (clients may read and poll)");
   app.add_flag("--advertise", o.advertise, "Announce the endpoints over mDNS/DNS-SD (_scpi-raw, _hislip, _vxi-11): through the Avahi daemon when one runs, else on UDP 5353 itself");
   app.add_option("--max-recv-size", o.vxi11_max_recv_size, "VXI-11 maxRecvSize announced to clients (>= 1024)")

@@ -5,8 +5,11 @@
 
 namespace cppvisa::hislip {
 
-status_t send_message(net::Socket& socket, Header header, std::span<const std::byte> payload,
-                      core::Deadline deadline, const net::Waker* cancel, std::size_t* sent) {
+namespace {
+
+template <class Channel>
+status_t send_on(Channel& socket, Header header, std::span<const std::byte> payload, core::Deadline deadline,
+                 const net::Waker* cancel, std::size_t* sent) {
   header.length = payload.size();
   std::size_t dummy = 0;
   std::size_t& total = sent ? *sent : dummy;
@@ -24,6 +27,18 @@ status_t send_message(net::Socket& socket, Header header, std::span<const std::b
   status_t st = socket.send_all(payload, deadline, &body, cancel);
   total += body;
   return st;
+}
+
+}  // namespace
+
+status_t send_message(net::Socket& socket, Header header, std::span<const std::byte> payload,
+                      core::Deadline deadline, const net::Waker* cancel, std::size_t* sent) {
+  return send_on(socket, header, payload, deadline, cancel, sent);
+}
+
+status_t send_message(net::Link& link, Header header, std::span<const std::byte> payload, core::Deadline deadline,
+                      const net::Waker* cancel, std::size_t* sent) {
+  return send_on(link, header, payload, deadline, cancel, sent);
 }
 
 }  // namespace cppvisa::hislip

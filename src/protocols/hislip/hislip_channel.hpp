@@ -4,24 +4,28 @@
 
 #include "protocols/hislip/hislip_wire.hpp"
 #include "protocols/net/socket.hpp"
+#include "protocols/net/tls_link.hpp"
 
 #include <condition_variable>
 #include <mutex>
 
 namespace cppvisa::hislip {
 
-/// Reads a socket for a MessageStream (optionally cancellable with a Waker).
-class SocketInput : public ByteInput {
+/// Reads a socket or a link (plain or TLS) for a MessageStream (optionally cancellable with a Waker).
+template <class Channel>
+class ChannelInput : public ByteInput {
  public:
-  explicit SocketInput(net::Socket& socket, const net::Waker* cancel = nullptr) : socket_(socket), cancel_(cancel) {}
+  explicit ChannelInput(Channel& channel, const net::Waker* cancel = nullptr) : channel_(channel), cancel_(cancel) {}
   status_t recv_some(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count) override {
-    return socket_.recv_some(buffer, deadline, count, cancel_);
+    return channel_.recv_some(buffer, deadline, count, cancel_);
   }
 
  private:
-  net::Socket& socket_;
+  Channel& channel_;
   const net::Waker* cancel_;
 };
+using SocketInput = ChannelInput<net::Socket>;
+using LinkInput = ChannelInput<net::Link>;
 
 /// Sends one message (header with the payload's length, then the payload). Small messages go out
 /// in one send so that TCP_NODELAY does not split them. Not thread-safe: callers hold a mutex per
@@ -30,10 +34,18 @@ class SocketInput : public ByteInput {
 status_t send_message(net::Socket& socket, Header header, std::span<const std::byte> payload,
                       core::Deadline deadline, const net::Waker* cancel = nullptr, std::size_t* sent = nullptr);
 
+/// The same over a link (plain or TLS).
+status_t send_message(net::Link& link, Header header, std::span<const std::byte> payload, core::Deadline deadline,
+                      const net::Waker* cancel = nullptr, std::size_t* sent = nullptr);
+
 /// The same with an ASCII payload.
 inline status_t send_message(net::Socket& socket, Header header, std::string_view text, core::Deadline deadline,
                              const net::Waker* cancel = nullptr) {
   return send_message(socket, header, std::as_bytes(std::span(text.data(), text.size())), deadline, cancel);
+}
+inline status_t send_message(net::Link& link, Header header, std::string_view text, core::Deadline deadline,
+                             const net::Waker* cancel = nullptr) {
+  return send_message(link, header, std::as_bytes(std::span(text.data(), text.size())), deadline, cancel);
 }
 
 /// cv.wait_until for a core::Deadline (an infinite deadline waits without a time limit, avoiding

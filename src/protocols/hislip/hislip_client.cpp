@@ -7,8 +7,33 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 namespace cppvisa::hislip {
+
+namespace {
+
+/// Messages a server sends on the asynchronous channel (IVI-6.1 Table 4); anything else there is
+/// answered with an Error.
+bool is_async_answer(std::uint8_t type) noexcept {
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::error:
+    case MessageType::async_lock_response:
+    case MessageType::async_remote_local_response:
+    case MessageType::async_maximum_message_size_response:
+    case MessageType::async_initialize_response:
+    case MessageType::async_status_response:
+    case MessageType::async_device_clear_acknowledge:
+    case MessageType::async_lock_info_response:
+    case MessageType::get_descriptors_response:
+    case MessageType::async_start_tls_response:
+    case MessageType::async_end_tls_response: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
 
 /// The synchronous channel as a ByteSource for core::MessageReader: payload bytes of accepted
 /// Data/DataEnd messages, END after the last byte of a DataEnd.
@@ -23,7 +48,7 @@ class Client::SyncSource : public core::ByteSource {
     for (;;) {
       {
         std::lock_guard lock(client_.mutex_);
-        if (client_.lost_) return status::ERROR_CONN_LOST;
+        if (client_.lost_) return client_.lost_status_locked();
       }
       if (in_message_) {
         if (stream.payload_left() > 0) {
@@ -37,7 +62,10 @@ class Client::SyncSource : public core::ByteSource {
             client_.rmt_pending_ = true;  // a whole response reached the application (§6.10)
           }
         }
-        if (count > 0 || end) return status::SUCCESS;
+        if (count > 0 || end) {
+          delivered_ = true;
+          return status::SUCCESS;
+        }
         continue;  // an empty Data message
       }
       Header h;
@@ -46,49 +74,101 @@ class Client::SyncSource : public core::ByteSource {
       switch (static_cast<MessageType>(h.type)) {
         case MessageType::data:
         case MessageType::data_end: {
+          // §6.10 (IVI-6.1): after AsyncInterrupted, Data before the matching Interrupted belongs
+          // to the interrupted response and is discarded.
+          if (client_.awaiting_interrupted()) break;
           bool overlap = client_.overlap();
           // Synchronized mode: only answers to our latest message count; older ones are stale
           // (e.g. the late answer to a query whose read timed out).
           if (overlap || h.parameter == client_.last_sent_id_ || h.parameter == unknown_message_id) {
+            client_.last_received_id_ = h.parameter;
             in_message_ = true;
             current_end_ = h.is(MessageType::data_end);
           }
           break;
         }
-        case MessageType::fatal_error:
-          client_.connection_lost();
-          return status::ERROR_CONN_LOST;
-        case MessageType::error:
+        case MessageType::interrupted:
+          // The response being read was interrupted: what it gave this read is dropped too, and
+          // the read starts again (Client::read) with the answer to the interrupting message.
+          client_.sync_interrupted();
+          if (delivered_) {
+            restart_ = true;
+            return status::ERROR_ABORT;
+          }
+          break;
+        case MessageType::fatal_error: {
+          std::string text = payload_text(deadline);
+          return client_.fatal_from_server(h.control, text);
+        }
+        case MessageType::error: {
           // The server refused something we sent on this channel (IVI-6.1 §6.2: Error on the
           // synchronous channel): the read reports it instead of waiting for an answer that will
           // not come. Code 2 is what cppvisa's server sends for an operation the device does not
-          // support; the payload (the server's text) is skipped by the next header read.
-          return h.control == error::unrecognized_control ? status::ERROR_NSUP_OPER : status::ERROR_IO;
-        default: break;  // Interrupted, stale acknowledgements: skipped with their payload
+          // support.
+          std::string text = payload_text(deadline);
+          return core::fail(error_status(h.control), fmt::format("HiSLIP server sent Error {} ({}): {}", h.control,
+                                                                 error_name(h.control), text));
+        }
+        case MessageType::device_clear_acknowledge:
+        case MessageType::get_descriptors_response: break;  // stale answers of a timed-out request
+        default:
+          // §6.2: a message the client does not expect here is answered with Error (1, or 3 for
+          // vendor-specific ones) and skipped with its payload.
+          client_.refuse_message(h, false, deadline);
+          break;
       }
     }
   }
+
+  /// Starts a read: nothing of it was delivered yet.
+  void start_read() noexcept {
+    delivered_ = false;
+    restart_ = false;
+  }
+  /// An Interrupted ended the read after it had taken bytes of the interrupted response.
+  bool take_restart() noexcept { return std::exchange(restart_, false); }
 
   /// Forgets the message being read (its remaining payload is skipped by the next header read).
   void drop_current() noexcept { in_message_ = false; }
 
  private:
   status_t failed(status_t st) {
-    if (st == status::ERROR_CONN_LOST || st == status::ERROR_INV_FMT) {
+    if (st == status::ERROR_INV_FMT) {
+      // §6.2: a poorly formed header is FatalError 1 on both channels, then the close.
+      client_.fatal_to_server(fatal::bad_header, "poorly formed message header");
+      return client_.lost_status();
+    }
+    if (st == status::ERROR_CONN_LOST) {
       client_.connection_lost();
-      return status::ERROR_CONN_LOST;
+      return client_.lost_status();
     }
     return st;
+  }
+  /// The payload of an Error or FatalError (at most max_error_text bytes; the rest is skipped).
+  std::string payload_text(core::Deadline deadline) {
+    MessageStream& stream = *client_.sync_stream_;
+    std::string text;
+    std::byte piece[256];
+    while (stream.payload_left() > 0 && text.size() < max_error_text) {
+      std::size_t n = 0;
+      std::size_t want = std::min(sizeof piece, max_error_text - text.size());
+      if (stream.read_payload(std::span(piece, want), deadline, n) != status::SUCCESS) break;
+      text.append(reinterpret_cast<const char*>(piece), n);
+    }
+    return text;
   }
   Client& client_;
   bool in_message_ = false;
   bool current_end_ = false;
+  bool delivered_ = false;  // this read took bytes
+  bool restart_ = false;
 };
 
 Client::Client() : Client(Options{}) {}
 
 Client::Client(Options options) : options_(std::move(options)) {
   options_.vendor_id.resize(2, ' ');
+  options_.version = std::max(negotiate_version(options_.version, protocol_version), version_1_0);
   options_.max_message_size = std::max<std::uint64_t>(options_.max_message_size, 256);
 }
 
@@ -117,14 +197,16 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
   {
     std::lock_guard lock(mutex_);
     lost_ = false;
+    lost_reason_.clear();
     responses_.clear();
     owed_.clear();
+    async_interrupts_ = sync_interrupts_ = 0;
   }
-  if (connect_tcp(target.host, target.port, deadline, sync_) != status::SUCCESS)
+  if (connect_tcp(target.host, target.port, deadline, sync_.socket()) != status::SUCCESS)
     return core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP synchronous channel");
-  sync_.set_nodelay(true);
-  sync_.set_keepalive(true);
-  sync_input_ = std::make_unique<SocketInput>(sync_, &sync_cancel_);
+  sync_.socket().set_nodelay(true);
+  sync_.socket().set_keepalive(true);
+  sync_input_ = std::make_unique<LinkInput>(sync_, &sync_cancel_);
   sync_stream_ = std::make_unique<MessageStream>(*sync_input_);
   source_ = std::make_unique<SyncSource>(*this);
   auto fail = [&](status_t st) {
@@ -132,7 +214,7 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
     return st;
   };
 
-  Header init = make_header(MessageType::initialize, 0, initialize_parameter(protocol_version, options_.vendor_id));
+  Header init = make_header(MessageType::initialize, 0, initialize_parameter(options_.version, options_.vendor_id));
   if (status_t st = send_message(sync_, init, target.sub_address, deadline); st != status::SUCCESS)
     return fail(core::fail_within(st == status::ERROR_TMO ? st : status::ERROR_RSRC_NFOUND, "HiSLIP Initialize"));
   Header h;
@@ -150,30 +232,54 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
   if (!parse_initialize_response(h, result)) return fail(core::fail(status::ERROR_IO, "HiSLIP: malformed InitializeResponse"));
   sync_stream_->skip_payload(deadline);
   session_id_ = result.session_id;
-  version_ = std::min(result.version, protocol_version);
+  // §6.1: the server answers with the lower of the two versions. One that answers more than we
+  // offered is held to our offer; one below 1.0 is not a HiSLIP server we can speak to.
+  version_ = negotiate_version(result.version, options_.version);
+  if (version_ == 0)
+    return fail(core::fail(status::ERROR_IO, fmt::format("HiSLIP server answered protocol version {} to our {}",
+                                                         version_name(result.version), version_name(options_.version))));
+  const bool server_requires_tls = version_ >= version_2_0 && (result.encryption_mandatory || result.initial_encryption);
+  encryption_mandatory_ = version_ >= version_2_0 && result.encryption_mandatory;
+  host_ = target.host;
   {
     std::lock_guard lock(mutex_);
     overlap_ = result.prefer_overlap;  // the connection starts in the server's preferred mode
   }
 
-  if (connect_tcp(target.host, target.port, deadline, async_) != status::SUCCESS)
+  if (connect_tcp(target.host, target.port, deadline, async_.socket()) != status::SUCCESS)
     return fail(core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP asynchronous channel"));
-  async_.set_nodelay(true);
-  async_.set_keepalive(true);
+  async_.socket().set_nodelay(true);
+  async_.socket().set_keepalive(true);
   async_thread_ = std::thread([this] { async_reader(); });
   Header reply;
   status_t st = async_request(make_header(MessageType::async_initialize, 0, session_id_), {},
                               MessageType::async_initialize_response, reply, deadline);
   if (st != status::SUCCESS) return fail(st == status::ERROR_TMO ? st : status::ERROR_RSRC_NFOUND);
   server_vendor_ = static_cast<std::uint16_t>(reply.parameter & 0xFFFF);
+  secure_capable_ = version_ >= version_2_0 && (reply.control & secure_connection_capable) != 0;
   next_id_ = initial_message_id;
   last_sent_id_ = no_message_id;
+  last_received_id_ = no_message_id;
   rmt_pending_ = false;
   // Recommended right after initialization (§6.1); a server that refuses it keeps the defaults.
   st = set_max_message_size(options_.max_message_size, deadline);
   if (st == status::ERROR_TMO || st == status::ERROR_CONN_LOST) return fail(st);
-  CPPVISA_LOG("hislip", "session {} with {}:{} ('{}'): protocol 0x{:04x}, server vendor 0x{:04x}", session_id_,
-              target.host, target.port, target.sub_address, version_, server_vendor_);
+  // §3.4 step 8 (IVI-6.1 2.0): a server requiring encryption allows only the maximum message size
+  // before the secure connection; a user requiring it gets no plain-text fallback.
+  if (server_requires_tls || options_.require_encryption) {
+    if (version_ < version_2_0 || !secure_capable_)
+      return fail(core::fail(
+          options_.require_encryption ? status::ERROR_NSUP_OPER : status::ERROR_IO,
+          options_.require_encryption
+              ? fmt::format("HiSLIP server cannot encrypt (protocol {}, secure-connection capability {}): "
+                            "encryption is required, no fallback to plain text",
+                            version_name(version_), secure_capable_ ? "announced" : "not announced")
+              : std::string("HiSLIP server requires encryption but does not announce the secure-connection capability")));
+    if (status_t t = start_tls(deadline); t != status::SUCCESS) return fail(t);
+  }
+  CPPVISA_LOG("hislip", "session {} with {}:{} ('{}'): protocol {} (offered {}, server said {}), server vendor 0x{:04x}",
+              session_id_, target.host, target.port, target.sub_address, version_name(version_),
+              version_name(options_.version), version_name(result.version), server_vendor_);
   return status::SUCCESS;
 }
 
@@ -185,8 +291,10 @@ void Client::close() {
   sync_stream_.reset();
   sync_input_.reset();
   reader_.discard();
-  sync_.close();
-  async_.close();
+  sync_.socket().close();
+  sync_.forget_tls();
+  async_.socket().close();
+  async_.forget_tls();
 }
 
 void Client::connection_lost() {
@@ -199,15 +307,107 @@ void Client::connection_lost() {
   async_.shutdown();
 }
 
+status_t Client::lost_status_locked() const {
+  return lost_reason_.empty() ? status::ERROR_CONN_LOST : core::fail(status::ERROR_CONN_LOST, lost_reason_);
+}
+
+status_t Client::lost_status() const {
+  std::lock_guard lock(mutex_);
+  return lost_status_locked();
+}
+
+status_t Client::fatal_from_server(std::uint8_t code, std::string_view text) {
+  {
+    std::lock_guard lock(mutex_);
+    if (lost_reason_.empty())
+      lost_reason_ = fmt::format("HiSLIP server sent FatalError {} ({}){}{}", code, fatal_error_name(code),
+                                 text.empty() ? "" : ": ", text);
+  }
+  CPPVISA_LOG("hislip", "session {}: FatalError {} from the server: {}", session_id_, code, text);
+  connection_lost();
+  return lost_status();
+}
+
+void Client::fatal_to_server(std::uint8_t code, std::string_view text) {
+  {
+    std::lock_guard lock(mutex_);
+    if (lost_reason_.empty())
+      lost_reason_ = fmt::format("HiSLIP: FatalError {} sent to the server ({})", code, text);
+  }
+  auto deadline = core::Deadline::after_ms(1000);  // best effort: the connection closes anyway
+  send_message(sync_, make_header(MessageType::fatal_error, code), text, deadline);
+  {
+    std::lock_guard send(async_send_mutex_);
+    send_message(async_, make_header(MessageType::fatal_error, code), text, deadline);
+  }
+  connection_lost();
+}
+
+void Client::refuse_message(const Header& h, bool async, core::Deadline deadline) {
+  std::uint8_t code = h.type >= first_vendor_specific ? error::unrecognized_vendor : error::unrecognized_type;
+  std::string text = fmt::format("unexpected {} on the {} channel", message_type_name(h.type),
+                                 async ? "asynchronous" : "synchronous");
+  CPPVISA_LOG("hislip", "session {}: {} (Error {} sent)", session_id_, text, code);
+  if (async) {
+    std::lock_guard send(async_send_mutex_);
+    send_message(async_, make_header(MessageType::error, code), text, deadline);
+  } else {
+    send_message(sync_, make_header(MessageType::error, code), text, deadline);
+  }
+}
+
+bool Client::awaiting_interrupted() const {
+  std::lock_guard lock(mutex_);
+  return async_interrupts_ > 0;
+}
+
+void Client::sync_interrupted() {
+  {
+    std::lock_guard lock(mutex_);
+    if (async_interrupts_ > 0)
+      --async_interrupts_;
+    else
+      ++sync_interrupts_;  // AsyncInterrupted still to come: nothing is sent until it does
+  }
+  changed_.notify_all();
+  discard_input();
+}
+
+status_t Client::wait_interrupted_pair(core::Deadline deadline) {
+  std::unique_lock lock(mutex_);
+  if (sync_interrupts_ == 0) return status::SUCCESS;
+  // §6.10 (IVI-6.1): after Interrupted alone the client sends nothing until AsyncInterrupted.
+  wait_for_deadline(changed_, lock, deadline, [&] { return lost_ || sync_interrupts_ == 0; });
+  if (lost_) return lost_status_locked();
+  if (sync_interrupts_ == 0) return status::SUCCESS;
+  return core::fail(status::ERROR_TMO, "HiSLIP: the server sent Interrupted but not AsyncInterrupted; "
+                                       "nothing may be sent until it does (IVI-6.1 §6.10)");
+}
+
 void Client::async_reader() {
-  SocketInput input(async_);
+  LinkInput input(async_);
   MessageStream stream(input, 4096);
   Message m;
   for (;;) {
-    if (stream.next_message(m, max_async_payload, core::Deadline::never()) != status::SUCCESS ||
-        m.header.is(MessageType::fatal_error)) {
+    status_t st = stream.next_message(m, max_async_payload, core::Deadline::never());
+    if (st == status::ERROR_INV_FMT) {
+      fatal_to_server(fatal::bad_header, "poorly formed message header");
+      return;
+    }
+    if (st != status::SUCCESS) {
       connection_lost();
       return;
+    }
+    if (m.header.is(MessageType::fatal_error)) {
+      std::string_view text = m.text();
+      fatal_from_server(m.header.control, text.substr(0, max_error_text));
+      return;
+    }
+    if (m.oversized) {  // longer than any asynchronous message we take: Error 4, skipped
+      std::lock_guard send(async_send_mutex_);
+      send_message(async_, make_header(MessageType::error, error::message_too_large),
+                   std::string_view("message too large"), core::Deadline::after_ms(1000));
+      continue;
     }
     if (m.header.is(MessageType::async_service_request)) {
       std::function<void(std::uint8_t)> handler;
@@ -218,7 +418,48 @@ void Client::async_reader() {
       if (handler) handler(m.header.control);
       continue;
     }
-    if (m.header.is(MessageType::async_interrupted)) continue;  // the sync channel says the same
+    if (m.header.is(MessageType::async_interrupted)) {
+      {
+        std::lock_guard lock(mutex_);
+        if (sync_interrupts_ > 0)
+          --sync_interrupts_;  // Interrupted came first: sending may resume
+        else
+          ++async_interrupts_;  // sync Data is the interrupted response's until Interrupted
+      }
+      changed_.notify_all();
+      continue;
+    }
+    if (!is_async_answer(m.header.type)) {
+      refuse_message(m.header, true, core::Deadline::after_ms(1000));
+      continue;
+    }
+    bool tls_broken = false;
+    if ((m.header.is(MessageType::async_start_tls_response) || m.header.is(MessageType::async_end_tls_response)) &&
+        m.header.control == 1) {
+      // The server switches right after its response: so does this channel, before anything
+      // else is read from it (the requester learns the outcome with the response).
+      std::shared_ptr<net::TlsContext> context;
+      core::Deadline deadline = core::Deadline::never();
+      {
+        std::lock_guard lock(mutex_);
+        context = tls_context_;
+        deadline = tls_deadline_;
+      }
+      std::string why;
+      status_t tls_st = status::ERROR_IO;
+      if (m.header.is(MessageType::async_end_tls_response))
+        tls_st = async_.end_tls(deadline, why);
+      else if (context)
+        tls_st = async_.start_tls(*context, stream.take_buffered(), deadline, why);
+      else
+        why = "AsyncStartTLSResponse without a request";
+      {
+        std::lock_guard lock(mutex_);
+        async_tls_status_ = tls_st;
+        async_tls_error_ = why;
+      }
+      tls_broken = tls_st != status::SUCCESS;
+    }
     {
       std::lock_guard lock(mutex_);
       if (!owed_.empty()) {
@@ -237,6 +478,10 @@ void Client::async_reader() {
       if (responses_.size() < 64) responses_.emplace_back(m.header, std::move(m.payload));
     }
     changed_.notify_all();
+    if (tls_broken) {  // the channel is out of step with the server: nothing more can be read
+      connection_lost();
+      return;
+    }
   }
 }
 
@@ -245,7 +490,7 @@ status_t Client::async_request(const Header& request, std::span<const std::byte>
   std::lock_guard serial(async_request_mutex_);
   {
     std::lock_guard lock(mutex_);
-    if (lost_) return status::ERROR_CONN_LOST;
+    if (lost_) return lost_status_locked();
     responses_.clear();  // late answers to an earlier request that timed out
   }
   status_t st;
@@ -275,12 +520,15 @@ status_t Client::async_request(const Header& request, std::span<const std::byte>
     }
     if (it->first.is(MessageType::error)) {
       std::uint8_t code = it->first.control;
+      std::string_view text{reinterpret_cast<const char*>(it->second.data()), it->second.size()};
+      status_t st = core::fail(error_status(code), fmt::format("HiSLIP server answered {} with Error {} ({}){}{}",
+                                                               message_type_name(request.type), code, error_name(code),
+                                                               text.empty() ? "" : ": ", text.substr(0, max_error_text)));
       responses_.erase(it);
-      return code == error::unrecognized_type || code == error::unrecognized_control ? status::ERROR_NSUP_OPER
-                                                                                     : status::ERROR_IO;
+      return st;
     }
   }
-  if (lost_) return status::ERROR_CONN_LOST;
+  if (lost_) return lost_status_locked();
   if (owed_.size() < 64) owed_.push_back(expected);  // its answer, when it comes, is stale
   return status::ERROR_TMO;
 }
@@ -305,11 +553,9 @@ void Client::discard_input() {
 status_t Client::write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline) {
   count = 0;
   if (!is_open()) return status::ERROR_CONN_LOST;
-  {
-    std::lock_guard lock(mutex_);
-    if (lost_) return status::ERROR_CONN_LOST;
-  }
+  if (status_t st = lost_status_if_lost(); st != status::SUCCESS) return st;
   if (data.empty() && !end) return status::SUCCESS;
+  if (status_t st = wait_interrupted_pair(deadline); st != status::SUCCESS) return st;
   drop_responses();
   // The server's maximum covers the whole message for pyvisa-py; the header is subtracted so that
   // both readings of IVI-6.1 are satisfied.
@@ -337,11 +583,17 @@ status_t Client::read(std::span<std::byte> buffer, std::size_t& count, const cor
                       core::Deadline deadline) {
   count = 0;
   if (!source_) return status::ERROR_CONN_LOST;
-  return reader_.read(*source_, buffer, count, term, deadline);
+  for (;;) {
+    source_->start_read();
+    status_t st = reader_.read(*source_, buffer, count, term, deadline);
+    if (!source_->take_restart()) return st;
+    count = 0;  // the bytes were the interrupted response's (§6.10): read the new answer
+  }
 }
 
 status_t Client::trigger(core::Deadline deadline) {
   if (!is_open()) return status::ERROR_CONN_LOST;
+  if (status_t st = wait_interrupted_pair(deadline); st != status::SUCCESS) return st;
   drop_responses();
   std::size_t sent = 0;
   status_t st = send_message(sync_, make_header(MessageType::trigger, take_rmt_flag(), next_id_), {}, deadline,
@@ -406,8 +658,13 @@ status_t Client::clear(core::Deadline deadline) {
     }
   }
   requested_overlap_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    async_interrupts_ = sync_interrupts_ = 0;  // a clear ends every transaction in progress
+  }
   next_id_ = initial_message_id;
   last_sent_id_ = no_message_id;
+  last_received_id_ = no_message_id;
   rmt_pending_ = false;
   return status::SUCCESS;
 }
@@ -472,6 +729,120 @@ status_t Client::set_max_message_size(std::uint64_t size, core::Deadline deadlin
   std::lock_guard lock(mutex_);
   server_max_ = std::max<std::uint64_t>(*server_max, header_size + 1);
   our_max_ = size;
+  return status::SUCCESS;
+}
+
+// ---- secure connection (IVI-6.1 2.0) ----
+
+status_t Client::start_tls(core::Deadline deadline) {
+  if (!is_open()) return status::ERROR_CONN_LOST;
+  if (version_ < version_2_0 || !secure_capable_)
+    return core::fail(status::ERROR_NSUP_OPER,
+                      fmt::format("HiSLIP server does not offer secure connections (protocol {}, capability {})",
+                                  version_name(version_), secure_capable_ ? "announced" : "not announced"));
+  if (encrypted()) return status::SUCCESS;
+  net::TlsClientConfig config = options_.tls;
+  if (config.server_name.empty()) config.server_name = net::strip_brackets(host_);
+  status_t st = status::SUCCESS;
+  std::string why;
+  auto context = net::TlsContext::client(config, st, why);
+  if (!context) return core::fail(st, why);
+  {
+    std::lock_guard lock(mutex_);
+    tls_context_ = context;
+    tls_deadline_ = deadline;
+    async_tls_status_ = status::ERROR_IO;
+    async_tls_error_ = "no handshake";
+  }
+  for (int attempt = 0;; ++attempt) {
+    Header reply;
+    std::uint8_t flag = take_rmt_flag();
+    auto last_received = encode_u32(last_received_id_);
+    st = async_request(make_header(MessageType::async_start_tls, flag, last_sent_id_), last_received,
+                       MessageType::async_start_tls_response, reply, deadline);
+    if (st != status::SUCCESS) {
+      if (flag) rmt_pending_ = true;
+      return st;
+    }
+    if (reply.control == 0 && attempt == 0) {
+      // Busy: data still on its way. §3.9: a device clear empties the channels, then again.
+      if (status_t c = clear(deadline); c != status::SUCCESS) return c;
+      continue;
+    }
+    if (reply.control != 1)
+      return core::fail(status::ERROR_IO, fmt::format("HiSLIP server refused AsyncStartTLS ({})",
+                                                      reply.control == 0 ? "busy" : "error"));
+    break;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    st = async_tls_status_;
+    why = async_tls_error_;
+  }
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(st, "HiSLIP asynchronous channel: " + why);
+  }
+  std::size_t sent = 0;
+  st = send_message(sync_, make_header(MessageType::start_tls), {}, deadline, nullptr, &sent);
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(status::ERROR_CONN_LOST, "HiSLIP: StartTLS could not be sent");
+  }
+  st = sync_.start_tls(*context, sync_stream_->take_buffered(), deadline, why);
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(st, "HiSLIP synchronous channel: " + why);
+  }
+  CPPVISA_LOG("hislip", "session {}: encrypted ({} {})", session_id_, sync_.tls_info().version, sync_.tls_info().cipher);
+  return status::SUCCESS;
+}
+
+status_t Client::end_tls(core::Deadline deadline) {
+  if (!is_open()) return status::ERROR_CONN_LOST;
+  if (!sync_.encrypted() && !async_.encrypted()) return status::SUCCESS;
+  if (encryption_mandatory_)
+    return core::fail(status::ERROR_NSUP_OPER, "HiSLIP server made encryption mandatory: it cannot be ended");
+  {
+    std::lock_guard lock(mutex_);
+    tls_deadline_ = deadline;
+    async_tls_status_ = status::ERROR_IO;
+    async_tls_error_ = "no close";
+  }
+  Header reply;
+  status_t st = status::SUCCESS;
+  for (int attempt = 0;; ++attempt) {
+    std::uint8_t flag = take_rmt_flag();
+    auto last_received = encode_u32(last_received_id_);
+    st = async_request(make_header(MessageType::async_end_tls, flag, last_sent_id_), last_received,
+                       MessageType::async_end_tls_response, reply, deadline);
+    if (st != status::SUCCESS) {
+      if (flag) rmt_pending_ = true;
+      return st;
+    }
+    if (reply.control != 0 || attempt > 0) break;
+    if (status_t c = clear(deadline); c != status::SUCCESS) return c;  // busy: as for AsyncStartTLS
+  }
+  if (reply.control != 1)
+    return core::fail(reply.control == 3 ? status::ERROR_NSUP_OPER : status::ERROR_IO,
+                      fmt::format("HiSLIP server refused AsyncEndTLS ({})", reply.control == 0 ? "busy" : "error"));
+  std::string why;
+  {
+    std::lock_guard lock(mutex_);
+    st = async_tls_status_;
+    why = async_tls_error_;
+  }
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(status::ERROR_CONN_LOST, "HiSLIP asynchronous channel: " + why);
+  }
+  std::size_t sent = 0;
+  st = send_message(sync_, make_header(MessageType::end_tls), {}, deadline, nullptr, &sent);
+  if (st == status::SUCCESS) st = sync_.end_tls(deadline, why);
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(status::ERROR_CONN_LOST, "HiSLIP synchronous channel: " + why);
+  }
   return status::SUCCESS;
 }
 

@@ -1,7 +1,8 @@
-// hislip::Client: the client side of one HiSLIP 1.0 session (IVI-6.1): the
+// hislip::Client: the client side of one HiSLIP 1.0/1.1/2.0 session (IVI-6.1): the
 // synchronous channel (Data/DataEnd, Trigger, device clear) and the asynchronous channel (status
 // query, locks, remote/local, maximum message size, service requests), with deadlines everywhere.
-// - open: Initialize (sub-address) -> InitializeResponse, AsyncInitialize -> AsyncInitializeResponse,
+// - open: Initialize (sub-address, Options::version offered) -> InitializeResponse (the version
+//   both speak), AsyncInitialize -> AsyncInitializeResponse,
 //   AsyncMaximumMessageSize; the connection starts in the mode the server prefers;
 // - writes are split into messages of at most the server's maximum (header included, as
 //   pyvisa-py counts it); DataEnd on the last one when `end`;
@@ -18,6 +19,7 @@
 #include "core/message_reader.hpp"
 #include "protocols/hislip/hislip_wire.hpp"
 #include "protocols/net/socket.hpp"
+#include "protocols/net/tls_link.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -40,6 +42,15 @@ class Client {
   struct Options {
     std::uint64_t max_message_size = 1u << 20;  ///< largest message we accept (told to the server)
     std::string vendor_id = "CV";               ///< 2 characters (VPP-9)
+    /// The protocol version offered (version_1_0, version_1_1, version_2_0); the server may
+    /// answer with a lower one.
+    std::uint16_t version = protocol_version;
+    /// Refuse a server that cannot encrypt (no 2.0, or no secure-connection capability) instead
+    /// of falling back to plain text; encrypt even when the server does not require it.
+    bool require_encryption = false;
+    /// How the server's certificate is checked (verification on by default; server_name "" =
+    /// the target host).
+    net::TlsClientConfig tls;
   };
 
   Client();
@@ -88,11 +99,30 @@ class Client {
   /// AsyncMaximumMessageSize: tells the server our maximum, learns its one.
   status_t set_max_message_size(std::uint64_t size, core::Deadline deadline);
 
+  /// The secure connection (IVI-6.1 2.0): AsyncStartTLS -> response -> TLS handshake on the
+  /// asynchronous channel, then StartTLS -> TLS handshake on the synchronous one. A busy server
+  /// (a response still on its way) gets a device clear and one more try. ERROR_NSUP_OPER when
+  /// the server does not offer it; ERROR_SERVER_CERT_* when its certificate is refused (the
+  /// connection is then lost).
+  status_t start_tls(core::Deadline deadline);
+  /// Back to plain text: AsyncEndTLS -> response -> close_notify on the asynchronous channel,
+  /// then EndTLS -> close_notify on the synchronous one. ERROR_NSUP_OPER when the server made
+  /// encryption mandatory.
+  status_t end_tls(core::Deadline deadline);
+  /// Both channels are encrypted.
+  bool encrypted() const { return sync_.encrypted() && async_.encrypted(); }
+  /// What the synchronous channel's handshake agreed on (empty fields when plain).
+  net::TlsInfo tls_info() const { return sync_.tls_info(); }
+  /// 2.0: the server said encryption is mandatory (InitializeResponse bit 1).
+  bool encryption_mandatory() const noexcept { return encryption_mandatory_; }
+
   /// Called (on the async reader thread) with the status byte of each AsyncServiceRequest.
   void set_service_request_handler(std::function<void(std::uint8_t stb)> handler);
 
   std::uint16_t session_id() const noexcept { return session_id_; }
-  std::uint16_t version() const noexcept { return version_; }          ///< negotiated (0x0100 = 1.0)
+  std::uint16_t version() const noexcept { return version_; }          ///< negotiated (0x0100 = 1.0, 0x0200 = 2.0)
+  /// 2.0: the server announced the secure-connection capability (AsyncInitializeResponse bit 0).
+  bool server_secure_capable() const noexcept { return secure_capable_; }
   std::uint16_t server_vendor_id() const noexcept { return server_vendor_; }
   std::uint64_t server_max_message_size() const;
   std::uint64_t max_message_size() const;  ///< ours, as last told to the server
@@ -105,12 +135,29 @@ class Client {
                          Header& reply, core::Deadline deadline, std::vector<std::byte>* reply_payload = nullptr);
   void async_reader();
   void connection_lost();
+  /// ERROR_CONN_LOST with the reason recorded as the error detail (mutex_ held / not held).
+  status_t lost_status_locked() const;
+  status_t lost_status() const;
+  status_t lost_status_if_lost() const {
+    std::lock_guard lock(mutex_);
+    return lost_ ? lost_status_locked() : status::SUCCESS;
+  }
+  /// A FatalError from the server: the connection is lost, with its code and text as the reason.
+  status_t fatal_from_server(std::uint8_t code, std::string_view text);
+  /// Sends FatalError `code` on both channels (best effort), then the connection is lost.
+  void fatal_to_server(std::uint8_t code, std::string_view text);
+  /// Answers a message the client does not take on that channel with Error 1 (3: vendor-specific).
+  void refuse_message(const Header& h, bool async, core::Deadline deadline);
+  /// Interrupted / AsyncInterrupted bookkeeping (§6.10, docs/hislip.md).
+  bool awaiting_interrupted() const;
+  void sync_interrupted();
+  status_t wait_interrupted_pair(core::Deadline deadline);
   std::uint8_t take_rmt_flag();
   void drop_responses();  // synchronized mode: a new message makes unread responses stale
 
   Options options_;
-  net::Socket sync_;
-  net::Socket async_;
+  net::Link sync_{std::make_shared<net::Socket>()};   // plain, or TLS after start_tls()
+  net::Link async_{std::make_shared<net::Socket>()};
   net::Waker sync_cancel_;  // watched by sync_input_ (abort_read)
   std::unique_ptr<ByteInput> sync_input_;
   std::unique_ptr<MessageStream> sync_stream_;
@@ -121,10 +168,14 @@ class Client {
   std::uint16_t session_id_ = 0;
   std::uint16_t version_ = 0;
   std::uint16_t server_vendor_ = 0;
+  bool secure_capable_ = false;
+  bool encryption_mandatory_ = false;
+  std::string host_;  // the target host: the certificate's expected name by default
 
   // Sync-channel state (the io mutex of the caller serialises it).
   std::uint32_t next_id_ = initial_message_id;
   std::uint32_t last_sent_id_ = no_message_id;
+  std::uint32_t last_received_id_ = no_message_id;  // of the last Data/DataEnd taken (AsyncStartTLS)
   bool rmt_pending_ = false;  // a DataEnd was delivered: the next flag-carrying message says so
   std::optional<bool> requested_overlap_;  // the mode the next device clear asks for
 
@@ -137,6 +188,14 @@ class Client {
   // or an Error, is the oldest owed one and must not be taken for a later request's answer.
   std::deque<MessageType> owed_;
   bool lost_ = false;
+  std::string lost_reason_;  // why, for the error detail of every later call
+  int async_interrupts_ = 0;  // AsyncInterrupted received, Interrupted not yet: sync Data is dropped
+  int sync_interrupts_ = 0;   // Interrupted received, AsyncInterrupted not yet: nothing is sent
+  // TLS on the asynchronous channel starts/ends on the reader thread, right after the response.
+  std::shared_ptr<net::TlsContext> tls_context_;
+  core::Deadline tls_deadline_ = core::Deadline::never();
+  status_t async_tls_status_ = status::SUCCESS;
+  std::string async_tls_error_;
   bool overlap_ = false;
   std::uint64_t server_max_ = 1u << 20;
   std::uint64_t our_max_ = 1u << 20;

@@ -1,5 +1,6 @@
 #include "protocols/hislip/hislip_server.hpp"
 
+#include "core/log.hpp"
 #include "protocols/hislip/hislip_channel.hpp"
 
 #include <algorithm>
@@ -22,16 +23,20 @@ struct Server::Session {
   Session& operator=(const Session&) = delete;
 
   std::uint16_t id = 0;
+  std::uint16_t version = version_1_0;  // negotiated at Initialize
   const server::ClientId client = server::new_client_id();
   Device* device;
   std::shared_ptr<server::ServedDevice> served;
-  std::shared_ptr<net::Socket> sync;
-  std::shared_ptr<net::Socket> async;  // set once the async channel is initialized (under mutex_)
+  std::shared_ptr<net::Link> sync;
+  std::shared_ptr<net::Link> async;  // set once the async channel is initialized (under mutex_)
   std::mutex sync_send, async_send;
   std::thread pump;
 
   // Guarded by Server::mutex_.
   bool async_ready = false;
+  bool sync_tls = false, async_tls = false;  // the channels are encrypted
+  bool async_switching = false;  // the asynchronous channel's handshake / close is in progress
+  bool secured = false;  // both channels were encrypted once ("initial encryption" is then met)
   bool async_active = false;   // the async channel's thread runs (it may wait for a lock)
   bool pump_done = false;
   bool closing = false;
@@ -86,6 +91,7 @@ Server::Server(Options options) : options_(std::move(options)) {
   options_.max_sessions = std::clamp<std::size_t>(options_.max_sessions, 1, 0xFFFF);
   if (options_.max_connections == 0) options_.max_connections = 2 * options_.max_sessions + 8;
   options_.vendor_id.resize(2, ' ');
+  options_.max_version = std::max(negotiate_version(options_.max_version, protocol_version), version_1_0);
 }
 
 Server::~Server() { stop(); }
@@ -102,6 +108,14 @@ status_t Server::start() {
   {
     std::lock_guard lock(mutex_);
     if (running_ || stopping_) return status::ERROR_IO;
+  }
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    status_t st = status::SUCCESS;
+    tls_ = net::TlsContext::server({options_.tls_cert_file, options_.tls_key_file}, st, tls_error_);
+    if (!tls_) return st;
+  } else if (options_.encryption != Options::Encryption::optional) {
+    tls_error_ = "HiSLIP: encryption required but no certificate and key given";
+    return status::ERROR_INV_SETUP;
   }
   net::TcpAcceptor::Options o;
   o.host = options_.host;
@@ -182,7 +196,7 @@ void Server::refuse(net::Socket& socket, const net::TcpAcceptor::RefusalInfo& in
 /// traffic for idle_ms: both channels and both directions count (Session::touch).
 class Server::IdleInput : public ByteInput {
  public:
-  IdleInput(net::Socket& socket, std::uint32_t idle_ms) : socket_(socket), idle_(idle_ms) {}
+  IdleInput(net::Link& socket, std::uint32_t idle_ms) : socket_(socket), idle_(idle_ms) {}
   void attach(Session& s) noexcept { session_ = &s; }
   status_t recv_some(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count) override {
     for (;;) {
@@ -208,7 +222,7 @@ class Server::IdleInput : public ByteInput {
     if (session_) session_->touch();
     else own_ = std::chrono::steady_clock::now();
   }
-  net::Socket& socket_;
+  net::Link& socket_;
   std::chrono::milliseconds idle_;
   Session* session_ = nullptr;
   time_point own_ = std::chrono::steady_clock::now();
@@ -221,11 +235,12 @@ void Server::close_idle(Session& s) {
   close_session(s);
 }
 
-void Server::send_fatal(net::Socket& socket, std::uint8_t code, std::string_view text) {
+void Server::send_fatal(net::Link& socket, std::uint8_t code, std::string_view text) {
   send_message(socket, make_header(MessageType::fatal_error, code), text, ms_deadline(1000));
 }
 
-void Server::serve(const std::shared_ptr<net::Socket>& socket) {
+void Server::serve(const std::shared_ptr<net::Socket>& tcp) {
+  auto socket = std::make_shared<net::Link>(tcp);  // plain until the client starts TLS
   IdleInput input(*socket, options_.idle_timeout_ms);
   MessageStream stream(input);
   Message first;
@@ -250,11 +265,18 @@ void Server::serve(const std::shared_ptr<net::Socket>& socket) {
 
 // ---- synchronous channel ----
 
-void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+void Server::run_sync(const std::shared_ptr<net::Link>& socket, IdleInput& input, MessageStream& stream,
                       const Message& init) {
   InitializeRequest request;
   if (!parse_initialize(init, request)) {
     send_fatal(*socket, fatal::invalid_init_sequence, "malformed Initialize (sub-address)");
+    return;
+  }
+  // IVI-6.1 §6.1: the server answers with the version both speak (the lower of the two).
+  std::uint16_t version = negotiate_version(request.version, options_.max_version);
+  if (version == 0) {
+    send_fatal(*socket, fatal::invalid_init_sequence,
+               "unsupported HiSLIP protocol version " + version_name(request.version) + " (1.0 or later needed)");
     return;
   }
   std::shared_ptr<Session> session;
@@ -279,14 +301,18 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& inp
     session = std::make_shared<Session>(device);
     while (next_session_id_ == 0 || sessions_.count(next_session_id_)) ++next_session_id_;
     session->id = next_session_id_++;
+    session->version = version;
     session->sync = socket;
     session->overlap = options_.prefer_overlap;
     session->client_max = options_.max_message_size;
     sessions_[session->id] = session;
   }
   input.attach(*session);
-  std::uint16_t version = std::min(request.version, protocol_version);
-  Header response = make_header(MessageType::initialize_response, options_.prefer_overlap ? feature_overlap : 0,
+  std::uint8_t control = options_.prefer_overlap ? feature_overlap : 0;
+  if (must_encrypt() && version >= version_2_0)
+    control |= options_.encryption == Options::Encryption::mandatory ? feature_encryption_mandatory
+                                                                     : feature_initial_encryption;
+  Header response = make_header(MessageType::initialize_response, control,
                                 (std::uint32_t{version} << 16) | session->id);
   bool ok = send_sync(*session, response) == status::SUCCESS;
   if (ok) {
@@ -307,7 +333,8 @@ void Server::run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& inp
       break;
     }
     if (st != status::SUCCESS) break;
-    ok = handle_sync(*session, m);
+    int secure = secure_sync(*session, m, stream);
+    ok = secure == 0 ? handle_sync(*session, m) : secure > 0;
   }
   close_session(*session);
   {
@@ -338,7 +365,7 @@ void Server::close_session(Session& s) {
   s.served->abort(s.client);
   changed_.notify_all();
   if (s.sync) s.sync->shutdown();
-  std::shared_ptr<net::Socket> async;
+  std::shared_ptr<net::Link> async;
   {
     std::lock_guard lock(mutex_);
     async = s.async;
@@ -351,7 +378,7 @@ void Server::fatal_both(Session& s, std::uint8_t code, std::string_view text) {
     std::lock_guard lock(s.sync_send);
     send_fatal(*s.sync, code, text);
   }
-  std::shared_ptr<net::Socket> async;
+  std::shared_ptr<net::Link> async;
   {
     std::lock_guard lock(mutex_);
     async = s.async;
@@ -369,7 +396,7 @@ status_t Server::send_sync(Session& s, const Header& h, std::span<const std::byt
 }
 
 status_t Server::send_async(Session& s, const Header& h, std::span<const std::byte> payload) {
-  std::shared_ptr<net::Socket> async;
+  std::shared_ptr<net::Link> async;
   {
     std::lock_guard lock(mutex_);
     async = s.async;
@@ -427,8 +454,11 @@ bool Server::handle_sync(Session& s, const Message& m) {
       changed_.notify_all();
       return send_sync(s, make_header(MessageType::device_clear_acknowledge, features)) == status::SUCCESS;
     }
-    case MessageType::fatal_error: return false;
-    case MessageType::error: return true;  // nothing to do: the client discarded something of ours
+    case MessageType::get_descriptors:
+      if (s.version < version_2_0) break;
+      return handle_get_descriptors(s, false);
+    case MessageType::fatal_error:
+    case MessageType::error: return peer_error(s, m);  // Error: the client discarded something of ours
     case MessageType::initialize:
     case MessageType::async_initialize:
       fatal_both(s, fatal::invalid_init_sequence, "initialization repeated on an established session");
@@ -438,6 +468,13 @@ bool Server::handle_sync(Session& s, const Message& m) {
   std::uint8_t code = h.type >= first_vendor_specific ? error::unrecognized_vendor : error::unrecognized_type;
   std::string text = "unexpected " + message_type_name(h.type) + " on the synchronous channel";
   return send_sync(s, make_header(MessageType::error, code), text_bytes(text)) == status::SUCCESS;
+}
+
+bool Server::peer_error(Session& s, const Message& m) {
+  const bool fatal = m.header.is(MessageType::fatal_error);
+  CPPVISA_LOG("hislip", "session {}: {} {} ({}) from the client: {}", s.id, fatal ? "FatalError" : "Error",
+              m.header.control, fatal ? fatal_error_name(m.header.control) : error_name(m.header.control), m.text());
+  return !fatal;  // nothing to undo after an Error; a FatalError ends the session
 }
 
 bool Server::wait_for_access(Session& s) {
@@ -511,13 +548,19 @@ bool Server::handle_data(Session& s, const Message& m) {
   // Interrupted, carrying this message's MessageID.
   if (interrupted && device.response_pending(s.client)) {
     device.interrupt(s.client, ms_deadline(options_.device_timeout_ms));
+    bool clearing = false;
     {
       std::lock_guard lock(mutex_);
       s.output_wanted = false;
       s.mav = false;
+      clearing = s.clearing;
     }
-    send_async(s, make_header(MessageType::async_interrupted, 0, h.parameter));
-    if (send_sync(s, make_header(MessageType::interrupted, 0, h.parameter)) != status::SUCCESS) return finish(false);
+    // A device clear that started meanwhile ends this transaction anyway; an AsyncInterrupted
+    // after its acknowledgement would outlive it on the client.
+    if (!clearing) {
+      send_async(s, make_header(MessageType::async_interrupted, 0, h.parameter));
+      if (send_sync(s, make_header(MessageType::interrupted, 0, h.parameter)) != status::SUCCESS) return finish(false);
+    }
   }
   status_t st = status::SUCCESS;
   if (h.is(MessageType::trigger)) {
@@ -618,7 +661,7 @@ void Server::pump(std::shared_ptr<Session> s) {
 
 // ---- asynchronous channel ----
 
-void Server::run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+void Server::run_async(const std::shared_ptr<net::Link>& socket, IdleInput& input, MessageStream& stream,
                        const Message& init) {
   auto id = static_cast<std::uint16_t>(init.header.parameter & 0xFFFF);
   std::shared_ptr<Session> session;
@@ -643,7 +686,9 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& in
     session->async_ready = true;
   }
   changed_.notify_all();
-  bool ok = send_async(*session, make_header(MessageType::async_initialize_response, 0, vendor)) == status::SUCCESS;
+  std::uint8_t capability = tls_ && session->version >= version_2_0 ? secure_connection_capable : 0;
+  bool ok = send_async(*session, make_header(MessageType::async_initialize_response, capability, vendor)) ==
+            status::SUCCESS;
   if (!ok) {
     std::lock_guard lock(mutex_);
     session->async_ready = false;
@@ -660,7 +705,8 @@ void Server::run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& in
       break;
     }
     if (st != status::SUCCESS) break;
-    ok = handle_async(*session, m);
+    int secure = secure_async(*session, m, stream);
+    ok = secure == 0 ? handle_async(*session, m) : secure > 0;
   }
   close_session(*session);  // the sync thread finishes the session
   {
@@ -705,8 +751,11 @@ bool Server::handle_async(Session& s, const Message& m) {
     }
     case MessageType::async_device_clear: return handle_device_clear(s);
     case MessageType::async_status_query: return handle_status_query(s, m);
-    case MessageType::fatal_error: return false;
-    case MessageType::error: return true;
+    case MessageType::get_descriptors:
+      if (s.version < version_2_0) break;
+      return handle_get_descriptors(s, true);
+    case MessageType::fatal_error:
+    case MessageType::error: return peer_error(s, m);
     case MessageType::initialize:
     case MessageType::async_initialize:
       fatal_both(s, fatal::invalid_init_sequence, "initialization repeated on an established session");
@@ -741,6 +790,139 @@ bool Server::handle_device_clear(Session& s) {
   // after it, so that the client can still complete the transaction.
   if (ok && st < 0) ok = send_device_error(s, true, "device clear failed", st) == status::SUCCESS;
   return ok;
+}
+
+int Server::refuse_unencrypted(Session& s, const Header& h) {
+  // §3.4 step 8 (IVI-6.1 2.0): encryption first, else FatalError 5 ("secure connection failed").
+  fatal_both(s, fatal::secure_connection_failed,
+             "this server requires a secure connection (AsyncStartTLS, StartTLS) before " + message_type_name(h.type));
+  return -1;
+}
+
+int Server::secure_sync(Session& s, const Message& m, MessageStream& stream) {
+  const Header& h = m.header;
+  const bool capable = tls_ && s.version >= version_2_0;
+  bool async_tls = false, sync_tls = false, secured = false;
+  {
+    std::unique_lock lock(mutex_);
+    // The client sends StartTLS/EndTLS as soon as its side of the asynchronous switch is done,
+    // which may be before ours (TLS 1.3: the server finishes last): wait for it.
+    if (h.is(MessageType::start_tls) || h.is(MessageType::end_tls))
+      wait_for_deadline(changed_, lock, ms_deadline(options_.device_timeout_ms),
+                        [&] { return !s.async_switching || s.closing || stopping_; });
+    async_tls = s.async_tls;
+    sync_tls = s.sync_tls;
+    secured = s.secured;
+  }
+  auto refuse = [&](std::string_view text) {
+    return send_sync(s, make_header(MessageType::error, error::unidentified), text_bytes(text)) == status::SUCCESS ? 1
+                                                                                                                 : -1;
+  };
+  if (capable && (h.is(MessageType::start_tls) || h.is(MessageType::end_tls))) {
+    bool start = h.is(MessageType::start_tls);
+    // The asynchronous channel switches first (AsyncStartTLS / AsyncEndTLS), then this one.
+    if (start && (!async_tls || sync_tls)) return refuse("StartTLS out of order (AsyncStartTLS first, once)");
+    if (!start && (async_tls || !sync_tls)) return refuse("EndTLS out of order (AsyncEndTLS first)");
+    std::string why;
+    status_t st;
+    {
+      std::lock_guard send(s.sync_send);  // nothing of the pump's between the two modes
+      st = start ? s.sync->start_tls(*tls_, stream.take_buffered(), ms_deadline(options_.device_timeout_ms), why)
+                 : s.sync->end_tls(ms_deadline(options_.device_timeout_ms), why);
+    }
+    s.touch();
+    if (st != status::SUCCESS) {
+      CPPVISA_LOG("hislip", "session {}: synchronous channel {}: {}", s.id, start ? "StartTLS" : "EndTLS", why);
+      return -1;  // out of step with the client: nothing more can be said on this channel
+    }
+    std::lock_guard lock(mutex_);
+    s.sync_tls = start;
+    if (start) s.secured = true;
+    return 1;
+  }
+  if (must_encrypt() && !secured && !h.is(MessageType::get_descriptors) && !h.is(MessageType::error) &&
+      !h.is(MessageType::fatal_error)) {
+    // §3.4 step 8: encryption first (FatalError 5, "secure connection failed").
+    return refuse_unencrypted(s, h);
+  }
+  return 0;
+}
+
+int Server::secure_async(Session& s, const Message& m, MessageStream& stream) {
+  const Header& h = m.header;
+  const bool capable = tls_ && s.version >= version_2_0;
+  if (capable && (h.is(MessageType::async_start_tls) || h.is(MessageType::async_end_tls))) {
+    bool start = h.is(MessageType::async_start_tls);
+    MessageType answer = start ? MessageType::async_start_tls_response : MessageType::async_end_tls_response;
+    std::uint8_t result = 1;
+    bool wanted = false;
+    {
+      std::lock_guard lock(mutex_);
+      wanted = s.output_wanted;
+    }
+    // An answer still to come from the device (the pump clears output_wanted only on its next
+    // turn, after the last DataEnd went out).
+    const bool answer_coming = wanted && s.served->response_pending(s.client);
+    {
+      std::lock_guard lock(mutex_);
+      if (h.control & rmt_delivered) {  // carries RMT-delivered like AsyncStatusQuery (§3.6)
+        s.rmt_expected = false;
+        s.mav = false;
+      }
+      if (start ? (s.async_tls || s.sync_tls) : (!s.async_tls || options_.encryption == Options::Encryption::mandatory))
+        result = 3;  // already encrypted / not encrypted / mandatory encryption refuses to end
+      else if (answer_coming || s.reading || s.writing || s.mid_message)
+        result = 0;  // busy: a message or a response is on its way (device clear, then again)
+      s.async_switching = result == 1;
+    }
+    auto switched = [&](bool on) {
+      {
+        std::lock_guard lock(mutex_);
+        s.async_switching = false;
+        s.async_tls = on;
+      }
+      changed_.notify_all();
+    };
+    std::lock_guard send(s.async_send);  // the response and the switch, nothing in between
+    s.touch();
+    auto deadline = ms_deadline(options_.send_timeout_ms);
+    if (send_message(*s.async, make_header(answer, result), std::span<const std::byte>{}, deadline) != status::SUCCESS) {
+      switched(!start);
+      return -1;
+    }
+    if (result != 1) return 1;
+    std::string why;
+    status_t st = start ? s.async->start_tls(*tls_, stream.take_buffered(), ms_deadline(options_.device_timeout_ms), why)
+                        : s.async->end_tls(ms_deadline(options_.device_timeout_ms), why);
+    if (st != status::SUCCESS) {
+      CPPVISA_LOG("hislip", "session {}: asynchronous channel {}: {}", s.id, start ? "AsyncStartTLS" : "AsyncEndTLS", why);
+      switched(false);
+      return -1;
+    }
+    switched(start);
+    return 1;
+  }
+  bool secured = false;
+  {
+    std::lock_guard lock(mutex_);
+    secured = s.secured;
+  }
+  if (must_encrypt() && !secured && !h.is(MessageType::async_maximum_message_size) &&
+      !h.is(MessageType::get_descriptors) && !h.is(MessageType::error) && !h.is(MessageType::fatal_error)) {
+    return refuse_unencrypted(s, h);
+  }
+  return 0;
+}
+
+bool Server::handle_get_descriptors(Session& s, bool async) {
+  // IVI-6.1 2.0 defines only TLS descriptors besides vendor ones: without the secure-connection
+  // capability the list is empty; with it, the TLS versions served (1.2 and 1.3, OpenSSL's).
+  std::vector<Descriptor> descriptors;
+  if (tls_)
+    descriptors.push_back({descriptor::tls_versions, {std::byte{3}, std::byte{3}, std::byte{3}, std::byte{4}}});
+  auto payload = encode_descriptors(descriptors);
+  Header h = make_header(MessageType::get_descriptors_response);
+  return (async ? send_async(s, h, payload) : send_sync(s, h, payload)) == status::SUCCESS;
 }
 
 bool Server::handle_status_query(Session& s, const Message& m) {

@@ -1,4 +1,7 @@
-// hislip::Server: serves server::ServedDevice instruments over HiSLIP 1.0 (IVI-6.1).
+// hislip::Server: serves server::ServedDevice instruments over HiSLIP 1.0, 1.1 and 2.0 (IVI-6.1).
+// - version negotiation (§6.1): the highest version known to both sides that is at most the
+//   client's and Options::max_version; a client offering less than 1.0 gets FatalError 3;
+// - 2.0: GetDescriptors is answered (on the channel it came on) with the server's descriptors;
 // - one TCP port for both channels; the first message of a connection decides its role
 //   (Initialize -> synchronous, AsyncInitialize -> asynchronous, paired by SessionID);
 // - devices by sub-address ("hislip0", case-insensitive); an empty sub-address is the first device
@@ -40,12 +43,19 @@
 // - connections come through net::TcpAcceptor (allow list, limits in total and per client
 //   address, back-off on accept errors); a refused client gets FatalError 4 ("maximum number of
 //   clients exceeded") for a limit, FatalError 0 naming the reason for the allow list, then the close.
-// Not supported: HiSLIP 2.0 (secure connection, SASL, descriptors).
+// - secure connection (2.0) with a certificate (Options::tls_cert_file/tls_key_file):
+//   AsyncStartTLS -> AsyncStartTLSResponse (0 busy while a response is on its way, 3 when already
+//   encrypted) -> TLS on the asynchronous channel; StartTLS -> TLS on the synchronous one;
+//   AsyncEndTLS / EndTLS back to plain text (refused with 3 when encryption is mandatory);
+//   "encryption mandatory" and "initial encryption" modes: until both channels are encrypted only
+//   AsyncMaximumMessageSize and GetDescriptors are served, anything else is FatalError 5.
+// Not supported: SASL authentication (its messages get Error 1).
 #pragma once
 
 #include "protocols/hislip/hislip_wire.hpp"
 #include "protocols/net/acceptor.hpp"
 #include "protocols/net/socket.hpp"
+#include "protocols/net/tls_link.hpp"
 #include "server/served_device.hpp"
 
 #include <atomic>
@@ -73,6 +83,19 @@ class Server {
     net::AddressFilter allow;                   ///< clients allowed (empty: everyone)
     bool prefer_overlap = false;                ///< InitializeResponse / device-clear preference
     std::string vendor_id = "CV";               ///< 2 characters (VPP-9)
+    /// The highest protocol version served (version_1_0, version_1_1 or version_2_0): a client
+    /// offering more is answered with this one.
+    std::uint16_t max_version = protocol_version;
+    /// Secure connections (2.0, IVI-6.1 §3.9 of the 2.0 text): a PEM certificate and its key.
+    /// Both set: AsyncInitializeResponse announces the capability to 2.0 clients.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    enum class Encryption {
+      optional,   ///< clients choose (AsyncStartTLS / AsyncEndTLS as they like)
+      mandatory,  ///< InitializeResponse bit 1: TLS before any other traffic, never ended
+      initial,    ///< InitializeResponse bit 2: TLS before any other traffic, may be ended later
+    };
+    Encryption encryption = Encryption::optional;
     std::uint32_t init_timeout_ms = 10000;      ///< a new connection must send its first message by then (or by the idle timeout, if shorter)
     std::uint32_t send_timeout_ms = 30000;      ///< a client that stops reading is dropped after this
     std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
@@ -98,7 +121,7 @@ class Server {
 
   std::uint16_t port() const noexcept { return acceptor_.port(); }
   /// Why start() failed ("" after a success).
-  const std::string& error() const noexcept { return acceptor_.error(); }
+  const std::string& error() const noexcept { return tls_error_.empty() ? acceptor_.error() : tls_error_; }
   /// Connections refused so far (allow list, limits).
   std::uint64_t refused_count() const noexcept { return acceptor_.refused_count(); }
   const std::string& host() const noexcept { return options_.host; }
@@ -113,9 +136,9 @@ class Server {
   class IdleInput;
   void serve(const std::shared_ptr<net::Socket>& socket);
   void refuse(net::Socket& socket, const net::TcpAcceptor::RefusalInfo& info);
-  void run_sync(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+  void run_sync(const std::shared_ptr<net::Link>& socket, IdleInput& input, MessageStream& stream,
                 const Message& init);
-  void run_async(const std::shared_ptr<net::Socket>& socket, IdleInput& input, MessageStream& stream,
+  void run_async(const std::shared_ptr<net::Link>& socket, IdleInput& input, MessageStream& stream,
                  const Message& init);
   /// A channel found its session idle: FatalError 0 on both channels (once), then the close.
   void close_idle(Session& s);
@@ -126,6 +149,16 @@ class Server {
   bool handle_remote_local(Session& s, const Message& m);
   bool handle_status_query(Session& s, const Message& m);
   bool handle_device_clear(Session& s);
+  /// Secure-connection messages and the "encryption first" rule, before handle_sync/handle_async:
+  /// 0 = not handled here, 1 = handled, -1 = the session ends.
+  int secure_sync(Session& s, const Message& m, MessageStream& stream);
+  int secure_async(Session& s, const Message& m, MessageStream& stream);
+  int refuse_unencrypted(Session& s, const Header& h);
+  /// Error / FatalError from the client: logged; false (the session ends) for a FatalError.
+  bool peer_error(Session& s, const Message& m);
+  bool must_encrypt() const noexcept { return tls_ && options_.encryption != Options::Encryption::optional; }
+  /// GetDescriptors (2.0): answered on the channel it came on.
+  bool handle_get_descriptors(Session& s, bool async);
   /// Waits until no other client's lock keeps `s` out; false when the session ends or a clear starts.
   bool wait_for_access(Session& s);
   /// Ends the pump's device read (repeating the abort until it has ended). mutex_ held via `lock`.
@@ -136,13 +169,15 @@ class Server {
   status_t send_async(Session& s, const Header& h, std::span<const std::byte> payload = {});
   /// Sends an Error naming a device status (code 2 for VI_ERROR_NSUP_OPER, else 0).
   status_t send_device_error(Session& s, bool async, std::string_view what, status_t st);
-  void send_fatal(net::Socket& socket, std::uint8_t code, std::string_view text);
+  void send_fatal(net::Link& socket, std::uint8_t code, std::string_view text);
   void fatal_both(Session& s, std::uint8_t code, std::string_view text);
   void service_requested(Device* device);
   void srq_loop();
 
   Options options_;
   net::TcpAcceptor acceptor_;
+  std::shared_ptr<net::TlsContext> tls_;  // with a certificate: secure connections offered
+  std::string tls_error_;
   std::thread srq_thread_;
 
   // Never held while calling the device (a device may call a service-request listener, or take

@@ -55,6 +55,11 @@ status_t HislipSession::connect(core::Deadline deadline) {
   status_t st = client_->open(target, deadline);
   if (st < 0) return st;
   define(attr::TCPIP_HISLIP_VERSION, visa_version(client_->version()));
+  // Secure connection (2.0): the state and what the handshake agreed on (computed_attribute).
+  define(attr::TCPIP_HISLIP_ENCRYPTION_EN, std::int64_t{0});
+  for (attr_id_t id : {attr::TCPIP_TLS_CIPHER_SUITE, attr::TCPIP_SERVER_CERT_ISSUER_NAME,
+                       attr::TCPIP_SERVER_CERT_SUBJECT_NAME, attr::TCPIP_SERVER_CERT_EXPIRATION_DATE})
+    define(id, std::string());
   client_->set_service_request_handler(
       [this](std::uint8_t) { raise_event(std::make_shared<core::Event>(event::service_request)); });
   return status::SUCCESS;
@@ -144,6 +149,15 @@ status_t HislipSession::validate_attribute(attr_id_t id, const AttrValue& value)
                                                 core::Deadline::after_ms(timeout_ms()));
     return st < 0 ? st : status::SUCCESS;
   }
+  if (id == attr::TCPIP_HISLIP_ENCRYPTION_EN) {
+    // Set: AsyncStartTLS/StartTLS or AsyncEndTLS/EndTLS (IVI-6.1 2.0); refused when the server
+    // cannot encrypt (VI_ERROR_NSUP_OPER) or made encryption mandatory.
+    std::lock_guard io(io_mutex());
+    if ((*v != 0) == client_->encrypted()) return status::SUCCESS;
+    auto deadline = core::Deadline::after_ms(std::max<std::uint32_t>(timeout_ms(), 2000));
+    status_t st = *v != 0 ? client_->start_tls(deadline) : client_->end_tls(deadline);
+    return st < 0 ? st : status::SUCCESS;
+  }
   if (id == attr::TCPIP_HISLIP_OVERLAP_EN) {
     std::lock_guard io(io_mutex());
     if ((*v != 0) == client_->overlap()) return status::SUCCESS;
@@ -158,6 +172,15 @@ status_t HislipSession::computed_attribute(attr_id_t id, AttrValue& value) {
   if (id == attr::TCPIP_HISLIP_OVERLAP_EN && client_ && client_->is_open()) {
     value = std::int64_t{client_->overlap() ? 1 : 0};
     return status::SUCCESS;
+  }
+  if (!client_ || !client_->is_open()) return status::ERROR_NSUP_ATTR;
+  switch (id) {
+    case attr::TCPIP_HISLIP_ENCRYPTION_EN: value = std::int64_t{client_->encrypted() ? 1 : 0}; return status::SUCCESS;
+    case attr::TCPIP_TLS_CIPHER_SUITE: value = client_->tls_info().cipher; return status::SUCCESS;
+    case attr::TCPIP_SERVER_CERT_ISSUER_NAME: value = client_->tls_info().peer_issuer; return status::SUCCESS;
+    case attr::TCPIP_SERVER_CERT_SUBJECT_NAME: value = client_->tls_info().peer_subject; return status::SUCCESS;
+    case attr::TCPIP_SERVER_CERT_EXPIRATION_DATE: value = client_->tls_info().peer_not_after; return status::SUCCESS;
+    default: break;
   }
   return status::ERROR_NSUP_ATTR;
 }

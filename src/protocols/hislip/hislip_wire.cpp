@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 namespace cppvisa::hislip {
 
@@ -139,9 +140,52 @@ std::uint32_t initialize_parameter(std::uint16_t version, std::string_view vendo
   return (std::uint32_t{version} << 16) | (a << 8) | b;
 }
 
+namespace {
+std::string code_name(std::uint8_t code, std::initializer_list<const char*> names) {
+  if (code < names.size()) return names.begin()[code];
+  return (code >= 128 ? "device-defined " : "reserved ") + std::to_string(code);
+}
+}  // namespace
+
+std::string fatal_error_name(std::uint8_t code) {
+  return code_name(code, {"unidentified error", "poorly formed message header",
+                          "attempt to use connection without both channels established",
+                          "invalid initialization sequence",
+                          "server refused connection due to maximum number of clients exceeded",
+                          "secure connection failed"});
+}
+
+std::string error_name(std::uint8_t code) {
+  return code_name(code, {"unidentified error", "unrecognized message type", "unrecognized control code",
+                          "unrecognized vendor defined message", "message too large", "authentication failed"});
+}
+
+status_t error_status(std::uint8_t code) noexcept {
+  switch (code) {
+    case error::unrecognized_type:
+    case error::unrecognized_control:
+    case error::unrecognized_vendor: return status::ERROR_NSUP_OPER;
+    case error::authentication_failed: return status::ERROR_NPERMISSION;
+    default: return status::ERROR_IO;
+  }
+}
+
+std::uint16_t negotiate_version(std::uint16_t offered, std::uint16_t ours) noexcept {
+  std::uint16_t limit = std::min(offered, ours);
+  for (std::uint16_t v : {version_2_0, version_1_1, version_1_0})
+    if (v <= limit) return v;
+  return 0;
+}
+
+std::string version_name(std::uint16_t version) {
+  return std::to_string(version >> 8) + "." + std::to_string(version & 0xFF);
+}
+
 bool parse_initialize_response(const Header& h, InitializeResult& out) noexcept {
   if (!h.is(MessageType::initialize_response)) return false;
   out.prefer_overlap = (h.control & feature_overlap) != 0;
+  out.encryption_mandatory = (h.control & feature_encryption_mandatory) != 0;
+  out.initial_encryption = (h.control & feature_initial_encryption) != 0;
   out.version = static_cast<std::uint16_t>(h.parameter >> 16);
   out.session_id = static_cast<std::uint16_t>(h.parameter & 0xFFFF);
   return true;
@@ -156,6 +200,42 @@ std::array<std::byte, 8> encode_u64(std::uint64_t value) noexcept {
   std::array<std::byte, 8> out{};
   put_be(out.data(), value, 8);
   return out;
+}
+
+std::array<std::byte, 4> encode_u32(std::uint32_t value) noexcept {
+  std::array<std::byte, 4> out{};
+  put_be(out.data(), value, 4);
+  return out;
+}
+
+std::vector<std::byte> encode_descriptors(std::span<const Descriptor> descriptors) {
+  std::vector<std::byte> out;
+  for (const Descriptor& d : descriptors) {
+    std::size_t n = std::min<std::size_t>(d.data.size(), 0xFFFF);
+    std::byte head[3];
+    put_be(head, n, 2);
+    head[2] = std::byte{d.type};
+    out.insert(out.end(), head, head + 3);
+    out.insert(out.end(), d.data.begin(), d.data.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  return out;
+}
+
+bool parse_descriptors(std::span<const std::byte> payload, std::vector<Descriptor>& out) {
+  out.clear();
+  std::size_t pos = 0;
+  while (pos < payload.size()) {
+    if (payload.size() - pos < 3) return false;
+    auto n = static_cast<std::size_t>(get_be(payload.data() + pos, 2));
+    Descriptor d;
+    d.type = std::to_integer<std::uint8_t>(payload[pos + 2]);
+    pos += 3;
+    if (payload.size() - pos < n) return false;
+    d.data.assign(payload.begin() + static_cast<std::ptrdiff_t>(pos), payload.begin() + static_cast<std::ptrdiff_t>(pos + n));
+    pos += n;
+    out.push_back(std::move(d));
+  }
+  return true;
 }
 
 // ---- MessageStream ----
@@ -220,6 +300,13 @@ status_t MessageStream::read_payload(std::span<std::byte> buffer, core::Deadline
   }
   payload_left_ -= count;
   return status::SUCCESS;
+}
+
+std::vector<std::byte> MessageStream::take_buffered() {
+  std::vector<std::byte> out(buffer_.begin() + static_cast<std::ptrdiff_t>(begin_),
+                             buffer_.begin() + static_cast<std::ptrdiff_t>(end_));
+  begin_ = end_ = 0;
+  return out;
 }
 
 status_t MessageStream::next_message(Message& m, std::uint64_t max_payload, core::Deadline deadline) {

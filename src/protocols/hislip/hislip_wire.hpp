@@ -1,4 +1,4 @@
-// HiSLIP wire format (IVI-6.1 rev 1.1 / 2.0, protocol version 1.0): the 16-byte
+// HiSLIP wire format (IVI-6.1 rev 1.1 / 2.0, protocol versions 1.0, 1.1 and 2.0): the 16-byte
 // message header, message types, error codes, MessageID rules, and a message stream that frames
 // messages from any byte input with strict bounds.
 //
@@ -25,8 +25,18 @@ namespace cppvisa::hislip {
 
 inline constexpr std::uint16_t default_port = 4880;  ///< IANA port for HiSLIP
 inline constexpr std::size_t header_size = 16;
-/// Protocol version 1.0 (major in the high byte). Spec revisions 1.0 and 1.1 both speak it.
-inline constexpr std::uint16_t protocol_version = 0x0100;
+/// Protocol versions (major in the high byte, minor in the low byte; IVI-6.1 §6.1: the version
+/// travels in the upper 16 bits of Initialize and InitializeResponse).
+inline constexpr std::uint16_t version_1_0 = 0x0100;
+inline constexpr std::uint16_t version_1_1 = 0x0101;
+inline constexpr std::uint16_t version_2_0 = 0x0200;
+/// The highest version cppvisa speaks: what the client offers and the server accepts by default.
+inline constexpr std::uint16_t protocol_version = version_2_0;
+/// The version two peers speak: the highest version cppvisa knows (1.0, 1.1, 2.0) that is at
+/// most both `offered` and `ours` (a 1.5 offer gets 1.1, a 3.0 offer 2.0). 0 when below 1.0.
+std::uint16_t negotiate_version(std::uint16_t offered, std::uint16_t ours) noexcept;
+/// "1.0", "2.0", "0.9".
+std::string version_name(std::uint16_t version);
 /// The first MessageID a client uses after initialization and after every device clear (§3.5).
 inline constexpr std::uint32_t initial_message_id = 0xFFFFFF00u;
 /// "Last sent" MessageID before anything was sent (initial_message_id - 2).
@@ -107,9 +117,24 @@ inline constexpr std::uint8_t message_too_large = 4;
 inline constexpr std::uint8_t authentication_failed = 5;
 }  // namespace error
 
+/// "poorly formed message header" ... (IVI-6.1 Table 7); "device-defined 200", "reserved 9".
+std::string fatal_error_name(std::uint8_t code);
+/// "unrecognized message type" ... (IVI-6.1 Table 8); "device-defined 200", "reserved 9".
+std::string error_name(std::uint8_t code);
+/// The VISA status of an Error a peer sent about something we sent: unrecognized type, control
+/// code or vendor message -> VI_ERROR_NSUP_OPER (the peer does not do it); authentication failed
+/// -> VI_ERROR_NPERMISSION; anything else (unidentified, too large, device-defined) -> VI_ERROR_IO.
+status_t error_status(std::uint8_t code) noexcept;
+
 /// Control-code bits.
 inline constexpr std::uint8_t rmt_delivered = 0x01;   ///< Data, DataEnd, Trigger, AsyncStatusQuery
 inline constexpr std::uint8_t feature_overlap = 0x01;  ///< InitializeResponse, device-clear features
+/// 2.0, InitializeResponse and device-clear features: the server requires encryption.
+inline constexpr std::uint8_t feature_encryption_mandatory = 0x02;
+/// 2.0, InitializeResponse and device-clear features: encryption before any other traffic.
+inline constexpr std::uint8_t feature_initial_encryption = 0x04;
+/// 2.0, AsyncInitializeResponse control code: the server offers secure connections.
+inline constexpr std::uint8_t secure_connection_capable = 0x01;
 
 /// AsyncLock control codes and AsyncLockResponse values.
 namespace lock {
@@ -186,6 +211,8 @@ std::uint32_t initialize_parameter(std::uint16_t version, std::string_view vendo
 /// InitializeResponse (server -> client).
 struct InitializeResult {
   bool prefer_overlap = false;
+  bool encryption_mandatory = false;  ///< 2.0 (control bit 1)
+  bool initial_encryption = false;    ///< 2.0 (control bit 2)
   std::uint16_t version = 0;
   std::uint16_t session_id = 0;
 };
@@ -193,7 +220,25 @@ bool parse_initialize_response(const Header& h, InitializeResult& out) noexcept;
 
 /// The 8-byte big-endian size of AsyncMaximumMessageSize(/Response); nullopt when malformed.
 std::optional<std::uint64_t> parse_maximum_message_size(const Message& m) noexcept;
+
+/// One descriptor of GetDescriptorsResponse (2.0): {u16 length N, u8 type, N bytes}.
+struct Descriptor {
+  std::uint8_t type = 0;  ///< 0 TLS versions, 1 TLS information, 2 TLS last error, 128+ vendor
+  std::vector<std::byte> data;
+};
+/// Descriptor types (IVI-6.1 2.0 §6.2).
+namespace descriptor {
+inline constexpr std::uint8_t tls_versions = 0;
+inline constexpr std::uint8_t tls_information = 1;
+inline constexpr std::uint8_t tls_last_error = 2;
+}  // namespace descriptor
+/// The payload of GetDescriptorsResponse.
+std::vector<std::byte> encode_descriptors(std::span<const Descriptor> descriptors);
+/// False when a descriptor's length runs past the payload.
+bool parse_descriptors(std::span<const std::byte> payload, std::vector<Descriptor>& out);
 std::array<std::byte, 8> encode_u64(std::uint64_t value) noexcept;
+/// 4 bytes big-endian (the MessageID payload of AsyncStartTLS / AsyncEndTLS).
+std::array<std::byte, 4> encode_u32(std::uint32_t value) noexcept;
 
 /// The byte source a MessageStream reads from (a socket, or memory in tests and fuzzing).
 class ByteInput {
@@ -223,6 +268,9 @@ class MessageStream {
   /// skipped and `m.oversized` set. Not resumable after a timeout in the middle of the payload:
   /// use it without a deadline (server channels, the client's async reader) or close on timeout.
   status_t next_message(Message& m, std::uint64_t max_payload, core::Deadline deadline);
+  /// Takes the bytes read ahead past the current message (the start of a TLS handshake that
+  /// followed StartTLS): the stream forgets them. Only between messages (payload_left() == 0).
+  std::vector<std::byte> take_buffered();
 
  private:
   status_t fill(core::Deadline deadline);  // receives more bytes into the read-ahead buffer
