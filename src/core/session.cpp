@@ -106,8 +106,8 @@ status_t Session::usb_control_in(std::int16_t, std::int16_t, std::uint16_t, std:
   count = 0;
   return status::ERROR_NSUP_OPER;
 }
-status_t Session::device_lock(AccessMode, Deadline) { return status::SUCCESS; }
-status_t Session::device_unlock() { return status::SUCCESS; }
+status_t Session::device_lock(AccessMode, std::string_view, Deadline) { return status::SUCCESS; }
+status_t Session::device_unlock(AccessMode) { return status::SUCCESS; }
 void Session::event_enabled(event_type_t) {}
 
 status_t Session::validate_attribute(attr_id_t, const AttrValue&) { return status::SUCCESS; }

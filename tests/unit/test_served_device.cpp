@@ -156,6 +156,39 @@ TEST(ServedDevice, SharedLockByKey) {
   EXPECT_EQ(d.lock(c, LockType::shared, "other", ms(0)), status::SUCCESS);
 }
 
+TEST(ServedDevice, ALockIsGrantedBetweenAnotherClientsQueryAndItsAnswer) {
+  // B's lock would keep A out of its own answer: it waits until A has read it.
+  FakeDevice d;
+  ClientId a = server::new_client_id(), b = server::new_client_id(), c = server::new_client_id();
+  ASSERT_EQ(write(d, a, "ECHO? for-a\n"), status::SUCCESS);
+  EXPECT_EQ(d.lock(b, LockType::exclusive, {}, ms(0)), status::ERROR_RSRC_LOCKED);
+  auto locked = std::async(std::launch::async, [&] { return d.lock(b, LockType::exclusive, {}, ms(5000)); });
+  EXPECT_EQ(locked.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(read(d, a), "for-a\n");
+  EXPECT_EQ(locked.get(), status::SUCCESS);
+  EXPECT_EQ(d.clears.load(), 0);  // nothing was discarded
+  EXPECT_EQ(d.unlock(b), status::SUCCESS);
+  // A shared lock that A already shares does not wait; one that keeps A out does.
+  ASSERT_EQ(d.lock(a, LockType::shared, "k", ms(0)), status::SUCCESS);
+  ASSERT_EQ(write(d, a, "ECHO? again\n"), status::SUCCESS);
+  EXPECT_EQ(d.lock(b, LockType::shared, "k", ms(0)), status::SUCCESS);
+  EXPECT_EQ(d.unlock(a), status::SUCCESS_NESTED_SHARED);
+  EXPECT_EQ(d.lock(c, LockType::exclusive, {}, ms(0)), status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(d.unlock(b), status::SUCCESS_NESTED_SHARED);
+  EXPECT_EQ(d.lock(c, LockType::shared, "k2", ms(0)), status::ERROR_RSRC_LOCKED);  // A's answer is unread
+  EXPECT_EQ(read(d, a), "again\n");
+  EXPECT_EQ(d.lock(c, LockType::shared, "k2", ms(0)), status::SUCCESS);
+}
+
+TEST(ServedDevice, AnUnreadAnswerHoldsALockOffOnlyWhileItsHoldLasts) {
+  server::ServedDevice::Options o;
+  o.response_hold_ms = 50;
+  FakeDevice d(o);
+  ClientId a = server::new_client_id(), b = server::new_client_id();
+  ASSERT_EQ(write(d, a, "ECHO? never-read\n"), status::SUCCESS);
+  EXPECT_EQ(d.lock(b, LockType::exclusive, {}, ms(5000)), status::SUCCESS);  // after the hold
+}
+
 TEST(ServedDevice, AbortEndsTheCallInProgressAndTheWaits) {
   FakeDevice d;
   ClientId a = server::new_client_id(), b = server::new_client_id();
