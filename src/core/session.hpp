@@ -14,6 +14,7 @@
 #include <cppvisa/status.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -164,9 +165,12 @@ class Session {
 
   /// Serialises operations on this session (SessionBackend takes it around each operation).
   std::mutex& io_mutex() noexcept { return io_mutex_; }
-  /// Serialises viLock/viUnlock of this session (a lock count change and its device lock are one
-  /// step); held while a lock waits, never while an operation runs.
-  std::timed_mutex& lock_call_mutex() noexcept { return lock_call_mutex_; }
+  /// viLock/viUnlock of this session run one at a time (a lock count change and its device lock
+  /// are one step): enter_lock_call() waits for the one in progress until `deadline` (false when
+  /// it was still running then); leave_lock_call() lets the next one in. (A flag and a condition
+  /// variable rather than std::timed_mutex, whose timed lock ThreadSanitizer does not follow.)
+  bool enter_lock_call(Deadline deadline);
+  void leave_lock_call();
   /// Whether viClose has begun on this session (set before it wakes the session's waiters).
   bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   /// Set when viClose begins; what a waiter of this session (a lock wait) watches.
@@ -198,7 +202,9 @@ class Session {
   std::map<attr_id_t, AttrValue> local_;     // LOCAL attributes and define()d ones
   std::set<attr_id_t> defined_;              // ids that define() declared
   std::mutex io_mutex_;
-  std::timed_mutex lock_call_mutex_;
+  std::mutex lock_call_mutex_;
+  std::condition_variable lock_call_done_;
+  bool lock_call_busy_ = false;
   std::atomic<bool> closed_{false};
 };
 

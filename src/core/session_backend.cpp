@@ -505,6 +505,17 @@ status_t SessionBackend::output_state(session_t h, core::OutputState& state) {
 
 // ---- locking ----
 
+namespace {
+/// Leaves the session's lock call (entered with Session::enter_lock_call) at the end of a scope.
+struct LockCall {
+  explicit LockCall(Session& s) : session(s) {}
+  ~LockCall() { session.leave_lock_call(); }
+  LockCall(const LockCall&) = delete;
+  LockCall& operator=(const LockCall&) = delete;
+  Session& session;
+};
+}  // namespace
+
 status_t SessionBackend::lock(session_t h, AccessMode type, std::uint32_t timeout, std::string_view requested_key,
                               std::string& access_key) {
   auto s = session(h);
@@ -513,9 +524,8 @@ status_t SessionBackend::lock(session_t h, AccessMode type, std::uint32_t timeou
   const bool immediate = timeout == tmo_immediate;
   // One lock call of this session at a time (a count change and its device lock are one step);
   // another thread's lock call on the same session counts against this one's timeout.
-  std::unique_lock calls(s->lock_call_mutex(), std::defer_lock);
-  if (!(deadline.infinite() ? (calls.lock(), true) : calls.try_lock_until(deadline.when())))
-    return immediate ? status::ERROR_RSRC_LOCKED : status::ERROR_TMO;
+  if (!s->enter_lock_call(deadline)) return immediate ? status::ERROR_RSRC_LOCKED : status::ERROR_TMO;
+  LockCall call(*s);
   if (s->closed()) return status::ERROR_INV_OBJECT;
   status_t st = s->resource().lock.lock(h, type, deadline, immediate, requested_key, access_key, &s->closed_flag());
   if (st < 0) return st;
@@ -548,7 +558,8 @@ status_t SessionBackend::lock(session_t h, AccessMode type, std::uint32_t timeou
 status_t SessionBackend::unlock(session_t h) {
   auto s = session(h);
   if (!s) return status::ERROR_INV_OBJECT;
-  std::lock_guard calls(s->lock_call_mutex());
+  s->enter_lock_call(Deadline::never());
+  LockCall call(*s);
   if (s->closed()) return status::ERROR_INV_OBJECT;
   AccessMode released = AccessMode::no_lock;
   status_t st = s->resource().lock.unlock(h, &released);

@@ -142,12 +142,20 @@ TEST_F(ThreadSafety, StressThirtyTwoThreadsOnEightSessionsOfOneInstrument) {
   // Locks are counted per session, not per thread (viUnlock releases the exclusive level first,
   // whoever took it), so the threads of one session take one kind of lock: exclusive on some
   // sessions, shared with one key on others; the threads then nest each other's locks.
+  // Each session names its own board (TCPIP0 .. TCPIP7), so that every session is a resource of
+  // its own in this process and the instrument's lock is what they meet: the library checks its
+  // lock per viWrite and per viRead, so a query of one session could have its write let in and its
+  // read refused (VI_ERROR_RSRC_LOCKED) when another session of the same resource locks in
+  // between, its reply then left for the next read (VISA locks are that way; the instrument's lock
+  // waits for the reply to be read). Two sessions of one resource: tests/integration/test_locks.cpp.
   const char* kinds[] = {"hislip", "vxi11", "socket", "hislip", "vxi11", "socket", "hislip", "vxi11"};
   const bool exclusive_session[] = {true, false, true, false, true, false, false, true};
   std::vector<std::unique_ptr<MessageBasedResource>> sessions;
   std::atomic<int> srqs{0};
   for (const char* k : kinds) {
-    sessions.push_back(open(k, 5000));
+    std::string name = served_.name(k);  // "TCPIP::..." -> "TCPIP<board>::..."
+    name.insert(5, std::to_string(sessions.size()));
+    sessions.push_back(cppvisa::testing::open_lines(rm_, name, 5000));
     if (std::string(k) != "socket") {
       sessions.back()->install_handler(event::service_request,
                                        [&](event_type_t, const std::map<attr_id_t, AttrValue>&) { srqs++; });
@@ -155,7 +163,7 @@ TEST_F(ThreadSafety, StressThirtyTwoThreadsOnEightSessionsOfOneInstrument) {
     }
   }
   sessions[0]->write("*SRE 16");  // a service request whenever output is available (MAV)
-  constexpr int threads_per_session = 4, rounds = 32;
+  constexpr int threads_per_session = 4, rounds = 120;
   std::atomic<int> queries{0}, wrong{0}, failed{0}, locked_out{0}, exclusive{0}, shared{0}, lock_timeouts{0},
       clears{0};
   std::mutex report_mutex;
@@ -178,7 +186,7 @@ TEST_F(ThreadSafety, StressThirtyTwoThreadsOnEightSessionsOfOneInstrument) {
           std::string answer = r.query(q, ec);
           queries++;
           if (ec) {
-            // Another session's lock keeps this one out (the library's, or VXI-11's device lock).
+            // Another session's lock keeps this one out (a VXI-11 link gets VI_ERROR_RSRC_LOCKED at once).
             if (to_status(ec) == status::ERROR_RSRC_LOCKED) {
               locked_out++;
             } else {
@@ -209,37 +217,29 @@ TEST_F(ThreadSafety, StressThirtyTwoThreadsOnEightSessionsOfOneInstrument) {
                 report(std::string(kinds[s]) + " read_stb: " + ec.message());
               break;
             }
-            case 3: {  // exclusive: clear, then a query nobody else's clear can spoil
-              r.lock_excl(1000, ec);
+            case 3:    // exclusive: clear, then a query nobody else's clear can spoil
+            case 4: {  // shared with every other sharer of the key
+              const bool excl = op == 3;
+              if (excl)
+                r.lock_excl(1000, ec);
+              else
+                r.lock(1000, "stress-key", ec);
               if (ec) {
                 if (to_status(ec) == status::ERROR_TMO || to_status(ec) == status::ERROR_RSRC_LOCKED)
                   lock_timeouts++;
                 else
-                  report(std::string(kinds[s]) + " lock_excl: " + ec.message());
+                  report(std::string(kinds[s]) + " lock: " + ec.message());
                 break;
               }
-              exclusive++;
-              r.clear(ec);
-              if (ec) report(std::string(kinds[s]) + " clear under lock: " + ec.message());
-              clears++;
+              (excl ? exclusive : shared)++;
+              if (excl) {
+                r.clear(ec);
+                if (ec) report(std::string(kinds[s]) + " clear under lock: " + ec.message());
+                clears++;
+              }
               query(ec);
               r.unlock(ec);
               if (ec) report(std::string(kinds[s]) + " unlock: " + ec.message());
-              break;
-            }
-            case 4: {  // shared with every other sharer of the key
-              r.lock(1000, "stress-key", ec);
-              if (ec) {
-                if (to_status(ec) == status::ERROR_TMO || to_status(ec) == status::ERROR_RSRC_LOCKED)
-                  lock_timeouts++;
-                else
-                  report(std::string(kinds[s]) + " lock shared: " + ec.message());
-                break;
-              }
-              shared++;
-              query(ec);
-              r.unlock(ec);
-              if (ec) report(std::string(kinds[s]) + " unlock shared: " + ec.message());
               break;
             }
             case 5: {
@@ -264,10 +264,10 @@ TEST_F(ThreadSafety, StressThirtyTwoThreadsOnEightSessionsOfOneInstrument) {
   for (auto& r : reports) ADD_FAILURE() << r;
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(failed.load(), 0);
-  EXPECT_GT(queries.load(), 500);
-  // Many are kept out (a VXI-11 link or a session of the same resource in this process gets
-  // VI_ERROR_RSRC_LOCKED at once while another session holds a lock); a good share goes through.
-  EXPECT_GT(queries.load() - locked_out.load(), queries.load() / 4);
+  EXPECT_GT(queries.load(), 2000);  // ~10/16 of the 3840 calls
+  // Some are kept out (a VXI-11 link gets VI_ERROR_RSRC_LOCKED at once while another client holds
+  // the instrument's lock); most go through.
+  EXPECT_GT(queries.load() - locked_out.load(), queries.load() / 2);
   EXPECT_GT(exclusive.load(), 0);
   EXPECT_GT(shared.load(), 0);
   EXPECT_GT(srqs.load(), 0);
