@@ -44,7 +44,7 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 
 # ThreadSanitizer over the threaded tests (not part of `make test`: a full extra build): the
 # thread-safety stress test, asynchronous I/O, events, locks. TSan must report nothing.
-TSAN_TESTS ?= ThreadSafety|CabiAsync|CabiTest.Async|SessionEvents|ResourceLock|EventDispatcher|GatewayTest
+TSAN_TESTS ?= ThreadSafety|CabiAsync|CabiTest.Async|SessionEvents|ResourceLock|EventDispatcher|GatewayTest|Locks
 $(TSAN_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	      -DCPPVISA_BUILD_BENCH=OFF -DCPPVISA_BUILD_EXAMPLES=OFF \

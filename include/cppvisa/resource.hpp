@@ -63,10 +63,11 @@ class ResourceManager;
 ///   a query's write and read together) and setters (set_visa_attribute(), set_timeout(),
 ///   set_property(), the settings of derived classes) run one at a time, in the order they obtain
 ///   the object's call lock; a reply goes to the thread whose query asked for it.
-/// - Getters of VISA attributes, lock()/unlock(), wait_on_event(), the event enabling calls and
+/// - Getters of VISA attributes, lock(), wait_on_event(), the event enabling calls and
 ///   handler (un)installation do not wait for an operation in progress on another thread (the
 ///   backend keeps them atomic on their own), so a thread may watch a resource that another one
-///   is reading from.
+///   is reading from. unlock() waits for it (see unlock()). Locks are counted per session, not
+///   per thread, and the lock calls of one session run one at a time.
 /// - Asynchronous calls (MessageBasedResource::query_async() ...) run on a small fixed pool of
 ///   library threads shared by all resources, in order per resource; close() fails the ones not
 ///   yet started (VI_ERROR_ABORT in their future) and returns after the running one returned.
@@ -179,8 +180,11 @@ class CPPVISA_API Resource {
   void lock_excl(std::optional<std::uint32_t> timeout = {});
   /// Non-throwing lock_excl(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed).
   void lock_excl(std::optional<std::uint32_t> timeout, std::error_code& ec);
-  /// viUnlock: releases one level of this session's lock. @throws InvalidSession when closed;
-  /// VisaIOError (VI_ERROR_SESN_NLOCKED when the session holds no lock).
+  /// viUnlock: releases one level of this session's lock (exclusive first), at the instrument too
+  /// when that kind's count reaches 0. Waits for a call in progress on this object (a query of
+  /// another thread), so that no answer is left behind another client's lock.
+  /// @throws InvalidSession when closed; VisaIOError (VI_ERROR_SESN_NLOCKED when the session
+  /// holds no lock).
   void unlock();
   /// Non-throwing unlock(): the error goes to `ec` (VI_ERROR_INV_OBJECT when closed).
   void unlock(std::error_code& ec);

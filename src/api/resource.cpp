@@ -335,9 +335,16 @@ void Resource::lock_excl(std::optional<std::uint32_t> timeout, std::error_code& 
   check(backend_->lock(link_->session, AccessMode::exclusive_lock, t, {}, key), ec);
 }
 
-void Resource::unlock() { check(backend_->unlock(session())); }
+// unlock waits for a call in progress on this object (a query of another thread): letting go of
+// a lock between a query's write and its read could leave the reply to a device that the other
+// sharers now keep this session out of.
+void Resource::unlock() {
+  auto serial = serialise();
+  check(backend_->unlock(session()));
+}
 void Resource::unlock(std::error_code& ec) {
   if (!is_open()) return (void)(ec = make_error_code(status::ERROR_INV_OBJECT));
+  auto serial = serialise();
   check(backend_->unlock(link_->session), ec);
 }
 

@@ -58,12 +58,19 @@ status_t ResourceLock::lock(session_t s, AccessMode type, Deadline deadline, boo
   return ++sharers_[s] > 1 ? status::SUCCESS_NESTED_SHARED : status::SUCCESS;
 }
 
-status_t ResourceLock::unlock(session_t s) {
+status_t ResourceLock::unlock(session_t s, AccessMode* released) {
   std::lock_guard guard(mutex_);
+  if (released) *released = AccessMode::no_lock;
   if (exclusive_owner_ == s && exclusive_count_ > 0) {
-    if (--exclusive_count_ == 0) exclusive_owner_ = 0;
+    if (--exclusive_count_ == 0) {
+      exclusive_owner_ = 0;
+      if (released) *released = AccessMode::exclusive_lock;
+    }
   } else if (auto it = sharers_.find(s); it != sharers_.end()) {
-    if (--it->second == 0) sharers_.erase(it);
+    if (--it->second == 0) {
+      sharers_.erase(it);
+      if (released) *released = AccessMode::shared_lock;
+    }
     if (sharers_.empty()) shared_key_.clear();
   } else {
     return status::ERROR_SESN_NLOCKED;
@@ -72,6 +79,19 @@ status_t ResourceLock::unlock(session_t s) {
   if (exclusive_owner_ == s) return status::SUCCESS_NESTED_EXCLUSIVE;
   if (sharers_.count(s)) return status::SUCCESS_NESTED_SHARED;
   return status::SUCCESS;
+}
+
+void ResourceLock::undo(session_t s, AccessMode type) {
+  std::lock_guard guard(mutex_);
+  if (type == AccessMode::exclusive_lock && exclusive_owner_ == s && exclusive_count_ > 0) {
+    if (--exclusive_count_ == 0) exclusive_owner_ = 0;
+  } else if (auto it = sharers_.find(s); type == AccessMode::shared_lock && it != sharers_.end()) {
+    if (--it->second == 0) sharers_.erase(it);
+    if (sharers_.empty()) shared_key_.clear();
+  } else {
+    return;
+  }
+  released_.notify_all();
 }
 
 void ResourceLock::release_all(session_t s) {

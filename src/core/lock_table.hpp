@@ -25,8 +25,12 @@ class ResourceLock {
   status_t lock(session_t session, AccessMode type, Deadline deadline, bool immediate, std::string_view requested_key,
                 std::string& key, const std::atomic<bool>* closed = nullptr);
   /// viUnlock: releases one level (exclusive first). SUCCESS when the session holds no lock any
-  /// more, SUCCESS_NESTED_* while some remain, ERROR_SESN_NLOCKED when it held none.
-  status_t unlock(session_t session);
+  /// more, SUCCESS_NESTED_* while some remain, ERROR_SESN_NLOCKED when it held none. `released`
+  /// (when given) is set to the kind of lock the session no longer holds at all after this call
+  /// (its count reached 0), else AccessMode::no_lock.
+  status_t unlock(session_t session, AccessMode* released = nullptr);
+  /// Undoes one level of a lock of `type` that lock() just granted (a device lock that failed).
+  void undo(session_t session, AccessMode type);
   /// Drops every lock the session holds and wakes the waiters (viClose).
   void release_all(session_t session);
   /// Whether the session may perform operations (no lock of another session excludes it).

@@ -107,8 +107,27 @@ status_t Session::usb_control_in(std::int16_t, std::int16_t, std::uint16_t, std:
   count = 0;
   return status::ERROR_NSUP_OPER;
 }
-status_t Session::device_lock(AccessMode, Deadline) { return status::SUCCESS; }
-status_t Session::device_unlock() { return status::SUCCESS; }
+bool Session::enter_lock_call(Deadline deadline) {
+  std::unique_lock guard(lock_call_mutex_);
+  auto free = [&] { return !lock_call_busy_; };
+  if (deadline.infinite())
+    lock_call_done_.wait(guard, free);
+  else if (!lock_call_done_.wait_until(guard, deadline.when(), free))
+    return false;
+  lock_call_busy_ = true;
+  return true;
+}
+
+void Session::leave_lock_call() {
+  {
+    std::lock_guard guard(lock_call_mutex_);
+    lock_call_busy_ = false;
+  }
+  lock_call_done_.notify_one();
+}
+
+status_t Session::device_lock(AccessMode, std::string_view, Deadline) { return status::SUCCESS; }
+status_t Session::device_unlock(AccessMode) { return status::SUCCESS; }
 void Session::event_enabled(event_type_t) {}
 
 status_t Session::validate_attribute(attr_id_t, const AttrValue&) { return status::SUCCESS; }

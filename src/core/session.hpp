@@ -14,6 +14,7 @@
 #include <cppvisa/status.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace cppvisa::core {
 
@@ -112,10 +114,18 @@ class Session {
   virtual status_t usb_control_in(std::int16_t request_type, std::int16_t request, std::uint16_t value,
                                   std::uint16_t index, std::span<std::byte> buffer, std::size_t& count,
                                   Deadline deadline);
-  /// Called when the device-side lock state may matter to the protocol (VXI-11, HiSLIP lock the
-  /// device itself). Default: nothing (locks are kept by the backend).
-  virtual status_t device_lock(AccessMode type, Deadline deadline);
-  virtual status_t device_unlock();
+  /// Device-side locks, for protocols whose instrument keeps locks itself (VXI-11, HiSLIP), so
+  /// that sessions of other processes and machines are excluded too. The backend calls
+  /// device_lock() when the session's count of `type` goes from 0 to 1, after the library's own
+  /// lock (core::ResourceLock) was granted, with the rest of the lock timeout in `deadline` and,
+  /// for a shared lock, the granted access key in `key` (empty for exclusive); device_unlock()
+  /// when that count goes back to 0 (exclusive before shared, as viUnlock releases them). Both
+  /// run with the io mutex held, and the lock calls of one session one at a time. An error from
+  /// device_lock() undoes the library's lock. A protocol that cannot carry a kind of lock
+  /// returns VI_SUCCESS for it and says so in its header (the library's lock is then the only
+  /// one). Default: VI_SUCCESS (locks are kept by the backend).
+  virtual status_t device_lock(AccessMode type, std::string_view key, Deadline deadline);
+  virtual status_t device_unlock(AccessMode type);
   /// Called after an event type was enabled (e.g. to set up a protocol's SRQ channel).
   virtual void event_enabled(event_type_t type);
 
@@ -158,6 +168,12 @@ class Session {
 
   /// Serialises operations on this session (SessionBackend takes it around each operation).
   std::mutex& io_mutex() noexcept { return io_mutex_; }
+  /// viLock/viUnlock of this session run one at a time (a lock count change and its device lock
+  /// are one step): enter_lock_call() waits for the one in progress until `deadline` (false when
+  /// it was still running then); leave_lock_call() lets the next one in. (A flag and a condition
+  /// variable rather than std::timed_mutex, whose timed lock ThreadSanitizer does not follow.)
+  bool enter_lock_call(Deadline deadline);
+  void leave_lock_call();
   /// Whether viClose has begun on this session (set before it wakes the session's waiters).
   bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   /// Set when viClose begins; what a waiter of this session (a lock wait) watches.
@@ -189,6 +205,9 @@ class Session {
   std::map<attr_id_t, AttrValue> local_;     // LOCAL attributes and define()d ones
   std::set<attr_id_t> defined_;              // ids that define() declared
   std::mutex io_mutex_;
+  std::mutex lock_call_mutex_;
+  std::condition_variable lock_call_done_;
+  bool lock_call_busy_ = false;
   std::atomic<bool> closed_{false};
 };
 

@@ -525,25 +525,51 @@ status_t SessionBackend::output_state(session_t h, core::OutputState& state) {
 
 // ---- locking ----
 
+namespace {
+/// Leaves the session's lock call (entered with Session::enter_lock_call) at the end of a scope.
+struct LockCall {
+  explicit LockCall(Session& s) : session(s) {}
+  ~LockCall() { session.leave_lock_call(); }
+  LockCall(const LockCall&) = delete;
+  LockCall& operator=(const LockCall&) = delete;
+  Session& session;
+};
+}  // namespace
+
 status_t SessionBackend::lock(session_t h, AccessMode type, std::uint32_t timeout, std::string_view requested_key,
                               std::string& access_key) {
   auto s = session(h);
   if (!s) return status::ERROR_INV_OBJECT;
   Deadline deadline = Deadline::after_ms(timeout);
-  status_t st = s->resource().lock.lock(h, type, deadline, timeout == tmo_immediate, requested_key, access_key,
-                                        &s->closed_flag());
-  if (st >= 0 && s->closed()) {
+  const bool immediate = timeout == tmo_immediate;
+  // One lock call of this session at a time (a count change and its device lock are one step);
+  // another thread's lock call on the same session counts against this one's timeout.
+  if (!s->enter_lock_call(deadline)) return immediate ? status::ERROR_RSRC_LOCKED : status::ERROR_TMO;
+  LockCall call(*s);
+  if (s->closed()) return status::ERROR_INV_OBJECT;
+  status_t st = s->resource().lock.lock(h, type, deadline, immediate, requested_key, access_key, &s->closed_flag());
+  if (st < 0) return st;
+  if (s->closed()) {
     // Granted as the session closed: close's release_all may have run before the grant.
     s->resource().lock.release_all(h);
     return status::ERROR_INV_OBJECT;
   }
-  if (st == status::SUCCESS && s->resource().lock.state() != AccessMode::no_lock) {
-    // The first lock of this session: protocols with device-side locks (VXI-11, HiSLIP) take it too.
-    std::lock_guard io(s->io_mutex());
-    status_t dst = s->device_lock(type, deadline);
+  if (st == status::SUCCESS) {
+    // The session's first lock of this kind: protocols with device-side locks (VXI-11, HiSLIP)
+    // take it at the instrument too, within what is left of the timeout.
+    status_t dst;
+    {
+      std::lock_guard io(s->io_mutex());
+      dst = s->closed() ? status::ERROR_INV_OBJECT
+                        : s->device_lock(type, type == AccessMode::shared_lock ? std::string_view(access_key)
+                                                                               : std::string_view(),
+                                         deadline);
+    }
     if (dst < 0) {
-      s->resource().lock.unlock(h);
-      return dst;
+      s->resource().lock.undo(h, type);
+      access_key.clear();
+      // A device wait that close interrupted (the connection shut) reads as the session closing.
+      return s->closed() ? status::ERROR_INV_OBJECT : dst;
     }
   }
   return st;
@@ -552,10 +578,17 @@ status_t SessionBackend::lock(session_t h, AccessMode type, std::uint32_t timeou
 status_t SessionBackend::unlock(session_t h) {
   auto s = session(h);
   if (!s) return status::ERROR_INV_OBJECT;
-  status_t st = s->resource().lock.unlock(h);
-  if (st == status::SUCCESS) {
+  s->enter_lock_call(Deadline::never());
+  LockCall call(*s);
+  if (s->closed()) return status::ERROR_INV_OBJECT;
+  AccessMode released = AccessMode::no_lock;
+  status_t st = s->resource().lock.unlock(h, &released);
+  if (st >= 0 && released != AccessMode::no_lock) {
+    // The session no longer holds that kind of lock: the instrument's goes too. (A release that
+    // fails leaves nothing to undo: the library's lock is gone, and a lost connection took the
+    // device's lock with it.)
     std::lock_guard io(s->io_mutex());
-    s->device_unlock();
+    if (!s->closed()) (void)s->device_unlock(released);
   }
   return st;
 }

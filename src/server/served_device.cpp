@@ -255,13 +255,24 @@ status_t ServedDevice::wait_until_locked(std::unique_lock<std::mutex>& lock, Cli
       st = status::ERROR_RSRC_LOCKED;  // what kept the client waiting is another client's lock
       break;
     }
-    if (deadline.infinite())
+    // A hold running out changes what may be granted (response_held_locked) without a notify.
+    auto wake_at = deadline.when();
+    if (auto now = core::Deadline::clock::now(); hold_until_ > now) wake_at = std::min(wake_at, hold_until_);
+    if (wake_at == core::Deadline::clock::time_point::max())
       changed_.wait(lock);
     else
-      changed_.wait_until(lock, deadline.when());
+      changed_.wait_until(lock, wake_at);
   }
   leave_wait_locked(client);
   return st;
+}
+
+bool ServedDevice::response_held_locked(ClientId client, LockType type) {
+  if (owner_ == 0 || owner_ == client || owner_closed_) return false;
+  if (type == LockType::shared && sharers_.count(owner_)) return false;  // the owner keeps its access
+  if (core::Deadline::clock::now() >= hold_until_) return false;
+  // While a call runs the device is not asked (do_output() runs only when it is free).
+  return busy_ != 0 ? expect_response_ || mid_message_ : pending_locked();
 }
 
 status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key, core::Deadline deadline) {
@@ -269,7 +280,11 @@ status_t ServedDevice::lock(ClientId client, LockType type, std::string_view key
   std::unique_lock lock(mutex_);
   if (type == LockType::exclusive && exclusive_ == client) return status::SUCCESS_NESTED_EXCLUSIVE;
   if (type == LockType::shared && sharers_.count(client)) return status::SUCCESS_NESTED_SHARED;
-  status_t st = wait_until_locked(lock, client, deadline, [&] { return grantable(client, type, key); });
+  // A lock is granted between another client's messages, never inside its query: a lock that
+  // would keep out the client whose response is unread waits until it is read (or its hold runs
+  // out), else that client could never read its answer and the holder's I/O would discard it.
+  status_t st = wait_until_locked(lock, client, deadline,
+                                  [&] { return grantable(client, type, key) && !response_held_locked(client, type); });
   if (st == status::SUCCESS) {
     if (type == LockType::exclusive) {
       exclusive_ = client;

@@ -118,7 +118,9 @@ class ServedDevice {
 
   // ---- locks (one lock per device, whatever protocol took it) ----
   /// Takes an exclusive lock (`key` ignored) or joins the shared lock with `key` (an empty key is
-  /// not allowed for shared). A holder of the only shared lock may add the exclusive one. Waits
+  /// not allowed for shared). A holder of the only shared lock may add the exclusive one. A lock
+  /// that would keep out a client whose response is unread is granted once that response was read
+  /// or its hold ran out (never inside another client's query). Waits
   /// until `deadline`: VI_SUCCESS, VI_ERROR_RSRC_LOCKED (not granted in time), VI_ERROR_ABORT,
   /// VI_ERROR_INV_ACCESS_KEY (empty shared key), VI_SUCCESS_NESTED_EXCLUSIVE/SHARED when the client
   /// holds that lock already (nothing changes: protocols that need an error say so).
@@ -196,6 +198,9 @@ class ServedDevice {
   /// Whether `client` may have the (free) device for `op` now; `pending`: pending_locked().
   Gate gate_locked(ClientId client, Op op, bool pending) const;
   bool grantable(ClientId client, LockType type, std::string_view key) const;  // mutex_ held
+  /// mutex_ held: another client's response is unread, still held for it, and a lock of `type`
+  /// for `client` would keep that client out.
+  bool response_held_locked(ClientId client, LockType type);
   bool may_access_locked(ClientId client) const;
 
   Options options_;

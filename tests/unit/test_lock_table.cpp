@@ -114,3 +114,30 @@ TEST(ResourceLock, AWaiterWhoseSessionClosesReturnsInvObjectAndTakesNoLock) {
   // A closed session never gets a lock, even a free one.
   EXPECT_EQ(lock.lock(2, AccessMode::shared_lock, now(), true, {}, key, &closed), status::ERROR_INV_OBJECT);
 }
+
+TEST(ResourceLock, UnlockSaysWhichKindIsNoLongerHeldAndUndoTakesBackOneLevel) {
+  ResourceLock lock;
+  std::string key;
+  AccessMode released = AccessMode::exclusive_lock;
+  ASSERT_EQ(lock.lock(1, AccessMode::shared_lock, now(), true, "k", key), status::SUCCESS);
+  ASSERT_EQ(lock.lock(1, AccessMode::shared_lock, now(), true, "k", key), status::SUCCESS_NESTED_SHARED);
+  ASSERT_EQ(lock.lock(1, AccessMode::exclusive_lock, now(), true, {}, key), status::SUCCESS);
+  EXPECT_EQ(lock.unlock(1, &released), status::SUCCESS_NESTED_SHARED);
+  EXPECT_EQ(released, AccessMode::exclusive_lock);  // the exclusive level was the only one
+  EXPECT_EQ(lock.unlock(1, &released), status::SUCCESS_NESTED_SHARED);
+  EXPECT_EQ(released, AccessMode::no_lock);  // one shared level left
+  EXPECT_EQ(lock.unlock(1, &released), status::SUCCESS);
+  EXPECT_EQ(released, AccessMode::shared_lock);
+  EXPECT_EQ(lock.unlock(1, &released), status::ERROR_SESN_NLOCKED);
+  EXPECT_EQ(released, AccessMode::no_lock);
+
+  // undo() takes back the level of the kind just granted, not the other kind.
+  ASSERT_EQ(lock.lock(1, AccessMode::exclusive_lock, now(), true, {}, key), status::SUCCESS);
+  ASSERT_EQ(lock.lock(1, AccessMode::shared_lock, now(), true, "k", key), status::SUCCESS);
+  lock.undo(1, AccessMode::shared_lock);
+  EXPECT_EQ(lock.state(), AccessMode::exclusive_lock);
+  EXPECT_EQ(lock.lock(2, AccessMode::shared_lock, now(), true, "other", key), status::ERROR_RSRC_LOCKED);
+  lock.undo(1, AccessMode::exclusive_lock);
+  EXPECT_EQ(lock.state(), AccessMode::no_lock);
+  EXPECT_EQ(lock.lock(2, AccessMode::shared_lock, now(), true, "other", key), status::SUCCESS);
+}

@@ -75,6 +75,9 @@ TEST(ServedDevice, AHoldThatRunsOutDiscardsTheUnreadAnswer) {
   status_t st = 0;
   EXPECT_EQ(read(d, a, &st, ms(50)), "");
   EXPECT_EQ(st, status::ERROR_TMO);
+  // An unread answer holds a lock off only while its hold lasts.
+  ASSERT_EQ(write(d, a, "ECHO? never-read\n"), status::SUCCESS);
+  EXPECT_EQ(d.lock(b, LockType::exclusive, {}, ms(5000)), status::SUCCESS);
 }
 
 TEST(ServedDevice, AWaitForTheHoldEndsAtTheDeadline) {
@@ -154,6 +157,30 @@ TEST(ServedDevice, SharedLockByKey) {
   EXPECT_FALSE(d.lock_info().exclusive);
   EXPECT_EQ(d.lock_info().holders, 0u);
   EXPECT_EQ(d.lock(c, LockType::shared, "other", ms(0)), status::SUCCESS);
+}
+
+TEST(ServedDevice, ALockIsGrantedBetweenAnotherClientsQueryAndItsAnswer) {
+  // B's lock would keep A out of its own answer: it waits until A has read it.
+  FakeDevice d;
+  ClientId a = server::new_client_id(), b = server::new_client_id(), c = server::new_client_id();
+  ASSERT_EQ(write(d, a, "ECHO? for-a\n"), status::SUCCESS);
+  EXPECT_EQ(d.lock(b, LockType::exclusive, {}, ms(0)), status::ERROR_RSRC_LOCKED);
+  auto locked = std::async(std::launch::async, [&] { return d.lock(b, LockType::exclusive, {}, ms(5000)); });
+  EXPECT_EQ(locked.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(read(d, a), "for-a\n");
+  EXPECT_EQ(locked.get(), status::SUCCESS);
+  EXPECT_EQ(d.clears.load(), 0);  // nothing was discarded
+  EXPECT_EQ(d.unlock(b), status::SUCCESS);
+  // A shared lock that A already shares does not wait; one that keeps A out does.
+  ASSERT_EQ(d.lock(a, LockType::shared, "k", ms(0)), status::SUCCESS);
+  ASSERT_EQ(write(d, a, "ECHO? again\n"), status::SUCCESS);
+  EXPECT_EQ(d.lock(b, LockType::shared, "k", ms(0)), status::SUCCESS);
+  EXPECT_EQ(d.unlock(a), status::SUCCESS_NESTED_SHARED);
+  EXPECT_EQ(d.lock(c, LockType::exclusive, {}, ms(0)), status::ERROR_RSRC_LOCKED);
+  EXPECT_EQ(d.unlock(b), status::SUCCESS_NESTED_SHARED);
+  EXPECT_EQ(d.lock(c, LockType::shared, "k2", ms(0)), status::ERROR_RSRC_LOCKED);  // A's answer is unread
+  EXPECT_EQ(read(d, a), "again\n");
+  EXPECT_EQ(d.lock(c, LockType::shared, "k2", ms(0)), status::SUCCESS);
 }
 
 TEST(ServedDevice, AbortEndsTheCallInProgressAndTheWaits) {

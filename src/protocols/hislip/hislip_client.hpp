@@ -79,6 +79,10 @@ class Client {
   /// effect until reset_read_abort(). Thread-safe.
   void abort_read() noexcept { sync_cancel_.wake(); }
   void reset_read_abort() noexcept { sync_cancel_.reset(); }
+  /// From another thread, when the session is closing: shuts both channels so that every call
+  /// waiting on them (a lock request the server holds) returns ERROR_CONN_LOST at once; the server
+  /// then drops the session's locks and requests. close() still follows. Thread-safe.
+  void abort_connection() { connection_lost(); }
   /// Drops responses received but not read (viFlush with a read-buffer discard).
   void discard_input();
 

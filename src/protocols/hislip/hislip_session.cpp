@@ -81,6 +81,9 @@ status_t HislipSession::read(std::span<std::byte> buffer, std::size_t& count, co
 status_t HislipSession::abort() {
   if (read_gate_.abort()) return status::SUCCESS;
   if (other_gate_.abort()) return status::ERROR_NSUP_OPER;
+  // A lock request at the server: closing the session shuts the connection (the gate's wake),
+  // which ends the wait at once; viTerminate cannot withdraw it (no such HiSLIP message).
+  if (lock_gate_.abort()) return closed() ? status::SUCCESS : status::ERROR_NSUP_OPER;
   return status::SUCCESS;
 }
 
@@ -125,17 +128,23 @@ status_t HislipSession::gpib_control_ren(RenMode mode, core::Deadline deadline) 
   return client_->remote_local(static_cast<std::uint8_t>(mode), deadline);
 }
 
-status_t HislipSession::device_lock(AccessMode type, core::Deadline deadline) {
-  if (type != AccessMode::exclusive_lock || device_locked_ || !client_) return status::SUCCESS;
-  status_t st = client_->lock({}, remaining_ms(deadline), with_grace(deadline));
+status_t HislipSession::device_lock(AccessMode type, std::string_view key, core::Deadline deadline) {
+  if (!client_) return status::ERROR_CONN_LOST;
+  const bool exclusive = type == AccessMode::exclusive_lock;
+  if (!exclusive && key.empty()) return status::ERROR_INV_ACCESS_KEY;  // an empty lock string is exclusive
+  bool& held = exclusive ? device_exclusive_ : device_shared_;
+  if (held) return status::SUCCESS;
+  core::AbortGate::Scope op(lock_gate_);
+  status_t st = client_->lock(exclusive ? std::string_view() : key, remaining_ms(deadline), with_grace(deadline));
   if (st < 0) return st;
-  device_locked_ = true;
+  held = true;
   return status::SUCCESS;
 }
 
-status_t HislipSession::device_unlock() {
-  if (!device_locked_ || !client_) return status::SUCCESS;
-  device_locked_ = false;
+status_t HislipSession::device_unlock(AccessMode type) {
+  bool& held = type == AccessMode::exclusive_lock ? device_exclusive_ : device_shared_;
+  if (!held || !client_) return status::SUCCESS;
+  held = false;
   return client_->unlock(core::Deadline::after_ms(std::max<std::uint32_t>(timeout_ms(), 2000)));
 }
 

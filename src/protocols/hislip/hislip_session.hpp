@@ -6,9 +6,15 @@
 // - viRead follows core::MessageReader: DataEnd carries END; TERMCHAR_EN / SUPPRESS_END_EN apply;
 // - viReadSTB = AsyncStatusQuery (MAV per the server's rule), viClear = the device-clear handshake,
 //   viAssertTrigger = Trigger, viGpibControlREN = AsyncRemoteLocalControl (modes map 1:1);
-// - viLock(exclusive) also takes the device's exclusive HiSLIP lock (AsyncLock with the lock
-//   timeout), so sessions in other processes are excluded; shared locks stay in-process (the
-//   access key is not passed to device_lock);
+// - viLock also takes the device's HiSLIP lock (AsyncLock with the rest of the lock timeout,
+//   IVI-6.1 §6.5): exclusive with an empty lock string, shared with the access key as lock string
+//   (sessions of other processes and machines presenting the same key share it; other keys and
+//   exclusive requests wait); viUnlock releases the kind whose count reached 0 (exclusive first,
+//   as HiSLIP's release does). The server answers at the lock timeout; a server that does not
+//   answer 5 s later gives VI_ERROR_TMO;
+// - a lock request waiting at the server is ended by closing the session (viClose shuts the
+//   connection, which drops the request and every lock of the session, §6.5). HiSLIP has no
+//   message that withdraws a lock request: viTerminate during one returns VI_ERROR_NSUP_OPER;
 // - every AsyncServiceRequest raises VI_EVENT_SERVICE_REQ;
 // - attributes: VI_ATTR_TCPIP_IS_HISLIP, _HISLIP_VERSION (ViVersion, 1.0 = 0x00100000),
 //   _HISLIP_MAX_MESSAGE_KB (set = a new AsyncMaximumMessageSize exchange), _HISLIP_OVERLAP_EN
@@ -40,8 +46,8 @@ class HislipSession : public core::Session {
   status_t assert_trigger(TriggerProtocol protocol, core::Deadline deadline) override;
   status_t flush(std::uint16_t mask, core::Deadline deadline) override;
   status_t gpib_control_ren(RenMode mode, core::Deadline deadline) override;
-  status_t device_lock(AccessMode type, core::Deadline deadline) override;
-  status_t device_unlock() override;
+  status_t device_lock(AccessMode type, std::string_view key, core::Deadline deadline) override;
+  status_t device_unlock(AccessMode type) override;
 
   status_t abort() override;
   /// The synchronous channel: responses arrive there.
@@ -56,10 +62,13 @@ class HislipSession : public core::Session {
 
  private:
   std::unique_ptr<Client> client_;
-  bool device_locked_ = false;
+  bool device_exclusive_ = false;  // the server granted this session's exclusive lock
+  bool device_shared_ = false;     // ... its shared lock
   // A read in progress (abort wakes it) / another operation in progress (abort cannot).
   core::AbortGate read_gate_{[this] { client_->abort_read(); }, [this] { if (client_) client_->reset_read_abort(); }};
   core::AbortGate other_gate_{nullptr, nullptr};
+  // A lock request waiting at the server: only closing the session can end it (see abort()).
+  core::AbortGate lock_gate_{[this] { if (closed()) client_->abort_connection(); }, nullptr};
 };
 
 /// A new, unconnected HiSLIP session for `name` (a TCPIP INSTR name with ResourceName::is_hislip());

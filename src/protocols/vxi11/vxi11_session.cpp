@@ -1,5 +1,6 @@
 #include "protocols/vxi11/vxi11_session.hpp"
 
+#include "core/error_detail.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
 
 #include <algorithm>
@@ -92,17 +93,24 @@ status_t Vxi11Session::gpib_control_ren(RenMode mode, core::Deadline deadline) {
   return status::ERROR_INV_MODE;
 }
 
-status_t Vxi11Session::device_lock(AccessMode type, core::Deadline deadline) {
+status_t Vxi11Session::device_lock(AccessMode type, std::string_view, core::Deadline deadline) {
+  // VXI-11 carries exclusive locks only (see the header): a shared lock is the library's alone.
   if (type != AccessMode::exclusive_lock || device_locked_) return status::SUCCESS;
   core::AbortGate::Scope op(gate_);
-  status_t st = client_.lock(remaining_ms(deadline));
+  const std::uint32_t wait_ms = remaining_ms(deadline);
+  status_t st = client_.lock(wait_ms);
+  // VXI-11 answers a wait that ran out as it answers "locked now": error 11 (B.6.9). viLock says
+  // VI_ERROR_TMO for a lock not granted within a timeout, VI_ERROR_RSRC_LOCKED only without one.
+  if (st == status::ERROR_RSRC_LOCKED && wait_ms > 0)
+    return core::fail(status::ERROR_TMO, "VXI-11 device_lock: another link kept the instrument's lock for the whole "
+                                         "lock timeout (error 11)");
   if (st < 0) return st;
   device_locked_ = true;
   return status::SUCCESS;
 }
 
-status_t Vxi11Session::device_unlock() {
-  if (!device_locked_) return status::SUCCESS;
+status_t Vxi11Session::device_unlock(AccessMode type) {
+  if (type != AccessMode::exclusive_lock || !device_locked_) return status::SUCCESS;
   device_locked_ = false;
   return client_.unlock();
 }

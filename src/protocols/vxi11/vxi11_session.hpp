@@ -6,9 +6,15 @@
 // - the device name is passed verbatim to create_link ("inst0" by default, "gpib0,5" for gateways);
 // - viWrite honours VI_ATTR_SEND_END_EN (END on the last piece only when it is set);
 // - viRead sends termChar when VI_ATTR_TERMCHAR_EN; VI_ATTR_SUPPRESS_END_EN ignores END;
-// - viLock(exclusive) also locks the device (device_lock with waitlock, the lock timeout added to
-//   the transport timeout), so sessions in other processes are excluded; shared locks stay
-//   in-process (VXI-11 has no shared device lock and sharers use separate links);
+// - viLock(exclusive) also locks the device (device_lock with waitlock and the rest of the lock
+//   timeout, the RPC waiting that long plus a margin), so sessions in other processes and machines
+//   are excluded; viUnlock of the last exclusive level sends device_unlock. VXI-11's lock is
+//   exclusive only (B.6.9): a shared lock is the library's alone, between the sessions of this
+//   process, as NI-VISA documents it ("exclusive lock requests can be sent to a device, but shared
+//   locks can only be handled locally"). A sharer's I/O while another client holds the device
+//   lock gets VI_ERROR_RSRC_LOCKED from the instrument;
+// - closing a session whose device_lock waits sends device_abort on the abort channel: the wait
+//   ends at once (error 23);
 // - viEnableEvent(VI_EVENT_SERVICE_REQ) sets up the interrupt channel; each device_intr_srq
 //   raises a service-request event;
 // - abort() cancels a call blocked in another thread over the abort channel (viTerminate);
@@ -36,8 +42,8 @@ class Vxi11Session : public core::Session {
   status_t clear(core::Deadline deadline) override;
   status_t assert_trigger(TriggerProtocol protocol, core::Deadline deadline) override;
   status_t gpib_control_ren(RenMode mode, core::Deadline deadline) override;
-  status_t device_lock(AccessMode type, core::Deadline deadline) override;
-  status_t device_unlock() override;
+  status_t device_lock(AccessMode type, std::string_view key, core::Deadline deadline) override;
+  status_t device_unlock(AccessMode type) override;
   void event_enabled(event_type_t type) override;
 
   /// Aborts the operation in progress in another thread (device_abort on the abort channel; the
