@@ -66,7 +66,9 @@ class Client {
   void close();
   bool is_open() const noexcept { return sync_.valid(); }
   /// The synchronous channel's socket (readable when a response arrives), -1 when closed.
-  int sync_fd() const noexcept { return sync_.fd(); }
+  /// With TLS on, readable means a record (or part of one) arrived: the asynchronous read reads
+  /// what is complete with a zero deadline and parks again, as it does for part of a message.
+  int sync_fd() noexcept { return sync_.valid() ? sync_.socket().fd() : -1; }
 
   /// Sends `data` as Data messages, the last one DataEnd when `end`. `count` = bytes sent.
   status_t write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline);
