@@ -69,8 +69,9 @@ struct GatewayOptions {
   /// long is closed, so that idle clients cannot hold the limits above forever (ms; 0 = never).
   std::uint32_t idle_timeout_ms = 600000;
   std::size_t max_hislip_sessions = 64;         ///< HiSLIP sessions in total
-  /// HiSLIP 2.0 secure connections: a PEM certificate and its private key (both, or neither).
+  /// HiSLIP 2.0 secure connections: a PEM certificate file (with hislip_tls_key; both, or neither).
   std::string hislip_tls_cert;
+  /// The PEM private key file of hislip_tls_cert.
   std::string hislip_tls_key;
   /// With a certificate: clients must encrypt before anything else and may not end it
   /// ("encryption mandatory"); otherwise they choose.
