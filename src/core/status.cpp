@@ -9,16 +9,16 @@
 namespace cppvisa {
 namespace {
 
-constexpr StatusInfo kTable[] = {
+constexpr StatusInfo kStatusTable[] = {
 #define CPPVISA_STATUS(name, value, desc) {"VI_" #name, static_cast<status_t>(value##u), desc},
 #include <cppvisa/status_codes.def>
 #undef CPPVISA_STATUS
 };
 
 struct ByValue {
-  std::array<const StatusInfo*, std::size(kTable)> rows{};
+  std::array<const StatusInfo*, std::size(kStatusTable)> rows{};
   ByValue() {
-    for (std::size_t i = 0; i < std::size(kTable); ++i) rows[i] = &kTable[i];
+    for (std::size_t i = 0; i < std::size(kStatusTable); ++i) rows[i] = &kStatusTable[i];
     std::sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return a->value < b->value; });
   }
 };
@@ -47,8 +47,8 @@ std::string status_description(status_t code) {
 }
 
 const StatusInfo* status_table(std::size_t& count) noexcept {
-  count = std::size(kTable);
-  return kTable;
+  count = std::size(kStatusTable);
+  return kStatusTable;
 }
 
 }  // namespace cppvisa

@@ -17,7 +17,7 @@ std::array<std::byte, header_size> out_header(std::uint8_t id, std::uint8_t tag,
   return h;
 }
 
-std::uint8_t u8(std::byte b) noexcept { return static_cast<std::uint8_t>(b); }
+std::uint8_t byte_u8(std::byte b) noexcept { return static_cast<std::uint8_t>(b); }
 
 }  // namespace
 
@@ -37,7 +37,7 @@ std::array<std::byte, header_size> request_dev_dep_msg_in(std::uint8_t tag, std:
                                                          std::optional<std::byte> termchar) noexcept {
   // bmTransferAttributes D1 = TermCharEnabled, byte 9 = TermChar (USBTMC 1.0 Table 4).
   return out_header(msg::request_dev_dep_msg_in, tag, max_size, termchar ? 0x02 : 0x00,
-                    termchar ? u8(*termchar) : 0);
+                    termchar ? byte_u8(*termchar) : 0);
 }
 
 std::array<std::byte, header_size> trigger_message(std::uint8_t tag) noexcept {
@@ -61,15 +61,15 @@ HeaderError parse_bulk_in_header(std::span<const std::byte> data, std::uint8_t e
                                  BulkInHeader& out, const HeaderChecks& checks) noexcept {
   if (data.size() < header_size) return HeaderError::truncated;
   BulkInHeader h;
-  h.msg_id = u8(data[0]);
-  h.tag = u8(data[1]);
+  h.msg_id = byte_u8(data[0]);
+  h.tag = byte_u8(data[1]);
   h.transfer_size = load_le32(&data[4]);
-  h.eom = (u8(data[8]) & 0x01) != 0;
-  h.termchar = (u8(data[8]) & 0x02) != 0;
+  h.eom = (byte_u8(data[8]) & 0x01) != 0;
+  h.termchar = (byte_u8(data[8]) & 0x02) != 0;
   if (checks.check_msg_id && h.msg_id != checks.expected_msg_id) return HeaderError::wrong_msg_id;
-  if (u8(data[2]) != static_cast<std::uint8_t>(~h.tag)) return HeaderError::bad_tag_inverse;
+  if (byte_u8(data[2]) != static_cast<std::uint8_t>(~h.tag)) return HeaderError::bad_tag_inverse;
   if (checks.check_tag && h.tag != expected_tag) return HeaderError::wrong_tag;
-  if (checks.check_reserved && u8(data[3]) != 0) return HeaderError::reserved_bits;
+  if (checks.check_reserved && byte_u8(data[3]) != 0) return HeaderError::reserved_bits;
   // USBTMC 1.0 §3.3.1.1: "The device must not send more than TransferSize of the request".
   if (h.transfer_size > requested) return HeaderError::oversize;
   out = h;
@@ -77,17 +77,17 @@ HeaderError parse_bulk_in_header(std::span<const std::byte> data, std::uint8_t e
 }
 
 status_t parse_capabilities(std::span<const std::byte> data, Capabilities& out) noexcept {
-  if (data.size() < 6 || u8(data[0]) != ctrl_status::success) return status::ERROR_IO;
+  if (data.size() < 6 || byte_u8(data[0]) != ctrl_status::success) return status::ERROR_IO;
   Capabilities c;
-  c.bcd_usbtmc = static_cast<std::uint16_t>(u8(data[2]) | u8(data[3]) << 8);
-  c.indicator_pulse = (u8(data[4]) & 0x04) != 0;
-  c.talk_only = (u8(data[4]) & 0x02) != 0;
-  c.listen_only = (u8(data[4]) & 0x01) != 0;
-  c.termchar = (u8(data[5]) & 0x01) != 0;
+  c.bcd_usbtmc = static_cast<std::uint16_t>(byte_u8(data[2]) | byte_u8(data[3]) << 8);
+  c.indicator_pulse = (byte_u8(data[4]) & 0x04) != 0;
+  c.talk_only = (byte_u8(data[4]) & 0x02) != 0;
+  c.listen_only = (byte_u8(data[4]) & 0x01) != 0;
+  c.termchar = (byte_u8(data[5]) & 0x01) != 0;
   if (data.size() >= 16) {
     c.has_usb488 = true;
-    c.bcd_usb488 = static_cast<std::uint16_t>(u8(data[12]) | u8(data[13]) << 8);
-    const std::uint8_t ifc = u8(data[14]), dev = u8(data[15]);
+    c.bcd_usb488 = static_cast<std::uint16_t>(byte_u8(data[12]) | byte_u8(data[13]) << 8);
+    const std::uint8_t ifc = byte_u8(data[14]), dev = byte_u8(data[15]);
     c.usb4882 = (ifc & 0x04) != 0;
     c.ren_control = (ifc & 0x02) != 0;
     c.trigger = (ifc & 0x01) != 0;
@@ -102,39 +102,39 @@ status_t parse_capabilities(std::span<const std::byte> data, Capabilities& out) 
 
 bool parse_initiate(std::span<const std::byte> data, InitiateResponse& out) noexcept {
   if (data.size() < 2) return false;
-  out.status = u8(data[0]);
-  out.tag = u8(data[1]);
+  out.status = byte_u8(data[0]);
+  out.tag = byte_u8(data[1]);
   return true;
 }
 
 bool parse_check_abort(std::span<const std::byte> data, CheckAbortResponse& out) noexcept {
   if (data.size() < 8) return false;
-  out.status = u8(data[0]);
-  out.more_data = (u8(data[1]) & 0x01) != 0;
+  out.status = byte_u8(data[0]);
+  out.more_data = (byte_u8(data[1]) & 0x01) != 0;
   out.nbytes = load_le32(&data[4]);
   return true;
 }
 
 bool parse_check_clear(std::span<const std::byte> data, CheckClearResponse& out) noexcept {
   if (data.size() < 2) return false;
-  out.status = u8(data[0]);
-  out.more_data = (u8(data[1]) & 0x01) != 0;
+  out.status = byte_u8(data[0]);
+  out.more_data = (byte_u8(data[1]) & 0x01) != 0;
   return true;
 }
 
 bool parse_status_byte(std::span<const std::byte> data, StatusByteResponse& out) noexcept {
   if (data.size() < 3) return false;
-  out.status = u8(data[0]);
-  out.tag = u8(data[1]);
-  out.stb = u8(data[2]);
+  out.status = byte_u8(data[0]);
+  out.tag = byte_u8(data[1]);
+  out.stb = byte_u8(data[2]);
   return true;
 }
 
 bool parse_notification(std::span<const std::byte> data, Notification& out) noexcept {
   if (data.size() < 2) return false;
-  const std::uint8_t b1 = u8(data[0]);
+  const std::uint8_t b1 = byte_u8(data[0]);
   out = Notification{};
-  out.stb = u8(data[1]);
+  out.stb = byte_u8(data[1]);
   if (b1 == 0x81) {
     out.kind = Notification::srq;
   } else if ((b1 & 0x80) && (b1 & 0x7F) >= 2) {

@@ -32,10 +32,6 @@ std::uint32_t io_timeout_ms(core::Deadline d) {
   return static_cast<std::uint32_t>(std::clamp<long long>(ms, 1, 0xFFFFFFFEll));
 }
 
-std::uint32_t remaining_ms(core::Deadline d) {
-  if (d.infinite()) return 0xFFFFFFFFu;
-  return static_cast<std::uint32_t>(std::min<long long>(d.remaining().count(), 0xFFFFFFFEll));
-}
 
 core::Deadline extend(core::Deadline d, std::uint32_t ms) {
   if (d.infinite() || ms == 0xFFFFFFFFu) return core::Deadline::never();
@@ -53,6 +49,11 @@ bool ipv4_u32(const std::string& host, std::uint32_t& out) {
 }
 
 }  // namespace
+
+std::uint32_t remaining_ms(core::Deadline d) {
+  if (d.infinite()) return 0xFFFFFFFFu;
+  return static_cast<std::uint32_t>(std::min<long long>(d.remaining().count(), 0xFFFFFFFEll));
+}
 
 std::uint32_t Vxi11Client::grace_ms(std::uint32_t timeout_ms) noexcept {
   // 5% for the reply to travel, then up to 2.5% for device_abort: the call is over within the

@@ -24,6 +24,9 @@
 
 namespace cppvisa::vxi11 {
 
+/// A deadline as the milliseconds of a VXI-11 call: 0xFFFFFFFF when it has none, else the time left.
+std::uint32_t remaining_ms(core::Deadline d);
+
 class Vxi11Client {
  public:
   struct Target {

@@ -8,12 +8,6 @@
 
 namespace cppvisa::vxi11 {
 
-namespace {
-std::uint32_t remaining_ms(core::Deadline d) {
-  if (d.infinite()) return 0xFFFFFFFFu;
-  return static_cast<std::uint32_t>(std::min<long long>(d.remaining().count(), 0xFFFFFFFEll));
-}
-}  // namespace
 
 Vxi11Session::Vxi11Session(const ResourceName& name) : Session(name, {event::service_request}) {
   std::string device = name.lan_device_name();
