@@ -190,24 +190,22 @@ std::shared_ptr<TlsContext> TlsContext::server(const TlsServerConfig& config, st
     error = "TLS: cannot use the certificate '" + config.cert_file + "': " + openssl_errors();
     return nullptr;
   }
+  auto key_mismatch = [&] {
+    st = status::ERROR_INV_SETUP;
+    error = "TLS: the private key '" + config.key_file + "' does not belong to the certificate '" +
+            config.cert_file + "'";
+    return nullptr;
+  };
   if (SSL_CTX_use_PrivateKey_file(ctx, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
       ERR_clear_error();
-      st = status::ERROR_INV_SETUP;
-      error = "TLS: the private key '" + config.key_file + "' does not belong to the certificate '" +
-              config.cert_file + "'";
-      return nullptr;
+      return key_mismatch();
     }
     st = status::ERROR_FILE_ACCESS;
     error = "TLS: cannot use the private key '" + config.key_file + "': " + openssl_errors();
     return nullptr;
   }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    st = status::ERROR_INV_SETUP;
-    error = "TLS: the private key '" + config.key_file + "' does not belong to the certificate '" +
-            config.cert_file + "'";
-    return nullptr;
-  }
+  if (SSL_CTX_check_private_key(ctx) != 1) return key_mismatch();
   st = status::SUCCESS;
   return c;
 #else
