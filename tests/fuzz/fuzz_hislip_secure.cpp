@@ -7,6 +7,7 @@
 // - the TLS handshake of net::Link fed hostile records: the input, split at a point the first
 //   byte chooses, is the read-ahead given to start_tls() and what the peer then sends on a
 //   socket pair, after which the peer closes. The link must end with an error, never hang or crash.
+#include "hislip_fuzz_input.hpp"
 #include "protocols/hislip/hislip_wire.hpp"
 #include "protocols/net/tls_link.hpp"
 
@@ -22,24 +23,9 @@ using namespace cppvisa::hislip;
 
 namespace {
 
-class MemoryInput : public ByteInput {
- public:
-  explicit MemoryInput(std::span<const std::byte> data) : data_(data) {}
-  status_t recv_some(std::span<std::byte> buffer, core::Deadline, std::size_t& count) override {
-    count = std::min({buffer.size(), data_.size() - pos_, std::size_t{7}});
-    if (count == 0) return status::ERROR_CONN_LOST;
-    std::copy_n(data_.begin() + static_cast<std::ptrdiff_t>(pos_), count, buffer.begin());
-    pos_ += count;
-    return status::SUCCESS;
-  }
-
- private:
-  std::span<const std::byte> data_;
-  std::size_t pos_ = 0;
-};
 
 void control_messages(std::span<const std::byte> data) {
-  MemoryInput input(data);
+  FuzzInput input(data, 7, 0);
   MessageStream stream(input, 64);
   Message m;
   for (int i = 0; i < 10000; ++i) {
