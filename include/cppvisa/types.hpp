@@ -79,7 +79,8 @@ inline constexpr event_type_t vxi_signal_interrupt = 0x3FFF2020u;
 /// VI_EVENT_VXI_VME_INTR: a VXIbus interrupt was received
 inline constexpr event_type_t vxi_vme_interrupt = 0xBFFF2021u;
 inline constexpr event_type_t pxi_interrupt = 0x3FFF2022u;  ///< VI_EVENT_PXI_INTR: a PXI interrupt occurred
-/// VI_EVENT_TCPIP_CONNECT: a client connected to a TCPIP SOCKET server resource
+/// VI_EVENT_TCPIP_CONNECT: a controller connected (VISA's server side, the TCPIP SERVANT class); no
+/// cppvisa session raises it, enabling it is VI_ERROR_INV_EVENT (docs/threads.md)
 inline constexpr event_type_t tcpip_connect = 0x3FFF2036u;
 inline constexpr event_type_t usb_interrupt = 0x3FFF2037u;  ///< VI_EVENT_USB_INTR: a USB interrupt-IN packet arrived
 /// VI_EVENT_ASRL_BREAK (NI): a break was received on the serial line
