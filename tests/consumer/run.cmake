@@ -208,9 +208,11 @@ elseif(MODE STREQUAL "subdirectory")
   # rerun quick. A parent launcher, flag or build type would be the parent's; none is given here,
   # so the checks in project/CMakeLists.txt see exactly what cppvisa sets.
   # Every optional dependency off: the library still builds, and the USB row says why it cannot
-  # be used (issue #10: libusb is optional).
+  # be used (issue #10: libusb is optional). The parent builds in unity mode (CMAKE_UNITY_BUILD, a
+  # parent's choice): cppvisa's sources must share translation units, and the cold compile takes
+  # about half the compiler time (no build type here: -O0, where parsing dominates).
   cmake_consumer(subdirectory -DCONSUMER_MODE=subdirectory -DCPPVISA_SOURCE_DIR=${SOURCE_DIR}
-    -DCPPVISA_WITH_LIBUSB=OFF -DCPPVISA_WITH_OPENSSL=OFF -DCPPVISA_WITH_AVAHI=OFF -DCPPVISA_WITH_LIBEDIT=OFF)
+    -DCMAKE_UNITY_BUILD=ON -DCPPVISA_WITH_LIBUSB=OFF -DCPPVISA_WITH_OPENSSL=OFF -DCPPVISA_WITH_AVAHI=OFF -DCPPVISA_WITH_LIBEDIT=OFF)
 
 elseif(MODE STREQUAL "pkg_config")
   pkg_config_consumers(${prefix} ${work}/pkg_config SIMSCOPE-1000)
