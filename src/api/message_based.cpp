@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <utility>
 
 namespace cppvisa {
 namespace {
@@ -211,14 +212,31 @@ std::vector<std::byte> MessageBasedResource::read_raw(std::size_t size, std::err
   // A query's reply is tens of bytes: zero-filling a chunk (20 KiB) of the vector for every read
   // cost 20x the instructions of the rest of the call (callgrind, bench/compare_client). The
   // reply goes into a reused uninitialised buffer instead, and only its bytes are copied.
+  // Taken out of the link while in use (and put back by `keep`): a read nested in this one (a
+  // handler running in this thread) gets a buffer of its own.
+  std::unique_ptr<std::byte[]> owned;
+  std::size_t owned_size = 0;
   std::span<std::byte> scratch;
   if (chunk <= max_scratch_chunk && link_) {
-    if (link_->read_scratch_size < chunk) {
-      link_->read_scratch = std::make_unique_for_overwrite<std::byte[]>(chunk);
-      link_->read_scratch_size = chunk;
+    owned = std::move(link_->read_scratch);
+    owned_size = std::exchange(link_->read_scratch_size, 0);
+    if (!owned || owned_size < chunk) {
+      owned = std::make_unique_for_overwrite<std::byte[]>(chunk);
+      owned_size = chunk;
     }
-    scratch = std::span(link_->read_scratch.get(), chunk);
+    scratch = std::span(owned.get(), chunk);
   }
+  struct Keep {
+    detail::SessionLink* link;
+    std::unique_ptr<std::byte[]>& buffer;
+    std::size_t& size;
+    ~Keep() {
+      if (link && buffer) {
+        link->read_scratch = std::move(buffer);
+        link->read_scratch_size = size;
+      }
+    }
+  } keep{link_.get(), owned, owned_size};
   status_t st = status::SUCCESS_MAX_CNT;
   while (st == status::SUCCESS_MAX_CNT) {
     if (!room_for_more(out, ec)) break;
