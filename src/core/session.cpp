@@ -165,13 +165,16 @@ status_t Session::get_attribute(attr_id_t id, AttrValue& value) {
     default: break;
   }
   if (status_t st = computed_attribute(id, value); st != status::ERROR_NSUP_ATTR) return st;
-  const AttrInfo* info = find_attribute(id);
+  const AttrInfo* info = nullptr;
   {
     std::lock_guard guard(attr_mutex_);
     if (auto it = local_.find(id); it != local_.end()) {
       value = it->second;
       return status::SUCCESS;
     }
+    // The table is searched only for a value not set: every read and write asks for the
+    // timeout and termination attributes, mostly set ones.
+    info = find_attribute(id);
     if (!info || !supports_attribute(*info)) return status::ERROR_NSUP_ATTR;
   }
   if (!info->local && resource_) {

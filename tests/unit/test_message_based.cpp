@@ -92,6 +92,27 @@ TEST_F(MbFixture, ReadRawLoopsOverMaxCnt) {
   EXPECT_EQ(inst->last_status(), status::SUCCESS);
 }
 
+TEST_F(MbFixture, ReadRawReusesItsBufferAcrossChunkSizes) {
+  // read_raw receives into a buffer kept between reads: replies of every size, read with the
+  // chunk size changed in between (smaller, larger, above what the kept buffer serves), come out
+  // whole and with nothing of an earlier, longer reply.
+  auto pattern = [](std::size_t n, int seed) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + static_cast<std::size_t>(seed)) % 26);
+    return s;
+  };
+  const std::pair<std::size_t, std::size_t> cases[] = {{5000, 0},   {300, 0},       {70000, 1000}, {10, 1000},
+                                                       {5000, 64},  {3'000'000, 2'000'000}, {40, 2'000'000}, {40, 0}};
+  int seed = 0;
+  for (auto [size, chunk] : cases) {
+    if (chunk) inst->set_chunk_size(chunk);
+    std::string text = pattern(size, ++seed);
+    dev->push(text);
+    EXPECT_EQ(str(inst->read_raw()), text) << size << " bytes, chunk " << inst->chunk_size();
+    EXPECT_EQ(inst->last_status(), status::SUCCESS);
+  }
+}
+
 TEST_F(MbFixture, ReadBytesAcrossMessagesAndBreakOnTermchar) {
   dev->push("abc");
   dev->push("defg");

@@ -136,6 +136,7 @@ class Client {
 
  private:
   class SyncSource;
+  class SyncInput;
   struct Response;
   status_t async_request(const Header& request, std::span<const std::byte> payload, MessageType expected,
                          Header& reply, core::Deadline deadline, std::vector<std::byte>* reply_payload = nullptr);
@@ -165,7 +166,7 @@ class Client {
   net::Link sync_{std::make_shared<net::Socket>()};   // plain, or TLS after start_tls()
   net::Link async_{std::make_shared<net::Socket>()};
   net::Waker sync_cancel_;  // watched by sync_input_ (abort_read)
-  std::unique_ptr<ByteInput> sync_input_;
+  std::unique_ptr<SyncInput> sync_input_;
   std::unique_ptr<MessageStream> sync_stream_;
   std::unique_ptr<SyncSource> source_;
   core::MessageReader reader_;

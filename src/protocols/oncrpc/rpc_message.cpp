@@ -1,6 +1,7 @@
 #include "protocols/oncrpc/rpc_message.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace cppvisa::oncrpc {
 
@@ -140,15 +141,16 @@ std::size_t RecordReader::feed(std::span<const std::byte> data) {
       std::uint32_t word = r.get_u32();
       last_ = (word & last_fragment_bit) != 0;
       fragment_left_ = word & ~last_fragment_bit;
-      if (fragment_left_ > max_ || record_.size() > max_ - fragment_left_) {
+      if (fragment_left_ > max_ || size_ > max_ - fragment_left_) {
         failed_ = true;
         break;
       }
       in_fragment_ = true;
     }
     std::size_t take = std::min(fragment_left_, data.size() - used);
-    record_.insert(record_.end(), data.begin() + static_cast<std::ptrdiff_t>(used),
-                   data.begin() + static_cast<std::ptrdiff_t>(used + take));
+    reserve_bytes(size_ + take);
+    if (take > 0) std::memcpy(record_.data() + size_, data.data() + used, take);
+    size_ += take;
     used += take;
     fragment_left_ -= take;
     if (fragment_left_ == 0) {
@@ -159,18 +161,21 @@ std::size_t RecordReader::feed(std::span<const std::byte> data) {
   return used;
 }
 
+void RecordReader::reserve_bytes(std::size_t size) {
+  if (record_.size() < size) record_.resize(size);
+}
+
 std::span<std::byte> RecordReader::direct_space(std::size_t limit) {
   if (!in_fragment_ || complete_ || failed_ || fragment_left_ == 0) return {};
   const std::size_t take = std::min(fragment_left_, limit);
-  const std::size_t old = record_.size();
-  record_.resize(old + take);
+  reserve_bytes(size_ + take);
   direct_ = take;
-  return std::span(record_).subspan(old, take);
+  return std::span(record_).subspan(size_, take);
 }
 
 void RecordReader::commit_direct(std::size_t received) {
   received = std::min(received, direct_);
-  record_.resize(record_.size() - (direct_ - received));
+  size_ += received;
   direct_ = 0;
   fragment_left_ -= received;
   if (fragment_left_ == 0) {
@@ -180,15 +185,20 @@ void RecordReader::commit_direct(std::size_t received) {
 }
 
 void RecordReader::take_record_into(std::vector<std::byte>& out) {
-  out.swap(record_);  // `out`'s old storage is kept for the next record: no regrowth per reply
-  record_.clear();
+  record_.resize(size_);  // shrinks: nothing is written
+  out.swap(record_);
+  // `out`'s old storage (and size, the high-water mark) is kept for the next record: no
+  // regrowth and no zero-fill per reply when records of similar size follow each other.
+  size_ = 0;
   complete_ = false;
   last_ = false;
 }
 
 std::vector<std::byte> RecordReader::take_record() {
+  record_.resize(size_);
   std::vector<std::byte> out;
   out.swap(record_);
+  size_ = 0;
   complete_ = false;
   last_ = false;
   return out;

@@ -109,11 +109,18 @@ class RecordReader {
   /// Counts `received` bytes of the space direct_space() gave (the rest of it is given back).
   void commit_direct(std::size_t received);
   /// Bytes of an unfinished record are pending.
-  bool in_progress() const noexcept { return header_have_ > 0 || !record_.empty() || fragment_left_ > 0; }
+  bool in_progress() const noexcept { return header_have_ > 0 || size_ > 0 || fragment_left_ > 0; }
 
  private:
+  /// Makes record_ hold at least `size` bytes (zero-filling only bytes it never held before).
+  void reserve_bytes(std::size_t size);
   std::size_t max_;
+  // The record is record_[0, size_). record_.size() is a high-water mark: storage that is only
+  // shrunk when the record is taken, so that the direct receives of a block do not zero-fill
+  // (std::vector::resize) the space of every receive again (callgrind: more instructions than
+  // bytes received).
   std::vector<std::byte> record_;
+  std::size_t size_ = 0;
   std::byte header_[4]{};
   std::size_t header_have_ = 0;
   std::size_t fragment_left_ = 0;
