@@ -210,7 +210,7 @@ elseif(MODE STREQUAL "subdirectory")
   # Every optional dependency off: the library still builds, and the USB row says why it cannot
   # be used (issue #10: libusb is optional).
   cmake_consumer(subdirectory -DCONSUMER_MODE=subdirectory -DCPPVISA_SOURCE_DIR=${SOURCE_DIR}
-    -DCPPVISA_WITH_LIBUSB=OFF -DCPPVISA_WITH_OPENSSL=OFF -DCPPVISA_WITH_AVAHI=OFF -DCPPVISA_WITH_LIBEDIT=OFF)
+    -DCPPVISA_WITH_LIBUSB=OFF -DCPPVISA_WITH_OPENSSL=OFF -DCPPVISA_WITH_SASL=OFF -DCPPVISA_WITH_AVAHI=OFF -DCPPVISA_WITH_LIBEDIT=OFF)
 
 elseif(MODE STREQUAL "pkg_config")
   pkg_config_consumers(${prefix} ${work}/pkg_config SIMSCOPE-1000)
