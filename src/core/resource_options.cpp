@@ -1,5 +1,7 @@
 #include "core/resource_options.hpp"
 
+#include "core/config_text.hpp"
+
 #include <fmt/format.h>
 
 #include <sys/stat.h>
@@ -16,12 +18,6 @@ namespace cppvisa::core {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -31,7 +27,7 @@ std::string lower(std::string_view s) {
 }  // namespace
 
 bool parse_option_bool(std::string_view text, bool& value) {
-  std::string t = lower(trim(text));
+  std::string t = lower(trim_blanks(text));
   if (t == "1" || t == "on" || t == "true" || t == "yes") value = true;
   else if (t == "0" || t == "off" || t == "false" || t == "no") value = false;
   else return false;
@@ -43,24 +39,18 @@ status_t parse_resource_options(std::string_view text, std::string_view canonica
   out.values.clear();
   const std::string wanted = lower(canonical_name);
   bool in_section = false, matching = false;
-  std::size_t number = 0;
-  while (!text.empty()) {
-    ++number;
-    std::size_t nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+  return for_each_config_line(text, "#;", [&](std::size_t number, std::string_view line) {
     if (line.front() == '[') {
       if (line.back() != ']' || line.size() < 3) {
         why = fmt::format("line {}: a section title is '[resource name]'", number);
         return status::ERROR_INV_SETUP;
       }
       in_section = true;
-      matching = lower(trim(line.substr(1, line.size() - 2))) == wanted;
-      continue;
+      matching = lower(trim_blanks(line.substr(1, line.size() - 2))) == wanted;
+      return status::SUCCESS;
     }
     auto eq = line.find('=');
-    std::string_view key = eq == std::string_view::npos ? std::string_view() : trim(line.substr(0, eq));
+    std::string_view key = eq == std::string_view::npos ? std::string_view() : trim_blanks(line.substr(0, eq));
     if (key.empty()) {
       why = fmt::format("line {}: expected 'key = value'", number);
       return status::ERROR_INV_SETUP;
@@ -69,9 +59,9 @@ status_t parse_resource_options(std::string_view text, std::string_view canonica
       why = fmt::format("line {}: '{}' is outside a [resource name] section", number, key);
       return status::ERROR_INV_SETUP;
     }
-    if (matching) out.values[lower(key)] = std::string(trim(line.substr(eq + 1)));
-  }
-  return status::SUCCESS;
+    if (matching) out.values[lower(key)] = std::string(trim_blanks(line.substr(eq + 1)));
+    return status::SUCCESS;
+  });
 }
 
 status_t load_resource_options(std::string_view canonical_name, ResourceOptions& out, std::string& why) {
@@ -81,12 +71,9 @@ status_t load_resource_options(std::string_view canonical_name, ResourceOptions&
   if (const char* e = std::getenv("CPPVISA_RESOURCE_OPTIONS"); e && *e) {
     path = e;
     required = true;
-  } else if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) {
-    path = std::string(x) + "/cppvisa/resources.ini";
-  } else if (const char* h = std::getenv("HOME"); h && *h) {
-    path = std::string(h) + "/.config/cppvisa/resources.ini";
   } else {
-    return status::SUCCESS;
+    path = user_config_file("resources.ini");
+    if (path.empty()) return status::SUCCESS;
   }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {

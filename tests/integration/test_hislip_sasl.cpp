@@ -6,6 +6,7 @@
 #include "core/error_detail.hpp"
 #include "integration/fake_device.hpp"
 #include "integration/hislip_raw_peer.hpp"
+#include "integration/self_signed.hpp"
 #include "protocols/hislip/hislip_client.hpp"
 #include "protocols/hislip/hislip_sasl.hpp"
 #include "protocols/hislip/hislip_server.hpp"
@@ -51,12 +52,9 @@ class HislipSasl : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("cppvisa-sasl-" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     if (!net::tls_available()) return;
-    cert_ = (dir_ / "server.crt").string();
-    key_ = (dir_ / "server.key").string();
-    std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-                          "-subj /CN=cppvisa-sasl -addext 'subjectAltName=IP:127.0.0.1' -keyout " + key_ + " -out " +
-                          cert_ + " >/dev/null 2>&1";
-    if (std::system(command.c_str()) != 0) cert_.clear();
+    auto pair = testing::make_self_signed(dir_, "sasl", "subjectAltName=IP:127.0.0.1");
+    cert_ = pair.cert;
+    key_ = pair.key;
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 

@@ -1,5 +1,6 @@
 #include "protocols/hislip/hislip_sasl.hpp"
 
+#include "core/config_text.hpp"
 #include "core/log.hpp"
 
 #include <fmt/format.h>
@@ -26,26 +27,7 @@ namespace cppvisa::hislip {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-/// Calls `line(number, text)` for each line that is neither blank nor a comment; stops at an error.
-template <typename F>
-status_t for_each_line(std::string_view text, F&& line) {
-  std::size_t number = 0;
-  while (!text.empty()) {
-    ++number;
-    std::size_t nl = text.find('\n');
-    std::string_view l = trim(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    if (l.empty() || l.front() == '#') continue;
-    if (status_t st = line(number, l); st != status::SUCCESS) return st;
-  }
-  return status::SUCCESS;
-}
+using core::trim_blanks;
 
 status_t read_private_file(const std::string& path, std::string& text, std::string& why) {
   if (status_t st = check_private_file(path, why); st != status::SUCCESS) return st;
@@ -105,9 +87,9 @@ status_t check_private_file(const std::string& path, std::string& why) {
 
 status_t parse_sasl_users(std::string_view text, SaslUsers& users, std::string& why) {
   users.clear();
-  return for_each_line(text, [&](std::size_t number, std::string_view l) {
+  return core::for_each_config_line(text, "#", [&](std::size_t number, std::string_view l) {
     auto colon = l.find(':');
-    std::string_view user = colon == std::string_view::npos ? std::string_view() : trim(l.substr(0, colon));
+    std::string_view user = colon == std::string_view::npos ? std::string_view() : trim_blanks(l.substr(0, colon));
     if (user.empty() || user.find_first_of(" \t") != std::string_view::npos) {
       why = fmt::format("line {}: expected 'user:password'", number);
       return status::ERROR_INV_SETUP;
@@ -130,10 +112,10 @@ status_t load_sasl_users(const std::string& path, SaslUsers& users, std::string&
 status_t parse_sasl_credentials(std::string_view text, std::string_view host, std::uint16_t port, SaslCredentials& out,
                                 bool& found, std::string& why) {
   found = false;
-  return for_each_line(text, [&](std::size_t number, std::string_view l) {
+  return core::for_each_config_line(text, "#", [&](std::size_t number, std::string_view l) {
     if (found) return status::SUCCESS;
     auto sp1 = l.find_first_of(" \t");
-    std::string_view rest = sp1 == std::string_view::npos ? std::string_view() : trim(l.substr(sp1));
+    std::string_view rest = sp1 == std::string_view::npos ? std::string_view() : trim_blanks(l.substr(sp1));
     auto sp2 = rest.find_first_of(" \t");
     if (sp1 == std::string_view::npos || sp2 == std::string_view::npos) {
       why = fmt::format("line {}: expected 'host[:port] user password'", number);
@@ -142,7 +124,7 @@ status_t parse_sasl_credentials(std::string_view text, std::string_view host, st
     if (!host_matches(l.substr(0, sp1), host, port)) return status::SUCCESS;
     out = {};
     out.user = std::string(rest.substr(0, sp2));
-    out.password = std::string(trim(rest.substr(sp2)));
+    out.password = std::string(trim_blanks(rest.substr(sp2)));
     found = true;
     return status::SUCCESS;
   });
@@ -166,11 +148,7 @@ std::string credentials_file_path(bool& required) {
     required = true;
     return e;
   }
-  std::string dir;
-  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) dir = x;
-  else if (const char* h = std::getenv("HOME"); h && *h) dir = std::string(h) + "/.config";
-  else return {};
-  return dir + "/cppvisa/hislip-credentials";
+  return core::user_config_file("hislip-credentials");
 }
 
 namespace {
@@ -298,9 +276,23 @@ sasl_callback_t global_callbacks[] = {
 int init_result = SASL_FAIL;
 std::string init_error;
 
+// Cyrus' own mutexes are no-ops until the application gives real ones (sasl.h, sasl_set_mutex):
+// sessions authenticate on several threads at once.
+void* mutex_alloc() { return new std::mutex; }
+int mutex_lock(void* m) {
+  static_cast<std::mutex*>(m)->lock();
+  return SASL_OK;
+}
+int mutex_unlock(void* m) {
+  static_cast<std::mutex*>(m)->unlock();
+  return SASL_OK;
+}
+void mutex_free(void* m) { delete static_cast<std::mutex*>(m); }
+
 bool initialize() {
   static std::once_flag once;
   std::call_once(once, [] {
+    sasl_set_mutex(&mutex_alloc, &mutex_lock, &mutex_unlock, &mutex_free);
     sasl_auxprop_add_plugin(plugin_name, auxprop_init);
     init_result = sasl_server_init(global_callbacks, "cppvisa");
     if (init_result == SASL_OK) init_result = sasl_client_init(global_callbacks);
