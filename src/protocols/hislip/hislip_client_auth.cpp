@@ -36,6 +36,11 @@ status_t Client::next_sync_reply(Message& m, core::Deadline deadline) {
       case MessageType::device_clear_acknowledge:
       case MessageType::get_descriptors_response: continue;  // stale answers to earlier requests
       case MessageType::fatal_error: return fatal_from_server(m.header.control, m.text().substr(0, max_error_text));
+      case MessageType::error:
+        // Error 5 answers Data/Trigger sent before authenticating (nobody read it): stale. The
+        // exchange itself reports failures with AuthenticationResult.
+        if (m.header.control == error::authentication_failed) continue;
+        return status::SUCCESS;
       default: return status::SUCCESS;
     }
   }
