@@ -189,7 +189,9 @@ TEST_F(HislipTls, MandatoryEncryptionIsFollowedAndCannotBeEnded) {
     EXPECT_TRUE(m.header.is(MessageType::fatal_error));
     EXPECT_EQ(m.header.control, hislip::fatal::secure_connection_failed);
   }
-  hislip::Client old(hislip::Client::Options{.version = hislip::version_1_0});
+  hislip::Client::Options old_options;
+  old_options.version = hislip::version_1_0;
+  hislip::Client old(old_options);
   old.open({"127.0.0.1", server->port(), "hislip0"}, soon());
   std::size_t n = 0;
   old.write(bytes_of("*IDN?\n"), true, n, soon());
