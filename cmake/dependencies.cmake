@@ -1,4 +1,4 @@
-# Dependencies. The core library needs only yaml-cpp and fmt (and threads); libusb, OpenSSL, Avahi
+# Dependencies. The core library needs only yaml-cpp and fmt (and threads); libusb, OpenSSL, Cyrus SASL, Avahi
 # and libedit are optional: each found one defines CPPVISA_HAVE_<NAME> for the library and the
 # configure step ends with a feature summary (FeatureSummary).
 include(FeatureSummary)
@@ -17,6 +17,7 @@ set(CPPVISA_FEATURE_LIBRARIES)
 find_package(PkgConfig QUIET)
 option(CPPVISA_WITH_LIBUSB "Use libusb-1.0 when found (USBTMC and USB RAW)" ON)
 option(CPPVISA_WITH_OPENSSL "Use OpenSSL when found (HiSLIP over TLS)" ON)
+option(CPPVISA_WITH_SASL "Use Cyrus SASL when found (HiSLIP authentication)" ON)
 option(CPPVISA_WITH_AVAHI "Use Avahi when found (mDNS/DNS-SD discovery of LAN instruments)" ON)
 option(CPPVISA_WITH_LIBEDIT "Use libedit when found (line editing in interactive tools)" ON)
 option(CPPVISA_WITH_LIBPNG "Use libpng when found (PNG output of visa plot)" ON)
@@ -42,6 +43,19 @@ if(OpenSSL_FOUND)
   list(APPEND CPPVISA_FEATURE_LIBRARIES OpenSSL::SSL OpenSSL::Crypto)
 endif()
 add_feature_info(tls OpenSSL_FOUND "HiSLIP over TLS with OpenSSL")
+
+if(CPPVISA_WITH_SASL AND PKG_CONFIG_FOUND)
+  pkg_check_modules(SASL QUIET IMPORTED_TARGET libsasl2)
+endif()
+set_package_properties(SASL PROPERTIES TYPE OPTIONAL DESCRIPTION "Cyrus SASL (Debian: libsasl2-dev, mechanisms in libsasl2-modules)"
+  URL "https://www.cyrusimap.org/sasl/" PURPOSE "HiSLIP authentication (IVI-6.1 2.0: ANONYMOUS, PLAIN, SCRAM-SHA-256)")
+if(SASL_FOUND)
+  # Only the file that calls Cyrus needs to know (others ask sasl_available() at run time).
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/src/protocols/hislip/hislip_sasl.cpp
+    PROPERTIES COMPILE_DEFINITIONS CPPVISA_HAVE_SASL=1)
+  list(APPEND CPPVISA_FEATURE_LIBRARIES PkgConfig::SASL)
+endif()
+add_feature_info(sasl SASL_FOUND "HiSLIP authentication with Cyrus SASL")
 
 if(CPPVISA_WITH_AVAHI AND PKG_CONFIG_FOUND)
   pkg_check_modules(AVAHI QUIET IMPORTED_TARGET avahi-client)

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   g++ make cmake pkg-config ccache clang libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libyaml-cpp-dev libusb-1.0-0-dev libfmt-dev libcli11-dev libedit-dev libpng-dev libssl-dev
+  libyaml-cpp-dev libusb-1.0-0-dev libfmt-dev libcli11-dev libedit-dev libpng-dev libssl-dev libsasl2-dev libsasl2-modules
   python3 python3-pyvisa python3-pyvisa-py liblxi-dev lxi-tools iproute2
   libavahi-client-dev avahi-daemon avahi-utils dbus-daemon python3-zeroconf
   dpkg-dev doxygen umockdev libumockdev-dev

@@ -76,6 +76,11 @@ struct GatewayOptions {
   /// With a certificate: clients must encrypt before anything else and may not end it
   /// ("encryption mandatory"); otherwise they choose.
   bool hislip_tls_required = false;
+  /// HiSLIP 2.0 authentication: a users file (`user:password` lines, refused when group or others
+  /// may read it); sessions must then authenticate (SCRAM-SHA-256, PLAIN over TLS) first.
+  std::string hislip_sasl_users;
+  /// HiSLIP 2.0 authentication: offer ANONYMOUS too (anonymous sessions are then served).
+  bool hislip_sasl_anonymous = false;
   bool read_only = false;                       ///< writes and triggers are refused (VI_ERROR_NSUP_OPER)
   std::uint32_t vxi11_max_recv_size = 65536;    ///< VXI-11 maxRecvSize announced to clients (>= 1024)
   std::uint32_t response_hold_ms = 2000;        ///< how long an unread answer holds off other clients (ms)

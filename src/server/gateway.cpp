@@ -272,6 +272,18 @@ status_t Gateway::Impl::start_hislip() {
   o.tls_cert_file = options.hislip_tls_cert;
   o.tls_key_file = options.hislip_tls_key;
   if (options.hislip_tls_required) o.encryption = hislip::Server::Options::Encryption::mandatory;
+  if (!options.hislip_sasl_users.empty() || options.hislip_sasl_anonymous) {
+    if (!hislip::sasl_available())
+      return fail(status::ERROR_NSUP_OPER, "HiSLIP authentication: this build has no SASL (Cyrus SASL, Debian: libsasl2-dev)");
+    if (!options.hislip_sasl_users.empty()) {
+      auto users = std::make_shared<hislip::SaslUsers>();
+      std::string why;
+      if (status_t st = hislip::load_sasl_users(options.hislip_sasl_users, *users, why); st != status::SUCCESS)
+        return fail(st, "HiSLIP users file " + why);
+      o.sasl_users = std::move(users);
+    }
+    o.sasl_anonymous = options.hislip_sasl_anonymous;
+  }
   hislip_server = std::make_unique<hislip::Server>(o);
   for (std::size_t i = 0; i < served.size(); ++i) hislip_server->add_device("hislip" + std::to_string(i), served[i].device);
   if (status_t st = hislip_server->start(); st < 0)

@@ -212,7 +212,8 @@ elseif(MODE STREQUAL "subdirectory")
   # parent's choice): cppvisa's sources must share translation units, and the cold compile takes
   # about half the compiler time (no build type here: -O0, where parsing dominates).
   cmake_consumer(subdirectory -DCONSUMER_MODE=subdirectory -DCPPVISA_SOURCE_DIR=${SOURCE_DIR}
-    -DCMAKE_UNITY_BUILD=ON -DCPPVISA_WITH_LIBUSB=OFF -DCPPVISA_WITH_OPENSSL=OFF -DCPPVISA_WITH_AVAHI=OFF -DCPPVISA_WITH_LIBEDIT=OFF)
+    -DCMAKE_UNITY_BUILD=ON -DCPPVISA_WITH_LIBUSB=OFF -DCPPVISA_WITH_OPENSSL=OFF -DCPPVISA_WITH_SASL=OFF
+    -DCPPVISA_WITH_AVAHI=OFF -DCPPVISA_WITH_LIBEDIT=OFF)
 
 elseif(MODE STREQUAL "pkg_config")
   pkg_config_consumers(${prefix} ${work}/pkg_config SIMSCOPE-1000)

@@ -6,6 +6,7 @@
 #include "core/error_detail.hpp"
 #include "integration/fake_device.hpp"
 #include "integration/hislip_raw_peer.hpp"
+#include "integration/self_signed.hpp"
 #include "protocols/hislip/hislip_client.hpp"
 #include "protocols/hislip/hislip_server.hpp"
 
@@ -33,10 +34,7 @@ using testing::text_of;
 
 core::Deadline soon() { return core::Deadline::after_ms(10000); }
 
-/// A self-signed certificate and its key in a scratch directory.
-struct CertPair {
-  std::string cert, key;
-};
+using testing::CertPair;
 
 class HislipTls : public ::testing::Test {
  protected:
@@ -52,12 +50,7 @@ class HislipTls : public ::testing::Test {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
   static CertPair make_pair(const std::string& name, const std::string& san) {
-    CertPair p{(dir_ / (name + ".crt")).string(), (dir_ / (name + ".key")).string()};
-    std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-                          "-subj /CN=cppvisa-test-" + name + " -addext '" + san + "' -keyout " + p.key + " -out " +
-                          p.cert + " >/dev/null 2>&1";
-    if (std::system(command.c_str()) != 0) return {};
-    return p;
+    return testing::make_self_signed(dir_, name, san);
   }
   static std::string fingerprint(const CertPair& p) {
     std::string command = "openssl x509 -noout -fingerprint -sha256 -in " + p.cert;
@@ -196,7 +189,9 @@ TEST_F(HislipTls, MandatoryEncryptionIsFollowedAndCannotBeEnded) {
     EXPECT_TRUE(m.header.is(MessageType::fatal_error));
     EXPECT_EQ(m.header.control, hislip::fatal::secure_connection_failed);
   }
-  hislip::Client old(hislip::Client::Options{.version = hislip::version_1_0});
+  hislip::Client::Options old_options;
+  old_options.version = hislip::version_1_0;
+  hislip::Client old(old_options);
   old.open({"127.0.0.1", server->port(), "hislip0"}, soon());
   std::size_t n = 0;
   old.write(bytes_of("*IDN?\n"), true, n, soon());

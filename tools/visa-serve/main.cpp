@@ -74,6 +74,12 @@ int main(int argc, char** argv) {
   app.add_flag("--tls-required", o.hislip_tls_required,
                "HiSLIP clients must encrypt before anything else (encryption mandatory)")
       ->needs(tls_cert);
+  app.add_option("--sasl-users", o.hislip_sasl_users,
+                 "HiSLIP 2.0 authentication: users file, one 'user:password' a line (mode 600: refused when group "
+                 "or others may read it); clients must authenticate (SCRAM-SHA-256, PLAIN only over TLS)")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--sasl-anonymous", o.hislip_sasl_anonymous,
+               "HiSLIP 2.0 authentication: also offer ANONYMOUS (a client may authenticate without credentials)");
   app.add_flag("--read-only", o.read_only, "Refuse writes and triggers (clients may read and poll)");
   app.add_flag("--advertise", o.advertise, "Announce the endpoints over mDNS/DNS-SD (_scpi-raw, _hislip, _vxi-11): through the Avahi daemon when one runs, else on UDP 5353 itself");
   app.add_option("--max-recv-size", o.vxi11_max_recv_size, "VXI-11 maxRecvSize announced to clients (>= 1024)")

@@ -301,6 +301,9 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
               : std::string("HiSLIP server requires encryption but does not announce the secure-connection capability")));
     if (status_t t = start_tls(deadline); t != status::SUCCESS) return fail(t);
   }
+  // IVI-6.1 2.0 §3.9: authentication follows the secure connection.
+  if (!options_.sasl.empty())
+    if (status_t a = authenticate(options_.sasl, deadline); a != status::SUCCESS) return fail(a);
   CPPVISA_LOG("hislip", "session {} with {}:{} ('{}'): protocol {} (offered {}, server said {}), server vendor 0x{:04x}",
               session_id_, target.host, target.port, target.sub_address, version_name(version_),
               version_name(options_.version), version_name(result.version), server_vendor_);

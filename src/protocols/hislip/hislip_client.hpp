@@ -17,6 +17,7 @@
 #pragma once
 
 #include "core/message_reader.hpp"
+#include "protocols/hislip/hislip_sasl.hpp"
 #include "protocols/hislip/hislip_wire.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/net/tls_link.hpp"
@@ -51,6 +52,8 @@ class Client {
     /// How the server's certificate is checked (verification on by default; server_name "" =
     /// the target host).
     net::TlsClientConfig tls;
+    /// Authentication at open (2.0, after the secure connection if any): none while empty.
+    SaslCredentials sasl;
   };
 
   Client();
@@ -122,6 +125,16 @@ class Client {
   /// 2.0: the server said encryption is mandatory (InitializeResponse bit 1).
   bool encryption_mandatory() const noexcept { return encryption_mandatory_; }
 
+  /// Authentication (IVI-6.1 2.0 §3.9) on the synchronous channel: GetSaslMechanismList,
+  /// AuthenticationStart, AuthenticationExchange rounds, AuthenticationResult. Statuses:
+  /// VI_ERROR_NPERMISSION (the server refused the credentials, or did not prove it knows the
+  /// password), VI_ERROR_INV_SETUP (PLAIN on a connection without TLS: nothing is sent),
+  /// VI_ERROR_NSUP_OPER (protocol 1.x, no SASL in this build, no common mechanism),
+  /// VI_ERROR_TMO / VI_ERROR_CONN_LOST (the connection is then lost: the exchange cannot resume).
+  status_t authenticate(const SaslCredentials& credentials, core::Deadline deadline);
+  /// The mechanism of the last successful authentication ("" if none).
+  const std::string& sasl_mechanism() const noexcept { return sasl_mechanism_; }
+
   /// Called (on the async reader thread) with the status byte of each AsyncServiceRequest.
   void set_service_request_handler(std::function<void(std::uint8_t stb)> handler);
 
@@ -177,6 +190,9 @@ class Client {
   std::uint16_t server_vendor_ = 0;
   bool secure_capable_ = false;
   bool encryption_mandatory_ = false;
+  std::string sasl_mechanism_;
+  /// The next message on the synchronous channel that is not stale data (authentication).
+  status_t next_sync_reply(Message& m, core::Deadline deadline);
   std::string host_;  // the target host: the certificate's expected name by default
 
   // Sync-channel state (the io mutex of the caller serialises it).

@@ -3,6 +3,9 @@
 #include "core/log.hpp"
 #include "protocols/hislip/hislip_channel.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -58,6 +61,9 @@ struct Server::Session {
   void touch() noexcept { active = std::chrono::steady_clock::now().time_since_epoch().count(); }
   std::uint64_t clear_generation = 0;
   int deferred_remote_local = -1;  // a remote/local request acknowledged under another client's lock
+  // Authentication: the SASL exchange (sync thread only) and its outcome (under Server::mutex_).
+  std::unique_ptr<SaslServer> sasl;
+  bool authenticated = false;
 };
 
 namespace {
@@ -334,6 +340,7 @@ void Server::run_sync(const std::shared_ptr<net::Link>& socket, IdleInput& input
     }
     if (st != status::SUCCESS) break;
     int secure = secure_sync(*session, m, stream);
+    if (secure == 0) secure = sasl_sync(*session, m);
     ok = secure == 0 ? handle_sync(*session, m) : secure > 0;
   }
   close_session(*session);
@@ -706,6 +713,7 @@ void Server::run_async(const std::shared_ptr<net::Link>& socket, IdleInput& inpu
     }
     if (st != status::SUCCESS) break;
     int secure = secure_async(*session, m, stream);
+    if (secure == 0) secure = sasl_async(*session, m);
     ok = secure == 0 ? handle_async(*session, m) : secure > 0;
   }
   close_session(*session);  // the sync thread finishes the session
@@ -912,6 +920,77 @@ int Server::secure_async(Session& s, const Message& m, MessageStream& stream) {
     return refuse_unencrypted(s, h);
   }
   return 0;
+}
+
+int Server::sasl_sync(Session& s, const Message& m) {
+  const Header& h = m.header;
+  const bool sasl_message = h.is(MessageType::get_sasl_mechanism_list) || h.is(MessageType::authentication_start) ||
+                            h.is(MessageType::authentication_exchange);
+  bool encrypted = false, authenticated = false;
+  {
+    std::lock_guard lock(mutex_);
+    encrypted = s.sync_tls && s.async_tls;
+    authenticated = s.authenticated;
+  }
+  auto sent = [](status_t st) { return st == status::SUCCESS ? 1 : -1; };
+  if (sasl_message && s.version >= version_2_0) {
+    if (!s.sasl) s.sasl = std::make_unique<SaslServer>(options_.sasl_users, options_.sasl_anonymous);
+    if (h.is(MessageType::get_sasl_mechanism_list)) {
+      // IVI-6.1 2.0: space-separated, preferred first (PLAIN only over TLS: it carries the password).
+      std::string list = fmt::format("{}", fmt::join(s.sasl->mechanisms(encrypted), " "));
+      return sent(send_sync(s, make_header(MessageType::get_sasl_mechanism_list_response), text_bytes(list)));
+    }
+    std::vector<std::byte> out;
+    SaslServer::Step step = SaslServer::Step::failure;
+    if (h.is(MessageType::authentication_start)) {
+      {
+        std::lock_guard lock(mutex_);
+        s.authenticated = false;  // a new authentication replaces the previous one
+      }
+      step = m.oversized ? SaslServer::Step::failure : s.sasl->start(m.text(), encrypted, out);
+    } else {
+      step = m.oversized ? SaslServer::Step::failure : s.sasl->step(m.payload, out);
+    }
+    if (step == SaslServer::Step::more)
+      return sent(send_sync(s, make_header(MessageType::authentication_exchange), out));
+    if (step == SaslServer::Step::success) {
+      {
+        std::lock_guard lock(mutex_);
+        s.authenticated = true;
+      }
+      CPPVISA_LOG("hislip", "session {}: authenticated as '{}' ({})", s.id, s.sasl->user(), s.sasl->mechanism());
+      // AuthenticationResult bit 0 = success; the mechanism's last data (SCRAM's server signature).
+      return sent(send_sync(s, make_header(MessageType::authentication_result, 1), out));
+    }
+    std::string why = m.oversized ? std::string("authentication message too long") : s.sasl->error();
+    CPPVISA_LOG("hislip", "session {}: authentication ({}) failed: {}", s.id, s.sasl->mechanism(), why);
+    if (why.size() > max_error_text) why.resize(max_error_text);
+    return sent(send_sync(s, make_header(MessageType::authentication_result, 0, 1), text_bytes(why)));
+  }
+  if (must_authenticate() && !authenticated &&
+      (h.is(MessageType::data) || h.is(MessageType::data_end) || h.is(MessageType::trigger))) {
+    return sent(send_sync(s, make_header(MessageType::error, error::authentication_failed),
+                          text_bytes("this server requires authentication (GetSaslMechanismList, AuthenticationStart) "
+                                     "before " + message_type_name(h.type))));
+  }
+  return 0;
+}
+
+int Server::sasl_async(Session& s, const Message& m) {
+  const Header& h = m.header;
+  if (!must_authenticate()) return 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (s.authenticated) return 0;
+  }
+  if (!h.is(MessageType::async_lock) && !h.is(MessageType::async_lock_info) && !h.is(MessageType::async_status_query) &&
+      !h.is(MessageType::async_remote_local_control) && !h.is(MessageType::async_device_clear))
+    return 0;
+  return send_async(s, make_header(MessageType::error, error::authentication_failed),
+                    text_bytes("this server requires authentication (GetSaslMechanismList, AuthenticationStart) "
+                               "before " + message_type_name(h.type))) == status::SUCCESS
+             ? 1
+             : -1;
 }
 
 bool Server::handle_get_descriptors(Session& s, bool async) {

@@ -49,9 +49,17 @@
 //   AsyncEndTLS / EndTLS back to plain text (refused with 3 when encryption is mandatory);
 //   "encryption mandatory" and "initial encryption" modes: until both channels are encrypted only
 //   AsyncMaximumMessageSize and GetDescriptors are served, anything else is FatalError 5.
-// Not supported: SASL authentication (its messages get Error 1).
+// - authentication (2.0, IVI-6.1 2.0 §3.9) when Options::sasl_users or sasl_anonymous is set
+//   (hislip_sasl.hpp, Cyrus SASL): GetSaslMechanismList (SCRAM-SHA-256, PLAIN only while both
+//   channels are encrypted, ANONYMOUS), AuthenticationStart -> AuthenticationExchange rounds ->
+//   AuthenticationResult (bit 0 success; failure: parameter 1, the reason as text). Until a
+//   session authenticated, Data/DataEnd/Trigger and the asynchronous requests that reach the
+//   device (lock, lock info, status query, remote/local, device clear) get Error 5
+//   ("authentication failed") and are dropped; 1.x sessions, which cannot authenticate, get it too.
+//   Without users or anonymous access the list is empty and nothing is required.
 #pragma once
 
+#include "protocols/hislip/hislip_sasl.hpp"
 #include "protocols/hislip/hislip_wire.hpp"
 #include "protocols/net/acceptor.hpp"
 #include "protocols/net/socket.hpp"
@@ -96,6 +104,11 @@ class Server {
       initial,    ///< InitializeResponse bit 2: TLS before any other traffic, may be ended later
     };
     Encryption encryption = Encryption::optional;
+    /// Authentication (2.0): the users (user -> password, load_sasl_users()) accepted with
+    /// SCRAM-SHA-256 and, over TLS, PLAIN. Non-empty: sessions must authenticate first.
+    std::shared_ptr<const SaslUsers> sasl_users;
+    /// Offer ANONYMOUS (RFC 4505): an anonymous session is then served too.
+    bool sasl_anonymous = false;
     std::uint32_t init_timeout_ms = 10000;      ///< a new connection must send its first message by then (or by the idle timeout, if shorter)
     std::uint32_t send_timeout_ms = 30000;      ///< a client that stops reading is dropped after this
     std::uint32_t response_timeout_ms = 10000;  ///< a response with no byte for this long is given up
@@ -156,6 +169,12 @@ class Server {
   int refuse_unencrypted(Session& s, const Header& h);
   /// Error / FatalError from the client: logged; false (the session ends) for a FatalError.
   bool peer_error(Session& s, const Message& m);
+  /// Authentication messages and the "authenticate first" rule (after secure_sync/secure_async).
+  int sasl_sync(Session& s, const Message& m);
+  int sasl_async(Session& s, const Message& m);
+  bool must_authenticate() const noexcept {
+    return options_.sasl_anonymous || (options_.sasl_users && !options_.sasl_users->empty());
+  }
   bool must_encrypt() const noexcept { return tls_ && options_.encryption != Options::Encryption::optional; }
   /// GetDescriptors (2.0): answered on the channel it came on.
   bool handle_get_descriptors(Session& s, bool async);

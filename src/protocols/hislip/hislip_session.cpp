@@ -1,6 +1,12 @@
 #include "protocols/hislip/hislip_session.hpp"
 
+#include "core/error_detail.hpp"
+#include "core/resource_options.hpp"
+
+#include <fmt/format.h>
+
 #include <chrono>
+#include <unistd.h>
 
 namespace cppvisa::hislip {
 
@@ -41,6 +47,61 @@ HislipSession::HislipSession(const ResourceName& name) : Session(name, {event::s
 
 HislipSession::~HislipSession() = default;
 
+status_t HislipSession::connection_options(const Client::Target& target, Client::Options& options) {
+  // Resource options (core/resource_options.hpp, docs/resource-options.md): certificate checks and
+  // credentials, needed before the first message. An unknown key is refused: a typo must not
+  // silently leave a check at its default.
+  core::ResourceOptions ro;
+  std::string why;
+  if (status_t st = core::load_resource_options(name().canonical(), ro, why); st != status::SUCCESS)
+    return core::fail(st, why);
+  for (const auto& [key, value] : ro.values) {
+    bool flag = false;
+    auto boolean = [&, &key = key, &value = value](bool& target_flag) {
+      if (!core::parse_option_bool(value, flag))
+        return core::fail(status::ERROR_INV_SETUP, fmt::format("resource options file {}: {} = '{}' is not on/off",
+                                                                ro.path, key, value));
+      target_flag = flag;
+      return status::SUCCESS;
+    };
+    status_t st = status::SUCCESS;
+    if (key == "tls_ca_file") options.tls.ca_file = value;
+    else if (key == "tls_fingerprint") options.tls.fingerprint = value;
+    else if (key == "tls_verify") st = boolean(options.tls.verify);
+    else if (key == "tls_required") st = boolean(options.require_encryption);
+    else if (key == "sasl_mechanism") options.sasl.mechanism = value;
+    else if (key == "sasl_user") options.sasl.user = value;
+    else if (key == "sasl_password") {
+      if (!ro.is_private)
+        return core::fail(status::ERROR_FILE_ACCESS,
+                          fmt::format("resource options file {} holds sasl_password but group or others may read it: "
+                                      "refused (chmod 600, or put the password in the credentials file)", ro.path));
+      options.sasl.password = value;
+    } else {
+      return core::fail(status::ERROR_INV_SETUP,
+                        fmt::format("resource options file {}: unknown option '{}' for a HiSLIP resource (known: "
+                                    "tls_ca_file, tls_fingerprint, tls_verify, tls_required, sasl_mechanism, "
+                                    "sasl_user, sasl_password)", ro.path, key));
+    }
+    if (st != status::SUCCESS) return st;
+  }
+  // The credentials file (mode 600): the password for this host (and user, when one is named).
+  bool required = false;
+  std::string path = credentials_file_path(required);
+  if (ro.values.count("sasl_password") || path.empty() || (!required && ::access(path.c_str(), F_OK) != 0))
+    return status::SUCCESS;
+  SaslCredentials found_credentials;
+  bool found = false;
+  if (status_t st = load_sasl_credentials(path, target.host, target.port, found_credentials, found, why);
+      st != status::SUCCESS)
+    return core::fail(st, "HiSLIP credentials file " + why);
+  if (found && (options.sasl.user.empty() || options.sasl.user == found_credentials.user)) {
+    options.sasl.user = found_credentials.user;
+    options.sasl.password = found_credentials.password;
+  }
+  return status::SUCCESS;
+}
+
 status_t HislipSession::connect(core::Deadline deadline) {
   Client::Target target;
   target.host = name().host_address();
@@ -51,12 +112,14 @@ status_t HislipSession::connect(core::Deadline deadline) {
   options.max_message_size =
       static_cast<std::uint64_t>(std::max<std::int64_t>(integer_attribute(attr::TCPIP_HISLIP_MAX_MESSAGE_KB, 1024), 1)) *
       1024;
+  if (status_t st = connection_options(target, options); st != status::SUCCESS) return st;
   client_ = std::make_unique<Client>(options);
   status_t st = client_->open(target, deadline);
   if (st < 0) return st;
   define(attr::TCPIP_HISLIP_VERSION, visa_version(client_->version()));
   // Secure connection (2.0): the state and what the handshake agreed on (computed_attribute).
   define(attr::TCPIP_HISLIP_ENCRYPTION_EN, std::int64_t{0});
+  define(attr::TCPIP_SASL_MECHANISM, client_->sasl_mechanism());
   for (attr_id_t id : {attr::TCPIP_TLS_CIPHER_SUITE, attr::TCPIP_SERVER_CERT_ISSUER_NAME,
                        attr::TCPIP_SERVER_CERT_SUBJECT_NAME, attr::TCPIP_SERVER_CERT_EXPIRATION_DATE})
     define(id, std::string());

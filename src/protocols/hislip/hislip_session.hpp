@@ -19,6 +19,10 @@
 // - attributes: VI_ATTR_TCPIP_IS_HISLIP, _HISLIP_VERSION (ViVersion, 1.0 = 0x00100000),
 //   _HISLIP_MAX_MESSAGE_KB (set = a new AsyncMaximumMessageSize exchange), _HISLIP_OVERLAP_EN
 //   (set = a device clear asking for that mode), TCPIP_ADDR / HOSTNAME / DEVICE_NAME;
+// - before connecting: the resource options (core/resource_options.hpp: tls_ca_file,
+//   tls_fingerprint, tls_verify, tls_required, sasl_mechanism, sasl_user, sasl_password) and the
+//   credentials file (hislip_sasl.hpp); with credentials the session authenticates at open
+//   (VI_ERROR_NPERMISSION when refused) and VI_ATTR_TCPIP_SASL_MECHANISM names the mechanism;
 // - a server that goes away gives VI_ERROR_CONN_LOST;
 // - abort() (viTerminate) makes a blocked read return VI_ERROR_ABORT; the stream stays in sync as
 //   after a timeout. Other operations cannot be aborted midway (a half-sent message would break
@@ -61,6 +65,8 @@ class HislipSession : public core::Session {
   status_t computed_attribute(attr_id_t id, AttrValue& value) override;
 
  private:
+  /// Certificate checks and credentials from the resource options and the credentials file.
+  status_t connection_options(const Client::Target& target, Client::Options& options);
   std::unique_ptr<Client> client_;
   bool device_exclusive_ = false;  // the server granted this session's exclusive lock
   bool device_shared_ = false;     // ... its shared lock
