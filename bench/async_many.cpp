@@ -75,14 +75,7 @@ void raise_open_file_limit() {
 [[noreturn]] void serve(const std::string& file, int n, const std::string& protocol, int out, int in) {
   int code = 0;
   try {
-    GatewayOptions o;
-    for (int i = 0; i < n; ++i) o.resources.push_back(cppvisa::testing::many_name(i));
-    if (protocol == "vxi11") o.vxi11 = GatewayAddress{};
-    else o.socket = GatewayAddress{};
-    // One client (the parent) holds a link per instrument, and a core and an abort channel each.
-    o.max_links_per_client = static_cast<std::size_t>(n) + 8;
-    o.max_connections = o.max_connections_per_client = 2 * static_cast<std::size_t>(n) + 8;
-    Gateway gateway(open_backend(file + "@sim"), o);
+    Gateway gateway(open_backend(file + "@sim"), cppvisa::testing::many_instruments_options(n, protocol));
     gateway.start();
     std::string names;
     for (const auto& e : gateway.endpoints()) names += e.resource + "\n";

@@ -235,14 +235,7 @@ class ManyServed {
     std::filesystem::create_directories(dir_);
     const std::string file = (dir_ / "many.yaml").string();
     EXPECT_TRUE(cppvisa::testing::write_many_instruments(file, n));
-    GatewayOptions o;
-    for (int i = 0; i < n; ++i) o.resources.push_back(cppvisa::testing::many_name(i));
-    if (protocol == "vxi11") o.vxi11 = GatewayAddress{};
-    else o.socket = GatewayAddress{};
-    // One client (this process) holds a link per instrument, and a core and an abort channel each.
-    o.max_links_per_client = static_cast<std::size_t>(n) + 8;
-    o.max_connections = o.max_connections_per_client = 2 * static_cast<std::size_t>(n) + 8;
-    served_.start(o, file + "@sim");
+    served_.start(cppvisa::testing::many_instruments_options(n, protocol), file + "@sim");
   }
   ~ManyServed() { std::filesystem::remove_all(dir_); }
   std::vector<std::string> names() {
