@@ -13,7 +13,9 @@
 // /proc/self/status, sampled by the main thread), the jobs parked in the reactor at once, and the
 // client's memory (VmHWM, and RSS per open session).
 //
-// Usage: async_many [instruments=1000] [seconds=3]
+// Usage: async_many [instruments=1000] [seconds=3] [protocol=socket|vxi11]
+// (vxi11: the instruments are links of one VXI-11 server; every asynchronous read's device_read
+// waits for its reply in the reactor as a raw socket's read does.)
 #include <cppvisa/cppvisa.hpp>
 #include <cppvisa/gateway.hpp>
 
@@ -70,13 +72,10 @@ void raise_open_file_limit() {
 
 /// The child: serves the instruments, writes their resource names to `out` (one a line, then an
 /// empty line), and serves until `in` reaches end of file (the parent exited or closed it).
-[[noreturn]] void serve(const std::string& file, int n, int out, int in) {
+[[noreturn]] void serve(const std::string& file, int n, const std::string& protocol, int out, int in) {
   int code = 0;
   try {
-    GatewayOptions o;
-    for (int i = 0; i < n; ++i) o.resources.push_back(cppvisa::testing::many_name(i));
-    o.socket = GatewayAddress{};
-    Gateway gateway(open_backend(file + "@sim"), o);
+    Gateway gateway(open_backend(file + "@sim"), cppvisa::testing::many_instruments_options(n, protocol));
     gateway.start();
     std::string names;
     for (const auto& e : gateway.endpoints()) names += e.resource + "\n";
@@ -138,6 +137,11 @@ struct Poller {
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 1000;
   const double seconds = argc > 2 ? std::atof(argv[2]) : 3.0;
+  const std::string protocol = argc > 3 ? argv[3] : "socket";
+  if (protocol != "socket" && protocol != "vxi11") {
+    std::fprintf(stderr, "async_many: protocol '%s' is neither socket nor vxi11\n", protocol.c_str());
+    return 2;
+  }
   raise_open_file_limit();
 
   auto dir = std::filesystem::temp_directory_path() / fmt::format("cppvisa-async-many-{}", ::getpid());
@@ -153,7 +157,7 @@ int main(int argc, char** argv) {
   if (child == 0) {
     ::close(names_pipe[0]);
     ::close(life_pipe[1]);
-    serve(file, n, names_pipe[1], life_pipe[0]);
+    serve(file, n, protocol, names_pipe[1], life_pipe[0]);
   }
   ::close(names_pipe[1]);
   ::close(life_pipe[0]);
@@ -191,6 +195,7 @@ int main(int argc, char** argv) {
         ++count;
       }
       sync_rate = count / std::chrono::duration<double>(clock_type::now() - start).count();
+      std::printf("protocol            : %s\n", protocol.c_str());
       std::printf("sync  1 session     : %8.0f queries/s (%ld queries), client CPU %.1f us per query\n", sync_rate,
                   count, (cpu_seconds() - cpu_start) * 1e6 / count);
     }
@@ -254,7 +259,7 @@ int main(int argc, char** argv) {
     std::printf("async %d sessions  : %8.0f queries/s (%ld replies, %ld wrong, in %.2f s) = %.2f x the sync rate, "
                 "client CPU %.1f us per query\n",
                 n, async_rate, replies.load(), wrong.load(), s, async_rate / sync_rate, cpu_per_query);
-    std::printf("client threads      : %ld at start (main), peak %ld (library pool 4 + reactor 1 + event dispatcher)\n",
+    std::printf("client threads      : %ld at start (main), peak %ld (library pool 4, which also waits in the reactor, + event dispatcher)\n",
                 threads_at_start, threads_peak);
     std::printf("parked in reactor   : peak %zu jobs waiting at once without a thread\n", parked_peak);
     std::printf("client memory       : peak RSS (VmHWM) %.1f MiB; %.1f KiB RSS per open session\n",

@@ -32,6 +32,15 @@ namespace cppvisa {
 /// event context valid during the call only, and the user handle given at installation.
 using EventHandlerFn = status_t (*)(session_t session, event_type_t type, session_t context, void* user_handle);
 
+/// One step of an asynchronous read (Backend::read_step, core::Session::read_step).
+struct ReadStep {
+  using time_point = std::chrono::steady_clock::time_point;
+  time_point deadline{};  ///< in: when the whole read gives up (time_point::max(): never)
+  bool resumed = false;   ///< in: a later step of the same read (false: the read starts now)
+  int wait_fd = -1;       ///< out: >= 0 when the read needs more input, the descriptor to wait for
+  time_point wait_until{};  ///< out: with wait_fd, when to call again whatever happens (its timeout)
+};
+
 /// The interface every backend implements. See the file comment for the conventions.
 class CPPVISA_API Backend {
  public:
@@ -138,6 +147,16 @@ class CPPVISA_API Backend {
   /// (the default; serial, USB, GPIB, a vendor library). A read that found nothing yet may wait
   /// for it, then read again with `read_until` and a deadline of now. Valid until the session closes.
   virtual int input_fd(session_t session);
+  /// One step of an asynchronous read that waits without a thread (the library's
+  /// core::async_read): stores in `buffer` what has arrived for `session`, without waiting for
+  /// more, as part of one viRead that ends at `step.deadline`. When that read is over, returns
+  /// its status as read_until() would (`step.wait_fd` = -1). When it needs more input, returns
+  /// VI_SUCCESS with `step.wait_fd` (a descriptor that becomes readable when input comes) and
+  /// `step.wait_until`: wait for either, then call again into the rest of the buffer with
+  /// `step.resumed` set (`count` = bytes stored by this step). Needing more input is not an
+  /// error (no exception event, no cause recorded). A session whose reads only block reads until
+  /// the deadline at once. The default does that over input_fd() and read_until().
+  virtual status_t read_step(session_t session, std::span<std::byte> buffer, std::size_t& count, ReadStep& step);
 
   /// Whether this backend owns a live handle (used by the C ABI to route handles).
   virtual bool owns(session_t object) const = 0;

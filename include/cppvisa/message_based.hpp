@@ -134,9 +134,9 @@ class CPPVISA_API MessageBasedResource : public Resource {
   /// query() on the library's small fixed pool of threads (shared by all resources; calls of one
   /// resource run in order, one at a time, and hold the object's call lock from their start to
   /// their end as a synchronous call does); returns at once. While the answer has not arrived, a
-  /// session over a socket (raw socket, HiSLIP) waits in the library's reactor (epoll), not on a
-  /// pool thread, so any number of resources can wait at once; other sessions block a pool
-  /// thread for the read. The future holds the answer or the exception query() threw;
+  /// session over a socket (raw socket, HiSLIP, VXI-11) waits in the library's reactor (epoll),
+  /// not on a pool thread, so any number of resources can wait at once; other sessions block a
+  /// pool thread for the read. The future holds the answer or the exception query() threw;
   /// VisaIOError(VI_ERROR_ABORT) when the resource closed before the query started,
   /// VI_ERROR_INV_OBJECT when it closed during the call. The resource must outlive the call
   /// (close() and the destructor wait for a running one). @throws InvalidSession when closed.

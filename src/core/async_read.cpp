@@ -16,6 +16,7 @@ struct ReadState {
   std::size_t count = 0;
   Deadline deadline;
   ReadDone done;
+  ReadStep step;
 };
 
 void finish(ReadState& r, status_t st) {
@@ -25,19 +26,14 @@ void finish(ReadState& r, status_t st) {
 
 void step(const std::shared_ptr<ReadState>& r, WorkPool::Wake wake) {
   if (wake == WorkPool::Wake::interrupted) return finish(*r, status::ERROR_ABORT);
+  // What has arrived (a request sent on the first step, where the protocol's read is one).
   std::size_t n = 0;
-  const int fd = r->backend->input_fd(r->session);
-  if (fd < 0) {
-    // A transport that only blocks (or the session closed): the rest of the read on this thread.
-    status_t st = r->backend->read_until(r->session, r->buffer.subspan(r->count), n, r->deadline.when());
-    r->count += n;
-    return finish(*r, st);
-  }
-  // What has arrived, without waiting: the session's deadline is now.
-  status_t st = r->backend->read_until(r->session, r->buffer.subspan(r->count), n, Deadline::clock::now());
+  status_t st = r->backend->read_step(r->session, r->buffer.subspan(r->count), n, r->step);
   r->count += n;
-  if (st != status::ERROR_TMO || r->deadline.expired()) return finish(*r, st);
-  if (r->pool->await_readable(fd, r->deadline, [r](WorkPool::Wake w) { step(r, w); })) return;
+  r->step.resumed = true;
+  if (r->step.wait_fd < 0) return finish(*r, st);
+  const Deadline until = Deadline::at(r->step.wait_until);
+  if (r->pool->await_readable(r->step.wait_fd, until, [r](WorkPool::Wake w) { step(r, w); })) return;
   // Not on a pool thread (a job run cancelled elsewhere): block for the rest.
   st = r->backend->read_until(r->session, r->buffer.subspan(r->count), n, r->deadline.when());
   r->count += n;
@@ -48,7 +44,8 @@ void step(const std::shared_ptr<ReadState>& r, WorkPool::Wake wake) {
 
 void async_read(WorkPool& pool, Backend& backend, session_t session, std::span<std::byte> buffer, Deadline deadline,
                 ReadDone done) {
-  auto r = std::make_shared<ReadState>(ReadState{&pool, &backend, session, buffer, 0, deadline, std::move(done)});
+  auto r = std::make_shared<ReadState>(ReadState{&pool, &backend, session, buffer, 0, deadline, std::move(done), {}});
+  r->step.deadline = deadline.when();
   step(r, WorkPool::Wake::readable);
 }
 

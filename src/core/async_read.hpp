@@ -1,11 +1,11 @@
 // core::async_read: one viRead of a session from inside a core::WorkPool job, without a thread
-// waiting for the instrument where the backend gives the session's input descriptor
-// (Backend::input_fd: raw socket, HiSLIP): the job reads what has arrived (read_until with a
-// deadline of now), parks in the reactor until the descriptor is readable, and reads on. The
-// result is the one viRead would give: same termination rules (a read resumed into the rest of
-// the buffer ends as the whole read would), VI_ERROR_TMO with the bytes received when `deadline`
-// passes, every byte received before an error counted. Other sessions block one pool thread for
-// the read, as viRead does.
+// waiting for the instrument where the session can tell what to wait for (Backend::read_step:
+// raw socket and HiSLIP read what has arrived; VXI-11 sends its device_read and takes the reply
+// when it came): the job parks in the pool's reactor until the descriptor is readable (or the
+// step's time passes), and reads on. The result is the one viRead would give: same termination
+// rules (a read resumed into the rest of the buffer ends as the whole read would), VI_ERROR_TMO
+// with the bytes received when `deadline` passes, every byte received before an error counted.
+// Other sessions block one pool thread for the read, as viRead does.
 #pragma once
 
 #include "core/deadline.hpp"

@@ -36,4 +36,18 @@ status_t Backend::terminate(session_t s, std::uint16_t, std::uint32_t) { return 
 
 int Backend::input_fd(session_t) { return -1; }
 
+status_t Backend::read_step(session_t session, std::span<std::byte> buffer, std::size_t& count, ReadStep& step) {
+  step.wait_fd = -1;
+  const int fd = input_fd(session);
+  if (fd < 0) return read_until(session, buffer, count, step.deadline);  // a read that only blocks
+  const auto now = std::chrono::steady_clock::now();
+  status_t st = read_until(session, buffer, count, now);
+  if (st == status::ERROR_TMO && now < step.deadline) {
+    step.wait_fd = fd;
+    step.wait_until = step.deadline;
+    return status::SUCCESS;
+  }
+  return st;
+}
+
 }  // namespace cppvisa

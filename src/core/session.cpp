@@ -76,6 +76,21 @@ status_t Session::connect(Deadline) { return status::SUCCESS; }
 status_t Session::abort() { return status::ERROR_NSUP_OPER; }
 OutputState Session::output_state() { return OutputState::unknown; }
 int Session::input_fd() { return -1; }
+
+status_t Session::read_step(std::span<std::byte> buffer, std::size_t& count, ReadStep& step) {
+  step.wait_fd = -1;
+  const Deadline deadline = Deadline::at(step.deadline);
+  const int fd = input_fd();
+  if (fd < 0) return read(buffer, count, deadline);
+  const auto now = Deadline::clock::now();
+  status_t st = read(buffer, count, Deadline::at(now));
+  if (st == status::ERROR_TMO && now < step.deadline) {
+    step.wait_fd = fd;
+    step.wait_until = step.deadline;
+    return status::SUCCESS;
+  }
+  return st;
+}
 void Session::disconnect() {}
 
 status_t Session::read(std::span<std::byte>, std::size_t& count, Deadline) {

@@ -9,6 +9,7 @@
 #include "core/message_reader.hpp"
 
 #include <cppvisa/attributes.hpp>
+#include <cppvisa/backend.hpp>
 #include <cppvisa/resource_info.hpp>
 #include <cppvisa/resource_name.hpp>
 #include <cppvisa/status.hpp>
@@ -140,6 +141,13 @@ class Session {
   /// The descriptor that becomes readable when input for read() arrives (Backend::input_fd), or
   /// -1 (the default: reads only block). Called with the io mutex held.
   virtual int input_fd();
+  /// One step of an asynchronous read (Backend::read_step, called with the io mutex held): what
+  /// has arrived, without waiting; `step.wait_fd` >= 0 with VI_SUCCESS when the read needs more
+  /// input, else the read's status. Default: with input_fd() >= 0, read() with a deadline of now
+  /// (VI_ERROR_TMO before `step.deadline` means: wait on input_fd()); without, read() until
+  /// `step.deadline`. A protocol whose read is a request and its answer (VXI-11's device_read)
+  /// overrides it to send the request on the first step and take the answer when it came.
+  virtual status_t read_step(std::span<std::byte> buffer, std::size_t& count, ReadStep& step);
 
   // ---- attributes ----
   /// Values for attributes this session supports. The default handles every attribute of the

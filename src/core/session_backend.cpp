@@ -381,27 +381,45 @@ status_t SessionBackend::run_locked(session_t handle, std::shared_ptr<Session>& 
   }
 }
 
+/// What read_bounded() and read_step() add to a read's end: the cause of an error (with the bytes
+/// received and how they ended) and the debug log.
+static status_t read_ended(Session& s, status_t st, std::span<std::byte> buffer, std::size_t count,
+                           Deadline call_deadline) {
+  if (st < 0) {
+    // The bytes stay the caller's (count); the cause says how many and how they ended, after
+    // what a lower layer said ("the peer closed the connection").
+    auto term = s.read_termination();
+    std::string termchar = term.termchar_enabled ? std::string(1, static_cast<char>(term.termchar)) : std::string();
+    std::string text = received_summary(buffer.first(std::min(count, buffer.size())), termchar,
+                                        "the termination character (VI_ATTR_TERMCHAR_EN)");
+    if (st == status::ERROR_TMO && !call_deadline.infinite()) text = "at the end of the call's time, " + text;
+    else if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", s.timeout_ms(), text);
+    std::string cause = detail_for(st);
+    fail(st, cause.empty() ? std::move(text) : cause + "; " + text);
+  }
+  CPPVISA_LOG("io", "read {}: {} bytes {}, {}{}", s.canonical_name(), count,
+              values_detail::bytes_repr(buffer.first(std::min(count, buffer.size())), kLoggedBytes),
+              status_name(st), st < 0 ? ": " + detail_for(st) : std::string());
+  return st;
+}
+
 status_t SessionBackend::read_bounded(session_t h, std::span<std::byte> buffer, std::size_t& count,
                                       Deadline call_deadline) {
   count = 0;
   return with_session(h, "viRead", [&](Session& s, Deadline d) {
     status_t st = s.read(buffer, count, Deadline::earliest(d, call_deadline));
-    if (st < 0) {
-      // The bytes stay the caller's (count); the cause says how many and how they ended, after
-      // what a lower layer said ("the peer closed the connection").
-      auto term = s.read_termination();
-      std::string termchar = term.termchar_enabled ? std::string(1, static_cast<char>(term.termchar)) : std::string();
-      std::string text = received_summary(buffer.first(std::min(count, buffer.size())), termchar,
-                                          "the termination character (VI_ATTR_TERMCHAR_EN)");
-      if (st == status::ERROR_TMO && !call_deadline.infinite()) text = "at the end of the call's time, " + text;
-      else if (st == status::ERROR_TMO) text = fmt::format("after {} ms, {}", s.timeout_ms(), text);
-      std::string cause = detail_for(st);
-      fail(st, cause.empty() ? std::move(text) : cause + "; " + text);
-    }
-    CPPVISA_LOG("io", "read {}: {} bytes {}, {}{}", s.canonical_name(), count,
-                values_detail::bytes_repr(buffer.first(std::min(count, buffer.size())), kLoggedBytes),
-                status_name(st), st < 0 ? ": " + detail_for(st) : std::string());
-    return st;
+    return read_ended(s, st, buffer, count, call_deadline);
+  });
+}
+
+status_t SessionBackend::read_step(session_t h, std::span<std::byte> buffer, std::size_t& count, ReadStep& step) {
+  count = 0;
+  step.wait_fd = -1;
+  return with_session(h, "viRead", [&](Session& s, Deadline) {
+    // The whole read's deadline was set when it started (from VI_ATTR_TMO_VALUE or the call's).
+    status_t st = s.read_step(buffer, count, step);
+    if (step.wait_fd >= 0) return status::SUCCESS;  // more to come: not an end, not an error
+    return read_ended(s, st, buffer, count, Deadline::at(step.deadline));
   });
 }
 

@@ -94,6 +94,8 @@ class SessionBackend : public Backend {
   status_t output_state(session_t session, core::OutputState& state);
   /// Session::input_fd() of `session` under its io mutex; -1 for a handle that is not a session.
   int input_fd(session_t session) override;
+  /// Session::read_step() of `session` under its io mutex; an error ends the read as read_until()'s does.
+  status_t read_step(session_t session, std::span<std::byte> buffer, std::size_t& count, ReadStep& step) override;
 
   /// Delivers an event raised by a session (queue and/or handlers on the dispatcher thread).
   void deliver_event(Session& session, const std::shared_ptr<Event>& event);

@@ -33,16 +33,18 @@ WorkPool::~WorkPool() {
     ready_.clear();
   }
   work_.notify_all();
+  reactor_.interrupt();  // the thread waiting in the reactor comes back and sees stop_
   for (auto& job : cancelled) job(true);
   for (auto& t : threads_)
     if (t.joinable()) t.join();
-  // Parked jobs (and ones woken after the threads left) finish here, interrupted.
+  // Parked jobs (and ones woken after the threads left) finish here, interrupted. No thread
+  // waits in the reactor any more: no callback of it runs meanwhile.
   std::vector<Job> left;
   {
     std::lock_guard guard(mutex_);
     for (auto& [key, ks] : keys_) {
       if (ks.parked) {
-        Reactor::shared().cancel(ks.token);
+        reactor_.cancel(ks.token);
         ks.parked = false;
         left.push_back([c = std::move(ks.continuation)](bool) { c(Wake::interrupted); });
       } else if (ks.resume) {
@@ -50,7 +52,6 @@ WorkPool::~WorkPool() {
       }
     }
   }
-  Reactor::shared().quiesce();  // a watch that fired meanwhile has finished with this pool
   for (auto& job : left) job(true);
 }
 
@@ -65,10 +66,15 @@ std::uint64_t WorkPool::post(std::uint64_t key, Job job) {
   auto& ks = keys_[key];
   ks.queue.emplace_back(id, std::move(job));
   key_of_[id] = key;
-  if (!ks.running && ks.queue.size() == 1) ready_.push_back(key);
-  // Threads start as work arrives, up to the fixed number.
-  if (threads_.size() < max_threads_ && threads_.size() < keys_.size()) threads_.emplace_back([this] { run(); });
-  work_.notify_one();
+  // Threads start as work arrives, up to the fixed number (a new one looks for work itself).
+  const bool start = threads_.size() < max_threads_ && threads_.size() < keys_.size();
+  if (start) threads_.emplace_back([this] { run(); });
+  // A key whose job runs (or is parked) gets its next job from the thread that ends that one:
+  // nobody needs waking (a completion posting the session's next query costs no hand-off).
+  if (!ks.running && ks.queue.size() == 1) {
+    ready_.push_back(key);
+    if (!start) signal_one();
+  }
   return id;
 }
 
@@ -141,29 +147,41 @@ void WorkPool::park(std::uint64_t key, std::uint64_t id, int fd, Deadline deadli
   ks.parked = true;
   ++parked_;
   if (stop_ || interrupted_.count(id)) {
-    wake(id, ks.token, Wake::interrupted);
+    wake(id, ks.token, Wake::interrupted);  // this thread runs it next (run() looks at ready_)
     return;
   }
-  ks.token = Reactor::shared().watch(fd, deadline, [this, id, generation = ++ks.generation](Reactor::Fired f) {
+  // The callback runs on the pool thread waiting in the reactor, which then runs the woken jobs
+  // itself and wakes others only for the rest of the batch (poll()).
+  ks.token = reactor_.watch(fd, deadline, [this, id, generation = ++ks.generation](Reactor::Fired f) {
     std::lock_guard guard(mutex_);
     wake(id, generation, f == Reactor::Fired::readable ? Wake::readable : Wake::deadline);
   });
 }
 
-void WorkPool::wake(std::uint64_t id, std::uint64_t generation, Wake why) {
+bool WorkPool::wake(std::uint64_t id, std::uint64_t generation, Wake why) {
   // mutex_ held.
   auto k = key_of_.find(id);
-  if (k == key_of_.end()) return;
+  if (k == key_of_.end()) return false;
   auto& ks = keys_.at(k->second);
-  if (ks.current != id || !ks.parked) return;
-  if (why != Wake::interrupted && generation != ks.generation) return;  // a watch of an earlier park
-  if (why == Wake::interrupted) Reactor::shared().cancel(ks.token);
+  if (ks.current != id || !ks.parked) return false;
+  if (why != Wake::interrupted && generation != ks.generation) return false;  // a watch of an earlier park
+  if (why == Wake::interrupted) reactor_.cancel(ks.token);
   ks.parked = false;
   --parked_;
   ks.resume = [c = std::move(ks.continuation), why](bool cancelled) { c(cancelled ? Wake::interrupted : why); };
   ks.continuation = nullptr;
   ready_.push_back(k->second);
-  work_.notify_one();
+  return true;
+}
+
+void WorkPool::signal_one() {
+  // mutex_ held. A sleeping thread not yet signalled, else the thread waiting in the reactor.
+  if (sleeping_ > signals_) {
+    ++signals_;
+    work_.notify_one();
+  } else if (polling_) {
+    reactor_.interrupt();
+  }
 }
 
 bool WorkPool::interrupt(std::uint64_t id) {
@@ -173,7 +191,7 @@ bool WorkPool::interrupt(std::uint64_t id) {
   auto& ks = keys_.at(k->second);
   if (!ks.running || ks.current != id) return false;  // queued
   interrupted_.insert(id);
-  if (ks.parked) wake(id, 0, Wake::interrupted);
+  if (ks.parked && wake(id, 0, Wake::interrupted)) signal_one();
   return true;
 }
 
@@ -196,53 +214,85 @@ std::size_t WorkPool::parked() const {
 void WorkPool::run() {
   std::unique_lock guard(mutex_);
   for (;;) {
-    work_.wait(guard, [&] { return stop_ || !ready_.empty(); });
-    if (ready_.empty()) return;  // stopping
-    std::uint64_t key = ready_.front();
-    ready_.pop_front();
-    auto& ks = keys_.at(key);
-    Job job;
-    std::uint64_t id = 0;
-    if (ks.resume) {  // a parked job woke up
-      job = std::move(ks.resume);
-      ks.resume = nullptr;
-      id = ks.current;
-    } else {
-      std::tie(id, job) = std::move(ks.queue.front());
-      ks.queue.pop_front();
-      ks.running = true;
-      ks.current = id;
-    }
-    guard.unlock();
-    tl_pool = this;
-    tl_key = key;
-    tl_park = {};
-    try {
-      job(false);
-    } catch (...) {
-      // a job reports its own errors; none may take a pool thread down
-    }
-    job = nullptr;  // what the job held is released outside the lock
-    tl_pool = nullptr;
-    ParkRequest request = std::move(tl_park);
-    tl_park = {};
-    guard.lock();
-    if (request.wanted) {
-      park(key, id, request.fd, request.deadline, std::move(request.resume));
+    // Parked jobs need a thread in the reactor: this one when nobody is there and there is no
+    // other work, or (without waiting) when the jobs ready at the last look have run.
+    if (!polling_ && !stop_ && parked_ > 0 && (ready_.empty() || poll_due_ == 0)) {
+      poll(guard, ready_.empty());
       continue;
     }
-    key_of_.erase(id);
-    interrupted_.erase(id);
-    auto it = keys_.find(key);
-    it->second.running = false;
-    it->second.current = 0;
-    if (!it->second.queue.empty() && !stop_) {
-      ready_.push_back(key);
-      work_.notify_one();
-    } else if (it->second.queue.empty()) {
-      keys_.erase(it);
-      idle_.notify_all();
+    if (!ready_.empty()) {
+      run_job(guard);
+      continue;
     }
+    if (stop_) return;
+    ++sleeping_;
+    work_.wait(guard, [&] { return signals_ > 0 || stop_; });
+    --sleeping_;
+    if (signals_ > 0) --signals_;
+  }
+}
+
+void WorkPool::poll(std::unique_lock<std::mutex>& guard, bool wait) {
+  polling_ = true;
+  guard.unlock();
+  reactor_.run_once(wait ? -1 : 0);  // its callbacks queue the woken jobs (wake())
+  guard.lock();
+  polling_ = false;
+  poll_due_ = ready_.size();
+  // This thread runs the first ready job; a sleeper is woken for each further one, and one to
+  // wait in the reactor while jobs stay parked (one wake-up per batch, none for a single job).
+  std::size_t wanted = ready_.empty() ? 0 : ready_.size() - 1 + (parked_ > 0 ? 1 : 0);
+  while (wanted-- > 0 && sleeping_ > signals_) {
+    ++signals_;
+    work_.notify_one();
+  }
+}
+
+void WorkPool::run_job(std::unique_lock<std::mutex>& guard) {
+  std::uint64_t key = ready_.front();
+  ready_.pop_front();
+  if (poll_due_ > 0) --poll_due_;
+  auto& ks = keys_.at(key);
+  Job job;
+  std::uint64_t id = 0;
+  if (ks.resume) {  // a parked job woke up
+    job = std::move(ks.resume);
+    ks.resume = nullptr;
+    id = ks.current;
+  } else {
+    std::tie(id, job) = std::move(ks.queue.front());
+    ks.queue.pop_front();
+    ks.running = true;
+    ks.current = id;
+  }
+  guard.unlock();
+  tl_pool = this;
+  tl_key = key;
+  tl_park = {};
+  try {
+    job(false);
+  } catch (...) {
+    // a job reports its own errors; none may take a pool thread down
+  }
+  job = nullptr;  // what the job held is released outside the lock
+  tl_pool = nullptr;
+  ParkRequest request = std::move(tl_park);
+  tl_park = {};
+  guard.lock();
+  if (request.wanted) {
+    park(key, id, request.fd, request.deadline, std::move(request.resume));
+    return;
+  }
+  key_of_.erase(id);
+  interrupted_.erase(id);
+  auto it = keys_.find(key);
+  it->second.running = false;
+  it->second.current = 0;
+  if (!it->second.queue.empty() && !stop_) {
+    ready_.push_back(key);  // this thread looks at ready_ next: nobody needs waking
+  } else if (it->second.queue.empty()) {
+    keys_.erase(it);
+    idle_.notify_all();
   }
 }
 

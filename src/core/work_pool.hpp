@@ -4,21 +4,26 @@
 // and of the C++ API (query_async ...) runs here.
 //
 // A job that would wait for a file descriptor (a socket's answer) parks instead of blocking:
-// await_readable() hands its continuation to core::Reactor, the job's thread goes back to the
-// pool, and the continuation runs on a pool thread once the descriptor is readable, its deadline
-// passed or the job was interrupted. A parked job still holds its key (the jobs behind it wait,
+// await_readable() hands its continuation to the pool's core::Reactor, the job's thread goes back
+// to the pool, and the continuation runs on a pool thread once the descriptor is readable, its
+// deadline passed or the job was interrupted. The pool's threads take turns waiting in the
+// reactor (leader/followers: one waits in epoll while the others run jobs or sleep), so the thread
+// that sees a descriptor readable runs the job waiting for it itself, with no hand-off to another
+// thread; another thread is woken only when there is more work than this one (a batch of
+// descriptors readable at once), or to take over the waiting while parked jobs remain. A parked job still holds its key (the jobs behind it wait,
 // in order), so any number of sessions can wait at once on `threads` threads plus the reactor's.
 // A job over a blocking transport (serial, USB, GPIB) blocks its thread: at most `threads` of those
 // run at once, later ones wait in their queue (no thread per session).
 #pragma once
 
 #include "core/deadline.hpp"
+#include "core/reactor.hpp"
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -91,14 +96,24 @@ class WorkPool {
     Job resume;                  // set when it resumes: the next thing a thread runs for the key
   };
   void run();
+  void run_job(std::unique_lock<std::mutex>& guard);  // the first ready job; mutex_ held (released while it runs)
+  void poll(std::unique_lock<std::mutex>& guard, bool wait);  // one turn in the reactor; mutex_ held
+  void signal_one();  // makes one more thread look for work (a sleeper, else the waiting poller); mutex_ held
   void park(std::uint64_t key, std::uint64_t id, int fd, Deadline deadline, std::function<void(Wake)> resume);
-  void wake(std::uint64_t id, std::uint64_t generation, Wake why);  // mutex_ held
+  bool wake(std::uint64_t id, std::uint64_t generation, Wake why);  // mutex_ held; whether it queued the job
 
   const unsigned max_threads_;
   mutable std::mutex mutex_;
   std::condition_variable work_, idle_;
-  std::map<std::uint64_t, KeyState> keys_;
-  std::map<std::uint64_t, std::uint64_t> key_of_;  // pending job id -> key
+  Reactor reactor_{false};  // waited in by the pool's threads in turn (run_once)
+  bool polling_ = false;    // a thread waits in reactor_ now
+  unsigned sleeping_ = 0;   // threads waiting on work_
+  unsigned signals_ = 0;    // wake-ups given to them and not yet taken (a counting semaphore)
+  std::size_t poll_due_ = 0;  // jobs to run before the next look into the reactor (fairness)
+  // Hash maps: with a thousand sessions at work, a tree's lookups were a good part of a job's
+  // cost (cache misses). Their references stay valid as they grow.
+  std::unordered_map<std::uint64_t, KeyState> keys_;
+  std::unordered_map<std::uint64_t, std::uint64_t> key_of_;  // pending job id -> key
   std::deque<std::uint64_t> ready_;  // keys with a queued job and none running
   std::vector<std::thread> threads_;
   std::set<std::uint64_t> interrupted_;  // running or parked jobs asked to finish

@@ -3,10 +3,15 @@
 // holding a pool thread, so many more of them wait at once than the pool has threads; every reply
 // reaches its own future or callback; bytes that arrive in pieces, a timeout with bytes received,
 // and close() of a waiting read behave as with the synchronous read. 200 simulated instruments
-// served on loopback answer their own identity through query_async.
+// served on loopback over raw socket and 100 over VXI-11 answer their own identity through
+// query_async; VXI-11 reads park too (their device_read waits at the instrument, its reply in the
+// reactor), and close() or viTerminate() of a parked VXI-11 read ends it with a defined status.
 #include <cppvisa/cppvisa.hpp>
 #include <cppvisa/gateway.hpp>
 
+#include <visa.h>
+
+#include "cabi/library.hpp"
 #include "core/work_pool.hpp"
 #include "support/many_instruments.hpp"
 #include "support/served_gateway.hpp"
@@ -218,22 +223,39 @@ TEST_F(AsyncMany, ASynchronousCallWaitsForTheAsynchronousOneItFollows) {
   EXPECT_EQ(second, "two");
 }
 
-TEST(AsyncManyServed, TwoHundredInstrumentsEachAnswerTheirOwnQuery) {
-  constexpr int n = 200;
-  auto dir = std::filesystem::temp_directory_path() / ("cppvisa-async-many-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::string file = (dir / "many.yaml").string();
-  ASSERT_TRUE(cppvisa::testing::write_many_instruments(file, n));
-  GatewayOptions o;
-  for (int i = 0; i < n; ++i) o.resources.push_back(cppvisa::testing::many_name(i));
-  o.socket = GatewayAddress{};
-  cppvisa::testing::ServedGateway served;
-  served.start(o, file + "@sim");
-  ASSERT_EQ(served.gateway().endpoints().size(), static_cast<std::size_t>(n));
+namespace {
+
+/// `n` simulated instruments, each answering "*IDN?" with its own identity, served on loopback
+/// over `protocol` ("socket": a port each; "vxi11": one core channel, a link each).
+class ManyServed {
+ public:
+  ManyServed(int n, const std::string& protocol)
+      : dir_(std::filesystem::temp_directory_path() /
+             ("cppvisa-async-many-" + std::to_string(::getpid()) + "-" + protocol)) {
+    std::filesystem::create_directories(dir_);
+    const std::string file = (dir_ / "many.yaml").string();
+    EXPECT_TRUE(cppvisa::testing::write_many_instruments(file, n));
+    served_.start(cppvisa::testing::many_instruments_options(n, protocol), file + "@sim");
+  }
+  ~ManyServed() { std::filesystem::remove_all(dir_); }
+  std::vector<std::string> names() {
+    std::vector<std::string> out;
+    for (const auto& e : served_.gateway().endpoints()) out.push_back(e.resource);
+    return out;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  cppvisa::testing::ServedGateway served_;
+};
+
+/// Every instrument of `names` asked "*IDN?" at once, futures for the even ones and callbacks for
+/// the odd ones, twice: each reply must be its own instrument's identity.
+void each_answers_its_own_query(const std::vector<std::string>& names) {
+  const int n = static_cast<int>(names.size());
   ResourceManager rm("@native");
   std::vector<std::unique_ptr<MessageBasedResource>> rs;
-  for (const auto& e : served.gateway().endpoints()) rs.push_back(cppvisa::testing::open_lines(rm, e.resource, 30000));
-  // Futures for the even instruments, callbacks for the odd ones, all in flight at once, twice.
+  for (const auto& name : names) rs.push_back(cppvisa::testing::open_lines(rm, name, 30000));
   for (int round = 0; round < 2; ++round) {
     std::vector<std::future<std::string>> futures(n);
     std::vector<std::string> called(n);
@@ -252,6 +274,89 @@ TEST(AsyncManyServed, TwoHundredInstrumentsEachAnswerTheirOwnQuery) {
     ASSERT_TRUE(eventually([&] { return calls.load() == n / 2; }));
     for (int i = 1; i < n; i += 2) EXPECT_EQ(called[i], cppvisa::testing::many_idn(i));
   }
-  rs.clear();
-  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
+TEST(AsyncManyServed, TwoHundredInstrumentsEachAnswerTheirOwnQuery) {
+  ManyServed served(200, "socket");
+  auto names = served.names();
+  ASSERT_EQ(names.size(), 200u);
+  each_answers_its_own_query(names);
+}
+
+TEST(AsyncManyServed, VxiElevenInstrumentsEachAnswerTheirOwnQuery) {
+  ManyServed served(100, "vxi11");
+  auto names = served.names();
+  ASSERT_EQ(names.size(), 100u);
+  each_answers_its_own_query(names);
+}
+
+TEST(AsyncManyServed, VxiElevenReadsWaitInTheReactorAndCloseEndsThem) {
+  // A read with no answer asked for: each device_read waits at its instrument (its io_timeout is
+  // the session's 60 s); the reads park, 32 of them on a pool of 4 threads.
+  constexpr int n = 32;
+  ManyServed served(n, "vxi11");
+  ResourceManager rm("@native");
+  std::vector<std::unique_ptr<MessageBasedResource>> rs;
+  for (const auto& name : served.names()) rs.push_back(cppvisa::testing::open_lines(rm, name, 60000));
+  const std::size_t parked_before = core::WorkPool::shared().parked();
+  std::vector<std::future<std::string>> reads;
+  for (auto& r : rs) reads.push_back(r->read_async());
+  ASSERT_TRUE(eventually([&] { return core::WorkPool::shared().parked() >= parked_before + n; }))
+      << core::WorkPool::shared().parked() << " parked";
+  // Closing wakes each parked read with VI_ERROR_INV_OBJECT (device_abort ends the request at
+  // the instrument, so destroy_link is not held behind it for the 60 s).
+  const auto start = std::chrono::steady_clock::now();
+  for (auto& r : rs) r->close();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+  for (auto& f : reads) {
+    ASSERT_EQ(f.wait_for(0s), std::future_status::ready);
+    try {
+      f.get();
+      ADD_FAILURE() << "a read of a closed session returned normally";
+    } catch (const VisaIOError& e) {
+      EXPECT_EQ(e.error_code(), status::ERROR_INV_OBJECT);
+    }
+  }
+}
+
+TEST(AsyncManyServed, VxiElevenTerminateOfAParkedReadAndTheSessionGoesOn) {
+  ManyServed served(1, "vxi11");
+  cabi::Library::instance().set_backends({open_backend("@native")});
+  ViSession rm = VI_NULL, s = VI_NULL;
+  ASSERT_EQ(viOpenDefaultRM(&rm), VI_SUCCESS);
+  ASSERT_EQ(viOpen(rm, served.names().at(0).c_str(), VI_NULL, VI_NULL, &s), VI_SUCCESS);
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_TMO_VALUE, 60000), VI_SUCCESS);
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_TERMCHAR_EN, VI_TRUE), VI_SUCCESS);
+  ASSERT_EQ(viEnableEvent(s, VI_EVENT_IO_COMPLETION, VI_QUEUE, VI_NULL), VI_SUCCESS);
+  const std::size_t parked_before = core::WorkPool::shared().parked();
+  ViByte buf[128];
+  ViJobId job = 0;
+  ASSERT_EQ(viReadAsync(s, buf, sizeof buf, &job), VI_SUCCESS);  // nothing asked: waits 60 s
+  ASSERT_TRUE(eventually([&] { return core::WorkPool::shared().parked() > parked_before; }));
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(viTerminate(s, VI_NULL, job), VI_SUCCESS);
+  ViEventType type = 0;
+  ViEvent ctx = VI_NULL;
+  ASSERT_EQ(viWaitOnEvent(s, VI_EVENT_IO_COMPLETION, 30000, &type, &ctx), VI_SUCCESS);
+  ViStatus st = VI_SUCCESS;
+  ViJobId done_job = 0;
+  viGetAttribute(ctx, VI_ATTR_STATUS, &st);
+  viGetAttribute(ctx, VI_ATTR_JOB_ID, &done_job);
+  viClose(ctx);
+  EXPECT_EQ(st, VI_ERROR_ABORT);
+  EXPECT_EQ(done_job, job);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);  // not the read's 60 s
+  // The abandoned device_read was aborted at the instrument: the next query is answered at once
+  // (its reply is not taken for the old request's, which is skipped by its xid).
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_TMO_VALUE, 10000), VI_SUCCESS);
+  ViUInt32 n = 0;
+  const std::string q = "*IDN?\n";
+  ASSERT_EQ(viWrite(s, reinterpret_cast<ViConstBuf>(q.data()), static_cast<ViUInt32>(q.size()), &n), VI_SUCCESS);
+  ASSERT_GE(viRead(s, buf, sizeof buf, &n), VI_SUCCESS);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), n), cppvisa::testing::many_idn(0) + "\n");
+  EXPECT_EQ(viClose(s), VI_SUCCESS);
+  viClose(rm);
+  cabi::Library::instance().set_backends({});
 }

@@ -96,3 +96,37 @@ TEST(Reactor, ARefusedDescriptorFiresAtOnce) {
   reactor.watch(fds[0], Deadline::never(), [&](Reactor::Fired) { ++fired; });
   ASSERT_TRUE(eventually([&] { return fired.load() == 1; }));
 }
+
+TEST(Reactor, WithoutAThreadRunOnceWaitsAndCallsOnTheCallersThread) {
+  Reactor reactor(false);  // driven by run_once(), as core::WorkPool's threads drive theirs
+  Pipe p, q;
+  std::atomic<int> fired{0};
+  std::thread::id where;
+  reactor.watch(p.fds[0], Deadline::never(), [&](Reactor::Fired f) {
+    EXPECT_EQ(f, Reactor::Fired::readable);
+    where = std::this_thread::get_id();
+    ++fired;
+  });
+  EXPECT_EQ(reactor.run_once(0), 0u);  // nothing readable: does not wait
+  ASSERT_EQ(::write(p.fds[1], "x", 1), 1);
+  EXPECT_EQ(reactor.run_once(-1), 1u);
+  EXPECT_EQ(fired.load(), 1);
+  EXPECT_EQ(where, std::this_thread::get_id());
+  // The descriptor stays registered, disarmed: a new watch re-arms it and fires again.
+  reactor.watch(p.fds[0], Deadline::never(), [&](Reactor::Fired) { ++fired; });
+  EXPECT_EQ(reactor.run_once(-1), 1u);
+  EXPECT_EQ(fired.load(), 2);
+  // A deadline ends the wait; interrupt() from another thread ends it with nothing fired.
+  reactor.watch(q.fds[0], Deadline::after_ms(20), [&](Reactor::Fired f) {
+    if (f == Reactor::Fired::deadline) ++fired;
+  });
+  while (reactor.run_once(-1) == 0) {
+  }
+  EXPECT_EQ(fired.load(), 3);
+  std::thread t([&] {
+    std::this_thread::sleep_for(20ms);
+    reactor.interrupt();
+  });
+  EXPECT_EQ(reactor.run_once(-1), 0u);
+  t.join();
+}

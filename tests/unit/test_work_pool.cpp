@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -250,4 +251,45 @@ TEST(WorkPool, DestructionEndsParkedJobsInterrupted) {
     for (int i = 0; i < 2000 && pool.parked() < 1; ++i) std::this_thread::sleep_for(5ms);
   }
   EXPECT_EQ(interrupted_wakes.load(), 1);
+}
+
+TEST(WorkPool, AJobBlockingItsThreadDoesNotHoldUpParkedJobs) {
+  // The threads take turns waiting in the reactor: while one blocks in a long job (a serial
+  // read), another waits for the parked job's descriptor and resumes it.
+  WorkPool pool(2);
+  Pipe p;
+  std::promise<void> resumed;
+  auto resumed_future = resumed.get_future();
+  pool.post(1, [&](bool) {
+    pool.await_readable(p.fds[0], Deadline::never(), [&](WorkPool::Wake) { resumed.set_value(); });
+  });
+  for (int i = 0; i < 2000 && pool.parked() < 1; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(pool.parked(), 1u);
+  std::promise<void> release;
+  auto release_future = release.get_future();
+  std::atomic<bool> blocking{false};
+  pool.post(2, [&](bool) {
+    blocking = true;
+    release_future.wait_for(60s);  // until the parked job has resumed (or the test gives up)
+  });
+  for (int i = 0; i < 2000 && !blocking; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(blocking.load());
+  p.put();
+  EXPECT_EQ(resumed_future.wait_for(30s), std::future_status::ready);
+  release.set_value();
+  pool.wait_idle(1);
+  pool.wait_idle(2);
+}
+
+TEST(WorkPool, AJobPostedByItsKeysRunningJobRunsNextOnTheSameThread) {
+  // A completion posting its session's next call (the callback form polling an instrument):
+  // that call runs on the thread that ends the current job, without waking another.
+  WorkPool pool(4);
+  std::thread::id first, second;
+  pool.post(9, [&](bool) {
+    first = std::this_thread::get_id();
+    pool.post(9, [&](bool) { second = std::this_thread::get_id(); });
+  });
+  pool.wait_idle(9);
+  EXPECT_EQ(first, second);
 }

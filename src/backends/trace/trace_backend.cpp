@@ -316,8 +316,19 @@ class TracingBackend final : public Backend {
   }
 
   // Not a VISA call (nothing to trace): the wrapped backend's descriptor, so that asynchronous
-  // reads of a traced session wait without a thread too (each read step is traced as viRead).
+  // reads of a traced session wait without a thread too.
   int input_fd(session_t session) override { return inner_->input_fd(session); }
+  // An asynchronous read's steps: each that stored bytes or ended the read is traced as viRead
+  // (a step that only found the answer not there yet is no VISA call).
+  status_t read_step(session_t session, std::span<std::byte> buffer, std::size_t& count, ReadStep& step) override {
+    Start t;
+    count = 0;
+    status_t st = inner_->read_step(session, buffer, count, step);
+    if (step.wait_fd < 0 || count > 0)
+      emit(t, "viRead", session, st, {{"max", std::to_string(buffer.size())}},
+           buffer.first(std::min(count, buffer.size())));
+    return st;
+  }
   bool owns(session_t object) const override { return inner_->owns(object); }
 
  private:

@@ -139,6 +139,7 @@ void Vxi11Client::close() {
 
 status_t Vxi11Client::call(std::uint32_t procedure, core::Deadline deadline, XdrReader& results) {
   (void)procedure;
+  read_outstanding_ = false;  // an asynchronous read abandoned in the reactor: its reply is stale now
   if (!core_.connected()) return status::ERROR_CONN_LOST;
   std::uint32_t grace = grace_ms(remaining_ms(deadline));
   status_t st = core_.finish_call(extend(deadline, grace), results);
@@ -179,6 +180,38 @@ status_t Vxi11Client::write(std::span<const std::byte> data, bool end, std::size
   return status::SUCCESS;
 }
 
+std::uint32_t Vxi11Client::begin_read(std::size_t room, const core::ReadTermination& term, core::Deadline deadline) {
+  std::uint32_t want = static_cast<std::uint32_t>(std::min<std::size_t>(room, max_read_request));
+  DeviceReadParms p;
+  p.lid = lid_;
+  p.request_size = want;
+  p.io_timeout = io_timeout_ms(deadline);
+  p.lock_timeout = 0;
+  p.flags = term.termchar_enabled ? flag::termchrset : 0;
+  p.term_char = static_cast<std::uint8_t>(term.termchar);
+  encode(core_.begin_call(core_program, program_version, proc::device_read), p);
+  return want;
+}
+
+status_t Vxi11Client::take_read_reply(XdrReader& results, std::uint32_t want, std::span<std::byte> buffer,
+                                      std::size_t& count, const core::ReadTermination& term, bool& more) {
+  more = false;
+  DeviceReadResp r;
+  if (!decode(results, r, want)) return status::ERROR_IO;  // also: more data than requested
+  if (!r.data.empty()) std::memcpy(buffer.data() + count, r.data.data(), r.data.size());
+  count += r.data.size();
+  if (r.error != err::none) return error_to_status(r.error);  // 15: ERROR_TMO with the bytes so far
+  // Termination wins over a full buffer (VPP-4.3); END is honoured even when the count
+  // equals the request exactly (pyvisa-py #608).
+  // END before the termination character, as core::MessageReader orders them.
+  if ((r.reason & reason::end) && !term.suppress_end) return status::SUCCESS;
+  if ((r.reason & reason::chr) && term.termchar_enabled) return status::SUCCESS_TERM_CHAR;
+  if (count == buffer.size()) return status::SUCCESS_MAX_CNT;
+  if (r.data.empty() && r.reason == 0) return status::ERROR_IO;  // no data, no condition: no progress
+  more = true;
+  return status::SUCCESS;
+}
+
 status_t Vxi11Client::read(std::span<std::byte> buffer, std::size_t& count, const core::ReadTermination& term,
                            core::Deadline deadline) {
   std::lock_guard lock(core_mutex_);
@@ -186,32 +219,63 @@ status_t Vxi11Client::read(std::span<std::byte> buffer, std::size_t& count, cons
   if (!open_) return status::ERROR_CONN_LOST;
   if (buffer.empty()) return status::SUCCESS_MAX_CNT;
   for (;;) {
-    std::uint32_t want = static_cast<std::uint32_t>(std::min<std::size_t>(buffer.size() - count, max_read_request));
-    DeviceReadParms p;
-    p.lid = lid_;
-    p.request_size = want;
-    p.io_timeout = io_timeout_ms(deadline);
-    p.lock_timeout = 0;
-    p.flags = term.termchar_enabled ? flag::termchrset : 0;
-    p.term_char = static_cast<std::uint8_t>(term.termchar);
-    encode(core_.begin_call(core_program, program_version, proc::device_read), p);
+    std::uint32_t want = begin_read(buffer.size() - count, term, deadline);
     XdrReader results;
     status_t st = call(proc::device_read, deadline, results);
     if (st != status::SUCCESS) return st;
-    DeviceReadResp r;
-    if (!decode(results, r, want)) return status::ERROR_IO;  // also: more data than requested
-    if (!r.data.empty()) std::memcpy(buffer.data() + count, r.data.data(), r.data.size());
-    count += r.data.size();
-    if (r.error != err::none) return error_to_status(r.error);  // 15: ERROR_TMO with the bytes so far
-    // Termination wins over a full buffer (VPP-4.3); END is honoured even when the count
-    // equals the request exactly (pyvisa-py #608).
-    // END before the termination character, as core::MessageReader orders them.
-    if ((r.reason & reason::end) && !term.suppress_end) return status::SUCCESS;
-    if ((r.reason & reason::chr) && term.termchar_enabled) return status::SUCCESS_TERM_CHAR;
-    if (count == buffer.size()) return status::SUCCESS_MAX_CNT;
-    if (r.data.empty() && r.reason == 0) return status::ERROR_IO;  // no data, no condition: no progress
+    bool more = false;
+    st = take_read_reply(results, want, buffer, count, term, more);
+    if (!more) return st;
     if (deadline.expired()) return status::ERROR_TMO;
   }
+}
+
+status_t Vxi11Client::read_step(std::span<std::byte> buffer, std::size_t& count, const core::ReadTermination& term,
+                                core::Deadline deadline, bool resumed, core::Deadline& wait_until, bool& pending) {
+  std::lock_guard lock(core_mutex_);
+  count = 0;
+  pending = false;
+  if (!open_) return status::ERROR_CONN_LOST;
+  // A read that starts owes nothing to one abandoned in the reactor (viTerminate): that one's
+  // late reply is skipped by its xid (RpcClient::await_reply).
+  if (!resumed) read_outstanding_ = false;
+  if (buffer.empty() && !read_outstanding_) return status::SUCCESS_MAX_CNT;
+  for (;;) {
+    if (!read_outstanding_) {
+      if (count > 0 && deadline.expired()) return status::ERROR_TMO;
+      read_want_ = begin_read(buffer.size() - count, term, deadline);
+      // The request goes out now (a socket's send buffer takes it); the reply is waited for in
+      // the reactor, as call() would wait for it on this thread: until the deadline and its grace.
+      status_t st = core_.send_oneway(deadline);
+      if (st != status::SUCCESS) return st;
+      read_grace_ = grace_ms(remaining_ms(deadline));
+      read_until_ = extend(deadline, read_grace_);
+      read_outstanding_ = true;
+    }
+    XdrReader results;
+    status_t st = core_.await_reply(core::Deadline::at(core::Deadline::clock::now()), results);
+    if (st == status::ERROR_TMO) {
+      if (!read_until_.expired()) {
+        pending = true;
+        wait_until = read_until_;
+        return status::SUCCESS;
+      }
+      // As call(): the instrument ignored its io_timeout; abort the call so that the link is usable.
+      read_outstanding_ = false;
+      abort(std::max<std::uint32_t>(read_grace_ / 2, 1));
+      return status::ERROR_TMO;
+    }
+    read_outstanding_ = false;
+    if (st != status::SUCCESS) return st;
+    bool more = false;
+    st = take_read_reply(results, read_want_, buffer, count, term, more);
+    if (!more) return st;
+  }
+}
+
+int Vxi11Client::core_fd() {
+  std::lock_guard lock(core_mutex_);
+  return open_ && core_.connected() ? core_.socket().fd() : -1;
 }
 
 status_t Vxi11Client::generic(std::uint32_t procedure, core::Deadline deadline, std::uint8_t* stb) {

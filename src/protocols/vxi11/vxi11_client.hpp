@@ -61,6 +61,18 @@ class Vxi11Client {
   /// ERROR_TMO with `count` bytes stored, ...
   status_t read(std::span<std::byte> buffer, std::size_t& count, const core::ReadTermination& term,
                 core::Deadline deadline);
+  /// One step of read() that never waits, for asynchronous reads (Session::read_step): sends
+  /// device_read when the read starts (`resumed` false) or a piece ended without termination,
+  /// takes its reply when it has arrived. When it has not, `pending` is set (VI_SUCCESS, `count`
+  /// bytes stored): wait until core_fd() is readable or `wait_until` (the deadline and its
+  /// grace), then call again with `resumed` into the rest of the buffer. Past that grace the
+  /// call is aborted and VI_ERROR_TMO returned, as read() does.
+  status_t read_step(std::span<std::byte> buffer, std::size_t& count, const core::ReadTermination& term,
+                     core::Deadline deadline, bool resumed, core::Deadline& wait_until, bool& pending);
+  /// The core channel's socket (what an asynchronous read waits for), or -1.
+  int core_fd();
+  /// Whether a device_read of read_step() waits for its reply (viTerminate and close abort it).
+  bool read_outstanding() const noexcept { return read_outstanding_; }
   status_t read_stb(std::uint8_t& stb, core::Deadline deadline);
   status_t trigger(core::Deadline deadline);
   status_t clear(core::Deadline deadline);
@@ -92,6 +104,12 @@ class Vxi11Client {
   status_t call(std::uint32_t procedure, core::Deadline deadline, oncrpc::XdrReader& results);
   status_t generic(std::uint32_t procedure, core::Deadline deadline, std::uint8_t* stb);
   status_t connect_abort_channel(core::Deadline deadline);
+  /// Begins the device_read call of a read with `room` bytes left; returns its requestSize.
+  std::uint32_t begin_read(std::size_t room, const core::ReadTermination& term, core::Deadline deadline);
+  /// Stores the data of a device_read reply; `more` when the read goes on (no END, termination
+  /// character or full buffer), else returns how it ended.
+  static status_t take_read_reply(oncrpc::XdrReader& results, std::uint32_t want, std::span<std::byte> buffer,
+                                  std::size_t& count, const core::ReadTermination& term, bool& more);
 
   mutable std::mutex core_mutex_;
   oncrpc::RpcClient core_;
@@ -106,6 +124,11 @@ class Vxi11Client {
   std::uint32_t max_recv_size_ = 0;
   std::uint16_t abort_port_ = 0;
   std::atomic<bool> open_{false};
+  // read_step()'s device_read waiting for its reply (core_mutex_; read without it by abort()).
+  std::atomic<bool> read_outstanding_{false};
+  std::uint32_t read_want_ = 0;
+  std::uint32_t read_grace_ = 0;
+  core::Deadline read_until_ = core::Deadline::never();
 };
 
 }  // namespace cppvisa::vxi11

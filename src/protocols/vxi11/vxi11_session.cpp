@@ -50,6 +50,21 @@ status_t Vxi11Session::read(std::span<std::byte> buffer, std::size_t& count, cor
   return client_.read(buffer, count, read_termination(), deadline);
 }
 
+status_t Vxi11Session::read_step(std::span<std::byte> buffer, std::size_t& count, ReadStep& step) {
+  core::AbortGate::Scope op(gate_);
+  step.wait_fd = -1;
+  bool pending = false;
+  core::Deadline until = core::Deadline::never();
+  status_t st = client_.read_step(buffer, count, read_termination(), core::Deadline::at(step.deadline), step.resumed,
+                                  until, pending);
+  if (pending) {
+    step.wait_fd = client_.core_fd();
+    step.wait_until = until.when();
+    if (step.wait_fd < 0) return core::fail(status::ERROR_CONN_LOST, "VXI-11: the core channel closed during the read");
+  }
+  return st;
+}
+
 status_t Vxi11Session::write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) {
   core::AbortGate::Scope op(gate_);
   return client_.write(data, send_end(), count, deadline);
@@ -119,7 +134,10 @@ status_t Vxi11Session::abort() {
   // The gate only tells whether a call is in progress; the RPC goes out of its lock (it may take
   // a while). A call that ends meanwhile is harmless: VXI-11's device_abort terminates only the
   // link's in-progress core call, never a queued or later one.
-  if (!gate_.abort()) return status::SUCCESS;
+  // An asynchronous read parked in the reactor (no call in progress on a thread) has its
+  // device_read waiting at the instrument: that one is aborted too.
+  const bool parked_read = client_.read_outstanding();
+  if (!gate_.abort() && !parked_read) return status::SUCCESS;
   return client_.abort();
 }
 

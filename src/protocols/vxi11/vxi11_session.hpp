@@ -17,8 +17,9 @@
 //   ends at once (error 23);
 // - viEnableEvent(VI_EVENT_SERVICE_REQ) sets up the interrupt channel; each device_intr_srq
 //   raises a service-request event;
-// - abort() cancels a call blocked in another thread over the abort channel (viTerminate);
-//   with no call in progress it sends nothing (VI_SUCCESS);
+// - abort() cancels a call blocked in another thread over the abort channel (viTerminate), or
+//   the device_read of an asynchronous read waiting in the reactor; with neither it sends
+//   nothing (VI_SUCCESS);
 // - output_state() is unknown: VXI-11 cannot ask whether output waits without reading it
 //   (device_readstb's MAV bit is the instrument's, and a serial poll disturbs RQS).
 #pragma once
@@ -37,6 +38,9 @@ class Vxi11Session : public core::Session {
   status_t connect(core::Deadline deadline) override;
   void disconnect() override;
   status_t read(std::span<std::byte> buffer, std::size_t& count, core::Deadline deadline) override;
+  /// An asynchronous read's step (Vxi11Client::read_step): the device_read goes out on the first
+  /// step and its reply is waited for on the core channel's socket, without a thread.
+  status_t read_step(std::span<std::byte> buffer, std::size_t& count, ReadStep& step) override;
   status_t write(std::span<const std::byte> data, std::size_t& count, core::Deadline deadline) override;
   status_t read_stb(std::uint16_t& stb, core::Deadline deadline) override;
   status_t clear(core::Deadline deadline) override;
