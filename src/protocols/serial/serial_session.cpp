@@ -103,20 +103,23 @@ status_t SerialSession::connect(core::Deadline) {
 }
 
 void SerialSession::disconnect() {
-  std::lock_guard guard(port_mutex_);
-  if (port_ && listener_) port_->remove_listener(listener_);
+  std::lock_guard listening(listener_mutex_);
+  std::shared_ptr<Port> p = port();
+  if (p && listener_) p->remove_listener(listener_);  // waits for a notification in progress
   listener_ = 0;
+  std::lock_guard guard(port_mutex_);
   port_.reset();
 }
 
 void SerialSession::event_enabled(event_type_t) {
-  std::lock_guard guard(port_mutex_);
-  if (!port_) return;
+  std::lock_guard listening(listener_mutex_);
+  std::shared_ptr<Port> p = port();
+  if (!p) return;
   if (listener_) {
-    port_->rewatch();
+    p->rewatch();
     return;
   }
-  listener_ = port_->add_listener({[this](const PortActivity& a) { port_activity(a); }, [this] { return watch_wanted(); }});
+  listener_ = p->add_listener({[this](const PortActivity& a) { port_activity(a); }, [this] { return watch_wanted(); }});
 }
 
 unsigned SerialSession::watch_wanted() {

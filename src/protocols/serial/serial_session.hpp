@@ -89,7 +89,12 @@ class SerialSession : public core::Session, private core::ByteSource {
   std::string path_;
   mutable std::mutex port_mutex_;  // guards port_ itself (not the port)
   std::shared_ptr<Port> port_;     // set by connect, reset by disconnect
-  int listener_ = 0;               // our Port listener (0: none); guarded by port_mutex_
+  // Our Port listener (0: none), guarded by listener_mutex_. Never held with port_mutex_ around a
+  // call into the port: the port's watcher calls us under its listener lock, and what we do there
+  // (attributes) may take port_mutex_ (lock order: listener_mutex_, then the port's lock, then
+  // port_mutex_; ThreadSanitizer found the inversion).
+  std::mutex listener_mutex_;
+  int listener_ = 0;
   core::MessageReader reader_;
   EndRule rule_;  // END rule of the read in progress
   net::Waker waker_;  // abort(): the port's waits watch it
