@@ -74,7 +74,7 @@ ServedDevice::Gate ServedDevice::gate_locked(ClientId client, Op op, bool pendin
 status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, std::unique_lock<std::mutex>& lock) {
   waiting_.insert(client);
   const std::uint64_t ticket = next_ticket_++;
-  queue_.emplace(ticket, Waiting{client, op});
+  Waiting& self = queue_.emplace(ticket, Waiting{client, op}).first->second;
   status_t st = status::SUCCESS;
   for (;;) {
     if (aborted_.count(client)) {
@@ -89,20 +89,25 @@ status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, st
       // Turns go in arrival order among the clients that may go now (a client reading in slices
       // does not starve the others).
       bool earlier = false;
-      for (const auto& [t, w] : queue_) {
+      for (auto& [t, w] : queue_) {
         if (t >= ticket) break;
         if (w.client == client) continue;
         Gate g = gate_locked(w.client, w.op, pending);
         if (g == Gate::open || g == Gate::discard) {
           earlier = true;
+          w.deferred_to = true;
           break;
         }
       }
-      if (earlier) {
-        changed_.notify_all();  // it may be asleep since a hold ran out
-      } else if (gate == Gate::open) {
-        break;
-      } else if (gate == Gate::discard) {
+      // Not going now, yet a later waiter may have stood back for this one when its gate was
+      // open: what closed it since (a lock granted to another client, which notifies nobody)
+      // must not leave that waiter asleep until its deadline with the device free.
+      if (earlier || (self.deferred_to && gate != Gate::open && gate != Gate::discard)) {
+        self.deferred_to = false;
+        changed_.notify_all();  // the earlier one may be asleep since a hold ran out
+      }
+      if (!earlier && gate == Gate::open) break;
+      if (!earlier && gate == Gate::discard) {
         busy_ = client;  // the discard is a device call of its own
         lock.unlock();
         do_discard_output(core::Deadline::after_ms(discard_timeout_ms));
@@ -111,9 +116,8 @@ status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, st
         forget_output_locked();
         changed_.notify_all();
         continue;
-      } else if (gate == Gate::held) {
-        wake_at = std::min(wake_at, hold_until_);
       }
+      if (!earlier && gate == Gate::held) wake_at = std::min(wake_at, hold_until_);
     }
     if (deadline.expired()) {
       st = gate == Gate::locked ? status::ERROR_RSRC_LOCKED : status::ERROR_TMO;
@@ -124,6 +128,8 @@ status_t ServedDevice::begin(ClientId client, Op op, core::Deadline deadline, st
     else
       changed_.wait_until(lock, wake_at);
   }
+  // Leaving without the device (abort, deadline): whoever stood back for this one looks again.
+  if (st != status::SUCCESS && self.deferred_to) changed_.notify_all();
   queue_.erase(ticket);
   leave_wait_locked(client);
   if (st == status::SUCCESS) busy_ = client;
@@ -191,13 +197,16 @@ bool ServedDevice::response_pending(ClientId client) {
 }
 
 status_t ServedDevice::run(ClientId client, Access access, core::Deadline deadline,
-                           const std::function<status_t()>& call) {
+                           const std::function<status_t()>& call, bool clears_output) {
   std::unique_lock lock(mutex_);
   if (status_t st = begin(client, access == Access::bypass_locks ? Op::unlocked : Op::other, deadline, lock); st < 0)
     return st;
   lock.unlock();
   status_t st = call();
   lock.lock();
+  // Still within the turn: a message of another client cannot come between the clear and this
+  // (its answer would lose its owner and could be handed to someone else).
+  if (clears_output && st >= 0) forget_output_locked();
   end(lock);
   return st;
 }
@@ -217,12 +226,9 @@ status_t ServedDevice::local(ClientId client, core::Deadline deadline) {
 }
 
 status_t ServedDevice::clear(ClientId client, core::Deadline deadline, Access access) {
-  status_t st = run(client, access, deadline, [&] { return do_clear(deadline); });
-  if (st >= 0) {  // a cleared device has no output left for anyone (IEEE 488.2 §5.8)
-    std::lock_guard lock(mutex_);
-    forget_output_locked();
-  }
-  return st;
+  // A cleared device has no output left for anyone (IEEE 488.2 §5.8); end() then wakes the waits
+  // that output held off (I/O of other clients, lock requests).
+  return run(client, access, deadline, [&] { return do_clear(deadline); }, true);
 }
 
 status_t ServedDevice::interrupt(ClientId client, core::Deadline deadline) {

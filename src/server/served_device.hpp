@@ -187,7 +187,9 @@ class ServedDevice {
   status_t begin(ClientId client, Op op, core::Deadline deadline, std::unique_lock<std::mutex>& lock);
   void end(std::unique_lock<std::mutex>& lock);
   /// An operation that is not held off by another client's response (stb, trigger, clear, ...).
-  status_t run(ClientId client, Access access, core::Deadline deadline, const std::function<status_t()>& call);
+  /// `clears_output`: a success leaves no output for anyone (device clear).
+  status_t run(ClientId client, Access access, core::Deadline deadline, const std::function<status_t()>& call,
+               bool clears_output = false);
   void forget_output_locked();
   void leave_wait_locked(ClientId client);
   /// Waits (mutex_ held through `lock`) until `ready`, the deadline (VI_ERROR_RSRC_LOCKED) or an abort.
@@ -212,6 +214,10 @@ class ServedDevice {
   struct Waiting {
     ClientId client;
     Op op;
+    /// A later waiter stood back for this one (it could go then): if this one does not go after
+    /// all (a lock granted meanwhile closed its gate, an abort, its deadline), it must wake the
+    /// others, or they sleep until their deadlines with the device free.
+    bool deferred_to = false;
   };
   std::map<std::uint64_t, Waiting> queue_;  // begin()'s waiters by arrival
   std::uint64_t next_ticket_ = 0;

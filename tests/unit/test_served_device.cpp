@@ -183,6 +183,39 @@ TEST(ServedDevice, ALockIsGrantedBetweenAnotherClientsQueryAndItsAnswer) {
   EXPECT_EQ(d.lock(c, LockType::shared, "k2", ms(0)), status::SUCCESS);
 }
 
+TEST(ServedDevice, AWaiterThatStoodBackIsWokenWhenALockClosesTheOtherOnesGate) {
+  // The 10 s stall of the thread-safety stress test (issue #16): B, queued behind A, stood back
+  // for A (the device free, A's gate open: turns go in arrival order); a lock then granted to B
+  // closed A's gate, and nothing woke B, which slept until its deadline with the device free and
+  // every other client kept out by its lock. The race is between B's look at the queue, the grant
+  // and A's look: repeated (without the fix it was lost within 60 rounds here; 0.6 s with it).
+  int stalled = 0;
+  for (int round = 0; round < 150 && stalled == 0; ++round) {
+    FakeDevice d;
+    ClientId x = server::new_client_id(), a = server::new_client_id(), b = server::new_client_id();
+    d.hold_input();  // X's write keeps the device busy while A and B queue up
+    auto busy = std::async(std::launch::async, [&] { return write(d, x, "SET 0\n", ms(10000)); });
+    for (int i = 0; i < 5000 && d.writes_held.load() == 0; ++i) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(d.writes_held.load(), 1);
+    auto fa = std::async(std::launch::async, [&] { return write(d, a, "SET 1\n", ms(10000)); });
+    std::this_thread::sleep_for(1ms);  // (mostly) A first in the queue
+    auto fb = std::async(std::launch::async, [&] { return write(d, b, "SET 2\n", ms(20000)); });
+    std::this_thread::sleep_for(1ms);
+    d.release_input();  // X's write ends; A and B look at the queue as this lock is granted
+    ASSERT_EQ(d.lock(b, LockType::shared, "k", ms(5000)), status::SUCCESS);
+    // B holds the lock and the device is free: B's write goes at once. Stalled, it would go only
+    // when its 20 s deadline woke it (and then succeed).
+    if (fb.wait_for(5s) != std::future_status::ready) {
+      ++stalled;
+      ADD_FAILURE() << "round " << round << ": the lock holder's write slept with the device free";
+    }
+    EXPECT_EQ(fb.get(), status::SUCCESS);
+    EXPECT_EQ(d.unlock(b), status::SUCCESS_NESTED_SHARED);
+    EXPECT_EQ(fa.get(), status::SUCCESS);  // A goes once the lock is gone
+    busy.get();
+  }
+}
+
 TEST(ServedDevice, AbortEndsTheCallInProgressAndTheWaits) {
   FakeDevice d;
   ClientId a = server::new_client_id(), b = server::new_client_id();

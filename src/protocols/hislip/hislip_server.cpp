@@ -505,6 +505,19 @@ void Server::stop_reading(Session& s, std::unique_lock<std::mutex>& lock) {
   }
 }
 
+status_t Server::unless_aborted_by_another(Session& s, core::Deadline deadline,
+                                           const std::function<status_t()>& call) {
+  for (;;) {
+    status_t st = call();
+    if (st != status::ERROR_ABORT || deadline.expired()) return st;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || s.closing) return st;
+    }
+    std::this_thread::yield();  // the aborted wait of the other call leaves, then the abort is forgotten
+  }
+}
+
 bool Server::handle_data(Session& s, const Message& m) {
   const Header& h = m.header;
   auto& device = *s.served;
@@ -791,7 +804,10 @@ bool Server::handle_device_clear(Session& s) {
   // Under another client's lock the clear completes for the protocol (§6.5) without clearing
   // the device, which belongs to the lock holder.
   status_t st = status::SUCCESS;
-  if (s.served->may_access(s.client)) st = s.served->clear(s.client, ms_deadline(options_.device_timeout_ms));
+  if (s.served->may_access(s.client)) {
+    auto deadline = ms_deadline(options_.device_timeout_ms);
+    st = unless_aborted_by_another(s, deadline, [&] { return s.served->clear(s.client, deadline); });
+  }
   bool ok = send_async(s, make_header(MessageType::async_device_clear_acknowledge,
                                       options_.prefer_overlap ? feature_overlap : 0)) == status::SUCCESS;
   // The acknowledgement has no status field: a device that could not be cleared is reported
@@ -1020,7 +1036,8 @@ bool Server::handle_status_query(Session& s, const Message& m) {
   // Under another client's lock the query completes normally (§6.5) without polling the
   // device, which belongs to the lock holder: only MAV is reported.
   if (s.served->may_access(s.client)) {
-    status_t st = s.served->read_stb(s.client, stb, ms_deadline(options_.device_timeout_ms));
+    auto deadline = ms_deadline(options_.device_timeout_ms);
+    status_t st = unless_aborted_by_another(s, deadline, [&] { return s.served->read_stb(s.client, stb, deadline); });
     if (st < 0) return send_device_error(s, true, "status byte", st) == status::SUCCESS;
   }
   // The device's output queue lives in this server now: MAV is what the client has not read.
@@ -1040,7 +1057,9 @@ bool Server::handle_remote_local(Session& s, const Message& m) {
     return send_async(s, make_header(MessageType::async_remote_local_response)) == status::SUCCESS;
   }
   auto deadline = ms_deadline(options_.device_timeout_ms);
-  status_t st = is_remote_request(code) ? s.served->remote(s.client, deadline) : s.served->local(s.client, deadline);
+  status_t st = unless_aborted_by_another(s, deadline, [&] {
+    return is_remote_request(code) ? s.served->remote(s.client, deadline) : s.served->local(s.client, deadline);
+  });
   if (st < 0) return send_device_error(s, true, "remote/local control failed", st) == status::SUCCESS;
   return send_async(s, make_header(MessageType::async_remote_local_response)) == status::SUCCESS;
 }
@@ -1056,15 +1075,9 @@ void Server::handle_lock(Session& s, const Message& m) {
     std::string key(m.text());
     auto type = key.empty() ? server::LockType::exclusive : server::LockType::shared;
     auto deadline = core::Deadline::after_ms(h.parameter);
-    status_t st;
-    for (;;) {
-      st = s.served->lock(s.client, type, key, deadline);
-      if (st != status::ERROR_ABORT) break;
-      // An abort aimed at this session's device call (a clear, a new message) may end the wait
-      // too: a pending lock request still completes (§6.12 step 3) unless the session ends.
-      std::lock_guard lock(mutex_);
-      if (stopping_ || s.closing) break;
-    }
+    // A pending lock request still completes after an abort aimed at another call of the
+    // session (§6.12 step 3) unless the session ends.
+    status_t st = unless_aborted_by_another(s, deadline, [&] { return s.served->lock(s.client, type, key, deadline); });
     if (st == status::SUCCESS)
       result = lock::success;
     else if (st == status::ERROR_RSRC_LOCKED || st == status::ERROR_TMO || st == status::ERROR_ABORT)

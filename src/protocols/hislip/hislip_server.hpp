@@ -69,6 +69,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -182,6 +183,11 @@ class Server {
   bool wait_for_access(Session& s);
   /// Ends the pump's device read (repeating the abort until it has ended). mutex_ held via `lock`.
   void stop_reading(Session& s, std::unique_lock<std::mutex>& lock);
+  /// A device call of the asynchronous channel, made again when an abort aimed at another call
+  /// of the session ended it (ServedDevice::abort ends every call and wait of the client: the
+  /// pump's read stopped for a new message, the synchronous channel's wait ended by a clear).
+  /// VI_ERROR_ABORT only once the session or the server ends, or `deadline` passed.
+  status_t unless_aborted_by_another(Session& s, core::Deadline deadline, const std::function<status_t()>& call);
   void pump(std::shared_ptr<Session> s);
   void close_session(Session& s);
   status_t send_sync(Session& s, const Header& h, std::span<const std::byte> payload = {});
