@@ -34,7 +34,7 @@ using EventHandlerFn = status_t (*)(session_t session, event_type_t type, sessio
 
 /// One step of an asynchronous read (Backend::read_step, core::Session::read_step).
 struct ReadStep {
-  using time_point = std::chrono::steady_clock::time_point;
+  using time_point = std::chrono::steady_clock::time_point;  ///< the clock of the deadlines
   time_point deadline{};  ///< in: when the whole read gives up (time_point::max(): never)
   bool resumed = false;   ///< in: a later step of the same read (false: the read starts now)
   int wait_fd = -1;       ///< out: >= 0 when the read needs more input, the descriptor to wait for
