@@ -13,9 +13,10 @@
 // /proc/self/status, sampled by the main thread), the jobs parked in the reactor at once, and the
 // client's memory (VmHWM, and RSS per open session).
 //
-// Usage: async_many [instruments=1000] [seconds=3] [protocol=socket|vxi11]
+// Usage: async_many [instruments=1000] [seconds=3] [protocol=socket|vxi11|hislip]
 // (vxi11: the instruments are links of one VXI-11 server; every asynchronous read's device_read
-// waits for its reply in the reactor as a raw socket's read does.)
+// waits for its reply in the reactor as a raw socket's read does. hislip: sessions of one HiSLIP
+// server; each session's asynchronous channel is watched by the shared reactor, no thread each.)
 #include <cppvisa/cppvisa.hpp>
 #include <cppvisa/gateway.hpp>
 
@@ -138,8 +139,8 @@ int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 1000;
   const double seconds = argc > 2 ? std::atof(argv[2]) : 3.0;
   const std::string protocol = argc > 3 ? argv[3] : "socket";
-  if (protocol != "socket" && protocol != "vxi11") {
-    std::fprintf(stderr, "async_many: protocol '%s' is neither socket nor vxi11\n", protocol.c_str());
+  if (protocol != "socket" && protocol != "vxi11" && protocol != "hislip") {
+    std::fprintf(stderr, "async_many: protocol '%s' is not socket, vxi11 or hislip\n", protocol.c_str());
     return 2;
   }
   raise_open_file_limit();

@@ -1,7 +1,9 @@
 // Fuzz target for the HiSLIP decoders of both sides: the message stream fed in arbitrary chunks
 // (with timeouts in between), as the server reads it (whole messages bounded by its maximum, then
 // the typed parsers of client messages) and as the client reads it (headers, then payloads
-// streamed into small buffers, then the typed parsers of server messages).
+// streamed into small buffers, then the typed parsers of server messages), and as the client's
+// asynchronous channel reads it (MessageAssembler, fed in the same chunks: it must frame exactly
+// the messages the pulling stream frames).
 #include "hislip_fuzz_input.hpp"
 #include "protocols/hislip/hislip_wire.hpp"
 
@@ -9,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 using namespace cppvisa;
 using namespace cppvisa::hislip;
@@ -57,6 +60,39 @@ void client_side(std::span<const std::byte> data, std::size_t chunk, unsigned ti
   }
 }
 
+// The assembler's messages in the order the pulling stream gives them (which may stop one message
+// earlier: it reports the end of the input inside an oversized payload it is skipping).
+void async_side(std::span<const std::byte> data, std::size_t chunk) {
+  std::vector<Message> pulled;
+  {
+    FuzzInput input(data, chunk, 0);
+    MessageStream stream(input, 64);
+    Message m;
+    while (pulled.size() < 10000 && stream.next_message(m, 256, core::Deadline::never()) == status::SUCCESS)
+      pulled.push_back(m);
+  }
+  MessageAssembler assembler(256);
+  std::size_t index = 0;
+  Message m;
+  for (std::size_t at = 0; at < data.size() && index < pulled.size(); at += chunk) {
+    assembler.feed(data.subspan(at, std::min(chunk, data.size() - at)));
+    for (;;) {
+      auto next = assembler.next(m);
+      if (next != MessageAssembler::Next::message) break;
+      if (m.payload.size() > 256) __builtin_trap();  // the bound must hold
+      if (index < pulled.size()) {
+        const Message& p = pulled[index];
+        if (p.header.type != m.header.type || p.header.control != m.header.control ||
+            p.header.parameter != m.header.parameter || p.header.length != m.header.length ||
+            p.oversized != m.oversized || p.payload != m.payload)
+          __builtin_trap();
+      }
+      ++index;
+    }
+  }
+  if (index < pulled.size()) __builtin_trap();  // a message the stream framed and the assembler did not
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -66,5 +102,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::span<const std::byte> body(reinterpret_cast<const std::byte*>(data + 1), size - 1);
   server_side(body, chunk);
   client_side(body, chunk, timeout_every);
+  async_side(body, chunk);
   return 0;
 }

@@ -16,6 +16,8 @@
 #include "support/many_instruments.hpp"
 #include "support/served_gateway.hpp"
 
+#include "core/reactor.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -289,6 +291,22 @@ TEST(AsyncManyServed, VxiElevenInstrumentsEachAnswerTheirOwnQuery) {
   ManyServed served(100, "vxi11");
   auto names = served.names();
   ASSERT_EQ(names.size(), 100u);
+  each_answers_its_own_query(names);
+}
+
+TEST(AsyncManyServed, HislipInstrumentsEachAnswerTheirOwnQuery) {
+  // Each session's asynchronous channel is watched by the shared reactor (no thread each).
+  const std::size_t watching = cppvisa::core::Reactor::shared().watching();
+  ManyServed served(100, "hislip");
+  auto names = served.names();
+  ASSERT_EQ(names.size(), 100u);
+  {
+    ResourceManager rm("@native");
+    std::vector<std::unique_ptr<MessageBasedResource>> rs;
+    for (int i = 0; i < 20; ++i) rs.push_back(cppvisa::testing::open_lines(rm, names[i], 30000));
+    EXPECT_EQ(cppvisa::core::Reactor::shared().watching(), watching + 20);
+  }
+  EXPECT_EQ(cppvisa::core::Reactor::shared().watching(), watching);  // closed: watches gone
   each_answers_its_own_query(names);
 }
 

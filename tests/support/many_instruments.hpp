@@ -33,13 +33,16 @@ inline bool write_many_instruments(const std::string& path, int count) {
 }
 
 /// Gateway options serving the `count` instruments of the file over `protocol` ("vxi11": links
-/// of one VXI-11 server; otherwise raw socket, a port each), with limits that let one client
-/// (the test or benchmark) hold a link per instrument, and a core and an abort channel each.
+/// of one VXI-11 server; "hislip": sessions of one HiSLIP server; otherwise raw socket, a port
+/// each), with limits that let one client (the test or benchmark) hold a link or session per
+/// instrument, with its two connections (VXI-11: core and abort; HiSLIP: both channels).
 inline GatewayOptions many_instruments_options(int count, const std::string& protocol) {
   GatewayOptions o;
   for (int i = 0; i < count; ++i) o.resources.push_back(many_name(i));
   if (protocol == "vxi11") o.vxi11 = GatewayAddress{};
+  else if (protocol == "hislip") o.hislip = GatewayAddress{};
   else o.socket = GatewayAddress{};
+  o.max_hislip_sessions = static_cast<std::size_t>(count) + 8;
   o.max_links_per_client = static_cast<std::size_t>(count) + 8;
   o.max_connections = o.max_connections_per_client = 2 * static_cast<std::size_t>(count) + 8;
   return o;

@@ -177,6 +177,101 @@ TEST(HislipWire, BadPrologueIsAFormatError) {
   EXPECT_EQ(stream.next_header(h, core::Deadline::never()), status::ERROR_INV_FMT);
 }
 
+// ---- MessageAssembler (the client's asynchronous channel, read without waiting) ----
+
+// Feeds `bytes` in chunks of `chunk` bytes and collects every message as it becomes whole.
+std::vector<Message> assemble(const std::vector<std::byte>& bytes, std::size_t chunk, std::uint64_t max_payload,
+                              bool* bad = nullptr) {
+  MessageAssembler a(max_payload);
+  std::vector<Message> out;
+  for (std::size_t i = 0; i < bytes.size(); i += chunk) {
+    a.feed(std::span(bytes).subspan(i, std::min(chunk, bytes.size() - i)));
+    Message m;
+    for (;;) {
+      auto next = a.next(m);
+      if (next == MessageAssembler::Next::more) break;
+      if (next == MessageAssembler::Next::bad_header) {
+        if (bad) *bad = true;
+        return out;
+      }
+      out.push_back(m);
+    }
+  }
+  return out;
+}
+
+TEST(HislipWire, AssemblerGivesTheSameMessagesWhateverTheChunks) {
+  std::vector<std::byte> all;
+  for (auto& part : {message(make_header(MessageType::async_lock_response, 1), ""),
+                     message(make_header(MessageType::error, 4), "message too large"),
+                     message(make_header(MessageType::async_service_request, 0x50), ""),
+                     message(make_header(MessageType::async_status_response, 0x10), std::string(300, 's'))})
+    all.insert(all.end(), part.begin(), part.end());
+  for (std::size_t chunk : {1u, 2u, 15u, 16u, 17u, 33u, 4096u}) {
+    SCOPED_TRACE(chunk);
+    auto got = assemble(all, chunk, 4096);
+    ASSERT_EQ(got.size(), 4u);
+    EXPECT_TRUE(got[0].header.is(MessageType::async_lock_response));
+    EXPECT_EQ(got[1].text(), "message too large");
+    EXPECT_EQ(got[2].header.control, 0x50);
+    EXPECT_EQ(got[3].payload.size(), 300u);
+    EXPECT_FALSE(got[3].oversized);
+  }
+}
+
+TEST(HislipWire, AssemblerSkipsAnOversizedPayloadAsItArrives) {
+  auto big = message(make_header(MessageType::async_status_response, 0, 1), std::string(5000, 'x'));
+  auto small = message(make_header(MessageType::async_lock_response, 1, 3), "");
+  big.insert(big.end(), small.begin(), small.end());
+  for (std::size_t chunk : {1u, 7u, 1000u, 8192u}) {
+    SCOPED_TRACE(chunk);
+    auto got = assemble(big, chunk, 4096);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_TRUE(got[0].oversized);  // said at its header, its payload never stored
+    EXPECT_TRUE(got[0].payload.empty());
+    EXPECT_EQ(got[0].header.length, 5000u);
+    EXPECT_TRUE(got[1].header.is(MessageType::async_lock_response));
+    EXPECT_EQ(got[1].header.parameter, 3u);
+  }
+}
+
+TEST(HislipWire, AssemblerHoldsAPartialMessageUntilTheRestComes) {
+  auto a = message(make_header(MessageType::async_remote_local_response, 0, 9), "ab");
+  MessageAssembler as(4096);
+  Message m;
+  as.feed(std::span(a).first(17));
+  EXPECT_EQ(as.next(m), MessageAssembler::Next::more);
+  as.feed(std::span(a).subspan(17));
+  ASSERT_EQ(as.next(m), MessageAssembler::Next::message);
+  EXPECT_EQ(m.text(), "ab");
+  EXPECT_EQ(as.next(m), MessageAssembler::Next::more);
+  EXPECT_TRUE(as.take_buffered().empty());
+}
+
+TEST(HislipWire, AssemblerHandsOverTheBytesPastAMessage) {
+  auto a = message(make_header(MessageType::async_start_tls_response, 1), "");
+  auto hello = byte_vector("\x16\x03\x01 handshake");
+  a.insert(a.end(), hello.begin(), hello.end());
+  MessageAssembler as(4096);
+  as.feed(a);
+  Message m;
+  ASSERT_EQ(as.next(m), MessageAssembler::Next::message);
+  EXPECT_EQ(as.take_buffered(), hello);
+}
+
+TEST(HislipWire, AssemblerRefusesABadPrologueForGood) {
+  bool bad = false;
+  auto got = assemble(byte_vector("GET / HTTP/1.1\r\n\r\n"), 4, 4096, &bad);
+  EXPECT_TRUE(bad);
+  EXPECT_TRUE(got.empty());
+  MessageAssembler as(4096);
+  as.feed(byte_vector("XXXXXXXXXXXXXXXXXXXX"));
+  Message m;
+  EXPECT_EQ(as.next(m), MessageAssembler::Next::bad_header);
+  as.feed(message(make_header(MessageType::async_lock_response, 1), ""));
+  EXPECT_EQ(as.next(m), MessageAssembler::Next::bad_header);
+}
+
 TEST(HislipWire, InitializeParsing) {
   Message m;
   m.header = make_header(MessageType::initialize, 0, initialize_parameter(0x0100, "CV"));

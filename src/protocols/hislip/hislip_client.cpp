@@ -2,6 +2,7 @@
 
 #include "core/error_detail.hpp"
 #include "core/log.hpp"
+#include "core/reactor.hpp"
 #include "protocols/hislip/hislip_channel.hpp"
 
 #include <fmt/format.h>
@@ -274,7 +275,14 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
     return fail(core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP asynchronous channel"));
   async_.socket().set_nodelay(true);
   async_.socket().set_keepalive(true);
-  async_thread_ = std::thread([this] { async_reader(); });
+  async_in_ = MessageAssembler(max_async_payload);
+  {
+    std::lock_guard lock(mutex_);
+    async_closing_ = false;
+    tls_switch_pending_ = false;
+    tls_read_ahead_.clear();
+  }
+  arm_async_reader();
   Header reply;
   status_t st = async_request(make_header(MessageType::async_initialize, 0, session_id_), {},
                               MessageType::async_initialize_response, reply, deadline);
@@ -313,7 +321,7 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
 void Client::close() {
   sync_.shutdown();
   async_.shutdown();
-  if (async_thread_.joinable()) async_thread_.join();
+  stop_async_reader();
   source_.reset();
   sync_stream_.reset();
   sync_input_.reset();
@@ -411,105 +419,154 @@ status_t Client::wait_interrupted_pair(core::Deadline deadline) {
                                        "nothing may be sent until it does (IVI-6.1 §6.10)");
 }
 
-void Client::async_reader() {
-  LinkInput input(async_);
-  MessageStream stream(input, 4096);
+// ---- the asynchronous channel, read in core::Reactor::shared()'s callbacks ----
+//
+// No thread per session: the channel's socket is watched by the process-wide reactor (one thread
+// for every session), and a callback reads what has arrived, hands whole messages on and watches
+// again. A watch fires once, so one callback at a time touches async_in_. A server that trickles
+// a message holds no thread (MessageAssembler keeps the partial message).
+
+void Client::arm_async_reader() {
+  std::lock_guard lock(mutex_);
+  if (async_closing_ || lost_) return;
+  async_watch_ = core::Reactor::shared().watch(async_.socket().fd(), core::Deadline::never(),
+                                               [this](core::Reactor::Fired) { on_async_readable(); });
+}
+
+void Client::stop_async_reader() {
+  std::uint64_t watch = 0;
+  {
+    std::lock_guard lock(mutex_);
+    async_closing_ = true;
+    watch = std::exchange(async_watch_, 0);
+  }
+  if (watch != 0) core::Reactor::shared().cancel(watch);
+  core::Reactor::shared().quiesce();  // a callback on its way has returned: none comes after
+}
+
+void Client::on_async_readable() {
+  std::array<std::byte, 4096> chunk;
   Message m;
   for (;;) {
-    status_t st = stream.next_message(m, max_async_payload, core::Deadline::never());
-    if (st == status::ERROR_INV_FMT) {
-      fatal_to_server(fatal::bad_header, "poorly formed message header");
-      return;
-    }
+    std::size_t n = 0;
+    // What has arrived, no waiting (through TLS while it is on: records already decrypted too).
+    status_t st = async_.recv_some(chunk, core::Deadline::after_ms(0), n);
+    if (st == status::ERROR_TMO) break;
     if (st != status::SUCCESS) {
       connection_lost();
       return;
     }
-    if (m.header.is(MessageType::fatal_error)) {
-      std::string_view text = m.text();
-      fatal_from_server(m.header.control, text.substr(0, max_error_text));
-      return;
-    }
-    if (m.oversized) {  // longer than any asynchronous message we take: Error 4, skipped
-      std::lock_guard send(async_send_mutex_);
-      send_message(async_, make_header(MessageType::error, error::message_too_large),
-                   std::string_view("message too large"), core::Deadline::after_ms(1000));
-      continue;
-    }
-    if (m.header.is(MessageType::async_service_request)) {
-      std::function<void(std::uint8_t)> handler;
-      {
-        std::lock_guard lock(mutex_);
-        handler = srq_handler_;
+    async_in_.feed(std::span(chunk).first(n));
+    for (;;) {
+      auto next = async_in_.next(m);
+      if (next == MessageAssembler::Next::more) break;
+      if (next == MessageAssembler::Next::bad_header) {
+        fatal_to_server(fatal::bad_header, "poorly formed message header");
+        return;
       }
-      if (handler) handler(m.header.control);
-      continue;
+      if (handle_async_message(m) == AsyncStep::stop) return;
     }
-    if (m.header.is(MessageType::async_interrupted)) {
-      {
-        std::lock_guard lock(mutex_);
-        if (sync_interrupts_ > 0)
-          --sync_interrupts_;  // Interrupted came first: sending may resume
-        else
-          ++async_interrupts_;  // sync Data is the interrupted response's until Interrupted
-      }
-      changed_.notify_all();
-      continue;
-    }
-    if (!is_async_answer(m.header.type)) {
-      refuse_message(m.header, true, core::Deadline::after_ms(1000));
-      continue;
-    }
-    bool tls_broken = false;
-    if ((m.header.is(MessageType::async_start_tls_response) || m.header.is(MessageType::async_end_tls_response)) &&
-        m.header.control == 1) {
-      // The server switches right after its response: so does this channel, before anything
-      // else is read from it (the requester learns the outcome with the response).
-      std::shared_ptr<net::TlsContext> context;
-      core::Deadline deadline = core::Deadline::never();
-      {
-        std::lock_guard lock(mutex_);
-        context = tls_context_;
-        deadline = tls_deadline_;
-      }
-      std::string why;
-      status_t tls_st = status::ERROR_IO;
-      if (m.header.is(MessageType::async_end_tls_response))
-        tls_st = async_.end_tls(deadline, why);
-      else if (context)
-        tls_st = async_.start_tls(*context, stream.take_buffered(), deadline, why);
-      else
-        why = "AsyncStartTLSResponse without a request";
-      {
-        std::lock_guard lock(mutex_);
-        async_tls_status_ = tls_st;
-        async_tls_error_ = why;
-      }
-      tls_broken = tls_st != status::SUCCESS;
-    }
+  }
+  arm_async_reader();
+}
+
+Client::AsyncStep Client::handle_async_message(Message& m) {
+  if (m.header.is(MessageType::fatal_error)) {
+    std::string_view text = m.text();
+    fatal_from_server(m.header.control, text.substr(0, max_error_text));
+    return AsyncStep::stop;
+  }
+  if (m.oversized) {  // longer than any asynchronous message we take: Error 4, skipped
+    std::lock_guard send(async_send_mutex_);
+    send_message(async_, make_header(MessageType::error, error::message_too_large),
+                 std::string_view("message too large"), core::Deadline::after_ms(1000));
+    return AsyncStep::go_on;
+  }
+  if (m.header.is(MessageType::async_service_request)) {
+    std::function<void(std::uint8_t)> handler;
     {
       std::lock_guard lock(mutex_);
-      if (!owed_.empty()) {
-        const bool late = m.header.is(owed_.front()) || m.header.is(MessageType::error);
-        owed_.pop_front();
-        // Late: the answer to a request that timed out, dropped. Otherwise the answer to a later
-        // request: the server skipped the owed ones, and owes nothing more.
-        if (late) {
-          // A device clear is always acknowledged; a server whose device could not be cleared
-          // says so in an Error right after (cppvisa's does): that one is late too.
-          if (m.header.is(MessageType::async_device_clear_acknowledge)) owed_.push_front(MessageType::error);
-          continue;
-        }
-        owed_.clear();
+      handler = srq_handler_;
+    }
+    if (handler) handler(m.header.control);  // queues the event (core::EventQueue): short
+    return AsyncStep::go_on;
+  }
+  if (m.header.is(MessageType::async_interrupted)) {
+    {
+      std::lock_guard lock(mutex_);
+      if (sync_interrupts_ > 0)
+        --sync_interrupts_;  // Interrupted came first: sending may resume
+      else
+        ++async_interrupts_;  // sync Data is the interrupted response's until Interrupted
+    }
+    changed_.notify_all();
+    return AsyncStep::go_on;
+  }
+  if (!is_async_answer(m.header.type)) {
+    refuse_message(m.header, true, core::Deadline::after_ms(1000));
+    return AsyncStep::go_on;
+  }
+  // The server switches TLS on or off right after a positive AsyncStartTLS/AsyncEndTLSResponse
+  // (IVI-6.1 2.0 §3.9): nothing more may be read from this channel until the requester, waiting
+  // for this response, has switched it too (switch_async_tls). The bytes already received past the
+  // response are the start of the handshake (start) or data sent before close_notify (end).
+  const bool tls_switch = (m.header.is(MessageType::async_start_tls_response) ||
+                           m.header.is(MessageType::async_end_tls_response)) &&
+                          m.header.control == 1;
+  bool late = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!owed_.empty()) {
+      // Late: the answer to a request that timed out, dropped. Otherwise the answer to a later
+      // request: the server skipped the owed ones, and owes nothing more.
+      late = m.header.is(owed_.front()) || m.header.is(MessageType::error);
+      owed_.pop_front();
+      if (!late) owed_.clear();
+      // A device clear is always acknowledged; a server whose device could not be cleared says
+      // so in an Error right after (cppvisa's does): that one is late too.
+      if (late && m.header.is(MessageType::async_device_clear_acknowledge)) owed_.push_front(MessageType::error);
+    }
+    if (late && !tls_switch) return AsyncStep::go_on;
+    if (late) {
+      // Its requester gave up: nobody switches this channel, which the server has switched.
+      if (lost_reason_.empty())
+        lost_reason_ = fmt::format("HiSLIP: {} came after its request timed out; the asynchronous channel "
+                                   "is out of step with the server",
+                                   message_type_name(m.header.type));
+    } else {
+      if (tls_switch) {
+        tls_switch_pending_ = true;
+        tls_read_ahead_ = async_in_.take_buffered();
       }
       if (responses_.size() < 64) responses_.emplace_back(m.header, std::move(m.payload));
     }
-    changed_.notify_all();
-    if (tls_broken) {  // the channel is out of step with the server: nothing more can be read
-      connection_lost();
-      return;
-    }
   }
+  if (late) {
+    connection_lost();
+    return AsyncStep::stop;
+  }
+  changed_.notify_all();
+  // After a TLS switch the requester switches the channel, then watches it again.
+  return tls_switch ? AsyncStep::stop : AsyncStep::go_on;
+}
+
+status_t Client::switch_async_tls(const net::TlsContext* context, core::Deadline deadline) {
+  std::vector<std::byte> read_ahead;
+  {
+    std::lock_guard lock(mutex_);
+    if (!tls_switch_pending_) return lost_ ? lost_status_locked() : core::fail(status::ERROR_IO, "HiSLIP: no TLS switch pending");
+    tls_switch_pending_ = false;
+    read_ahead = std::move(tls_read_ahead_);
+    tls_read_ahead_.clear();
+  }
+  std::string why;
+  status_t st = context ? async_.start_tls(*context, read_ahead, deadline, why) : async_.end_tls(deadline, why);
+  if (st != status::SUCCESS) {
+    connection_lost();
+    return core::fail(context ? st : status::ERROR_CONN_LOST, "HiSLIP asynchronous channel: " + why);
+  }
+  arm_async_reader();
+  return status::SUCCESS;
 }
 
 status_t Client::async_request(const Header& request, std::span<const std::byte> payload, MessageType expected,
@@ -762,6 +819,21 @@ status_t Client::set_max_message_size(std::uint64_t size, core::Deadline deadlin
 
 // ---- secure connection (IVI-6.1 2.0) ----
 
+status_t Client::tls_switch_request(MessageType request, MessageType answer, Header& reply, core::Deadline deadline) {
+  for (int attempt = 0;; ++attempt) {
+    std::uint8_t flag = take_rmt_flag();
+    auto last_received = encode_u32(last_received_id_);
+    status_t st = async_request(make_header(request, flag, last_sent_id_), last_received, answer, reply, deadline);
+    if (st != status::SUCCESS) {
+      if (flag) rmt_pending_ = true;
+      return st;
+    }
+    if (reply.control != 0 || attempt > 0) return status::SUCCESS;
+    // Busy: data still on its way. IVI-6.1 §3.9: a device clear empties the channels, then again.
+    if (status_t c = clear(deadline); c != status::SUCCESS) return c;
+  }
+}
+
 status_t Client::start_tls(core::Deadline deadline) {
   if (!is_open()) return status::ERROR_CONN_LOST;
   if (version_ < version_2_0 || !secure_capable_)
@@ -775,42 +847,13 @@ status_t Client::start_tls(core::Deadline deadline) {
   std::string why;
   auto context = net::TlsContext::client(config, st, why);
   if (!context) return core::fail(st, why);
-  {
-    std::lock_guard lock(mutex_);
-    tls_context_ = context;
-    tls_deadline_ = deadline;
-    async_tls_status_ = status::ERROR_IO;
-    async_tls_error_ = "no handshake";
-  }
-  for (int attempt = 0;; ++attempt) {
-    Header reply;
-    std::uint8_t flag = take_rmt_flag();
-    auto last_received = encode_u32(last_received_id_);
-    st = async_request(make_header(MessageType::async_start_tls, flag, last_sent_id_), last_received,
-                       MessageType::async_start_tls_response, reply, deadline);
-    if (st != status::SUCCESS) {
-      if (flag) rmt_pending_ = true;
-      return st;
-    }
-    if (reply.control == 0 && attempt == 0) {
-      // Busy: data still on its way. §3.9: a device clear empties the channels, then again.
-      if (status_t c = clear(deadline); c != status::SUCCESS) return c;
-      continue;
-    }
-    if (reply.control != 1)
-      return core::fail(status::ERROR_IO, fmt::format("HiSLIP server refused AsyncStartTLS ({})",
-                                                      reply.control == 0 ? "busy" : "error"));
-    break;
-  }
-  {
-    std::lock_guard lock(mutex_);
-    st = async_tls_status_;
-    why = async_tls_error_;
-  }
-  if (st != status::SUCCESS) {
-    connection_lost();
-    return core::fail(st, "HiSLIP asynchronous channel: " + why);
-  }
+  Header reply;
+  st = tls_switch_request(MessageType::async_start_tls, MessageType::async_start_tls_response, reply, deadline);
+  if (st != status::SUCCESS) return st;
+  if (reply.control != 1)
+    return core::fail(status::ERROR_IO, fmt::format("HiSLIP server refused AsyncStartTLS ({})",
+                                                    reply.control == 0 ? "busy" : "error"));
+  if (st = switch_async_tls(context.get(), deadline); st != status::SUCCESS) return st;
   std::size_t sent = 0;
   st = send_message(sync_, make_header(MessageType::start_tls), {}, deadline, nullptr, &sent);
   if (st != status::SUCCESS) {
@@ -831,39 +874,14 @@ status_t Client::end_tls(core::Deadline deadline) {
   if (!sync_.encrypted() && !async_.encrypted()) return status::SUCCESS;
   if (encryption_mandatory_)
     return core::fail(status::ERROR_NSUP_OPER, "HiSLIP server made encryption mandatory: it cannot be ended");
-  {
-    std::lock_guard lock(mutex_);
-    tls_deadline_ = deadline;
-    async_tls_status_ = status::ERROR_IO;
-    async_tls_error_ = "no close";
-  }
   Header reply;
-  status_t st = status::SUCCESS;
-  for (int attempt = 0;; ++attempt) {
-    std::uint8_t flag = take_rmt_flag();
-    auto last_received = encode_u32(last_received_id_);
-    st = async_request(make_header(MessageType::async_end_tls, flag, last_sent_id_), last_received,
-                       MessageType::async_end_tls_response, reply, deadline);
-    if (st != status::SUCCESS) {
-      if (flag) rmt_pending_ = true;
-      return st;
-    }
-    if (reply.control != 0 || attempt > 0) break;
-    if (status_t c = clear(deadline); c != status::SUCCESS) return c;  // busy: as for AsyncStartTLS
-  }
+  status_t st = tls_switch_request(MessageType::async_end_tls, MessageType::async_end_tls_response, reply, deadline);
+  if (st != status::SUCCESS) return st;
   if (reply.control != 1)
     return core::fail(reply.control == 3 ? status::ERROR_NSUP_OPER : status::ERROR_IO,
                       fmt::format("HiSLIP server refused AsyncEndTLS ({})", reply.control == 0 ? "busy" : "error"));
+  if (st = switch_async_tls(nullptr, deadline); st != status::SUCCESS) return st;
   std::string why;
-  {
-    std::lock_guard lock(mutex_);
-    st = async_tls_status_;
-    why = async_tls_error_;
-  }
-  if (st != status::SUCCESS) {
-    connection_lost();
-    return core::fail(status::ERROR_CONN_LOST, "HiSLIP asynchronous channel: " + why);
-  }
   std::size_t sent = 0;
   st = send_message(sync_, make_header(MessageType::end_tls), {}, deadline, nullptr, &sent);
   if (st == status::SUCCESS) st = sync_.end_tls(deadline, why);

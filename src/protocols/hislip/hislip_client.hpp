@@ -9,8 +9,9 @@
 // - reads: Data/DataEnd payloads go straight into the caller's buffer; DataEnd carries END;
 //   synchronized mode validates MessageIDs (stale answers to an earlier, timed-out query are
 //   dropped) and sets RMT-delivered on the first message after a response was delivered;
-// - a dedicated thread reads the async channel: responses are matched to the request waiting for
-//   them, AsyncServiceRequest calls the service-request handler;
+// - the async channel is read by the process-wide core::Reactor (one thread for every session, no
+//   thread per session): responses are matched to the request waiting for them,
+//   AsyncServiceRequest calls the service-request handler;
 // - a peer that goes away (or a FatalError) makes every call return ERROR_CONN_LOST.
 // Thread safety: one sync operation at a time (the session's io mutex); async requests are
 // serialised internally and may run while another thread reads.
@@ -29,7 +30,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 namespace cppvisa::hislip {
 
@@ -135,7 +135,9 @@ class Client {
   /// The mechanism of the last successful authentication ("" if none).
   const std::string& sasl_mechanism() const noexcept { return sasl_mechanism_; }
 
-  /// Called (on the async reader thread) with the status byte of each AsyncServiceRequest.
+  /// Called (on the shared reactor's thread, which reads every session's asynchronous channel:
+  /// the handler must be short and must not call this client) with the status byte of each
+  /// AsyncServiceRequest.
   void set_service_request_handler(std::function<void(std::uint8_t stb)> handler);
 
   std::uint16_t session_id() const noexcept { return session_id_; }
@@ -153,7 +155,15 @@ class Client {
   struct Response;
   status_t async_request(const Header& request, std::span<const std::byte> payload, MessageType expected,
                          Header& reply, core::Deadline deadline, std::vector<std::byte>* reply_payload = nullptr);
-  void async_reader();
+  // The asynchronous channel, read in core::Reactor::shared()'s callbacks (hislip_client.cpp).
+  enum class AsyncStep { go_on, stop };
+  void arm_async_reader();   // watches the channel once more (not once closing or lost)
+  void stop_async_reader();  // no reader callback runs once it returns
+  void on_async_readable();  // reads what arrived, handles whole messages, watches again
+  AsyncStep handle_async_message(Message& m);
+  /// The requester's side of a TLS switch on the asynchronous channel, after a positive
+  /// AsyncStartTLSResponse (`context`) or AsyncEndTLSResponse (nullptr); then reads it again.
+  status_t switch_async_tls(const net::TlsContext* context, core::Deadline deadline);
   void connection_lost();
   /// ERROR_CONN_LOST with the reason recorded as the error detail (mutex_ held / not held).
   status_t lost_status_locked() const;
@@ -173,6 +183,9 @@ class Client {
   void sync_interrupted();
   status_t wait_interrupted_pair(core::Deadline deadline);
   std::uint8_t take_rmt_flag();
+  // AsyncStartTLS/AsyncEndTLS with the RMT-delivered flag; a "busy" answer (control 0) is met once
+  // with a device clear and the request made again. `reply` is the last answer.
+  status_t tls_switch_request(MessageType request, MessageType answer, Header& reply, core::Deadline deadline);
   void drop_responses();  // synchronized mode: a new message makes unread responses stale
 
   Options options_;
@@ -183,7 +196,7 @@ class Client {
   std::unique_ptr<MessageStream> sync_stream_;
   std::unique_ptr<SyncSource> source_;
   core::MessageReader reader_;
-  std::thread async_thread_;
+  MessageAssembler async_in_{max_async_payload};  // the reader callback's (one at a time)
 
   std::uint16_t session_id_ = 0;
   std::uint16_t version_ = 0;
@@ -202,7 +215,7 @@ class Client {
   bool rmt_pending_ = false;  // a DataEnd was delivered: the next flag-carrying message says so
   std::optional<bool> requested_overlap_;  // the mode the next device clear asks for
 
-  // Shared with the async reader thread.
+  // Shared with the asynchronous channel's reader (reactor callbacks).
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::pair<Header, std::vector<std::byte>>> responses_;
@@ -214,11 +227,12 @@ class Client {
   std::string lost_reason_;  // why, for the error detail of every later call
   int async_interrupts_ = 0;  // AsyncInterrupted received, Interrupted not yet: sync Data is dropped
   int sync_interrupts_ = 0;   // Interrupted received, AsyncInterrupted not yet: nothing is sent
-  // TLS on the asynchronous channel starts/ends on the reader thread, right after the response.
-  std::shared_ptr<net::TlsContext> tls_context_;
-  core::Deadline tls_deadline_ = core::Deadline::never();
-  status_t async_tls_status_ = status::SUCCESS;
-  std::string async_tls_error_;
+  std::uint64_t async_watch_ = 0;  // the reactor watch of the asynchronous channel
+  bool async_closing_ = false;     // close(): no more watches
+  // A positive AsyncStartTLS/AsyncEndTLSResponse was read: the reader stopped, the requester
+  // switches the channel (with the bytes read past the response) and restarts it.
+  bool tls_switch_pending_ = false;
+  std::vector<std::byte> tls_read_ahead_;
   bool overlap_ = false;
   std::uint64_t server_max_ = 1u << 20;
   std::uint64_t our_max_ = 1u << 20;

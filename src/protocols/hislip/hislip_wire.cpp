@@ -328,4 +328,61 @@ status_t MessageStream::next_message(Message& m, std::uint64_t max_payload, core
   return status::SUCCESS;
 }
 
+// ---- MessageAssembler ----
+
+void MessageAssembler::feed(std::span<const std::byte> bytes) {
+  if (broken_) return;
+  // Skip what belongs to an oversized payload before it is stored.
+  if (skip_ > 0 && begin_ == buffer_.size()) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(skip_, bytes.size()));
+    skip_ -= n;
+    bytes = bytes.subspan(n);
+  }
+  if (begin_ == buffer_.size()) {
+    buffer_.clear();
+    begin_ = 0;
+  } else if (begin_ > 0) {
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(begin_));
+    begin_ = 0;
+  }
+  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+}
+
+MessageAssembler::Next MessageAssembler::next(Message& m) {
+  if (broken_) return Next::bad_header;
+  if (skip_ > 0) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(skip_, buffer_.size() - begin_));
+    begin_ += n;
+    skip_ -= n;
+    if (skip_ > 0) return Next::more;
+  }
+  const std::size_t avail = buffer_.size() - begin_;
+  if (avail < header_size) return Next::more;
+  Header h;
+  if (!decode_header(std::span<const std::byte, header_size>(buffer_.data() + begin_, header_size), h)) {
+    broken_ = true;
+    return Next::bad_header;
+  }
+  m.header = h;
+  m.payload.clear();
+  m.oversized = h.length > max_payload_;
+  if (m.oversized) {
+    begin_ += header_size;
+    skip_ = h.length;
+    return Next::message;
+  }
+  if (avail - header_size < h.length) return Next::more;
+  const auto first = buffer_.begin() + static_cast<std::ptrdiff_t>(begin_ + header_size);
+  m.payload.assign(first, first + static_cast<std::ptrdiff_t>(h.length));
+  begin_ += header_size + static_cast<std::size_t>(h.length);
+  return Next::message;
+}
+
+std::vector<std::byte> MessageAssembler::take_buffered() {
+  std::vector<std::byte> out(buffer_.begin() + static_cast<std::ptrdiff_t>(begin_), buffer_.end());
+  buffer_.clear();
+  begin_ = 0;
+  return out;
+}
+
 }  // namespace cppvisa::hislip

@@ -280,4 +280,36 @@ class MessageStream {
   std::uint64_t payload_left_ = 0;
 };
 
+/// Assembles messages from bytes as they arrive, for a reader that must never wait for the rest of
+/// a message: the client's asynchronous channel is read in core::Reactor callbacks, where a server
+/// that trickles a message must hold no thread. Hand-written beside MessageStream (which pulls from
+/// a blocking input) because it is the same small framing turned inside out.
+/// Memory: the bytes of one partial message (at most header_size + max_payload) plus what the
+/// last feed() brought; a payload longer than `max_payload` is skipped as it arrives, never stored.
+class MessageAssembler {
+ public:
+  explicit MessageAssembler(std::uint64_t max_payload) : max_payload_(max_payload) {}
+
+  /// What next() found.
+  enum class Next {
+    message,     ///< `m` holds the next message (oversized: header only, its payload is skipped)
+    more,        ///< no whole message yet: feed() more bytes
+    bad_header,  ///< the prologue is not "HS": the stream is out of step (FatalError 1, close)
+  };
+  /// Takes bytes received from the channel.
+  void feed(std::span<const std::byte> bytes);
+  /// The next whole message, in order. After bad_header every later call says bad_header too.
+  Next next(Message& m);
+  /// Takes the bytes received past the last message returned (the start of a TLS handshake that
+  /// followed AsyncStartTLSResponse). Only between messages, with no oversized payload being skipped.
+  std::vector<std::byte> take_buffered();
+
+ private:
+  std::uint64_t max_payload_;
+  std::vector<std::byte> buffer_;
+  std::size_t begin_ = 0;   // buffer_[begin_, size) not consumed yet
+  std::uint64_t skip_ = 0;  // payload bytes of an oversized message still to drop
+  bool broken_ = false;
+};
+
 }  // namespace cppvisa::hislip
