@@ -123,7 +123,9 @@ TEST_P(Locks, NestedCountsAndTheDeviceLockFollowThem) {
   EXPECT_EQ(run(*a, "unlock").status, VI_SUCCESS_NESTED_EXCLUSIVE);
   // Still held (one level left): also at the instrument.
   EXPECT_EQ(other->run("lock excl 0").status, device_locks() ? VI_ERROR_RSRC_LOCKED : VI_SUCCESS);
-  if (!device_locks()) EXPECT_EQ(other->run("unlock").status, VI_SUCCESS);
+  if (!device_locks()) {
+    EXPECT_EQ(other->run("unlock").status, VI_SUCCESS);
+  }
   EXPECT_EQ(run(*a, "unlock").status, VI_SUCCESS);
   EXPECT_EQ(run(*a, "unlock").status, VI_ERROR_SESN_NLOCKED);
   EXPECT_EQ(other->run("lock excl 0").status, VI_SUCCESS);  // released at the instrument
@@ -136,7 +138,9 @@ TEST_P(Locks, NestedCountsAndTheDeviceLockFollowThem) {
   // HiSLIP: the exclusive lock keeps out even the key's sharers; VXI-11 and raw socket carry no
   // shared lock, so another process's shared lock is its own.
   EXPECT_EQ(other->run("lock shared 0 nest").status, shared_device_locks() ? VI_ERROR_RSRC_LOCKED : VI_SUCCESS);
-  if (!shared_device_locks()) EXPECT_EQ(other->run("unlock").status, VI_SUCCESS);
+  if (!shared_device_locks()) {
+    EXPECT_EQ(other->run("unlock").status, VI_SUCCESS);
+  }
   EXPECT_EQ(run(*a, "unlock").status, VI_SUCCESS_NESTED_SHARED);  // the exclusive level went
   if (shared_device_locks()) {
     // The instrument's exclusive lock went with it: the key shares again.
