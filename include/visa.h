@@ -468,6 +468,13 @@ ViStatus _VI_FUNC  viPxiReserveTriggers(ViSession vi, ViInt16 cnt, ViAInt16 trig
 #define VI_ATTR_TCPIP_SERVER_CERT                    (0xBFFF0276UL)
 #define VI_ATTR_TCPIP_SERVER_CERT_SIZE               (0x3FFF0277UL)
 #define VI_ATTR_TCPIP_HISLIP_ENCRYPTION_EN           (0x3FFF0304UL)
+#define VI_ATTR_CPPVISA_TLS_VERIFY_EN                (0x3FFF0380UL)
+#define VI_ATTR_CPPVISA_SASL_AUTHENTICATED           (0x3FFF0381UL)
+#define VI_ATTR_CPPVISA_TLS_CA_FILE                  (0xBFFF0380UL)
+#define VI_ATTR_CPPVISA_TLS_FINGERPRINT              (0xBFFF0381UL)
+#define VI_ATTR_CPPVISA_SASL_MECHANISM               (0xBFFF0382UL)
+#define VI_ATTR_CPPVISA_SASL_USER                    (0xBFFF0383UL)
+#define VI_ATTR_CPPVISA_SASL_PASSWORD                (0xBFFF0384UL)
 #define VI_ATTR_SYNC_MXI_ALLOW_EN                    (0x3FFF0161UL)
 
 /*- Attributes (platform dependent size) ------------------------------------*/

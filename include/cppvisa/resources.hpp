@@ -58,9 +58,42 @@ class CPPVISA_API ControlRenResource : public MessageBasedResource {
 };
 
 /// TCPIP INSTR (VXI-11 and HiSLIP).
+///
+/// HiSLIP 2.0 secure connections and authentication (docs/hislip.md, "Attributes for certificate
+/// checks and credentials"): the accessors below read and write VI_ATTR_TCPIP_HISLIP_ENCRYPTION_EN
+/// and cppvisa's VI_ATTR_CPPVISA_TLS_* / VI_ATTR_CPPVISA_SASL_* attributes, which start with the
+/// values open used (resource options, credentials file). On a VXI-11 session they throw
+/// VisaIOError (VI_ERROR_NSUP_ATTR).
 class CPPVISA_API TCPIPInstrument : public ControlRenResource {
  public:
   std::string_view class_name() const noexcept override { return "TCPIPInstrument"; }
+  /// VI_ATTR_TCPIP_HISLIP_ENCRYPTION_EN: both HiSLIP channels are encrypted.
+  bool encrypted() const;
+  /// Sets VI_ATTR_TCPIP_HISLIP_ENCRYPTION_EN. On: TLS with the certificate checks set now
+  /// (tls_ca_file(), tls_fingerprint(), tls_verify()), then authentication with the credentials of
+  /// set_sasl_credentials() when they changed since the last one (IVI-6.1 2.0 §3.9). @throws
+  /// VisaIOError: VI_ERROR_SERVER_CERT_* (the connection is then lost), VI_ERROR_NPERMISSION
+  /// (credentials refused; the connection stays encrypted), VI_ERROR_NSUP_OPER (no TLS at the server).
+  void set_encryption(bool on);
+  std::string tls_ca_file() const;  ///< VI_ATTR_CPPVISA_TLS_CA_FILE ("" = the system trust store)
+  /// Sets VI_ATTR_CPPVISA_TLS_CA_FILE. @throws VisaIOError VI_ERROR_FILE_ACCESS when it cannot be read.
+  void set_tls_ca_file(const std::string& pem_file);
+  std::string tls_fingerprint() const;  ///< VI_ATTR_CPPVISA_TLS_FINGERPRINT ("" = no pin)
+  /// Sets VI_ATTR_CPPVISA_TLS_FINGERPRINT (SHA-256, hex, ':' allowed). @throws VisaIOError
+  /// VI_ERROR_INV_SETUP when malformed.
+  void set_tls_fingerprint(const std::string& sha256);
+  bool tls_verify() const;  ///< VI_ATTR_CPPVISA_TLS_VERIFY_EN
+  /// Sets VI_ATTR_CPPVISA_TLS_VERIFY_EN (off: any certificate, for self-signed bench instruments).
+  void set_tls_verify(bool on);
+  /// Sets VI_ATTR_CPPVISA_SASL_MECHANISM ("" = chosen from the server's list), _SASL_USER and
+  /// _SASL_PASSWORD (write-only: the password attribute reads ""). Nothing is sent.
+  void set_sasl_credentials(const std::string& user, const std::string& password, const std::string& mechanism = {});
+  /// VI_ATTR_CPPVISA_SASL_AUTHENTICATED: the session is authenticated.
+  bool authenticated() const;
+  /// Authenticates now with the credentials set (VI_ATTR_CPPVISA_SASL_AUTHENTICATED = VI_TRUE).
+  /// @throws VisaIOError VI_ERROR_NPERMISSION (refused), VI_ERROR_INV_SETUP (no credentials,
+  /// or PLAIN without TLS), VI_ERROR_NSUP_OPER (protocol 1.x, no common mechanism).
+  void authenticate();
 
  protected:
   using ControlRenResource::ControlRenResource;

@@ -112,6 +112,28 @@ void ControlRenResource::control_ren(RenMode mode, std::error_code& ec) {
   check(backend_->gpib_control_ren(link_->session, mode), ec);
 }
 
+// ---- TCPIP INSTR: HiSLIP secure connections and authentication ----
+
+bool TCPIPInstrument::encrypted() const { return get_int_attribute(attr::TCPIP_HISLIP_ENCRYPTION_EN) != 0; }
+void TCPIPInstrument::set_encryption(bool on) { set_visa_attribute(attr::TCPIP_HISLIP_ENCRYPTION_EN, std::int64_t{on}); }
+std::string TCPIPInstrument::tls_ca_file() const { return get_string_attribute(attr::CPPVISA_TLS_CA_FILE); }
+void TCPIPInstrument::set_tls_ca_file(const std::string& pem_file) { set_visa_attribute(attr::CPPVISA_TLS_CA_FILE, pem_file); }
+std::string TCPIPInstrument::tls_fingerprint() const { return get_string_attribute(attr::CPPVISA_TLS_FINGERPRINT); }
+void TCPIPInstrument::set_tls_fingerprint(const std::string& sha256) {
+  set_visa_attribute(attr::CPPVISA_TLS_FINGERPRINT, sha256);
+}
+bool TCPIPInstrument::tls_verify() const { return get_int_attribute(attr::CPPVISA_TLS_VERIFY_EN) != 0; }
+void TCPIPInstrument::set_tls_verify(bool on) { set_visa_attribute(attr::CPPVISA_TLS_VERIFY_EN, std::int64_t{on}); }
+void TCPIPInstrument::set_sasl_credentials(const std::string& user, const std::string& password,
+                                           const std::string& mechanism) {
+  auto serial = serialise();  // the three together
+  set_visa_attribute(attr::CPPVISA_SASL_MECHANISM, mechanism);
+  set_visa_attribute(attr::CPPVISA_SASL_USER, user);
+  set_visa_attribute(attr::CPPVISA_SASL_PASSWORD, password);
+}
+bool TCPIPInstrument::authenticated() const { return get_int_attribute(attr::CPPVISA_SASL_AUTHENTICATED) != 0; }
+void TCPIPInstrument::authenticate() { set_visa_attribute(attr::CPPVISA_SASL_AUTHENTICATED, std::int64_t{1}); }
+
 // ---- USB ----
 
 std::string USBInstrument::serial_number() const { return get_string_attribute(attr::USB_SERIAL_NUM); }

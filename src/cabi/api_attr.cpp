@@ -1,12 +1,16 @@
 // Attributes and status descriptions: viGetAttribute, viSetAttribute, viStatusDesc.
 // viGetAttribute writes exactly the attribute's native width (attributes.def), viSetAttribute
-// truncates the 64-bit ViAttrState to it (PyVISA 1.11.3 zero-extends -1).
+// truncates the 64-bit ViAttrState to it (PyVISA 1.11.3 zero-extends -1); cppvisa's writable string
+// attributes (VI_ATTR_CPPVISA_*) take a `const char*` in it.
 #include "cabi/guard.hpp"
 #include "core/error_detail.hpp"
 
 #include <cppvisa/attributes.hpp>
 #include <cppvisa/version.hpp>
 
+#include <fmt/format.h>
+
+#include <cstdint>
 #include <cstring>
 #include <variant>
 
@@ -14,6 +18,10 @@ using namespace cppvisa;
 using namespace cppvisa::cabi;
 
 namespace {
+
+/// Longest value viSetAttribute takes for a writable string attribute (a path, a fingerprint,
+/// credentials): a bound on how far a pointer from the caller is read.
+constexpr std::size_t max_string_attribute = 4096;
 
 // Writes an attribute value into the caller's memory with the attribute's C width.
 ViStatus write_value(const AttrInfo& info, const AttrValue& value, void* out) {
@@ -132,10 +140,24 @@ CPPVISA_C_API ViStatus viSetAttribute(ViObject vi, ViAttr attrName, ViAttrState 
     if (r.kind == Route::Kind::none) return VI_ERROR_INV_OBJECT;
     const AttrInfo* info = find_attribute(attrName);
     if (info == nullptr) return VI_ERROR_NSUP_ATTR;
-    // String and byte-array attributes (0xBFFF....) are never settable (VPP-4.3 §3.3).
-    if (info->type == AttrType::STRING || info->type == AttrType::BYTES) return VI_ERROR_ATTR_READONLY;
-    AttrValue value = normalize_attr_integer(info->type, attrValue);
-    std::int64_t v = std::get<std::int64_t>(value);
+    AttrValue value;
+    if (info->type == AttrType::STRING || info->type == AttrType::BYTES) {
+      // The standard's string and byte-array attributes (0xBFFF....) are never settable (VPP-4.3
+      // §3.3). cppvisa's writable string attributes (VI_ATTR_CPPVISA_TLS_CA_FILE, ...) take the
+      // address of a NUL-terminated string in ViAttrState (VI_NULL = ""), read here and copied.
+      if (info->read_only || info->type == AttrType::BYTES) return VI_ERROR_ATTR_READONLY;
+      const char* text = reinterpret_cast<const char*>(static_cast<std::uintptr_t>(attrValue));
+      const std::size_t length = text ? ::strnlen(text, max_string_attribute + 1) : 0;
+      if (length > max_string_attribute)
+        return core::fail(VI_ERROR_NSUP_ATTR_STATE,
+                          fmt::format("{}: longer than {} bytes (or not NUL-terminated)", info->name,
+                                      max_string_attribute));
+      value = std::string(text ? text : "", length);
+    } else {
+      value = normalize_attr_integer(info->type, attrValue);
+    }
+    const auto* number = std::get_if<std::int64_t>(&value);
+    const std::int64_t v = number ? *number : 0;
     switch (r.kind) {
       case Route::Kind::rm: {
         if (attrName == VI_ATTR_RM_SESSION) return VI_ERROR_ATTR_READONLY;

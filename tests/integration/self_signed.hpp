@@ -1,6 +1,7 @@
 // A self-signed certificate and its key for the TLS tests, made by the `openssl` command.
 #pragma once
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -20,6 +21,23 @@ inline CertPair make_self_signed(const std::filesystem::path& dir, const std::st
                         p.cert + " >/dev/null 2>&1";
   if (std::system(command.c_str()) != 0) return {};
   return p;
+}
+
+/// The SHA-256 fingerprint of a PEM certificate as `openssl x509 -fingerprint` prints it
+/// ("AB:CD:..."); "" when the command fails.
+inline std::string fingerprint_of(const std::string& cert_file) {
+  std::string command = "openssl x509 -noout -fingerprint -sha256 -in " + cert_file;
+  std::string out;
+  if (FILE* f = ::popen(command.c_str(), "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof line, f)) out += line;
+    ::pclose(f);
+  }
+  auto eq = out.find('=');
+  if (eq == std::string::npos) return {};
+  out = out.substr(eq + 1);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
 }
 
 }  // namespace cppvisa::testing

@@ -52,20 +52,7 @@ class HislipTls : public ::testing::Test {
   static CertPair make_pair(const std::string& name, const std::string& san) {
     return testing::make_self_signed(dir_, name, san);
   }
-  static std::string fingerprint(const CertPair& p) {
-    std::string command = "openssl x509 -noout -fingerprint -sha256 -in " + p.cert;
-    std::string out;
-    if (FILE* f = ::popen(command.c_str(), "r")) {
-      char line[512];
-      while (std::fgets(line, sizeof line, f)) out += line;
-      ::pclose(f);
-    }
-    auto eq = out.find('=');
-    if (eq == std::string::npos) return {};
-    out = out.substr(eq + 1);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
-  }
+  static std::string fingerprint(const CertPair& p) { return testing::fingerprint_of(p.cert); }
 
   void SetUp() override {
     if (!net::tls_available()) GTEST_SKIP() << "built without OpenSSL";

@@ -194,6 +194,15 @@ void Shell::do_read(const std::string&, const Args&) { print_reply(read_with_pro
 
 void Shell::do_write(const std::string& rest, const Args&) { message_based().write(cppvisa::unescape(rest)); }
 
+namespace {
+/// The table's rows shown for a resource: those of its class, and cppvisa's HiSLIP attributes
+/// (class "HISLIP": only HiSLIP sessions have them) on TCPIP INSTR resources.
+bool listed(const cppvisa::AttrInfo& row, const cppvisa::ResourceInfo& info) {
+  if (cppvisa::attribute_applies_to(row, info.interface_type, info.resource_class)) return true;
+  return row.classes == "HISLIP" && info.interface_type == cppvisa::InterfaceType::tcpip && info.resource_class == "INSTR";
+}
+}  // namespace
+
 std::vector<std::string> Shell::attribute_names() {
   std::vector<std::string> names;
   if (!current_) return names;
@@ -202,8 +211,7 @@ std::vector<std::string> Shell::attribute_names() {
   const cppvisa::AttrInfo* table = cppvisa::attribute_table(count);
   auto info = current_->resource_info();
   for (std::size_t i = 0; i < count; ++i)
-    if (cppvisa::attribute_applies_to(table[i], info.interface_type, info.resource_class))
-      names.emplace_back(table[i].name);
+    if (listed(table[i], info)) names.emplace_back(table[i].name);
   return names;
 }
 
@@ -223,7 +231,7 @@ void Shell::do_attr(const std::string&, const Args& args) {
     const cppvisa::AttrInfo* table = cppvisa::attribute_table(count);
     auto info = r.resource_info();
     for (std::size_t i = 0; i < count; ++i) {
-      if (!cppvisa::attribute_applies_to(table[i], info.interface_type, info.resource_class)) continue;
+      if (!listed(table[i], info)) continue;
       if (table[i].type == cppvisa::AttrType::PTR || table[i].type == cppvisa::AttrType::BYTES) continue;
       std::error_code ec;
       auto v = r.get_visa_attribute(table[i].id, ec);

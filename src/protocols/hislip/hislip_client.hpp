@@ -114,6 +114,8 @@ class Client {
   /// the server does not offer it; ERROR_SERVER_CERT_* when its certificate is refused (the
   /// connection is then lost).
   status_t start_tls(core::Deadline deadline);
+  /// The certificate checks the next start_tls() uses (Options::tls; HislipSession's attributes).
+  void set_tls_config(const net::TlsClientConfig& tls) { options_.tls = tls; }
   /// Back to plain text: AsyncEndTLS -> response -> close_notify on the asynchronous channel,
   /// then EndTLS -> close_notify on the synchronous one. ERROR_NSUP_OPER when the server made
   /// encryption mandatory.

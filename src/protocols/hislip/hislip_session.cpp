@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <mutex>
 #include <unistd.h>
 
 namespace cppvisa::hislip {
@@ -120,6 +121,20 @@ status_t HislipSession::connect(core::Deadline deadline) {
   // Secure connection (2.0): the state and what the handshake agreed on (computed_attribute).
   define(attr::TCPIP_HISLIP_ENCRYPTION_EN, std::int64_t{0});
   define(attr::TCPIP_SASL_MECHANISM, client_->sasl_mechanism());
+  // cppvisa's attributes for certificate checks and credentials start from what open used.
+  define(attr::CPPVISA_TLS_CA_FILE, options.tls.ca_file);
+  define(attr::CPPVISA_TLS_FINGERPRINT, options.tls.fingerprint);
+  define(attr::CPPVISA_TLS_VERIFY_EN, std::int64_t{options.tls.verify ? 1 : 0});
+  define(attr::CPPVISA_SASL_MECHANISM, options.sasl.mechanism);
+  define(attr::CPPVISA_SASL_USER, options.sasl.user);
+  define(attr::CPPVISA_SASL_PASSWORD, std::string());  // computed: always reads ""
+  define(attr::CPPVISA_SASL_AUTHENTICATED, std::int64_t{0});  // computed
+  {
+    std::lock_guard secret(secret_mutex_);
+    sasl_password_ = options.sasl.password;
+    sasl_mechanism_ = client_->sasl_mechanism();
+    authenticated_with_ = sasl_mechanism_.empty() ? SaslCredentials{} : options.sasl;
+  }
   for (attr_id_t id : {attr::TCPIP_TLS_CIPHER_SUITE, attr::TCPIP_SERVER_CERT_ISSUER_NAME,
                        attr::TCPIP_SERVER_CERT_SUBJECT_NAME, attr::TCPIP_SERVER_CERT_EXPIRATION_DATE})
     define(id, std::string());
@@ -211,9 +226,91 @@ status_t HislipSession::device_unlock(AccessMode type) {
   return client_->unlock(core::Deadline::after_ms(std::max<std::uint32_t>(timeout_ms(), 2000)));
 }
 
+namespace {
+bool same_credentials(const SaslCredentials& a, const SaslCredentials& b) {
+  return a.mechanism == b.mechanism && a.user == b.user && a.password == b.password;
+}
+}  // namespace
+
+status_t HislipSession::set_attribute(attr_id_t id, const AttrValue& value) {
+  if (id != attr::CPPVISA_SASL_PASSWORD) return Session::set_attribute(id, value);
+  auto* text = std::get_if<std::string>(&value);
+  if (!text) return status::ERROR_NSUP_ATTR_STATE;
+  std::lock_guard secret(secret_mutex_);
+  sasl_password_ = *text;
+  return status::SUCCESS;
+}
+
+net::TlsClientConfig HislipSession::tls_from_attributes() {
+  auto text = [this](attr_id_t id) {
+    AttrValue v;
+    if (get_attribute(id, v) < 0) return std::string();
+    auto* s = std::get_if<std::string>(&v);
+    return s ? *s : std::string();
+  };
+  net::TlsClientConfig tls;
+  tls.ca_file = text(attr::CPPVISA_TLS_CA_FILE);
+  tls.fingerprint = text(attr::CPPVISA_TLS_FINGERPRINT);
+  tls.verify = integer_attribute(attr::CPPVISA_TLS_VERIFY_EN, 1) != 0;
+  return tls;  // server_name "": the resource's host (Client::start_tls)
+}
+
+SaslCredentials HislipSession::credentials_from_attributes() {
+  SaslCredentials c;
+  AttrValue v;
+  if (get_attribute(attr::CPPVISA_SASL_MECHANISM, v) >= 0)
+    if (auto* s = std::get_if<std::string>(&v)) c.mechanism = *s;
+  if (get_attribute(attr::CPPVISA_SASL_USER, v) >= 0)
+    if (auto* s = std::get_if<std::string>(&v)) c.user = *s;
+  std::lock_guard secret(secret_mutex_);
+  c.password = sasl_password_;
+  return c;
+}
+
+status_t HislipSession::check_tls_setting(attr_id_t id, const std::string& text) {
+  // The context the next handshake would use, made now: a CA file that cannot be read
+  // (VI_ERROR_FILE_ACCESS naming it) or a malformed pin (VI_ERROR_INV_SETUP) is refused when set,
+  // not found later by enabling encryption.
+  net::TlsClientConfig tls = tls_from_attributes();
+  (id == attr::CPPVISA_TLS_CA_FILE ? tls.ca_file : tls.fingerprint) = text;
+  status_t st = status::SUCCESS;
+  std::string why;
+  if (!net::TlsContext::client(tls, st, why)) return core::fail(st, why);
+  return status::SUCCESS;
+}
+
+status_t HislipSession::authenticate_locked(const SaslCredentials& credentials, core::Deadline deadline) {
+  status_t st = client_->authenticate(credentials, deadline);
+  std::lock_guard secret(secret_mutex_);
+  // A new AuthenticationStart ends the previous authentication at the server, failed or not.
+  sasl_mechanism_ = st == status::SUCCESS ? client_->sasl_mechanism() : std::string();
+  authenticated_with_ = st == status::SUCCESS ? credentials : SaslCredentials{};
+  return st;
+}
+
 status_t HislipSession::validate_attribute(attr_id_t id, const AttrValue& value) {
+  if (id == attr::CPPVISA_TLS_CA_FILE || id == attr::CPPVISA_TLS_FINGERPRINT) {
+    auto* text = std::get_if<std::string>(&value);
+    if (!text) return status::ERROR_NSUP_ATTR_STATE;
+    // "" = back to the system store / no pin; always valid.
+    return text->empty() ? status::SUCCESS : check_tls_setting(id, *text);
+  }
   auto* v = std::get_if<std::int64_t>(&value);
   if (!v || !client_ || !client_->is_open()) return status::SUCCESS;
+  if (id == attr::CPPVISA_SASL_AUTHENTICATED) {
+    if (*v == 0)
+      return core::fail(status::ERROR_NSUP_ATTR_STATE,
+                        "HiSLIP has no message that ends an authentication (IVI-6.1 2.0 §3.9): close the session "
+                        "instead");
+    SaslCredentials credentials = credentials_from_attributes();
+    if (credentials.empty())
+      return core::fail(status::ERROR_INV_SETUP,
+                        "no credentials to authenticate with: set VI_ATTR_CPPVISA_SASL_USER and "
+                        "VI_ATTR_CPPVISA_SASL_PASSWORD (or VI_ATTR_CPPVISA_SASL_MECHANISM = ANONYMOUS) first");
+    std::lock_guard io(io_mutex());
+    status_t st = authenticate_locked(credentials, core::Deadline::after_ms(std::max<std::uint32_t>(timeout_ms(), 2000)));
+    return st < 0 ? st : status::SUCCESS;
+  }
   if (id == attr::TCPIP_HISLIP_MAX_MESSAGE_KB) {
     if (*v < 1) return status::ERROR_NSUP_ATTR_STATE;
     std::lock_guard io(io_mutex());
@@ -224,10 +321,27 @@ status_t HislipSession::validate_attribute(attr_id_t id, const AttrValue& value)
   if (id == attr::TCPIP_HISLIP_ENCRYPTION_EN) {
     // Set: AsyncStartTLS/StartTLS or AsyncEndTLS/EndTLS (IVI-6.1 2.0); refused when the server
     // cannot encrypt (VI_ERROR_NSUP_OPER) or made encryption mandatory.
+    // Starting takes the certificate checks of the VI_ATTR_CPPVISA_TLS_* attributes as they are now.
     std::lock_guard io(io_mutex());
     if ((*v != 0) == client_->encrypted()) return status::SUCCESS;
     auto deadline = core::Deadline::after_ms(std::max<std::uint32_t>(timeout_ms(), 2000));
-    status_t st = *v != 0 ? client_->start_tls(deadline) : client_->end_tls(deadline);
+    if (*v == 0) {
+      status_t st = client_->end_tls(deadline);
+      return st < 0 ? st : status::SUCCESS;
+    }
+    client_->set_tls_config(tls_from_attributes());
+    if (status_t st = client_->start_tls(deadline); st < 0) return st;
+    // IVI-6.1 2.0 §3.9: authentication follows the secure connection. Credentials set through
+    // the attributes since the last authentication are used now; a refusal is this call's status
+    // (VI_ERROR_NPERMISSION) while the connection stays encrypted.
+    SaslCredentials credentials = credentials_from_attributes();
+    bool changed = false;
+    {
+      std::lock_guard secret(secret_mutex_);
+      changed = !same_credentials(credentials, authenticated_with_);
+    }
+    if (credentials.empty() || !changed) return status::SUCCESS;
+    status_t st = authenticate_locked(credentials, deadline);
     return st < 0 ? st : status::SUCCESS;
   }
   if (id == attr::TCPIP_HISLIP_OVERLAP_EN) {
@@ -241,6 +355,10 @@ status_t HislipSession::validate_attribute(attr_id_t id, const AttrValue& value)
 }
 
 status_t HislipSession::computed_attribute(attr_id_t id, AttrValue& value) {
+  if (id == attr::CPPVISA_SASL_PASSWORD) {
+    value = std::string();  // write-only: never revealed
+    return status::SUCCESS;
+  }
   if (id == attr::TCPIP_HISLIP_OVERLAP_EN && client_ && client_->is_open()) {
     value = std::int64_t{client_->overlap() ? 1 : 0};
     return status::SUCCESS;
@@ -248,6 +366,16 @@ status_t HislipSession::computed_attribute(attr_id_t id, AttrValue& value) {
   if (!client_ || !client_->is_open()) return status::ERROR_NSUP_ATTR;
   switch (id) {
     case attr::TCPIP_HISLIP_ENCRYPTION_EN: value = std::int64_t{client_->encrypted() ? 1 : 0}; return status::SUCCESS;
+    case attr::TCPIP_SASL_MECHANISM: {
+      std::lock_guard secret(secret_mutex_);
+      value = sasl_mechanism_;
+      return status::SUCCESS;
+    }
+    case attr::CPPVISA_SASL_AUTHENTICATED: {
+      std::lock_guard secret(secret_mutex_);
+      value = std::int64_t{sasl_mechanism_.empty() ? 0 : 1};
+      return status::SUCCESS;
+    }
     case attr::TCPIP_TLS_CIPHER_SUITE: value = client_->tls_info().cipher; return status::SUCCESS;
     case attr::TCPIP_SERVER_CERT_ISSUER_NAME: value = client_->tls_info().peer_issuer; return status::SUCCESS;
     case attr::TCPIP_SERVER_CERT_SUBJECT_NAME: value = client_->tls_info().peer_subject; return status::SUCCESS;

@@ -23,6 +23,13 @@
 //   tls_fingerprint, tls_verify, tls_required, sasl_mechanism, sasl_user, sasl_password) and the
 //   credentials file (hislip_sasl.hpp); with credentials the session authenticates at open
 //   (VI_ERROR_NPERMISSION when refused) and VI_ATTR_TCPIP_SASL_MECHANISM names the mechanism;
+// - after open, the same settings as cppvisa's attributes (docs/hislip.md), starting from what
+//   open used: VI_ATTR_CPPVISA_TLS_CA_FILE / _TLS_FINGERPRINT (checked when set: a missing CA file
+//   is VI_ERROR_FILE_ACCESS, a malformed fingerprint VI_ERROR_INV_SETUP) / _TLS_VERIFY_EN are what
+//   the next VI_ATTR_TCPIP_HISLIP_ENCRYPTION_EN = 1 checks the certificate with;
+//   VI_ATTR_CPPVISA_SASL_MECHANISM / _SASL_USER / _SASL_PASSWORD (write-only: it reads as "") are
+//   the credentials used, after that secure connection (IVI-6.1 2.0 §3.9), when they changed since
+//   the last authentication, and by VI_ATTR_CPPVISA_SASL_AUTHENTICATED = 1 (authenticate now);
 // - a server that goes away gives VI_ERROR_CONN_LOST;
 // - abort() (viTerminate) makes a blocked read return VI_ERROR_ABORT; the stream stays in sync as
 //   after a timeout. Other operations cannot be aborted midway (a half-sent message would break
@@ -60,6 +67,9 @@ class HislipSession : public core::Session {
   /// The protocol client (for tests).
   Client& client() noexcept { return *client_; }
 
+  /// VI_ATTR_CPPVISA_SASL_PASSWORD is kept out of the attribute store (it reads back as "").
+  status_t set_attribute(attr_id_t id, const AttrValue& value) override;
+
  protected:
   status_t validate_attribute(attr_id_t id, const AttrValue& value) override;
   status_t computed_attribute(attr_id_t id, AttrValue& value) override;
@@ -67,7 +77,20 @@ class HislipSession : public core::Session {
  private:
   /// Certificate checks and credentials from the resource options and the credentials file.
   status_t connection_options(const Client::Target& target, Client::Options& options);
+  /// The certificate checks of the attributes (VI_ATTR_CPPVISA_TLS_*).
+  net::TlsClientConfig tls_from_attributes();
+  /// The credentials of the attributes (VI_ATTR_CPPVISA_SASL_*).
+  SaslCredentials credentials_from_attributes();
+  /// A CA file or fingerprint about to be set: refused now rather than at the next handshake.
+  status_t check_tls_setting(attr_id_t id, const std::string& text);
+  /// Authenticates with `credentials` (io mutex held) and records the outcome.
+  status_t authenticate_locked(const SaslCredentials& credentials, core::Deadline deadline);
   std::unique_ptr<Client> client_;
+  // Guards the three below (getters read them while an authentication runs under the io mutex).
+  std::mutex secret_mutex_;
+  std::string sasl_password_;       // VI_ATTR_CPPVISA_SASL_PASSWORD, never in the attribute store
+  std::string sasl_mechanism_;      // of the last successful authentication ("" = not authenticated)
+  SaslCredentials authenticated_with_;  // its credentials (empty when none)
   bool device_exclusive_ = false;  // the server granted this session's exclusive lock
   bool device_shared_ = false;     // ... its shared lock
   // A read in progress (abort wakes it) / another operation in progress (abort cannot).
