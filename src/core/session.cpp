@@ -241,6 +241,13 @@ std::int64_t Session::integer_attribute(attr_id_t id, std::int64_t fallback) con
   return fallback;
 }
 
+std::string Session::string_attribute(attr_id_t id) const {
+  AttrValue v;
+  if (const_cast<Session*>(this)->get_attribute(id, v) < 0) return {};
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  return {};
+}
+
 std::uint32_t Session::timeout_ms() const {
   return static_cast<std::uint32_t>(integer_attribute(attr::TMO_VALUE, 2000));
 }

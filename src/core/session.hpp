@@ -170,6 +170,8 @@ class Session {
   ReadTermination read_termination() const;  ///< TERMCHAR, TERMCHAR_EN, SUPPRESS_END_EN
   bool send_end() const;                     ///< VI_ATTR_SEND_END_EN
   std::int64_t integer_attribute(attr_id_t id, std::int64_t fallback = 0) const;
+  /// A string attribute's value ("" when it is unset or not a string).
+  std::string string_attribute(attr_id_t id) const;
 
   /// Raises an event from this session (e.g. a service request); delivered per the enabled mechanisms.
   void raise_event(std::shared_ptr<Event> event);

@@ -226,6 +226,9 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
     responses_.clear();
     owed_.clear();
     async_interrupts_ = sync_interrupts_ = 0;
+    async_closing_ = false;
+    tls_switch_pending_ = false;
+    tls_read_ahead_.clear();
   }
   if (connect_tcp(target.host, target.port, deadline, sync_.socket()) != status::SUCCESS)
     return core::fail_within(status::ERROR_RSRC_NFOUND, "HiSLIP synchronous channel");
@@ -276,12 +279,6 @@ status_t Client::open(const Target& target, core::Deadline deadline) {
   async_.socket().set_nodelay(true);
   async_.socket().set_keepalive(true);
   async_in_ = MessageAssembler(max_async_payload);
-  {
-    std::lock_guard lock(mutex_);
-    async_closing_ = false;
-    tls_switch_pending_ = false;
-    tls_read_ahead_.clear();
-  }
   arm_async_reader();
   Header reply;
   status_t st = async_request(make_header(MessageType::async_initialize, 0, session_id_), {},

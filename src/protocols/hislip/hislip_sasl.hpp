@@ -43,6 +43,7 @@ struct SaslCredentials {
   std::string user;
   std::string password;
   bool empty() const noexcept { return mechanism.empty() && user.empty(); }
+  bool operator==(const SaslCredentials&) const = default;
 };
 
 /// user -> password, as read from a users file.

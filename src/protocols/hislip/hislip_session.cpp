@@ -226,12 +226,6 @@ status_t HislipSession::device_unlock(AccessMode type) {
   return client_->unlock(core::Deadline::after_ms(std::max<std::uint32_t>(timeout_ms(), 2000)));
 }
 
-namespace {
-bool same_credentials(const SaslCredentials& a, const SaslCredentials& b) {
-  return a.mechanism == b.mechanism && a.user == b.user && a.password == b.password;
-}
-}  // namespace
-
 status_t HislipSession::set_attribute(attr_id_t id, const AttrValue& value) {
   if (id != attr::CPPVISA_SASL_PASSWORD) return Session::set_attribute(id, value);
   auto* text = std::get_if<std::string>(&value);
@@ -242,26 +236,17 @@ status_t HislipSession::set_attribute(attr_id_t id, const AttrValue& value) {
 }
 
 net::TlsClientConfig HislipSession::tls_from_attributes() {
-  auto text = [this](attr_id_t id) {
-    AttrValue v;
-    if (get_attribute(id, v) < 0) return std::string();
-    auto* s = std::get_if<std::string>(&v);
-    return s ? *s : std::string();
-  };
   net::TlsClientConfig tls;
-  tls.ca_file = text(attr::CPPVISA_TLS_CA_FILE);
-  tls.fingerprint = text(attr::CPPVISA_TLS_FINGERPRINT);
+  tls.ca_file = string_attribute(attr::CPPVISA_TLS_CA_FILE);
+  tls.fingerprint = string_attribute(attr::CPPVISA_TLS_FINGERPRINT);
   tls.verify = integer_attribute(attr::CPPVISA_TLS_VERIFY_EN, 1) != 0;
   return tls;  // server_name "": the resource's host (Client::start_tls)
 }
 
 SaslCredentials HislipSession::credentials_from_attributes() {
   SaslCredentials c;
-  AttrValue v;
-  if (get_attribute(attr::CPPVISA_SASL_MECHANISM, v) >= 0)
-    if (auto* s = std::get_if<std::string>(&v)) c.mechanism = *s;
-  if (get_attribute(attr::CPPVISA_SASL_USER, v) >= 0)
-    if (auto* s = std::get_if<std::string>(&v)) c.user = *s;
+  c.mechanism = string_attribute(attr::CPPVISA_SASL_MECHANISM);
+  c.user = string_attribute(attr::CPPVISA_SASL_USER);
   std::lock_guard secret(secret_mutex_);
   c.password = sasl_password_;
   return c;
@@ -338,7 +323,7 @@ status_t HislipSession::validate_attribute(attr_id_t id, const AttrValue& value)
     bool changed = false;
     {
       std::lock_guard secret(secret_mutex_);
-      changed = !same_credentials(credentials, authenticated_with_);
+      changed = credentials != authenticated_with_;
     }
     if (credentials.empty() || !changed) return status::SUCCESS;
     status_t st = authenticate_locked(credentials, deadline);
