@@ -120,6 +120,21 @@ TEST_F(HislipTls, OptionalEncryptionStartedAndEndedMidSession) {
   EXPECT_EQ(query(c, "ECHO? again\n"), "again\n");
 }
 
+TEST_F(HislipTls, EncryptionToggledBackToBack) {
+  // The client's side of StartTLS/EndTLS can finish before the server's (the server's last record
+  // is sent before its own call returns): the next AsyncStartTLS/AsyncEndTLS may reach the server
+  // first, and must be answered for the finished switch, not refused as "already" (failed in CI).
+  start();
+  hislip::Client c(trusting());
+  ASSERT_EQ(open(c), status::SUCCESS);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(c.start_tls(soon()), status::SUCCESS) << "round " << i << ": " << core::detail_for(status::ERROR_IO);
+    ASSERT_EQ(c.end_tls(soon()), status::SUCCESS) << "round " << i << ": " << core::detail_for(status::ERROR_IO);
+  }
+  EXPECT_FALSE(c.encrypted());
+  EXPECT_EQ(query(c, "ECHO? still in step\n"), "still in step\n");
+}
+
 TEST_F(HislipTls, AClientRequiringEncryptionEncryptsAtOpen) {
   start();
   hislip::Client c(trusting(true));

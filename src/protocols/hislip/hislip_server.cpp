@@ -39,6 +39,7 @@ struct Server::Session {
   bool async_ready = false;
   bool sync_tls = false, async_tls = false;  // the channels are encrypted
   bool async_switching = false;  // the asynchronous channel's handshake / close is in progress
+  bool sync_switching = false;   // the synchronous channel's handshake / close is in progress
   bool secured = false;  // both channels were encrypted once ("initial encryption" is then met)
   bool async_active = false;   // the async channel's thread runs (it may wait for a lock)
   bool pump_done = false;
@@ -850,18 +851,28 @@ int Server::secure_sync(Session& s, const Message& m, MessageStream& stream) {
     std::string why;
     status_t st;
     {
+      std::lock_guard lock(mutex_);
+      s.sync_switching = true;
+    }
+    {
       std::lock_guard send(s.sync_send);  // nothing of the pump's between the two modes
       st = start ? s.sync->start_tls(*tls_, stream.take_buffered(), ms_deadline(options_.device_timeout_ms), why)
                  : s.sync->end_tls(ms_deadline(options_.device_timeout_ms), why);
     }
     s.touch();
+    {
+      std::lock_guard lock(mutex_);
+      s.sync_switching = false;
+      if (st == status::SUCCESS) {
+        s.sync_tls = start;
+        if (start) s.secured = true;
+      }
+    }
+    changed_.notify_all();
     if (st != status::SUCCESS) {
       CPPVISA_LOG("hislip", "session {}: synchronous channel {}: {}", s.id, start ? "StartTLS" : "EndTLS", why);
       return -1;  // out of step with the client: nothing more can be said on this channel
     }
-    std::lock_guard lock(mutex_);
-    s.sync_tls = start;
-    if (start) s.secured = true;
     return 1;
   }
   if (must_encrypt() && !secured && !h.is(MessageType::get_descriptors) && !h.is(MessageType::error) &&
@@ -881,7 +892,12 @@ int Server::secure_async(Session& s, const Message& m, MessageStream& stream) {
     std::uint8_t result = 1;
     bool wanted = false;
     {
-      std::lock_guard lock(mutex_);
+      // The client's side of the last StartTLS/EndTLS may finish before ours (its close_notify or
+      // Finished is answered by our last record, sent before our own call returns): its next
+      // AsyncStartTLS/AsyncEndTLS may come first. Answer it for the finished state, not "already".
+      std::unique_lock lock(mutex_);
+      wait_for_deadline(changed_, lock, ms_deadline(options_.device_timeout_ms),
+                        [&] { return !s.sync_switching || s.closing || stopping_; });
       wanted = s.output_wanted;
     }
     // An answer still to come from the device (the pump clears output_wanted only on its next
