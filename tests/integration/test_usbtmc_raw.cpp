@@ -178,9 +178,10 @@ TEST_P(UsbInterruptEvent, VendorPacketCarriesItsBytes) {
   ASSERT_EQ(backend.open(rm, GetParam(), AccessMode::no_lock, 1000, s), status::SUCCESS);
   ASSERT_EQ(backend.enable_event(s, event::usb_interrupt, static_cast<std::uint16_t>(EventMechanism::queue)),
             status::SUCCESS);
-  if (instr)
+  if (instr) {
     ASSERT_EQ(backend.enable_event(s, event::service_request, static_cast<std::uint16_t>(EventMechanism::queue)),
               status::SUCCESS);
+  }
   event_type_t type = 0;
   session_t context = 0;
   model->request_service(0x01);  // 0x81, STB: USB488's SRQ
