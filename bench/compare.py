@@ -5,7 +5,10 @@
 Servers (loopback): plain_block_server (a minimal plain-C SCPI server: "*IDN?" gets one line,
 ":WAV:POIN N" + "CURV?" an N-byte IEEE 488.2 block prepared once in memory) and visa-serve serving
 the simulated oscilloscope over raw socket, VXI-11 and HiSLIP ("CURV?": a block of N int8 points
-generated while it is sent). Clients, one process per measurement: compare_c_client (plain POSIX
+generated while it is sent), and a second visa-serve serving it over HiSLIP with TLS required
+(--tls-required; a self-signed certificate made at start by the `openssl` command in a temporary
+folder; the clients trust it through a resource options file, CPPVISA_RESOURCE_OPTIONS, that also
+says tls_required = on: neither side accepts a plain-text session, so those rows are encrypted). Clients, one process per measurement: compare_c_client (plain POSIX
 sockets: the limit; the VISA C API of our libvisa.so; Debian's liblxi), compare_client (cppvisa's
 C++ API, also in-process on @sim), compare_pyvisa.py (Debian's PyVISA on PyVISA-py, on our
 libvisa.so; PyVISA-sim when installed). Every row is measured once per round, rounds alternate the
@@ -31,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,8 +113,10 @@ def port_of(name):
 
 
 class Row:
-    def __init__(self, key, client, path, server, cmd, sizes=None, queries=True, reason=None, base=None, slow=False):
+    def __init__(self, key, client, path, server, cmd, sizes=None, queries=True, reason=None, base=None, slow=False,
+                 env=None):
         self.key, self.client, self.path, self.server, self.cmd = key, client, path, server, cmd
+        self.env = env  # the client's environment (None: this one's)
         self.slow = slow  # tens of MB/s: one timed read of the larger blocks per round
         self.sizes = sizes  # the block sizes it reads (None: all)
         self.queries = queries
@@ -125,7 +131,7 @@ def run_one(row, args, timeout):
     """Runs one measurement; returns the parsed output lines, or None (row.reason/failure set)."""
     cmd = [*row.cmd, *args]
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=row.env)
     except subprocess.TimeoutExpired:
         row.failure = f"timed out after {timeout} s: {' '.join(args)}"
         return None
@@ -142,6 +148,41 @@ def run_one(row, args, timeout):
         if f:
             out[f[0]] = [float(x) for x in f[1:] if re.fullmatch(r"[-0-9.e+]+", x)]
     return out
+
+
+def canonical(name):
+    """The canonical form of a TCPIP resource name (board number written out), as the resource
+    options file's sections are titled (docs/resource-options.md)."""
+    return re.sub(r"^TCPIP::", "TCPIP0::", name, flags=re.I)
+
+
+def start_tls_server(serve, folder, log):
+    """visa-serve serving the scope over HiSLIP with TLS required, its certificate self-signed by the
+    `openssl` command, and a resource options file (mode 600) whose section for the served resource
+    trusts that certificate. Returns (server, resource, client environment, None) or
+    (None, None, None, why it cannot run here)."""
+    if not shutil.which("openssl"):
+        return None, None, None, "no `openssl` command to make the certificate"
+    cert, key = os.path.join(folder, "bench.crt"), os.path.join(folder, "bench.key")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-days", "1", "-subj", "/CN=cppvisa-bench", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        err = r.stderr.strip().splitlines()
+        return None, None, None, f"openssl could not make a certificate: {err[-1] if err else r.returncode}"
+    try:
+        server = Server([serve, "--sim", "--resource", SCOPE, "--hislip", "127.0.0.1:0", "--tls-cert", cert,
+                         "--tls-key", key, "--tls-required"], 1, log)
+    except RuntimeError as e:
+        # A build without OpenSSL says so ("TLS: this build of cppvisa has no OpenSSL ...").
+        lines = [line for line in str(e).splitlines() if line.strip()]
+        return None, None, None, f"visa-serve with TLS did not start: {lines[-1] if lines else e}"[:200]
+    resource = server.name(r"hislip")
+    options = os.path.join(folder, "resources.ini")
+    fd = os.open(options, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"[{canonical(resource)}]\ntls_ca_file = {cert}\ntls_required = on\n")
+    return server, resource, dict(os.environ, CPPVISA_RESOURCE_OPTIONS=options), None
 
 
 def machine():
@@ -227,6 +268,8 @@ def main():
     if port111:
         serve_args += ["--portmapper", "127.0.0.1:111"]
     served = Server(serve_args, 3, os.path.join(logdir, "visa-serve.log"))
+    tls_folder = tempfile.mkdtemp(prefix="cppvisa-bench-tls-")
+    tls_served, HT, tls_env, no_tls = start_tls_server(serve, tls_folder, os.path.join(logdir, "visa-serve-tls.log"))
     try:
         P = f"TCPIP::127.0.0.1::{port_of(plain.lines[0])}::SOCKET"
         S = served.name(r"::SOCKET$")
@@ -258,6 +301,10 @@ def main():
             Row("c-S", "cppvisa C API (libvisa.so)", "SOCKET", "visa-serve", [c_client, "visa", S], base="plain-S"),
             Row("c-V", "cppvisa C API (libvisa.so)", "VXI-11", "visa-serve", [c_client, "visa", V], base="plain-S"),
             Row("c-H", "cppvisa C API (libvisa.so)", "HiSLIP", "visa-serve", [c_client, "visa", H], base="plain-S"),
+            Row("cpp-HT", "cppvisa C++ API", "HiSLIP + TLS", "visa-serve", [cpp_client, "cpp", HT or "-"], big,
+                reason=no_tls, base="plain-S", env=tls_env),
+            Row("c-HT", "cppvisa C API (libvisa.so)", "HiSLIP + TLS", "visa-serve", [c_client, "visa", HT or "-"],
+                reason=no_tls, base="plain-S", env=tls_env),
             Row("lxi-V", "liblxi 1.18", "VXI-11", "visa-serve", [c_client, "lxi-vxi11", "127.0.0.1:inst0"], reason=no111,
                 base="plain-S"),
             Row("pypy-S", "PyVISA-py 0.5.1", "SOCKET", "visa-serve", [*pyvisa_client, "@py", S], base="plain-S", slow=True),
@@ -333,6 +380,9 @@ def main():
     finally:
         plain.stop()
         served.stop()
+        if tls_served:
+            tls_served.stop()
+        shutil.rmtree(tls_folder, ignore_errors=True)
 
     elapsed = time.monotonic() - started
     text, status = report(rows, by_key, sizes, extra, rounds_done, a, load, elapsed, in_netns, points, reads, queries)
@@ -407,7 +457,9 @@ def report(rows, by_key, sizes, extra, rounds_done, a, load, elapsed, in_netns, 
              "the same server (rows on visa-serve: the plain client against visa-serve's raw socket; that row "
              "itself, and the in-process rows, against the plain client on the plain-C server). Peak: the most "
              "resident memory during the largest block read beyond what the process held with the session "
-             "open (MB; the caller's buffer is part of it).")
+             "open (MB; the caller's buffer is part of it). HiSLIP + TLS: a second visa-serve that requires "
+             "encryption (`--tls-required`, a self-signed P-256 certificate), the client trusting it through "
+             "its resource options (`tls_ca_file`, `tls_required = on`): TLS at open, both channels encrypted.")
     L.append("")
     head = "| client | path | server | query µs (p99) | × plain |"
     sep = "|---|---|---|---|---|"
@@ -507,6 +559,12 @@ def report(rows, by_key, sizes, extra, rounds_done, a, load, elapsed, in_netns, 
             r = bratio(key, ref, big)
         target(f"{big} block, {what}", fmt(None if r is None else 100 * r, 0) + (" %" if r is not None else ""),
                None if r is None else r >= limit, note)
+    # What encryption costs (issue #19; informative: no target): TLS beside plain HiSLIP, same client.
+    for key, ref, what in [("cpp-HT", "cpp-H", "C++"), ("c-HT", "c-H", "C API")]:
+        r = bratio(key, ref, big)
+        target(f"{big} block, {what} HiSLIP + TLS beside plain HiSLIP",
+               "-" if r is None else f"{100 * r:.0f} %", "(no target)",
+               by_key[key].reason or "the cost of encryption over loopback")
     for key, what in [("cppi-P", "query_binary_values_into the caller's vector"), ("cpp-P", "read_into the caller's buffer"),
                       ("cppv-P", "query_binary_values<int8_t> (returned vector: informative)")]:
         size = "1 GB" if "1 GB" in by_key[key].block else big

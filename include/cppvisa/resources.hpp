@@ -75,7 +75,10 @@ class CPPVISA_API TCPIPInstrument : public ControlRenResource {
   /// VisaIOError: VI_ERROR_SERVER_CERT_* (the connection is then lost), VI_ERROR_NPERMISSION
   /// (credentials refused; the connection stays encrypted), VI_ERROR_NSUP_OPER (no TLS at the server).
   void set_encryption(bool on);
-  std::string tls_ca_file() const;  ///< VI_ATTR_CPPVISA_TLS_CA_FILE ("" = the system trust store)
+  /// VI_ATTR_CPPVISA_TLS_CA_FILE ("" = the system trust store), whole whatever its length (the C
+  /// API's viGetAttribute, bound to a ViChar[256], gives VI_ERROR_USER_BUF for a path of 256 bytes
+  /// or more instead of cutting it).
+  std::string tls_ca_file() const;
   /// Sets VI_ATTR_CPPVISA_TLS_CA_FILE. @throws VisaIOError VI_ERROR_FILE_ACCESS when it cannot be read.
   void set_tls_ca_file(const std::string& pem_file);
   std::string tls_fingerprint() const;  ///< VI_ATTR_CPPVISA_TLS_FINGERPRINT ("" = no pin)

@@ -23,6 +23,9 @@ namespace {
 /// credentials): a bound on how far a pointer from the caller is read.
 constexpr std::size_t max_string_attribute = 4096;
 
+/// The caller's buffer for a string attribute in viGetAttribute (ViChar[256], NUL included).
+constexpr std::size_t visa_string_buffer = 256;
+
 // Writes an attribute value into the caller's memory with the attribute's C width.
 ViStatus write_value(const AttrInfo& info, const AttrValue& value, void* out) {
   if (info.type == AttrType::STRING || info.type == AttrType::BYTES) {
@@ -30,6 +33,20 @@ ViStatus write_value(const AttrInfo& info, const AttrValue& value, void* out) {
     if (auto* s = std::get_if<std::string>(&value)) text = *s;
     else text = std::to_string(std::get<std::int64_t>(value));
     if (info.type == AttrType::STRING) {
+      // viGetAttribute has no size argument: by VISA convention a string attribute is read into
+      // the caller's ViChar[256] (NI-VISA's documentation, PyVISA's ctypes wrapper), so nothing
+      // longer is ever written there. A value that does not fit (cppvisa's writable strings take
+      // up to 4096 bytes: a long CA file path from viSetAttribute or the resource options) is
+      // VI_ERROR_USER_BUF ("the user buffer cannot be accessed for the required size"), never a
+      // cut one: a truncated path names another file. The buffer gets "" so that a caller
+      // ignoring the status reads no stale or partial text; the C++ API returns the whole value.
+      if (text.size() >= visa_string_buffer) {
+        copy_out(static_cast<char*>(out), std::string());
+        return core::fail(VI_ERROR_USER_BUF,
+                          fmt::format("{} is {} bytes long; viGetAttribute's ViChar[{}] holds {} and the NUL "
+                                      "(read it whole through the C++ API)",
+                                      info.name, text.size(), visa_string_buffer, visa_string_buffer - 1));
+      }
       copy_out(static_cast<char*>(out), text);
     } else {
       // byte arrays (USB_RECV_INTR_DATA, TCPIP_SERVER_CERT): the caller sized the buffer from the

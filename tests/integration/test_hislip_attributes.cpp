@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -347,6 +348,38 @@ TEST_F(HislipAttributes, CppApiTypedAccessors) {
   inst->close();
 }
 
+/// A copy of the test's certificate under a path of more than 300 bytes (three 100-byte folders):
+/// longer than the ViChar[256] the C API reads a string attribute into.
+std::string long_ca_path(const fs::path& dir, const std::string& cert) {
+  fs::path folder = dir / std::string(100, 'a') / std::string(100, 'b') / std::string(100, 'c');
+  fs::create_directories(folder);
+  fs::path path = folder / "ca.pem";
+  fs::copy_file(cert, path, fs::copy_options::overwrite_existing);
+  return path.string();
+}
+
+TEST_F(HislipAttributes, CppApiReadsALongCaFilePathWhole) {
+  start();
+  const std::string path = long_ca_path(dir_, good_.cert);
+  ASSERT_GT(path.size(), 300u);
+  ResourceManager manager("@native");
+  auto inst = manager.open<TCPIPInstrument>(name);
+  inst->set_tls_ca_file(path);
+  EXPECT_EQ(inst->tls_ca_file(), path);
+  AttrValue generic = inst->get_visa_attribute(attr::CPPVISA_TLS_CA_FILE);
+  ASSERT_TRUE(std::holds_alternative<std::string>(generic));
+  EXPECT_EQ(std::get<std::string>(generic), path);
+  const std::string user(1000, 'u');
+  inst->set_sasl_credentials(user, "pw");
+  EXPECT_EQ(inst->get_string_attribute(attr::CPPVISA_SASL_USER), user);
+  inst->set_sasl_credentials("", "");
+  // The whole path is the one used: the server's certificate is trusted through it.
+  inst->set_encryption(true);
+  EXPECT_TRUE(inst->encrypted());
+  EXPECT_EQ(inst->query("ECHO? long path\n"), "long path\n");
+  inst->close();
+}
+
 // ---- the same through libvisa's C API (viSetAttribute takes a string's address) ----
 
 ViAttrState address_of(const std::string& text) {
@@ -414,6 +447,54 @@ TEST_F(HislipAttributes, CApiSetsStringAttributes) {
   // A string longer than any path or credential is refused, not read on and on.
   const std::string huge(5000, 'x');
   EXPECT_EQ(viSetAttribute(s, VI_ATTR_CPPVISA_SASL_USER, address_of(huge)), VI_ERROR_NSUP_ATTR_STATE);
+  viClose(vrm);
+  cabi::Library::instance().set_backends({});
+}
+
+TEST_F(HislipAttributes, CApiLongStringReadsBackAsAnErrorWithinTheBuffer) {
+  start();
+  cabi::Library::instance().set_backends({std::make_shared<HislipOnlyBackend>()});
+  ViSession vrm = VI_NULL, s = VI_NULL;
+  ASSERT_EQ(viOpenDefaultRM(&vrm), VI_SUCCESS);
+  ASSERT_EQ(viOpen(vrm, name.c_str(), VI_NULL, VI_NULL, &s), VI_SUCCESS);
+  // A 256-byte buffer as VISA callers give, and a canary after it.
+  constexpr char canary = 0x5A;
+  std::array<char, 256 + 64> memory{};
+  auto reset = [&] { memory.fill(canary); };
+  auto canary_intact = [&] {
+    return std::all_of(memory.begin() + 256, memory.end(), [](char c) { return c == canary; });
+  };
+
+  // Set through the C API (up to 4096 bytes are taken: the path is used whole).
+  const std::string path = long_ca_path(dir_, good_.cert);
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_CPPVISA_TLS_CA_FILE, address_of(path)), VI_SUCCESS);
+  reset();
+  EXPECT_EQ(viGetAttribute(s, VI_ATTR_CPPVISA_TLS_CA_FILE, memory.data()), VI_ERROR_USER_BUF);
+  EXPECT_TRUE(canary_intact());
+  EXPECT_EQ(memory[0], '\0') << "no partial path";
+  const std::string why = c_status(s, VI_ERROR_USER_BUF);
+  EXPECT_NE(why.find("VI_ATTR_CPPVISA_TLS_CA_FILE"), std::string::npos) << why;
+  EXPECT_NE(why.find(std::to_string(path.size()) + " bytes"), std::string::npos) << why;
+
+  // The boundary: 255 characters and the NUL fit, 256 do not.
+  const std::string fits(255, 'u'), too_long(256, 'u');
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_CPPVISA_SASL_USER, address_of(fits)), VI_SUCCESS);
+  reset();
+  EXPECT_EQ(viGetAttribute(s, VI_ATTR_CPPVISA_SASL_USER, memory.data()), VI_SUCCESS);
+  EXPECT_EQ(std::string(memory.data()), fits);
+  EXPECT_TRUE(canary_intact());
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_CPPVISA_SASL_USER, address_of(too_long)), VI_SUCCESS);
+  reset();
+  EXPECT_EQ(viGetAttribute(s, VI_ATTR_CPPVISA_SASL_USER, memory.data()), VI_ERROR_USER_BUF);
+  EXPECT_TRUE(canary_intact());
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_CPPVISA_SASL_USER, VI_NULL), VI_SUCCESS);
+
+  // The long path set through the C API is the one used: the certificate is trusted through it.
+  ASSERT_EQ(viSetAttribute(s, VI_ATTR_TCPIP_HISLIP_ENCRYPTION_EN, VI_TRUE), VI_SUCCESS)
+      << c_status(s, VI_ERROR_SERVER_CERT_UNTRUSTED);
+  ViBoolean on = VI_FALSE;
+  ASSERT_EQ(viGetAttribute(s, VI_ATTR_TCPIP_HISLIP_ENCRYPTION_EN, &on), VI_SUCCESS);
+  EXPECT_EQ(on, VI_TRUE);
   viClose(vrm);
   cabi::Library::instance().set_backends({});
 }
