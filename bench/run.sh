@@ -20,6 +20,8 @@ fi
 if [[ -x "$BUILD/bench/async_many" ]]; then
   echo "== async_many (1000 served instruments through the asynchronous API)"
   "$BUILD/bench/async_many" 1000 3 || status=1
+  echo "== async_many over HiSLIP (1000 sessions of one served HiSLIP server; async channels in the shared reactor)"
+  "$BUILD/bench/async_many" 1000 3 hislip || status=1
 fi
 echo "== list_resources.py"
 "$here/list_resources.py" "$BUILD"
