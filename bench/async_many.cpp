@@ -46,9 +46,9 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-/// A field of /proc/self/status in its unit (kB for memory), or -1.
-long status_field(const char* name) {
-  std::ifstream in("/proc/self/status");
+/// A field of /proc/<pid>/status (this process by default) in its unit (kB for memory), or -1.
+long status_field(const char* name, const std::string& pid = "self") {
+  std::ifstream in("/proc/" + pid + "/status");
   std::string line;
   const std::string key = std::string(name) + ":";
   while (std::getline(in, line))
@@ -265,6 +265,10 @@ int main(int argc, char** argv) {
     std::printf("parked in reactor   : peak %zu jobs waiting at once without a thread\n", parked_peak);
     std::printf("client memory       : peak RSS (VmHWM) %.1f MiB; %.1f KiB RSS per open session\n",
                 status_field("VmHWM") / 1024.0, n ? double(rss_open - rss_before) / n : 0.0);
+    // The serving process (our gateway, in the child): what its sessions cost it.
+    const std::string server_pid = std::to_string(child);
+    std::printf("server memory       : peak RSS (VmHWM) %.1f MiB, %ld threads now (gateway serving %d instruments)\n",
+                status_field("VmHWM", server_pid) / 1024.0, status_field("Threads", server_pid), n);
     status += static_cast<int>(wrong.load());
     rs.clear();
   } catch (const std::exception& e) {
