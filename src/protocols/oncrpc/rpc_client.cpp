@@ -50,6 +50,15 @@ status_t RpcClient::finish_call(core::Deadline deadline, XdrReader& results, con
 }
 
 status_t RpcClient::await_reply(core::Deadline deadline, XdrReader& results, const net::Waker* cancel) {
+  return await_xid(current_xid_, deadline, results, cancel);
+}
+
+status_t RpcClient::await_reply_to(std::uint32_t xid, core::Deadline deadline, XdrReader& results) {
+  return await_xid(xid, deadline, results, nullptr);
+}
+
+status_t RpcClient::await_xid(std::uint32_t xid, core::Deadline deadline, XdrReader& results,
+                              const net::Waker* cancel) {
   if (!stream_) return status::ERROR_CONN_LOST;
   status_t st;
   for (;;) {
@@ -64,7 +73,7 @@ status_t RpcClient::await_reply(core::Deadline deadline, XdrReader& results, con
       // Not a reply (or garbage). A reply we cannot parse cannot be matched: fail this call.
       return status::ERROR_IO;
     }
-    auto age = static_cast<std::int32_t>(header.xid - current_xid_);
+    auto age = static_cast<std::int32_t>(header.xid - xid);
     if (age < 0) continue;  // stale reply of an earlier call that timed out here
     if (age > 0) return status::ERROR_IO;
     st = reply_error_status(header);

@@ -41,6 +41,12 @@ class RpcClient {
   /// Waits (again) for the reply of the call last sent, e.g. after finish_call() returned
   /// ERROR_TMO and the caller asked the server to abort it. Same statuses as finish_call().
   status_t await_reply(core::Deadline deadline, XdrReader& results, const net::Waker* cancel = nullptr);
+  /// Waits for the reply of the earlier call `xid` (one that was sent, e.g. with send_oneway(), and
+  /// whose reply nobody took) before the call begun since is sent: older replies are skipped, a
+  /// newer one is ERROR_IO. Same statuses as finish_call().
+  status_t await_reply_to(std::uint32_t xid, core::Deadline deadline, XdrReader& results);
+  /// The xid of the call last begun.
+  std::uint32_t current_xid() const noexcept { return current_xid_; }
   /// Sends the call begun with begin_call() without waiting for a reply (one-way procedures).
   status_t send_oneway(core::Deadline deadline);
 
@@ -49,6 +55,8 @@ class RpcClient {
   void close() noexcept;
 
  private:
+  status_t await_xid(std::uint32_t xid, core::Deadline deadline, XdrReader& results, const net::Waker* cancel);
+
   std::size_t max_record_;
   std::unique_ptr<RecordStream> stream_;
   std::vector<std::byte> request_;

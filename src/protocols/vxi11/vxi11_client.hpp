@@ -102,6 +102,9 @@ class Vxi11Client {
 
  private:
   status_t call(std::uint32_t procedure, core::Deadline deadline, oncrpc::XdrReader& results);
+  /// Before another core call goes out: waits for the reply of a device_read abandoned in the
+  /// reactor (viTerminate), sending device_abort again while it does not come (core_mutex_ held).
+  status_t settle_abandoned_read(core::Deadline deadline);
   status_t generic(std::uint32_t procedure, core::Deadline deadline, std::uint8_t* stb);
   status_t connect_abort_channel(core::Deadline deadline);
   /// Begins the device_read call of a read with `room` bytes left; returns its requestSize.
@@ -127,6 +130,7 @@ class Vxi11Client {
   // read_step()'s device_read waiting for its reply (core_mutex_; read without it by abort()).
   std::atomic<bool> read_outstanding_{false};
   std::uint32_t read_want_ = 0;
+  std::uint32_t read_xid_ = 0;  // the outstanding device_read's xid
   std::uint32_t read_grace_ = 0;
   core::Deadline read_until_ = core::Deadline::never();
 };
