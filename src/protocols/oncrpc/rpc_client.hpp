@@ -10,6 +10,7 @@
 #include "protocols/oncrpc/xdr.hpp"
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,21 @@ class RpcClient {
   /// Waits (again) for the reply of the call last sent, e.g. after finish_call() returned
   /// ERROR_TMO and the caller asked the server to abort it. Same statuses as finish_call().
   status_t await_reply(core::Deadline deadline, XdrReader& results, const net::Waker* cancel = nullptr);
+  /// finish_call() for results made of `prefix_words` 32-bit words and a variable-length opaque
+  /// (VXI-11's Device_ReadResp), whose data go straight from the socket into `dest` when they fit
+  /// in it: on SUCCESS with `in_dest` set, `dest.first(*in_dest)` holds the data and `results`
+  /// reads the prefix words only; without `in_dest` (a reply of another shape: an error, an
+  /// opaque longer than `dest`) `results` reads the whole results as finish_call()'s do. A reply
+  /// whose opaque announces more data than its record holds is ERROR_IO (the bytes of `dest`
+  /// past what arrived are unspecified). Statuses as finish_call(); `dest` is not touched after
+  /// the call returns, whatever it returns.
+  status_t finish_call_into(core::Deadline deadline, std::size_t prefix_words, std::span<std::byte> dest,
+                            XdrReader& results, std::optional<std::size_t>& in_dest,
+                            const net::Waker* cancel = nullptr);
+  /// await_reply() as finish_call_into() takes its reply.
+  status_t await_reply_into(core::Deadline deadline, std::size_t prefix_words, std::span<std::byte> dest,
+                            XdrReader& results, std::optional<std::size_t>& in_dest,
+                            const net::Waker* cancel = nullptr);
   /// Sends the call begun with begin_call() without waiting for a reply (one-way procedures).
   status_t send_oneway(core::Deadline deadline);
 
@@ -49,6 +65,11 @@ class RpcClient {
   void close() noexcept;
 
  private:
+  /// A failed receive: closes the connection when it is lost or out of step; returns `st`.
+  status_t receive_failed(status_t st);
+  /// Matches the record in reply_ with the call: `stale` for an earlier call's reply (skip it).
+  status_t take_reply(XdrReader& results, bool& stale);
+
   std::size_t max_record_;
   std::unique_ptr<RecordStream> stream_;
   std::vector<std::byte> request_;
