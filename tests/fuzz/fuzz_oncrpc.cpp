@@ -87,6 +87,44 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     }
   }
+  // Again in steps, as RpcClient::await_reply_into takes a reply: a head up to a stop, then
+  // bytes diverted into a buffer of the caller's, then the rest. The same bytes must come out:
+  // the head and the rest in the record, the diverted ones in the buffer.
+  if (stream.size() >= 2) {
+    const std::size_t stop = static_cast<std::size_t>(stream[0]) % 64 + 1;
+    const std::size_t divert_size = static_cast<std::size_t>(stream[1]) * 8;
+    std::span<const std::byte> wire = stream.subspan(2);
+    RecordReader plain(4096), steps(4096);
+    std::size_t plain_used = plain.feed(wire);
+    steps.stop_at(stop);
+    std::size_t used = 0;
+    std::vector<std::byte> diverted(divert_size);
+    bool diverting = false;
+    while (used < wire.size() && !steps.failed() && !steps.has_record()) {
+      std::size_t n = std::min(chunk, wire.size() - used);
+      std::size_t took = steps.feed(wire.subspan(used, n));
+      used += took;
+      if (steps.at_stop() && !diverting) {
+        if (steps.partial().size() != stop) __builtin_trap();
+        steps.divert(diverted);
+        steps.stop_at(0);
+        diverting = true;
+      } else if (took == 0) {
+        break;
+      }
+    }
+    steps.end_divert();
+    if (plain.has_record() && steps.has_record()) {
+      if (used != plain_used || steps.diverted() > divert_size) __builtin_trap();
+      auto whole = plain.take_record();
+      auto rest = steps.take_record();
+      std::vector<std::byte> joined(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(std::min(stop, rest.size())));
+      joined.insert(joined.end(), diverted.begin(), diverted.begin() + static_cast<std::ptrdiff_t>(steps.diverted()));
+      if (rest.size() > stop) joined.insert(joined.end(), rest.begin() + static_cast<std::ptrdiff_t>(stop), rest.end());
+      if (joined != whole) __builtin_trap();
+    }
+  }
+
   // As one UDP datagram / one already-framed message.
   std::vector<std::byte> reply;
   bool malformed = false;

@@ -5,6 +5,7 @@
 #include "integration/fake_device.hpp"
 #include "protocols/net/socket.hpp"
 #include "protocols/oncrpc/portmapper.hpp"
+#include "protocols/oncrpc/rpc_server.hpp"
 #include "protocols/vxi11/vxi11_client.hpp"
 #include "protocols/vxi11/vxi11_server.hpp"
 #include "server/session_device.hpp"
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -176,6 +178,106 @@ TEST_F(Vxi11Loopback, LargeBinaryBlockReadInOneCall) {
   ASSERT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(10000)), status::SUCCESS);
   ASSERT_EQ(n, 3000000u + 9u + 1u);
   for (std::size_t i = 0; i < 3000000; i += 4099) ASSERT_EQ(buffer[9 + i], std::byte(i & 0xFF)) << i;
+}
+
+TEST(Vxi11LargeRead, SpansManyDeviceReadRepliesWithTheExactBytesAndEnd) {
+  // Replies of an odd size (the server's max_read_size): the block arrives in 46 device_read
+  // replies, each straight into the caller's buffer, with END on the last one only.
+  auto device = std::make_shared<FakeDevice>();
+  vxi11::Vxi11Server::Options options;
+  options.max_read_size = 65537;
+  vxi11::Vxi11Server server(options);
+  server.add_device("inst0", device);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  vxi11::Vxi11Client c;
+  vxi11::Vxi11Client::Target t;
+  t.host = "127.0.0.1";
+  t.core_port = server.core_port();
+  t.device_name = "inst0";
+  ASSERT_EQ(c.open(t, core::Deadline::after_ms(2000)), status::SUCCESS);
+  std::size_t n = 0;
+  ASSERT_EQ(c.write(bytes_of("BLOCK? 3000001\n"), true, n, core::Deadline::after_ms(5000)), status::SUCCESS);
+  std::vector<std::byte> buffer(3100000, std::byte{0xEE});
+  core::ReadTermination term;
+  ASSERT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(10000)), status::SUCCESS);  // END
+  ASSERT_EQ(n, 3000001u + 9u + 1u);
+  EXPECT_EQ(text_of(std::span(buffer).first(9)), "#73000001");
+  for (std::size_t i = 0; i < 3000001; ++i) ASSERT_EQ(buffer[9 + i], std::byte(i & 0xFF)) << i;
+  EXPECT_EQ(buffer[n - 1], std::byte{'\n'});
+  EXPECT_EQ(buffer[n], std::byte{0xEE});  // nothing past the message
+  // Read with a buffer that ends inside the block: MAX_CNT, then the rest with END.
+  ASSERT_EQ(c.write(bytes_of("BLOCK? 200000\n"), true, n, core::Deadline::after_ms(5000)), status::SUCCESS);
+  ASSERT_EQ(c.read(std::span(buffer).first(100001), n, term, core::Deadline::after_ms(10000)), status::SUCCESS_MAX_CNT);
+  EXPECT_EQ(n, 100001u);
+  std::size_t rest = 0;
+  ASSERT_EQ(c.read(std::span(buffer).subspan(100001), rest, term, core::Deadline::after_ms(10000)), status::SUCCESS);
+  EXPECT_EQ(n + rest, 200000u + 8u + 1u);
+  for (std::size_t i = 0; i < 200000; ++i) ASSERT_EQ(buffer[8 + i], std::byte(i & 0xFF)) << i;
+}
+
+// A VXI-11 core channel whose device_read replies lie about their data: an opaque claiming more
+// bytes than the reply holds, or more than the client asked for.
+class LyingVxi11Server {
+ public:
+  explicit LyingVxi11Server(std::function<void(oncrpc::XdrWriter&, std::uint32_t request_size)> read_reply)
+      : read_reply_(std::move(read_reply)) {
+    rpc_.add_program(vxi11::core_program, vxi11::program_version, vxi11::program_version,
+                     [this](const oncrpc::CallContext& call, oncrpc::XdrReader& args, oncrpc::XdrWriter& results) {
+                       if (call.header.proc == vxi11::proc::create_link) {
+                         vxi11::CreateLinkResp r;
+                         r.lid = 1;
+                         r.max_recv_size = 4096;
+                         vxi11::encode(results, r);
+                         return oncrpc::ProcResult::reply;
+                       }
+                       if (call.header.proc == vxi11::proc::device_read) {
+                         vxi11::DeviceReadParms p;
+                         if (!vxi11::decode(args, p)) return oncrpc::ProcResult::garbage_args;
+                         read_reply_(results, p.request_size);
+                         return oncrpc::ProcResult::reply;
+                       }
+                       results.put_i32(0);  // destroy_link and the rest: no error
+                       return oncrpc::ProcResult::reply;
+                     });
+    EXPECT_EQ(rpc_.listen_tcp("127.0.0.1", 0), status::SUCCESS);
+    rpc_.start();
+  }
+  vxi11::Vxi11Client::Target target() const {
+    vxi11::Vxi11Client::Target t;
+    t.host = "127.0.0.1";
+    t.core_port = rpc_.tcp_port();
+    t.device_name = "inst0";
+    return t;
+  }
+
+ private:
+  std::function<void(oncrpc::XdrWriter&, std::uint32_t)> read_reply_;
+  oncrpc::RpcServer rpc_;
+};
+
+TEST(Vxi11LyingServer, DataShorterThanAnnouncedOrLongerThanAskedIsAnIoErrorAtOnce) {
+  for (int lie = 0; lie < 2; ++lie) {
+    LyingVxi11Server server([lie](oncrpc::XdrWriter& w, std::uint32_t request_size) {
+      w.put_i32(0);                 // error
+      w.put_i32(vxi11::reason::end);
+      if (lie == 0) {
+        w.put_u32(request_size);    // claims the whole request...
+        w.put_u32(0x41414141);      // ...and sends 4 bytes
+      } else {
+        std::vector<std::byte> more(std::size_t{request_size} + 4, std::byte{'A'});
+        w.put_opaque(more);         // more than asked for
+      }
+    });
+    vxi11::Vxi11Client c;
+    ASSERT_EQ(c.open(server.target(), core::Deadline::after_ms(2000)), status::SUCCESS);
+    std::vector<std::byte> buffer(1000);
+    std::size_t n = 0;
+    core::ReadTermination term;
+    auto start = Clock::now();
+    EXPECT_EQ(c.read(buffer, n, term, core::Deadline::after_ms(5000)), status::ERROR_IO) << lie;
+    EXPECT_LT(Clock::now() - start, 2s) << lie;  // no wait for bytes that never come
+    EXPECT_EQ(n, 0u) << lie;
+  }
 }
 
 TEST_F(Vxi11Loopback, QueryWithoutReplyTimesOutNearTheTimeout) {

@@ -11,7 +11,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 namespace cppvisa::oncrpc {
@@ -132,6 +134,187 @@ TEST(RecordStream, RecordsOfAnySizeArriveWholeWhateverTheSocketHandsOver) {
   ASSERT_EQ(stream.receive(record, core::Deadline::after_ms(10000)), status::SUCCESS);
   EXPECT_EQ(record, tail);
   writer.join();
+}
+
+TEST(RecordReader, StopAndDivertTakeARecordInSteps) {
+  RecordReader r(64);
+  // One record in two fragments: "head" | "DATA" + "DA" | "TA" + "tail".
+  std::vector<std::byte> wire = bytes({0, 0, 0, 10, 'h', 'e', 'a', 'd', 'D', 'A', 'T', 'A', 'D', 'A',
+                                       0x80, 0, 0, 6, 'T', 'A', 't', 'a', 'i', 'l'});
+  r.stop_at(4);
+  std::size_t used = r.feed(wire);
+  EXPECT_EQ(used, 8u);  // the header and the four bytes of the head
+  EXPECT_TRUE(r.at_stop());
+  EXPECT_EQ(std::vector<std::byte>(r.partial().begin(), r.partial().end()), bytes({'h', 'e', 'a', 'd'}));
+  std::vector<std::byte> dest(8);
+  r.divert(dest);
+  r.stop_at(0);
+  used += r.feed(std::span(wire).subspan(used, 8));  // the data, then half the next fragment header
+  EXPECT_EQ(r.diverted(), 6u);
+  used += r.feed(std::span(wire).subspan(used));
+  EXPECT_EQ(used, wire.size());
+  EXPECT_EQ(r.diverted(), 8u);
+  r.end_divert();
+  ASSERT_TRUE(r.has_record());
+  EXPECT_EQ(dest, bytes({'D', 'A', 'T', 'A', 'D', 'A', 'T', 'A'}));
+  EXPECT_EQ(r.take_record(), bytes({'h', 'e', 'a', 'd', 't', 'a', 'i', 'l'}));
+  // Diverted bytes count against the maximum all the same.
+  RecordReader small(8);
+  small.divert(dest);
+  small.feed(bytes({0, 0, 0, 6, 1, 2, 3, 4, 5, 6}));
+  small.feed(bytes({0x80, 0, 0, 4}));
+  EXPECT_TRUE(small.failed());
+}
+
+// A scripted peer for RpcClient: answers each call it reads with the bytes a test gives (framed
+// by the test: fragments as it likes), in pieces of odd sizes.
+class ScriptedPeer {
+ public:
+  ScriptedPeer() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    client.adopt(net::Socket(fds[0]));
+    peer = std::make_unique<RecordStream>(net::Socket(fds[1]), 1 << 20);
+  }
+  /// Reads the next call and returns its xid.
+  std::uint32_t next_call() {
+    std::vector<std::byte> call;
+    EXPECT_EQ(peer->receive(call, core::Deadline::after_ms(5000)), status::SUCCESS);
+    XdrReader r(call);
+    return r.get_u32();
+  }
+  void send(std::span<const std::byte> wire) {
+    std::size_t at = 0, piece = 1;
+    while (at < wire.size()) {
+      std::size_t n = std::min(piece, wire.size() - at);
+      ASSERT_EQ(peer->send_framed(wire.subspan(at, n), core::Deadline::after_ms(5000)), status::SUCCESS);
+      at += n;
+      piece = piece * 5 + 2;
+      if (piece > 300'000) piece = 7;
+    }
+  }
+  RpcClient client{1 << 20};
+  std::unique_ptr<RecordStream> peer;
+};
+
+// An accepted SUCCESS reply with a verifier of `verifier` bytes, results `error`, `reason` and an
+// opaque claiming `claimed` bytes of which `data` are present, then `trailing` bytes; framed as
+// fragments cut at `cuts` (offsets into the message).
+std::vector<std::byte> read_reply(std::uint32_t xid, std::size_t verifier, std::uint32_t claimed,
+                                  std::span<const std::byte> data, std::size_t trailing,
+                                  std::vector<std::size_t> cuts = {}) {
+  std::vector<std::byte> m;
+  XdrWriter w(m);
+  w.put_u32(xid);
+  w.put_u32(msg_reply);
+  w.put_u32(0);  // MSG_ACCEPTED
+  w.put_u32(0);  // verifier: AUTH_NONE flavor, with a body all the same
+  w.put_opaque(std::vector<std::byte>(verifier, std::byte{0x55}));
+  w.put_u32(0);  // SUCCESS
+  w.put_u32(0);  // error
+  w.put_u32(4);  // reason: END
+  w.put_u32(claimed);
+  m.insert(m.end(), data.begin(), data.end());
+  m.insert(m.end(), (4 - (data.size() & 3)) & 3, std::byte{0});
+  m.insert(m.end(), trailing, std::byte{0x77});
+  std::vector<std::byte> wire;
+  std::size_t from = 0;
+  cuts.push_back(m.size());
+  for (std::size_t i = 0; i < cuts.size(); ++i) {
+    std::uint32_t word = static_cast<std::uint32_t>(cuts[i] - from) | (i + 1 == cuts.size() ? last_fragment_bit : 0u);
+    for (int shift : {24, 16, 8, 0}) wire.push_back(std::byte(word >> shift));
+    wire.insert(wire.end(), m.begin() + static_cast<std::ptrdiff_t>(from), m.begin() + static_cast<std::ptrdiff_t>(cuts[i]));
+    from = cuts[i];
+  }
+  return wire;
+}
+
+TEST(RpcClient, ReplyDataGoStraightIntoTheCallersBuffer) {
+  ScriptedPeer p;
+  std::vector<std::byte> data(700'001);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i * 13 + i / 509);
+  std::vector<std::byte> dest(1'000'000, std::byte{0xEE});
+  XdrReader results;
+  std::optional<std::size_t> in_dest;
+
+  // A stale reply first (skipped, its data never reach dest), then the reply in three fragments
+  // cut inside the head and inside the data, with a verifier body and trailing bytes.
+  std::thread peer([&] {
+    std::uint32_t xid = p.next_call();
+    p.send(read_reply(xid - 1, 0, 3, bytes({9, 9, 9}), 0));
+    p.send(read_reply(xid, 8, static_cast<std::uint32_t>(data.size()), data, 8, {10, 50'000, 400'003}));
+  });
+  p.client.begin_call(0x0607AF, 1, 12);
+  ASSERT_EQ(p.client.finish_call_into(core::Deadline::after_ms(5000), 2, dest, results, in_dest), status::SUCCESS);
+  peer.join();
+  ASSERT_TRUE(in_dest);
+  EXPECT_EQ(*in_dest, data.size());
+  EXPECT_TRUE(std::equal(data.begin(), data.end(), dest.begin()));
+  EXPECT_EQ(dest[data.size()], std::byte{0xEE});  // nothing past the data
+  EXPECT_EQ(results.get_u32(), 0u);
+  EXPECT_EQ(results.get_u32(), 4u);
+  EXPECT_TRUE(results.done());
+
+  // A reply whose opaque claims more than its record holds: ERROR_IO, and the stream stays in step.
+  peer = std::thread([&] {
+    std::uint32_t xid = p.next_call();
+    p.send(read_reply(xid, 0, 5000, std::vector<std::byte>(100, std::byte{1}), 0));
+    xid = p.next_call();
+    p.send(read_reply(xid, 0, 2, bytes({'o', 'k'}), 0));
+  });
+  p.client.begin_call(0x0607AF, 1, 12);
+  EXPECT_EQ(p.client.finish_call_into(core::Deadline::after_ms(5000), 2, dest, results, in_dest), status::ERROR_IO);
+  p.client.begin_call(0x0607AF, 1, 12);
+  ASSERT_EQ(p.client.finish_call_into(core::Deadline::after_ms(5000), 2, dest, results, in_dest), status::SUCCESS);
+  peer.join();
+  ASSERT_TRUE(in_dest);
+  EXPECT_EQ(*in_dest, 2u);
+  EXPECT_EQ(dest[0], std::byte{'o'});
+
+  // An opaque longer than dest: the reply is taken whole, results read all of it (the caller decides).
+  peer = std::thread([&] {
+    std::uint32_t xid = p.next_call();
+    p.send(read_reply(xid, 0, 5, bytes({1, 2, 3, 4, 5}), 0));
+  });
+  p.client.begin_call(0x0607AF, 1, 12);
+  ASSERT_EQ(p.client.finish_call_into(core::Deadline::after_ms(5000), 2, std::span(dest).first(4), results, in_dest),
+            status::SUCCESS);
+  peer.join();
+  EXPECT_FALSE(in_dest);
+  EXPECT_EQ(results.get_u32(), 0u);
+  EXPECT_EQ(results.get_u32(), 4u);
+  EXPECT_EQ(results.get_opaque(5).size(), 5u);
+}
+
+TEST(RpcClient, ATimeoutInsideTheDataLeavesTheCallersBufferAlone) {
+  ScriptedPeer p;
+  std::vector<std::byte> data(200'000, std::byte{0x42});
+  std::vector<std::byte> first(data.size(), std::byte{0}), second(16, std::byte{0});
+  XdrReader results;
+  std::optional<std::size_t> in_dest;
+  std::uint32_t xid = 0;
+  std::thread peer([&] { xid = p.next_call(); });
+  p.client.begin_call(0x0607AF, 1, 12);
+  ASSERT_EQ(p.client.send_oneway(core::Deadline::after_ms(5000)), status::SUCCESS);
+  peer.join();
+  auto wire = read_reply(xid, 0, static_cast<std::uint32_t>(data.size()), data, 0);
+  // Half the reply, then nothing: the call times out within the record's data.
+  p.send(std::span(wire).first(wire.size() / 2));
+  EXPECT_EQ(p.client.await_reply_into(core::Deadline::after_ms(200), 2, first, results, in_dest), status::ERROR_TMO);
+  std::fill(first.begin(), first.end(), std::byte{0});
+  // The next call: the rest of the stale reply arrives first and goes nowhere near `first`.
+  peer = std::thread([&] {
+    std::uint32_t next = p.next_call();
+    p.send(std::span(wire).subspan(wire.size() / 2));
+    p.send(read_reply(next, 0, 3, bytes({'n', 'e', 'w'}), 0));
+  });
+  p.client.begin_call(0x0607AF, 1, 12);
+  ASSERT_EQ(p.client.finish_call_into(core::Deadline::after_ms(5000), 2, second, results, in_dest), status::SUCCESS);
+  peer.join();
+  ASSERT_TRUE(in_dest);
+  EXPECT_EQ(*in_dest, 3u);
+  EXPECT_EQ(second[2], std::byte{'w'});
+  EXPECT_TRUE(std::all_of(first.begin(), first.end(), [](std::byte b) { return b == std::byte{0}; }));
 }
 
 TEST(RpcMessage, CallRoundTrip) {

@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace cppvisa::net {
@@ -157,6 +158,64 @@ status_t Socket::send_all(std::span<const std::byte> data, core::Deadline deadli
     st = (err == EPIPE || err == ECONNRESET || err == ENOTCONN) ? status::ERROR_CONN_LOST : status::ERROR_IO;
     if (fd_ < 0) st = status::ERROR_CONN_LOST;
     if (err) core::fail_errno(st, "send to the peer", err);  // "Broken pipe": the peer closed the connection
+    break;
+  }
+  if (sent) *sent = done;
+  return st;
+}
+
+status_t Socket::send_all(std::span<const std::span<const std::byte>> parts, core::Deadline deadline,
+                          std::size_t* sent, const Waker* cancel) {
+  constexpr std::size_t max_parts = 8;  // a header, a payload and its padding need 2
+  if (parts.size() > max_parts) {       // more than the callers use: one part at a time
+    std::size_t done = 0;
+    status_t st = status::SUCCESS;
+    for (auto part : parts) {
+      std::size_t n = 0;
+      st = send_all(part, deadline, &n, cancel);
+      done += n;
+      if (st != status::SUCCESS) break;
+    }
+    if (sent) *sent = done;
+    return st;
+  }
+  std::size_t total = 0;
+  for (auto part : parts) total += part.size();
+  std::size_t done = 0;
+  status_t st = status::SUCCESS;
+  while (done < total) {
+    // The iovecs of what is left: skip the parts (and the start of the part) already sent.
+    iovec iov[max_parts];
+    int count = 0;
+    std::size_t skip = done;
+    for (auto part : parts) {
+      if (skip >= part.size()) {
+        skip -= part.size();
+        continue;
+      }
+      iov[count].iov_base = const_cast<std::byte*>(part.data() + skip);
+      iov[count].iov_len = part.size() - skip;
+      ++count;
+      skip = 0;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(count);
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      st = wait_fd(fd_, POLLOUT, deadline, cancel);
+      if (st != status::SUCCESS) break;
+      continue;
+    }
+    const int err = n < 0 ? errno : 0;
+    st = (err == EPIPE || err == ECONNRESET || err == ENOTCONN) ? status::ERROR_CONN_LOST : status::ERROR_IO;
+    if (fd_ < 0) st = status::ERROR_CONN_LOST;
+    if (err) core::fail_errno(st, "send to the peer", err);
     break;
   }
   if (sent) *sent = done;

@@ -73,6 +73,10 @@ class Socket {
   /// Sends everything (or fails). `sent` (optional) gets the bytes sent, also on error.
   status_t send_all(std::span<const std::byte> data, core::Deadline deadline, std::size_t* sent = nullptr,
                     const Waker* cancel = nullptr);
+  /// Sends the parts one after the other, gathered (sendmsg): a header and a large payload leave
+  /// in one call without being copied together first. `sent` as above (all parts together).
+  status_t send_all(std::span<const std::span<const std::byte>> parts, core::Deadline deadline,
+                    std::size_t* sent = nullptr, const Waker* cancel = nullptr);
   /// Receives 1..buffer.size() bytes. Peer closed -> ERROR_CONN_LOST.
   status_t recv_some(std::span<std::byte> buffer, core::Deadline deadline, std::size_t& count,
                      const Waker* cancel = nullptr);

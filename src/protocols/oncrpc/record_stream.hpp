@@ -19,6 +19,13 @@ class RecordStream {
   /// ERROR_CONN_LOST (peer closed), ERROR_ABORT (waker), ERROR_IO (oversize fragment: the stream
   /// is unusable and should be closed).
   status_t receive(std::vector<std::byte>& record, core::Deadline deadline, const net::Waker* cancel = nullptr);
+  /// Receives the next record's first `size` bytes (reader().partial()) or, when it is shorter,
+  /// the whole record (`complete`: take it with receive()). Statuses as receive(). A stop between
+  /// the two steps leaves the record's remaining bytes to the next receive(), which may divert
+  /// some of them into the caller's buffer (reader().divert()).
+  status_t receive_head(std::size_t size, bool& complete, core::Deadline deadline,
+                        const net::Waker* cancel = nullptr);
+  RecordReader& reader() noexcept { return reader_; }
   /// Once the first bytes of a record have arrived, the rest must follow within `ms` (else
   /// receive() gives ERROR_TMO): a server uses it so that a peer cannot hold a connection with a
   /// half-sent record forever, while idle connections between calls stay open. 0 = no limit.
@@ -28,10 +35,17 @@ class RecordStream {
   /// Sends bytes already framed (header included).
   status_t send_framed(std::span<const std::byte> framed, core::Deadline deadline,
                        const net::Waker* cancel = nullptr);
+  /// Sends bytes already framed followed by `trailing` (the rest of the record), gathered in one
+  /// system call where the socket takes them: the trailing bytes are not copied together first.
+  status_t send_framed(std::span<const std::byte> framed, std::span<const std::byte> trailing,
+                       core::Deadline deadline, const net::Waker* cancel = nullptr);
 
   net::Socket& socket() noexcept { return socket_; }
 
  private:
+  /// Receives until the record is complete or the reader's stop is reached.
+  status_t pump(core::Deadline deadline, const net::Waker* cancel);
+
   static constexpr std::size_t kDirectChunk = 256 * 1024;  // most a receive straight into a record asks
 
   net::Socket socket_;

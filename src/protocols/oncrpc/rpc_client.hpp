@@ -10,6 +10,7 @@
 #include "protocols/oncrpc/xdr.hpp"
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -47,6 +48,21 @@ class RpcClient {
   status_t await_reply_to(std::uint32_t xid, core::Deadline deadline, XdrReader& results);
   /// The xid of the call last begun.
   std::uint32_t current_xid() const noexcept { return current_xid_; }
+  /// finish_call() for results made of `prefix_words` 32-bit words and a variable-length opaque
+  /// (VXI-11's Device_ReadResp), whose data go straight from the socket into `dest` when they fit
+  /// in it: on SUCCESS with `in_dest` set, `dest.first(*in_dest)` holds the data and `results`
+  /// reads the prefix words only; without `in_dest` (a reply of another shape: an error, an
+  /// opaque longer than `dest`) `results` reads the whole results as finish_call()'s do. A reply
+  /// whose opaque announces more data than its record holds is ERROR_IO (the bytes of `dest`
+  /// past what arrived are unspecified). Statuses as finish_call(); `dest` is not touched after
+  /// the call returns, whatever it returns.
+  status_t finish_call_into(core::Deadline deadline, std::size_t prefix_words, std::span<std::byte> dest,
+                            XdrReader& results, std::optional<std::size_t>& in_dest,
+                            const net::Waker* cancel = nullptr);
+  /// await_reply() as finish_call_into() takes its reply.
+  status_t await_reply_into(core::Deadline deadline, std::size_t prefix_words, std::span<std::byte> dest,
+                            XdrReader& results, std::optional<std::size_t>& in_dest,
+                            const net::Waker* cancel = nullptr);
   /// Sends the call begun with begin_call() without waiting for a reply (one-way procedures).
   status_t send_oneway(core::Deadline deadline);
 
@@ -56,6 +72,10 @@ class RpcClient {
 
  private:
   status_t await_xid(std::uint32_t xid, core::Deadline deadline, XdrReader& results, const net::Waker* cancel);
+  /// A failed receive: closes the connection when it is lost or out of step; returns `st`.
+  status_t receive_failed(status_t st);
+  /// Matches the record in reply_ with the call `xid`: `stale` for an earlier call's reply (skip it).
+  status_t take_reply(std::uint32_t xid, XdrReader& results, bool& stale);
 
   std::size_t max_record_;
   std::unique_ptr<RecordStream> stream_;

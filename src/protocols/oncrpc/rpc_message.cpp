@@ -119,8 +119,8 @@ void begin_record(std::vector<std::byte>& buf) {
   buf.resize(4);
 }
 
-void finish_record(std::vector<std::byte>& buf) {
-  std::uint32_t word = last_fragment_bit | static_cast<std::uint32_t>(buf.size() - 4);
+void finish_record(std::vector<std::byte>& buf, std::size_t trailing) {
+  std::uint32_t word = last_fragment_bit | static_cast<std::uint32_t>(buf.size() - 4 + trailing);
   buf[0] = std::byte(word >> 24);
   buf[1] = std::byte(word >> 16);
   buf[2] = std::byte(word >> 8);
@@ -129,7 +129,7 @@ void finish_record(std::vector<std::byte>& buf) {
 
 std::size_t RecordReader::feed(std::span<const std::byte> data) {
   std::size_t used = 0;
-  while (used < data.size() && !complete_ && !failed_) {
+  while (used < data.size() && !complete_ && !failed_ && !at_stop()) {
     if (!in_fragment_) {
       std::size_t take = std::min<std::size_t>(4 - header_have_, data.size() - used);
       std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(used), take, header_ + header_have_);
@@ -141,16 +141,24 @@ std::size_t RecordReader::feed(std::span<const std::byte> data) {
       std::uint32_t word = r.get_u32();
       last_ = (word & last_fragment_bit) != 0;
       fragment_left_ = word & ~last_fragment_bit;
-      if (fragment_left_ > max_ || size_ > max_ - fragment_left_) {
+      if (fragment_left_ > max_ || size_ + skipped_ > max_ - fragment_left_) {
         failed_ = true;
         break;
       }
       in_fragment_ = true;
     }
     std::size_t take = std::min(fragment_left_, data.size() - used);
-    reserve_bytes(size_ + take);
-    if (take > 0) std::memcpy(record_.data() + size_, data.data() + used, take);
-    size_ += take;
+    if (divert_done_ < divert_.size()) {
+      take = std::min(take, divert_.size() - divert_done_);
+      if (take > 0) std::memcpy(divert_.data() + divert_done_, data.data() + used, take);
+      divert_done_ += take;
+      skipped_ += take;
+    } else {
+      if (stop_ && size_ < stop_) take = std::min(take, stop_ - size_);
+      reserve_bytes(size_ + take);
+      if (take > 0) std::memcpy(record_.data() + size_, data.data() + used, take);
+      size_ += take;
+    }
     used += take;
     fragment_left_ -= take;
     if (fragment_left_ == 0) {
@@ -166,8 +174,13 @@ void RecordReader::reserve_bytes(std::size_t size) {
 }
 
 std::span<std::byte> RecordReader::direct_space(std::size_t limit) {
-  if (!in_fragment_ || complete_ || failed_ || fragment_left_ == 0) return {};
-  const std::size_t take = std::min(fragment_left_, limit);
+  if (!in_fragment_ || complete_ || failed_ || fragment_left_ == 0 || at_stop()) return {};
+  if (divert_done_ < divert_.size()) {  // straight into the diversion: it is the caller's memory
+    direct_ = std::min(fragment_left_, divert_.size() - divert_done_);
+    return divert_.subspan(divert_done_, direct_);
+  }
+  std::size_t take = std::min(fragment_left_, limit);
+  if (stop_ && size_ < stop_) take = std::min(take, stop_ - size_);
   reserve_bytes(size_ + take);
   direct_ = take;
   return std::span(record_).subspan(size_, take);
@@ -175,7 +188,12 @@ std::span<std::byte> RecordReader::direct_space(std::size_t limit) {
 
 void RecordReader::commit_direct(std::size_t received) {
   received = std::min(received, direct_);
-  size_ += received;
+  if (divert_done_ < divert_.size()) {
+    divert_done_ += received;
+    skipped_ += received;
+  } else {
+    size_ += received;
+  }
   direct_ = 0;
   fragment_left_ -= received;
   if (fragment_left_ == 0) {
@@ -184,12 +202,20 @@ void RecordReader::commit_direct(std::size_t received) {
   }
 }
 
+void RecordReader::divert(std::span<std::byte> dest) noexcept {
+  divert_ = dest;
+  divert_done_ = 0;
+}
+
+void RecordReader::end_divert() noexcept { divert_ = {}; }
+
 void RecordReader::take_record_into(std::vector<std::byte>& out) {
   record_.resize(size_);  // shrinks: nothing is written
   out.swap(record_);
   // `out`'s old storage (and size, the high-water mark) is kept for the next record: no
   // regrowth and no zero-fill per reply when records of similar size follow each other.
   size_ = 0;
+  skipped_ = 0;
   complete_ = false;
   last_ = false;
 }
@@ -199,6 +225,7 @@ std::vector<std::byte> RecordReader::take_record() {
   std::vector<std::byte> out;
   out.swap(record_);
   size_ = 0;
+  skipped_ = 0;
   complete_ = false;
   last_ = false;
   return out;

@@ -79,8 +79,9 @@ inline constexpr std::uint32_t last_fragment_bit = 0x80000000u;
 std::vector<std::byte> frame_record(std::span<const std::byte> message);
 /// Starts a message framed in place: clears `buf` and reserves the 4-byte record mark.
 void begin_record(std::vector<std::byte>& buf);
-/// Writes the record mark (one last fragment) for everything after the reserved 4 bytes.
-void finish_record(std::vector<std::byte>& buf);
+/// Writes the record mark (one last fragment) for everything after the reserved 4 bytes and
+/// `trailing` more bytes sent after `buf` (XdrWriter::trailing()).
+void finish_record(std::vector<std::byte>& buf, std::size_t trailing = 0);
 
 /// Incremental record-marking decoder with a bound on the record size (fragments are reassembled).
 /// feed() consumes bytes up to the end of one record and stops there, so the caller keeps bytes
@@ -111,6 +112,28 @@ class RecordReader {
   /// Bytes of an unfinished record are pending.
   bool in_progress() const noexcept { return header_have_ > 0 || size_ > 0 || fragment_left_ > 0; }
 
+  // A caller that knows where a large opaque lies in a record (RpcClient::await_reply_into: the
+  // data of a VXI-11 device_read reply) takes the record in steps: its head up to a size
+  // (stop_at), then the opaque's bytes straight into its own buffer (divert), then the rest.
+
+  /// feed() and direct_space() stop once the record holds `size` bytes (0: no stop); the record
+  /// so far is partial().
+  void stop_at(std::size_t size) noexcept { stop_ = size; }
+  /// A stop is set and the record (unfinished) holds fewer bytes than it.
+  bool before_stop() const noexcept { return stop_ && size_ < stop_ && !complete_ && !failed_; }
+  /// A stop is set and reached (the record is unfinished).
+  bool at_stop() const noexcept { return stop_ && size_ >= stop_ && !complete_ && !failed_; }
+  /// The bytes of the record received so far (valid until the next feed or direct receive).
+  std::span<const std::byte> partial() const noexcept { return std::span(record_).first(size_); }
+  /// The next `dest.size()` bytes of the record's body go to `dest`, not into the record (they
+  /// count against the maximum all the same); diverted() counts them. `dest` must outlive the
+  /// diversion: end it with end_divert() before it goes.
+  void divert(std::span<std::byte> dest) noexcept;
+  /// Bytes written to the diversion's `dest` so far.
+  std::size_t diverted() const noexcept { return divert_done_; }
+  /// Ends a diversion: further bytes of the record go into it again.
+  void end_divert() noexcept;
+
  private:
   /// Makes record_ hold at least `size` bytes (zero-filling only bytes it never held before).
   void reserve_bytes(std::size_t size);
@@ -125,6 +148,10 @@ class RecordReader {
   std::size_t header_have_ = 0;
   std::size_t fragment_left_ = 0;
   std::size_t direct_ = 0;  // bytes of direct_space() not yet committed
+  std::size_t stop_ = 0;    // stop_at()
+  std::span<std::byte> divert_;  // divert()
+  std::size_t divert_done_ = 0;
+  std::size_t skipped_ = 0;  // bytes of this record diverted (not in record_)
   bool in_fragment_ = false;
   bool last_ = false;
   bool complete_ = false;

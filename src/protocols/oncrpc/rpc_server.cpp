@@ -68,7 +68,9 @@ void RpcServer::serve_connection(net::Socket& socket, const net::TcpAcceptor::Co
   base.local = info.local;
   RecordStream stream(std::move(own), options_.max_record_size);
   stream.set_partial_record_timeout(options_.partial_record_timeout_ms);
-  std::vector<std::byte> record, reply;
+  // The reply and, for a procedure that reads data in place (VXI-11's device_read), the store of
+  // its trailing data: both keep their storage from call to call.
+  std::vector<std::byte> record, reply, trailing_store;
   for (;;) {
     // Between calls the client has idle_timeout_ms to send the next one (a half-sent one has
     // partial_record_timeout_ms to complete); the time a call takes does not count.
@@ -77,12 +79,14 @@ void RpcServer::serve_connection(net::Socket& socket, const net::TcpAcceptor::Co
     if (st != status::SUCCESS) break;  // closed, idle, oversize fragment, stop
     bool malformed = false;
     begin_record(reply);  // the reply is appended after the record mark placeholder
-    if (!handle_call(record, base, reply, malformed)) {
+    std::span<const std::byte> trailing;
+    if (!handle_call(record, base, reply, malformed, &trailing_store, &trailing)) {
       if (malformed) break;
       continue;
     }
-    finish_record(reply);
-    if (stream.send_framed(reply, core::Deadline::after_ms(reply_send_timeout_ms), &info.stop) != status::SUCCESS)
+    finish_record(reply, trailing.size());
+    if (stream.send_framed(reply, trailing, core::Deadline::after_ms(reply_send_timeout_ms), &info.stop) !=
+        status::SUCCESS)
       break;
   }
   socket.shutdown();  // the peer sees the close now, before on_disconnect runs
@@ -107,8 +111,10 @@ void RpcServer::udp_loop() {
 }
 
 bool RpcServer::handle_call(std::span<const std::byte> record, const CallContext& base, std::vector<std::byte>& reply,
-                            bool& malformed) {
+                            bool& malformed, std::vector<std::byte>* trailing_store,
+                            std::span<const std::byte>* trailing) {
   malformed = false;
+  if (trailing) *trailing = {};
   const std::size_t start = reply.size();
   XdrReader in(record);
   CallContext call = base;
@@ -144,11 +150,13 @@ bool RpcServer::handle_call(std::span<const std::byte> record, const CallContext
   // (no copy of large read data), and rewrite the header if the procedure failed.
   encode_accepted_reply(out, call.header.xid, AcceptStat::success);
   ProcResult r;
+  XdrWriter results(reply, trailing ? trailing_store : nullptr);
   try {
-    r = p.dispatch(call, in, out);
+    r = p.dispatch(call, in, results);
   } catch (const std::bad_alloc&) {
     r = ProcResult::system_err;
   }
+  if (r == ProcResult::reply && trailing) *trailing = results.trailing();
   if (r != ProcResult::reply) reply.resize(start);
   switch (r) {
     case ProcResult::no_reply:

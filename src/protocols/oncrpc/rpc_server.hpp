@@ -93,8 +93,12 @@ class RpcServer {
   /// Handles one complete call record (also used by the fuzz target): appends the (unframed)
   /// reply message to `reply`; returns false when nothing must be sent (not a call, malformed
   /// header, or a one-way procedure). `malformed` is set when the record cannot be a call at all.
+  /// With `trailing_store`, a procedure's trailing opaque (XdrWriter::begin_trailing_opaque) stays
+  /// there and `trailing` gets its bytes: the reply is `reply` followed by them. Without it, or
+  /// when nothing was left in the store, `trailing` is empty.
   bool handle_call(std::span<const std::byte> record, const CallContext& base, std::vector<std::byte>& reply,
-                   bool& malformed);
+                   bool& malformed, std::vector<std::byte>* trailing_store = nullptr,
+                   std::span<const std::byte>* trailing = nullptr);
 
  private:
   struct Program {

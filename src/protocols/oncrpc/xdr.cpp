@@ -1,5 +1,7 @@
 #include "protocols/oncrpc/xdr.hpp"
 
+#include <algorithm>
+
 namespace cppvisa::oncrpc {
 
 namespace {
@@ -19,6 +21,39 @@ void XdrWriter::put_fixed(std::span<const std::byte> data) {
 void XdrWriter::put_opaque(std::span<const std::byte> data) {
   put_u32(static_cast<std::uint32_t>(data.size()));
   put_fixed(data);
+}
+
+std::span<std::byte> XdrWriter::begin_trailing_opaque(std::size_t max) {
+  trailing_at_ = out_->size();
+  trailing_max_ = max;
+  trailing_size_ = 0;
+  put_u32(0);  // the length, written by end_trailing_opaque
+  if (trailing_store_) {
+    // Room for the padding too; resize() only grows the store, so bytes are zero-filled once.
+    if (trailing_store_->size() < max + 3) trailing_store_->resize(max + 3);
+    return std::span(*trailing_store_).first(max);
+  }
+  out_->resize(trailing_at_ + 4 + max);
+  return std::span(*out_).subspan(trailing_at_ + 4, max);
+}
+
+void XdrWriter::end_trailing_opaque(std::size_t count) {
+  count = std::min(count, trailing_max_);
+  const auto word = static_cast<std::uint32_t>(count);
+  for (int i = 0; i < 4; ++i) (*out_)[trailing_at_ + i] = std::byte(word >> (24 - 8 * i));
+  const std::size_t pad = padding(count);
+  if (trailing_store_) {
+    std::fill_n(trailing_store_->begin() + static_cast<std::ptrdiff_t>(count), pad, std::byte{0});
+    trailing_size_ = count + pad;
+    return;
+  }
+  out_->resize(trailing_at_ + 4 + count);
+  out_->insert(out_->end(), pad, std::byte{0});
+}
+
+std::span<const std::byte> XdrWriter::trailing() const noexcept {
+  if (!trailing_store_) return {};
+  return std::span<const std::byte>(*trailing_store_).first(trailing_size_);
 }
 
 void XdrWriter::put_string(std::string_view s) { put_opaque(as_bytes(s)); }

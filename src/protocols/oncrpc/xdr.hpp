@@ -20,6 +20,9 @@ class XdrWriter {
  public:
   XdrWriter() = default;
   explicit XdrWriter(std::vector<std::byte>& out) : out_(&out) {}
+  /// A writer whose trailing opaque (begin_trailing_opaque) goes to `trailing_store`, not `out`.
+  XdrWriter(std::vector<std::byte>& out, std::vector<std::byte>* trailing_store)
+      : out_(&out), trailing_store_(trailing_store) {}
   XdrWriter(const XdrWriter&) = delete;
   XdrWriter& operator=(const XdrWriter&) = delete;
 
@@ -32,12 +35,28 @@ class XdrWriter {
   /// Fixed-length opaque: bytes and padding, no length.
   void put_fixed(std::span<const std::byte> data);
 
+  /// Starts a variable-length opaque of at most `max` bytes that ends the message (nothing may be
+  /// written after it) and returns the space for its data, for a producer that writes them in
+  /// place (a device read of megabytes). With a trailing store the data stay in the store, which
+  /// only ever grows (no zero-fill per message), and the sender gathers trailing() after bytes()
+  /// (no copy of the data either); without one the space is in the vector (zero-filled).
+  std::span<std::byte> begin_trailing_opaque(std::size_t max);
+  /// Ends that opaque with its first `count` (<= max) bytes: writes the length word and padding.
+  void end_trailing_opaque(std::size_t count);
+  /// The trailing opaque's data and padding when they are in the store (else empty): the message
+  /// is bytes() followed by trailing().
+  std::span<const std::byte> trailing() const noexcept;
+
   std::vector<std::byte>& bytes() noexcept { return *out_; }
   std::size_t size() const noexcept { return out_->size(); }
 
  private:
   std::vector<std::byte> own_;
   std::vector<std::byte>* out_ = &own_;
+  std::vector<std::byte>* trailing_store_ = nullptr;
+  std::size_t trailing_at_ = 0;    // offset of the trailing opaque's length word in the vector
+  std::size_t trailing_max_ = 0;   // its room
+  std::size_t trailing_size_ = 0;  // data + padding in the store (after end_trailing_opaque)
 };
 
 /// Reads XDR items from a byte span (no copies: opaque data are views into the input).

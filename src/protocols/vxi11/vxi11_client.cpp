@@ -159,12 +159,15 @@ status_t Vxi11Client::settle_abandoned_read(core::Deadline deadline) {
   return status::SUCCESS;
 }
 
-status_t Vxi11Client::call(std::uint32_t procedure, core::Deadline deadline, XdrReader& results) {
+status_t Vxi11Client::call(std::uint32_t procedure, core::Deadline deadline, XdrReader& results,
+                           std::span<std::byte> dest, std::optional<std::size_t>* in_dest) {
   (void)procedure;
   if (!core_.connected()) return status::ERROR_CONN_LOST;
   if (status_t st = settle_abandoned_read(deadline); st != status::SUCCESS) return st;
   std::uint32_t grace = grace_ms(remaining_ms(deadline));
-  status_t st = core_.finish_call(extend(deadline, grace), results);
+  // Device_ReadResp: error and reason (2 words) before the data.
+  status_t st = in_dest ? core_.finish_call_into(extend(deadline, grace), 2, dest, results, *in_dest)
+                        : core_.finish_call(extend(deadline, grace), results);
   if (st == status::ERROR_TMO) {
     // The instrument ignored its io_timeout (or is silent): abort the call so that the link is
     // usable again, within half the grace; its late reply, if any, is skipped by xid at the next
@@ -216,12 +219,22 @@ std::uint32_t Vxi11Client::begin_read(std::size_t room, const core::ReadTerminat
 }
 
 status_t Vxi11Client::take_read_reply(XdrReader& results, std::uint32_t want, std::span<std::byte> buffer,
-                                      std::size_t& count, const core::ReadTermination& term, bool& more) {
+                                      std::size_t& count, const core::ReadTermination& term, bool& more,
+                                      std::optional<std::size_t> in_dest) {
   more = false;
   DeviceReadResp r;
-  if (!decode(results, r, want)) return status::ERROR_IO;  // also: more data than requested
-  if (!r.data.empty()) std::memcpy(buffer.data() + count, r.data.data(), r.data.size());
-  count += r.data.size();
+  std::size_t received = 0;
+  if (in_dest) {  // the data are in buffer[count, count + *in_dest) already
+    r.error = results.get_i32();
+    r.reason = results.get_i32();
+    if (!results.ok() || *in_dest > want) return status::ERROR_IO;
+    received = *in_dest;
+  } else {
+    if (!decode(results, r, want)) return status::ERROR_IO;  // also: more data than requested
+    if (!r.data.empty()) std::memcpy(buffer.data() + count, r.data.data(), r.data.size());
+    received = r.data.size();
+  }
+  count += received;
   if (r.error != err::none) return error_to_status(r.error);  // 15: ERROR_TMO with the bytes so far
   // Termination wins over a full buffer (VPP-4.3); END is honoured even when the count
   // equals the request exactly (pyvisa-py #608).
@@ -229,7 +242,7 @@ status_t Vxi11Client::take_read_reply(XdrReader& results, std::uint32_t want, st
   if ((r.reason & reason::end) && !term.suppress_end) return status::SUCCESS;
   if ((r.reason & reason::chr) && term.termchar_enabled) return status::SUCCESS_TERM_CHAR;
   if (count == buffer.size()) return status::SUCCESS_MAX_CNT;
-  if (r.data.empty() && r.reason == 0) return status::ERROR_IO;  // no data, no condition: no progress
+  if (received == 0 && r.reason == 0) return status::ERROR_IO;  // no data, no condition: no progress
   more = true;
   return status::SUCCESS;
 }
@@ -243,10 +256,12 @@ status_t Vxi11Client::read(std::span<std::byte> buffer, std::size_t& count, cons
   for (;;) {
     std::uint32_t want = begin_read(buffer.size() - count, term, deadline);
     XdrReader results;
-    status_t st = call(proc::device_read, deadline, results);
+    std::optional<std::size_t> in_dest;
+    // The reply's data go from the socket straight into the caller's buffer.
+    status_t st = call(proc::device_read, deadline, results, buffer.subspan(count, want), &in_dest);
     if (st != status::SUCCESS) return st;
     bool more = false;
-    st = take_read_reply(results, want, buffer, count, term, more);
+    st = take_read_reply(results, want, buffer, count, term, more, in_dest);
     if (!more) return st;
     if (deadline.expired()) return status::ERROR_TMO;
   }

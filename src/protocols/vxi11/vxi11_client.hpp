@@ -101,7 +101,10 @@ class Vxi11Client {
   static std::uint32_t grace_ms(std::uint32_t timeout_ms) noexcept;
 
  private:
-  status_t call(std::uint32_t procedure, core::Deadline deadline, oncrpc::XdrReader& results);
+  /// One RPC on the core channel within `deadline` and its grace. With `in_dest`, a
+  /// Device_ReadResp's data go straight into `dest` (RpcClient::finish_call_into).
+  status_t call(std::uint32_t procedure, core::Deadline deadline, oncrpc::XdrReader& results,
+                std::span<std::byte> dest = {}, std::optional<std::size_t>* in_dest = nullptr);
   /// Before another core call goes out: waits for the reply of a device_read abandoned in the
   /// reactor (viTerminate), sending device_abort again while it does not come (core_mutex_ held).
   status_t settle_abandoned_read(core::Deadline deadline);
@@ -109,10 +112,12 @@ class Vxi11Client {
   status_t connect_abort_channel(core::Deadline deadline);
   /// Begins the device_read call of a read with `room` bytes left; returns its requestSize.
   std::uint32_t begin_read(std::size_t room, const core::ReadTermination& term, core::Deadline deadline);
-  /// Stores the data of a device_read reply; `more` when the read goes on (no END, termination
-  /// character or full buffer), else returns how it ended.
+  /// Stores the data of a device_read reply (unless they arrived in place: `in_dest`, their size);
+  /// `more` when the read goes on (no END, termination character or full buffer), else returns
+  /// how it ended.
   static status_t take_read_reply(oncrpc::XdrReader& results, std::uint32_t want, std::span<std::byte> buffer,
-                                  std::size_t& count, const core::ReadTermination& term, bool& more);
+                                  std::size_t& count, const core::ReadTermination& term, bool& more,
+                                  std::optional<std::size_t> in_dest = std::nullopt);
 
   mutable std::mutex core_mutex_;
   oncrpc::RpcClient core_;

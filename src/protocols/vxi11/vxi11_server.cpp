@@ -443,43 +443,47 @@ std::int32_t Vxi11Server::device_write(const DeviceWriteParms& p, std::uint32_t&
 }
 
 void Vxi11Server::device_read(const DeviceReadParms& p, XdrWriter& results) {
-  // Device_ReadResp: error, reason, data length, data, padding. The device reads straight into
-  // the reply record (no copy of the data between the device and the socket).
+  // Device_ReadResp: error, reason, data<>. The device reads straight into the reply's trailing
+  // opaque: with the connection's store (RpcServer) the data are neither zero-filled before the
+  // read nor copied after it (the reply leaves gathered: header, data, padding).
   auto& out = results.bytes();
   const std::size_t start = out.size();
-  auto reply = [&](std::int32_t error, std::int32_t reasons, std::size_t count) {
-    out.resize(start + 12 + count);
-    out.insert(out.end(), (4 - (count & 3)) & 3, std::byte{0});
+  results.put_i32(err::none);  // error and reason: written once the read is over
+  results.put_i32(0);
+  auto reply = [&](std::int32_t error, std::int32_t reasons) {
     auto put = [&](std::size_t at, std::uint32_t v) {
       for (int i = 0; i < 4; ++i) out[start + at + i] = static_cast<std::byte>(v >> (24 - 8 * i));
     };
     put(0, static_cast<std::uint32_t>(error));
     put(4, static_cast<std::uint32_t>(reasons));
-    put(8, static_cast<std::uint32_t>(count));
   };
   std::shared_ptr<Link> link;
   std::int32_t e = begin_operation(p.lid, p.flags, p.lock_timeout, link);
-  if (e != err::none) return reply(e, 0, 0);
+  if (e != err::none) {
+    results.put_opaque({});
+    return reply(e, 0);
+  }
   if (p.request_size == 0) {  // REQCNT is "also the condition used if requestSize = 0" (VXI-11)
     end_operation(*link);
-    return reply(err::none, reason::reqcnt, 0);
+    results.put_opaque({});
+    return reply(err::none, reason::reqcnt);
   }
   std::size_t capacity = std::min<std::size_t>(p.request_size, options_.max_read_size);
-  out.resize(start + 12 + capacity);
-  std::span<std::byte> buffer(out.data() + start + 12, capacity);
+  std::span<std::byte> buffer = results.begin_trailing_opaque(capacity);
   std::optional<std::byte> termchar;
   if (p.flags & flag::termchrset) termchar = std::byte{p.term_char};
   server::ReadResult r;
   status_t st = link->device->device->read(link->client, buffer, termchar, r, timeout_deadline(p.io_timeout));
   end_operation(*link);
   r.count = std::min(r.count, capacity);
+  results.end_trailing_opaque(r.count);
   std::int32_t reasons = 0;
   if (st >= 0) {
     if (r.count == p.request_size) reasons |= reason::reqcnt;
     if (r.termchar && termchar) reasons |= reason::chr;
     if (r.end) reasons |= reason::end;
   }
-  reply(status_to_error(st), reasons, r.count);
+  reply(status_to_error(st), reasons);
 }
 
 std::int32_t Vxi11Server::device_generic(std::uint32_t procedure, const DeviceGenericParms& p, std::uint8_t* stb) {
