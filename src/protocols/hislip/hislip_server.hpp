@@ -188,6 +188,12 @@ class Server {
   /// pump's read stopped for a new message, the synchronous channel's wait ended by a clear).
   /// VI_ERROR_ABORT only once the session or the server ends, or `deadline` passed.
   status_t unless_aborted_by_another(Session& s, core::Deadline deadline, const std::function<status_t()>& call);
+  /// Synchronized mode, after a DataEnd reached the device while the pump is idle (`reading`
+  /// claimed by the caller): the answer the device has ready now is read and sent by the
+  /// synchronous channel's thread itself, saving the hand-off to the pump (a wake-up and two
+  /// context switches per query). Nothing ready, the rest of a long response, further output:
+  /// left to the pump (output_wanted). False when the session ends.
+  bool answer_now(Session& s);
   void pump(std::shared_ptr<Session> s);
   void close_session(Session& s);
   status_t send_sync(Session& s, const Header& h, std::span<const std::byte> payload = {});
