@@ -12,7 +12,11 @@
 // - Data/DataEnd go to the device (END on DataEnd); output is read only while the device says a
 //   response is on its way (ServedDevice::response_pending(), no polling reads) and sent as
 //   Data/DataEnd tagged with the query's MessageID (synchronized mode) or the server's own
-//   counter (overlapped mode);
+//   counter (overlapped mode); synchronized mode, an answer the device has ready when the DataEnd
+//   was delivered is read (without waiting) and sent by the synchronous channel's thread itself,
+//   the common query costing no hand-off between threads; the per-session output thread (the
+//   pump) takes what must be waited for (an answer still being prepared, the rest of a long one,
+//   overlapped mode), where a new message or a device clear can end its read;
 // - synchronized mode, a new Data/DataEnd/Trigger while the previous response is still coming:
 //   the read in progress is aborted (ServedDevice::abort), the unread output discarded (a device
 //   clear), and Interrupted + AsyncInterrupted sent (IVI-6.1 §6.10);
