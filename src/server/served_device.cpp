@@ -196,6 +196,12 @@ bool ServedDevice::response_pending(ClientId client) {
   return pending_locked();
 }
 
+bool ServedDevice::response_ready(ClientId client) {
+  std::unique_lock lock(mutex_);
+  if (owner_ != client || owner_closed_ || mid_message_ || busy_ != 0) return false;
+  return do_output() == Output::ready;
+}
+
 status_t ServedDevice::run(ClientId client, Access access, core::Deadline deadline,
                            const std::function<status_t()>& call, bool clears_output) {
   std::unique_lock lock(mutex_);

@@ -105,6 +105,10 @@ class ServedDevice {
   /// Whether output for `client` is ready or on its way (see the file comment); false while the
   /// client's message is incomplete (no END yet). Never reads.
   bool response_pending(ClientId client);
+  /// Whether output for `client` can be read now without waiting: the device itself says bytes
+  /// are ready (do_output() is Output::ready; a device that cannot tell is never "ready") and no
+  /// device call runs. A read with a deadline already due then returns them. Never reads.
+  bool response_ready(ClientId client);
   /// The IEEE 488.2 status byte (serial poll).
   status_t read_stb(ClientId client, std::uint8_t& stb, core::Deadline deadline, Access access = Access::checked);
   status_t trigger(ClientId client, core::Deadline deadline);

@@ -217,6 +217,10 @@ class SlowDevice : public testing::FakeDevice {
   std::atomic<int> reads{0};
 
  protected:
+  // The first answer is being prepared, not ready (the server reads at once only what is ready).
+  server::Output do_output() override {
+    return reads == 0 ? server::Output::pending : FakeDevice::do_output();
+  }
   status_t do_read(std::span<std::byte> buffer, std::optional<std::byte> termchar, server::ReadResult& result,
                    core::Deadline deadline) override {
     if (reads++ == 0) {  // the first answer is slow: the read waits until aborted (or its deadline)

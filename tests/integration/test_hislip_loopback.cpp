@@ -87,6 +87,81 @@ class GatedDevice : public FakeDevice {
   bool aborted_ = false;
 };
 
+/// A FakeDevice that says its answer is ready (do_output()) but, while stalled, does not deliver
+/// it: a read waits, whatever its deadline, until an abort or unstall() (an instrument that
+/// misreports its output). Records the threads that wrote and read last.
+class StalledDevice : public FakeDevice {
+ public:
+  void stall() {
+    std::lock_guard lock(stall_mutex_);
+    stalled_ = true;
+  }
+  void unstall() {
+    std::lock_guard lock(stall_mutex_);
+    stalled_ = false;
+    stall_changed_.notify_all();
+  }
+  /// Waits until a read is stalled in the device.
+  bool wait_stalled_read(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(stall_mutex_);
+    return stall_changed_.wait_for(lock, timeout, [&] { return in_read_ > 0; });
+  }
+  std::thread::id writer() {
+    std::lock_guard lock(stall_mutex_);
+    return writer_;
+  }
+  std::thread::id reader() {
+    std::lock_guard lock(stall_mutex_);
+    return reader_;
+  }
+  std::atomic<int> stalled_reads_aborted{0};
+
+ protected:
+  status_t do_write(std::span<const std::byte> data, bool end, std::size_t& count, core::Deadline deadline) override {
+    {
+      std::lock_guard lock(stall_mutex_);
+      writer_ = std::this_thread::get_id();
+    }
+    return FakeDevice::do_write(data, end, count, deadline);
+  }
+  status_t do_read(std::span<std::byte> buffer, std::optional<std::byte> termchar, server::ReadResult& result,
+                   core::Deadline deadline) override {
+    {
+      std::unique_lock lock(stall_mutex_);
+      reader_ = std::this_thread::get_id();
+      if (stalled_) {
+        ++in_read_;
+        stall_changed_.notify_all();
+        stall_changed_.wait(lock, [&] { return aborted_ || !stalled_; });
+        --in_read_;
+        if (aborted_) {
+          aborted_ = false;
+          ++stalled_reads_aborted;
+          result = {};
+          return status::ERROR_ABORT;
+        }
+      }
+    }
+    return FakeDevice::do_read(buffer, termchar, result, deadline);
+  }
+  void do_abort() override {
+    {
+      std::lock_guard lock(stall_mutex_);
+      if (in_read_ > 0) aborted_ = true;
+      stall_changed_.notify_all();
+    }
+    FakeDevice::do_abort();
+  }
+
+ private:
+  std::mutex stall_mutex_;
+  std::condition_variable stall_changed_;
+  bool stalled_ = false;
+  bool aborted_ = false;
+  int in_read_ = 0;
+  std::thread::id writer_, reader_;
+};
+
 /// A FakeDevice without remote/local, trigger or status byte (a served raw-socket instrument).
 class PlainDevice : public FakeDevice {
  protected:
@@ -810,6 +885,133 @@ TEST_F(HislipLoopback, ANewQueryInterruptsAResponseStillComing) {
   EXPECT_TRUE(m.header.is(MessageType::data_end));
   EXPECT_EQ(m.header.parameter, second);
   EXPECT_EQ(m.text(), "second\n");  // the first answer was discarded
+}
+
+// Synchronized mode, the answer ready in the device: the synchronous channel's thread reads and
+// sends it itself (no hand-off to the pump thread, issue #18).
+TEST(HislipServer, AReadyAnswerIsSentByTheThreadThatReceivedTheQuery) {
+  auto device = std::make_shared<StalledDevice>();
+  hislip::Server server;
+  server.add_device("hislip0", device);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  RawSession s(server.port(), "hislip0");
+  std::uint32_t id = hislip::initial_message_id;
+  for (int i = 0; i < 3; ++i, id += 2) {
+    ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, id), "*IDN?\n"), status::SUCCESS);
+    hislip::Message m;
+    ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+    EXPECT_TRUE(m.header.is(MessageType::data_end));
+    EXPECT_EQ(m.header.parameter, id);
+    EXPECT_EQ(m.text(), "FAKE,LAN-TEST,0,1.0\n");
+    EXPECT_EQ(device->reader(), device->writer());
+  }
+}
+
+// The sync thread's read is a device call like the pump's: an AsyncDeviceClear ends it at once
+// (IVI-6.1 §6.12 step 2), nothing of it is sent, and the synchronous channel is served again
+// (DeviceClearComplete is answered).
+TEST(HislipServer, ADeviceClearAbortsTheAnswerReadOnTheSynchronousChannel) {
+  auto device = std::make_shared<StalledDevice>();
+  hislip::Server::Options options;
+  options.response_timeout_ms = 5000;
+  options.device_timeout_ms = 5000;
+  hislip::Server server(options);
+  server.add_device("hislip0", device);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  RawSession s(server.port(), "hislip0");
+  device->stall();
+  const std::uint32_t first = hislip::initial_message_id;
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, first), "ECHO? stale\n"), status::SUCCESS);
+  ASSERT_TRUE(device->wait_stalled_read(5s));
+  EXPECT_EQ(device->reader(), device->writer());  // stalled in the thread that received the query
+  auto start = Clock::now();
+  ASSERT_EQ(s.async.send(hislip::make_header(MessageType::async_device_clear)), status::SUCCESS);
+  hislip::Message m;
+  ASSERT_EQ(s.async.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::async_device_clear_acknowledge));
+  EXPECT_EQ(device->stalled_reads_aborted.load(), 1);
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::device_clear_complete)), status::SUCCESS);
+  ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::device_clear_acknowledge)) << hislip::message_type_name(m.header.type);
+  EXPECT_LT(Clock::now() - start, 1000ms);  // not the read's 5 s
+  EXPECT_EQ(device->clears.load(), 1);
+  device->unstall();
+  const std::uint32_t next = hislip::initial_message_id;  // MessageIDs start again after a clear
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, next), "ECHO? fresh\n"), status::SUCCESS);
+  ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::data_end));
+  EXPECT_EQ(m.header.parameter, next);
+  EXPECT_EQ(m.text(), "fresh\n");  // nothing of the stale answer
+}
+
+// A response longer than the client's maximum message size: the first message goes from the
+// synchronous channel's thread, the rest from the pump, all tagged with the query's MessageID
+// and in order; further responses to the same message follow whole.
+TEST(HislipServer, ALongAnswerArrivesWholeAndInOrder) {
+  auto device = std::make_shared<FakeDevice>();
+  hislip::Server server;
+  server.add_device("hislip0", device);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  RawSession s(server.port(), "hislip0");
+  auto size = hislip::encode_u64(hislip::header_size + 100);  // Data messages of 100 bytes
+  ASSERT_EQ(s.async.send(hislip::make_header(MessageType::async_maximum_message_size),
+                         std::string_view(reinterpret_cast<const char*>(size.data()), size.size())),
+            status::SUCCESS);
+  hislip::Message m;
+  ASSERT_EQ(s.async.next(m), status::SUCCESS);
+  ASSERT_TRUE(m.header.is(MessageType::async_maximum_message_size_response));
+  std::uint32_t id = hislip::initial_message_id;
+  for (int round = 0; round < 3; ++round, id += 2) {
+    SCOPED_TRACE(round);
+    ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, id), "BLOCK? 1000\n"), status::SUCCESS);
+    std::string reply;
+    int messages = 0;
+    do {
+      ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+      ASSERT_TRUE(m.header.is(MessageType::data) || m.header.is(MessageType::data_end))
+          << hislip::message_type_name(m.header.type);
+      EXPECT_EQ(m.header.parameter, id);
+      EXPECT_LE(m.payload.size(), 100u);
+      reply += m.text();
+      ++messages;
+    } while (!m.header.is(MessageType::data_end));
+    EXPECT_EQ(messages, 11);  // "#41000" + 1000 bytes + LF = 1007 bytes
+    ASSERT_EQ(reply.size(), 1007u);
+    EXPECT_EQ(reply.substr(0, 6), "#41000");
+    for (std::size_t i = 0; i < 1000; ++i) ASSERT_EQ(static_cast<unsigned char>(reply[6 + i]), i & 0xFF) << i;
+    EXPECT_EQ(reply.back(), '\n');
+  }
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, id), "PARTS? 3\n"), status::SUCCESS);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+    EXPECT_TRUE(m.header.is(MessageType::data_end));
+    EXPECT_EQ(m.header.parameter, id);
+    EXPECT_EQ(m.text(), "part" + std::to_string(i) + "\n");
+  }
+}
+
+// Overlapped mode keeps the pump: answers are tagged with the server's own counter (§6.11), not
+// with the MessageID of the query, and come in the order of the queries.
+TEST(HislipServer, OverlappedAnswersAreTaggedWithTheServersCounter) {
+  auto device = std::make_shared<FakeDevice>();
+  hislip::Server::Options options;
+  options.prefer_overlap = true;
+  hislip::Server server(options);
+  server.add_device("hislip0", device);
+  ASSERT_EQ(server.start(), status::SUCCESS);
+  RawSession s(server.port(), "hislip0");
+  ASSERT_TRUE(s.init.prefer_overlap);
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, 100), "ECHO? a\n"), status::SUCCESS);
+  ASSERT_EQ(s.sync.send(hislip::make_header(MessageType::data_end, 0, 102), "ECHO? b\n"), status::SUCCESS);
+  hislip::Message m;
+  ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::data_end));
+  EXPECT_EQ(m.header.parameter, hislip::initial_message_id);
+  EXPECT_EQ(m.text(), "a\n");
+  ASSERT_EQ(s.sync.next(m), status::SUCCESS);
+  EXPECT_TRUE(m.header.is(MessageType::data_end));
+  EXPECT_EQ(m.header.parameter, hislip::initial_message_id + 2);
+  EXPECT_EQ(m.text(), "b\n");
 }
 
 TEST_F(HislipLoopback, ALockTakenThroughAnotherProtocolHoldsAndIsHeld) {

@@ -106,6 +106,28 @@ TEST(ServedDevice, ResponsePendingWithoutDeviceKnowledgeFollowsQueries) {
   EXPECT_EQ(read(d, a), "y\n");
 }
 
+TEST(ServedDevice, ResponseReadyOnlyWhenTheDeviceSaysSo) {
+  FakeDevice d;
+  ClientId a = server::new_client_id(), b = server::new_client_id();
+  EXPECT_FALSE(d.response_ready(a));
+  std::size_t n = 0;
+  ASSERT_EQ(d.write(a, bytes_of("ECHO? x"), false, n, ms(100)), status::SUCCESS);
+  EXPECT_FALSE(d.response_ready(a));  // the message is incomplete
+  ASSERT_EQ(d.write(a, bytes_of("\n"), true, n, ms(100)), status::SUCCESS);
+  EXPECT_TRUE(d.response_ready(a));
+  EXPECT_FALSE(d.response_ready(b));  // A's answer
+  // Ready: a read with a deadline already due returns it.
+  status_t st = 0;
+  EXPECT_EQ(read(d, a, &st, core::Deadline::after_ms(tmo_immediate)), "x\n");
+  EXPECT_EQ(st, status::SUCCESS);
+  EXPECT_FALSE(d.response_ready(a));
+  // A device that cannot tell is never "ready" (its answer may be on its way: pending, not ready).
+  d.knows_output = false;
+  ASSERT_EQ(write(d, a, "ECHO? y\n"), status::SUCCESS);
+  EXPECT_TRUE(d.response_pending(a));
+  EXPECT_FALSE(d.response_ready(a));
+}
+
 TEST(ServedDevice, PartOfAMessageHoldsOffOtherClients) {
   server::ServedDevice::Options o;
   o.response_hold_ms = 100;

@@ -34,6 +34,9 @@ struct Server::Session {
   std::shared_ptr<net::Link> async;  // set once the async channel is initialized (under mutex_)
   std::mutex sync_send, async_send;
   std::thread pump;
+  // The output buffer: the pump's while pump_busy; the sync thread's while it answers at once
+  // (Server::answer_now, only while the pump is idle and output_wanted is false).
+  std::vector<std::byte> output;
 
   // Guarded by Server::mutex_.
   bool async_ready = false;
@@ -46,7 +49,9 @@ struct Server::Session {
   bool closing = false;
   bool clearing = false;       // between AsyncDeviceClear and DeviceClearComplete
   bool overlap = false;        // overlapped mode (else synchronized)
-  bool reading = false;        // the pump is inside the device (response_pending or read)
+  bool reading = false;        // the pump, or the sync thread answering at once, is inside the device read
+  bool pump_busy = false;      // the pump left its wait with work (reading, or sending what it read)
+  int reading_waiters = 0;     // threads in stop_reading(), waiting for `reading` to end
   bool writing = false;        // the sync thread is handing a message to the device (no reads meanwhile)
   bool output_wanted = false;  // a DataEnd reached the device: collect output while it says one is on its way
   bool mid_message = false;    // the last Data had no END: the next Data continues the message
@@ -498,12 +503,14 @@ bool Server::wait_for_access(Session& s) {
 }
 
 void Server::stop_reading(Session& s, std::unique_lock<std::mutex>& lock) {
+  ++s.reading_waiters;
   while (s.reading && !s.closing && !stopping_) {
     lock.unlock();
     s.served->abort(s.client);
     lock.lock();
     changed_.wait_for(lock, std::chrono::milliseconds(abort_repeat_ms), [&] { return !s.reading; });
   }
+  --s.reading_waiters;
 }
 
 status_t Server::unless_aborted_by_another(Session& s, core::Deadline deadline,
@@ -545,11 +552,15 @@ bool Server::handle_data(Session& s, const Message& m) {
     }
   }
   auto finish = [&](bool ok) {
+    bool wake = false;
     {
       std::lock_guard lock(mutex_);
       s.writing = false;
+      // Only the pump waits for `writing` to end, and only when there is output for it: no
+      // wake-up (a futex call, a context switch) when the answer went out already.
+      wake = s.output_wanted;
     }
-    changed_.notify_all();
+    if (wake) changed_.notify_all();
     return ok;
   };
   if (!wait_for_access(s)) return finish(true);
@@ -602,25 +613,84 @@ bool Server::handle_data(Session& s, const Message& m) {
     }
   }
   if (end) {
-    std::lock_guard lock(mutex_);
-    if (!s.clearing) {
-      s.response_id = h.parameter;
-      s.output_wanted = true;
+    bool answer_here = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!s.clearing) {
+        s.response_id = h.parameter;
+        s.output_wanted = true;
+        // Synchronized mode with the pump idle: this thread answers (answer_now). A busy pump may
+        // still be sending an earlier chunk, which must go first; overlapped mode keeps the pump.
+        if (!s.overlap && !s.pump_busy && s.async_ready && !s.closing && !stopping_) {
+          s.output_wanted = false;  // the pump stays asleep
+          s.reading = true;         // a device clear aborts this read as it aborts the pump's (§6.12)
+          answer_here = true;
+        }
+      }
     }
+    if (answer_here) return finish(answer_now(s));
   }
   return finish(true);
+}
+
+bool Server::answer_now(Session& s) {
+  auto& device = *s.served;
+  std::uint64_t generation = 0;
+  std::uint32_t id = 0;
+  std::uint64_t limit = 0;
+  {
+    std::lock_guard lock(mutex_);
+    generation = s.clear_generation;
+    id = s.response_id;
+    limit = std::min(s.client_max, options_.max_message_size);
+  }
+  // What the pump would send first, read without waiting: only when the device says the answer is
+  // ready (never a read "to see", nor a wait here: this thread must stay free to receive the next
+  // message, which interrupts a response still coming, §6.10).
+  auto& buffer = s.output;
+  buffer.resize(static_cast<std::size_t>(limit > header_size + 1 ? limit - header_size : 1));
+  server::ReadResult r;
+  if (device.response_ready(s.client))
+    device.read(s.client, buffer, std::nullopt, r, core::Deadline::after_ms(tmo_immediate));
+  const std::size_t count = std::min(r.count, buffer.size());
+  {
+    std::lock_guard lock(mutex_);
+    s.reading = false;
+    if (s.reading_waiters > 0) changed_.notify_all();  // a device clear waits for this read to end
+    if (stopping_ || s.closing) return true;  // the session ends (its sockets are shut down)
+    if (generation != s.clear_generation || s.clearing) return true;  // output from before a clear
+    if (count == 0 && !r.end) {
+      // Not ready yet (or the read failed): the pump waits for it with the response timeout and
+      // reports a device error, as for any response.
+      s.output_wanted = true;
+      return true;
+    }
+    s.mav = true;
+    if (r.end) s.rmt_expected = true;
+  }
+  Header h = make_header(r.end ? MessageType::data_end : MessageType::data, 0, id);
+  if (send_sync(s, h, std::span<const std::byte>(buffer).first(count)) != status::SUCCESS)
+    return false;  // the client stopped reading or went away: the session ends
+  // The rest of a long response, or further output: the pump carries on with it.
+  if (!r.end || device.response_pending(s.client)) {
+    std::lock_guard lock(mutex_);
+    if (generation == s.clear_generation && !s.clearing) s.output_wanted = true;
+  }
+  return true;
 }
 
 // ---- output ----
 
 void Server::pump(std::shared_ptr<Session> s) {
   auto& device = *s->served;
-  std::vector<std::byte> buffer;
+  auto& buffer = s->output;
   std::unique_lock lock(mutex_);
   for (;;) {
+    s->pump_busy = false;
     changed_.wait(lock, [&] {
       return stopping_ || s->closing || (s->output_wanted && !s->clearing && !s->writing && s->async_ready);
     });
+    s->pump_busy = true;
     if (stopping_ || s->closing) break;
     std::uint64_t generation = s->clear_generation;
     // Synchronized mode: output is tagged with the query that asked (handle_data ends a read

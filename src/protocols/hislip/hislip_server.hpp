@@ -12,7 +12,11 @@
 // - Data/DataEnd go to the device (END on DataEnd); output is read only while the device says a
 //   response is on its way (ServedDevice::response_pending(), no polling reads) and sent as
 //   Data/DataEnd tagged with the query's MessageID (synchronized mode) or the server's own
-//   counter (overlapped mode);
+//   counter (overlapped mode); synchronized mode, an answer the device has ready when the DataEnd
+//   was delivered is read (without waiting) and sent by the synchronous channel's thread itself,
+//   the common query costing no hand-off between threads; the per-session output thread (the
+//   pump) takes what must be waited for (an answer still being prepared, the rest of a long one,
+//   overlapped mode), where a new message or a device clear can end its read;
 // - synchronized mode, a new Data/DataEnd/Trigger while the previous response is still coming:
 //   the read in progress is aborted (ServedDevice::abort), the unread output discarded (a device
 //   clear), and Interrupted + AsyncInterrupted sent (IVI-6.1 §6.10);
@@ -188,6 +192,12 @@ class Server {
   /// pump's read stopped for a new message, the synchronous channel's wait ended by a clear).
   /// VI_ERROR_ABORT only once the session or the server ends, or `deadline` passed.
   status_t unless_aborted_by_another(Session& s, core::Deadline deadline, const std::function<status_t()>& call);
+  /// Synchronized mode, after a DataEnd reached the device while the pump is idle (`reading`
+  /// claimed by the caller): the answer the device has ready now is read and sent by the
+  /// synchronous channel's thread itself, saving the hand-off to the pump (a wake-up and two
+  /// context switches per query). Nothing ready, the rest of a long response, further output:
+  /// left to the pump (output_wanted). False when the session ends.
+  bool answer_now(Session& s);
   void pump(std::shared_ptr<Session> s);
   void close_session(Session& s);
   status_t send_sync(Session& s, const Header& h, std::span<const std::byte> payload = {});
