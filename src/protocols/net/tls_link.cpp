@@ -1,5 +1,6 @@
 #include "protocols/net/tls_link.hpp"
 
+#include "core/error_detail.hpp"
 #include "core/log.hpp"
 
 #include <algorithm>
@@ -20,6 +21,12 @@ namespace cppvisa::net {
 namespace {
 
 constexpr std::size_t record_chunk = 16 * 1024;  // the largest TLS record's plaintext
+// Each direction of a link's BIO pair buffers this much: the socket is read and written in
+// pieces of up to this size straight from/into it (one recv or send per several records
+// instead of one per record, and no copy through an intermediate buffer).
+constexpr std::size_t ring_size = 256 * 1024;
+// One SSL_write: 8 full records, well within the ring (records and their overhead).
+constexpr std::size_t write_piece = 8 * record_chunk;
 [[maybe_unused]] constexpr const char* no_openssl =
     "TLS: this build of cppvisa has no OpenSSL (libssl-dev was missing at build time)";
 
@@ -218,14 +225,33 @@ std::shared_ptr<TlsContext> TlsContext::server(const TlsServerConfig& config, st
 
 // ---- Link ----
 
+// OpenSSL runs over a BIO pair: `inner` is the SSL's BIO, `network` ours. Records from the
+// socket are received straight into the pair's buffer (BIO_nwrite0) and records for the socket
+// sent straight from it (BIO_nread0): the pointers are used outside ssl_mutex_ (a recv or send may
+// wait), which is safe because only the one reader fills and only the holder of send_mutex_
+// drains, and a shared_ptr keeps the buffer alive if end_tls() or forget_tls() drops the state
+// meanwhile.
 struct Link::Tls {
 #ifdef CPPVISA_HAVE_OPENSSL
   SSL* ssl = nullptr;
-  BIO* in = nullptr;   // records from the network (owned by ssl)
-  BIO* out = nullptr;  // records for the network (owned by ssl)
-  bool closing = false;  // end_tls: the peer's close_notify is expected
+  BIO* inner = nullptr;    // the SSL's end of the pair (owned by ssl)
+  BIO* network = nullptr;  // our end: write what the socket gave, read what goes to the socket
+  bool closing = false;    // end_tls: the peer's close_notify is expected
+  std::vector<std::byte> backlog;  // received bytes that did not fit the pair yet (read-ahead)
   ~Tls() {
     if (ssl) SSL_free(ssl);
+    if (network) BIO_free(network);
+  }
+  /// Moves the backlog into the pair as far as it fits.
+  void drain_backlog() {
+    if (backlog.empty()) return;
+    int n = BIO_write(network, backlog.data(), static_cast<int>(std::min<std::size_t>(backlog.size(), INT_MAX)));
+    if (n > 0) backlog.erase(backlog.begin(), backlog.begin() + n);
+  }
+  /// Bytes received for the TLS layer: into the pair, the rest into the backlog.
+  void take(std::span<const std::byte> bytes) {
+    backlog.insert(backlog.end(), bytes.begin(), bytes.end());
+    drain_backlog();
   }
 #endif
 };
@@ -258,13 +284,15 @@ status_t Link::send_all(std::span<const std::byte> data, core::Deadline deadline
   std::size_t done = 0, moved = 0;
   if (sent) *sent = 0;
   while (done < data.size()) {
-    std::size_t piece = std::min<std::size_t>(data.size() - done, 4 * record_chunk);
+    std::size_t piece = std::min<std::size_t>(data.size() - done, write_piece);
     {
       std::lock_guard lock(ssl_mutex_);
       if (!tls_) return status::ERROR_CONN_LOST;
       ERR_clear_error();
       int n = SSL_write(tls_->ssl, data.data() + done, static_cast<int>(piece));
-      if (n <= 0) {
+      if (n <= 0 && SSL_get_error(tls_->ssl, n) == SSL_ERROR_WANT_WRITE) {
+        n = 0;  // the pair is full (records a failed flush left): flush, then the same write again
+      } else if (n <= 0) {
         CPPVISA_LOG("tls", "SSL_write failed: {}", openssl_errors());
         if (sent) *sent = moved > 0 ? std::max<std::size_t>(1, std::min(done, data.size() - 1)) : 0;
         return status::ERROR_IO;
@@ -290,19 +318,25 @@ status_t Link::send_all(std::span<const std::byte> data, core::Deadline deadline
 status_t Link::flush_out(core::Deadline deadline, const Waker* cancel, std::size_t* moved) {
   if (moved) *moved = 0;
 #ifdef CPPVISA_HAVE_OPENSSL
-  std::vector<std::byte> chunk;
+  // Callers hold send_mutex_: the only one draining the pair.
   for (;;) {
+    std::shared_ptr<Tls> t;
+    char* records = nullptr;
+    int pending = 0;
     {
       std::lock_guard lock(ssl_mutex_);
       if (!tls_) return status::SUCCESS;
-      int pending = BIO_pending(tls_->out);
+      t = tls_;
+      pending = BIO_nread0(t->network, &records);
       if (pending <= 0) return status::SUCCESS;
-      chunk.resize(static_cast<std::size_t>(pending));
-      int n = BIO_read(tls_->out, chunk.data(), pending);
-      chunk.resize(static_cast<std::size_t>(std::max(n, 0)));
     }
     std::size_t n = 0;
-    status_t st = socket_->send_all(chunk, deadline, &n, cancel);
+    status_t st = socket_->send_all(std::as_bytes(std::span(records, static_cast<std::size_t>(pending))), deadline,
+                                    &n, cancel);
+    {
+      std::lock_guard lock(ssl_mutex_);
+      if (n > 0) BIO_nread(t->network, &records, static_cast<int>(n));
+    }
     if (moved) *moved += n;
     if (st != status::SUCCESS) return st;
   }
@@ -315,15 +349,40 @@ status_t Link::flush_out(core::Deadline deadline, const Waker* cancel, std::size
 
 status_t Link::feed(core::Deadline deadline, const Waker* cancel) {
 #ifdef CPPVISA_HAVE_OPENSSL
-  std::array<std::byte, record_chunk> buffer;
-  std::size_t n = 0;
-  if (status_t st = socket_->recv_some(buffer, deadline, n, cancel); st != status::SUCCESS) return st;
-  std::lock_guard lock(ssl_mutex_);
-  if (!tls_) {  // ended meanwhile (end_tls on another thread): the bytes are plain
-    plain_.insert(plain_.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-    return status::SUCCESS;
+  // Only one caller at a time receives (the link's reader, or start_tls/end_tls while no read
+  // runs): the free space of the pair is ours until BIO_nwrite commits it.
+  std::shared_ptr<Tls> t;
+  char* space = nullptr;
+  int room = 0;
+  {
+    std::lock_guard lock(ssl_mutex_);
+    if (!tls_) return status::SUCCESS;  // ended meanwhile: the caller reads plain text
+    t = tls_;
+    if (!t->backlog.empty()) {
+      t->drain_backlog();
+      return status::SUCCESS;
+    }
+    room = BIO_nwrite0(t->network, &space);
+    if (room <= 0) {
+      // Cannot happen: OpenSSL takes a record (at most 16 KiB and its overhead) out of the pair
+      // before it asks for more.
+      return core::fail(status::ERROR_IO, "TLS: the receive buffer is full while OpenSSL wants more");
+    }
   }
-  BIO_write(tls_->in, buffer.data(), static_cast<int>(n));
+  std::size_t n = 0;
+  if (status_t st = socket_->recv_some(std::as_writable_bytes(std::span(space, static_cast<std::size_t>(room))),
+                                       deadline, n, cancel);
+      st != status::SUCCESS)
+    return st;
+  std::lock_guard lock(ssl_mutex_);
+  auto bytes = std::as_bytes(std::span(space, n));
+  if (tls_ == t) {
+    BIO_nwrite(t->network, &space, static_cast<int>(n));
+  } else if (tls_) {  // a new TLS session began meanwhile: the bytes are its
+    tls_->take(bytes);
+  } else {  // ended meanwhile (end_tls on another thread): the bytes are plain
+    plain_.insert(plain_.end(), bytes.begin(), bytes.end());
+  }
   return status::SUCCESS;
 #else
   (void)deadline;
@@ -352,7 +411,17 @@ status_t Link::recv_some(std::span<std::byte> buffer, core::Deadline deadline, s
       ERR_clear_error();
       int n = SSL_read(tls_->ssl, buffer.data(), static_cast<int>(std::min<std::size_t>(buffer.size(), INT_MAX)));
       if (n > 0) {
+        // SSL_read gives one record at a time: take the records already here (decrypted or
+        // whole in the pair) in the same call. Anything else (a partial record, an alert, the
+        // end) is left for the next call, which reports it.
         count = static_cast<std::size_t>(n);
+        while (count < buffer.size() && (SSL_pending(tls_->ssl) > 0 || BIO_ctrl_pending(tls_->inner) > 0)) {
+          n = SSL_read(tls_->ssl, buffer.data() + count,
+                       static_cast<int>(std::min<std::size_t>(buffer.size() - count, INT_MAX)));
+          if (n <= 0) break;
+          count += static_cast<std::size_t>(n);
+        }
+        ERR_clear_error();
         return status::SUCCESS;
       }
       int err = SSL_get_error(tls_->ssl, n);
@@ -388,19 +457,13 @@ status_t Link::start_tls(const TlsContext& context, std::span<const std::byte> r
       error = "TLS is already on";
       return status::ERROR_IO;
     }
-    auto t = std::make_unique<Tls>();
+    auto t = std::make_shared<Tls>();
     t->ssl = SSL_new(ctx_of(context));
-    t->in = BIO_new(BIO_s_mem());
-    t->out = BIO_new(BIO_s_mem());
-    if (!t->ssl || !t->in || !t->out) {
-      if (t->in) BIO_free(t->in);
-      if (t->out) BIO_free(t->out);
+    if (!t->ssl || BIO_new_bio_pair(&t->inner, ring_size, &t->network, ring_size) != 1) {
       error = "TLS: " + openssl_errors();
       return status::ERROR_ALLOC;
     }
-    BIO_set_mem_eof_return(t->in, -1);  // an empty BIO is "want more", not the end
-    BIO_set_mem_eof_return(t->out, -1);
-    SSL_set_bio(t->ssl, t->in, t->out);
+    SSL_set_bio(t->ssl, t->inner, t->inner);  // one reference, owned by ssl
     if (context.is_server()) {
       SSL_set_accept_state(t->ssl);
     } else {
@@ -417,12 +480,10 @@ status_t Link::start_tls(const TlsContext& context, std::span<const std::byte> r
         }
       }
     }
-    if (!read_ahead.empty()) BIO_write(t->in, read_ahead.data(), static_cast<int>(read_ahead.size()));
+    t->take(read_ahead);
     // Bytes that arrived in plain text after a previous close_notify belong to this handshake.
-    if (!plain_.empty()) {
-      BIO_write(t->in, plain_.data(), static_cast<int>(plain_.size()));
-      plain_.clear();
-    }
+    t->take(plain_);
+    plain_.clear();
     tls_ = std::move(t);
   }
   auto fail = [&](status_t st, std::string why) {
@@ -508,12 +569,14 @@ status_t Link::end_tls(core::Deadline deadline, std::string& error) {
       int err = SSL_get_error(tls_->ssl, n);
       if (err == SSL_ERROR_ZERO_RETURN) {
         // The peer's close_notify: what follows it is plain.
-        int left = BIO_pending(tls_->in);
+        // (Without read-ahead OpenSSL takes a record's bytes only: the rest is still in the pair.)
+        int left = static_cast<int>(BIO_ctrl_pending(tls_->inner));
         if (left > 0) {
           std::size_t at = plain_.size();
           plain_.resize(at + static_cast<std::size_t>(left));
-          BIO_read(tls_->in, plain_.data() + at, left);
+          BIO_read(tls_->inner, plain_.data() + at, left);
         }
+        plain_.insert(plain_.end(), tls_->backlog.begin(), tls_->backlog.end());
         tls_.reset();
         return status::SUCCESS;
       }

@@ -3,8 +3,8 @@
 // AsyncStartTLS / StartTLS). TLS comes from OpenSSL (Debian: libssl-dev) when the build found it
 // (CPPVISA_HAVE_OPENSSL); without it start_tls() is VI_ERROR_NSUP_OPER and tls_available() false.
 //
-// OpenSSL runs over memory BIOs: the link moves the records between them and the non-blocking
-// socket itself, so deadlines and Wakers work as on a plain socket, bytes a caller read ahead
+// OpenSSL runs over a BIO pair: the link moves the records between it and the non-blocking
+// socket itself (up to 256 KiB per recv/send, straight from and into the pair's buffers), so deadlines and Wakers work as on a plain socket, bytes a caller read ahead
 // before the switch can be handed to the handshake, and bytes that follow a close_notify are
 // plain again. One reader and one writer may use a link at once (the HiSLIP server reads a
 // channel on one thread and writes it from another): every OpenSSL call is made under one mutex
@@ -128,7 +128,7 @@ class Link {
   std::shared_ptr<Socket> socket_;
   mutable std::mutex ssl_mutex_;  // every OpenSSL call
   std::mutex send_mutex_;         // one writer at a time (records leave in order)
-  std::unique_ptr<Tls> tls_;
+  std::shared_ptr<Tls> tls_;  // shared: feed/flush_out keep it alive while they wait
   std::vector<std::byte> plain_;  // plain bytes that followed a close_notify (under ssl_mutex_)
 };
 
