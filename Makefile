@@ -48,7 +48,7 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 # the library costs about twice the compiler time. The sanitizer trees compile the library as a
 # unity build (CPPVISA_UNITY_BUILD): a third to a half less compiler time at -O0/-O1 (measured on
 # src/backends/sim; none at -O2 -g, where code generation dominates).
-TSAN_TEST_FILES ?= test_(thread_safety|cabi_async|cabi|locks|gateway|lock_table|events|reactor|work_pool|served_device|serial_line_watch|async_many|serial_events|exception_event|tls_link)
+TSAN_TEST_FILES ?= test_(thread_safety|cabi_async|cabi|locks|gateway|lock_table|events|reactor|work_pool|served_device|serial_line_watch|async_many|serial_events|exception_event|tls_link|hislip_loopback)
 $(TSAN_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
 	      -DCPPVISA_BUILD_BENCH=OFF -DCPPVISA_BUILD_EXAMPLES=OFF -DCPPVISA_BUILD_TOOLS=OFF \
