@@ -140,28 +140,8 @@ void Socket::shutdown() noexcept {
 
 status_t Socket::send_all(std::span<const std::byte> data, core::Deadline deadline, std::size_t* sent,
                           const Waker* cancel) {
-  std::size_t done = 0;
-  status_t st = status::SUCCESS;
-  while (done < data.size()) {
-    ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n > 0) {
-      done += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      st = wait_fd(fd_, POLLOUT, deadline, cancel);
-      if (st != status::SUCCESS) break;
-      continue;
-    }
-    const int err = n < 0 ? errno : 0;
-    st = (err == EPIPE || err == ECONNRESET || err == ENOTCONN) ? status::ERROR_CONN_LOST : status::ERROR_IO;
-    if (fd_ < 0) st = status::ERROR_CONN_LOST;
-    if (err) core::fail_errno(st, "send to the peer", err);  // "Broken pipe": the peer closed the connection
-    break;
-  }
-  if (sent) *sent = done;
-  return st;
+  const std::span<const std::byte> one[] = {data};  // sendmsg of one part costs what send does
+  return send_all(std::span<const std::span<const std::byte>>(one), deadline, sent, cancel);
 }
 
 status_t Socket::send_all(std::span<const std::span<const std::byte>> parts, core::Deadline deadline,
