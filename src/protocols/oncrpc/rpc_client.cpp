@@ -114,7 +114,6 @@ std::uint32_t word_at(std::span<const std::byte> bytes, std::size_t at) {
   XdrReader r(bytes.subspan(at, 4));
   return r.get_u32();
 }
-constexpr std::size_t padding(std::size_t n) noexcept { return (4 - (n & 3)) & 3; }
 }  // namespace
 
 status_t RpcClient::await_reply_into(core::Deadline deadline, std::size_t prefix_words, std::span<std::byte> dest,
@@ -134,7 +133,7 @@ status_t RpcClient::await_reply_into(core::Deadline deadline, std::size_t prefix
       std::span<const std::byte> head = reader.partial();
       const std::size_t verifier = word_at(head, 16);
       if (word_at(head, 4) == msg_reply && word_at(head, 8) == 0 && verifier <= max_auth_body) {
-        const std::size_t need = fixed + verifier + padding(verifier);
+        const std::size_t need = fixed + verifier + xdr_padding(verifier);
         if (need > head.size()) {
           st = stream_->receive_head(need, complete, deadline, cancel);
           if (st != status::SUCCESS) return receive_failed(st);
@@ -155,7 +154,7 @@ status_t RpcClient::await_reply_into(core::Deadline deadline, std::size_t prefix
             const std::size_t got = reader.diverted();
             reader.end_divert();  // a late rest of this record (after a timeout) goes to the record
             if (st != status::SUCCESS) return receive_failed(st);
-            if (got < length || reply_.size() < need + padding(length))
+            if (got < length || reply_.size() < need + xdr_padding(length))
               return core::fail(status::ERROR_IO,
                                 fmt::format("ONC RPC: a reply's results announce {} bytes of data, its record "
                                             "holds {}",

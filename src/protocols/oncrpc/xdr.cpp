@@ -4,10 +4,6 @@
 
 namespace cppvisa::oncrpc {
 
-namespace {
-constexpr std::size_t padding(std::size_t n) noexcept { return (4 - (n & 3)) & 3; }
-}  // namespace
-
 void XdrWriter::put_u32(std::uint32_t v) {
   const std::byte b[4] = {std::byte(v >> 24), std::byte(v >> 16), std::byte(v >> 8), std::byte(v)};
   out_->insert(out_->end(), b, b + 4);
@@ -15,7 +11,7 @@ void XdrWriter::put_u32(std::uint32_t v) {
 
 void XdrWriter::put_fixed(std::span<const std::byte> data) {
   out_->insert(out_->end(), data.begin(), data.end());
-  out_->insert(out_->end(), padding(data.size()), std::byte{0});
+  out_->insert(out_->end(), xdr_padding(data.size()), std::byte{0});
 }
 
 void XdrWriter::put_opaque(std::span<const std::byte> data) {
@@ -41,7 +37,7 @@ void XdrWriter::end_trailing_opaque(std::size_t count) {
   count = std::min(count, trailing_max_);
   const auto word = static_cast<std::uint32_t>(count);
   for (int i = 0; i < 4; ++i) (*out_)[trailing_at_ + i] = std::byte(word >> (24 - 8 * i));
-  const std::size_t pad = padding(count);
+  const std::size_t pad = xdr_padding(count);
   if (trailing_store_) {
     std::fill_n(trailing_store_->begin() + static_cast<std::ptrdiff_t>(count), pad, std::byte{0});
     trailing_size_ = count + pad;
@@ -79,12 +75,12 @@ std::span<const std::byte> XdrReader::get_opaque(std::size_t max) {
   if (!ok_) return {};
   std::size_t left = in_.size() - pos_;
   // Compare without overflow: length and its padding must fit in what is left.
-  if (length > max || length > left || padding(length) > left - length) {
+  if (length > max || length > left || xdr_padding(length) > left - length) {
     ok_ = false;
     return {};
   }
   auto view = in_.subspan(pos_, length);
-  pos_ += length + padding(length);
+  pos_ += length + xdr_padding(length);
   return view;
 }
 

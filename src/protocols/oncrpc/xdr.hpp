@@ -15,6 +15,9 @@
 
 namespace cppvisa::oncrpc {
 
+/// The zero bytes that follow `n` bytes of opaque data or string to a multiple of 4 (RFC 4506 §4.9).
+constexpr std::size_t xdr_padding(std::size_t n) noexcept { return (4 - (n & 3)) & 3; }
+
 /// Appends XDR items to a byte vector.
 class XdrWriter {
  public:
