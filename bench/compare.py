@@ -447,8 +447,9 @@ def report(rows, by_key, sizes, extra, rounds_done, a, load, elapsed, in_netns, 
                 "untimed read)" if "1 GB" in sizes else " per row, rows in a rotated order each round")
              + f"; {elapsed:.0f} s in all. Load average (1 min) over the run: "
              + ", ".join(f"{x:.1f}" for x in load)
-             + " (other builds share the machine: figures move by tens of percent from run to run; the ratios "
-               "within one run are the point).")
+             + (" (other work shared the machine: figures move by tens of percent from run to run; the ratios "
+                "within one run are the point)." if max(load) >= 2 else
+                " (a quiet machine; still, compare the ratios within one run)."))
     L.append("")
     L.append("Query: `*IDN?` write + read of the one-line reply, median and 99th percentile in µs (median over "
              "rounds of each round's figure). Blocks: `:WAV:POIN N` once, then `CURV?` and the whole "
