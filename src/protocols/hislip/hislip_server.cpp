@@ -19,15 +19,17 @@ struct Server::Device {
   std::size_t listener = 0;  // service-request listener, while started
 };
 
-
-// A session's output buffer (up to the client's maximum message size, 1 MiB by default). Not a
-// vector: resizing one zero-fills it, so every session held the whole MiB resident from its first
-// answer and that first answer cost 256 page faults (milliseconds on a virtual machine; 1000
-// served sessions: a GiB). Only the bytes a device writes are touched here.
+// A session's output buffer (the payload of one message of the client's maximum size, 1 MiB by
+// default). Not a vector: resizing one zero-fills it, so every session held the whole MiB
+// resident from its first answer and that first answer cost 256 page faults (milliseconds on a
+// virtual machine; 1000 served sessions: a GiB). Only the bytes a device writes are touched here.
 struct OutputBuffer {
   std::unique_ptr<std::byte[]> bytes;
   std::size_t size = 0;
-  std::span<std::byte> sized(std::size_t n) {
+  /// Room for the payload of one message of at most `max_message` bytes, header included
+  /// (pyvisa-py counts the header in the maximum).
+  std::span<std::byte> for_messages_of(std::uint64_t max_message) {
+    const auto n = static_cast<std::size_t>(max_message > header_size + 1 ? max_message - header_size : 1);
     if (n != size) {
       bytes = std::make_unique_for_overwrite<std::byte[]>(n);
       size = n;
@@ -666,8 +668,7 @@ bool Server::answer_now(Session& s) {
   // What the pump would send first, read without waiting: only when the device says the answer is
   // ready (never a read "to see", nor a wait here: this thread must stay free to receive the next
   // message, which interrupts a response still coming, §6.10).
-  const std::span<std::byte> buffer =
-      s.output.sized(static_cast<std::size_t>(limit > header_size + 1 ? limit - header_size : 1));
+  const std::span<std::byte> buffer = s.output.for_messages_of(limit);
   server::ReadResult r;
   if (device.response_ready(s.client))
     device.read(s.client, buffer, std::nullopt, r, core::Deadline::after_ms(tmo_immediate));
@@ -717,7 +718,7 @@ void Server::pump(std::shared_ptr<Session> s) {
     std::uint32_t id = s->response_id;
     // Each side limits what it sends to the other's maximum; pyvisa-py counts the header in it.
     std::uint64_t limit = std::min(s->client_max, options_.max_message_size);
-    buffer = s->output.sized(static_cast<std::size_t>(limit > header_size + 1 ? limit - header_size : 1));
+    buffer = s->output.for_messages_of(limit);
     s->reading = true;
     lock.unlock();
     // Read only while the device says a response is ready or on its way: a read "to see" makes

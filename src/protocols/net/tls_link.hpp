@@ -4,11 +4,12 @@
 // (CPPVISA_HAVE_OPENSSL); without it start_tls() is VI_ERROR_NSUP_OPER and tls_available() false.
 //
 // OpenSSL runs over a BIO pair: the link moves the records between it and the non-blocking
-// socket itself (up to 256 KiB per recv/send, straight from and into the pair's buffers), so deadlines and Wakers work as on a plain socket, bytes a caller read ahead
-// before the switch can be handed to the handshake, and bytes that follow a close_notify are
-// plain again. One reader and one writer may use a link at once (the HiSLIP server reads a
-// channel on one thread and writes it from another): every OpenSSL call is made under one mutex
-// and never waits while holding it.
+// socket itself (up to 256 KiB per recv/send, straight from and into the pair's buffers), so
+// deadlines and Wakers work as on a plain socket, bytes a caller read ahead before the switch
+// can be handed to the handshake, and bytes that follow a close_notify are plain again. One
+// reader and one writer may use a link at once (the HiSLIP server reads a channel on one thread
+// and writes it from another): every OpenSSL call is made under one mutex and never waits while
+// holding it.
 #pragma once
 
 #include "protocols/net/socket.hpp"

@@ -34,26 +34,20 @@ XdrWriter& RpcClient::begin_call(std::uint32_t prog, std::uint32_t vers, std::ui
   return writer_;
 }
 
-status_t RpcClient::send_oneway(core::Deadline deadline) {
+status_t RpcClient::send_request(core::Deadline deadline, const net::Waker* cancel) {
   if (!stream_) return status::ERROR_CONN_LOST;
   finish_record(request_);
-  status_t st = stream_->send_framed(request_, deadline);
-  if (st == status::ERROR_CONN_LOST || st == status::ERROR_IO) close();
-  return st;
+  return lost_if(stream_->send_framed(request_, deadline, cancel));
 }
 
+status_t RpcClient::send_oneway(core::Deadline deadline) { return send_request(deadline, nullptr); }
+
 status_t RpcClient::finish_call(core::Deadline deadline, XdrReader& results, const net::Waker* cancel) {
-  if (!stream_) return status::ERROR_CONN_LOST;
-  finish_record(request_);
-  status_t st = stream_->send_framed(request_, deadline, cancel);
-  if (st != status::SUCCESS) {
-    if (st == status::ERROR_CONN_LOST || st == status::ERROR_IO) close();
-    return st;
-  }
+  if (status_t st = send_request(deadline, cancel); st != status::SUCCESS) return st;
   return await_reply(deadline, results, cancel);
 }
 
-status_t RpcClient::receive_failed(status_t st) {
+status_t RpcClient::lost_if(status_t st) {
   if (st == status::ERROR_CONN_LOST || st == status::ERROR_IO) close();
   return st;
 }
@@ -91,7 +85,7 @@ status_t RpcClient::await_xid(std::uint32_t xid, core::Deadline deadline, XdrRea
   if (!stream_) return status::ERROR_CONN_LOST;
   for (;;) {
     status_t st = stream_->receive(reply_, deadline, cancel);
-    if (st != status::SUCCESS) return receive_failed(st);
+    if (st != status::SUCCESS) return lost_if(st);
     bool stale = false;
     st = take_reply(xid, results, stale);
     if (!stale) return st;
@@ -102,10 +96,7 @@ status_t RpcClient::finish_call_into(core::Deadline deadline, std::size_t prefix
                                      XdrReader& results, std::optional<std::size_t>& in_dest,
                                      const net::Waker* cancel) {
   in_dest.reset();
-  if (!stream_) return status::ERROR_CONN_LOST;
-  finish_record(request_);
-  status_t st = stream_->send_framed(request_, deadline, cancel);
-  if (st != status::SUCCESS) return receive_failed(st);
+  if (status_t st = send_request(deadline, cancel); st != status::SUCCESS) return st;
   return await_reply_into(deadline, prefix_words, dest, results, in_dest, cancel);
 }
 
@@ -128,7 +119,7 @@ status_t RpcClient::await_reply_into(core::Deadline deadline, std::size_t prefix
   for (;;) {
     bool complete = false;
     status_t st = stream_->receive_head(fixed, complete, deadline, cancel);
-    if (st != status::SUCCESS) return receive_failed(st);
+    if (st != status::SUCCESS) return lost_if(st);
     if (!complete) {
       std::span<const std::byte> head = reader.partial();
       const std::size_t verifier = word_at(head, 16);
@@ -136,7 +127,7 @@ status_t RpcClient::await_reply_into(core::Deadline deadline, std::size_t prefix
         const std::size_t need = fixed + verifier + xdr_padding(verifier);
         if (need > head.size()) {
           st = stream_->receive_head(need, complete, deadline, cancel);
-          if (st != status::SUCCESS) return receive_failed(st);
+          if (st != status::SUCCESS) return lost_if(st);
           head = reader.partial();
         }
         XdrReader in(head);
@@ -153,7 +144,7 @@ status_t RpcClient::await_reply_into(core::Deadline deadline, std::size_t prefix
             st = stream_->receive(reply_, deadline, cancel);
             const std::size_t got = reader.diverted();
             reader.end_divert();  // a late rest of this record (after a timeout) goes to the record
-            if (st != status::SUCCESS) return receive_failed(st);
+            if (st != status::SUCCESS) return lost_if(st);
             if (got < length || reply_.size() < need + xdr_padding(length))
               return core::fail(status::ERROR_IO,
                                 fmt::format("ONC RPC: a reply's results announce {} bytes of data, its record "
@@ -168,7 +159,7 @@ status_t RpcClient::await_reply_into(core::Deadline deadline, std::size_t prefix
     }
     // Any other reply (short, an error, stale, an opaque longer than `dest`): whole, as await_reply.
     st = stream_->receive(reply_, deadline, cancel);
-    if (st != status::SUCCESS) return receive_failed(st);
+    if (st != status::SUCCESS) return lost_if(st);
     bool stale = false;
     st = take_reply(current_xid_, results, stale);
     if (!stale) return st;

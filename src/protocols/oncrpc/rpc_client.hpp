@@ -72,8 +72,10 @@ class RpcClient {
 
  private:
   status_t await_xid(std::uint32_t xid, core::Deadline deadline, XdrReader& results, const net::Waker* cancel);
-  /// A failed receive: closes the connection when it is lost or out of step; returns `st`.
-  status_t receive_failed(status_t st);
+  /// Frames and sends the call begun with begin_call() (closing the connection when it is lost).
+  status_t send_request(core::Deadline deadline, const net::Waker* cancel);
+  /// A failed send or receive: closes the connection when it is lost or out of step; returns `st`.
+  status_t lost_if(status_t st);
   /// Matches the record in reply_ with the call `xid`: `stale` for an earlier call's reply (skip it).
   status_t take_reply(std::uint32_t xid, XdrReader& results, bool& stale);
 

@@ -5,8 +5,12 @@
 namespace cppvisa::oncrpc {
 
 void XdrWriter::put_u32(std::uint32_t v) {
-  const std::byte b[4] = {std::byte(v >> 24), std::byte(v >> 16), std::byte(v >> 8), std::byte(v)};
-  out_->insert(out_->end(), b, b + 4);
+  out_->resize(out_->size() + 4);
+  put_u32_at(out_->size() - 4, v);
+}
+
+void XdrWriter::put_u32_at(std::size_t at, std::uint32_t v) {
+  for (std::size_t i = 0; i < 4; ++i) (*out_)[at + i] = std::byte(v >> (24 - 8 * i));
 }
 
 void XdrWriter::put_fixed(std::span<const std::byte> data) {
@@ -35,8 +39,7 @@ std::span<std::byte> XdrWriter::begin_trailing_opaque(std::size_t max) {
 
 void XdrWriter::end_trailing_opaque(std::size_t count) {
   count = std::min(count, trailing_max_);
-  const auto word = static_cast<std::uint32_t>(count);
-  for (int i = 0; i < 4; ++i) (*out_)[trailing_at_ + i] = std::byte(word >> (24 - 8 * i));
+  put_u32_at(trailing_at_, static_cast<std::uint32_t>(count));
   const std::size_t pad = xdr_padding(count);
   if (trailing_store_) {
     std::fill_n(trailing_store_->begin() + static_cast<std::ptrdiff_t>(count), pad, std::byte{0});

@@ -30,6 +30,8 @@ class XdrWriter {
   XdrWriter& operator=(const XdrWriter&) = delete;
 
   void put_u32(std::uint32_t v);
+  /// Overwrites the word at byte offset `at` of bytes() (written earlier, e.g. as a placeholder).
+  void put_u32_at(std::size_t at, std::uint32_t v);
   void put_i32(std::int32_t v) { put_u32(static_cast<std::uint32_t>(v)); }
   void put_bool(bool v) { put_u32(v ? 1u : 0u); }
   /// Variable-length opaque: length word, bytes, zero padding to a multiple of 4.

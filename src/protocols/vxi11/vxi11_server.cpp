@@ -446,16 +446,12 @@ void Vxi11Server::device_read(const DeviceReadParms& p, XdrWriter& results) {
   // Device_ReadResp: error, reason, data<>. The device reads straight into the reply's trailing
   // opaque: with the connection's store (RpcServer) the data are neither zero-filled before the
   // read nor copied after it (the reply leaves gathered: header, data, padding).
-  auto& out = results.bytes();
-  const std::size_t start = out.size();
+  const std::size_t start = results.size();
   results.put_i32(err::none);  // error and reason: written once the read is over
   results.put_i32(0);
   auto reply = [&](std::int32_t error, std::int32_t reasons) {
-    auto put = [&](std::size_t at, std::uint32_t v) {
-      for (int i = 0; i < 4; ++i) out[start + at + i] = static_cast<std::byte>(v >> (24 - 8 * i));
-    };
-    put(0, static_cast<std::uint32_t>(error));
-    put(4, static_cast<std::uint32_t>(reasons));
+    results.put_u32_at(start, static_cast<std::uint32_t>(error));
+    results.put_u32_at(start + 4, static_cast<std::uint32_t>(reasons));
   };
   std::shared_ptr<Link> link;
   std::int32_t e = begin_operation(p.lid, p.flags, p.lock_timeout, link);
